@@ -1,0 +1,12 @@
+//! The workspace: environments and collections as readable TOML files, secrets kept apart,
+//! templating, and the seed a new workspace starts with.
+
+pub mod atomic;
+pub mod location;
+pub mod model;
+pub mod seed;
+pub mod store;
+pub mod template;
+
+pub use model::*;
+pub use store::{LoadProblem, Store, StoreError};
