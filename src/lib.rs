@@ -2,6 +2,12 @@
 //!
 //! The crate is split the way data flows: `tui` reads the terminal and runs the event loop,
 //! `app` holds state and turns actions into commands, `ui` draws the panes, `worker` does all
-//! network I/O, `workspace` is the files on disk, `fhir` is knowledge of the FHIR format.
+//! network I/O, `workspace` is the files on disk, `view_body` prepares and highlights response
+//! bodies, and `demo` is the built-in stand-in FHIR service.
 
+pub mod app;
+pub mod tui;
+pub mod ui;
+pub mod view_body;
+pub mod worker;
 pub mod workspace;

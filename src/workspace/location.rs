@@ -34,6 +34,9 @@ mod tests {
         let explicit = dir.path().join("ws");
         assert_eq!(resolve_workspace_dir(Some(&explicit), dir.path()), explicit);
         std::fs::create_dir(dir.path().join(".fhirside")).unwrap();
-        assert_eq!(resolve_workspace_dir(None, dir.path()), dir.path().join(".fhirside"));
+        assert_eq!(
+            resolve_workspace_dir(None, dir.path()),
+            dir.path().join(".fhirside")
+        );
     }
 }

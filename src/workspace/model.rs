@@ -460,7 +460,8 @@ impl Folder {
     pub fn free_name(&self, name: &str) -> String {
         let base = file_safe_name(name);
         let taken = |n: &str| {
-            self.folders.iter().any(|f| f.name == n) || self.requests.iter().any(|r| r.file_stem == n)
+            self.folders.iter().any(|f| f.name == n)
+                || self.requests.iter().any(|r| r.file_stem == n)
         };
         if !taken(&base) {
             return base;
@@ -497,12 +498,19 @@ mod tests {
 
     #[test]
     fn split_query_moves_params_into_table() {
-        let mut r = RequestSpec::new("x", "GET", "{{fhirurl}}/$export?_container=export&_type=Patient&flag");
+        let mut r = RequestSpec::new(
+            "x",
+            "GET",
+            "{{fhirurl}}/$export?_container=export&_type=Patient&flag",
+        );
         r.split_query_from_url();
         assert_eq!(r.url, "{{fhirurl}}/$export");
         assert_eq!(r.query.len(), 3);
         assert_eq!(r.query[2], KeyValue::new("flag", ""));
-        assert_eq!(r.full_url(), "{{fhirurl}}/$export?_container=export&_type=Patient&flag");
+        assert_eq!(
+            r.full_url(),
+            "{{fhirurl}}/$export?_container=export&_type=Patient&flag"
+        );
     }
 
     #[test]

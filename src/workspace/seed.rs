@@ -1,7 +1,9 @@
 //! What a new workspace starts with: an environment template with the variables of the usual
 //! Azure FHIR walkthrough, and the "Azure FHIR service" collection of its requests.
 
-use super::model::{Capture, CaptureSource, Collection, Environment, Folder, RequestSpec, SavedRequest, Variable};
+use super::model::{
+    Capture, CaptureSource, Collection, Environment, Folder, RequestSpec, SavedRequest, Variable,
+};
 
 pub const SEED_COLLECTION: &str = "Azure FHIR service";
 pub const TEMPLATE_ENV: &str = "azure";
@@ -37,7 +39,10 @@ pub fn template_environment(name: &str) -> Environment {
             Variable::plain("subid", ""),
             Variable::plain("clientid", ""),
             Variable::secret("clientsecret", ""),
-            Variable::plain("fhirurl", "https://WORKSPACE-SERVICE.fhir.azurehealthcareapis.com"),
+            Variable::plain(
+                "fhirurl",
+                "https://WORKSPACE-SERVICE.fhir.azurehealthcareapis.com",
+            ),
             Variable::secret("bearerToken", ""),
         ],
         timeout_secs: super::model::DEFAULT_TIMEOUT_SECS,
@@ -57,7 +62,8 @@ pub fn seed_collection() -> Collection {
         ("client_secret", "{{clientsecret}}"),
         ("resource", "{{fhirurl}}"),
     ]);
-    token.description = "Client-credentials sign-in (Entra ID v1); saves access_token into bearerToken.".into();
+    token.description =
+        "Client-credentials sign-in (Entra ID v1); saves access_token into bearerToken.".into();
     token.captures.push(Capture {
         variable: "bearerToken".into(),
         source: CaptureSource::Body,
@@ -70,13 +76,15 @@ pub fn seed_collection() -> Collection {
         .header("Accept", "application/fhir+json")
         .header("Prefer", "respond-async")
         .header("Authorization", auth);
-    export.description = "Starts a bulk export; the answer is 202 Accepted with a Content-Location to poll.".into();
+    export.description =
+        "Starts a bulk export; the answer is 202 Accepted with a Content-Location to poll.".into();
 
     let requests = vec![
         token,
         RequestSpec::new("Capability statement", "GET", "{{fhirurl}}/metadata"),
         RequestSpec::new("Health check", "GET", "{{fhirurl}}/health/check"),
-        RequestSpec::new("List patients", "GET", "{{fhirurl}}/Patient").header("Authorization", auth),
+        RequestSpec::new("List patients", "GET", "{{fhirurl}}/Patient")
+            .header("Authorization", auth),
         RequestSpec::new("Create patient", "POST", "{{fhirurl}}/Patient")
             .header("Authorization", auth)
             .header("Content-Type", "application/fhir+json")
@@ -94,7 +102,8 @@ pub fn seed_collection() -> Collection {
     Collection {
         root,
         variables: Vec::new(),
-        description: "The requests of the usual Azure Health Data Services FHIR walkthrough.".into(),
+        description: "The requests of the usual Azure Health Data Services FHIR walkthrough."
+            .into(),
     }
 }
 
@@ -111,11 +120,45 @@ mod tests {
     #[test]
     fn seed_has_the_walkthrough_in_order() {
         let c = seed_collection();
-        let names: Vec<_> = c.root.requests.iter().map(|r| r.spec.name.as_str()).collect();
+        let names: Vec<_> = c
+            .root
+            .requests
+            .iter()
+            .map(|r| r.spec.name.as_str())
+            .collect();
         assert_eq!(
             names,
-            ["Get token", "Capability statement", "Health check", "List patients", "Create patient", "Export"]
+            [
+                "Get token",
+                "Capability statement",
+                "Health check",
+                "List patients",
+                "Create patient",
+                "Export"
+            ]
         );
-        assert_eq!(c.root.requests[5].spec.full_url(), "{{fhirurl}}/$export?_container=export");
+        assert_eq!(
+            c.root.requests[5].spec.full_url(),
+            "{{fhirurl}}/$export?_container=export"
+        );
     }
+}
+
+/// Seeds a workspace folder that has neither environments nor collections yet.
+/// Returns true when it wrote the seed.
+pub fn seed_if_new(
+    store: &mut super::Store,
+    ws: &mut super::Workspace,
+) -> Result<bool, super::StoreError> {
+    let root = store.root().to_path_buf();
+    if root.join("environments").exists() || root.join("collections").exists() {
+        return Ok(false);
+    }
+    let env = template_environment(TEMPLATE_ENV);
+    store.save_environment(&env)?;
+    let coll = seed_collection();
+    store.save_collection(&coll)?;
+    ws.environments.push(env);
+    ws.collections.push(coll);
+    Ok(true)
 }

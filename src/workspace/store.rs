@@ -22,8 +22,8 @@ use thiserror::Error;
 
 use super::atomic::write_atomic;
 use super::model::{
-    Collection, Environment, Folder, KeyValue, NodePath, RequestSpec, SavedRequest, Variable,
-    Workspace, DEFAULT_TIMEOUT_SECS,
+    Collection, DEFAULT_TIMEOUT_SECS, Environment, Folder, KeyValue, NodePath, RequestSpec,
+    SavedRequest, Variable, Workspace,
 };
 
 pub const COLLECTION_META: &str = "_collection.toml";
@@ -56,9 +56,13 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0} did not parse when fhirside started, so it is left as it is; fix or remove it first")]
+    #[error(
+        "{0} did not parse when fhirside started, so it is left as it is; fix or remove it first"
+    )]
     Broken(PathBuf),
-    #[error("{0} was changed by another program since fhirside read it; reload the workspace (or remove the file) before saving")]
+    #[error(
+        "{0} was changed by another program since fhirside read it; reload the workspace (or remove the file) before saving"
+    )]
     ChangedOnDisk(PathBuf),
     #[error("{0} already exists")]
     Exists(PathBuf),
@@ -174,7 +178,10 @@ impl Store {
                     .into_iter()
                     .map(|v| {
                         let value = if v.secret {
-                            secrets.and_then(|s| s.get(&v.key)).cloned().unwrap_or(v.value)
+                            secrets
+                                .and_then(|s| s.get(&v.key))
+                                .cloned()
+                                .unwrap_or(v.value)
                         } else {
                             v.value
                         };
@@ -224,7 +231,8 @@ impl Store {
             if entry.is_dir() {
                 let sub = self.load_folder(&entry, &entry_name, problems);
                 folder.folders.push(sub);
-            } else if entry.extension().is_some_and(|e| e == "toml") && entry_name != COLLECTION_META
+            } else if entry.extension().is_some_and(|e| e == "toml")
+                && entry_name != COLLECTION_META
             {
                 if let Some(spec) = self.read_toml::<RequestSpec>(&entry, problems) {
                     folder.requests.push(SavedRequest {
@@ -356,7 +364,11 @@ impl Store {
                 .iter()
                 .map(|v| VarFile {
                     key: v.key.clone(),
-                    value: if v.secret { String::new() } else { v.value.clone() },
+                    value: if v.secret {
+                        String::new()
+                    } else {
+                        v.value.clone()
+                    },
                     enabled: v.enabled,
                     secret: v.secret,
                 })
@@ -550,7 +562,8 @@ impl Store {
 }
 
 fn to_toml<T: Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
-    toml::to_string_pretty(value).map_err(|e| StoreError::Serialise(path.to_path_buf(), e.to_string()))
+    toml::to_string_pretty(value)
+        .map_err(|e| StoreError::Serialise(path.to_path_buf(), e.to_string()))
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {
@@ -587,7 +600,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -632,12 +650,14 @@ mod tests {
         let mut sub = Folder::new("Patients");
         sub.requests.push(SavedRequest {
             file_stem: "Create".into(),
-            spec: RequestSpec::new("Create", "POST", "{{fhirurl}}/Patient").json_body("{\n  \"resourceType\": \"Patient\"\n}"),
+            spec: RequestSpec::new("Create", "POST", "{{fhirurl}}/Patient")
+                .json_body("{\n  \"resourceType\": \"Patient\"\n}"),
         });
         c.root.folders.push(sub);
         c.root.requests.push(SavedRequest {
             file_stem: "Metadata".into(),
-            spec: RequestSpec::new("Metadata", "GET", "{{fhirurl}}/metadata").header("Accept", "application/fhir+json"),
+            spec: RequestSpec::new("Metadata", "GET", "{{fhirurl}}/metadata")
+                .header("Accept", "application/fhir+json"),
         });
         store.save_collection(&c).unwrap();
         let (_, ws, problems) = Store::load(dir.path());
@@ -652,14 +672,24 @@ mod tests {
         fs::create_dir_all(&envs).unwrap();
         let bad = "[[variables]]\nkey = \"a\"\nvalue = \"unterminated\n";
         fs::write(envs.join("broken.toml"), bad).unwrap();
-        fs::write(envs.join("good.toml"), "[[variables]]\nkey = \"a\"\nvalue = \"b\"\n").unwrap();
+        fs::write(
+            envs.join("good.toml"),
+            "[[variables]]\nkey = \"a\"\nvalue = \"b\"\n",
+        )
+        .unwrap();
         let (mut store, ws, problems) = Store::load(dir.path());
         assert_eq!(ws.environments.len(), 1, "the rest still loads");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, Some(3));
         assert!(problems[0].column.is_some());
-        assert!(problems[0].to_string().contains("broken.toml:3:"), "{}", problems[0]);
-        let err = store.save_environment(&Environment::new("broken")).unwrap_err();
+        assert!(
+            problems[0].to_string().contains("broken.toml:3:"),
+            "{}",
+            problems[0]
+        );
+        let err = store
+            .save_environment(&Environment::new("broken"))
+            .unwrap_err();
         assert!(matches!(err, StoreError::Broken(_)));
         assert_eq!(fs::read_to_string(envs.join("broken.toml")).unwrap(), bad);
     }
@@ -672,7 +702,11 @@ mod tests {
         fs::write(envs.join("x.toml"), "timeout = 3\n").unwrap();
         let (_, _, problems) = Store::load(dir.path());
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].message.contains("unknown field"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("unknown field"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
@@ -707,14 +741,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _, _) = Store::load(dir.path());
         let req = NodePath(vec!["C".into(), "A".into()]);
-        store.create_folder(&NodePath(vec!["C".into(), "F".into()])).unwrap();
-        store.save_request(&req, &RequestSpec::new("A", "GET", "x")).unwrap();
+        store
+            .create_folder(&NodePath(vec!["C".into(), "F".into()]))
+            .unwrap();
+        store
+            .save_request(&req, &RequestSpec::new("A", "GET", "x"))
+            .unwrap();
         let moved = NodePath(vec!["C".into(), "F".into(), "A".into()]);
         store.move_node(&req, &moved, true).unwrap();
         assert!(dir.path().join("collections/C/F/A.toml").exists());
         // Saving after a move must not be mistaken for a conflict.
-        store.save_request(&moved, &RequestSpec::new("A", "GET", "y")).unwrap();
-        store.delete_node(&NodePath(vec!["C".into(), "F".into()]), false).unwrap();
+        store
+            .save_request(&moved, &RequestSpec::new("A", "GET", "y"))
+            .unwrap();
+        store
+            .delete_node(&NodePath(vec!["C".into(), "F".into()]), false)
+            .unwrap();
         assert!(!dir.path().join("collections/C/F").exists());
     }
 

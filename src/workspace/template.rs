@@ -11,7 +11,10 @@ use super::model::{Environment, KeyValue};
 pub enum Segment {
     Text(Range<usize>),
     /// `{{name}}`: `range` covers the braces, `name` is trimmed.
-    Var { name: String, range: Range<usize> },
+    Var {
+        name: String,
+        range: Range<usize>,
+    },
 }
 
 /// Splits `text` into literal text and `{{var}}` references.
@@ -74,7 +77,11 @@ impl Context<'_> {
                 };
             }
         }
-        if let Some(kv) = self.collection.iter().find(|kv| kv.enabled && kv.key == name) {
+        if let Some(kv) = self
+            .collection
+            .iter()
+            .find(|kv| kv.enabled && kv.key == name)
+        {
             return Lookup::Value {
                 value: kv.value.clone(),
                 secret: false,
@@ -100,10 +107,9 @@ fn builtin(name: &str) -> Option<String> {
     match (head, arg) {
         ("guid" | "randomUUID" | "uuid", None) => Some(uuid::Uuid::new_v4().to_string()),
         ("timestamp", None) => Some(chrono::Utc::now().timestamp().to_string()),
-        ("isoTimestamp", None) => Some(
-            chrono::Utc::now()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ),
+        ("isoTimestamp", None) => {
+            Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        }
         ("randomInt", None) => Some(rand::random_range(0..1000).to_string()),
         ("env" | "processEnv", Some(var)) if !var.is_empty() => std::env::var(var).ok(),
         _ => None,
@@ -199,7 +205,10 @@ mod tests {
     #[test]
     fn environment_then_collection_then_builtins() {
         let e = env();
-        let coll = vec![KeyValue::new("fhirurl", "ignored"), KeyValue::new("c", "coll")];
+        let coll = vec![
+            KeyValue::new("fhirurl", "ignored"),
+            KeyValue::new("c", "coll"),
+        ];
         let ctx = Context {
             environment: Some(&e),
             collection: &coll,
@@ -263,7 +272,10 @@ mod tests {
             segments("a{{b}}c{{d"),
             vec![
                 Segment::Text(0..1),
-                Segment::Var { name: "b".into(), range: 1..6 },
+                Segment::Var {
+                    name: "b".into(),
+                    range: 1..6
+                },
                 Segment::Text(6..10),
             ]
         );

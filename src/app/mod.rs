@@ -1,0 +1,14 @@
+//! Application state, actions and the update function (the "model" and "update" of the
+//! ratatui app structure). Nothing here draws or does network I/O.
+
+pub mod action;
+pub mod fuzzy;
+pub mod keymap;
+pub mod palette;
+pub mod response;
+pub mod state;
+pub mod update;
+
+pub use action::Action;
+pub use state::*;
+pub use update::{Command, Msg};

@@ -1,0 +1,258 @@
+//! Application state: everything the view draws from. Changed only by `update`.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use ratatui_textarea::TextArea;
+
+use super::response::ResponseView;
+use crate::worker::RequestId;
+use crate::workspace::{LoadProblem, NodePath, RequestSpec, Store, Workspace};
+
+/// The four panes, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Environments,
+    Collections,
+    Request,
+    Response,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [
+        Pane::Environments,
+        Pane::Collections,
+        Pane::Request,
+        Pane::Response,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Environments => "Environments",
+            Pane::Collections => "Collections",
+            Pane::Request => "Request",
+            Pane::Response => "Response",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Collection,
+    Folder,
+    Request,
+}
+
+/// One visible line of the collections tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow {
+    pub path: NodePath,
+    pub depth: usize,
+    pub kind: RowKind,
+    pub name: String,
+    pub method: String,
+    pub expanded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorTab {
+    Params,
+    Headers,
+    Body,
+    Captures,
+}
+
+impl EditorTab {
+    pub const ALL: [EditorTab; 4] = [
+        EditorTab::Params,
+        EditorTab::Headers,
+        EditorTab::Body,
+        EditorTab::Captures,
+    ];
+}
+
+/// An open request with its unsaved edits. Kept per request, so switching loses nothing.
+pub struct RequestEditor {
+    pub path: NodePath,
+    pub draft: RequestSpec,
+    pub saved: RequestSpec,
+    pub tab: EditorTab,
+    pub row: usize,
+    pub body: TextArea<'static>,
+    pub body_editing: bool,
+    /// Some while the URL line is being edited.
+    pub url: Option<TextArea<'static>>,
+}
+
+impl RequestEditor {
+    pub fn new(path: NodePath, spec: RequestSpec) -> Self {
+        let body = body_area(&spec.body.text);
+        Self {
+            path,
+            draft: spec.clone(),
+            saved: spec,
+            tab: EditorTab::Params,
+            row: 0,
+            body,
+            body_editing: false,
+            url: None,
+        }
+    }
+
+    pub fn dirty(&self) -> bool {
+        self.draft != self.saved
+    }
+
+    /// Rows in the table of the current tab.
+    pub fn row_count(&self) -> usize {
+        match self.tab {
+            EditorTab::Params => self.draft.query.len(),
+            EditorTab::Headers => self.draft.headers.len(),
+            EditorTab::Body => self.draft.body.form.len(),
+            EditorTab::Captures => self.draft.captures.len(),
+        }
+    }
+}
+
+pub fn body_area(text: &str) -> TextArea<'static> {
+    let lines: Vec<String> = if text.is_empty() {
+        vec![String::new()]
+    } else {
+        text.split('\n')
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .collect()
+    };
+    let mut t = TextArea::new(lines);
+    t.set_tab_length(2);
+    t.set_hard_tab_indent(false);
+    t
+}
+
+pub fn line_area(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(vec![text.replace(['\n', '\r'], " ")]);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
+}
+
+/// What a confirmation dialog does on "yes".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmed {
+    DeleteEnvironment(String),
+    DeleteNode { path: NodePath, is_request: bool },
+    SendAnyway,
+    QuitDiscarding,
+}
+
+/// What a one-line prompt's text is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptFor {
+    NewEnvironment,
+    RenameEnvironment(String),
+    DuplicateEnvironment(String),
+    NewRequest(NodePath),
+    NewFolder(NodePath),
+    NewCollection,
+    RenameNode { path: NodePath, is_request: bool },
+}
+
+/// Which table row a key/value dialog edits (`None` index: a new row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KvTarget {
+    EnvVar { env: String, index: Option<usize> },
+    Query(Option<usize>),
+    Header(Option<usize>),
+    Form(Option<usize>),
+    Capture(Option<usize>),
+}
+
+pub enum Overlay {
+    Help {
+        scroll: u16,
+    },
+    Problems {
+        scroll: u16,
+    },
+    Palette {
+        input: TextArea<'static>,
+        selected: usize,
+    },
+    Confirm {
+        message: String,
+        on_yes: Confirmed,
+    },
+    Prompt {
+        title: String,
+        input: TextArea<'static>,
+        purpose: PromptFor,
+    },
+    KeyValue {
+        title: String,
+        key: TextArea<'static>,
+        value: TextArea<'static>,
+        on_key: bool,
+        target: KvTarget,
+    },
+    Method {
+        selected: usize,
+    },
+    Move {
+        from: NodePath,
+        is_request: bool,
+        targets: Vec<NodePath>,
+        selected: usize,
+    },
+    EnvEditor {
+        env: String,
+        row: usize,
+        reveal: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub text: String,
+    pub kind: StatusKind,
+}
+
+/// A request on the wire.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub path: NodePath,
+    pub started: Instant,
+    pub method: String,
+    pub url: String,
+    pub secrets: Vec<String>,
+}
+
+pub struct App {
+    pub store: Store,
+    pub ws: Workspace,
+    pub problems: Vec<LoadProblem>,
+    pub active_env: Option<String>,
+    pub focus: Pane,
+    pub env_selected: usize,
+    pub tree_selected: usize,
+    pub expanded: HashSet<NodePath>,
+    pub open: Option<NodePath>,
+    pub editors: HashMap<NodePath, RequestEditor>,
+    pub responses: HashMap<NodePath, ResponseView>,
+    pub in_flight: HashMap<RequestId, InFlight>,
+    pub overlay: Option<Overlay>,
+    pub status: Option<Status>,
+    /// Values captured from responses this session (tokens among them): never written to disk.
+    pub session_vars: Vec<(String, String)>,
+    pub next_request_id: u64,
+    pub quit: bool,
+    /// Animation frame for spinners; advanced by ticks only while something is running.
+    pub frame: u64,
+}

@@ -1,0 +1,88 @@
+//! The event loop: one `select!` over terminal input, worker events, a tick (only while
+//! something is running, so an idle fhirside uses no CPU) and termination signals.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::editor;
+use super::terminal::TerminalGuard;
+use crate::app::{App, Command, Msg};
+use crate::ui::{self, Theme};
+use crate::worker::{WorkerEvent, WorkerHandle};
+
+pub struct LoopOptions {
+    pub mouse: bool,
+}
+
+/// Runs the TUI until the user quits or a signal arrives. The terminal is restored on return.
+pub async fn run(
+    mut app: App,
+    theme: Theme,
+    worker: WorkerHandle,
+    mut worker_events: mpsc::UnboundedReceiver<WorkerEvent>,
+    options: LoopOptions,
+) -> anyhow::Result<App> {
+    let mut guard = TerminalGuard::enter(options.mouse)?;
+    let mut input = Some(EventStream::new());
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    #[cfg(unix)]
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+
+    guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
+    loop {
+        let busy = app.busy();
+        let msg = tokio::select! {
+            ev = next_input(&mut input) => match ev {
+                Some(Ok(Event::Key(k))) => Some(Msg::Key(k)),
+                Some(Ok(Event::Paste(p))) => Some(Msg::Paste(p)),
+                Some(Ok(Event::Mouse(m))) => Some(Msg::Mouse(m)),
+                Some(Ok(_)) => None, // resize, focus: just redraw
+                Some(Err(e)) => return Err(e.into()),
+                None => break,
+            },
+            Some(ev) = worker_events.recv() => Some(Msg::Worker(ev)),
+            _ = tick.tick(), if busy => Some(Msg::Tick),
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        };
+        if let Some(msg) = msg {
+            let mut commands = app.update(msg);
+            while !commands.is_empty() {
+                let mut follow_up = Vec::new();
+                for cmd in commands {
+                    match cmd {
+                        Command::Worker(c) => worker.send(c),
+                        Command::EditExternally { text, extension } => {
+                            // Stop reading the terminal so the editor gets every key.
+                            drop(input.take());
+                            guard.suspend()?;
+                            let result = editor::edit(&text, extension);
+                            guard.resume()?;
+                            input = Some(EventStream::new());
+                            follow_up.extend(app.update(Msg::ExternalEditDone(result)));
+                        }
+                    }
+                }
+                commands = follow_up;
+            }
+        }
+        if app.quit {
+            break;
+        }
+        guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
+    }
+    Ok(app)
+}
+
+async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    match input {
+        Some(stream) => stream.next().await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,6 @@
+//! The terminal side: raw mode and the alternate screen (always restored), and the event loop
+//! that feeds input, worker events and ticks into `App::update`.
+
+pub mod editor;
+pub mod event_loop;
+pub mod terminal;

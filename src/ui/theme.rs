@@ -1,0 +1,138 @@
+//! Colours of the interface and of highlighted bodies, in one place so themes can replace them.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::view_body::TokenKind;
+
+#[derive(Debug, Clone)]
+pub struct Theme {
+    pub name: String,
+    pub text: Style,
+    pub dim: Style,
+    pub border: Style,
+    pub border_focused: Style,
+    pub title: Style,
+    pub title_focused: Style,
+    pub selected: Style,
+    pub selected_unfocused: Style,
+    pub accent: Style,
+    pub ok: Style,
+    pub warning: Style,
+    pub error: Style,
+    pub status_bar: Style,
+    pub key_hint: Style,
+    pub var_resolved: Style,
+    pub var_unresolved: Style,
+    pub method_get: Style,
+    pub method_post: Style,
+    pub method_put: Style,
+    pub method_patch: Style,
+    pub method_delete: Style,
+    pub method_other: Style,
+    pub tab_active: Style,
+    pub json_key: Style,
+    pub json_string: Style,
+    pub json_number: Style,
+    pub json_boolean: Style,
+    pub json_null: Style,
+    pub json_punctuation: Style,
+    pub json_error: Style,
+    pub comment: Style,
+    pub header_name: Style,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self::dark()
+    }
+}
+
+impl Theme {
+    /// The default: readable on dark terminals, using the 16 ANSI colours so it follows the
+    /// user's palette.
+    pub fn dark() -> Self {
+        let fg = Style::new();
+        Theme {
+            name: "dark".into(),
+            text: fg,
+            dim: Style::new().fg(Color::DarkGray),
+            border: Style::new().fg(Color::DarkGray),
+            border_focused: Style::new().fg(Color::Cyan),
+            title: Style::new().fg(Color::Gray),
+            title_focused: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            selected: Style::new()
+                .bg(Color::Blue)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD),
+            selected_unfocused: Style::new().add_modifier(Modifier::REVERSED),
+            accent: Style::new().fg(Color::Cyan),
+            ok: Style::new().fg(Color::Green),
+            warning: Style::new().fg(Color::Yellow),
+            error: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            status_bar: Style::new(),
+            key_hint: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            var_resolved: Style::new().fg(Color::Green),
+            var_unresolved: Style::new()
+                .fg(Color::Red)
+                .add_modifier(Modifier::UNDERLINED),
+            method_get: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+            method_post: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            method_put: Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD),
+            method_patch: Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            method_delete: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            method_other: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            tab_active: Style::new()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            json_key: Style::new().fg(Color::Blue),
+            json_string: Style::new().fg(Color::Green),
+            json_number: Style::new().fg(Color::Magenta),
+            json_boolean: Style::new().fg(Color::Yellow),
+            json_null: Style::new()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::ITALIC),
+            json_punctuation: Style::new().fg(Color::Gray),
+            json_error: Style::new()
+                .fg(Color::Red)
+                .add_modifier(Modifier::UNDERLINED),
+            comment: Style::new()
+                .fg(Color::DarkGray)
+                .add_modifier(Modifier::ITALIC),
+            header_name: Style::new().fg(Color::Cyan),
+        }
+    }
+
+    pub fn method(&self, method: &str) -> Style {
+        match method {
+            "GET" => self.method_get,
+            "POST" => self.method_post,
+            "PUT" => self.method_put,
+            "PATCH" => self.method_patch,
+            "DELETE" => self.method_delete,
+            _ => self.method_other,
+        }
+    }
+
+    pub fn token(&self, kind: TokenKind) -> Style {
+        match kind {
+            TokenKind::Key => self.json_key,
+            TokenKind::String => self.json_string,
+            TokenKind::Number => self.json_number,
+            TokenKind::Boolean => self.json_boolean,
+            TokenKind::Null => self.json_null,
+            TokenKind::Punctuation => self.json_punctuation,
+            TokenKind::Error => self.json_error,
+            TokenKind::Comment => self.comment,
+            TokenKind::Whitespace | TokenKind::Plain => self.text,
+        }
+    }
+
+    pub fn status_code(&self, code: u16) -> Style {
+        match code {
+            200..=299 => self.ok.add_modifier(Modifier::BOLD),
+            300..=399 => self.accent.add_modifier(Modifier::BOLD),
+            400..=499 => self.warning.add_modifier(Modifier::BOLD),
+            _ => self.error,
+        }
+    }
+}

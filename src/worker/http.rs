@@ -1,0 +1,274 @@
+//! One HTTP exchange with reqwest, with every failure turned into a sentence a person can act on.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use thiserror::Error;
+
+/// A fully resolved request, ready for the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub timeout: Duration,
+}
+
+/// What came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub reason: String,
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+    /// The URL finally answered (after redirects).
+    pub final_url: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// Bodies larger than this are refused rather than filling memory.
+pub const MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum HttpError {
+    #[error("The URL is not valid: {0}.")]
+    InvalidUrl(String),
+    #[error("The URL has no scheme: start it with http:// or https://.")]
+    NoScheme,
+    #[error("'{0}' is not a valid HTTP method.")]
+    InvalidMethod(String),
+    #[error("Header '{0}' is not valid (names and values must be visible ASCII).")]
+    InvalidHeader(String),
+    #[error("Connection refused by {0}: is the server running, and is the port right?")]
+    ConnectionRefused(String),
+    #[error("The host name {0} could not be resolved: check the URL, or your network and DNS.")]
+    Dns(String),
+    #[error("Secure connection to {host} failed: {detail}.")]
+    Tls { host: String, detail: String },
+    #[error("No answer within {0} s: the request timed out.")]
+    Timeout(u64),
+    #[error("The connection to {host} failed: {detail}.")]
+    Connection { host: String, detail: String },
+    #[error(
+        "The connection dropped while the body was arriving ({received} bytes received): {detail}."
+    )]
+    BodyDropped { received: usize, detail: String },
+    #[error("The response body is larger than {} MB; fhirside stopped reading it.", MAX_BODY_BYTES / (1024 * 1024))]
+    BodyTooLarge,
+    #[error("Too many redirects (more than {0}).")]
+    TooManyRedirects(usize),
+    #[error("Request cancelled.")]
+    Cancelled,
+    #[error("{0}")]
+    Other(String),
+}
+
+pub const MAX_REDIRECTS: usize = 10;
+
+/// The client every request goes through. reqwest drops `Authorization` on redirects to another host.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .user_agent(concat!("fhirside/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Checks the parts of a request that can be checked without a network.
+pub fn validate(req: &HttpRequest) -> Result<(reqwest::Method, url::Url), HttpError> {
+    let method = reqwest::Method::from_bytes(req.method.trim().to_ascii_uppercase().as_bytes())
+        .map_err(|_| HttpError::InvalidMethod(req.method.clone()))?;
+    let url = url::Url::parse(req.url.trim()).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => HttpError::NoScheme,
+        e => HttpError::InvalidUrl(e.to_string()),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(HttpError::InvalidUrl(format!(
+            "the scheme '{}' is not http or https",
+            url.scheme()
+        )));
+    }
+    for (k, v) in &req.headers {
+        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+            || reqwest::header::HeaderValue::from_str(v).is_err()
+        {
+            return Err(HttpError::InvalidHeader(k.clone()));
+        }
+    }
+    Ok((method, url))
+}
+
+/// Sends `req` and reads the whole body.
+pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpResponse, HttpError> {
+    let (method, url) = validate(req)?;
+    let host = url.host_str().unwrap_or("").to_string();
+    let started = Instant::now();
+    let mut builder = client.request(method, url).timeout(req.timeout);
+    for (k, v) in &req.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    if let Some(body) = &req.body {
+        builder = builder.body(body.clone());
+    }
+    let resp = builder
+        .send()
+        .await
+        .map_err(|e| classify(&e, &host, req.timeout))?;
+    let status = resp.status();
+    let version = format!("{:?}", resp.version());
+    let final_url = resp.url().to_string();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) => {
+                if body.len() + bytes.len() > MAX_BODY_BYTES {
+                    return Err(HttpError::BodyTooLarge);
+                }
+                body.extend_from_slice(&bytes);
+            }
+            Err(e) if e.is_timeout() => return Err(HttpError::Timeout(req.timeout.as_secs())),
+            Err(e) => {
+                return Err(HttpError::BodyDropped {
+                    received: body.len(),
+                    detail: root_cause(&e),
+                });
+            }
+        }
+    }
+    Ok(HttpResponse {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("").to_string(),
+        version,
+        headers,
+        body,
+        elapsed: started.elapsed(),
+        final_url,
+    })
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        last = s.to_string();
+        cur = s.source();
+    }
+    last
+}
+
+fn chain_text(e: &reqwest::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+fn classify(e: &reqwest::Error, host: &str, timeout: Duration) -> HttpError {
+    let text = chain_text(e).to_ascii_lowercase();
+    if e.is_timeout() {
+        return HttpError::Timeout(timeout.as_secs());
+    }
+    if e.is_redirect() {
+        return HttpError::TooManyRedirects(MAX_REDIRECTS);
+    }
+    if text.contains("dns error")
+        || text.contains("failed to lookup address")
+        || text.contains("name or service not known")
+    {
+        return HttpError::Dns(host.to_string());
+    }
+    if text.contains("connection refused") {
+        return HttpError::ConnectionRefused(host.to_string());
+    }
+    if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+        return HttpError::Tls {
+            host: host.to_string(),
+            detail: root_cause(e),
+        };
+    }
+    if e.is_connect() || e.is_request() {
+        return HttpError::Connection {
+            host: host.to_string(),
+            detail: root_cause(e),
+        };
+    }
+    HttpError::Other(format!("The request failed: {}.", root_cause(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(url: &str) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![],
+            body: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn validation_explains_bad_urls() {
+        assert_eq!(
+            validate(&req("localhost/x")).unwrap_err(),
+            HttpError::NoScheme
+        );
+        assert!(matches!(
+            validate(&req("ftp://x")).unwrap_err(),
+            HttpError::InvalidUrl(_)
+        ));
+        assert!(matches!(
+            validate(&req("http://")).unwrap_err(),
+            HttpError::InvalidUrl(_)
+        ));
+        let mut r = req("http://x");
+        r.headers.push(("Bad Header".into(), "v".into()));
+        assert_eq!(
+            validate(&r).unwrap_err(),
+            HttpError::InvalidHeader("Bad Header".into())
+        );
+        r.headers.clear();
+        r.method = "G E T".into();
+        assert!(matches!(
+            validate(&r).unwrap_err(),
+            HttpError::InvalidMethod(_)
+        ));
+    }
+}
