@@ -371,11 +371,9 @@ mod tests {
         assert_eq!(lookup(Request, &enter), Some(Action::Edit));
         let j = key(KeyCode::Char('j'), KeyModifiers::NONE);
         assert_eq!(lookup(Response, &j), Some(Action::Down));
-        assert_eq!(
-            lookup(EnvEditor, &j),
-            None,
-            "the variables editor has its own keys"
-        );
+        assert_eq!(lookup(EnvEditor, &j), Some(Action::Down));
+        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
+        assert_eq!(lookup(EnvEditor, &r), None, "the variables editor has its own keys");
     }
 
     #[test]

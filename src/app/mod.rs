@@ -9,6 +9,9 @@ pub mod response;
 pub mod state;
 pub mod update;
 
+#[cfg(test)]
+mod tests;
+
 pub use action::Action;
 pub use state::*;
 pub use update::{Command, Msg};

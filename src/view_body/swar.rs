@@ -82,26 +82,6 @@ pub(crate) fn find_byte2(hay: &[u8], from: usize, a: u8, b: u8) -> Option<usize>
     None
 }
 
-/// Position of the first occurrence of `a`, `b` or `c` in `hay[from..]`.
-#[inline]
-pub(crate) fn find_byte3(hay: &[u8], from: usize, a: u8, b: u8, c: u8) -> Option<usize> {
-    let mut i = from;
-    while let Some(w) = word_at(hay, i) {
-        let m = eq_lanes(w, a) | eq_lanes(w, b) | eq_lanes(w, c);
-        if m != 0 {
-            return Some(i + first_lane(m));
-        }
-        i += 8;
-    }
-    while let Some(&x) = hay.get(i) {
-        if x == a || x == b || x == c {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,11 +114,6 @@ mod tests {
                     .and_then(|s| s.iter().position(|&b| b == n || b == 14))
                     .map(|p| p + from);
                 assert_eq!(find_byte2(&hay, from, n, 14), naive2);
-                let naive3 = hay
-                    .get(from..)
-                    .and_then(|s| s.iter().position(|&b| b == n || b == 14 || b == 250))
-                    .map(|p| p + from);
-                assert_eq!(find_byte3(&hay, from, n, 14, 250), naive3);
             }
         }
     }

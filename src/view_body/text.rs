@@ -115,21 +115,17 @@ impl LineIndex {
             return self.text_len..self.text_len;
         }
         let start = self.line_start(n);
-        let mut end = if n + 1 < self.len() {
-            self.line_start(n + 1).saturating_sub(1)
-        } else {
-            self.text_len
-        };
         let bytes = text.as_bytes();
-        if end > start && bytes.get(end - 1) == Some(&b'\r') {
+        let (mut end, had_newline) = if n + 1 < self.len() {
+            (self.line_start(n + 1).saturating_sub(1), true)
+        } else if self.text_len > 0 && bytes.get(self.text_len - 1) == Some(&b'\n') {
+            (self.text_len - 1, true)
+        } else {
+            (self.text_len, false)
+        };
+        // Like `str::lines`: "\r\n" ends a line, a lone trailing '\r' stays.
+        if had_newline && end > start && bytes.get(end - 1) == Some(&b'\r') {
             end -= 1;
-        }
-        // Also drop the final '\n' of the text from the last line.
-        if end > start && end == self.text_len && bytes.get(end - 1) == Some(&b'\n') {
-            end -= 1;
-            if end > start && bytes.get(end - 1) == Some(&b'\r') {
-                end -= 1;
-            }
         }
         start..end.max(start)
     }

@@ -1,0 +1,282 @@
+//! Action → state tests for `App::update`: keys in, state and commands out, no terminal.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::response::Outcome;
+use super::*;
+use crate::worker::{body, HttpResponse, Received, WorkerCommand, WorkerEvent};
+use crate::workspace::seed::seed_if_new;
+use crate::workspace::{NodePath, Store};
+
+pub(crate) fn seeded_app(dir: &std::path::Path) -> App {
+    let (mut store, mut ws, problems) = Store::load(dir);
+    seed_if_new(&mut store, &mut ws).unwrap();
+    App::new(store, ws, problems, None)
+}
+
+fn key(app: &mut App, name: &str) -> Vec<Command> {
+    let ev = match name {
+        "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+        "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        "tab" => KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE),
+        "space" => KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
+        "ctrl-r" => KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL),
+        "ctrl-s" => KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL),
+        "ctrl-p" => KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL),
+        s if s.chars().count() == 1 => {
+            let c = s.chars().next().unwrap();
+            let m = if c.is_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+            KeyEvent::new(KeyCode::Char(c), m)
+        }
+        other => panic!("unknown key {other}"),
+    };
+    app.update(Msg::Key(ev))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, &c.to_string());
+    }
+}
+
+fn path(parts: &[&str]) -> NodePath {
+    NodePath(parts.iter().map(|s| s.to_string()).collect())
+}
+
+pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Received {
+    let response = HttpResponse {
+        status,
+        reason: "OK".into(),
+        version: "HTTP/1.1".into(),
+        headers: vec![("content-type".into(), content_type.into())],
+        body: body.as_bytes().to_vec(),
+        elapsed: Duration::from_millis(42),
+        final_url: "http://fhir.test/metadata".into(),
+    };
+    let body = body::prepare(&response);
+    Received { response, body }
+}
+
+fn set_fhirurl(app: &mut App, url: &str) {
+    app.ws.environment_mut("azure").unwrap().set("fhirurl", url);
+}
+
+#[test]
+fn opening_and_sending_a_request_dispatches_to_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    set_fhirurl(&mut app, "http://fhir.test");
+    // Collections is focused; row 0 is the collection, row 2 "Capability statement".
+    key(&mut app, "j");
+    key(&mut app, "j");
+    key(&mut app, "enter");
+    assert_eq!(app.open, Some(path(&["Azure FHIR service", "Capability statement"])));
+    let cmds = key(&mut app, "ctrl-r");
+    let [Command::Worker(WorkerCommand::Send { id, request })] = cmds.as_slice() else {
+        panic!("expected one send, got {cmds:?}");
+    };
+    assert_eq!(request.url, "http://fhir.test/metadata");
+    assert!(app.busy());
+    app.update(Msg::Worker(WorkerEvent::Response {
+        id: *id,
+        result: Ok(response(200, "application/fhir+json", r#"{"resourceType":"CapabilityStatement"}"#)),
+    }));
+    assert!(!app.busy());
+    let view = app.responses.get(app.open.as_ref().unwrap()).unwrap();
+    let Outcome::Received { body, .. } = &view.outcome else { panic!() };
+    assert_eq!(body.pretty.line(1), "  \"resourceType\": \"CapabilityStatement\"");
+}
+
+#[test]
+fn unresolved_variables_ask_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "j"); // Get token: uses {{tenantid}} which the template leaves empty…
+    key(&mut app, "enter");
+    // …empty counts as set; remove the variable so it is really unresolved.
+    app.ws.environment_mut("azure").unwrap().variables.retain(|v| v.key != "tenantid");
+    let cmds = key(&mut app, "ctrl-r");
+    assert!(cmds.is_empty());
+    let Some(Overlay::Confirm { message, .. }) = &app.overlay else { panic!("no confirm") };
+    assert!(message.contains("{{tenantid}}"), "{message}");
+    let cmds = key(&mut app, "y");
+    assert!(matches!(cmds.as_slice(), [Command::Worker(WorkerCommand::Send { .. })]));
+}
+
+#[test]
+fn esc_cancels_the_request_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "j");
+    key(&mut app, "j");
+    key(&mut app, "enter");
+    let cmds = key(&mut app, "ctrl-r");
+    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else { panic!() };
+    let id = *id;
+    let cmds = key(&mut app, "esc");
+    assert!(matches!(cmds.as_slice(), [Command::Worker(WorkerCommand::Cancel { id: c })] if *c == id));
+    assert!(!app.busy());
+    // A late answer for the cancelled request is dropped.
+    app.update(Msg::Worker(WorkerEvent::Response { id, result: Ok(response(200, "text/plain", "late")) }));
+    assert!(app.responses.is_empty());
+}
+
+#[test]
+fn editing_the_url_moves_query_into_the_table_and_save_writes_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "j");
+    key(&mut app, "j");
+    key(&mut app, "enter");
+    key(&mut app, "3");
+    key(&mut app, "u");
+    typed(&mut app, "?_summary=true");
+    key(&mut app, "enter");
+    let ed = app.open_editor().unwrap();
+    assert_eq!(ed.draft.url, "{{fhirurl}}/metadata");
+    assert_eq!(ed.draft.query[0].key, "_summary");
+    assert!(ed.dirty());
+    key(&mut app, "ctrl-s");
+    assert!(!app.open_editor().unwrap().dirty());
+    let text = std::fs::read_to_string(dir.path().join("collections/Azure FHIR service/Capability statement.toml")).unwrap();
+    assert!(text.contains("_summary"), "{text}");
+}
+
+#[test]
+fn quitting_with_unsaved_edits_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "j");
+    key(&mut app, "enter");
+    key(&mut app, "3");
+    key(&mut app, "M");
+    key(&mut app, "d"); // method DELETE
+    assert_eq!(app.open_editor().unwrap().draft.method, "DELETE");
+    key(&mut app, "q");
+    assert!(!app.quit);
+    assert!(matches!(app.overlay, Some(Overlay::Confirm { .. })));
+    key(&mut app, "n");
+    assert!(!app.quit);
+    key(&mut app, "q");
+    key(&mut app, "y");
+    assert!(app.quit);
+}
+
+#[test]
+fn new_folder_request_rename_move_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    // New folder under the collection (row 0).
+    key(&mut app, "A");
+    typed(&mut app, "Patients");
+    key(&mut app, "enter");
+    assert!(dir.path().join("collections/Azure FHIR service/Patients").is_dir());
+    // New request inside it: selection is on the new folder.
+    key(&mut app, "a");
+    typed(&mut app, "Find Smith");
+    key(&mut app, "enter");
+    let req = path(&["Azure FHIR service", "Patients", "Find Smith"]);
+    assert_eq!(app.open, Some(req.clone()));
+    assert!(dir.path().join("collections/Azure FHIR service/Patients/Find Smith.toml").is_file());
+    key(&mut app, "esc"); // leave the URL field
+    // Rename it from the tree.
+    key(&mut app, "2");
+    key(&mut app, "r");
+    for _ in 0.."Find Smith".len() {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+    }
+    typed(&mut app, "Smiths");
+    key(&mut app, "enter");
+    let renamed = path(&["Azure FHIR service", "Patients", "Smiths"]);
+    assert_eq!(app.open, Some(renamed.clone()));
+    assert!(dir.path().join("collections/Azure FHIR service/Patients/Smiths.toml").is_file());
+    // Move it to the collection root.
+    key(&mut app, "m");
+    let Some(Overlay::Move { targets, .. }) = &app.overlay else { panic!("no move picker") };
+    assert_eq!(targets[0], path(&["Azure FHIR service"]));
+    key(&mut app, "enter");
+    assert!(dir.path().join("collections/Azure FHIR service/Smiths.toml").is_file());
+    assert_eq!(app.open, Some(path(&["Azure FHIR service", "Smiths"])));
+    // Delete asks, then removes the file.
+    key(&mut app, "d");
+    key(&mut app, "y");
+    assert!(!dir.path().join("collections/Azure FHIR service/Smiths.toml").exists());
+    assert_eq!(app.open, None);
+}
+
+#[test]
+fn palette_jumps_to_a_request_and_switches_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "ctrl-p");
+    typed(&mut app, "list pat");
+    key(&mut app, "enter");
+    assert_eq!(app.open, Some(path(&["Azure FHIR service", "List patients"])));
+    assert_eq!(app.focus, Pane::Request);
+    // A second environment, chosen from the palette.
+    key(&mut app, "1");
+    key(&mut app, "a");
+    typed(&mut app, "prod");
+    key(&mut app, "enter");
+    key(&mut app, "ctrl-p");
+    typed(&mut app, "use prod");
+    key(&mut app, "enter");
+    assert_eq!(app.active_env.as_deref(), Some("prod"));
+}
+
+#[test]
+fn captures_set_session_variables_but_never_write_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "j");
+    key(&mut app, "enter"); // Get token, with the bearerToken capture
+    let cmds = key(&mut app, "ctrl-r");
+    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else { panic!("{cmds:?}") };
+    app.update(Msg::Worker(WorkerEvent::Response {
+        id: *id,
+        result: Ok(response(200, "application/json", r#"{"access_token":"eyJ.secret.token","expires_in":"3599"}"#)),
+    }));
+    assert_eq!(app.session_vars, vec![("bearerToken".to_string(), "eyJ.secret.token".to_string())]);
+    // Editing the environment afterwards must not persist the token.
+    app.overlay = Some(Overlay::EnvEditor { env: "azure".into(), row: 0, reveal: false });
+    key(&mut app, "space");
+    for entry in walk(dir.path()) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(!text.contains("eyJ.secret.token"), "token written to {}", entry.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn environment_variable_edits_are_saved_with_secrets_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    key(&mut app, "1");
+    key(&mut app, "e");
+    // Row 4 is clientsecret.
+    for _ in 0..4 {
+        key(&mut app, "j");
+    }
+    key(&mut app, "enter");
+    typed(&mut app, "s3cret-value");
+    key(&mut app, "enter");
+    assert!(matches!(app.overlay, Some(Overlay::EnvEditor { row: 4, .. })));
+    let env_file = std::fs::read_to_string(dir.path().join("environments/azure.toml")).unwrap();
+    assert!(!env_file.contains("s3cret-value"));
+    let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap();
+    assert!(secrets.contains("s3cret-value"));
+}
