@@ -10,7 +10,7 @@ pub mod state;
 pub mod update;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use action::Action;
 pub use state::*;

@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bo
         if ed.dirty() { " *" } else { "" }
     );
     let block = pane_block(Pane::Request, &title, focused, theme);
-    let inner = block.inner(area);
+    let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     frame.render_widget(block, area);
     if inner.height < 3 {
         return;
@@ -301,7 +301,7 @@ fn body(
             let hint = if ed.body_editing {
                 "  · Esc stops editing"
             } else {
-                "  · Enter edits, E opens $EDITOR"
+                "  · Enter edits · E: $EDITOR"
             };
             frame.render_widget(
                 Paragraph::new(Line::from(vec![

@@ -15,7 +15,7 @@ use crate::worker::capture::CaptureOutcome;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused: bool) {
     let block = pane_block(Pane::Response, "", focused, theme);
-    let inner = block.inner(area);
+    let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     frame.render_widget(block, area);
     let Some(path) = app.open.clone() else {
         return;
