@@ -65,8 +65,8 @@ pub enum HttpError {
     Dns(String),
     #[error("Secure connection to {host} failed: {detail}.")]
     Tls { host: String, detail: String },
-    #[error("No answer within {0} s: the request timed out.")]
-    Timeout(u64),
+    #[error("No answer within {}: the request timed out.", human_duration(.0))]
+    Timeout(Duration),
     #[error("The connection to {host} failed: {detail}.")]
     Connection { host: String, detail: String },
     #[error(
@@ -84,6 +84,14 @@ pub enum HttpError {
 }
 
 pub const MAX_REDIRECTS: usize = 10;
+
+fn human_duration(d: &Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs_f32())
+    }
+}
 
 /// The client every request goes through. reqwest drops `Authorization` on redirects to another host.
 pub fn client() -> reqwest::Client {
@@ -158,7 +166,7 @@ pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpRes
                 }
                 body.extend_from_slice(&bytes);
             }
-            Err(e) if e.is_timeout() => return Err(HttpError::Timeout(req.timeout.as_secs())),
+            Err(e) if e.is_timeout() => return Err(HttpError::Timeout(req.timeout)),
             Err(e) => {
                 return Err(HttpError::BodyDropped {
                     received: body.len(),
@@ -201,7 +209,7 @@ fn chain_text(e: &reqwest::Error) -> String {
 fn classify(e: &reqwest::Error, host: &str, timeout: Duration) -> HttpError {
     let text = chain_text(e).to_ascii_lowercase();
     if e.is_timeout() {
-        return HttpError::Timeout(timeout.as_secs());
+        return HttpError::Timeout(timeout);
     }
     if e.is_redirect() {
         return HttpError::TooManyRedirects(MAX_REDIRECTS);
