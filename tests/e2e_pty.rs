@@ -111,10 +111,12 @@ fn narrow_terminal_shows_tab_strip_and_the_same_flow_works() {
         );
     }
 
-    open_request(&mut pty, 0, "Test/Metadata");
-    // Only one pane at a time: the request opens while Collections keeps the screen.
+    // Only one pane at a time: the request opens (◂ marks it) while Collections keeps the
+    // screen; 3 shows it.
+    open_request(&mut pty, 0, "Metadata ◂");
     pty.send("3");
-    ok(pty.wait_for_text_within("/metadata", T));
+    ok(pty.wait_for_text_within("Test/Metadata", T));
+    ok(pty.wait_for_text_within("{{fhirurl}}/metadata", T));
     pty.ctrl_r();
     ok(pty.wait_for(|_| stub.hits().iter().any(|h| h == "/metadata"), Some(T)));
     pty.send("4");
@@ -316,7 +318,13 @@ fn sigterm_restores_the_terminal() {
     let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
     ok(pty.wait_for_text_within("Metadata", T));
     open_request(&mut pty, 0, "Test/Metadata");
+    // What must be undone is in effect before the signal.
     assert!(pty.screen().alternate_screen());
+    assert_ne!(
+        pty.screen().mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None
+    );
+    assert!(pty.screen().bracketed_paste());
     pty.signal("TERM");
     let status = pty
         .wait_exit(T)
@@ -437,6 +445,7 @@ fn broken_toml_is_reported_with_position_and_left_untouched() {
     pty.send("broken");
     pty.enter();
     ok(pty.wait_for_text_gone("New environment name"));
+    ok(pty.wait_for_text_within("already exists", T));
     quit_cleanly(&mut pty);
 
     assert_eq!(fs::read(&broken_env).unwrap(), env_bytes);
