@@ -42,7 +42,8 @@ pub enum JwtError {
 /// Verifies signature and lifetime; returns the claims.
 pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Value, JwtError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JwtError::Malformed);
     };
@@ -63,8 +64,11 @@ pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Value, JwtError> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or(JwtError::Malformed)?;
-    let exp = claims.get("exp").and_then(Value::as_i64).ok_or(JwtError::Malformed)?;
-    if now > exp + SKEW_SECS {
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or(JwtError::Malformed)?;
+    if now >= exp + SKEW_SECS {
         return Err(JwtError::Expired);
     }
     if let Some(nbf) = claims.get("nbf").and_then(Value::as_i64)
@@ -135,7 +139,8 @@ mod tests {
         let key = [7u8; 32];
         let tok = sign(&key, &json!({"exp": 2000, "nbf": 1000, "aud": "x"}));
         assert!(verify(&key, &tok, 1500).is_ok());
-        assert_eq!(verify(&key, &tok, 2100), Err(JwtError::Expired));
+        assert_eq!(verify(&key, &tok, 2001), Err(JwtError::Expired));
+        assert!(verify(&key, &tok, 2000).is_ok());
         assert_eq!(verify(&key, &tok, 500), Err(JwtError::NotYetValid));
         assert_eq!(verify(&[8u8; 32], &tok, 1500), Err(JwtError::BadSignature));
         assert_eq!(verify(&key, "abc", 1500), Err(JwtError::Malformed));

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::fhir_routes::{OpResult, op_create, op_delete, op_read, op_search, op_update, op_vread, valid_id};
+use super::fhir_routes::{
+    OpResult, op_create, op_delete, op_read, op_search, op_update, op_vread, valid_id,
+};
 use super::outcome::FhirError;
 use super::store::{Store, is_supported};
 use super::util::{fhir_instant, new_guid, parse_query};
@@ -29,14 +31,19 @@ struct Req {
 }
 
 fn parse_entry(e: &Value, index: usize) -> Result<Req, FhirError> {
-    let req = e
-        .get("request")
-        .ok_or_else(|| FhirError::bad_request(format!("Bundle.entry[{index}] is missing the 'request' element.")))?;
-    let method = req.get("method").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
-    let url = req
-        .get("url")
+    let req = e.get("request").ok_or_else(|| {
+        FhirError::bad_request(format!(
+            "Bundle.entry[{index}] is missing the 'request' element."
+        ))
+    })?;
+    let method = req
+        .get("method")
         .and_then(Value::as_str)
-        .ok_or_else(|| FhirError::bad_request(format!("Bundle.entry[{index}].request.url is missing.")))?;
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let url = req.get("url").and_then(Value::as_str).ok_or_else(|| {
+        FhirError::bad_request(format!("Bundle.entry[{index}].request.url is missing."))
+    })?;
     let url = url.trim_start_matches('/');
     let (path, q) = url.split_once('?').unwrap_or((url, ""));
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -44,7 +51,11 @@ fn parse_entry(e: &Value, index: usize) -> Result<Req, FhirError> {
         [t] => (t.to_string(), None, None),
         [t, i] => (t.to_string(), Some(i.to_string()), None),
         [t, i, "_history", v] => (t.to_string(), Some(i.to_string()), Some(v.to_string())),
-        _ => return Err(FhirError::bad_request(format!("Bundle.entry[{index}].request.url '{url}' is not supported."))),
+        _ => {
+            return Err(FhirError::bad_request(format!(
+                "Bundle.entry[{index}].request.url '{url}' is not supported."
+            )));
+        }
     };
     if !is_supported(&rtype) {
         return Err(FhirError::unknown_type(&rtype));
@@ -52,23 +63,39 @@ fn parse_entry(e: &Value, index: usize) -> Result<Req, FhirError> {
     let needs_id = matches!(method.as_str(), "PUT" | "DELETE");
     match method.as_str() {
         "GET" | "POST" | "PUT" | "DELETE" => {}
-        "PATCH" => return Err(FhirError::not_supported(format!("Bundle.entry[{index}]: PATCH is not supported."))),
-        m => return Err(FhirError::bad_request(format!("Bundle.entry[{index}].request.method '{m}' is invalid."))),
+        "PATCH" => {
+            return Err(FhirError::not_supported(format!(
+                "Bundle.entry[{index}]: PATCH is not supported."
+            )));
+        }
+        m => {
+            return Err(FhirError::bad_request(format!(
+                "Bundle.entry[{index}].request.method '{m}' is invalid."
+            )));
+        }
     }
     if needs_id && id.is_none() {
-        return Err(FhirError::not_supported(format!("Bundle.entry[{index}]: conditional {method} is not supported.")));
+        return Err(FhirError::not_supported(format!(
+            "Bundle.entry[{index}]: conditional {method} is not supported."
+        )));
     }
     if method == "POST" && id.is_some() {
-        return Err(FhirError::bad_request(format!("Bundle.entry[{index}]: POST must target a resource type.")));
+        return Err(FhirError::bad_request(format!(
+            "Bundle.entry[{index}]: POST must target a resource type."
+        )));
     }
     if let Some(i) = &id
         && !valid_id(i)
     {
-        return Err(FhirError::bad_request(format!("Bundle.entry[{index}]: invalid id '{i}'.")));
+        return Err(FhirError::bad_request(format!(
+            "Bundle.entry[{index}]: invalid id '{i}'."
+        )));
     }
     let resource = e.get("resource").cloned();
     if matches!(method.as_str(), "POST" | "PUT") && resource.is_none() {
-        return Err(FhirError::bad_request(format!("Bundle.entry[{index}] is missing the 'resource' element.")));
+        return Err(FhirError::bad_request(format!(
+            "Bundle.entry[{index}] is missing the 'resource' element."
+        )));
     }
     Ok(Req {
         method,
@@ -76,16 +103,38 @@ fn parse_entry(e: &Value, index: usize) -> Result<Req, FhirError> {
         id,
         vid,
         query: parse_query(q),
-        if_match: req.get("ifMatch").and_then(Value::as_str).map(str::to_string),
+        if_match: req
+            .get("ifMatch")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         resource,
     })
 }
 
-fn execute(store: &mut Store, base: &str, r: &Req, forced_id: Option<&str>, strict: bool) -> Result<OpResult, FhirError> {
+fn execute(
+    store: &mut Store,
+    base: &str,
+    r: &Req,
+    forced_id: Option<&str>,
+    strict: bool,
+) -> Result<OpResult, FhirError> {
     let id = r.id.as_deref().unwrap_or("");
     match r.method.as_str() {
-        "POST" => op_create(store, base, &r.rtype, r.resource.as_ref().unwrap_or(&Value::Null), forced_id),
-        "PUT" => op_update(store, base, &r.rtype, id, r.resource.as_ref().unwrap_or(&Value::Null), r.if_match.as_deref()),
+        "POST" => op_create(
+            store,
+            base,
+            &r.rtype,
+            r.resource.as_ref().unwrap_or(&Value::Null),
+            forced_id,
+        ),
+        "PUT" => op_update(
+            store,
+            base,
+            &r.rtype,
+            id,
+            r.resource.as_ref().unwrap_or(&Value::Null),
+            r.if_match.as_deref(),
+        ),
         "DELETE" => op_delete(store, &r.rtype, id, r.if_match.as_deref(), false),
         _ => match (&r.id, &r.vid) {
             (None, _) => op_search(store, base, &r.rtype, &r.query, strict),
@@ -98,7 +147,8 @@ fn execute(store: &mut Store, base: &str, r: &Req, forced_id: Option<&str>, stri
 fn response_entry(base: &str, r: &OpResult) -> Value {
     let mut e = json!({});
     if let Some(b) = &r.body {
-        if b.get("id").is_some() && b.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        if b.get("id").is_some() && b.get("resourceType").and_then(Value::as_str) != Some("Bundle")
+        {
             e["fullUrl"] = json!(super::search::full_url(base, b));
         }
         e["resource"] = b.clone();
@@ -152,12 +202,23 @@ fn bundle_of(kind: &str, entries: Vec<Value>) -> Value {
 }
 
 /// Processes a posted batch/transaction Bundle.
-pub fn process(store: &mut Store, base: &str, bundle: &Value, strict: bool) -> Result<Value, FhirError> {
+pub fn process(
+    store: &mut Store,
+    base: &str,
+    bundle: &Value,
+    strict: bool,
+) -> Result<Value, FhirError> {
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-        return Err(FhirError::bad_request("The request body must be a Bundle resource of type 'batch' or 'transaction'."));
+        return Err(FhirError::bad_request(
+            "The request body must be a Bundle resource of type 'batch' or 'transaction'.",
+        ));
     }
     let kind = bundle.get("type").and_then(Value::as_str).unwrap_or("");
-    let entries: Vec<Value> = bundle.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+    let entries: Vec<Value> = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     match kind {
         "batch" => {
             let mut out = Vec::with_capacity(entries.len());
@@ -177,7 +238,12 @@ pub fn process(store: &mut Store, base: &str, bundle: &Value, strict: bool) -> R
     }
 }
 
-fn transaction(store: &mut Store, base: &str, entries: &[Value], strict: bool) -> Result<Value, FhirError> {
+fn transaction(
+    store: &mut Store,
+    base: &str,
+    entries: &[Value],
+    strict: bool,
+) -> Result<Value, FhirError> {
     let mut reqs = Vec::with_capacity(entries.len());
     for (i, e) in entries.iter().enumerate() {
         reqs.push(parse_entry(e, i)?);
@@ -205,12 +271,13 @@ fn transaction(store: &mut Store, base: &str, entries: &[Value], strict: bool) -
                 "Bundle contains multiple entries that refer to the same resource '{t}'."
             )));
         }
-        if let (Some(fu), Some(t)) = (full_url, target) {
-            if fu.starts_with("urn:uuid:") {
-                if map.insert(fu.to_string(), t).is_some() {
-                    return Err(FhirError::bad_request(format!("Bundle contains duplicate fullUrl '{fu}'.")));
-                }
-            }
+        if let (Some(fu), Some(t)) = (full_url, target)
+            && fu.starts_with("urn:uuid:")
+            && map.insert(fu.to_string(), t).is_some()
+        {
+            return Err(FhirError::bad_request(format!(
+                "Bundle contains duplicate fullUrl '{fu}'."
+            )));
         }
     }
     let mut work = store.clone();
@@ -244,7 +311,11 @@ fn transaction(store: &mut Store, base: &str, entries: &[Value], strict: bool) -
     *store = work;
     let out = results
         .iter()
-        .map(|r| r.as_ref().map(|r| response_entry(base, r)).unwrap_or_else(|| json!({})))
+        .map(|r| {
+            r.as_ref()
+                .map(|r| response_entry(base, r))
+                .unwrap_or_else(|| json!({}))
+        })
         .collect();
     Ok(bundle_of("transaction-response", out))
 }
@@ -265,8 +336,14 @@ mod tests {
              "request": {"method": "POST", "url": "Observation"}}
         ]});
         let out = process(&mut store, "http://x", &tx, false).expect("tx");
-        let pid = out["entry"][0]["resource"]["id"].as_str().expect("id").to_string();
-        assert_eq!(out["entry"][1]["resource"]["subject"]["reference"], format!("Patient/{pid}"));
+        let pid = out["entry"][0]["resource"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        assert_eq!(
+            out["entry"][1]["resource"]["subject"]["reference"],
+            format!("Patient/{pid}")
+        );
         assert_eq!(out["entry"][0]["response"]["status"], "201 Created");
 
         let bad = json!({"resourceType": "Bundle", "type": "transaction", "entry": [

@@ -18,14 +18,58 @@ const GIVEN_F: &[&str] = &[
     "Anaïs", "Priya", "Fatima", "Hana", "Léa", "Maja", "Grace", "Yuki", "Siobhán", "Ana",
 ];
 const GIVEN_M: &[&str] = &[
-    "José", "Björn", "Liam", "Noah", "Mateo", "Hiroshi", "Lars", "Omar", "Jürgen", "François",
-    "Seán", "Thiago", "Wei", "Mohammed", "Ethan", "Lucas", "Minh", "Ravi", "Kwame", "Pedro",
+    "José",
+    "Björn",
+    "Liam",
+    "Noah",
+    "Mateo",
+    "Hiroshi",
+    "Lars",
+    "Omar",
+    "Jürgen",
+    "François",
+    "Seán",
+    "Thiago",
+    "Wei",
+    "Mohammed",
+    "Ethan",
+    "Lucas",
+    "Minh",
+    "Ravi",
+    "Kwame",
+    "Pedro",
 ];
 const FAMILY: &[&str] = &[
-    "Müller", "O'Brien", "Nguyễn", "García", "Smith", "Johnson", "Østergaard", "Kowalski",
-    "Dubois", "Rossi", "Schäfer", "Jónsdóttir", "Núñez", "Peña", "Brown", "Williams", "Tanaka",
-    "Kim", "Andersson", "van der Berg", "MacDonald", "Silva", "Çelik", "Åberg", "Papadopoulos",
-    "Okafor", "Lefèvre", "Horváth", "Patel", "Chen",
+    "Müller",
+    "O'Brien",
+    "Nguyễn",
+    "García",
+    "Smith",
+    "Johnson",
+    "Østergaard",
+    "Kowalski",
+    "Dubois",
+    "Rossi",
+    "Schäfer",
+    "Jónsdóttir",
+    "Núñez",
+    "Peña",
+    "Brown",
+    "Williams",
+    "Tanaka",
+    "Kim",
+    "Andersson",
+    "van der Berg",
+    "MacDonald",
+    "Silva",
+    "Çelik",
+    "Åberg",
+    "Papadopoulos",
+    "Okafor",
+    "Lefèvre",
+    "Horváth",
+    "Patel",
+    "Chen",
 ];
 const CITIES: &[(&str, &str, &str)] = &[
     ("Boston", "MA", "US"),
@@ -40,19 +84,83 @@ const CITIES: &[(&str, &str, &str)] = &[
     ("Kraków", "MA", "PL"),
 ];
 const STREETS: &[&str] = &[
-    "Main Street", "Oak Avenue", "Hauptstraße", "Rue de la Paix", "Elm Road", "Bahnhofstrasse",
-    "Harbour Lane", "Maple Drive", "Rua Augusta", "Church Street",
+    "Main Street",
+    "Oak Avenue",
+    "Hauptstraße",
+    "Rue de la Paix",
+    "Elm Road",
+    "Bahnhofstrasse",
+    "Harbour Lane",
+    "Maple Drive",
+    "Rua Augusta",
+    "Church Street",
 ];
 
 /// (LOINC code, display, unit, min, max, decimals, category)
 const OBS: &[(&str, &str, &str, f64, f64, u32, &str)] = &[
-    ("8867-4", "Heart rate", "/min", 52.0, 110.0, 0, "vital-signs"),
-    ("8480-6", "Systolic blood pressure", "mm[Hg]", 98.0, 168.0, 0, "vital-signs"),
-    ("8462-4", "Diastolic blood pressure", "mm[Hg]", 58.0, 102.0, 0, "vital-signs"),
-    ("29463-7", "Body weight", "kg", 48.0, 118.0, 1, "vital-signs"),
-    ("8310-5", "Body temperature", "Cel", 36.0, 38.6, 1, "vital-signs"),
-    ("2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", 70.0, 190.0, 0, "laboratory"),
-    ("39156-5", "Body mass index (BMI) [Ratio]", "kg/m2", 18.0, 36.0, 1, "vital-signs"),
+    (
+        "8867-4",
+        "Heart rate",
+        "/min",
+        52.0,
+        110.0,
+        0,
+        "vital-signs",
+    ),
+    (
+        "8480-6",
+        "Systolic blood pressure",
+        "mm[Hg]",
+        98.0,
+        168.0,
+        0,
+        "vital-signs",
+    ),
+    (
+        "8462-4",
+        "Diastolic blood pressure",
+        "mm[Hg]",
+        58.0,
+        102.0,
+        0,
+        "vital-signs",
+    ),
+    (
+        "29463-7",
+        "Body weight",
+        "kg",
+        48.0,
+        118.0,
+        1,
+        "vital-signs",
+    ),
+    (
+        "8310-5",
+        "Body temperature",
+        "Cel",
+        36.0,
+        38.6,
+        1,
+        "vital-signs",
+    ),
+    (
+        "2339-0",
+        "Glucose [Mass/volume] in Blood",
+        "mg/dL",
+        70.0,
+        190.0,
+        0,
+        "laboratory",
+    ),
+    (
+        "39156-5",
+        "Body mass index (BMI) [Ratio]",
+        "kg/m2",
+        18.0,
+        36.0,
+        1,
+        "vital-signs",
+    ),
 ];
 const UNIT_DISPLAY: &[(&str, &str)] = &[
     ("/min", "beats/minute"),
@@ -87,7 +195,9 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
 
 fn guid(rng: &mut StdRng) -> String {
     let bytes: [u8; 16] = rng.random();
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn instant(t: DateTime<Utc>) -> String {
@@ -104,12 +214,16 @@ fn round(v: f64, decimals: u32) -> f64 {
 pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc>) {
     let mut rng = StdRng::seed_from_u64(seed);
     // Clinical dates are relative to a fixed day so content is deterministic.
-    let anchor = Utc.with_ymd_and_hms(2025, 6, 1, 0, 0, 0).single().unwrap_or(now);
+    let anchor = Utc
+        .with_ymd_and_hms(2025, 6, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
     let total_estimate = (patients * 8).max(1) as i64;
     let mut serial: i64 = 0;
     let stamp = |serial: &mut i64| {
         *serial += 1;
-        now - ChronoDuration::days(30) + ChronoDuration::milliseconds(*serial * (30 * 86_400_000 / total_estimate / 2).max(1))
+        now - ChronoDuration::days(30)
+            + ChronoDuration::milliseconds(*serial * (30 * 86_400_000 / total_estimate / 2).max(1))
     };
     let mut members = Vec::new();
     for n in 0..patients {
@@ -130,7 +244,10 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
             *pick(&mut rng, GIVEN_F)
         };
         let middle = if rng.random_bool(0.3) {
-            Some(*pick(&mut rng, if gender == "male" { GIVEN_M } else { GIVEN_F }))
+            Some(*pick(
+                &mut rng,
+                if gender == "male" { GIVEN_M } else { GIVEN_F },
+            ))
         } else {
             None
         };
@@ -187,9 +304,9 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
         if members.len() < super::data::GROUP_SIZE {
             members.push(pid.clone());
         }
-        let subject = json!({"reference": format!("Patient/{pid}"), "display": format!("{given} {family}")});
-        let birth_dt = Utc
-            .from_utc_datetime(&birth.and_hms_opt(0, 0, 0).unwrap_or_default());
+        let subject =
+            json!({"reference": format!("Patient/{pid}"), "display": format!("{given} {family}")});
+        let birth_dt = Utc.from_utc_datetime(&birth.and_hms_opt(0, 0, 0).unwrap_or_default());
         let span_days = (anchor - birth_dt).num_days().clamp(30, 5 * 365);
         let random_time = |rng: &mut StdRng| {
             anchor - ChronoDuration::days(rng.random_range(1..span_days))
@@ -286,8 +403,16 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(3));
         let mut b = Store::default();
         populate(&mut b, 42, 1000, now);
-        let pa: Vec<_> = a.all_live("Patient").into_iter().map(|(_, r)| r["name"].clone()).collect();
-        let pb: Vec<_> = b.all_live("Patient").into_iter().map(|(_, r)| r["name"].clone()).collect();
+        let pa: Vec<_> = a
+            .all_live("Patient")
+            .into_iter()
+            .map(|(_, r)| r["name"].clone())
+            .collect();
+        let pb: Vec<_> = b
+            .all_live("Patient")
+            .into_iter()
+            .map(|(_, r)| r["name"].clone())
+            .collect();
         assert_eq!(pa.len(), 1000);
         assert_eq!(pa, pb);
         assert!(a.all_live("Observation").len() >= 2000);

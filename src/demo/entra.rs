@@ -22,8 +22,9 @@ use sha2::{Digest, Sha256};
 
 use super::util::{html_escape, new_guid, parse_query, unix_now};
 use super::{
-    AppState, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DATA_ROLE, DEMO_NOROLE_CLIENT_ID, DEMO_NOROLE_CLIENT_SECRET,
-    DEMO_TENANT_DOMAIN, DEMO_TENANT_ID, DEMO_USER_NAME, DEMO_USER_OID, DEMO_USER_UPN, auth,
+    AppState, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_DATA_ROLE, DEMO_NOROLE_CLIENT_ID,
+    DEMO_NOROLE_CLIENT_SECRET, DEMO_TENANT_DOMAIN, DEMO_TENANT_ID, DEMO_USER_NAME, DEMO_USER_OID,
+    DEMO_USER_UPN, auth,
 };
 
 /// Second resource known to the tenant (tokens for it have the wrong audience for FHIR).
@@ -113,12 +114,27 @@ pub struct EntraError {
     message: String,
 }
 
-fn err(status: StatusCode, error: &'static str, code: u32, message: impl Into<String>) -> EntraError {
-    EntraError { status, error, code, message: message.into() }
+fn err(
+    status: StatusCode,
+    error: &'static str,
+    code: u32,
+    message: impl Into<String>,
+) -> EntraError {
+    EntraError {
+        status,
+        error,
+        code,
+        message: message.into(),
+    }
 }
 
 fn missing_param(name: &str) -> EntraError {
-    err(StatusCode::BAD_REQUEST, "invalid_request", 900144, format!("The request body must contain the following parameter: '{name}'."))
+    err(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900144,
+        format!("The request body must contain the following parameter: '{name}'."),
+    )
 }
 
 fn entra_timestamp() -> String {
@@ -156,14 +172,18 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 fn check_tenant(tenant: &str) -> Result<(), EntraError> {
-    if tenant.eq_ignore_ascii_case(DEMO_TENANT_ID) || tenant.eq_ignore_ascii_case(DEMO_TENANT_DOMAIN) {
+    if tenant.eq_ignore_ascii_case(DEMO_TENANT_ID)
+        || tenant.eq_ignore_ascii_case(DEMO_TENANT_DOMAIN)
+    {
         Ok(())
     } else {
         Err(err(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90002,
-            format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
         ))
     }
 }
@@ -173,7 +193,9 @@ fn unknown_client(id: &str) -> EntraError {
         StatusCode::BAD_REQUEST,
         "unauthorized_client",
         700016,
-        format!("Application with identifier '{id}' was not found in the directory '{DEMO_TENANT_DOMAIN}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
+        format!(
+            "Application with identifier '{id}' was not found in the directory '{DEMO_TENANT_DOMAIN}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+        ),
     )
 }
 
@@ -182,12 +204,21 @@ fn resource_not_found(r: &str) -> EntraError {
         StatusCode::BAD_REQUEST,
         "invalid_resource",
         500011,
-        format!("The resource principal named {r} was not found in the tenant named {DEMO_TENANT_DOMAIN}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+        format!(
+            "The resource principal named {r} was not found in the tenant named {DEMO_TENANT_DOMAIN}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
+        ),
     )
 }
 
 fn invalid_scope(s: &str) -> EntraError {
-    err(StatusCode::BAD_REQUEST, "invalid_scope", 70011, format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope '{s}' does not exist."))
+    err(
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        70011,
+        format!(
+            "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope '{s}' does not exist."
+        ),
+    )
 }
 
 /// Canonical audience for a requested resource, if the tenant knows it.
@@ -223,7 +254,14 @@ fn parse_user_scope(st: &AppState, client_id: &str, scope: &str) -> Result<Grant
         if let Some(prev) = &resource
             && prev != &canonical
         {
-            return Err(err(StatusCode::BAD_REQUEST, "invalid_scope", 28000, format!("Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.")));
+            return Err(err(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                28000,
+                format!(
+                    "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid."
+                ),
+            ));
         }
         resource = Some(canonical);
     }
@@ -318,7 +356,10 @@ fn user_claims(st: &AppState, g: &Grant) -> Value {
 /// Issues a v2 user token response (and rotates/creates the refresh token).
 fn user_token_response(st: &AppState, es: &mut EntraState, g: &Grant) -> Response {
     let access = auth::sign(&st.key, &user_claims(st, g));
-    let mut scope = vec![format!("{}/user_impersonation", g.resource.trim_end_matches('/'))];
+    let mut scope = vec![format!(
+        "{}/user_impersonation",
+        g.resource.trim_end_matches('/')
+    )];
     scope.extend(g.oidc.iter().cloned());
     let mut body = json!({
         "token_type": "Bearer",
@@ -334,12 +375,15 @@ fn user_token_response(st: &AppState, es: &mut EntraState, g: &Grant) -> Respons
     }
     if g.openid {
         let now = unix_now();
-        let id_token = auth::sign(&st.key, &json!({
-            "aud": g.client_id, "iss": v2_issuer(st), "iat": now, "nbf": now, "exp": now + ttl_secs(st),
-            "name": DEMO_USER_NAME, "oid": DEMO_USER_OID, "preferred_username": DEMO_USER_UPN,
-            "sub": URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{DEMO_USER_OID}{}", g.client_id))),
-            "tid": DEMO_TENANT_ID, "ver": "2.0"
-        }));
+        let id_token = auth::sign(
+            &st.key,
+            &json!({
+                "aud": g.client_id, "iss": v2_issuer(st), "iat": now, "nbf": now, "exp": now + ttl_secs(st),
+                "name": DEMO_USER_NAME, "oid": DEMO_USER_OID, "preferred_username": DEMO_USER_UPN,
+                "sub": URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{DEMO_USER_OID}{}", g.client_id))),
+                "tid": DEMO_TENANT_ID, "ver": "2.0"
+            }),
+        );
         body["id_token"] = json!(id_token);
     }
     json_response(StatusCode::OK, &body)
@@ -353,22 +397,34 @@ struct TokenRequest {
 
 impl TokenRequest {
     fn parse(headers: &HeaderMap, body: &[u8]) -> Self {
-        let form = parse_query(&String::from_utf8_lossy(body)).into_iter().collect();
+        let form = parse_query(&String::from_utf8_lossy(body))
+            .into_iter()
+            .collect();
         let basic = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+            .and_then(|v| {
+                v.strip_prefix("Basic ")
+                    .or_else(|| v.strip_prefix("basic "))
+            })
             .and_then(|b| STANDARD.decode(b.trim()).ok())
             .and_then(|b| String::from_utf8(b).ok())
             .and_then(|s| {
                 let (u, p) = s.split_once(':')?;
-                let dec = |x: &str| percent_encoding::percent_decode_str(x).decode_utf8_lossy().into_owned();
+                let dec = |x: &str| {
+                    percent_encoding::percent_decode_str(x)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                };
                 Some((dec(u), dec(p)))
             });
         TokenRequest { form, basic }
     }
     fn get(&self, k: &str) -> Option<&str> {
-        self.form.get(k).map(String::as_str).filter(|s| !s.is_empty())
+        self.form
+            .get(k)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
     fn client_id(&self) -> Result<&'static Client, EntraError> {
         let id = self
@@ -380,7 +436,10 @@ impl TokenRequest {
         client(id).ok_or_else(|| unknown_client(id))
     }
     fn secret(&self) -> Option<&str> {
-        self.basic.as_ref().map(|(_, p)| p.as_str()).or_else(|| self.get("client_secret"))
+        self.basic
+            .as_ref()
+            .map(|(_, p)| p.as_str())
+            .or_else(|| self.get("client_secret"))
     }
     /// Validates the secret if one was sent; `required` for confidential grants.
     fn check_secret(&self, c: &Client, required: bool) -> Result<(), EntraError> {
@@ -390,31 +449,53 @@ impl TokenRequest {
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
-                format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", c.id),
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                    c.id
+                ),
             )),
-            None if required => Err(err(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")),
+            None if required => Err(err(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )),
             None => Ok(()),
         }
     }
 }
 
-async fn token_v1(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token_v1(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match token_v1_inner(&st, &tenant, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-fn token_v1_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response, EntraError> {
+fn token_v1_inner(
+    st: &AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, EntraError> {
     check_tenant(tenant)?;
     let req = TokenRequest::parse(headers, body);
-    let grant = req.get("grant_type").ok_or_else(|| missing_param("grant_type"))?;
+    let grant = req
+        .get("grant_type")
+        .ok_or_else(|| missing_param("grant_type"))?;
     if grant != "client_credentials" {
         return Err(unsupported_grant(grant));
     }
     let c = req.client_id()?;
     req.check_secret(c, true)?;
-    let resource_raw = req.get("resource").ok_or_else(|| missing_param("resource"))?;
+    let resource_raw = req
+        .get("resource")
+        .ok_or_else(|| missing_param("resource"))?;
     let aud = resolve_resource(st, resource_raw).ok_or_else(|| resource_not_found(resource_raw))?;
     let claims = app_claims(st, c, &aud, false);
     let token = auth::sign(&st.key, &claims);
@@ -435,20 +516,37 @@ fn token_v1_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
 }
 
 fn unsupported_grant(g: &str) -> EntraError {
-    err(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, format!("The app requested an unsupported grant type '{g}'."))
+    err(
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
+        70003,
+        format!("The app requested an unsupported grant type '{g}'."),
+    )
 }
 
-async fn token_v2(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token_v2(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match token_v2_inner(&st, &tenant, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response, EntraError> {
+fn token_v2_inner(
+    st: &AppState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, EntraError> {
     check_tenant(tenant)?;
     let req = TokenRequest::parse(headers, body);
-    let grant = req.get("grant_type").ok_or_else(|| missing_param("grant_type"))?;
+    let grant = req
+        .get("grant_type")
+        .ok_or_else(|| missing_param("grant_type"))?;
     match grant {
         "client_credentials" => {
             let c = req.client_id()?;
@@ -458,7 +556,9 @@ fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
             let [single] = scopes.as_slice() else {
                 return Err(default_scope_error(scope));
             };
-            let res = single.strip_suffix("/.default").ok_or_else(|| default_scope_error(scope))?;
+            let res = single
+                .strip_suffix("/.default")
+                .ok_or_else(|| default_scope_error(scope))?;
             let aud = resolve_resource(st, res).ok_or_else(|| resource_not_found(res))?;
             let token = auth::sign(&st.key, &app_claims(st, c, &aud, true));
             Ok(json_response(
@@ -472,7 +572,12 @@ fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
             let mut es = st.entra.lock().unwrap_or_else(|e| e.into_inner());
             let Some(ar) = es.codes.get(code).cloned() else {
                 if es.redeemed.contains(code) {
-                    return Err(err(StatusCode::BAD_REQUEST, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."));
+                    return Err(err(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        54005,
+                        "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+                    ));
                 }
                 return Err(code_expired());
             };
@@ -481,17 +586,34 @@ fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
                 return Err(code_expired());
             }
             if !ar.grant.client_id.eq_ignore_ascii_case(c.id) {
-                return Err(err(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "The provided value for the 'code' parameter is not valid. The code was issued to a different client."));
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    70000,
+                    "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
+                ));
             }
             req.check_secret(c, ar.challenge.is_none())?;
             if req.get("redirect_uri") != Some(ar.redirect_uri.as_str()) {
-                return Err(err(StatusCode::BAD_REQUEST, "invalid_grant", 500112, "The reply address does not match the reply address provided when requesting Authorization code."));
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    500112,
+                    "The reply address does not match the reply address provided when requesting Authorization code.",
+                ));
             }
             if let Some(ch) = &ar.challenge {
-                let verifier = req.get("code_verifier").ok_or_else(|| missing_param("code_verifier"))?;
+                let verifier = req
+                    .get("code_verifier")
+                    .ok_or_else(|| missing_param("code_verifier"))?;
                 let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
                 if &computed != ch {
-                    return Err(err(StatusCode::BAD_REQUEST, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."));
+                    return Err(err(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        501481,
+                        "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                    ));
                 }
             }
             es.codes.remove(code);
@@ -501,11 +623,18 @@ fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
         "refresh_token" => {
             let c = req.client_id()?;
             req.check_secret(c, false)?;
-            let rt = req.get("refresh_token").ok_or_else(|| missing_param("refresh_token"))?;
+            let rt = req
+                .get("refresh_token")
+                .ok_or_else(|| missing_param("refresh_token"))?;
             let mut es = st.entra.lock().unwrap_or_else(|e| e.into_inner());
             let g = es.refresh.get(rt).cloned().ok_or_else(code_expired)?;
             if !g.client_id.eq_ignore_ascii_case(c.id) {
-                return Err(err(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "The refresh token was issued to a different client."));
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    70000,
+                    "The refresh token was issued to a different client.",
+                ));
             }
             let mut g2 = match req.get("scope") {
                 Some(s) => parse_user_scope(st, c.id, s)?,
@@ -518,27 +647,57 @@ fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let c = req.client_id()?;
             req.check_secret(c, false)?;
-            let dc = req.get("device_code").or_else(|| req.get("code")).ok_or_else(|| missing_param("device_code"))?;
+            let dc = req
+                .get("device_code")
+                .or_else(|| req.get("code"))
+                .ok_or_else(|| missing_param("device_code"))?;
             let mut es = st.entra.lock().unwrap_or_else(|e| e.into_inner());
-            let invalid = || err(StatusCode::BAD_REQUEST, "invalid_grant", 70000, "The provided value for the input parameter 'device_code' is not valid.");
+            let invalid = || {
+                err(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    70000,
+                    "The provided value for the input parameter 'device_code' is not valid.",
+                )
+            };
             let flow = es.device.get_mut(dc).ok_or_else(invalid)?;
             if !flow.grant.client_id.eq_ignore_ascii_case(c.id) {
                 return Err(invalid());
             }
             if flow.created.elapsed() > st.opts.device_code_ttl {
-                return Err(err(StatusCode::BAD_REQUEST, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired."));
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "expired_token",
+                    70020,
+                    "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+                ));
             }
             let now = Instant::now();
-            let too_fast = flow
-                .last_poll
-                .is_some_and(|p| now.duration_since(p) + Duration::from_millis(50) < st.opts.device_code_interval);
+            let too_fast = flow.last_poll.is_some_and(|p| {
+                now.duration_since(p) + Duration::from_millis(50) < st.opts.device_code_interval
+            });
             flow.last_poll = Some(now);
             if too_fast {
-                return Err(err(StatusCode::BAD_REQUEST, "slow_down", 70016, "OAuth 2.0 device flow error. The client is polling too frequently; slow down and add 5 seconds to the polling interval."));
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "slow_down",
+                    70016,
+                    "OAuth 2.0 device flow error. The client is polling too frequently; slow down and add 5 seconds to the polling interval.",
+                ));
             }
             match flow.status {
-                DeviceStatus::Pending => Err(err(StatusCode::BAD_REQUEST, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")),
-                DeviceStatus::Denied => Err(err(StatusCode::BAD_REQUEST, "access_denied", 70000, "The user declined the authorization request.")),
+                DeviceStatus::Pending => Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "authorization_pending",
+                    70016,
+                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                )),
+                DeviceStatus::Denied => Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "access_denied",
+                    70000,
+                    "The user declined the authorization request.",
+                )),
                 DeviceStatus::Approved => {
                     let g = flow.grant.clone();
                     es.device.remove(dc);
@@ -551,11 +710,23 @@ fn token_v2_inner(st: &AppState, tenant: &str, headers: &HeaderMap, body: &[u8])
 }
 
 fn code_expired() -> EntraError {
-    err(StatusCode::BAD_REQUEST, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
+    err(
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        70008,
+        "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+    )
 }
 
 fn default_scope_error(scope: &str) -> EntraError {
-    err(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."))
+    err(
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        1002012,
+        format!(
+            "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+        ),
+    )
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -569,12 +740,20 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 fn error_page(e: &EntraError) -> Response {
-    page(e.status, "Sign in error", &format!("<p>AADSTS{}: {}</p>", e.code, html_escape(&e.message)))
+    page(
+        e.status,
+        "Sign in error",
+        &format!("<p>AADSTS{}: {}</p>", e.code, html_escape(&e.message)),
+    )
 }
 
 fn loopback_redirect(uri: &str) -> bool {
     match url::Url::parse(uri) {
-        Ok(u) => u.scheme() == "http" && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")) && u.fragment().is_none(),
+        Ok(u) => {
+            u.scheme() == "http"
+                && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+                && u.fragment().is_none()
+        }
         Err(_) => false,
     }
 }
@@ -597,8 +776,14 @@ fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
     resp
 }
 
-async fn authorize_get(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, RawQuery(q): RawQuery) -> Response {
-    let params: HashMap<String, String> = parse_query(q.as_deref().unwrap_or("")).into_iter().collect();
+async fn authorize_get(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params: HashMap<String, String> = parse_query(q.as_deref().unwrap_or(""))
+        .into_iter()
+        .collect();
     let get = |k: &str| params.get(k).map(String::as_str).filter(|s| !s.is_empty());
     if let Err(e) = check_tenant(&tenant) {
         return error_page(&e);
@@ -614,7 +799,11 @@ async fn authorize_get(State(st): State<Arc<AppState>>, Path(tenant): Path<Strin
             StatusCode::BAD_REQUEST,
             "invalid_request",
             50011,
-            format!("The redirect URI '{}' specified in the request does not match the redirect URIs configured for the application '{}'. Only loopback redirect URIs (http://localhost or http://127.0.0.1, any port) are registered.", get("redirect_uri").unwrap_or(""), c.id),
+            format!(
+                "The redirect URI '{}' specified in the request does not match the redirect URIs configured for the application '{}'. Only loopback redirect URIs (http://localhost or http://127.0.0.1, any port) are registered.",
+                get("redirect_uri").unwrap_or(""),
+                c.id
+            ),
         ));
     };
     let state = get("state").map(str::to_string);
@@ -628,11 +817,21 @@ async fn authorize_get(State(st): State<Arc<AppState>>, Path(tenant): Path<Strin
         redirect_with(redirect_uri, &p)
     };
     if get("response_type") != Some("code") {
-        return fail(err(StatusCode::BAD_REQUEST, "unsupported_response_type", 700054, "The only response_type supported by the demo is 'code'."));
+        return fail(err(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            700054,
+            "The only response_type supported by the demo is 'code'.",
+        ));
     }
     let challenge = get("code_challenge").map(str::to_string);
     if challenge.is_some() && get("code_challenge_method").unwrap_or("plain") != "S256" {
-        return fail(err(StatusCode::BAD_REQUEST, "invalid_request", 5000529, "The demo only supports code_challenge_method 'S256'."));
+        return fail(err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            5000529,
+            "The demo only supports code_challenge_method 'S256'.",
+        ));
     }
     let grant = match parse_user_scope(&st, c.id, get("scope").unwrap_or("")) {
         Ok(g) => g,
@@ -644,10 +843,20 @@ async fn authorize_get(State(st): State<Arc<AppState>>, Path(tenant): Path<Strin
         let mut es = st.entra.lock().unwrap_or_else(|e| e.into_inner());
         es.pending.insert(
             ctx.clone(),
-            AuthRequest { grant, redirect_uri: redirect_uri.to_string(), state, challenge, created: Instant::now() },
+            AuthRequest {
+                grant,
+                redirect_uri: redirect_uri.to_string(),
+                state,
+                challenge,
+                created: Instant::now(),
+            },
         );
     }
-    let action = format!("{}/{}/oauth2/v2.0/authorize", st.authority, html_escape(&tenant));
+    let action = format!(
+        "{}/{}/oauth2/v2.0/authorize",
+        st.authority,
+        html_escape(&tenant)
+    );
     page(
         StatusCode::OK,
         "Sign in to fhirside demo",
@@ -667,15 +876,30 @@ async fn authorize_get(State(st): State<Arc<AppState>>, Path(tenant): Path<Strin
     )
 }
 
-async fn authorize_post(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, body: Bytes) -> Response {
+async fn authorize_post(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(e) = check_tenant(&tenant) {
         return error_page(&e);
     }
-    let form: HashMap<String, String> = parse_query(&String::from_utf8_lossy(&body)).into_iter().collect();
+    let form: HashMap<String, String> = parse_query(&String::from_utf8_lossy(&body))
+        .into_iter()
+        .collect();
     let ctx = form.get("ctx").map(String::as_str).unwrap_or("");
     let mut es = st.entra.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(ar) = es.pending.remove(ctx).filter(|a| a.created.elapsed() < AUTH_CODE_TTL) else {
-        return error_page(&err(StatusCode::BAD_REQUEST, "invalid_request", 50058, "The sign-in session was not found or has expired. Start the sign-in again."));
+    let Some(ar) = es
+        .pending
+        .remove(ctx)
+        .filter(|a| a.created.elapsed() < AUTH_CODE_TTL)
+    else {
+        return error_page(&err(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            50058,
+            "The sign-in session was not found or has expired. Start the sign-in again.",
+        ));
     };
     let state = ar.state.clone();
     let mut params: Vec<(&str, String)> = Vec::new();
@@ -687,13 +911,22 @@ async fn authorize_post(State(st): State<Arc<AppState>>, Path(tenant): Path<Stri
         }
         params.push(("session_state", new_guid()));
         let redirect = ar.redirect_uri.clone();
-        es.codes.insert(code, AuthRequest { created: Instant::now(), ..ar });
+        es.codes.insert(
+            code,
+            AuthRequest {
+                created: Instant::now(),
+                ..ar
+            },
+        );
         let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         redirect_with(&redirect, &p)
     } else {
         params.push(("error", "access_denied".into()));
         params.push(("error_subcode", "cancel".into()));
-        params.push(("error_description", "AADSTS65004: User declined to consent to access the app.".into()));
+        params.push((
+            "error_description",
+            "AADSTS65004: User declined to consent to access the app.".into(),
+        ));
         if let Some(s) = &state {
             params.push(("state", s.clone()));
         }
@@ -704,7 +937,12 @@ async fn authorize_post(State(st): State<Arc<AppState>>, Path(tenant): Path<Stri
 
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-async fn devicecode(State(st): State<Arc<AppState>>, Path(tenant): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn devicecode(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let run = || -> Result<Response, EntraError> {
         check_tenant(&tenant)?;
         let req = TokenRequest::parse(&headers, &body);
@@ -717,10 +955,20 @@ async fn devicecode(State(st): State<Arc<AppState>>, Path(tenant): Path<String>,
             .collect();
         let device_code = format!("DAQABAAEAAAD.demo.{}", random_token(48));
         let verification_uri = format!("{}/devicelogin", st.authority);
-        st.entra.lock().unwrap_or_else(|e| e.into_inner()).device.insert(
-            device_code.clone(),
-            DeviceFlow { user_code: user_code.clone(), grant, created: Instant::now(), last_poll: None, status: DeviceStatus::Pending },
-        );
+        st.entra
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .device
+            .insert(
+                device_code.clone(),
+                DeviceFlow {
+                    user_code: user_code.clone(),
+                    grant,
+                    created: Instant::now(),
+                    last_poll: None,
+                    status: DeviceStatus::Pending,
+                },
+            );
         Ok(json_response(
             StatusCode::OK,
             &json!({
@@ -753,32 +1001,63 @@ async fn devicelogin_get(State(st): State<Arc<AppState>>) -> Response {
 }
 
 async fn devicelogin_post(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
-    let form: HashMap<String, String> = parse_query(&String::from_utf8_lossy(&body)).into_iter().collect();
+    let form: HashMap<String, String> = parse_query(&String::from_utf8_lossy(&body))
+        .into_iter()
+        .collect();
     let code: String = form
         .get("user_code")
-        .map(|c| c.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase())
+        .map(|c| {
+            c.chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_uppercase()
+        })
         .unwrap_or_default();
     let approve = form.get("action").map(String::as_str) == Some("approve");
     let mut es = st.entra.lock().unwrap_or_else(|e| e.into_inner());
     let ttl = st.opts.device_code_ttl;
-    let flow = es
-        .device
-        .values_mut()
-        .find(|f| !code.is_empty() && f.user_code == code && f.status == DeviceStatus::Pending && f.created.elapsed() <= ttl);
+    let flow = es.device.values_mut().find(|f| {
+        !code.is_empty()
+            && f.user_code == code
+            && f.status == DeviceStatus::Pending
+            && f.created.elapsed() <= ttl
+    });
     match flow {
         Some(f) => {
-            f.status = if approve { DeviceStatus::Approved } else { DeviceStatus::Denied };
-            if approve {
-                page(StatusCode::OK, "You're signed in", "<p>You have signed in to the fhirside demo application on your device. You may now close this window.</p>")
+            f.status = if approve {
+                DeviceStatus::Approved
             } else {
-                page(StatusCode::OK, "Sign-in denied", "<p>You have declined to sign in to the application on your device. You may now close this window.</p>")
+                DeviceStatus::Denied
+            };
+            if approve {
+                page(
+                    StatusCode::OK,
+                    "You're signed in",
+                    "<p>You have signed in to the fhirside demo application on your device. You may now close this window.</p>",
+                )
+            } else {
+                page(
+                    StatusCode::OK,
+                    "Sign-in denied",
+                    "<p>You have declined to sign in to the application on your device. You may now close this window.</p>",
+                )
             }
         }
-        None => page(StatusCode::BAD_REQUEST, "Enter code", &device_form(&st, "<p><b>That code didn't work. Check the code and try again.</b></p>")),
+        None => page(
+            StatusCode::BAD_REQUEST,
+            "Enter code",
+            &device_form(
+                &st,
+                "<p><b>That code didn't work. Check the code and try again.</b></p>",
+            ),
+        ),
     }
 }
 
-async fn openid_configuration(State(st): State<Arc<AppState>>, Path(tenant): Path<String>) -> Response {
+async fn openid_configuration(
+    State(st): State<Arc<AppState>>,
+    Path(tenant): Path<String>,
+) -> Response {
     if let Err(e) = check_tenant(&tenant) {
         return e.into_response();
     }
@@ -806,8 +1085,17 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/login/{tenant}/oauth2/token", post(token_v1))
         .route("/login/{tenant}/oauth2/v2.0/token", post(token_v2))
-        .route("/login/{tenant}/oauth2/v2.0/authorize", get(authorize_get).post(authorize_post))
+        .route(
+            "/login/{tenant}/oauth2/v2.0/authorize",
+            get(authorize_get).post(authorize_post),
+        )
         .route("/login/{tenant}/oauth2/v2.0/devicecode", post(devicecode))
-        .route("/login/{tenant}/v2.0/.well-known/openid-configuration", get(openid_configuration))
-        .route("/login/devicelogin", get(devicelogin_get).post(devicelogin_post))
+        .route(
+            "/login/{tenant}/v2.0/.well-known/openid-configuration",
+            get(openid_configuration),
+        )
+        .route(
+            "/login/devicelogin",
+            get(devicelogin_get).post(devicelogin_post),
+        )
 }

@@ -87,9 +87,11 @@ pub fn prefer(headers: &HeaderMap) -> Prefer {
 pub fn parse_etag(v: &str) -> Result<u64, FhirError> {
     let t = v.trim();
     let t = t.strip_prefix("W/").unwrap_or(t);
-    t.trim_matches('"')
-        .parse()
-        .map_err(|_| FhirError::bad_request(format!("The If-Match header value '{v}' is not a valid ETag.")))
+    t.trim_matches('"').parse().map_err(|_| {
+        FhirError::bad_request(format!(
+            "The If-Match header value '{v}' is not a valid ETag."
+        ))
+    })
 }
 
 fn content_type_ok(headers: &HeaderMap) -> Result<(), FhirError> {
@@ -97,7 +99,12 @@ fn content_type_ok(headers: &HeaderMap) -> Result<(), FhirError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime == "application/fhir+json" || mime == "application/json" {
         Ok(())
     } else {
@@ -115,8 +122,9 @@ pub fn parse_json(body: &[u8]) -> Result<Value, FhirError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(FhirError::bad_request("The request body is empty."));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| FhirError::bad_request(format!("The request body could not be parsed as JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        FhirError::bad_request(format!("The request body could not be parsed as JSON: {e}"))
+    })
 }
 
 /// Minimal structural validation of a resource about to be stored.
@@ -124,9 +132,12 @@ pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
     let obj = res
         .as_object()
         .ok_or_else(|| FhirError::bad_request("The resource must be a JSON object."))?;
-    let rt = obj.get("resourceType").and_then(Value::as_str).ok_or_else(|| {
-        FhirError::bad_request("The resource is missing the required 'resourceType' element.")
-    })?;
+    let rt = obj
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            FhirError::bad_request("The resource is missing the required 'resourceType' element.")
+        })?;
     if rt != rtype {
         return Err(FhirError::bad_request(format!(
             "Resource type in the URL must match resourceType in the resource. Expected '{rtype}', found '{rt}'."
@@ -135,7 +146,9 @@ pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
     if let Some(id) = obj.get("id")
         && !id.as_str().is_some_and(valid_id)
     {
-        return Err(FhirError::bad_request("The resource id is invalid: ids are 1-64 characters of A-Z, a-z, 0-9, '-' and '.'."));
+        return Err(FhirError::bad_request(
+            "The resource id is invalid: ids are 1-64 characters of A-Z, a-z, 0-9, '-' and '.'.",
+        ));
     }
     if let Some(g) = obj.get("gender")
         && !matches!(g.as_str(), Some("male" | "female" | "other" | "unknown"))
@@ -148,14 +161,20 @@ pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
         if let Some(d) = obj.get(field)
             && d.as_str().and_then(parse_date_range).is_none()
         {
-            return Err(FhirError::bad_request(format!("The value {d} of {rtype}.{field} is not a valid date.")));
+            return Err(FhirError::bad_request(format!(
+                "The value {d} of {rtype}.{field} is not a valid date."
+            )));
         }
     }
     Ok(())
 }
 
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 fn writable(rtype: &str) -> Result<(), FhirError> {
@@ -168,7 +187,13 @@ fn writable(rtype: &str) -> Result<(), FhirError> {
     }
 }
 
-pub fn op_create(store: &mut Store, base: &str, rtype: &str, res: &Value, forced_id: Option<&str>) -> Result<OpResult, FhirError> {
+pub fn op_create(
+    store: &mut Store,
+    base: &str,
+    rtype: &str,
+    res: &Value,
+    forced_id: Option<&str>,
+) -> Result<OpResult, FhirError> {
     writable(rtype)?;
     validate(rtype, res)?;
     let id = forced_id.map(str::to_string).unwrap_or_else(new_guid);
@@ -182,11 +207,22 @@ pub fn op_create(store: &mut Store, base: &str, rtype: &str, res: &Value, forced
     })
 }
 
-pub fn op_update(store: &mut Store, base: &str, rtype: &str, id: &str, res: &Value, if_match: Option<&str>) -> Result<OpResult, FhirError> {
+pub fn op_update(
+    store: &mut Store,
+    base: &str,
+    rtype: &str,
+    id: &str,
+    res: &Value,
+    if_match: Option<&str>,
+) -> Result<OpResult, FhirError> {
     writable(rtype)?;
     validate(rtype, res)?;
     match res.get("id").and_then(Value::as_str) {
-        None => return Err(FhirError::bad_request("The resource id is missing from the request body.")),
+        None => {
+            return Err(FhirError::bad_request(
+                "The resource id is missing from the request body.",
+            ));
+        }
         Some(body_id) if body_id != id => {
             return Err(FhirError::bad_request(format!(
                 "The id '{body_id}' in the request body does not match the id '{id}' in the URL."
@@ -196,14 +232,20 @@ pub fn op_update(store: &mut Store, base: &str, rtype: &str, id: &str, res: &Val
     }
     if let Some(m) = if_match {
         let wanted = parse_etag(m)?;
-        let current = store.entry(rtype, id).and_then(|e| e.current()).filter(|v| v.resource.is_some());
+        let current = store
+            .entry(rtype, id)
+            .and_then(|e| e.current())
+            .filter(|v| v.resource.is_some());
         match current {
             None => return Err(FhirError::resource_not_found(rtype, id)),
             Some(v) if v.vid != wanted => {
                 return Err(FhirError::new(
                     StatusCode::PRECONDITION_FAILED,
                     "conflict",
-                    format!("The supplied version '{wanted}' did not match the current version '{}' of resource type '{rtype}' with id '{id}'.", v.vid),
+                    format!(
+                        "The supplied version '{wanted}' did not match the current version '{}' of resource type '{rtype}' with id '{id}'.",
+                        v.vid
+                    ),
                 ));
             }
             _ => {}
@@ -211,7 +253,11 @@ pub fn op_update(store: &mut Store, base: &str, rtype: &str, id: &str, res: &Val
     }
     let (v, created) = store.put(rtype, id, res, "PUT");
     Ok(OpResult {
-        status: if created { StatusCode::CREATED } else { StatusCode::OK },
+        status: if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
         body: v.resource.as_deref().cloned(),
         etag: Some(v.etag()),
         location: Some(format!("{base}/{rtype}/{id}/_history/{}", v.vid)),
@@ -219,7 +265,13 @@ pub fn op_update(store: &mut Store, base: &str, rtype: &str, id: &str, res: &Val
     })
 }
 
-pub fn op_delete(store: &mut Store, rtype: &str, id: &str, if_match: Option<&str>, hard: bool) -> Result<OpResult, FhirError> {
+pub fn op_delete(
+    store: &mut Store,
+    rtype: &str,
+    id: &str,
+    if_match: Option<&str>,
+    hard: bool,
+) -> Result<OpResult, FhirError> {
     writable(rtype)?;
     if let Some(m) = if_match {
         let wanted = parse_etag(m)?;
@@ -229,7 +281,10 @@ pub fn op_delete(store: &mut Store, rtype: &str, id: &str, if_match: Option<&str
             return Err(FhirError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "conflict",
-                format!("The supplied version '{wanted}' did not match the current version '{}'.", v.vid),
+                format!(
+                    "The supplied version '{wanted}' did not match the current version '{}'.",
+                    v.vid
+                ),
             ));
         }
     }
@@ -251,7 +306,10 @@ pub fn op_read(store: &Store, rtype: &str, id: &str) -> Result<OpResult, FhirErr
         .entry(rtype, id)
         .and_then(|e| e.current())
         .ok_or_else(|| FhirError::resource_not_found(rtype, id))?;
-    let res = v.resource.as_ref().ok_or_else(|| FhirError::gone(rtype, id))?;
+    let res = v
+        .resource
+        .as_ref()
+        .ok_or_else(|| FhirError::gone(rtype, id))?;
     Ok(OpResult {
         status: StatusCode::OK,
         body: Some((**res).clone()),
@@ -262,13 +320,20 @@ pub fn op_read(store: &Store, rtype: &str, id: &str) -> Result<OpResult, FhirErr
 }
 
 pub fn op_vread(store: &Store, rtype: &str, id: &str, vid: &str) -> Result<OpResult, FhirError> {
-    let not_found = || FhirError::not_found(format!("Resource type '{rtype}' with id '{id}' and version '{vid}' couldn't be found."));
+    let not_found = || {
+        FhirError::not_found(format!(
+            "Resource type '{rtype}' with id '{id}' and version '{vid}' couldn't be found."
+        ))
+    };
     let n: u64 = vid.parse().map_err(|_| not_found())?;
     let v = store
         .entry(rtype, id)
         .and_then(|e| e.versions.iter().find(|v| v.vid == n))
         .ok_or_else(not_found)?;
-    let res = v.resource.as_ref().ok_or_else(|| FhirError::gone(rtype, id))?;
+    let res = v
+        .resource
+        .as_ref()
+        .ok_or_else(|| FhirError::gone(rtype, id))?;
     Ok(OpResult {
         status: StatusCode::OK,
         body: Some((**res).clone()),
@@ -278,17 +343,37 @@ pub fn op_vread(store: &Store, rtype: &str, id: &str, vid: &str) -> Result<OpRes
     })
 }
 
-pub fn op_history(store: &Store, base: &str, rtype: &str, id: &str, params: &[(String, String)]) -> Result<OpResult, FhirError> {
-    let entry = store.entry(rtype, id).ok_or_else(|| FhirError::resource_not_found(rtype, id))?;
+pub fn op_history(
+    store: &Store,
+    base: &str,
+    rtype: &str,
+    id: &str,
+    params: &[(String, String)],
+) -> Result<OpResult, FhirError> {
+    let entry = store
+        .entry(rtype, id)
+        .ok_or_else(|| FhirError::resource_not_found(rtype, id))?;
     let mut count = usize::MAX;
     let mut since = None;
     for (k, v) in params {
         match k.as_str() {
             "_count" => {
-                count = v.parse().map_err(|_| FhirError::bad_request(format!("The '_count' parameter value '{v}' is invalid.")))?;
+                count = v.parse().map_err(|_| {
+                    FhirError::bad_request(format!(
+                        "The '_count' parameter value '{v}' is invalid."
+                    ))
+                })?;
             }
             "_since" => {
-                since = Some(parse_date_range(v).ok_or_else(|| FhirError::bad_request(format!("The '_since' parameter value '{v}' is invalid.")))?.start);
+                since = Some(
+                    parse_date_range(v)
+                        .ok_or_else(|| {
+                            FhirError::bad_request(format!(
+                                "The '_since' parameter value '{v}' is invalid."
+                            ))
+                        })?
+                        .start,
+                );
             }
             _ => {}
         }
@@ -325,14 +410,27 @@ pub fn op_history(store: &Store, base: &str, rtype: &str, id: &str, params: &[(S
     })))
 }
 
-pub fn op_search(store: &Store, base: &str, rtype: &str, params: &[(String, String)], strict: bool) -> Result<OpResult, FhirError> {
+pub fn op_search(
+    store: &Store,
+    base: &str,
+    rtype: &str,
+    params: &[(String, String)],
+    strict: bool,
+) -> Result<OpResult, FhirError> {
     if !is_supported(rtype) {
         return Err(FhirError::unknown_type(rtype));
     }
-    Ok(OpResult::ok(search::run(store, base, rtype, params, strict)?))
+    Ok(OpResult::ok(search::run(
+        store, base, rtype, params, strict,
+    )?))
 }
 
-fn op_everything(store: &Store, base: &str, id: &str, params: &[(String, String)]) -> Result<OpResult, FhirError> {
+fn op_everything(
+    store: &Store,
+    base: &str,
+    id: &str,
+    params: &[(String, String)],
+) -> Result<OpResult, FhirError> {
     match store.entry("Patient", id).and_then(|e| e.current()) {
         None => return Err(FhirError::resource_not_found("Patient", id)),
         Some(v) if v.resource.is_none() => return Err(FhirError::gone("Patient", id)),
@@ -344,32 +442,68 @@ fn op_everything(store: &Store, base: &str, id: &str, params: &[(String, String)
         match k.as_str() {
             "_type" => {
                 let ts: Vec<String> = v.split(',').map(|s| s.trim().to_string()).collect();
-                if let Some(bad) = ts.iter().find(|t| !is_supported(t) || t.as_str() == "Group") {
-                    return Err(FhirError::bad_request(format!("The resource type '{bad}' in '_type' is not supported by $everything.")));
+                if let Some(bad) = ts
+                    .iter()
+                    .find(|t| !is_supported(t) || t.as_str() == "Group")
+                {
+                    return Err(FhirError::bad_request(format!(
+                        "The resource type '{bad}' in '_type' is not supported by $everything."
+                    )));
                 }
                 types = Some(ts);
                 paging.push((k.clone(), v.clone()));
             }
             "_count" | "ct" => paging.push((k.clone(), v.clone())),
             _ => {
-                return Err(FhirError::not_supported(format!("The parameter '{k}' is not supported by $everything.")));
+                return Err(FhirError::not_supported(format!(
+                    "The parameter '{k}' is not supported by $everything."
+                )));
             }
         }
     }
-    let mut q = search::parse("Patient", &paging.iter().filter(|(k, _)| k != "_type").cloned().collect::<Vec<_>>(), true)?;
+    let mut q = search::parse(
+        "Patient",
+        &paging
+            .iter()
+            .filter(|(k, _)| k != "_type")
+            .cloned()
+            .collect::<Vec<_>>(),
+        true,
+    )?;
     if !paging.iter().any(|(k, _)| k == "_count") {
         q.count = 100;
     }
     q.link_params = paging.into_iter().filter(|(k, _)| k != "ct").collect();
     let all = search::compartment(store, id, types.as_deref());
-    Ok(OpResult::ok(search::page_bundle(base, &format!("Patient/{id}/$everything"), &q, &all, |_| Vec::new())))
+    Ok(OpResult::ok(search::page_bundle(
+        base,
+        &format!("Patient/{id}/$everything"),
+        &q,
+        &all,
+        |_| Vec::new(),
+    )))
 }
 
 fn health(st: &AppState) -> Response {
     let (overall, detail_status, description, code) = match st.opts.faults.health {
-        None => ("Healthy", "Healthy", "Successfully connected.", StatusCode::OK),
-        Some(HealthFault::Degraded) => ("Degraded", "Degraded", "The data store is responding slowly.", StatusCode::OK),
-        Some(HealthFault::Unhealthy) => ("Unhealthy", "Unhealthy", "Failed to connect to the data store.", StatusCode::SERVICE_UNAVAILABLE),
+        None => (
+            "Healthy",
+            "Healthy",
+            "Successfully connected.",
+            StatusCode::OK,
+        ),
+        Some(HealthFault::Degraded) => (
+            "Degraded",
+            "Degraded",
+            "The data store is responding slowly.",
+            StatusCode::OK,
+        ),
+        Some(HealthFault::Unhealthy) => (
+            "Unhealthy",
+            "Unhealthy",
+            "Failed to connect to the data store.",
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
     };
     let body = json!({
         "overallStatus": overall,
@@ -378,7 +512,12 @@ fn health(st: &AppState) -> Response {
             {"name": "BehaviorHealthCheck", "status": "Healthy", "description": "Behaviors are healthy.", "data": {}}
         ]
     });
-    (code, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -389,11 +528,19 @@ fn segments(path: &str) -> Vec<String> {
 }
 
 /// The fallback handler serving every FHIR path.
-pub async fn dispatch(State(st): State<Arc<AppState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn dispatch(
+    State(st): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let segs = segments(uri.path());
     let seg: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (&method, seg.as_slice()) {
-        (&Method::GET, ["metadata"]) => return fhir_json(StatusCode::OK, &metadata::capability_statement(&st)),
+        (&Method::GET, ["metadata"]) => {
+            return fhir_json(StatusCode::OK, &metadata::capability_statement(&st));
+        }
         (&Method::GET, ["health", "check"]) => return health(&st),
         _ => {}
     }
@@ -407,7 +554,15 @@ pub async fn dispatch(State(st): State<Arc<AppState>>, method: Method, uri: Uri,
     }
 }
 
-fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(String, String)], headers: &HeaderMap, body: &Bytes) -> Result<Response, FhirError> {
+fn route(
+    st: &AppState,
+    method: &Method,
+    seg: &[&str],
+    uri: &Uri,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, FhirError> {
     let base = st.base.as_str();
     let pref = prefer(headers);
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
@@ -415,7 +570,11 @@ fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(Stri
         Some(q) => format!("{base}{}?{q}", uri.path()),
         None => format!("{base}{}", uri.path()),
     };
-    let not_allowed = || FhirError::method_not_allowed(format!("The method '{method}' is not allowed for the requested route."));
+    let not_allowed = || {
+        FhirError::method_not_allowed(format!(
+            "The method '{method}' is not allowed for the requested route."
+        ))
+    };
     let finish = |r: OpResult, minimal: bool| {
         let mut r = r;
         if minimal && r.body.is_some() && r.status != StatusCode::OK {
@@ -460,7 +619,10 @@ fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(Stri
                 content_type_ok(headers)?;
                 let res = parse_json(body)?;
                 let mut store = st.store.write().unwrap_or_else(|e| e.into_inner());
-                Ok(finish(op_create(&mut store, base, rtype, &res, None)?, pref.minimal))
+                Ok(finish(
+                    op_create(&mut store, base, rtype, &res, None)?,
+                    pref.minimal,
+                ))
             }
             _ => Err(not_allowed()),
         },
@@ -468,12 +630,20 @@ fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(Stri
             if method != Method::POST {
                 return Err(not_allowed());
             }
-            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            if !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+            let ct = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !ct
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+            {
                 return Err(FhirError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "not-supported",
-                    format!("The content type '{ct}' is not supported for _search. Use application/x-www-form-urlencoded."),
+                    format!(
+                        "The content type '{ct}' is not supported for _search. Use application/x-www-form-urlencoded."
+                    ),
                 ));
             }
             let mut params = query.to_vec();
@@ -491,7 +661,13 @@ fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(Stri
             if method != Method::GET {
                 return Err(not_allowed());
             }
-            export::kickoff(st, export::Scope::Group(id.to_string()), query, headers, &request_url)
+            export::kickoff(
+                st,
+                export::Scope::Group(id.to_string()),
+                query,
+                headers,
+                &request_url,
+            )
         }
         ["Patient", id, "$everything"] => {
             if method != Method::GET {
@@ -502,13 +678,17 @@ fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(Stri
         }
         [rtype, id] if id.starts_with('$') || id.starts_with('_') => {
             let _ = rtype;
-            Err(FhirError::not_supported(format!("The operation or route '{id}' is not supported.")))
+            Err(FhirError::not_supported(format!(
+                "The operation or route '{id}' is not supported."
+            )))
         }
         [rtype, id] => match *method {
             Method::GET => {
                 let store = st.store.read().unwrap_or_else(|e| e.into_inner());
                 let r = op_read(&store, rtype, id)?;
-                let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+                let inm = headers
+                    .get(header::IF_NONE_MATCH)
+                    .and_then(|v| v.to_str().ok());
                 if let (Some(inm), Some(etag)) = (inm, &r.etag)
                     && inm.trim() == etag
                 {
@@ -524,7 +704,10 @@ fn route(st: &AppState, method: &Method, seg: &[&str], uri: &Uri, query: &[(Stri
                 content_type_ok(headers)?;
                 let res = parse_json(body)?;
                 let mut store = st.store.write().unwrap_or_else(|e| e.into_inner());
-                Ok(finish(op_update(&mut store, base, rtype, id, &res, if_match)?, pref.minimal))
+                Ok(finish(
+                    op_update(&mut store, base, rtype, id, &res, if_match)?,
+                    pref.minimal,
+                ))
             }
             Method::DELETE => {
                 let hard = query.iter().any(|(k, v)| k == "hardDelete" && v == "true");

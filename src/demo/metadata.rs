@@ -10,8 +10,16 @@ use super::util::fhir_instant;
 use super::{AppState, DEMO_TENANT_ID};
 
 fn param_def(rtype: &str, name: &str) -> String {
-    let owner = if name.starts_with('_') { "Resource" } else { rtype };
-    let clean = if name.starts_with('_') { name.trim_start_matches('_') } else { name };
+    let owner = if name.starts_with('_') {
+        "Resource"
+    } else {
+        rtype
+    };
+    let clean = if name.starts_with('_') {
+        name.trim_start_matches('_')
+    } else {
+        name
+    };
     format!("http://hl7.org/fhir/SearchParameter/{owner}-{clean}")
 }
 

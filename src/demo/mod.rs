@@ -164,7 +164,11 @@ impl DemoServer {
                 })
                 .await;
         });
-        Ok(DemoServer { addr, shutdown: Some(tx), task })
+        Ok(DemoServer {
+            addr,
+            shutdown: Some(tx),
+            task,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -187,7 +191,10 @@ impl DemoServer {
             let _ = tx.send(());
         }
         let abort = self.task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.task).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
+            .await
+            .is_err()
+        {
             abort.abort();
         }
     }

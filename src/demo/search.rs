@@ -52,40 +52,125 @@ pub enum Kind {
     Tok(TokField),
     Date(DateField),
     /// `patient` (target must be Patient) or `subject` (any type).
-    Ref { patient_only: bool },
+    Ref {
+        patient_only: bool,
+    },
 }
 
 /// (resource type or "*", name, FHIR search param type, kind, definition url suffix)
 pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
     ("*", "_id", "token", Kind::Id),
-    ("*", "_lastUpdated", "date", Kind::Date(DateField::LastUpdated)),
+    (
+        "*",
+        "_lastUpdated",
+        "date",
+        Kind::Date(DateField::LastUpdated),
+    ),
     ("Patient", "name", "string", Kind::Str(StrField::Name)),
     ("Patient", "family", "string", Kind::Str(StrField::Family)),
     ("Patient", "given", "string", Kind::Str(StrField::Given)),
-    ("Patient", "identifier", "token", Kind::Tok(TokField::Identifier)),
+    (
+        "Patient",
+        "identifier",
+        "token",
+        Kind::Tok(TokField::Identifier),
+    ),
     ("Patient", "gender", "token", Kind::Tok(TokField::Gender)),
-    ("Patient", "birthdate", "date", Kind::Date(DateField::BirthDate)),
-    ("Observation", "patient", "reference", Kind::Ref { patient_only: true }),
-    ("Observation", "subject", "reference", Kind::Ref { patient_only: false }),
+    (
+        "Patient",
+        "birthdate",
+        "date",
+        Kind::Date(DateField::BirthDate),
+    ),
+    (
+        "Observation",
+        "patient",
+        "reference",
+        Kind::Ref { patient_only: true },
+    ),
+    (
+        "Observation",
+        "subject",
+        "reference",
+        Kind::Ref {
+            patient_only: false,
+        },
+    ),
     ("Observation", "code", "token", Kind::Tok(TokField::Code)),
-    ("Observation", "category", "token", Kind::Tok(TokField::Category)),
-    ("Observation", "status", "token", Kind::Tok(TokField::Status)),
-    ("Observation", "date", "date", Kind::Date(DateField::Effective)),
-    ("Encounter", "patient", "reference", Kind::Ref { patient_only: true }),
-    ("Encounter", "subject", "reference", Kind::Ref { patient_only: false }),
+    (
+        "Observation",
+        "category",
+        "token",
+        Kind::Tok(TokField::Category),
+    ),
+    (
+        "Observation",
+        "status",
+        "token",
+        Kind::Tok(TokField::Status),
+    ),
+    (
+        "Observation",
+        "date",
+        "date",
+        Kind::Date(DateField::Effective),
+    ),
+    (
+        "Encounter",
+        "patient",
+        "reference",
+        Kind::Ref { patient_only: true },
+    ),
+    (
+        "Encounter",
+        "subject",
+        "reference",
+        Kind::Ref {
+            patient_only: false,
+        },
+    ),
     ("Encounter", "status", "token", Kind::Tok(TokField::Status)),
     ("Encounter", "class", "token", Kind::Tok(TokField::Class)),
     ("Encounter", "date", "date", Kind::Date(DateField::Period)),
-    ("Condition", "patient", "reference", Kind::Ref { patient_only: true }),
-    ("Condition", "subject", "reference", Kind::Ref { patient_only: false }),
+    (
+        "Condition",
+        "patient",
+        "reference",
+        Kind::Ref { patient_only: true },
+    ),
+    (
+        "Condition",
+        "subject",
+        "reference",
+        Kind::Ref {
+            patient_only: false,
+        },
+    ),
     ("Condition", "code", "token", Kind::Tok(TokField::Code)),
-    ("Condition", "clinical-status", "token", Kind::Tok(TokField::ClinicalStatus)),
-    ("Condition", "onset-date", "date", Kind::Date(DateField::Onset)),
+    (
+        "Condition",
+        "clinical-status",
+        "token",
+        Kind::Tok(TokField::ClinicalStatus),
+    ),
+    (
+        "Condition",
+        "onset-date",
+        "date",
+        Kind::Date(DateField::Onset),
+    ),
 ];
 
 /// Result parameters understood on every search.
 pub const RESULT_PARAMS: &[&str] = &[
-    "_count", "_sort", "_total", "_summary", "_include", "_revinclude", "ct", "_format",
+    "_count",
+    "_sort",
+    "_total",
+    "_summary",
+    "_include",
+    "_revinclude",
+    "ct",
+    "_format",
 ];
 
 /// `_sort` fields per type (besides `_lastUpdated` and `_id`).
@@ -185,7 +270,10 @@ pub struct Query {
 }
 
 fn split_values(v: &str) -> Vec<String> {
-    v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn parse_prefixed_date(v: &str, pname: &str) -> Result<(Prefix, DateRange), FhirError> {
@@ -253,7 +341,9 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
         match name {
             "_count" => {
                 let n: usize = value.trim().parse().map_err(|_| {
-                    FhirError::bad_request(format!("The '_count' parameter value '{value}' is invalid."))
+                    FhirError::bad_request(format!(
+                        "The '_count' parameter value '{value}' is invalid."
+                    ))
                 })?;
                 if n > MAX_COUNT {
                     let msg = format!(
@@ -262,9 +352,11 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                     if strict {
                         return Err(FhirError::bad_request(msg));
                     }
-                    q.issues.push(Issue::new("information", "informational", msg));
+                    q.issues
+                        .push(Issue::new("information", "informational", msg));
                     q.count = MAX_COUNT;
-                    q.link_params.push((raw_name.clone(), MAX_COUNT.to_string()));
+                    q.link_params
+                        .push((raw_name.clone(), MAX_COUNT.to_string()));
                     continue;
                 }
                 q.count = n;
@@ -283,7 +375,9 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                 "count" => q.count_only = true,
                 "false" => {}
                 _ => {
-                    let msg = format!("The '_summary' parameter value '{value}' is not supported; supported values are 'count' and 'false'.");
+                    let msg = format!(
+                        "The '_summary' parameter value '{value}' is not supported; supported values are 'count' and 'false'."
+                    );
                     if strict {
                         return Err(FhirError::not_supported(msg));
                     }
@@ -345,7 +439,11 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                 };
                 let known = INCLUDES.iter().any(|(s, p)| *s == src && *p == sp);
                 let target_ok = target.is_none_or(|t| t == "Patient");
-                let type_ok = if name == "_include" { src == rtype } else { rtype == "Patient" };
+                let type_ok = if name == "_include" {
+                    src == rtype
+                } else {
+                    rtype == "Patient"
+                };
                 if !(known && target_ok && type_ok) {
                     return Err(FhirError::not_supported(format!(
                         "The {name} value '{value}' is not supported for resource type '{rtype}'."
@@ -367,7 +465,10 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                     q.issues.push(Issue::new("warning", "not-supported", msg));
                     keep = false;
                 }
-                Some(kind) => q.filter.preds.push(compile(rtype, name, kind, modifier, value)?),
+                Some(kind) => q
+                    .filter
+                    .preds
+                    .push(compile(rtype, name, kind, modifier, value)?),
             },
         }
         if keep {
@@ -377,7 +478,13 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
     Ok(q)
 }
 
-fn compile(rtype: &str, name: &str, kind: Kind, modifier: Option<&str>, value: &str) -> Result<Pred, FhirError> {
+fn compile(
+    rtype: &str,
+    name: &str,
+    kind: Kind,
+    modifier: Option<&str>,
+    value: &str,
+) -> Result<Pred, FhirError> {
     let bad_mod = |m: &str| {
         FhirError::not_supported(format!(
             "The modifier '{m}' is not supported for search parameter '{name}' of resource type '{rtype}'."
@@ -387,7 +494,11 @@ fn compile(rtype: &str, name: &str, kind: Kind, modifier: Option<&str>, value: &
         let missing = match value {
             "true" => true,
             "false" => false,
-            _ => return Err(FhirError::bad_request(format!("The value '{value}' for ':missing' must be 'true' or 'false'."))),
+            _ => {
+                return Err(FhirError::bad_request(format!(
+                    "The value '{value}' for ':missing' must be 'true' or 'false'."
+                )));
+            }
         };
         return Ok(Pred::Missing { kind, missing });
     }
@@ -406,8 +517,17 @@ fn compile(rtype: &str, name: &str, kind: Kind, modifier: Option<&str>, value: &
                 Some("contains") => (false, true),
                 Some(m) => return Err(bad_mod(m)),
             };
-            let values = if exact { values } else { values.iter().map(|v| fold(v)).collect() };
-            Ok(Pred::Str { field, exact, contains, values })
+            let values = if exact {
+                values
+            } else {
+                values.iter().map(|v| fold(v)).collect()
+            };
+            Ok(Pred::Str {
+                field,
+                exact,
+                contains,
+                values,
+            })
         }
         Kind::Tok(field) => {
             if let Some(m) = modifier {
@@ -418,7 +538,11 @@ fn compile(rtype: &str, name: &str, kind: Kind, modifier: Option<&str>, value: &
                 .map(|v| match v.split_once('|') {
                     Some((s, c)) => (
                         Some(s.to_string()),
-                        if c.is_empty() { None } else { Some(c.to_string()) },
+                        if c.is_empty() {
+                            None
+                        } else {
+                            Some(c.to_string())
+                        },
                     ),
                     None => (None, Some(v.clone())),
                 })
@@ -430,7 +554,9 @@ fn compile(rtype: &str, name: &str, kind: Kind, modifier: Option<&str>, value: &
                 return Err(bad_mod(m));
             }
             if values.is_empty() {
-                return Err(FhirError::bad_request(format!("The search parameter '{name}' requires a value.")));
+                return Err(FhirError::bad_request(format!(
+                    "The search parameter '{name}' requires a value."
+                )));
             }
             let values = values
                 .iter()
@@ -444,21 +570,35 @@ fn compile(rtype: &str, name: &str, kind: Kind, modifier: Option<&str>, value: &
                 Some("Patient") => Some("Patient".to_string()),
                 Some(m) => return Err(bad_mod(m)),
             };
-            Ok(Pred::Ref { patient_only, type_mod, values })
+            Ok(Pred::Ref {
+                patient_only,
+                type_mod,
+                values,
+            })
         }
     }
 }
 
 fn strings(res: &Value, field: StrField) -> Vec<String> {
     let mut out = Vec::new();
-    for name in res.get("name").and_then(Value::as_array).into_iter().flatten() {
+    for name in res
+        .get("name")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if matches!(field, StrField::Name | StrField::Family)
             && let Some(f) = name.get("family").and_then(Value::as_str)
         {
             out.push(f.to_string());
         }
         if matches!(field, StrField::Name | StrField::Given) {
-            for g in name.get("given").and_then(Value::as_array).into_iter().flatten() {
+            for g in name
+                .get("given")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(g) = g.as_str() {
                     out.push(g.to_string());
                 }
@@ -471,7 +611,12 @@ fn strings(res: &Value, field: StrField) -> Vec<String> {
                 }
             }
             for key in ["prefix", "suffix"] {
-                for p in name.get(key).and_then(Value::as_array).into_iter().flatten() {
+                for p in name
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(p) = p.as_str() {
                         out.push(p.to_string());
                     }
@@ -483,9 +628,17 @@ fn strings(res: &Value, field: StrField) -> Vec<String> {
 }
 
 fn codings(cc: &Value, out: &mut Vec<(Option<String>, String)>) {
-    for c in cc.get("coding").and_then(Value::as_array).into_iter().flatten() {
+    for c in cc
+        .get("coding")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(code) = c.get("code").and_then(Value::as_str) {
-            out.push((c.get("system").and_then(Value::as_str).map(str::to_string), code.to_string()));
+            out.push((
+                c.get("system").and_then(Value::as_str).map(str::to_string),
+                code.to_string(),
+            ));
         }
     }
 }
@@ -494,15 +647,26 @@ fn tokens(res: &Value, field: TokField) -> Vec<(Option<String>, String)> {
     let mut out = Vec::new();
     match field {
         TokField::Identifier => {
-            for i in res.get("identifier").and_then(Value::as_array).into_iter().flatten() {
+            for i in res
+                .get("identifier")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(v) = i.get("value").and_then(Value::as_str) {
-                    out.push((i.get("system").and_then(Value::as_str).map(str::to_string), v.to_string()));
+                    out.push((
+                        i.get("system").and_then(Value::as_str).map(str::to_string),
+                        v.to_string(),
+                    ));
                 }
             }
         }
         TokField::Gender => {
             if let Some(g) = res.get("gender").and_then(Value::as_str) {
-                out.push((Some("http://hl7.org/fhir/administrative-gender".into()), g.to_string()));
+                out.push((
+                    Some("http://hl7.org/fhir/administrative-gender".into()),
+                    g.to_string(),
+                ));
             }
         }
         TokField::Status => {
@@ -516,7 +680,12 @@ fn tokens(res: &Value, field: TokField) -> Vec<(Option<String>, String)> {
             }
         }
         TokField::Category => {
-            for c in res.get("category").and_then(Value::as_array).into_iter().flatten() {
+            for c in res
+                .get("category")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 codings(c, &mut out);
             }
         }
@@ -529,7 +698,10 @@ fn tokens(res: &Value, field: TokField) -> Vec<(Option<String>, String)> {
             if let Some(c) = res.get("class")
                 && let Some(code) = c.get("code").and_then(Value::as_str)
             {
-                out.push((c.get("system").and_then(Value::as_str).map(str::to_string), code.to_string()));
+                out.push((
+                    c.get("system").and_then(Value::as_str).map(str::to_string),
+                    code.to_string(),
+                ));
             }
         }
     }
@@ -554,12 +726,27 @@ fn dates(res: &Value, field: DateField) -> Vec<DateRange> {
 
 fn period(p: Option<&Value>) -> Option<DateRange> {
     let p = p?;
-    let start = p.get("start").and_then(Value::as_str).and_then(parse_date_range);
-    let end = p.get("end").and_then(Value::as_str).and_then(parse_date_range);
+    let start = p
+        .get("start")
+        .and_then(Value::as_str)
+        .and_then(parse_date_range);
+    let end = p
+        .get("end")
+        .and_then(Value::as_str)
+        .and_then(parse_date_range);
     match (start, end) {
-        (Some(s), Some(e)) => Some(DateRange { start: s.start, end: e.end.max(s.end) }),
-        (Some(s), None) => Some(DateRange { start: s.start, end: DateTime::<Utc>::MAX_UTC }),
-        (None, Some(e)) => Some(DateRange { start: DateTime::<Utc>::MIN_UTC, end: e.end }),
+        (Some(s), Some(e)) => Some(DateRange {
+            start: s.start,
+            end: e.end.max(s.end),
+        }),
+        (Some(s), None) => Some(DateRange {
+            start: s.start,
+            end: DateTime::<Utc>::MAX_UTC,
+        }),
+        (None, Some(e)) => Some(DateRange {
+            start: DateTime::<Utc>::MIN_UTC,
+            end: e.end,
+        }),
         (None, None) => None,
     }
 }
@@ -569,7 +756,12 @@ pub fn subject_ref(res: &Value) -> Option<&str> {
     res.pointer("/subject/reference").and_then(Value::as_str)
 }
 
-fn ref_matches(reference: &str, patient_only: bool, type_mod: &Option<String>, value: &str) -> bool {
+fn ref_matches(
+    reference: &str,
+    patient_only: bool,
+    type_mod: &Option<String>,
+    value: &str,
+) -> bool {
     // Accept absolute references too: keep the last two segments.
     let tail = |s: &str| -> String {
         let segs: Vec<&str> = s.trim_end_matches('/').rsplitn(3, '/').collect();
@@ -582,7 +774,11 @@ fn ref_matches(reference: &str, patient_only: bool, type_mod: &Option<String>, v
     let r = tail(reference);
     let (r_type, r_id) = r.split_once('/').unwrap_or(("", r.as_str()));
     let v = tail(value);
-    let wanted_type = if patient_only { Some("Patient") } else { type_mod.as_deref() };
+    let wanted_type = if patient_only {
+        Some("Patient")
+    } else {
+        type_mod.as_deref()
+    };
     if let Some(t) = wanted_type
         && r_type != t
     {
@@ -616,7 +812,12 @@ fn pred_matches(p: &Pred, res: &Value) -> bool {
             .get("id")
             .and_then(Value::as_str)
             .is_some_and(|id| ids.iter().any(|x| x == id)),
-        Pred::Str { field, exact, contains, values } => {
+        Pred::Str {
+            field,
+            exact,
+            contains,
+            values,
+        } => {
             let have = strings(res, *field);
             values.iter().any(|v| {
                 have.iter().any(|h| {
@@ -651,8 +852,14 @@ fn pred_matches(p: &Pred, res: &Value) -> bool {
                 .iter()
                 .all(|(prefix, q)| have.iter().any(|r| date_match(*prefix, q, r)))
         }
-        Pred::Ref { patient_only, type_mod, values } => match subject_ref(res) {
-            Some(r) => values.iter().any(|v| ref_matches(r, *patient_only, type_mod, v)),
+        Pred::Ref {
+            patient_only,
+            type_mod,
+            values,
+        } => match subject_ref(res) {
+            Some(r) => values
+                .iter()
+                .any(|v| ref_matches(r, *patient_only, type_mod, v)),
             None => false,
         },
         Pred::Missing { kind, missing } => has_value(res, *kind) != *missing,
@@ -667,7 +874,8 @@ pub fn filter_only(rtype: &str, params: &[(String, String)]) -> Result<Filter, F
             Some((n, m)) => (n, Some(m)),
             None => (raw.as_str(), None),
         };
-        let kind = param_kind(rtype, name).ok_or_else(|| FhirError::not_supported(unsupported(rtype, name)))?;
+        let kind = param_kind(rtype, name)
+            .ok_or_else(|| FhirError::not_supported(unsupported(rtype, name)))?;
         f.preds.push(compile(rtype, name, kind, modifier, value)?);
     }
     Ok(f)
@@ -686,7 +894,12 @@ fn sort_key(res: &Value, rtype: &str, field: &str, last_updated: DateTime<Utc>) 
     };
     match field {
         "_lastUpdated" => SortKey::Present(last_updated.format("%Y%m%d%H%M%S%3f").to_string()),
-        "_id" => SortKey::Present(res.get("id").and_then(Value::as_str).unwrap_or("").to_string()),
+        "_id" => SortKey::Present(
+            res.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+        ),
         _ => match param_kind(rtype, field) {
             Some(Kind::Date(f)) => date_key(dates(res, f).into_iter().next()),
             Some(Kind::Str(f)) => match strings(res, f).first() {
@@ -701,7 +914,9 @@ fn sort_key(res: &Value, rtype: &str, field: &str, last_updated: DateTime<Utc>) 
 pub fn full_url(base: &str, res: &Value) -> String {
     format!(
         "{base}/{}/{}",
-        res.get("resourceType").and_then(Value::as_str).unwrap_or(""),
+        res.get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
         res.get("id").and_then(Value::as_str).unwrap_or("")
     )
 }
@@ -745,7 +960,9 @@ pub fn page_bundle(
             format!("{base}/{path}?{}", encode_query(&params))
         }
     };
-    let mut links = vec![json!({"relation": "self", "url": link(if q.offset > 0 { Some(encode_ct(q.offset)) } else { None }, false)})];
+    let mut links = vec![
+        json!({"relation": "self", "url": link(if q.offset > 0 { Some(encode_ct(q.offset)) } else { None }, false)}),
+    ];
     let mut entries: Vec<Value> = Vec::new();
     if !q.issues.is_empty() {
         entries.push(json!({"resource": outcome(&q.issues), "search": {"mode": "outcome"}}));
@@ -759,7 +976,11 @@ pub fn page_bundle(
         }
         if start > 0 {
             let prev = start.saturating_sub(q.count);
-            let url = if prev == 0 { link(None, true) } else { link(Some(encode_ct(prev)), true) };
+            let url = if prev == 0 {
+                link(None, true)
+            } else {
+                link(Some(encode_ct(prev)), true)
+            };
             links.push(json!({"relation": "previous", "url": url}));
         }
         for r in page {
@@ -775,8 +996,15 @@ pub fn page_bundle(
 }
 
 /// Sorts live resources according to the query (default: `_lastUpdated`).
-pub fn sorted(rtype: &str, q: &Query, mut items: Vec<(DateTime<Utc>, Arc<Value>)>) -> Vec<Arc<Value>> {
-    let (field, desc) = q.sort.clone().unwrap_or(("_lastUpdated".to_string(), false));
+pub fn sorted(
+    rtype: &str,
+    q: &Query,
+    mut items: Vec<(DateTime<Utc>, Arc<Value>)>,
+) -> Vec<Arc<Value>> {
+    let (field, desc) = q
+        .sort
+        .clone()
+        .unwrap_or(("_lastUpdated".to_string(), false));
     let mut keyed: Vec<(SortKey, DateTime<Utc>, Arc<Value>)> = items
         .drain(..)
         .map(|(lu, r)| (sort_key(&r, rtype, &field, lu), lu, r))
@@ -795,7 +1023,13 @@ pub fn sorted(rtype: &str, q: &Query, mut items: Vec<(DateTime<Utc>, Arc<Value>)
 }
 
 /// Runs a type-level search against the store and returns the Bundle.
-pub fn run(store: &Store, base: &str, rtype: &str, params: &[(String, String)], strict: bool) -> Result<Value, FhirError> {
+pub fn run(
+    store: &Store,
+    base: &str,
+    rtype: &str,
+    params: &[(String, String)],
+    strict: bool,
+) -> Result<Value, FhirError> {
     let q = parse(rtype, params, strict)?;
     let items: Vec<_> = store
         .all_live(rtype)
@@ -864,13 +1098,18 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn birthdate_prefixes() {
         let pat = json!({"resourceType": "Patient", "id": "1", "birthDate": "1980-05-03"});
-        let m = |v: &str| parse("Patient", &p(&[("birthdate", v)]), false).map(|q| q.filter.matches(&pat));
+        let m = |v: &str| {
+            parse("Patient", &p(&[("birthdate", v)]), false).map(|q| q.filter.matches(&pat))
+        };
         assert_eq!(m("1980").ok(), Some(true));
         assert_eq!(m("1980-05").ok(), Some(true));
         assert_eq!(m("1981").ok(), Some(false));
@@ -887,15 +1126,26 @@ mod tests {
         let pat = json!({"resourceType": "Patient", "id": "1",
             "name": [{"family": "Nguyễn", "given": ["Zoë"]}],
             "identifier": [{"system": "http://hospital.example.org/mrn", "value": "MRN-000001"}]});
-        let m = |k: &str, v: &str| parse("Patient", &p(&[(k, v)]), false).map(|q| q.filter.matches(&pat)).ok();
+        let m = |k: &str, v: &str| {
+            parse("Patient", &p(&[(k, v)]), false)
+                .map(|q| q.filter.matches(&pat))
+                .ok()
+        };
         assert_eq!(m("name", "zoe"), Some(true));
         assert_eq!(m("family", "NGUY"), Some(true));
         assert_eq!(m("given", "ngu"), Some(false));
         assert_eq!(m("identifier", "MRN-000001"), Some(true));
-        assert_eq!(m("identifier", "http://hospital.example.org/mrn|MRN-000001"), Some(true));
+        assert_eq!(
+            m("identifier", "http://hospital.example.org/mrn|MRN-000001"),
+            Some(true)
+        );
         assert_eq!(m("identifier", "other|MRN-000001"), Some(false));
         let obs = json!({"resourceType": "Observation", "subject": {"reference": "Patient/abc"}});
-        let mo = |k: &str, v: &str| parse("Observation", &p(&[(k, v)]), false).map(|q| q.filter.matches(&obs)).ok();
+        let mo = |k: &str, v: &str| {
+            parse("Observation", &p(&[(k, v)]), false)
+                .map(|q| q.filter.matches(&obs))
+                .ok()
+        };
         assert_eq!(mo("patient", "abc"), Some(true));
         assert_eq!(mo("patient", "Patient/abc"), Some(true));
         assert_eq!(mo("subject", "http://x/Patient/abc"), Some(true));

@@ -114,7 +114,13 @@ impl Store {
 
     /// Appends a version (create or update). Returns the new version and
     /// whether the resource was (re)created.
-    pub fn put(&mut self, rtype: &str, id: &str, resource: &Value, method: &'static str) -> (Version, bool) {
+    pub fn put(
+        &mut self,
+        rtype: &str,
+        id: &str,
+        resource: &Value,
+        method: &'static str,
+    ) -> (Version, bool) {
         let at = self.tick();
         let entry = self
             .types
@@ -186,7 +192,12 @@ mod tests {
         let (v1, created) = s.put("Patient", "a", &json!({"resourceType": "Patient"}), "POST");
         assert!(created);
         assert_eq!(v1.vid, 1);
-        let (v2, created) = s.put("Patient", "a", &json!({"resourceType": "Patient", "active": true}), "PUT");
+        let (v2, created) = s.put(
+            "Patient",
+            "a",
+            &json!({"resourceType": "Patient", "active": true}),
+            "PUT",
+        );
         assert!(!created);
         assert_eq!(v2.etag(), "W/\"2\"");
         assert!(v2.last_updated > v1.last_updated);

@@ -234,7 +234,6 @@ pub fn unix_now() -> i64 {
     Utc::now().timestamp()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
