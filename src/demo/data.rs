@@ -2,7 +2,7 @@
 //! encounters, conditions and one Group) generated from a seed, so the demo
 //! needs no downloads and every run with the same seed looks the same.
 
-use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveDate, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -201,7 +201,7 @@ fn guid(rng: &mut StdRng) -> String {
 }
 
 fn instant(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    super::util::fhir_datetime(t)
 }
 
 fn round(v: f64, decimals: u32) -> f64 {
@@ -289,7 +289,7 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
                 {"system": "email", "value": format!("{email_local}{}@example.com", n + 1)}
             ],
             "gender": gender,
-            "birthDate": birth.format("%Y-%m-%d").to_string(),
+            "birthDate": format!("{:04}-{:02}-{:02}", birth.year(), birth.month(), birth.day()),
             "address": [{
                 "use": "home",
                 "line": [street],

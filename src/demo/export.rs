@@ -99,7 +99,6 @@ pub fn kickoff(
             }
             "_since" | "_till" => {
                 let t = parse_date_range(v)
-                    .filter(|_| v.len() > 10)
                     .ok_or_else(|| {
                         FhirError::bad_request(format!(
                             "The value '{v}' of parameter '{k}' is not a valid instant."

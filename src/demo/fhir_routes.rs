@@ -535,6 +535,15 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if uri.path().starts_with("/login/") {
+        let body = json!({"error": "not_found", "error_description": format!("The sign-in endpoint '{}' does not exist.", uri.path())});
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            body.to_string(),
+        )
+            .into_response();
+    }
     let segs = segments(uri.path());
     let seg: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (&method, seg.as_slice()) {
@@ -577,7 +586,7 @@ fn route(
     };
     let finish = |r: OpResult, minimal: bool| {
         let mut r = r;
-        if minimal && r.body.is_some() && r.status != StatusCode::OK {
+        if minimal {
             r.body = None;
         }
         r.into_response()

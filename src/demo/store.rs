@@ -53,23 +53,24 @@ pub struct Store {
 
 /// Rebuilds a resource with `resourceType`, `id`, `meta` first and the
 /// server-owned meta fields set.
-pub fn stamp(resource: &Value, rtype: &str, id: &str, vid: u64, at: DateTime<Utc>) -> Value {
+pub fn stamp(resource: Value, rtype: &str, id: &str, vid: u64, at: DateTime<Utc>) -> Value {
+    let mut src = match resource {
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
     let mut out = Map::new();
     out.insert("resourceType".into(), json!(rtype));
     out.insert("id".into(), json!(id));
-    let mut meta = resource
-        .get("meta")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let mut meta = match src.remove("meta") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
     meta.insert("versionId".into(), json!(vid.to_string()));
     meta.insert("lastUpdated".into(), json!(fhir_instant(at)));
     out.insert("meta".into(), Value::Object(meta));
-    if let Some(obj) = resource.as_object() {
-        for (k, v) in obj {
-            if k != "resourceType" && k != "id" && k != "meta" {
-                out.insert(k.clone(), v.clone());
-            }
+    for (k, v) in src {
+        if k != "resourceType" && k != "id" {
+            out.insert(k, v);
         }
     }
     Value::Object(out)
@@ -98,7 +99,7 @@ impl Store {
 
     /// Inserts a seeded resource at a given time (used by the generator).
     pub fn seed(&mut self, rtype: &str, id: &str, resource: Value, at: DateTime<Utc>) {
-        let stamped = stamp(&resource, rtype, id, 1, at);
+        let stamped = stamp(resource, rtype, id, 1, at);
         self.types.entry(rtype.to_string()).or_default().insert(
             id.to_string(),
             Entry {
@@ -135,7 +136,7 @@ impl Store {
         let version = Version {
             vid,
             last_updated: at,
-            resource: Some(Arc::new(stamp(resource, rtype, id, vid, at))),
+            resource: Some(Arc::new(stamp(resource.clone(), rtype, id, vid, at))),
             method,
         };
         entry.versions.push(version.clone());

@@ -1,12 +1,34 @@
 //! Small helpers shared by the demo server modules: time formatting, GUIDs,
 //! FHIR date ranges, accent folding, HTML escaping and query encoding.
 
-use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveDate, TimeZone, Timelike, Utc};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 /// FHIR `instant` as Azure renders it, e.g. `2024-01-02T03:04:05.678+00:00`.
 pub fn fhir_instant(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, false)
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis().min(999)
+    )
+}
+
+/// FHIR dateTime with seconds precision, e.g. `2024-01-02T03:04:05+00:00`.
+pub fn fhir_datetime(t: DateTime<Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// RFC 7231 date for `Last-Modified`.
