@@ -3,6 +3,25 @@
 //! It lets fhirside be demonstrated and tested without a cloud tenant, while
 //! answering with the same shapes (OperationOutcomes, Entra error bodies,
 //! bulk-export protocol) as the real services.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use fhirside::demo::{DemoOptions, DemoServer};
+//! let server = DemoServer::start(0, DemoOptions::default()).await?;
+//! println!("FHIR at {}, authority {}", server.fhir_url(), server.authority());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout: FHIR base at the root (`/metadata`, `/Patient`, `/$export`, …);
+//! Entra under `/login/{tenant}/oauth2/…` and `/login/devicelogin`.
+//! Choices where Azure/Entra leave room:
+//! - the export snapshot is taken at kick-off (`transactionTime` = kick-off);
+//! - user tokens (`scp`) are authorised because the demo user's object id has
+//!   the data role (as Azure RBAC would); app tokens need `roles`;
+//! - refresh tokens are issued only when `offline_access` is requested, and
+//!   rotate on every use;
+//! - Group is read-only (writes answer 405).
 
 mod auth;
 mod bundle;
