@@ -1383,3 +1383,94 @@ async fn export_progress_throttle_and_failure() {
     assert_eq!(issue(&oo).0, "exception");
     s.shutdown().await;
 }
+
+#[tokio::test]
+async fn malformed_input_gets_4xx_not_5xx() {
+    let s = start(opts(5)).await;
+    let t = token(&s).await;
+    let c = http();
+    let base = s.fhir_url();
+    let bodies = [
+        "null",
+        "[]",
+        "5",
+        "\"x\"",
+        "{\"resourceType\":5}",
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":5}",
+        "{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{\"request\":{\"method\":\"POST\",\"url\":\"Nope\"}}]}",
+        "{\"resourceType\":\"Bundle\",\"type\":\"batch\",\"entry\":[5,{\"request\":5}]}",
+        "\u{0}\u{1}",
+        "",
+    ];
+    for path in ["", "/Patient", "/Patient/abc", "/Observation"] {
+        for b in bodies {
+            for method in [reqwest::Method::POST, reqwest::Method::PUT] {
+                let r = c
+                    .request(method.clone(), format!("{base}{path}"))
+                    .bearer_auth(&t)
+                    .header("content-type", "application/fhir+json")
+                    .body(b)
+                    .send()
+                    .await
+                    .expect("send");
+                assert!(
+                    r.status().is_client_error() || r.status().is_success(),
+                    "{method} {path} {b:?} -> {}",
+                    r.status()
+                );
+            }
+        }
+    }
+    for q in [
+        "/Patient?birthdate=ge",
+        "/Patient?birthdate=2020-13",
+        "/Patient?_count=-1",
+        "/Patient?_sort=a,b",
+        "/Patient?_total=maybe",
+        "/Patient?_include=Patient:x",
+        "/Observation?patient:missing=maybe",
+        "/Patient?name:fuzzy=x",
+        "/Patient/%FF%FE",
+        "/Patient?ct=eyJvIjoiYSJ9",
+        "/Observation?date=2020-01-01T25:00",
+        "/_export/abc/Patient-1.ndjson",
+        "/_operations/export/-1",
+        "/Patient/x/_history/abc",
+    ] {
+        let r = get(&s, &t, q).await;
+        assert!(
+            r.status().is_client_error() || r.status().is_success(),
+            "{q} -> {}",
+            r.status()
+        );
+        if !r.status().is_success() {
+            assert_eq!(json_of(r).await["resourceType"], "OperationOutcome", "{q}");
+        }
+    }
+    for form in [
+        "",
+        "grant_type",
+        "grant_type=client_credentials&scope=%FF",
+        "a=%%%",
+    ] {
+        let r = c
+            .post(token_url(&s, true))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("token");
+        assert!(r.status().is_client_error(), "{form:?} -> {}", r.status());
+        assert!(json_of(r).await["error"].is_string());
+    }
+    let r = c
+        .get(format!(
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/authorize?client_id=%FF",
+            s.authority()
+        ))
+        .send()
+        .await
+        .expect("authorize");
+    assert!(r.status().is_client_error());
+    s.shutdown().await;
+}
