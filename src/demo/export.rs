@@ -1,0 +1,458 @@
+//! Bulk `$export` (system, Patient, Group) in the asynchronous request
+//! pattern: kick-off validation like Azure, a status URL whose answers follow
+//! job progress and the fault switches, and NDJSON files served with Range
+//! support. The data snapshot is taken at kick-off.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::fhir_routes::{empty, prefer};
+use super::outcome::{FhirError, Issue, fhir_json, outcome};
+use super::search::{self, Filter};
+use super::store::{Store, TYPES};
+use super::util::{fhir_instant, parse_date_range, parse_query};
+
+const COMPARTMENT: &[&str] = &["Patient", "Observation", "Encounter", "Condition"];
+const PARAMS: &[&str] = &[
+    "_type",
+    "_since",
+    "_till",
+    "_typeFilter",
+    "_container",
+    "_outputFormat",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    System,
+    Patient,
+    Group(String),
+}
+
+#[derive(Debug)]
+struct Job {
+    started: Instant,
+    transaction_time: DateTime<Utc>,
+    request: String,
+    /// type -> ndjson bytes and resource count
+    files: BTreeMap<String, (Vec<u8>, usize)>,
+    polls: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct ExportState {
+    next_id: u64,
+    jobs: HashMap<u64, Job>,
+}
+
+fn container_ok(name: &str) -> bool {
+    let b = name.as_bytes();
+    (3..=63).contains(&b.len())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+        && !name.contains("--")
+}
+
+/// Handles `GET [base]/$export`, `/Patient/$export`, `/Group/{id}/$export`.
+pub fn kickoff(
+    st: &AppState,
+    scope: Scope,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    request_url: &str,
+) -> Result<Response, FhirError> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.trim() != "application/fhir+json" {
+        return Err(FhirError::bad_request(format!(
+            "The Accept header value '{accept}' is not supported for $export; it must be 'application/fhir+json'."
+        )));
+    }
+    if !prefer(headers).respond_async {
+        return Err(FhirError::bad_request(
+            "The Prefer header must contain 'respond-async' for $export.",
+        ));
+    }
+    let mut types: Option<Vec<String>> = None;
+    let mut since = None;
+    let mut till = None;
+    let mut type_filters: Vec<String> = Vec::new();
+    for (k, v) in query {
+        match k.as_str() {
+            "_type" => {
+                types = Some(
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                );
+            }
+            "_since" | "_till" => {
+                let t = parse_date_range(v)
+                    .ok_or_else(|| {
+                        FhirError::bad_request(format!(
+                            "The value '{v}' of parameter '{k}' is not a valid instant."
+                        ))
+                    })?
+                    .start;
+                if k == "_since" {
+                    since = Some(t)
+                } else {
+                    till = Some(t)
+                }
+            }
+            "_typeFilter" => type_filters.extend(
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            ),
+            "_container" => {
+                if !container_ok(v) {
+                    return Err(FhirError::bad_request(format!(
+                        "The container name '{v}' is invalid."
+                    )));
+                }
+            }
+            "_outputFormat" => {
+                if !matches!(
+                    v.as_str(),
+                    "application/fhir+ndjson" | "application/ndjson" | "ndjson"
+                ) {
+                    return Err(FhirError::bad_request(format!(
+                        "The _outputFormat '{v}' is not supported."
+                    )));
+                }
+            }
+            other => {
+                let _ = PARAMS;
+                return Err(FhirError::bad_request(format!(
+                    "The parameter '{other}' is not supported for $export."
+                )));
+            }
+        }
+    }
+    let allowed: &[&str] = if scope == Scope::System {
+        TYPES
+    } else {
+        COMPARTMENT
+    };
+    if let Some(ts) = &types
+        && let Some(bad) = ts.iter().find(|t| !allowed.contains(&t.as_str()))
+    {
+        return Err(FhirError::bad_request(format!(
+            "The resource type '{bad}' in '_type' is not supported for this export."
+        )));
+    }
+    if !type_filters.is_empty() && types.is_none() {
+        return Err(FhirError::bad_request(
+            "The '_typeFilter' parameter requires the '_type' parameter.",
+        ));
+    }
+    let mut filters: HashMap<String, Vec<Filter>> = HashMap::new();
+    for tf in &type_filters {
+        let (t, q) = tf.split_once('?').unwrap_or((tf.as_str(), ""));
+        if !types.as_ref().is_some_and(|ts| ts.iter().any(|x| x == t)) {
+            return Err(FhirError::bad_request(format!(
+                "The type '{t}' in '_typeFilter' must also be listed in '_type'."
+            )));
+        }
+        filters
+            .entry(t.to_string())
+            .or_default()
+            .push(search::filter_only(t, &parse_query(q))?);
+    }
+    let types: Vec<String> =
+        types.unwrap_or_else(|| allowed.iter().map(|s| s.to_string()).collect());
+    let store = st.store.read().unwrap_or_else(|e| e.into_inner());
+    let patients = patient_scope(&store, &scope)?;
+    let mut files = BTreeMap::new();
+    for t in &types {
+        let mut items = store.all_live(t);
+        items.sort_by_key(|(lu, _)| *lu);
+        let mut data = Vec::new();
+        let mut n = 0;
+        for (lu, r) in items {
+            if since.is_some_and(|s| lu < s) || till.is_some_and(|e| lu >= e) {
+                continue;
+            }
+            if let Some(fs) = filters.get(t.as_str())
+                && !fs.iter().any(|f| f.matches(&r))
+            {
+                continue;
+            }
+            if let Some(ps) = &patients {
+                let in_scope = if t == "Patient" {
+                    r.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| ps.contains(id))
+                } else {
+                    search::subject_ref(&r)
+                        .and_then(|s| s.strip_prefix("Patient/"))
+                        .is_some_and(|id| ps.contains(id))
+                };
+                if !in_scope {
+                    continue;
+                }
+            }
+            data.extend_from_slice(r.to_string().as_bytes());
+            data.push(b'\n');
+            n += 1;
+        }
+        if n > 0 {
+            files.insert(t.clone(), (data, n));
+        }
+    }
+    drop(store);
+    let mut ex = st.exports.lock().unwrap_or_else(|e| e.into_inner());
+    ex.next_id += 1;
+    let id = ex.next_id;
+    ex.jobs.insert(
+        id,
+        Job {
+            started: Instant::now(),
+            transaction_time: Utc::now(),
+            request: request_url.to_string(),
+            files,
+            polls: 0,
+        },
+    );
+    let mut resp = empty(StatusCode::ACCEPTED);
+    if let Ok(v) = HeaderValue::from_str(&format!("{}/_operations/export/{id}", st.base)) {
+        resp.headers_mut().insert(header::CONTENT_LOCATION, v);
+    }
+    Ok(resp)
+}
+
+/// Patient ids in scope (None = no restriction).
+fn patient_scope(store: &Store, scope: &Scope) -> Result<Option<HashSet<String>>, FhirError> {
+    match scope {
+        Scope::System => Ok(None),
+        Scope::Patient => Ok(Some(
+            store
+                .all_live("Patient")
+                .iter()
+                .filter_map(|(_, r)| r.get("id").and_then(Value::as_str).map(str::to_string))
+                .collect(),
+        )),
+        Scope::Group(gid) => {
+            let e = store
+                .entry("Group", gid)
+                .and_then(|e| e.current())
+                .ok_or_else(|| FhirError::resource_not_found("Group", gid))?;
+            let g = e
+                .resource
+                .as_ref()
+                .ok_or_else(|| FhirError::gone("Group", gid))?;
+            Ok(Some(
+                g.get("member")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.pointer("/entity/reference").and_then(Value::as_str))
+                    .filter_map(|r| r.strip_prefix("Patient/"))
+                    .map(str::to_string)
+                    .collect(),
+            ))
+        }
+    }
+}
+
+fn job_not_found(id: &str) -> FhirError {
+    FhirError::not_found(format!("The requested export job '{id}' was not found."))
+}
+
+/// `GET`/`DELETE [base]/_operations/export/{id}`.
+pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, FhirError> {
+    let n: u64 = id.parse().map_err(|_| job_not_found(id))?;
+    let mut ex = st.exports.lock().unwrap_or_else(|e| e.into_inner());
+    match *method {
+        Method::DELETE => {
+            ex.jobs.remove(&n).ok_or_else(|| job_not_found(id))?;
+            Ok(empty(StatusCode::ACCEPTED))
+        }
+        Method::GET => {
+            let job = ex.jobs.get_mut(&n).ok_or_else(|| job_not_found(id))?;
+            job.polls += 1;
+            let faults = &st.opts.faults;
+            if faults.export_throttle && job.polls % 3 == 0 {
+                let (code, issue) = if (job.polls / 3) % 2 == 1 {
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        Issue::new(
+                            "error",
+                            "throttled",
+                            "The request rate is too large. Please retry after some time.",
+                        ),
+                    )
+                } else {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        Issue::new(
+                            "error",
+                            "transient",
+                            "The service is temporarily unavailable. Please retry after some time.",
+                        ),
+                    )
+                };
+                let mut resp = fhir_json(code, &outcome(&[issue]));
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return Ok(resp);
+            }
+            let total = st.opts.export_duration;
+            let elapsed = job.started.elapsed();
+            if elapsed < total {
+                let mut resp = empty(StatusCode::ACCEPTED);
+                if st.opts.progress_headers {
+                    let pct = ((elapsed.as_secs_f64() / total.as_secs_f64().max(1e-9)) * 100.0)
+                        .floor()
+                        .min(99.0) as u32;
+                    let remaining = (total - elapsed).as_secs_f64().ceil().max(1.0) as u64;
+                    let h = resp.headers_mut();
+                    if let Ok(v) = HeaderValue::from_str(&format!("{pct}%")) {
+                        h.insert("x-progress", v);
+                    }
+                    if let Ok(v) = HeaderValue::from_str(&remaining.to_string()) {
+                        h.insert(header::RETRY_AFTER, v);
+                    }
+                }
+                return Ok(resp);
+            }
+            if faults.export_fail {
+                return Err(FhirError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "exception",
+                    "The export job failed: the destination storage account could not be reached (simulated failure).",
+                ));
+            }
+            let output: Vec<Value> = job
+                .files
+                .iter()
+                .map(|(t, (_, count))| json!({"type": t, "url": format!("{}/_export/{n}/{t}-1.ndjson", st.base), "count": count}))
+                .collect();
+            let manifest = json!({
+                "transactionTime": fhir_instant(job.transaction_time),
+                "request": job.request,
+                "requiresAccessToken": true,
+                "output": output,
+                "error": [],
+                "issues": []
+            });
+            Ok((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                manifest.to_string(),
+            )
+                .into_response())
+        }
+        _ => Err(FhirError::method_not_allowed(format!(
+            "The method '{method}' is not allowed for the export status URL."
+        ))),
+    }
+}
+
+/// Parses `bytes=N-` / `bytes=N-M` for a body of `len` bytes.
+fn parse_range(v: &str, len: usize) -> Option<Result<(usize, usize), ()>> {
+    let spec = v.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None; // multiple ranges: serve the whole file
+    }
+    let (a, b) = spec.split_once('-')?;
+    let result = if a.is_empty() {
+        // suffix range: last N bytes
+        let n: usize = b.parse().ok()?;
+        if n == 0 || len == 0 {
+            Err(())
+        } else {
+            Ok((len.saturating_sub(n), len - 1))
+        }
+    } else {
+        let start: usize = a.parse().ok()?;
+        let end: usize = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            b.parse::<usize>().ok()?.min(len.saturating_sub(1))
+        };
+        if start >= len || end < start {
+            Err(())
+        } else {
+            Ok((start, end))
+        }
+    };
+    Some(result)
+}
+
+/// `GET [base]/_export/{id}/{Type}-1.ndjson`.
+pub fn file(
+    st: &AppState,
+    id: &str,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<Response, FhirError> {
+    let missing = || {
+        FhirError::not_found(format!(
+            "The export file '{name}' of job '{id}' was not found."
+        ))
+    };
+    let n: u64 = id.parse().map_err(|_| missing())?;
+    let ex = st.exports.lock().unwrap_or_else(|e| e.into_inner());
+    let job = ex.jobs.get(&n).ok_or_else(missing)?;
+    if job.started.elapsed() < st.opts.export_duration || st.opts.faults.export_fail {
+        return Err(missing());
+    }
+    let rtype = name.strip_suffix("-1.ndjson").ok_or_else(missing)?;
+    let (data, _) = job.files.get(rtype).ok_or_else(missing)?;
+    let len = data.len();
+    let ctype = [
+        (header::CONTENT_TYPE, "application/fhir+ndjson"),
+        (header::ACCEPT_RANGES, "bytes"),
+    ];
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_range(v, len));
+    match range {
+        None => Ok((StatusCode::OK, ctype, data.clone()).into_response()),
+        Some(Ok((s, e))) => {
+            let mut resp =
+                (StatusCode::PARTIAL_CONTENT, ctype, data[s..=e].to_vec()).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {s}-{e}/{len}")) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            Ok(resp)
+        }
+        Some(Err(())) => {
+            let mut resp = empty(StatusCode::RANGE_NOT_SATISFIABLE);
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                resp.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            Ok(resp)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=5-", 10), Some(Ok((5, 9))));
+        assert_eq!(parse_range("bytes=2-4", 10), Some(Ok((2, 4))));
+        assert_eq!(parse_range("bytes=-3", 10), Some(Ok((7, 9))));
+        assert_eq!(parse_range("bytes=10-", 10), Some(Err(())));
+        assert_eq!(parse_range("items=1-", 10), None);
+        assert!(container_ok("fhir-export"));
+        assert!(!container_ok("Bad_Name"));
+    }
+}

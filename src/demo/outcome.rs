@@ -1,0 +1,116 @@
+//! OperationOutcome construction and the error type every FHIR handler
+//! returns, so that all failures reach the client in the shape Azure uses.
+
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::util::{fhir_instant, new_guid};
+
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// One `OperationOutcome.issue`.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub diagnostics: String,
+}
+
+impl Issue {
+    pub fn new(severity: &'static str, code: &'static str, diagnostics: impl Into<String>) -> Self {
+        Issue {
+            severity,
+            code,
+            diagnostics: diagnostics.into(),
+        }
+    }
+}
+
+pub fn outcome(issues: &[Issue]) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "id": new_guid(),
+        "meta": { "lastUpdated": fhir_instant(Utc::now()) },
+        "issue": issues.iter().map(|i| json!({
+            "severity": i.severity,
+            "code": i.code,
+            "diagnostics": i.diagnostics,
+        })).collect::<Vec<_>>()
+    })
+}
+
+/// A FHIR error answer: HTTP status plus an OperationOutcome.
+#[derive(Debug, Clone)]
+pub struct FhirError {
+    pub status: StatusCode,
+    pub issue: Issue,
+    pub headers: Vec<(HeaderName, String)>,
+}
+
+impl FhirError {
+    pub fn new(status: StatusCode, code: &'static str, diagnostics: impl Into<String>) -> Self {
+        FhirError {
+            status,
+            issue: Issue::new("error", code, diagnostics),
+            headers: Vec::new(),
+        }
+    }
+    pub fn bad_request(diagnostics: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid", diagnostics)
+    }
+    pub fn not_supported(diagnostics: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "not-supported", diagnostics)
+    }
+    pub fn not_found(diagnostics: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", diagnostics)
+    }
+    pub fn unknown_type(rtype: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-supported",
+            format!("Resource type '{rtype}' is not supported."),
+        )
+    }
+    pub fn resource_not_found(rtype: &str, id: &str) -> Self {
+        Self::not_found(format!(
+            "Resource type '{rtype}' with id '{id}' couldn't be found."
+        ))
+    }
+    pub fn gone(rtype: &str, id: &str) -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "deleted",
+            format!("Resource type '{rtype}' with id '{id}' has been deleted."),
+        )
+    }
+    pub fn method_not_allowed(diagnostics: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "not-supported", diagnostics)
+    }
+    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    pub fn outcome(&self) -> Value {
+        outcome(std::slice::from_ref(&self.issue))
+    }
+}
+
+impl IntoResponse for FhirError {
+    fn into_response(self) -> Response {
+        let mut resp = fhir_json(self.status, &self.outcome());
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().append(name, v);
+            }
+        }
+        resp
+    }
+}
+
+/// Serialises a FHIR JSON body with the FHIR content type.
+pub fn fhir_json(status: StatusCode, body: &Value) -> Response {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
+    (status, [(header::CONTENT_TYPE, FHIR_JSON)], text).into_response()
+}
