@@ -325,6 +325,7 @@ fn sigterm_restores_the_terminal() {
         vt100::MouseProtocolMode::None
     );
     assert!(pty.screen().bracketed_paste());
+    assert_eq!(pty.cooked_mode(), Some(false), "raw mode while running");
     pty.signal("TERM");
     let status = pty
         .wait_exit(T)
@@ -455,4 +456,48 @@ fn broken_toml_is_reported_with_position_and_left_untouched() {
         env_mtime
     );
     assert!(!root.join("collections/Azure FHIR service").exists());
+}
+
+#[test]
+fn sighup_exits_and_restores_the_terminal() {
+    let ws = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+    ok(pty.wait_for_text_within("Azure FHIR service", T));
+    pty.signal("HUP");
+    let status = pty
+        .wait_exit(T)
+        .unwrap_or_else(|| panic!("fhirside ignored SIGHUP:\n{}", pty.screen_text()));
+    assert!(status.success(), "exit status after SIGHUP: {status}");
+    pty.assert_terminal_restored();
+}
+
+#[test]
+fn sigint_restores_the_terminal() {
+    let ws = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+    ok(pty.wait_for_text_within("Azure FHIR service", T));
+    pty.signal("INT");
+    let status = pty
+        .wait_exit(T)
+        .unwrap_or_else(|| panic!("fhirside ignored SIGINT:\n{}", pty.screen_text()));
+    eprintln!("exit status after SIGINT: {status:?}");
+    pty.assert_terminal_restored();
+}
+
+#[test]
+fn resizing_switches_between_wide_and_narrow_layouts() {
+    let ws = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+    ok(pty.wait_for_text_within("Azure FHIR service", T));
+    ok(pty.wait_for_text_within("╭ 1 Environments", T));
+    pty.resize(80, 24);
+    ok(pty.wait_for_within(T, "the tab strip", |s| {
+        s.rows(0, 80)
+            .next()
+            .is_some_and(|r| r.contains("1 Environments   2 Collections"))
+    }));
+    pty.resize(120, 35);
+    ok(pty.wait_for_text_within("╭ 1 Environments", T));
+    ok(pty.wait_for_text_within("4 Response", T));
+    quit_cleanly(&mut pty);
 }

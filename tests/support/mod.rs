@@ -344,9 +344,29 @@ impl Pty {
         self.parser.screen_mut().set_size(rows, cols);
     }
 
-    /// Asserts what a well-behaved full-screen program leaves behind: the main screen, a
-    /// visible cursor, no mouse reporting and no bracketed paste.
+    /// Whether the pty is in cooked mode (ICANON and ECHO on), as a shell expects it; `None`
+    /// where the termios cannot be read.
+    #[cfg(target_os = "linux")]
+    pub fn cooked_mode(&self) -> Option<bool> {
+        // Linux values of c_lflag bits (asm-generic/termbits.h).
+        const ICANON: u32 = 0o000002;
+        const ECHO: u32 = 0o000010;
+        let t = self.master.get_termios()?;
+        let bits = t.local_flags.bits() as u32;
+        Some(bits & ICANON != 0 && bits & ECHO != 0)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn cooked_mode(&self) -> Option<bool> {
+        None
+    }
+
+    /// Asserts what a well-behaved full-screen program leaves behind: cooked mode, the main
+    /// screen, a visible cursor, no mouse reporting and no bracketed paste.
     pub fn assert_terminal_restored(&self) {
+        if let Some(cooked) = self.cooked_mode() {
+            assert!(cooked, "the terminal was left in raw mode");
+        }
         let s = self.parser.screen();
         assert!(
             !s.alternate_screen(),
