@@ -308,7 +308,7 @@ pub fn key_name(key: &KeyEvent) -> String {
     if let KeyCode::Char(c) = key.code {
         // Ctrl combos are case-insensitive; shifted letters are their own keys.
         if key.modifiers.contains(KeyModifiers::CONTROL) {
-            name.push_str(&c.to_ascii_lowercase().to_string());
+            name.push(c.to_ascii_lowercase());
             return name;
         }
     }
@@ -373,7 +373,11 @@ mod tests {
         assert_eq!(lookup(Response, &j), Some(Action::Down));
         assert_eq!(lookup(EnvEditor, &j), Some(Action::Down));
         let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
-        assert_eq!(lookup(EnvEditor, &r), None, "the variables editor has its own keys");
+        assert_eq!(
+            lookup(EnvEditor, &r),
+            None,
+            "the variables editor has its own keys"
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ impl ResponseTab {
 
 pub enum Outcome {
     Received {
-        response: HttpResponse,
-        body: PreparedBody,
+        response: Box<HttpResponse>,
+        body: Box<PreparedBody>,
     },
     Failed(String),
 }

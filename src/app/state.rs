@@ -169,6 +169,8 @@ pub enum KvTarget {
     Capture(Option<usize>),
 }
 
+// Only one overlay exists at a time, so the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Overlay {
     Help {
         scroll: u16,

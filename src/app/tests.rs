@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::response::Outcome;
 use super::*;
-use crate::worker::{body, HttpResponse, Received, WorkerCommand, WorkerEvent};
+use crate::worker::{HttpResponse, Received, WorkerCommand, WorkerEvent, body};
 use crate::workspace::seed::seed_if_new;
 use crate::workspace::{NodePath, Store};
 
@@ -27,7 +27,11 @@ fn key(app: &mut App, name: &str) -> Vec<Command> {
         "ctrl-p" => KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL),
         s if s.chars().count() == 1 => {
             let c = s.chars().next().unwrap();
-            let m = if c.is_uppercase() { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+            let m = if c.is_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
             KeyEvent::new(KeyCode::Char(c), m)
         }
         other => panic!("unknown key {other}"),
@@ -45,7 +49,7 @@ fn path(parts: &[&str]) -> NodePath {
     NodePath(parts.iter().map(|s| s.to_string()).collect())
 }
 
-pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Received {
+pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Box<Received> {
     let response = HttpResponse {
         status,
         reason: "OK".into(),
@@ -56,7 +60,7 @@ pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Received 
         final_url: "http://fhir.test/metadata".into(),
     };
     let body = body::prepare(&response);
-    Received { response, body }
+    Box::new(Received { response, body })
 }
 
 fn set_fhirurl(app: &mut App, url: &str) {
@@ -72,7 +76,10 @@ fn opening_and_sending_a_request_dispatches_to_the_worker() {
     key(&mut app, "j");
     key(&mut app, "j");
     key(&mut app, "enter");
-    assert_eq!(app.open, Some(path(&["Azure FHIR service", "Capability statement"])));
+    assert_eq!(
+        app.open,
+        Some(path(&["Azure FHIR service", "Capability statement"]))
+    );
     let cmds = key(&mut app, "ctrl-r");
     let [Command::Worker(WorkerCommand::Send { id, request })] = cmds.as_slice() else {
         panic!("expected one send, got {cmds:?}");
@@ -81,12 +88,21 @@ fn opening_and_sending_a_request_dispatches_to_the_worker() {
     assert!(app.busy());
     app.update(Msg::Worker(WorkerEvent::Response {
         id: *id,
-        result: Ok(response(200, "application/fhir+json", r#"{"resourceType":"CapabilityStatement"}"#)),
+        result: Ok(response(
+            200,
+            "application/fhir+json",
+            r#"{"resourceType":"CapabilityStatement"}"#,
+        )),
     }));
     assert!(!app.busy());
     let view = app.responses.get(app.open.as_ref().unwrap()).unwrap();
-    let Outcome::Received { body, .. } = &view.outcome else { panic!() };
-    assert_eq!(body.pretty.line(1), "  \"resourceType\": \"CapabilityStatement\"");
+    let Outcome::Received { body, .. } = &view.outcome else {
+        panic!()
+    };
+    assert_eq!(
+        body.pretty.line(1),
+        "  \"resourceType\": \"CapabilityStatement\""
+    );
 }
 
 #[test]
@@ -96,13 +112,22 @@ fn unresolved_variables_ask_before_sending() {
     key(&mut app, "j"); // Get token: uses {{tenantid}} which the template leaves empty…
     key(&mut app, "enter");
     // …empty counts as set; remove the variable so it is really unresolved.
-    app.ws.environment_mut("azure").unwrap().variables.retain(|v| v.key != "tenantid");
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .variables
+        .retain(|v| v.key != "tenantid");
     let cmds = key(&mut app, "ctrl-r");
     assert!(cmds.is_empty());
-    let Some(Overlay::Confirm { message, .. }) = &app.overlay else { panic!("no confirm") };
+    let Some(Overlay::Confirm { message, .. }) = &app.overlay else {
+        panic!("no confirm")
+    };
     assert!(message.contains("{{tenantid}}"), "{message}");
     let cmds = key(&mut app, "y");
-    assert!(matches!(cmds.as_slice(), [Command::Worker(WorkerCommand::Send { .. })]));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Worker(WorkerCommand::Send { .. })]
+    ));
 }
 
 #[test]
@@ -113,13 +138,20 @@ fn esc_cancels_the_request_in_flight() {
     key(&mut app, "j");
     key(&mut app, "enter");
     let cmds = key(&mut app, "ctrl-r");
-    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else { panic!() };
+    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else {
+        panic!()
+    };
     let id = *id;
     let cmds = key(&mut app, "esc");
-    assert!(matches!(cmds.as_slice(), [Command::Worker(WorkerCommand::Cancel { id: c })] if *c == id));
+    assert!(
+        matches!(cmds.as_slice(), [Command::Worker(WorkerCommand::Cancel { id: c })] if *c == id)
+    );
     assert!(!app.busy());
     // A late answer for the cancelled request is dropped.
-    app.update(Msg::Worker(WorkerEvent::Response { id, result: Ok(response(200, "text/plain", "late")) }));
+    app.update(Msg::Worker(WorkerEvent::Response {
+        id,
+        result: Ok(response(200, "text/plain", "late")),
+    }));
     assert!(app.responses.is_empty());
 }
 
@@ -140,7 +172,11 @@ fn editing_the_url_moves_query_into_the_table_and_save_writes_the_file() {
     assert!(ed.dirty());
     key(&mut app, "ctrl-s");
     assert!(!app.open_editor().unwrap().dirty());
-    let text = std::fs::read_to_string(dir.path().join("collections/Azure FHIR service/Capability statement.toml")).unwrap();
+    let text = std::fs::read_to_string(
+        dir.path()
+            .join("collections/Azure FHIR service/Capability statement.toml"),
+    )
+    .unwrap();
     assert!(text.contains("_summary"), "{text}");
 }
 
@@ -172,37 +208,62 @@ fn new_folder_request_rename_move_and_delete() {
     key(&mut app, "A");
     typed(&mut app, "Patients");
     key(&mut app, "enter");
-    assert!(dir.path().join("collections/Azure FHIR service/Patients").is_dir());
+    assert!(
+        dir.path()
+            .join("collections/Azure FHIR service/Patients")
+            .is_dir()
+    );
     // New request inside it: selection is on the new folder.
     key(&mut app, "a");
     typed(&mut app, "Find Smith");
     key(&mut app, "enter");
     let req = path(&["Azure FHIR service", "Patients", "Find Smith"]);
     assert_eq!(app.open, Some(req.clone()));
-    assert!(dir.path().join("collections/Azure FHIR service/Patients/Find Smith.toml").is_file());
+    assert!(
+        dir.path()
+            .join("collections/Azure FHIR service/Patients/Find Smith.toml")
+            .is_file()
+    );
     key(&mut app, "esc"); // leave the URL field
     // Rename it from the tree.
     key(&mut app, "2");
     key(&mut app, "r");
     for _ in 0.."Find Smith".len() {
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)));
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Backspace,
+            KeyModifiers::NONE,
+        )));
     }
     typed(&mut app, "Smiths");
     key(&mut app, "enter");
     let renamed = path(&["Azure FHIR service", "Patients", "Smiths"]);
     assert_eq!(app.open, Some(renamed.clone()));
-    assert!(dir.path().join("collections/Azure FHIR service/Patients/Smiths.toml").is_file());
+    assert!(
+        dir.path()
+            .join("collections/Azure FHIR service/Patients/Smiths.toml")
+            .is_file()
+    );
     // Move it to the collection root.
     key(&mut app, "m");
-    let Some(Overlay::Move { targets, .. }) = &app.overlay else { panic!("no move picker") };
+    let Some(Overlay::Move { targets, .. }) = &app.overlay else {
+        panic!("no move picker")
+    };
     assert_eq!(targets[0], path(&["Azure FHIR service"]));
     key(&mut app, "enter");
-    assert!(dir.path().join("collections/Azure FHIR service/Smiths.toml").is_file());
+    assert!(
+        dir.path()
+            .join("collections/Azure FHIR service/Smiths.toml")
+            .is_file()
+    );
     assert_eq!(app.open, Some(path(&["Azure FHIR service", "Smiths"])));
     // Delete asks, then removes the file.
     key(&mut app, "d");
     key(&mut app, "y");
-    assert!(!dir.path().join("collections/Azure FHIR service/Smiths.toml").exists());
+    assert!(
+        !dir.path()
+            .join("collections/Azure FHIR service/Smiths.toml")
+            .exists()
+    );
     assert_eq!(app.open, None);
 }
 
@@ -213,7 +274,10 @@ fn palette_jumps_to_a_request_and_switches_environment() {
     key(&mut app, "ctrl-p");
     typed(&mut app, "list pat");
     key(&mut app, "enter");
-    assert_eq!(app.open, Some(path(&["Azure FHIR service", "List patients"])));
+    assert_eq!(
+        app.open,
+        Some(path(&["Azure FHIR service", "List patients"]))
+    );
     assert_eq!(app.focus, Pane::Request);
     // A second environment, chosen from the palette.
     key(&mut app, "1");
@@ -233,18 +297,35 @@ fn captures_set_session_variables_but_never_write_them() {
     key(&mut app, "j");
     key(&mut app, "enter"); // Get token, with the bearerToken capture
     let cmds = key(&mut app, "ctrl-r");
-    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
     app.update(Msg::Worker(WorkerEvent::Response {
         id: *id,
-        result: Ok(response(200, "application/json", r#"{"access_token":"eyJ.secret.token","expires_in":"3599"}"#)),
+        result: Ok(response(
+            200,
+            "application/json",
+            r#"{"access_token":"eyJ.secret.token","expires_in":"3599"}"#,
+        )),
     }));
-    assert_eq!(app.session_vars, vec![("bearerToken".to_string(), "eyJ.secret.token".to_string())]);
+    assert_eq!(
+        app.session_vars,
+        vec![("bearerToken".to_string(), "eyJ.secret.token".to_string())]
+    );
     // Editing the environment afterwards must not persist the token.
-    app.overlay = Some(Overlay::EnvEditor { env: "azure".into(), row: 0, reveal: false });
+    app.overlay = Some(Overlay::EnvEditor {
+        env: "azure".into(),
+        row: 0,
+        reveal: false,
+    });
     key(&mut app, "space");
     for entry in walk(dir.path()) {
         let text = std::fs::read_to_string(&entry).unwrap_or_default();
-        assert!(!text.contains("eyJ.secret.token"), "token written to {}", entry.display());
+        assert!(
+            !text.contains("eyJ.secret.token"),
+            "token written to {}",
+            entry.display()
+        );
     }
 }
 
@@ -274,7 +355,10 @@ fn environment_variable_edits_are_saved_with_secrets_apart() {
     key(&mut app, "enter");
     typed(&mut app, "s3cret-value");
     key(&mut app, "enter");
-    assert!(matches!(app.overlay, Some(Overlay::EnvEditor { row: 4, .. })));
+    assert!(matches!(
+        app.overlay,
+        Some(Overlay::EnvEditor { row: 4, .. })
+    ));
     let env_file = std::fs::read_to_string(dir.path().join("environments/azure.toml")).unwrap();
     assert!(!env_file.contains("s3cret-value"));
     let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap();

@@ -251,10 +251,11 @@ impl App {
         }
         let name = keymap::key_name(&key);
         // Text editing in the request pane takes keys first.
-        if self.focus == Pane::Request && self.overlay.is_none() {
-            if let Some(cmds) = self.on_request_text_key(key, &name) {
-                return cmds;
-            }
+        if self.focus == Pane::Request
+            && self.overlay.is_none()
+            && let Some(cmds) = self.on_request_text_key(key, &name)
+        {
+            return cmds;
         }
         let ctx = self.context_for_focus();
         match keymap::lookup(ctx, &key) {
@@ -502,12 +503,10 @@ impl App {
                     changed = true;
                 }
             }
-            Action::Delete => {
-                if *row < count {
-                    environment.variables.remove(*row);
-                    *row = (*row).min(count.saturating_sub(2));
-                    changed = true;
-                }
+            Action::Delete if *row < count => {
+                environment.variables.remove(*row);
+                *row = (*row).min(count.saturating_sub(2));
+                changed = true;
             }
             Action::Edit | Action::New => {
                 let index = (action == Action::Edit && *row < count).then_some(*row);
@@ -534,10 +533,10 @@ impl App {
     }
 
     fn save_environment(&mut self, name: &str) {
-        if let Some(env) = self.ws.environment(name).cloned() {
-            if let Err(e) = self.store.save_environment(&env) {
-                self.error(e.to_string());
-            }
+        if let Some(env) = self.ws.environment(name).cloned()
+            && let Err(e) = self.store.save_environment(&env)
+        {
+            self.error(e.to_string());
         }
     }
 
@@ -576,11 +575,10 @@ impl App {
                 Some(r) if r.kind == RowKind::Request => {
                     self.open_request(&r.path);
                 }
-                Some(r) => {
-                    if !self.expanded.remove(&r.path) {
-                        self.expanded.insert(r.path);
-                    }
+                Some(r) if !self.expanded.remove(&r.path) => {
+                    self.expanded.insert(r.path);
                 }
+                Some(_) => {}
                 None => {}
             },
             Action::New | Action::NewFolder => {
@@ -803,10 +801,10 @@ impl App {
                     if row < ed.draft.captures.len() {
                         ed.draft.captures.remove(row);
                     }
-                } else if let Some(t) = table_rows_mut(ed) {
-                    if row < t.len() {
-                        t.remove(row);
-                    }
+                } else if let Some(t) = table_rows_mut(ed)
+                    && row < t.len()
+                {
+                    t.remove(row);
                 }
                 ed.row = ed.row.min(ed.row_count().saturating_sub(1));
             }
@@ -1010,8 +1008,8 @@ impl App {
                         ResponseView::new(
                             request_line,
                             Outcome::Received {
-                                response: received.response,
-                                body: received.body,
+                                response: Box::new(received.response),
+                                body: Box::new(received.body),
                             },
                             captured,
                         )

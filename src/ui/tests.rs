@@ -1,7 +1,7 @@
 //! Snapshot tests of the whole screen with ratatui's TestBackend, at the wide and narrow sizes.
 
-use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 use crate::app::tests::{response, seeded_app};
 use crate::app::{App, Command, Msg, Pane};
@@ -10,20 +10,33 @@ use crate::workspace::NodePath;
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| super::draw(f, app, &super::Theme::dark())).unwrap();
+    terminal
+        .draw(|f| super::draw(f, app, &super::Theme::dark()))
+        .unwrap();
     format!("{}", terminal.backend())
 }
 
 /// The demo flow's main screen: the capability statement sent and answered.
 fn app_with_response(dir: &std::path::Path) -> App {
     let mut app = seeded_app(dir);
-    app.ws.environment_mut("azure").unwrap().set("fhirurl", "http://fhir.test");
-    let path = NodePath(vec!["Azure FHIR service".into(), "Capability statement".into()]);
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    let path = NodePath(vec![
+        "Azure FHIR service".into(),
+        "Capability statement".into(),
+    ]);
     app.open_request(&path);
     let cmds = app.apply(crate::app::Action::Send);
-    let Some(Command::Worker(WorkerCommand::Send { id, .. })) = cmds.into_iter().next() else { panic!() };
+    let Some(Command::Worker(WorkerCommand::Send { id, .. })) = cmds.into_iter().next() else {
+        panic!()
+    };
     let body = r#"{"resourceType":"CapabilityStatement","status":"active","date":"2026-11-29","fhirVersion":"4.0.1","format":["application/fhir+json"],"rest":[{"mode":"server","resource":[{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"}]}]}]}"#;
-    app.update(Msg::Worker(WorkerEvent::Response { id, result: Ok(response(200, "application/fhir+json", body)) }));
+    app.update(Msg::Worker(WorkerEvent::Response {
+        id,
+        result: Ok(response(200, "application/fhir+json", body)),
+    }));
     if let Some(v) = app.responses.get_mut(&path) {
         v.received_at = chrono::DateTime::parse_from_rfc3339("2026-11-29T10:00:00+00:00")
             .unwrap()
@@ -42,7 +55,10 @@ fn strip_clock(s: String) -> String {
                 let mut rest = line;
                 while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
                     let candidate = &rest[i..];
-                    if candidate.len() >= 8 && candidate.as_bytes()[2] == b':' && candidate.as_bytes()[5] == b':' {
+                    if candidate.len() >= 8
+                        && candidate.as_bytes()[2] == b':'
+                        && candidate.as_bytes()[5] == b':'
+                    {
                         out.push_str(&rest[..i]);
                         out.push_str("HH:MM:SS");
                         rest = &candidate[8..];
@@ -102,11 +118,22 @@ fn help_overlay_lists_keys() {
 fn environment_editor_masks_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = seeded_app(dir.path());
-    app.ws.environment_mut("azure").unwrap().set("clientsecret", "super-secret-value");
-    app.overlay = Some(crate::app::Overlay::EnvEditor { env: "azure".into(), row: 4, reveal: false });
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("clientsecret", "super-secret-value");
+    app.overlay = Some(crate::app::Overlay::EnvEditor {
+        env: "azure".into(),
+        row: 4,
+        reveal: false,
+    });
     let screen = render(&mut app, 120, 35);
     assert!(!screen.contains("super-secret-value"));
     insta::assert_snapshot!(screen);
-    app.overlay = Some(crate::app::Overlay::EnvEditor { env: "azure".into(), row: 4, reveal: true });
+    app.overlay = Some(crate::app::Overlay::EnvEditor {
+        env: "azure".into(),
+        row: 4,
+        reveal: true,
+    });
     assert!(render(&mut app, 120, 35).contains("super-secret-value"));
 }

@@ -27,7 +27,7 @@ pub enum WorkerCommand {
 pub enum WorkerEvent {
     Response {
         id: RequestId,
-        result: Result<Received, HttpError>,
+        result: Result<Box<Received>, HttpError>,
     },
 }
 
@@ -49,11 +49,11 @@ impl std::fmt::Debug for Received {
 pub async fn exchange(
     client: &reqwest::Client,
     request: &HttpRequest,
-) -> Result<Received, HttpError> {
+) -> Result<Box<Received>, HttpError> {
     let response = http::send(client, request).await?;
     tokio::task::spawn_blocking(move || {
         let body = body::prepare(&response);
-        Received { response, body }
+        Box::new(Received { response, body })
     })
     .await
     .map_err(|e| HttpError::Other(format!("Preparing the body failed: {e}.")))

@@ -107,6 +107,25 @@ pub fn seed_collection() -> Collection {
     }
 }
 
+/// Seeds a workspace folder that has neither environments nor collections yet.
+/// Returns true when it wrote the seed.
+pub fn seed_if_new(
+    store: &mut super::Store,
+    ws: &mut super::Workspace,
+) -> Result<bool, super::StoreError> {
+    let root = store.root().to_path_buf();
+    if root.join("environments").exists() || root.join("collections").exists() {
+        return Ok(false);
+    }
+    let env = template_environment(TEMPLATE_ENV);
+    store.save_environment(&env)?;
+    let coll = seed_collection();
+    store.save_collection(&coll)?;
+    ws.environments.push(env);
+    ws.collections.push(coll);
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,23 +161,4 @@ mod tests {
             "{{fhirurl}}/$export?_container=export"
         );
     }
-}
-
-/// Seeds a workspace folder that has neither environments nor collections yet.
-/// Returns true when it wrote the seed.
-pub fn seed_if_new(
-    store: &mut super::Store,
-    ws: &mut super::Workspace,
-) -> Result<bool, super::StoreError> {
-    let root = store.root().to_path_buf();
-    if root.join("environments").exists() || root.join("collections").exists() {
-        return Ok(false);
-    }
-    let env = template_environment(TEMPLATE_ENV);
-    store.save_environment(&env)?;
-    let coll = seed_collection();
-    store.save_collection(&coll)?;
-    ws.environments.push(env);
-    ws.collections.push(coll);
-    Ok(true)
 }

@@ -233,13 +233,12 @@ impl Store {
                 folder.folders.push(sub);
             } else if entry.extension().is_some_and(|e| e == "toml")
                 && entry_name != COLLECTION_META
+                && let Some(spec) = self.read_toml::<RequestSpec>(&entry, problems)
             {
-                if let Some(spec) = self.read_toml::<RequestSpec>(&entry, problems) {
-                    folder.requests.push(SavedRequest {
-                        file_stem: file_stem(&entry),
-                        spec,
-                    });
-                }
+                folder.requests.push(SavedRequest {
+                    file_stem: file_stem(&entry),
+                    spec,
+                });
             }
         }
         folder
@@ -644,9 +643,11 @@ mod tests {
     fn requests_and_folders_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _, _) = Store::load(dir.path());
-        let mut c = Collection::default();
-        c.root = Folder::new("Azure");
-        c.variables.push(KeyValue::new("x", "1"));
+        let mut c = Collection {
+            root: Folder::new("Azure"),
+            variables: vec![KeyValue::new("x", "1")],
+            ..Default::default()
+        };
         let mut sub = Folder::new("Patients");
         sub.requests.push(SavedRequest {
             file_stem: "Create".into(),

@@ -69,13 +69,13 @@ impl Context<'_> {
                 secret,
             };
         }
-        if let Some(env) = self.environment {
-            if let Some(v) = env.variables.iter().find(|v| v.enabled && v.key == name) {
-                return Lookup::Value {
-                    value: v.value.clone(),
-                    secret: v.secret,
-                };
-            }
+        if let Some(env) = self.environment
+            && let Some(v) = env.variables.iter().find(|v| v.enabled && v.key == name)
+        {
+            return Lookup::Value {
+                value: v.value.clone(),
+                secret: v.secret,
+            };
         }
         if let Some(kv) = self
             .collection
@@ -100,7 +100,7 @@ impl Context<'_> {
 /// Values of the `{{$…}}` built-ins; `None` for an unknown one.
 fn builtin(name: &str) -> Option<String> {
     let name = name.strip_prefix('$')?;
-    let (head, arg) = match name.split_once(|c: char| c == ' ' || c == '.') {
+    let (head, arg) = match name.split_once([' ', '.']) {
         Some((h, a)) => (h, Some(a.trim())),
         None => (name, None),
     };
