@@ -6,6 +6,7 @@
 //! bodies, and `demo` is the built-in stand-in FHIR service.
 
 pub mod app;
+pub mod cli;
 pub mod demo;
 pub mod tui;
 pub mod ui;

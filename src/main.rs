@@ -1,23 +1,22 @@
 //! `fhirside`: picks the full-screen workbench or a headless command.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use fhirside::app::App;
+use fhirside::cli::demo::{prepare_workspace, DemoArgs, DEMO_ENV};
+use fhirside::demo::{DemoServer, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID};
 use fhirside::tui::event_loop::{self, LoopOptions};
 use fhirside::ui::Theme;
-use fhirside::worker;
-use fhirside::workspace::Store;
 use fhirside::workspace::location::resolve_workspace_dir;
 use fhirside::workspace::seed::seed_if_new;
+use fhirside::workspace::Store;
+use fhirside::worker;
 
 #[derive(Parser)]
-#[command(
-    name = "fhirside",
-    version,
-    about = "A keyboard-driven terminal workbench for FHIR servers"
-)]
+#[command(name = "fhirside", version, about = "A keyboard-driven terminal workbench for FHIR servers")]
 struct Cli {
     /// Workspace folder (default: ./.fhirside if present, else ~/.config/fhirside).
     #[arg(long, global = true)]
@@ -25,6 +24,11 @@ struct Cli {
     /// Environment to make active at start.
     #[arg(long)]
     env: Option<String>,
+    /// Run against the built-in demo FHIR service (a temporary workspace unless --workspace).
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    demo_args: DemoArgs,
     /// Do not capture the mouse (keeps the terminal's own text selection).
     #[arg(long)]
     no_mouse: bool,
@@ -36,38 +40,56 @@ struct Cli {
 enum Cmd {
     /// List collections, requests and environments of the workspace.
     List,
+    /// Run the built-in demo FHIR service and Entra stand-in alone, for curl or other clients.
+    DemoServer {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("fhirside: could not start the async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
+            return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("fhirside: {e:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(Cmd::DemoServer { port }) = cli.command {
+        return demo_server(port, &cli.demo_args).await;
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let dir = resolve_workspace_dir(cli.workspace.as_deref(), &cwd);
+    // The demo keeps its workspace in a temporary folder unless told otherwise.
+    let temp_dir = if cli.demo && cli.workspace.is_none() { Some(tempfile::tempdir()?) } else { None };
+    let dir = match &temp_dir {
+        Some(t) => t.path().to_path_buf(),
+        None => resolve_workspace_dir(cli.workspace.as_deref(), &cwd),
+    };
     let (mut store, mut ws, problems) = Store::load(&dir);
-    if problems.is_empty() {
+    let mut server = None;
+    let mut active_env = cli.env.clone();
+    if cli.demo {
+        let options = cli.demo_args.options().map_err(anyhow::Error::msg)?;
+        let s = DemoServer::start(0, options).await?;
+        prepare_workspace(&mut store, &mut ws, &s)?;
+        active_env = active_env.or_else(|| Some(DEMO_ENV.to_string()));
+        server = Some(s);
+    } else if problems.is_empty() {
         seed_if_new(&mut store, &mut ws)?;
     }
-    match cli.command {
+    let code = match cli.command {
         Some(Cmd::List) => {
             for p in &problems {
                 eprintln!("warning: {p}");
@@ -78,23 +100,48 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             for (path, r) in ws.all_requests() {
                 println!("request      {:<7} {}", r.spec.method, path.display());
             }
-            Ok(std::process::ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
+        Some(Cmd::DemoServer { .. }) => ExitCode::SUCCESS,
         None => {
-            let app = App::new(store, ws, problems, cli.env);
+            let mut app = App::new(store, ws, problems, active_env);
+            if let Some(s) = &server {
+                app.info(format!(
+                    "Demo service at {} — open 'Get token' and press Ctrl-R, then the other requests.",
+                    s.fhir_url()
+                ));
+            }
             let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
             let handle = worker::spawn(events_tx);
-            event_loop::run(
-                app,
-                Theme::dark(),
-                handle,
-                events_rx,
-                LoopOptions {
-                    mouse: !cli.no_mouse,
-                },
-            )
-            .await?;
-            Ok(std::process::ExitCode::SUCCESS)
+            event_loop::run(app, Theme::dark(), handle, events_rx, LoopOptions { mouse: !cli.no_mouse }).await?;
+            ExitCode::SUCCESS
         }
+    };
+    if let Some(s) = server {
+        s.shutdown().await;
     }
+    Ok(code)
+}
+
+async fn demo_server(port: u16, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let options = args.options().map_err(anyhow::Error::msg)?;
+    let server = DemoServer::start(port, options).await?;
+    println!("fhirside demo FHIR service (a local stand-in, not Azure) is running.");
+    println!("  FHIR base     {}", server.fhir_url());
+    println!("  authority     {}   (stands in for https://login.microsoftonline.com)", server.authority());
+    println!("  tenant id     {DEMO_TENANT_ID}");
+    println!("  client id     {DEMO_CLIENT_ID}");
+    println!("  client secret {DEMO_CLIENT_SECRET}");
+    println!();
+    println!("Try:");
+    println!("  curl {}/metadata", server.fhir_url());
+    println!(
+        "  curl -d grant_type=client_credentials -d client_id={DEMO_CLIENT_ID} -d client_secret='{DEMO_CLIENT_SECRET}' -d resource={} {}/{DEMO_TENANT_ID}/oauth2/token",
+        server.fhir_url(),
+        server.authority()
+    );
+    println!("Ctrl-C stops it.");
+    tokio::signal::ctrl_c().await?;
+    server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
 }

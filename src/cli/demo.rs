@@ -1,0 +1,96 @@
+//! `--demo` and `demo-server`: start the built-in stand-in service and point a workspace at it.
+
+use crate::demo::{
+    DemoOptions, DemoServer, Faults, HealthFault, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+    DEMO_SUBSCRIPTION_ID, DEMO_TENANT_ID,
+};
+use crate::workspace::seed::seed_collection;
+use crate::workspace::{Environment, Store, StoreError, Variable, Workspace};
+
+pub const DEMO_ENV: &str = "demo";
+
+/// The environment that walks the Azure flow against `server`.
+pub fn demo_environment(server: &DemoServer) -> Environment {
+    Environment {
+        name: DEMO_ENV.into(),
+        variables: vec![
+            Variable::plain("authority", &server.authority()),
+            Variable::plain("tenantid", DEMO_TENANT_ID),
+            Variable::plain("subid", DEMO_SUBSCRIPTION_ID),
+            Variable::plain("clientid", DEMO_CLIENT_ID),
+            Variable::secret("clientsecret", DEMO_CLIENT_SECRET),
+            Variable::plain("fhirurl", &server.fhir_url()),
+            Variable::secret("bearerToken", ""),
+        ],
+        timeout_secs: crate::workspace::DEFAULT_TIMEOUT_SECS,
+    }
+}
+
+/// Writes (or refreshes: the port changes every run) the demo environment, and adds the seed
+/// collection when the workspace has none of that name.
+pub fn prepare_workspace(store: &mut Store, ws: &mut Workspace, server: &DemoServer) -> Result<(), StoreError> {
+    let env = demo_environment(server);
+    store.save_environment(&env)?;
+    match ws.environment_mut(DEMO_ENV) {
+        Some(existing) => *existing = env,
+        None => {
+            ws.environments.push(env);
+            ws.environments.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+    let seed = seed_collection();
+    if ws.collection(seed.name()).is_none() {
+        store.save_collection(&seed)?;
+        ws.collections.push(seed);
+        ws.collections.sort_by(|a, b| a.root.name.cmp(&b.root.name));
+    }
+    Ok(())
+}
+
+/// Fault switches by name: `throttle`, `fail`, `degraded`, `unhealthy`.
+pub fn parse_faults(list: &[String]) -> Result<Faults, String> {
+    let mut f = Faults::default();
+    for name in list.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        match name {
+            "throttle" => f.export_throttle = true,
+            "fail" => f.export_fail = true,
+            "degraded" => f.health = Some(HealthFault::Degraded),
+            "unhealthy" => f.health = Some(HealthFault::Unhealthy),
+            other => {
+                return Err(format!(
+                    "unknown fault '{other}': use throttle, fail, degraded or unhealthy"
+                ));
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// Options shared by `--demo` and `demo-server`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Lifetime of the demo's access tokens (e.g. 90s, to watch refresh happen).
+    #[arg(long, default_value = "1h", value_parser = super::duration::parse_duration)]
+    pub token_ttl: std::time::Duration,
+    /// How long a demo export job runs.
+    #[arg(long, default_value = "20s", value_parser = super::duration::parse_duration)]
+    pub export_duration: std::time::Duration,
+    /// Send X-Progress and Retry-After while exports run (the Azure service sends neither).
+    #[arg(long)]
+    pub progress_headers: bool,
+    /// Fault switches: throttle (429/503 on polls), fail (jobs fail), degraded, unhealthy.
+    #[arg(long, value_delimiter = ',')]
+    pub faults: Vec<String>,
+}
+
+impl DemoArgs {
+    pub fn options(&self) -> Result<DemoOptions, String> {
+        Ok(DemoOptions {
+            token_ttl: self.token_ttl,
+            export_duration: self.export_duration,
+            progress_headers: self.progress_headers,
+            faults: parse_faults(&self.faults)?,
+            ..DemoOptions::default()
+        })
+    }
+}

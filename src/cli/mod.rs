@@ -1,0 +1,4 @@
+//! Headless commands and the glue that starts the TUI (demo setup, workspace opening).
+
+pub mod demo;
+pub mod duration;
