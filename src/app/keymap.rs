@@ -393,3 +393,27 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod readme_tests {
+    use super::BINDINGS;
+
+    /// The README is a promise: every key the app binds is documented there, word for word.
+    #[test]
+    fn readme_lists_every_binding() {
+        let readme = include_str!("../../README.md");
+        for b in BINDINGS {
+            assert!(
+                readme.contains(b.help),
+                "README.md does not document '{}'",
+                b.help
+            );
+            for k in b.keys {
+                assert!(
+                    readme.contains(&format!("`{k}`")),
+                    "README.md does not show key `{k}`"
+                );
+            }
+        }
+    }
+}
