@@ -6,17 +6,21 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use fhirside::app::App;
-use fhirside::cli::demo::{prepare_workspace, DemoArgs, DEMO_ENV};
-use fhirside::demo::{DemoServer, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID};
+use fhirside::cli::demo::{DEMO_ENV, DemoArgs, prepare_workspace};
+use fhirside::demo::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, DemoServer};
 use fhirside::tui::event_loop::{self, LoopOptions};
 use fhirside::ui::Theme;
+use fhirside::worker;
+use fhirside::workspace::Store;
 use fhirside::workspace::location::resolve_workspace_dir;
 use fhirside::workspace::seed::seed_if_new;
-use fhirside::workspace::Store;
-use fhirside::worker;
 
 #[derive(Parser)]
-#[command(name = "fhirside", version, about = "A keyboard-driven terminal workbench for FHIR servers")]
+#[command(
+    name = "fhirside",
+    version,
+    about = "A keyboard-driven terminal workbench for FHIR servers"
+)]
 struct Cli {
     /// Workspace folder (default: ./.fhirside if present, else ~/.config/fhirside).
     #[arg(long, global = true)]
@@ -50,7 +54,11 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("fhirside: could not start the async runtime: {e}");
@@ -72,7 +80,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     // The demo keeps its workspace in a temporary folder unless told otherwise.
-    let temp_dir = if cli.demo && cli.workspace.is_none() { Some(tempfile::tempdir()?) } else { None };
+    let temp_dir = if cli.demo && cli.workspace.is_none() {
+        Some(tempfile::tempdir()?)
+    } else {
+        None
+    };
     let dir = match &temp_dir {
         Some(t) => t.path().to_path_buf(),
         None => resolve_workspace_dir(cli.workspace.as_deref(), &cwd),
@@ -113,7 +125,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
             let handle = worker::spawn(events_tx);
-            event_loop::run(app, Theme::dark(), handle, events_rx, LoopOptions { mouse: !cli.no_mouse }).await?;
+            event_loop::run(
+                app,
+                Theme::dark(),
+                handle,
+                events_rx,
+                LoopOptions {
+                    mouse: !cli.no_mouse,
+                },
+            )
+            .await?;
             ExitCode::SUCCESS
         }
     };
@@ -128,7 +149,10 @@ async fn demo_server(port: u16, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let server = DemoServer::start(port, options).await?;
     println!("fhirside demo FHIR service (a local stand-in, not Azure) is running.");
     println!("  FHIR base     {}", server.fhir_url());
-    println!("  authority     {}   (stands in for https://login.microsoftonline.com)", server.authority());
+    println!(
+        "  authority     {}   (stands in for https://login.microsoftonline.com)",
+        server.authority()
+    );
     println!("  tenant id     {DEMO_TENANT_ID}");
     println!("  client id     {DEMO_CLIENT_ID}");
     println!("  client secret {DEMO_CLIENT_SECRET}");

@@ -14,7 +14,15 @@ use tokio::sync::mpsc;
 
 #[tokio::test]
 async fn the_seed_collection_walks_the_whole_flow() {
-    let server = DemoServer::start(0, DemoOptions { patients: 50, ..DemoOptions::default() }).await.unwrap();
+    let server = DemoServer::start(
+        0,
+        DemoOptions {
+            patients: 50,
+            ..DemoOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     let env = demo_environment(&server);
     let collection = seed_collection();
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -22,12 +30,28 @@ async fn the_seed_collection_walks_the_whole_flow() {
     let mut session: Vec<(String, String)> = Vec::new();
     let mut statuses = Vec::new();
     for (i, saved) in collection.root.requests.iter().enumerate() {
-        let ctx = Context { overrides: &session, environment: Some(&env), collection: &collection.variables };
-        let built = build_request(&saved.spec, &ctx, Duration::from_secs(10));
-        assert!(built.unresolved.is_empty(), "{}: {:?}", saved.spec.name, built.unresolved);
+        let ctx = Context {
+            overrides: &session,
+            environment: Some(&env),
+            collection: &collection.variables,
+        };
+        let built = build_request(&saved.spec, &ctx, None, Duration::from_secs(10));
+        assert!(
+            built.unresolved.is_empty(),
+            "{}: {:?}",
+            saved.spec.name,
+            built.unresolved
+        );
         let id = RequestId(i as u64);
-        handle.send(WorkerCommand::Send { id, request: built.request });
-        let Some(WorkerEvent::Response { id: got, result }) = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.unwrap() else {
+        handle.send(WorkerCommand::Send {
+            id,
+            request: built.request,
+        });
+        let Some(WorkerEvent::Response { id: got, result }) =
+            tokio::time::timeout(Duration::from_secs(15), rx.recv())
+                .await
+                .unwrap()
+        else {
             panic!("worker stopped")
         };
         assert_eq!(got, id);
@@ -38,7 +62,14 @@ async fn the_seed_collection_walks_the_whole_flow() {
                 CaptureOutcome::Missing { rule, reason } => panic!("{rule}: {reason}"),
             }
         }
-        statuses.push((saved.spec.name.clone(), received.response.status, received.response.header("content-location").map(str::to_string)));
+        statuses.push((
+            saved.spec.name.clone(),
+            received.response.status,
+            received
+                .response
+                .header("content-location")
+                .map(str::to_string),
+        ));
     }
     let codes: Vec<(&str, u16)> = statuses.iter().map(|(n, s, _)| (n.as_str(), *s)).collect();
     assert_eq!(
@@ -52,8 +83,18 @@ async fn the_seed_collection_walks_the_whole_flow() {
             ("Export", 202),
         ]
     );
-    let location = statuses[5].2.clone().expect("export answers with Content-Location");
-    assert!(location.starts_with(&format!("{}/_operations/export/", server.fhir_url())), "{location}");
-    assert!(session.iter().any(|(k, v)| k == "bearerToken" && v.starts_with("eyJ")));
+    let location = statuses[5]
+        .2
+        .clone()
+        .expect("export answers with Content-Location");
+    assert!(
+        location.starts_with(&format!("{}/_operations/export/", server.fhir_url())),
+        "{location}"
+    );
+    assert!(
+        session
+            .iter()
+            .any(|(k, v)| k == "bearerToken" && v.starts_with("eyJ"))
+    );
     server.shutdown().await;
 }

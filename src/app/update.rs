@@ -901,6 +901,10 @@ impl App {
             .map(|c| c.variables.clone())
             .unwrap_or_default();
         let env = self.active_environment().cloned();
+        let inherited_auth = self
+            .ws
+            .collection(path.collection().unwrap_or(""))
+            .and_then(|c| c.auth.clone());
         let timeout = Duration::from_secs(
             env.as_ref()
                 .map(|e| e.timeout_secs)
@@ -911,7 +915,7 @@ impl App {
             environment: env.as_ref(),
             collection: &collection_vars,
         };
-        let built = build_request(&spec, &ctx, timeout);
+        let built = build_request(&spec, &ctx, inherited_auth.as_ref(), timeout);
         if !built.unresolved.is_empty() && !anyway {
             let names: Vec<String> = built
                 .unresolved

@@ -1,8 +1,8 @@
 //! `--demo` and `demo-server`: start the built-in stand-in service and point a workspace at it.
 
 use crate::demo::{
-    DemoOptions, DemoServer, Faults, HealthFault, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
-    DEMO_SUBSCRIPTION_ID, DEMO_TENANT_ID,
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SUBSCRIPTION_ID, DEMO_TENANT_ID, DemoOptions,
+    DemoServer, Faults, HealthFault,
 };
 use crate::workspace::seed::seed_collection;
 use crate::workspace::{Environment, Store, StoreError, Variable, Workspace};
@@ -28,7 +28,11 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
 
 /// Writes (or refreshes: the port changes every run) the demo environment, and adds the seed
 /// collection when the workspace has none of that name.
-pub fn prepare_workspace(store: &mut Store, ws: &mut Workspace, server: &DemoServer) -> Result<(), StoreError> {
+pub fn prepare_workspace(
+    store: &mut Store,
+    ws: &mut Workspace,
+    server: &DemoServer,
+) -> Result<(), StoreError> {
     let env = demo_environment(server);
     store.save_environment(&env)?;
     match ws.environment_mut(DEMO_ENV) {
@@ -50,7 +54,12 @@ pub fn prepare_workspace(store: &mut Store, ws: &mut Workspace, server: &DemoSer
 /// Fault switches by name: `throttle`, `fail`, `degraded`, `unhealthy`.
 pub fn parse_faults(list: &[String]) -> Result<Faults, String> {
     let mut f = Faults::default();
-    for name in list.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+    for name in list
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         match name {
             "throttle" => f.export_throttle = true,
             "fail" => f.export_fail = true,

@@ -4,17 +4,23 @@ use std::time::Duration;
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("'{text}' is not a duration: use a number with s, m, h or ms, e.g. 90s"))?;
+    let value: f64 = num.parse().map_err(|_| {
+        format!("'{text}' is not a duration: use a number with s, m, h or ms, e.g. 90s")
+    })?;
     let secs = match unit.trim() {
         "" | "s" | "sec" | "secs" => value,
         "ms" => value / 1000.0,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
-        other => return Err(format!("unknown unit '{other}' in '{text}': use s, m, h or ms")),
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}': use s, m, h or ms"
+            ));
+        }
     };
     if !secs.is_finite() || secs < 0.0 {
         return Err(format!("'{text}' is not a duration"));

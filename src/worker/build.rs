@@ -7,7 +7,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use super::http::HttpRequest;
 use crate::workspace::template::{Context, resolve};
-use crate::workspace::{BodyKind, RequestSpec};
+use crate::workspace::{BodyKind, RequestAuth, RequestSpec};
 
 /// Characters encoded in query keys and values. `%` is left alone so pre-encoded values pass.
 const QUERY: &AsciiSet = &CONTROLS
@@ -32,7 +32,13 @@ pub struct BuiltRequest {
     pub secrets: Vec<String>,
 }
 
-pub fn build_request(spec: &RequestSpec, ctx: &Context, timeout: Duration) -> BuiltRequest {
+/// Builds the request. `inherited_auth` is the collection's auth, used when the request has none.
+pub fn build_request(
+    spec: &RequestSpec,
+    ctx: &Context,
+    inherited_auth: Option<&RequestAuth>,
+    timeout: Duration,
+) -> BuiltRequest {
     let mut unresolved = Vec::new();
     let mut secrets = Vec::new();
     let mut take = |text: &str| {
@@ -79,6 +85,53 @@ pub fn build_request(spec: &RequestSpec, ctx: &Context, timeout: Duration) -> Bu
     let has_header = |headers: &[(String, String)], name: &str| {
         headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
     };
+
+    // Explicit auth wins over a hand-written Authorization header, which is then not sent twice.
+    let mut auth_query: Option<String> = None;
+    match spec.auth.as_ref().or(inherited_auth) {
+        None | Some(RequestAuth::Oauth2) => {}
+        Some(RequestAuth::None) => {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+        }
+        Some(RequestAuth::Bearer { token }) => {
+            let token = take(token);
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            headers.push(("Authorization".into(), format!("Bearer {}", token.trim())));
+        }
+        Some(RequestAuth::Basic { username, password }) => {
+            use base64::Engine;
+            let pair = format!("{}:{}", take(username), take(password));
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            headers.push((
+                "Authorization".into(),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ),
+            ));
+        }
+        Some(RequestAuth::ApiKey {
+            key,
+            value,
+            in_query,
+        }) => {
+            let (k, v) = (take(key), take(value));
+            if *in_query {
+                auth_query = Some(format!(
+                    "{}={}",
+                    utf8_percent_encode(&k, QUERY),
+                    utf8_percent_encode(&v, QUERY)
+                ));
+            } else {
+                headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
+                headers.push((k, v));
+            }
+        }
+    }
+    if let Some(q) = auth_query {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&q);
+    }
 
     let body = match spec.body.kind {
         BodyKind::None => None,
@@ -164,7 +217,7 @@ mod tests {
             value: "1".into(),
             enabled: false,
         });
-        let b = build_request(&spec, &ctx, Duration::from_secs(3));
+        let b = build_request(&spec, &ctx, None, Duration::from_secs(3));
         assert_eq!(b.request.method, "POST");
         assert_eq!(
             b.request.url,
@@ -193,8 +246,55 @@ mod tests {
         let spec = RequestSpec::new("t", "POST", "{{base}}/Patient")
             .header("Content-Type", "application/fhir+json")
             .json_body("{\"id\": \"{{pid}}\"}");
-        let b = build_request(&spec, &Context::default(), Duration::from_secs(3));
+        let b = build_request(&spec, &Context::default(), None, Duration::from_secs(3));
         assert_eq!(b.unresolved, vec!["base", "pid"]);
         assert_eq!(b.request.headers.len(), 1);
+    }
+
+    #[test]
+    fn explicit_auth_replaces_a_hand_written_authorization_header() {
+        let e = env();
+        let ctx = Context {
+            environment: Some(&e),
+            ..Default::default()
+        };
+        let mut spec = RequestSpec::new("t", "GET", "http://x/Patient")
+            .header("Authorization", "Bearer {{old}}");
+        spec.auth = Some(RequestAuth::Bearer {
+            token: "{{clientsecret}}".into(),
+        });
+        let b = build_request(&spec, &ctx, None, Duration::from_secs(3));
+        let auth: Vec<_> = b
+            .request
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "Authorization")
+            .collect();
+        assert_eq!(auth.len(), 1);
+        assert_eq!(auth[0].1, "Bearer top-secret");
+        // Inherited from the collection when the request has none; `none` removes it.
+        let plain = RequestSpec::new("t", "GET", "http://x/");
+        let basic = RequestAuth::Basic {
+            username: "u".into(),
+            password: "p".into(),
+        };
+        let b = build_request(&plain, &ctx, Some(&basic), Duration::from_secs(3));
+        assert_eq!(b.request.headers[0].1, "Basic dTpw");
+        let mut none = spec.clone();
+        none.auth = Some(RequestAuth::None);
+        let b = build_request(&none, &ctx, Some(&basic), Duration::from_secs(3));
+        assert!(b.request.headers.is_empty());
+        let mut key = plain.clone();
+        key.auth = Some(RequestAuth::ApiKey {
+            key: "code".into(),
+            value: "a b".into(),
+            in_query: true,
+        });
+        assert_eq!(
+            build_request(&key, &ctx, None, Duration::from_secs(3))
+                .request
+                .url,
+            "http://x/?code=a%20b"
+        );
     }
 }

@@ -149,6 +149,60 @@ pub struct RequestSpec {
     /// Values to take from a successful response into variables (the "Tests tab" job as data).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub captures: Vec<Capture>,
+    /// How this request authenticates; `None` inherits (collection, then environment sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<RequestAuth>,
+    /// Script lines brought in by an import that fhirside does not run, kept so nothing is lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scripts: Vec<KeptScript>,
+    /// Saved example responses (from imports), kept for reference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
+}
+
+/// Per-request authentication, as API clients model it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum RequestAuth {
+    /// Send no Authorization header even if the environment signs in.
+    None,
+    /// `Authorization: Bearer {token}` (a template, e.g. `{{bearerToken}}`).
+    Bearer {
+        token: String,
+    },
+    Basic {
+        username: String,
+        password: String,
+    },
+    /// A key sent in a header or in the query.
+    ApiKey {
+        key: String,
+        value: String,
+        #[serde(default)]
+        in_query: bool,
+    },
+    /// Sign in with the environment's OAuth2 configuration (see the sign-in settings).
+    Oauth2,
+}
+
+/// Script lines that were not converted into capture rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptScript {
+    /// `pre-request` or `test`.
+    pub phase: String,
+    pub lines: Vec<String>,
+}
+
+/// A saved example response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Example {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<KeyValue>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub body: String,
 }
 
 /// After a successful response, set `variable` from a JSON path in the body or from a header.
@@ -214,6 +268,9 @@ impl RequestSpec {
             headers: Vec::new(),
             body: Body::default(),
             captures: Vec::new(),
+            auth: None,
+            scripts: Vec::new(),
+            examples: Vec::new(),
         }
     }
 
@@ -303,6 +360,10 @@ pub struct Collection {
     pub root: Folder,
     pub variables: Vec<KeyValue>,
     pub description: String,
+    /// Authentication inherited by requests whose `auth` is not set.
+    pub auth: Option<RequestAuth>,
+    /// Collection-level script lines kept but not run.
+    pub scripts: Vec<KeptScript>,
 }
 
 impl Collection {

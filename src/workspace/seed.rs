@@ -104,6 +104,7 @@ pub fn seed_collection() -> Collection {
         variables: Vec::new(),
         description: "The requests of the usual Azure Health Data Services FHIR walkthrough."
             .into(),
+        ..Default::default()
     }
 }
 

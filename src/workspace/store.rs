@@ -22,8 +22,8 @@ use thiserror::Error;
 
 use super::atomic::write_atomic;
 use super::model::{
-    Collection, DEFAULT_TIMEOUT_SECS, Environment, Folder, KeyValue, NodePath, RequestSpec,
-    SavedRequest, Variable, Workspace,
+    Collection, DEFAULT_TIMEOUT_SECS, Environment, Folder, KeptScript, KeyValue, NodePath,
+    RequestAuth, RequestSpec, SavedRequest, Variable, Workspace,
 };
 
 pub const COLLECTION_META: &str = "_collection.toml";
@@ -109,6 +109,10 @@ struct CollectionFile {
     description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     variables: Vec<KeyValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth: Option<RequestAuth>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    scripts: Vec<KeptScript>,
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
@@ -216,6 +220,8 @@ impl Store {
                 root: root_folder,
                 variables: meta.variables,
                 description: meta.description,
+                auth: meta.auth,
+                scripts: meta.scripts,
             });
         }
         (store, ws, problems)
@@ -453,6 +459,8 @@ impl Store {
         let file = CollectionFile {
             description: c.description.clone(),
             variables: c.variables.clone(),
+            auth: c.auth.clone(),
+            scripts: c.scripts.clone(),
         };
         let text = to_toml(&path, &file)?;
         self.write(&path, text.as_bytes(), false)
@@ -482,7 +490,11 @@ impl Store {
             Ok(())
         }
         walk(self, &c.root, NodePath(vec![c.root.name.clone()]))?;
-        if !c.variables.is_empty() || !c.description.is_empty() {
+        if !c.variables.is_empty()
+            || !c.description.is_empty()
+            || c.auth.is_some()
+            || !c.scripts.is_empty()
+        {
             self.save_collection_meta(c)?;
         }
         Ok(())
