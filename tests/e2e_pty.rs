@@ -272,8 +272,14 @@ fn create_environment_and_edit_variables_secrets_go_to_secrets_toml() {
         !text.contains("k3y-value-123"),
         "secret in the env file:\n{text}"
     );
-    assert!(var_block(&text, "clientsecret").contains("secret = true"), "{text}");
-    assert!(var_block(&text, "apiKey").contains("secret = true"), "{text}");
+    assert!(
+        var_block(&text, "clientsecret").contains("secret = true"),
+        "{text}"
+    );
+    assert!(
+        var_block(&text, "apiKey").contains("secret = true"),
+        "{text}"
+    );
     let secrets_path = root.join("secrets.toml");
     let secrets = fs::read_to_string(&secrets_path).expect("secrets.toml written");
     assert!(secrets.contains("[environments.staging]"), "{secrets}");
@@ -472,6 +478,8 @@ fn sighup_exits_and_restores_the_terminal() {
 }
 
 #[test]
+#[ignore = "bug: SIGINT is not handled; the process dies by the signal and leaves the terminal \
+            in raw mode, on the alternate screen, with mouse capture on"]
 fn sigint_restores_the_terminal() {
     let ws = tempfile::tempdir().unwrap();
     let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
@@ -480,8 +488,8 @@ fn sigint_restores_the_terminal() {
     let status = pty
         .wait_exit(T)
         .unwrap_or_else(|| panic!("fhirside ignored SIGINT:\n{}", pty.screen_text()));
-    eprintln!("exit status after SIGINT: {status:?}");
     pty.assert_terminal_restored();
+    assert!(status.success(), "exit status after SIGINT: {status}");
 }
 
 #[test]
@@ -500,4 +508,74 @@ fn resizing_switches_between_wide_and_narrow_layouts() {
     ok(pty.wait_for_text_within("╭ 1 Environments", T));
     ok(pty.wait_for_text_within("4 Response", T));
     quit_cleanly(&mut pty);
+}
+
+#[test]
+#[ignore = "bug: the status bar says 'Esc cancels' for a request in flight, but Esc only \
+            cancels the request that is open; with another request open it does nothing"]
+fn esc_cancels_what_the_status_bar_advertises_even_after_opening_another_request() {
+    let stub = spawn_fhir_stub();
+    let ws = stub_workspace(&stub.base_url());
+    let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+    ok(pty.wait_for_text_within("Slow", T));
+    open_request(&mut pty, 2, "Test/Slow");
+    pty.ctrl_r();
+    ok(pty.wait_for_text_within("waiting for GET", T));
+    // Open Metadata while Slow is still waiting; the status bar still shows the flight.
+    open_request(&mut pty, 0, "Test/Metadata");
+    let bar_says_esc_cancels = |s: &vt100::Screen| {
+        let (rows, cols) = s.size();
+        s.rows(0, cols)
+            .nth(rows as usize - 1)
+            .is_some_and(|r| r.contains("/slow") && r.contains("Esc cancels"))
+    };
+    ok(pty.wait_for_within(
+        T,
+        "the in-flight hint in the status bar",
+        bar_says_esc_cancels,
+    ));
+    pty.esc();
+    ok(pty.wait_for_text_within("Request cancelled.", Duration::from_secs(2)));
+    quit_cleanly(&mut pty);
+}
+
+#[test]
+#[ignore = "bug: unknown keys in a request file are silently dropped on load (RequestSpec has \
+            no deny_unknown_fields, unlike environment files), so the next save erases them"]
+fn request_file_with_an_unknown_key_is_reported_and_never_rewritten() {
+    let ws = tempfile::tempdir().unwrap();
+    let root = ws.path();
+    write_env(root, "local", &[("fhirurl", "http://127.0.0.1:9")]);
+    let path = root.join("collections/Test/Metadata.toml");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // `header` is a typo for `headers`: the user's header must not vanish.
+    let bytes: &[u8] = b"name = \"Metadata\"\nmethod = \"GET\"\nurl = \"{{fhirurl}}/metadata\"\n\n\
+[[header]]\nkey = \"Accept\"\nvalue = \"application/fhir+json\"\n";
+    fs::write(&path, bytes).unwrap();
+
+    let mut pty = Pty::spawn_workspace(root, 120, 35);
+    ok(pty.wait_for_text_within("Metadata", T));
+    let reported = pty.screen_text().contains("Workspace problems");
+    if reported {
+        pty.esc();
+        ok(pty.wait_for_text_gone("Workspace problems"));
+    } else {
+        // Not reported: edit and save the request as a user would.
+        open_request(&mut pty, 0, "Test/Metadata");
+        pty.send("3");
+        pty.send("M");
+        ok(pty.wait_for_text_within("Method", T));
+        pty.send("p");
+        ok(pty.wait_for_text_within("Test/Metadata *", T));
+        pty.send_key(Key::Ctrl('s'));
+        ok(pty.wait_for_text_gone("Test/Metadata *"));
+    }
+    quit_cleanly(&mut pty);
+    let after = fs::read(&path).unwrap();
+    assert!(
+        reported,
+        "the unknown key was not reported; after a save the file is:\n{}",
+        String::from_utf8_lossy(&after)
+    );
+    assert_eq!(after, bytes);
 }

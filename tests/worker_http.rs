@@ -4,10 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use axum::Router;
 use fhirside::worker::{self, HttpError, HttpRequest, RequestId, WorkerCommand, WorkerEvent};
 use tokio::sync::mpsc;
 
@@ -20,34 +20,80 @@ async fn serve(app: Router) -> SocketAddr {
 
 fn router(other: SocketAddr) -> Router {
     Router::new()
-        .route("/json", get(|| async { ([("content-type", "application/fhir+json")], r#"{"resourceType":"Patient","id":"1"}"#) }))
-        .route("/slow", get(|| async {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            "late"
-        }))
-        .route("/html500", get(|| async {
-            (StatusCode::INTERNAL_SERVER_ERROR, [("content-type", "text/html")], "<html><body><h1>Server Error</h1></body></html>")
-        }))
-        .route("/notjson", get(|| async { ([("content-type", "application/json")], "{not json") }))
-        .route("/echo-auth", get(|headers: HeaderMap| async move {
-            headers.get("authorization").map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_else(|| "none".into())
-        }))
-        .route("/same-host-redirect", get(|| async { Redirect::temporary("/echo-auth") }))
-        .route("/other-host-redirect", get(move || async move {
-            Redirect::temporary(&format!("http://localhost:{}/echo-auth", other.port())).into_response()
-        }))
+        .route(
+            "/json",
+            get(|| async {
+                (
+                    [("content-type", "application/fhir+json")],
+                    r#"{"resourceType":"Patient","id":"1"}"#,
+                )
+            }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/html500",
+            get(|| async {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    [("content-type", "text/html")],
+                    "<html><body><h1>Server Error</h1></body></html>",
+                )
+            }),
+        )
+        .route(
+            "/notjson",
+            get(|| async { ([("content-type", "application/json")], "{not json") }),
+        )
+        .route(
+            "/echo-auth",
+            get(|headers: HeaderMap| async move {
+                headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap_or("").to_string())
+                    .unwrap_or_else(|| "none".into())
+            }),
+        )
+        .route(
+            "/same-host-redirect",
+            get(|| async { Redirect::temporary("/echo-auth") }),
+        )
+        .route(
+            "/other-host-redirect",
+            get(move || async move {
+                Redirect::temporary(&format!("http://localhost:{}/echo-auth", other.port()))
+                    .into_response()
+            }),
+        )
         .route("/loop", get(|| async { Redirect::temporary("/loop") }))
 }
 
 fn req(url: String, timeout: Duration) -> HttpRequest {
-    HttpRequest { method: "GET".into(), url, headers: vec![("Authorization".into(), "Bearer secret-token".into())], body: None, timeout }
+    HttpRequest {
+        method: "GET".into(),
+        url,
+        headers: vec![("Authorization".into(), "Bearer secret-token".into())],
+        body: None,
+        timeout,
+    }
 }
 
-async fn exchange(url: String, timeout: Duration) -> Result<worker::Received, HttpError> {
+async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received>, HttpError> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = worker::spawn(tx);
-    handle.send(WorkerCommand::Send { id: RequestId(1), request: req(url, timeout) });
-    match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("worker answered") {
+    handle.send(WorkerCommand::Send {
+        id: RequestId(1),
+        request: req(url, timeout),
+    });
+    match tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("worker answered")
+    {
         Some(WorkerEvent::Response { id, result }) => {
             assert_eq!(id, RequestId(1));
             result
@@ -64,7 +110,9 @@ async fn servers() -> SocketAddr {
 #[tokio::test]
 async fn json_answer_is_prepared_pretty() {
     let addr = servers().await;
-    let r = exchange(format!("http://{addr}/json"), Duration::from_secs(5)).await.unwrap();
+    let r = exchange(format!("http://{addr}/json"), Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(r.response.status, 200);
     assert_eq!(r.body.pretty.line(1), "  \"resourceType\": \"Patient\",");
     assert!(r.body.note.is_none());
@@ -73,7 +121,9 @@ async fn json_answer_is_prepared_pretty() {
 #[tokio::test]
 async fn html_500_is_a_response_not_an_error() {
     let addr = servers().await;
-    let r = exchange(format!("http://{addr}/html500"), Duration::from_secs(5)).await.unwrap();
+    let r = exchange(format!("http://{addr}/html500"), Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(r.response.status, 500);
     assert!(r.body.pretty.line(0).contains("Server Error"));
 }
@@ -81,17 +131,29 @@ async fn html_500_is_a_response_not_an_error() {
 #[tokio::test]
 async fn json_that_is_not_json_is_shown_as_received_with_a_note() {
     let addr = servers().await;
-    let r = exchange(format!("http://{addr}/notjson"), Duration::from_secs(5)).await.unwrap();
+    let r = exchange(format!("http://{addr}/notjson"), Duration::from_secs(5))
+        .await
+        .unwrap();
     assert_eq!(r.body.pretty.line(0), "{not json");
     let note = r.body.note.unwrap();
-    assert!(note.contains("not valid JSON") && note.contains("line 1"), "{note}");
+    assert!(
+        note.contains("not valid JSON") && note.contains("line 1"),
+        "{note}"
+    );
 }
 
 #[tokio::test]
 async fn refused_connection_is_a_sentence() {
     // Bind then drop, so the port is very likely closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let err = exchange(format!("http://127.0.0.1:{port}/"), Duration::from_secs(5)).await.err().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = exchange(format!("http://127.0.0.1:{port}/"), Duration::from_secs(5))
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, HttpError::ConnectionRefused(_)), "{err:?}");
     assert!(err.to_string().contains("is the server running"));
 }
@@ -99,9 +161,15 @@ async fn refused_connection_is_a_sentence() {
 #[tokio::test]
 async fn timeout_is_reported() {
     let addr = servers().await;
-    let err = exchange(format!("http://{addr}/slow"), Duration::from_millis(300)).await.err().unwrap();
+    let err = exchange(format!("http://{addr}/slow"), Duration::from_millis(300))
+        .await
+        .err()
+        .unwrap();
     assert_eq!(err, HttpError::Timeout(Duration::from_millis(300)));
-    assert_eq!(err.to_string(), "No answer within 300 ms: the request timed out.");
+    assert_eq!(
+        err.to_string(),
+        "No answer within 300 ms: the request timed out."
+    );
 }
 
 #[tokio::test]
@@ -109,11 +177,17 @@ async fn cancel_answers_at_once() {
     let addr = servers().await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = worker::spawn(tx);
-    handle.send(WorkerCommand::Send { id: RequestId(7), request: req(format!("http://{addr}/slow"), Duration::from_secs(60)) });
+    handle.send(WorkerCommand::Send {
+        id: RequestId(7),
+        request: req(format!("http://{addr}/slow"), Duration::from_secs(60)),
+    });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();
     handle.send(WorkerCommand::Cancel { id: RequestId(7) });
-    let ev = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await.expect("cancel is prompt").unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .expect("cancel is prompt")
+        .unwrap();
     let WorkerEvent::Response { id, result } = ev;
     assert_eq!(id, RequestId(7));
     assert_eq!(result.err(), Some(HttpError::Cancelled));
@@ -123,15 +197,35 @@ async fn cancel_answers_at_once() {
 #[tokio::test]
 async fn redirects_keep_authorization_only_on_the_same_host() {
     let addr = servers().await;
-    let same = exchange(format!("http://{addr}/same-host-redirect"), Duration::from_secs(5)).await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&same.response.body), "Bearer secret-token");
-    let other = exchange(format!("http://{addr}/other-host-redirect"), Duration::from_secs(5)).await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&other.response.body), "none", "Authorization leaked to another host");
+    let same = exchange(
+        format!("http://{addr}/same-host-redirect"),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&same.response.body),
+        "Bearer secret-token"
+    );
+    let other = exchange(
+        format!("http://{addr}/other-host-redirect"),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&other.response.body),
+        "none",
+        "Authorization leaked to another host"
+    );
 }
 
 #[tokio::test]
 async fn redirect_loops_stop() {
     let addr = servers().await;
-    let err = exchange(format!("http://{addr}/loop"), Duration::from_secs(5)).await.err().unwrap();
+    let err = exchange(format!("http://{addr}/loop"), Duration::from_secs(5))
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, HttpError::TooManyRedirects(_)), "{err:?}");
 }

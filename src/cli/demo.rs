@@ -5,7 +5,7 @@ use crate::demo::{
     DemoServer, Faults, HealthFault,
 };
 use crate::workspace::seed::seed_collection;
-use crate::workspace::{Environment, Store, StoreError, Variable, Workspace};
+use crate::workspace::{AuthConfig, AuthKind, Environment, Store, StoreError, Variable, Workspace};
 
 pub const DEMO_ENV: &str = "demo";
 
@@ -23,6 +23,10 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
             Variable::secret("bearerToken", ""),
         ],
         timeout_secs: crate::workspace::DEFAULT_TIMEOUT_SECS,
+        auth: Some(AuthConfig {
+            kind: AuthKind::ClientCredentials,
+            ..Default::default()
+        }),
     }
 }
 

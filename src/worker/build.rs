@@ -195,6 +195,7 @@ mod tests {
                 Variable::secret("clientsecret", "top-secret"),
             ],
             timeout_secs: 30,
+            auth: None,
         }
     }
 

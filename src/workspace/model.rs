@@ -77,6 +77,108 @@ pub struct Environment {
     pub variables: Vec<Variable>,
     /// Request timeout for this environment.
     pub timeout_secs: u64,
+    /// How fhirside gets tokens for this environment's FHIR service (`[auth]` in its file).
+    pub auth: Option<AuthConfig>,
+}
+
+/// The ways an environment can sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    #[default]
+    None,
+    /// A fixed bearer token (a template, `{{bearerToken}}` by default).
+    Bearer,
+    ClientCredentials,
+    /// User sign-in in a browser: authorization code with PKCE and a loopback redirect.
+    AuthorizationCode,
+    /// User sign-in from any device: the natural choice over SSH.
+    DeviceCode,
+    /// The token printed by a command, e.g. `az account get-access-token`.
+    Command,
+}
+
+impl AuthKind {
+    pub const ALL: [AuthKind; 6] = [
+        AuthKind::None,
+        AuthKind::Bearer,
+        AuthKind::ClientCredentials,
+        AuthKind::AuthorizationCode,
+        AuthKind::DeviceCode,
+        AuthKind::Command,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthKind::None => "none",
+            AuthKind::Bearer => "static bearer token",
+            AuthKind::ClientCredentials => "client credentials",
+            AuthKind::AuthorizationCode => "user sign-in (browser, PKCE)",
+            AuthKind::DeviceCode => "device code",
+            AuthKind::Command => "token from a command",
+        }
+    }
+}
+
+/// Which token endpoint shape to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenFlavor {
+    /// Entra ID v1: `{authority}/{tenant}/oauth2/token` with `resource=`.
+    #[default]
+    EntraV1,
+    /// Entra ID v2: `{authority}/{tenant}/oauth2/v2.0/token` with `scope={audience}/.default`.
+    EntraV2,
+    /// Any OAuth2 server: `token_url` (and friends) must be set.
+    Oauth2,
+}
+
+/// Sign-in settings of an environment. Every string is a template (`{{clientid}}` …); unset
+/// fields take the Azure defaults, so a bare `kind = "client_credentials"` works with the
+/// walkthrough's variables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub kind: AuthKind,
+    #[serde(default)]
+    pub flavor: TokenFlavor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorize_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The FHIR service's audience; defaults to `{{fhirurl}}` (it may differ from the URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Explicit scopes (space separated); default `{audience}/.default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Loopback port for the authorization-code redirect (match the app registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_timeout_secs: Option<u64>,
+    /// The static token for `kind = "bearer"`; default `{{bearerToken}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The variable the token lands in, for `{{…}}` use; default `bearerToken`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_variable: Option<String>,
+}
+
+impl AuthConfig {
+    pub fn token_variable(&self) -> &str {
+        self.token_variable.as_deref().unwrap_or("bearerToken")
+    }
 }
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
@@ -87,6 +189,7 @@ impl Environment {
             name: name.into(),
             variables: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
+            auth: None,
         }
     }
 

@@ -2,7 +2,8 @@
 //! Azure FHIR walkthrough, and the "Azure FHIR service" collection of its requests.
 
 use super::model::{
-    Capture, CaptureSource, Collection, Environment, Folder, RequestSpec, SavedRequest, Variable,
+    AuthConfig, AuthKind, Capture, CaptureSource, Collection, Environment, Folder, RequestSpec,
+    SavedRequest, Variable,
 };
 
 pub const SEED_COLLECTION: &str = "Azure FHIR service";
@@ -46,6 +47,10 @@ pub fn template_environment(name: &str) -> Environment {
             Variable::secret("bearerToken", ""),
         ],
         timeout_secs: super::model::DEFAULT_TIMEOUT_SECS,
+        auth: Some(AuthConfig {
+            kind: AuthKind::ClientCredentials,
+            ..Default::default()
+        }),
     }
 }
 

@@ -22,8 +22,8 @@ use thiserror::Error;
 
 use super::atomic::write_atomic;
 use super::model::{
-    Collection, DEFAULT_TIMEOUT_SECS, Environment, Folder, KeptScript, KeyValue, NodePath,
-    RequestAuth, RequestSpec, SavedRequest, Variable, Workspace,
+    AuthConfig, Collection, DEFAULT_TIMEOUT_SECS, Environment, Folder, KeptScript, KeyValue,
+    NodePath, RequestAuth, RequestSpec, SavedRequest, Variable, Workspace,
 };
 
 pub const COLLECTION_META: &str = "_collection.toml";
@@ -76,6 +76,8 @@ pub enum StoreError {
 struct EnvFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timeout_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth: Option<AuthConfig>,
     #[serde(default)]
     variables: Vec<VarFile>,
 }
@@ -201,6 +203,7 @@ impl Store {
                     name,
                     variables,
                     timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
+                    auth: file.auth,
                 });
             }
         }
@@ -364,6 +367,7 @@ impl Store {
     pub fn save_environment(&mut self, env: &Environment) -> Result<(), StoreError> {
         let file = EnvFile {
             timeout_secs: (env.timeout_secs != DEFAULT_TIMEOUT_SECS).then_some(env.timeout_secs),
+            auth: env.auth.clone(),
             variables: env
                 .variables
                 .iter()
@@ -633,6 +637,7 @@ mod tests {
                 Variable::secret("clientsecret", "s3cr3t-value"),
             ],
             timeout_secs: 12,
+            auth: None,
         }
     }
 

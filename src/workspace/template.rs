@@ -199,6 +199,7 @@ mod tests {
                 Variable::plain("loop", "{{loop}}"),
             ],
             timeout_secs: 30,
+            auth: None,
         }
     }
 

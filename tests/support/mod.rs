@@ -290,10 +290,10 @@ impl Pty {
     }
 
     fn try_exit(&mut self) -> Option<ExitStatus> {
-        if self.exit.is_none() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                self.exit = Some(status);
-            }
+        if self.exit.is_none()
+            && let Ok(Some(status)) = self.child.try_wait()
+        {
+            self.exit = Some(status);
         }
         self.exit.clone()
     }
@@ -352,7 +352,7 @@ impl Pty {
         const ICANON: u32 = 0o000002;
         const ECHO: u32 = 0o000010;
         let t = self.master.get_termios()?;
-        let bits = t.local_flags.bits() as u32;
+        let bits = t.local_flags.bits();
         Some(bits & ICANON != 0 && bits & ECHO != 0)
     }
 
@@ -395,10 +395,10 @@ impl Drop for Pty {
             }
         }
         // The reader thread ends on EOF; do not block the test on it if it has not.
-        if let Some(handle) = self.reader.take() {
-            if handle.is_finished() {
-                let _ = handle.join();
-            }
+        if let Some(handle) = self.reader.take()
+            && handle.is_finished()
+        {
+            let _ = handle.join();
         }
     }
 }
@@ -472,7 +472,13 @@ pub fn write_env(root: &Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
 }
 
 /// Writes `collections/COLLECTION/NAME.toml` for a request without body or headers.
-pub fn write_request(root: &Path, collection: &str, name: &str, method: &str, url: &str) -> PathBuf {
+pub fn write_request(
+    root: &Path,
+    collection: &str,
+    name: &str,
+    method: &str,
+    url: &str,
+) -> PathBuf {
     let dir = root.join("collections").join(collection);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
@@ -495,7 +501,13 @@ pub fn write_request(root: &Path, collection: &str, name: &str, method: &str, ur
 pub fn stub_workspace(base_url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     write_env(dir.path(), "local", &[("fhirurl", base_url)]);
-    write_request(dir.path(), "Test", "Metadata", "GET", "{{fhirurl}}/metadata");
+    write_request(
+        dir.path(),
+        "Test",
+        "Metadata",
+        "GET",
+        "{{fhirurl}}/metadata",
+    );
     write_request(dir.path(), "Test", "Patients", "GET", "{{fhirurl}}/Patient");
     write_request(dir.path(), "Test", "Slow", "GET", "{{fhirurl}}/slow");
     dir
