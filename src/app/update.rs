@@ -510,13 +510,18 @@ impl App {
             }
             Action::Edit | Action::New => {
                 let index = (action == Action::Edit && *row < count).then_some(*row);
-                let (k, v) = index
+                let (k, v, secret) = index
                     .and_then(|i| environment.variables.get(i))
-                    .map(|v| (v.key.clone(), v.value.clone()))
+                    .map(|v| (v.key.clone(), v.value.clone(), v.secret))
                     .unwrap_or_default();
+                let masked = secret && !*reveal;
                 // The editor overlay stays underneath: reopen it after the dialog.
                 self.kv_dialog(
-                    "Variable",
+                    if masked {
+                        "Variable (secret: value hidden, v in the table shows it)"
+                    } else {
+                        "Variable"
+                    },
                     &k,
                     &v,
                     KvTarget::EnvVar {
@@ -524,6 +529,9 @@ impl App {
                         index,
                     },
                 );
+                if masked && let Some(Overlay::KeyValue { value, .. }) = &mut self.overlay {
+                    value.set_mask_char('•');
+                }
             }
             _ => {}
         }
@@ -965,17 +973,19 @@ impl App {
         cmds
     }
 
-    /// Esc: cancels the open request's exchange if one is in flight.
+    /// Esc: cancels the open request's exchange, or, when that one is not running, every
+    /// request in flight (the status bar shows them and offers Esc).
     fn cancel(&mut self) -> Vec<Command> {
-        let Some(path) = self.open.clone() else {
-            return Vec::new();
-        };
-        let ids: Vec<RequestId> = self
+        let open = self.open.clone();
+        let mut ids: Vec<RequestId> = self
             .in_flight
             .iter()
-            .filter(|(_, f)| f.path == path)
+            .filter(|(_, f)| Some(&f.path) == open.as_ref())
             .map(|(id, _)| *id)
             .collect();
+        if ids.is_empty() {
+            ids = self.in_flight.keys().copied().collect();
+        }
         if ids.is_empty() {
             return Vec::new();
         }

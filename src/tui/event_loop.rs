@@ -33,6 +33,10 @@ pub async fn run(
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     #[cfg(unix)]
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    #[cfg(unix)]
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    #[cfg(unix)]
+    let mut sigquit = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit())?;
 
     guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
     loop {
@@ -50,6 +54,8 @@ pub async fn run(
             _ = tick.tick(), if busy => Some(Msg::Tick),
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
+            _ = sigint.recv() => break,
+            _ = sigquit.recv() => break,
         };
         if let Some(msg) = msg {
             let mut commands = app.update(msg);

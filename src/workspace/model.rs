@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One `key = value` row of an environment, collection, query or header table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeyValue {
     pub key: String,
     #[serde(default)]
@@ -233,6 +234,7 @@ pub enum BodyKind {
 
 /// A saved request, one TOML file on disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub name: String,
     /// Position among its siblings (lower first); ties break by name.
@@ -290,6 +292,7 @@ pub enum RequestAuth {
 
 /// Script lines that were not converted into capture rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeptScript {
     /// `pre-request` or `test`.
     pub phase: String,
@@ -298,6 +301,7 @@ pub struct KeptScript {
 
 /// A saved example response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Example {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -310,6 +314,7 @@ pub struct Example {
 
 /// After a successful response, set `variable` from a JSON path in the body or from a header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Capture {
     pub variable: String,
     #[serde(default)]
@@ -344,6 +349,7 @@ fn is_zero(n: &u32) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct Body {
     #[serde(default)]
     pub kind: BodyKind,

@@ -118,6 +118,7 @@ struct CollectionFile {
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct SecretsFile {
     #[serde(default)]
     environments: BTreeMap<String, BTreeMap<String, String>>,
