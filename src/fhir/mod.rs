@@ -1,0 +1,2 @@
+//! Knowledge of the FHIR format: bundles, OperationOutcomes, CapabilityStatements, references,
+//! and how a typed patient lookup becomes a search.
