@@ -1,1 +1,1 @@
-
+pub mod view_body;
