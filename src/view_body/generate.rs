@@ -94,7 +94,11 @@ pub fn generate_searchset(patients: usize) -> String {
         let year = 1930 + r.next() % 90;
         let month = 1 + r.next() % 12;
         let day = 1 + r.next() % 28;
-        let gender = if r.next() % 2 == 0 { "female" } else { "male" };
+        let gender = if r.next().is_multiple_of(2) {
+            "female"
+        } else {
+            "male"
+        };
         let mrn = 100_000 + r.next() % 900_000;
         let lat = (r.next() % 180_000) as f64 / 1000.0 - 90.0;
         let lon = (r.next() % 360_000) as f64 / 1000.0 - 180.0;

@@ -109,7 +109,8 @@ impl LazyHighlighter {
                 let mut st = j.state_at(body, start);
                 (start..end)
                     .map(|l| {
-                        if l % CHECKPOINT_EVERY == 0 && l / CHECKPOINT_EVERY == j.checkpoints.len()
+                        if l.is_multiple_of(CHECKPOINT_EVERY)
+                            && l / CHECKPOINT_EVERY == j.checkpoints.len()
                         {
                             j.checkpoints.push(st);
                         }
@@ -250,7 +251,7 @@ impl SyntectLazy {
     /// Parse line `l` from `st`, returning its spans and advancing `st`;
     /// records checkpoints passed on the way.
     fn step(&mut self, body: &BodyText, l: usize, st: &mut SynState) -> Vec<Span> {
-        if l % SYNTECT_CHECKPOINT_EVERY == 0
+        if l.is_multiple_of(SYNTECT_CHECKPOINT_EVERY)
             && l / SYNTECT_CHECKPOINT_EVERY == self.checkpoints.len()
         {
             self.checkpoints.push(st.clone());

@@ -221,6 +221,14 @@ struct Printer<'a, const EMIT: bool> {
 
 static SPACES: [u8; 256] = [b' '; 256];
 
+/// `",\n"` followed by 128 spaces (indentation up to depth 64 in one copy).
+static COMMA_NL_SPACES: [u8; 130] = {
+    let mut b = [b' '; 130];
+    b[0] = b',';
+    b[1] = b'\n';
+    b
+};
+
 impl<'a, const EMIT: bool> Printer<'a, EMIT> {
     fn new(input: &'a [u8], max_lines: usize) -> Self {
         let pos = if input.starts_with(b"\xEF\xBB\xBF") {
@@ -281,19 +289,34 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
         }
     }
 
+    /// Emit `prefix` (`""` or `","`), a newline and the indentation for the
+    /// current depth, as one copy from a static buffer in the common case.
     #[inline]
-    fn newline_indent(&mut self) -> Result<(), Fail> {
+    fn newline_indent(&mut self, comma: bool) -> Result<(), Fail> {
         if EMIT {
-            self.out.push(b'\n');
-            match u32::try_from(self.out.len()) {
+            let indent = self.stack.len() * 2;
+            let buf: &[u8] = if comma {
+                &COMMA_NL_SPACES
+            } else {
+                &COMMA_NL_SPACES[1..]
+            };
+            let head = usize::from(comma) + 1;
+            match buf.get(..head + indent) {
+                Some(chunk) => self.out.extend_from_slice(chunk),
+                None => {
+                    self.out.extend_from_slice(buf.get(..head).unwrap_or(b"\n"));
+                    let mut n = indent;
+                    while n > 0 {
+                        let k = n.min(SPACES.len());
+                        self.out.extend_from_slice(&SPACES[..k]);
+                        n -= k;
+                    }
+                }
+            }
+            let line_start = self.out.len() - indent;
+            match u32::try_from(line_start) {
                 Ok(v) => self.starts.push(v),
                 Err(_) => self.starts_overflow = true,
-            }
-            let mut n = self.stack.len() * 2;
-            while n > 0 {
-                let k = n.min(SPACES.len());
-                self.out.extend_from_slice(&SPACES[..k]);
-                n -= k;
             }
             // starts.len() == number of lines started so far
             if self.starts.len() > self.max_lines {
@@ -312,7 +335,7 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
         }
         self.stack.push(c);
         self.emit(&[c]);
-        self.newline_indent()
+        self.newline_indent(false)
     }
 
     /// Object key at `pos` (after whitespace), then `:`; emits `"key": `.
@@ -390,8 +413,7 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                 match self.peek() {
                     Some(b',') => {
                         self.pos += 1;
-                        self.emit(b",");
-                        self.newline_indent()?;
+                        self.newline_indent(true)?;
                         if top == b'{' {
                             self.skip_ws();
                             self.key()?;
@@ -401,7 +423,7 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                     Some(c) if c == close => {
                         self.pos += 1;
                         self.stack.pop();
-                        self.newline_indent()?;
+                        self.newline_indent(false)?;
                         self.emit(&[c]);
                     }
                     Some(_) => {
