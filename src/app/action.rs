@@ -43,4 +43,7 @@ pub enum Action {
     ToggleSecret,
     Reveal,
     Close,
+    SignIn,
+    SignInSettings,
+    TokenViewer,
 }

@@ -2,6 +2,7 @@
 //! ratatui app structure). Nothing here draws or does network I/O.
 
 pub mod action;
+pub mod auth;
 pub mod fuzzy;
 pub mod keymap;
 pub mod palette;

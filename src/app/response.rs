@@ -39,6 +39,8 @@ pub struct ResponseView {
     pub highlighter: LazyHighlighter,
     pub raw_highlighter: LazyHighlighter,
     pub received_at: chrono::DateTime<chrono::Local>,
+    /// What sign-in did for this exchange (sent without a token, retried after a 401).
+    pub auth_note: Option<String>,
 }
 
 impl ResponseView {
@@ -63,6 +65,7 @@ impl ResponseView {
             highlighter: LazyHighlighter::new(kind),
             raw_highlighter: LazyHighlighter::new(raw_kind),
             received_at: chrono::Local::now(),
+            auth_note: None,
         }
     }
 

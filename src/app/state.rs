@@ -163,6 +163,7 @@ pub enum PromptFor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KvTarget {
     EnvVar { env: String, index: Option<usize> },
+    AuthField { env: String, field: &'static str },
     Query(Option<usize>),
     Header(Option<usize>),
     Form(Option<usize>),
@@ -212,6 +213,21 @@ pub enum Overlay {
         row: usize,
         reveal: bool,
     },
+    /// Sign-in settings of an environment.
+    AuthEditor {
+        env: String,
+        row: usize,
+    },
+    /// A running interactive sign-in (device code, browser).
+    SignIn {
+        env: String,
+        view: super::auth::SignInView,
+    },
+    /// The decoded token of an environment.
+    TokenViewer {
+        env: String,
+        scroll: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,4 +273,6 @@ pub struct App {
     pub quit: bool,
     /// Animation frame for spinners; advanced by ticks only while something is running.
     pub frame: u64,
+    /// Each environment's token, as far as the UI knows.
+    pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
 }

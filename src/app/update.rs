@@ -35,6 +35,8 @@ pub enum Msg {
 #[derive(Debug)]
 pub enum Command {
     Worker(WorkerCommand),
+    /// Put text on the clipboard with OSC 52 (works over SSH).
+    Copy(String),
     /// Suspend the TUI and edit `text` in `$EDITOR`.
     EditExternally {
         text: String,
@@ -83,6 +85,7 @@ impl App {
             next_request_id: 1,
             quit: false,
             frame: 0,
+            tokens: Default::default(),
         }
     }
 
@@ -127,7 +130,7 @@ impl App {
 
     /// True while anything is animating, so the loop knows to tick.
     pub fn busy(&self) -> bool {
-        !self.in_flight.is_empty()
+        !self.in_flight.is_empty() || matches!(self.overlay, Some(Overlay::SignIn { .. }))
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -372,6 +375,29 @@ impl App {
             Action::Quit => self.request_quit(),
             Action::ForceQuit => self.quit = true,
             Action::Close => self.overlay = None,
+            Action::SignIn => {
+                let env = self.env_for_action();
+                return self.sign_in(env);
+            }
+            Action::SignInSettings => {
+                if let Some(env) = self.env_for_action() {
+                    self.overlay = Some(Overlay::AuthEditor { env, row: 0 });
+                }
+            }
+            Action::TokenViewer => match self.env_for_action() {
+                Some(env)
+                    if matches!(
+                        self.tokens.get(&env),
+                        Some(super::auth::TokenState::Valid(_))
+                    ) =>
+                {
+                    self.overlay = Some(Overlay::TokenViewer { env, scroll: 0 });
+                }
+                Some(env) => self.info(format!(
+                    "No token for '{env}' yet: s in Environments signs in."
+                )),
+                None => self.info("No environment is active."),
+            },
             _ => {
                 if matches!(self.overlay, Some(Overlay::EnvEditor { .. })) {
                     self.env_editor_action(action);
@@ -413,6 +439,17 @@ impl App {
     }
 
     // ----- environments ------------------------------------------------------------------
+
+    /// The environment an environment action is about: the selected one in the Environments
+    /// pane, else the active one.
+    fn env_for_action(&self) -> Option<String> {
+        if self.focus == Pane::Environments
+            && let Some(e) = self.ws.environments.get(self.env_selected)
+        {
+            return Some(e.name.clone());
+        }
+        self.active_env.clone()
+    }
 
     fn environments_action(&mut self, action: Action) {
         let count = self.ws.environments.len();
@@ -923,7 +960,18 @@ impl App {
             environment: env.as_ref(),
             collection: &collection_vars,
         };
-        let built = build_request(&spec, &ctx, inherited_auth.as_ref(), timeout);
+        let mut built = build_request(&spec, &ctx, inherited_auth.as_ref(), timeout);
+        let plan = match self.auth_plan(&spec, &built.request.url) {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.error(format!("{e}; sending without sign-in."));
+                None
+            }
+        };
+        if let Some(p) = &plan {
+            // The worker fills in the token; it is not missing.
+            built.unresolved.retain(|n| *n != p.auth.token_variable);
+        }
         if !built.unresolved.is_empty() && !anyway {
             let names: Vec<String> = built
                 .unresolved
@@ -965,10 +1013,19 @@ impl App {
                 secrets: built.secrets.clone(),
             },
         );
-        self.status = None;
+        if !matches!(
+            self.status,
+            Some(Status {
+                kind: StatusKind::Error,
+                ..
+            })
+        ) {
+            self.status = None;
+        }
         cmds.push(Command::Worker(WorkerCommand::Send {
             id,
             request: built.request,
+            auth: plan,
         }));
         cmds
     }
@@ -1000,6 +1057,7 @@ impl App {
 
     fn on_worker(&mut self, ev: WorkerEvent) {
         match ev {
+            WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::Response { id, result } => {
                 let Some(flight) = self.in_flight.remove(&id) else {
                     return; // cancelled or replaced: drop the late answer
@@ -1017,16 +1075,22 @@ impl App {
                     .unwrap_or_default();
                 let view = match result {
                     Ok(received) => {
+                        let received = *received;
                         let captured = capture::apply(&captures_rules, &received.response);
                         self.apply_captures(&captured);
-                        ResponseView::new(
+                        if let Some(note) = &received.auth_note {
+                            self.error(note.clone());
+                        }
+                        let mut view = ResponseView::new(
                             request_line,
                             Outcome::Received {
                                 response: Box::new(received.response),
                                 body: Box::new(received.body),
                             },
                             captured,
-                        )
+                        );
+                        view.auth_note = received.auth_note;
+                        view
                     }
                     Err(HttpError::Cancelled) => return,
                     Err(e) => {
@@ -1317,11 +1381,120 @@ impl App {
                 }
             },
             Overlay::EnvEditor { .. } => {}
+            Overlay::AuthEditor { env, mut row } => {
+                let fields = super::auth::AUTH_FIELDS;
+                match name.as_str() {
+                    "esc" | "q" => {}
+                    "j" | "down" => {
+                        row = (row + 1).min(fields.len() - 1);
+                        self.overlay = Some(Overlay::AuthEditor { env, row });
+                    }
+                    "k" | "up" => {
+                        row = row.saturating_sub(1);
+                        self.overlay = Some(Overlay::AuthEditor { env, row });
+                    }
+                    "s" => return self.sign_in(Some(env)),
+                    "enter" | "space" | "e" => {
+                        let field = fields[row.min(fields.len() - 1)];
+                        let Some(e) = self.ws.environment_mut(&env) else {
+                            return Vec::new();
+                        };
+                        let mut config = e.auth.clone().unwrap_or_default();
+                        match field {
+                            "kind" => {
+                                let i = crate::workspace::AuthKind::ALL
+                                    .iter()
+                                    .position(|k| *k == config.kind)
+                                    .unwrap_or(0);
+                                config.kind = crate::workspace::AuthKind::ALL
+                                    [(i + 1) % crate::workspace::AuthKind::ALL.len()];
+                            }
+                            "flavor" => {
+                                use crate::workspace::TokenFlavor;
+                                config.flavor = match config.flavor {
+                                    TokenFlavor::EntraV1 => TokenFlavor::EntraV2,
+                                    TokenFlavor::EntraV2 => TokenFlavor::Oauth2,
+                                    TokenFlavor::Oauth2 => TokenFlavor::EntraV1,
+                                };
+                            }
+                            _ => {
+                                let value = super::auth::auth_field_value(&config, field)
+                                    .unwrap_or_default();
+                                self.kv_dialog(
+                                    "Sign-in setting (empty = default)",
+                                    field,
+                                    &value,
+                                    KvTarget::AuthField {
+                                        env: env.clone(),
+                                        field,
+                                    },
+                                );
+                                if let Some(Overlay::KeyValue { on_key, .. }) = &mut self.overlay {
+                                    *on_key = false;
+                                }
+                                return Vec::new();
+                            }
+                        }
+                        e.auth = Some(config);
+                        self.save_environment(&env);
+                        self.overlay = Some(Overlay::AuthEditor { env, row });
+                    }
+                    _ => self.overlay = Some(Overlay::AuthEditor { env, row }),
+                }
+            }
+            Overlay::SignIn { env, view } => match name.as_str() {
+                "esc" | "q" => return self.cancel_sign_in(env),
+                "c" | "y" => {
+                    let text = match &view {
+                        super::auth::SignInView::DeviceCode { prompt, .. } => {
+                            Some(prompt.user_code.clone())
+                        }
+                        super::auth::SignInView::Browser { url, .. } => Some(url.clone()),
+                        super::auth::SignInView::Waiting { .. } => None,
+                    };
+                    self.overlay = Some(Overlay::SignIn { env, view });
+                    if let Some(t) = text {
+                        return vec![Command::Copy(t)];
+                    }
+                }
+                _ => self.overlay = Some(Overlay::SignIn { env, view }),
+            },
+            Overlay::TokenViewer { env, scroll } => match name.as_str() {
+                "c" | "y" => {
+                    let token = match self.tokens.get(&env) {
+                        Some(super::auth::TokenState::Valid(t)) => Some(t.access_token.clone()),
+                        _ => None,
+                    };
+                    self.overlay = Some(Overlay::TokenViewer { env, scroll });
+                    if let Some(t) = token {
+                        self.info(
+                            "Token copied to the clipboard (OSC 52). Treat it as a password.",
+                        );
+                        return vec![Command::Copy(t)];
+                    }
+                }
+                _ => {
+                    if let Some(s) = scroll_key(&name, scroll) {
+                        self.overlay = Some(Overlay::TokenViewer { env, scroll: s });
+                    }
+                }
+            },
         }
         Vec::new()
     }
 
     fn after_kv(&mut self, target: &KvTarget) {
+        if let KvTarget::AuthField { env, field } = target {
+            let row = super::auth::AUTH_FIELDS
+                .iter()
+                .position(|f| f == field)
+                .unwrap_or(0);
+            self.overlay = Some(Overlay::AuthEditor {
+                env: env.clone(),
+                row,
+            });
+            return;
+        }
         if let KvTarget::EnvVar { env, index } = target {
             let row = index.unwrap_or_else(|| {
                 self.ws
@@ -1360,6 +1533,20 @@ impl App {
                 }
                 let env = env.clone();
                 self.save_environment(&env);
+            }
+            KvTarget::AuthField { env, field } => {
+                let Some(e) = self.ws.environment_mut(env) else {
+                    return;
+                };
+                let mut config = e.auth.clone().unwrap_or_default();
+                match super::auth::set_auth_field(&mut config, field, &value) {
+                    Ok(()) => {
+                        e.auth = Some(config);
+                        let env = env.clone();
+                        self.save_environment(&env);
+                    }
+                    Err(msg) => self.error(msg),
+                }
             }
             KvTarget::Capture(index) => {
                 let Some(ed) = self.open_editor_mut() else {

@@ -29,6 +29,10 @@ pub async fn run(
     let mut input = Some(EventStream::new());
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // A slow clock for countdowns (token expiry) that need no animation.
+    let mut slow = tokio::time::interval(Duration::from_secs(1));
+    slow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_slow_redraw = std::time::Instant::now();
     #[cfg(unix)]
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     #[cfg(unix)]
@@ -41,6 +45,7 @@ pub async fn run(
     guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
     loop {
         let busy = app.busy();
+        let countdown = app.token_redraw_every();
         let msg = tokio::select! {
             ev = next_input(&mut input) => match ev {
                 Some(Ok(Event::Key(k))) => Some(Msg::Key(k)),
@@ -52,6 +57,13 @@ pub async fn run(
             },
             Some(ev) = worker_events.recv() => Some(Msg::Worker(ev)),
             _ = tick.tick(), if busy => Some(Msg::Tick),
+            _ = slow.tick(), if !busy && countdown.is_some() => {
+                if last_slow_redraw.elapsed() < countdown.unwrap_or_default() {
+                    continue;
+                }
+                last_slow_redraw = std::time::Instant::now();
+                Some(Msg::Tick)
+            }
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
             _ = sigint.recv() => break,
@@ -64,6 +76,7 @@ pub async fn run(
                 for cmd in commands {
                     match cmd {
                         Command::Worker(c) => worker.send(c),
+                        Command::Copy(text) => super::clipboard::copy_osc52(&text)?,
                         Command::EditExternally { text, extension } => {
                             // Stop reading the terminal so the editor gets every key.
                             drop(input.take());

@@ -128,6 +128,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let mut st = ListState::default().with_selected(Some(*selected));
             frame.render_stateful_widget(list, r, &mut st);
         }
+        Overlay::AuthEditor { env, row } => auth_editor(frame, area, app, env, *row, theme),
+        Overlay::SignIn { env, view } => sign_in(frame, area, app, env, view, theme),
+        Overlay::TokenViewer { env, scroll } => token_viewer(frame, area, app, env, *scroll, theme),
         Overlay::EnvEditor { env, row, reveal } => {
             env_editor(frame, area, app, env, *row, *reveal, theme)
         }
@@ -376,4 +379,251 @@ fn env_editor(
         ),
     ]);
     frame.render_widget(Paragraph::new(hints).wrap(Wrap { trim: true }), hint);
+}
+
+fn auth_editor(frame: &mut Frame, area: Rect, app: &App, env: &str, row: usize, theme: &Theme) {
+    use crate::app::auth::{AUTH_FIELDS, auth_field_default, auth_field_value};
+    let r = centered(
+        area,
+        110,
+        (AUTH_FIELDS.len() as u16 + 6).min(area.height.saturating_sub(2)),
+    );
+    frame.render_widget(Clear, r);
+    let block = dialog_block(&format!("Sign-in settings of '{env}'"), theme);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let config = app
+        .ws
+        .environment(env)
+        .and_then(|e| e.auth.clone())
+        .unwrap_or_default();
+    let [table_area, hint] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(2)]).areas(inner);
+    let rows: Vec<Row> = AUTH_FIELDS
+        .iter()
+        .map(|f| {
+            let value = auth_field_value(&config, f);
+            let shown = match (value, *f) {
+                (Some(v), "client_secret" | "token") if !v.contains("{{") => mask(&v, true, false),
+                (Some(v), _) => v,
+                (None, _) => String::new(),
+            };
+            let default = if shown.is_empty() {
+                format!("default: {}", auth_field_default(f))
+            } else {
+                String::new()
+            };
+            Row::new(vec![
+                Line::styled(f.to_string(), theme.header_name),
+                Line::from(vec![
+                    Span::styled(shown, theme.text),
+                    Span::styled(default, theme.dim),
+                ]),
+            ])
+        })
+        .collect();
+    let table = Table::new(rows, [Constraint::Length(22), Constraint::Fill(1)])
+        .row_highlight_style(theme.selected);
+    let mut st = TableState::default().with_selected(Some(row.min(AUTH_FIELDS.len() - 1)));
+    frame.render_stateful_widget(table, table_area, &mut st);
+    let hints = Line::from(vec![
+        Span::styled("Enter", theme.key_hint),
+        Span::styled(" edit (kind and flavor cycle)  ", theme.dim),
+        Span::styled("s", theme.key_hint),
+        Span::styled(" sign in now  ", theme.dim),
+        Span::styled("Esc", theme.key_hint),
+        Span::styled(
+            " close   Saved as you go. Secrets: put {{clientsecret}} here, its value in the variables.",
+            theme.dim,
+        ),
+    ]);
+    frame.render_widget(Paragraph::new(hints).wrap(Wrap { trim: true }), hint);
+}
+
+fn sign_in(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    env: &str,
+    view: &crate::app::auth::SignInView,
+    theme: &Theme,
+) {
+    use crate::app::auth::SignInView;
+    let spinner =
+        super::widgets::SPINNER[(app.frame % super::widgets::SPINNER.len() as u64) as usize];
+    let mut lines = vec![Line::raw("")];
+    match view {
+        SignInView::Waiting { flow } => {
+            lines.push(Line::styled(
+                format!("{spinner} Starting {flow} for '{env}'…"),
+                theme.text,
+            ));
+        }
+        SignInView::DeviceCode { prompt, shown_at } => {
+            lines.push(Line::styled(
+                "On any device with a browser, open",
+                theme.text,
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!("    {}", prompt.verification_uri),
+                theme
+                    .accent
+                    .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("and enter the code", theme.text));
+            lines.push(Line::raw(""));
+            let spaced: String = prompt.user_code.chars().flat_map(|c| [c, ' ']).collect();
+            lines.push(Line::styled(
+                format!("    {}", spaced.trim_end()),
+                theme
+                    .warning
+                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            ));
+            lines.push(Line::raw(""));
+            let left = prompt
+                .expires_in
+                .saturating_sub(shown_at.elapsed())
+                .as_secs();
+            lines.push(Line::styled(
+                format!("{spinner} waiting for you to sign in · code expires in {}:{:02} · polling every {} s", left / 60, left % 60, prompt.interval.as_secs()),
+                theme.dim,
+            ));
+        }
+        SignInView::Browser { url, port, opened } => {
+            lines.push(Line::styled(
+                if *opened {
+                    "A browser was opened for the sign-in. If it did not appear, open:"
+                } else {
+                    "Open this address in a browser to sign in:"
+                },
+                theme.text,
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(url.clone(), theme.accent));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("The browser returns to http://localhost:{port}/ on this machine. Over SSH, forward the port first:"), theme.text));
+            lines.push(Line::styled(
+                format!("    ssh -L {port}:localhost:{port} <this host>"),
+                theme.warning,
+            ));
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!("{spinner} waiting for the redirect…"),
+                theme.dim,
+            ));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("c", theme.key_hint),
+        Span::styled(" copy the code / address (OSC 52)   ", theme.dim),
+        Span::styled("Esc", theme.key_hint),
+        Span::styled(" cancel sign-in", theme.dim),
+    ]));
+    let r = centered(area, 96, lines.len() as u16 + 2);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(dialog_block(&format!("Sign in — {env}"), theme))
+            .wrap(Wrap { trim: false }),
+        r,
+    );
+}
+
+fn token_viewer(frame: &mut Frame, area: Rect, app: &App, env: &str, scroll: u16, theme: &Theme) {
+    use crate::worker::auth::jwt;
+    let r = centered(area, 110, area.height.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    let mut lines = Vec::new();
+    let Some(crate::app::auth::TokenState::Valid(token)) = app.tokens.get(env) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let audience = app
+        .ws
+        .environment(env)
+        .and_then(|e| {
+            let ctx = crate::workspace::template::Context {
+                overrides: &app.session_vars,
+                environment: Some(e),
+                collection: &[],
+            };
+            e.auth
+                .as_ref()
+                .and_then(|c| crate::worker::auth::resolve_auth(c, &ctx).ok())
+                .map(|a| a.audience)
+        })
+        .unwrap_or_default();
+    match jwt::decode(&token.access_token) {
+        None => lines.push(Line::styled(
+            "This token is not a JWT (an opaque token): nothing to decode.",
+            theme.dim,
+        )),
+        Some(d) => {
+            for w in jwt::warnings(&d, &audience, now) {
+                lines.push(Line::styled(format!("⚠ {w}"), theme.warning));
+            }
+            if lines.is_empty() {
+                lines.push(Line::styled(
+                    "✓ audience matches, roles or scopes present, not expired",
+                    theme.ok,
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Header",
+                theme.accent.add_modifier(Modifier::BOLD),
+            ));
+            if let Some(obj) = d.header.as_object() {
+                for (k, v) in obj {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {k:<12}"), theme.header_name),
+                        Span::styled(v.to_string(), theme.text),
+                    ]));
+                }
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Claims",
+                theme.accent.add_modifier(Modifier::BOLD),
+            ));
+            if let Some(obj) = d.claims.as_object() {
+                for (k, v) in obj {
+                    let shown = if matches!(k.as_str(), "iat" | "nbf" | "exp") {
+                        jwt::time_claim(v, now).unwrap_or_else(|| v.to_string())
+                    } else {
+                        match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        }
+                    };
+                    let explain = jwt::explain_claim(k);
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {k:<12}"), theme.header_name),
+                        Span::styled(shown, theme.text),
+                        Span::styled(
+                            if explain.is_empty() {
+                                String::new()
+                            } else {
+                                format!("   {explain}")
+                            },
+                            theme.dim,
+                        ),
+                    ]));
+                }
+            }
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Decoded here, offline; the signature is not checked. c copies the token (treat it as a password). Esc closes.", theme.dim));
+    let block = dialog_block(&format!("Token of '{env}'"), theme);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        r,
+    );
 }

@@ -68,6 +68,15 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         Span::styled(" │ ", theme.dim),
     ];
+    if let Some((text, level)) = app.token_status() {
+        let style = match level {
+            crate::app::auth::Level::Ok => theme.ok,
+            crate::app::auth::Level::Warn => theme.warning,
+            crate::app::auth::Level::Bad => theme.error,
+        };
+        spans.push(Span::styled(text, style));
+        spans.push(Span::styled(" │ ", theme.dim));
+    }
     if let Some(flight) = app.in_flight.values().next() {
         spans.push(Span::styled(
             format!(

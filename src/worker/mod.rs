@@ -1,26 +1,55 @@
-//! The worker: the only place with network I/O. An actor task owns the HTTP client and the table
-//! of requests in flight; the UI sends it commands and gets events back, so it never blocks.
+//! The worker: the only place with network I/O. An actor task owns the HTTP client, the table of
+//! requests in flight and each environment's token; the UI sends it commands and gets events
+//! back, so it never blocks.
 
+pub mod auth;
 pub mod body;
 pub mod build;
 pub mod capture;
 pub mod http;
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use auth::{AuthError, AuthEvent, EnvTokens, NeedToken, ResolvedAuth, Token};
 pub use http::{HttpError, HttpRequest, HttpResponse};
 
 /// Names one request in flight, so its answer (or its cancellation) finds its way back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
+/// Attach the environment's token to this request (and retry once after a 401).
+#[derive(Debug, Clone)]
+pub struct AuthPlan {
+    pub env: String,
+    pub auth: ResolvedAuth,
+}
+
 #[derive(Debug)]
 pub enum WorkerCommand {
-    Send { id: RequestId, request: HttpRequest },
-    Cancel { id: RequestId },
+    Send {
+        id: RequestId,
+        request: HttpRequest,
+        auth: Option<AuthPlan>,
+    },
+    Cancel {
+        id: RequestId,
+    },
+    /// Sign in now (a new token even if one is cached).
+    SignIn {
+        env: String,
+        auth: ResolvedAuth,
+    },
+    CancelSignIn {
+        env: String,
+    },
+    /// Forget the environment's token.
+    SignOut {
+        env: String,
+    },
 }
 
 #[derive(Debug)]
@@ -29,12 +58,15 @@ pub enum WorkerEvent {
         id: RequestId,
         result: Result<Box<Received>, HttpError>,
     },
+    Auth(AuthEvent),
 }
 
 /// A response with its body already prepared for display.
 pub struct Received {
     pub response: HttpResponse,
     pub body: body::PreparedBody,
+    /// What sign-in did for this request, when worth saying (sent without a token, retried).
+    pub auth_note: Option<String>,
 }
 
 impl std::fmt::Debug for Received {
@@ -53,7 +85,11 @@ pub async fn exchange(
     let response = http::send(client, request).await?;
     tokio::task::spawn_blocking(move || {
         let body = body::prepare(&response);
-        Box::new(Received { response, body })
+        Box::new(Received {
+            response,
+            body,
+            auth_note: None,
+        })
     })
     .await
     .map_err(|e| HttpError::Other(format!("Preparing the body failed: {e}.")))
@@ -79,23 +115,55 @@ pub fn spawn(events: mpsc::UnboundedSender<WorkerEvent>) -> WorkerHandle {
     WorkerHandle { tx }
 }
 
+/// Messages the worker's own tasks send back to it.
+enum Internal {
+    Done(RequestId),
+    NeedToken(NeedToken),
+    Acquired {
+        env: String,
+        generation: u64,
+        result: Result<Token, AuthError>,
+    },
+    RenewDue {
+        env: String,
+        obtained_at: SystemTime,
+    },
+}
+
 struct Worker {
     client: reqwest::Client,
+    auth_http: reqwest::Client,
     events: mpsc::UnboundedSender<WorkerEvent>,
+    auth_events: mpsc::UnboundedSender<AuthEvent>,
     in_flight: HashMap<RequestId, CancellationToken>,
-    done_tx: mpsc::UnboundedSender<RequestId>,
-    done_rx: mpsc::UnboundedReceiver<RequestId>,
+    tokens: HashMap<String, EnvTokens>,
+    generation: u64,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
 }
 
 impl Worker {
     fn new(events: mpsc::UnboundedSender<WorkerEvent>) -> Self {
-        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let (auth_events, mut auth_rx) = mpsc::unbounded_channel::<AuthEvent>();
+        let forward = events.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = auth_rx.recv().await {
+                if forward.send(WorkerEvent::Auth(ev)).is_err() {
+                    break;
+                }
+            }
+        });
         Self {
             client: http::client(),
+            auth_http: auth::oauth::http_client(),
             events,
+            auth_events,
             in_flight: HashMap::new(),
-            done_tx,
-            done_rx,
+            tokens: HashMap::new(),
+            generation: 0,
+            internal_tx,
+            internal_rx,
         }
     }
 
@@ -106,31 +174,34 @@ impl Worker {
                     Some(cmd) => self.handle(cmd),
                     None => break,
                 },
-                Some(id) = self.done_rx.recv() => {
-                    self.in_flight.remove(&id);
-                }
+                Some(msg) = self.internal_rx.recv() => self.internal(msg),
             }
         }
         for token in self.in_flight.values() {
             token.cancel();
         }
+        for env in self.tokens.values() {
+            if let Some((_, c)) = &env.acquiring {
+                c.cancel();
+            }
+        }
     }
 
     fn handle(&mut self, cmd: WorkerCommand) {
         match cmd {
-            WorkerCommand::Send { id, request } => {
+            WorkerCommand::Send { id, request, auth } => {
                 let token = CancellationToken::new();
                 self.in_flight.insert(id, token.clone());
                 let client = self.client.clone();
                 let events = self.events.clone();
-                let done = self.done_tx.clone();
+                let internal = self.internal_tx.clone();
                 tokio::spawn(async move {
                     let result = tokio::select! {
-                        r = exchange(&client, &request) => r,
+                        r = send_with_auth(&client, request, auth, &internal) => r,
                         _ = token.cancelled() => Err(HttpError::Cancelled),
                     };
                     let _ = events.send(WorkerEvent::Response { id, result });
-                    let _ = done.send(id);
+                    let _ = internal.send(Internal::Done(id));
                 });
             }
             WorkerCommand::Cancel { id } => {
@@ -138,6 +209,247 @@ impl Worker {
                     token.cancel();
                 }
             }
+            WorkerCommand::SignIn { env, auth } => {
+                let entry = self.entry(&env, auth);
+                entry.token = None;
+                if let Some((_, c)) = entry.acquiring.take() {
+                    c.cancel();
+                }
+                self.start_acquiring(&env, false);
+            }
+            WorkerCommand::CancelSignIn { env } => {
+                if let Some(e) = self.tokens.get_mut(&env) {
+                    if let Some((_, c)) = e.acquiring.take() {
+                        c.cancel();
+                    }
+                    for w in e.waiters.drain(..) {
+                        let _ = w.send(Err(AuthError::Cancelled.to_string()));
+                    }
+                }
+                let _ = self.auth_events.send(AuthEvent::Cancelled { env });
+            }
+            WorkerCommand::SignOut { env } => {
+                if let Some(e) = self.tokens.remove(&env)
+                    && let Some((_, c)) = e.acquiring
+                {
+                    c.cancel();
+                }
+            }
+        }
+    }
+
+    fn entry(&mut self, env: &str, auth: ResolvedAuth) -> &mut EnvTokens {
+        let e = self
+            .tokens
+            .entry(env.to_string())
+            .or_insert_with(|| EnvTokens {
+                auth: auth.clone(),
+                token: None,
+                acquiring: None,
+                waiters: Vec::new(),
+            });
+        // Settings changed since the token was issued: it is not this configuration's token.
+        if e.auth != auth {
+            e.auth = auth;
+            e.token = None;
+        }
+        e
+    }
+
+    fn internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Done(id) => {
+                self.in_flight.remove(&id);
+            }
+            Internal::NeedToken(need) => {
+                let now = SystemTime::now();
+                let entry = self.entry(&need.env, need.auth);
+                if let (Some(refused), Some(t)) = (&need.refused, &entry.token)
+                    && &t.access_token == refused
+                {
+                    entry.token = None;
+                }
+                match &entry.token {
+                    Some(t) if t.usable(now) => {
+                        let _ = need.reply.send(Ok(t.access_token.clone()));
+                    }
+                    _ => {
+                        entry.waiters.push(need.reply);
+                        if entry.acquiring.is_none() {
+                            self.start_acquiring(&need.env, false);
+                        }
+                    }
+                }
+            }
+            Internal::Acquired {
+                env,
+                generation,
+                result,
+            } => {
+                let Some(entry) = self.tokens.get_mut(&env) else {
+                    return;
+                };
+                if entry.acquiring.as_ref().map(|(g, _)| *g) != Some(generation) {
+                    return; // cancelled or superseded
+                }
+                entry.acquiring = None;
+                let renewed = entry.token.is_some();
+                match result {
+                    Ok(token) => {
+                        for w in entry.waiters.drain(..) {
+                            let _ = w.send(Ok(token.access_token.clone()));
+                        }
+                        entry.token = Some(token.clone());
+                        let variable = entry.auth.token_variable.clone();
+                        // Renew ahead of expiry when that needs no person.
+                        let can_renew =
+                            !entry.auth.is_interactive() || token.refresh_token.is_some();
+                        if can_renew && let Some(at) = token.refresh_at() {
+                            let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                            let tx = self.internal_tx.clone();
+                            let (env, obtained_at) = (env.clone(), token.obtained_at);
+                            tokio::spawn(async move {
+                                tokio::time::sleep(wait).await;
+                                let _ = tx.send(Internal::RenewDue { env, obtained_at });
+                            });
+                        }
+                        let _ = self.auth_events.send(AuthEvent::Acquired {
+                            env,
+                            token,
+                            variable,
+                            renewed,
+                        });
+                    }
+                    Err(AuthError::Cancelled) => {
+                        for w in entry.waiters.drain(..) {
+                            let _ = w.send(Err(AuthError::Cancelled.to_string()));
+                        }
+                    }
+                    Err(e) => {
+                        for w in entry.waiters.drain(..) {
+                            let _ = w.send(Err(e.to_string()));
+                        }
+                        let _ = self.auth_events.send(AuthEvent::Failed {
+                            env,
+                            error: e.to_string(),
+                        });
+                    }
+                }
+            }
+            Internal::RenewDue { env, obtained_at } => {
+                let due = self.tokens.get(&env).is_some_and(|e| {
+                    e.acquiring.is_none()
+                        && e.token
+                            .as_ref()
+                            .is_some_and(|t| t.obtained_at == obtained_at)
+                });
+                if due {
+                    self.start_acquiring(&env, true);
+                }
+            }
+        }
+    }
+
+    fn start_acquiring(&mut self, env: &str, renewal: bool) {
+        self.generation += 1;
+        let generation = self.generation;
+        let Some(entry) = self.tokens.get_mut(env) else {
+            return;
+        };
+        let cancel = CancellationToken::new();
+        entry.acquiring = Some((generation, cancel.clone()));
+        let auth = entry.auth.clone();
+        let prior = entry.token.clone();
+        let http = self.auth_http.clone();
+        let events = self.auth_events.clone();
+        let internal = self.internal_tx.clone();
+        let env = env.to_string();
+        if !renewal {
+            let _ = events.send(AuthEvent::Started {
+                env: env.clone(),
+                flow: auth.kind.label(),
+            });
+        }
+        tokio::spawn(async move {
+            let result = tokio::select! {
+                r = auth::acquire(&http, &auth, &env, prior.as_ref(), &events) => r,
+                _ = cancel.cancelled() => Err(AuthError::Cancelled),
+            };
+            let _ = internal.send(Internal::Acquired {
+                env,
+                generation,
+                result,
+            });
+        });
+    }
+}
+
+async fn need_token(
+    internal: &mpsc::UnboundedSender<Internal>,
+    plan: &AuthPlan,
+    refused: Option<String>,
+) -> Result<String, String> {
+    let (reply, rx) = oneshot::channel();
+    let msg = NeedToken {
+        env: plan.env.clone(),
+        auth: plan.auth.clone(),
+        refused,
+        reply,
+    };
+    if internal.send(Internal::NeedToken(msg)).is_err() {
+        return Err("the worker is shutting down".into());
+    }
+    rx.await
+        .unwrap_or_else(|_| Err("sign-in was abandoned".into()))
+}
+
+fn set_bearer(request: &mut HttpRequest, token: &str) {
+    request
+        .headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    request
+        .headers
+        .push(("Authorization".into(), format!("Bearer {token}")));
+}
+
+/// Attaches the environment's token, sends, and after a 401 gets a new token and retries once.
+async fn send_with_auth(
+    client: &reqwest::Client,
+    mut request: HttpRequest,
+    plan: Option<AuthPlan>,
+    internal: &mpsc::UnboundedSender<Internal>,
+) -> Result<Box<Received>, HttpError> {
+    let Some(plan) = plan else {
+        return exchange(client, &request).await;
+    };
+    let token = match need_token(internal, &plan, None).await {
+        Ok(t) => t,
+        Err(e) => {
+            let mut r = exchange(client, &request).await?;
+            r.auth_note = Some(format!("Sent without a new token: {e}"));
+            return Ok(r);
+        }
+    };
+    set_bearer(&mut request, &token);
+    let first = exchange(client, &request).await?;
+    if first.response.status != 401 {
+        return Ok(first);
+    }
+    match need_token(internal, &plan, Some(token)).await {
+        Ok(fresh) => {
+            set_bearer(&mut request, &fresh);
+            let mut second = exchange(client, &request).await?;
+            second.auth_note = Some(if second.response.status == 401 {
+                "The service refused a fresh token too (401); not retrying again. Check the audience and roles (T shows the token).".into()
+            } else {
+                "The first answer was 401; fhirside got a new token and retried once.".into()
+            });
+            Ok(second)
+        }
+        Err(e) => {
+            let mut first = first;
+            first.auth_note = Some(format!("401, and getting a new token failed: {e}"));
+            Ok(first)
         }
     }
 }

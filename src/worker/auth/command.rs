@@ -1,0 +1,144 @@
+//! Tokens from a command (`az account get-access-token …`): runs it with a timeout and reads the
+//! token from its output, plain or JSON (`accessToken` / `expiresOn` / `expires_on`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::process::Command;
+
+use super::Token;
+use super::resolve::AuthError;
+
+pub async fn run(command: &str, timeout: Duration) -> Result<Token, AuthError> {
+    let mut cmd = if cfg!(windows) {
+        let mut c = Command::new("cmd");
+        c.arg("/C").arg(command);
+        c
+    } else {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(command);
+        c
+    };
+    cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
+    let output = tokio::time::timeout(timeout, cmd.output())
+        .await
+        .map_err(|_| {
+            AuthError::Flow(format!(
+                "The token command did not finish within {} s.",
+                timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| AuthError::Flow(format!("The token command could not be started: {e}.")))?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let first = err
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        return Err(AuthError::Flow(format!(
+            "The token command failed ({}): {first}",
+            output.status
+        )));
+    }
+    parse_output(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// Reads a token from a command's standard output.
+pub fn parse_output(stdout: &str) -> Result<Token, AuthError> {
+    let text = stdout.trim();
+    let now = SystemTime::now();
+    if text.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            AuthError::Flow(format!(
+                "The token command printed JSON that does not parse: {e}."
+            ))
+        })?;
+        let token = ["accessToken", "access_token", "token"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(|t| t.as_str()))
+            .ok_or_else(|| {
+                AuthError::Flow("The token command's JSON has no accessToken.".into())
+            })?;
+        let expires_at = v
+            .get("expires_on")
+            .and_then(|e| {
+                e.as_u64()
+                    .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
+            })
+            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+            .or_else(|| {
+                v.get("expiresOn").and_then(|e| e.as_str()).and_then(|s| {
+                    // az prints local time without a zone: "2026-11-29 06:00:00.000000".
+                    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                        .ok()
+                        .and_then(|n| n.and_local_timezone(chrono::Local).single())
+                        .map(|t| UNIX_EPOCH + Duration::from_secs(t.timestamp().max(0) as u64))
+                })
+            });
+        return Ok(Token {
+            access_token: token.to_string(),
+            expires_at,
+            refresh_token: None,
+            obtained_at: now,
+        });
+    }
+    let token = text.lines().next().unwrap_or("").trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(AuthError::Flow(
+            "The token command printed no token (expected one line, or JSON with accessToken)."
+                .into(),
+        ));
+    }
+    Ok(Token {
+        access_token: token.to_string(),
+        expires_at: super::jwt::expiry(token),
+        refresh_token: None,
+        obtained_at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_json_outputs() {
+        assert_eq!(
+            parse_output("abc.def.ghi\n").unwrap().access_token,
+            "abc.def.ghi"
+        );
+        let t =
+            parse_output(r#"{"accessToken":"tok","expires_on":4102444800,"tokenType":"Bearer"}"#)
+                .unwrap();
+        assert_eq!(t.access_token, "tok");
+        assert_eq!(
+            t.expires_at,
+            Some(UNIX_EPOCH + Duration::from_secs(4102444800))
+        );
+        let t = parse_output(r#"{"accessToken":"tok","expiresOn":"2099-01-01 00:00:00.000000"}"#)
+            .unwrap();
+        assert!(t.expires_at.is_some());
+        assert!(parse_output("").is_err());
+        assert!(parse_output("{\"nope\":1}").is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn runs_with_a_timeout() {
+        assert_eq!(
+            run("echo tok-123", Duration::from_secs(5))
+                .await
+                .unwrap()
+                .access_token,
+            "tok-123"
+        );
+        let err = run("sleep 5", Duration::from_millis(200))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("did not finish"), "{err}");
+        let err = run("echo oops >&2; exit 3", Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("oops"), "{err}");
+    }
+}

@@ -1,0 +1,198 @@
+//! Sign-in: getting, caching, refreshing and attaching tokens, inside the worker so the UI never
+//! waits. One token per environment; requests wait for a token being fetched rather than each
+//! starting their own sign-in.
+
+pub mod command;
+pub mod jwt;
+pub mod loopback;
+pub mod oauth;
+pub mod resolve;
+
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+pub use oauth::DeviceCodePrompt;
+pub use resolve::{AuthError, ResolvedAuth, resolve_auth};
+
+use crate::workspace::AuthKind;
+
+/// An access token in hand. Kept in memory only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    pub access_token: String,
+    pub expires_at: Option<SystemTime>,
+    pub refresh_token: Option<String>,
+    pub obtained_at: SystemTime,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("access_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A token is used only while it has at least this long to live.
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+
+impl Token {
+    pub fn usable(&self, now: SystemTime) -> bool {
+        self.expires_at.is_none_or(|e| e > now + EXPIRY_MARGIN)
+    }
+
+    /// When to renew it ahead of expiry: five minutes before, or at 80% of a short lifetime.
+    pub fn refresh_at(&self) -> Option<SystemTime> {
+        let exp = self.expires_at?;
+        let life = exp.duration_since(self.obtained_at).unwrap_or_default();
+        let lead = (life / 5)
+            .min(Duration::from_secs(300))
+            .max(EXPIRY_MARGIN.min(life / 2));
+        Some(exp - lead)
+    }
+}
+
+/// What sign-in tells the UI.
+#[derive(Debug, Clone)]
+pub enum AuthEvent {
+    Started {
+        env: String,
+        flow: &'static str,
+    },
+    DeviceCode {
+        env: String,
+        prompt: DeviceCodePrompt,
+    },
+    Browser {
+        env: String,
+        url: String,
+        port: u16,
+        opened: bool,
+    },
+    Acquired {
+        env: String,
+        token: Token,
+        variable: String,
+        renewed: bool,
+    },
+    Failed {
+        env: String,
+        error: String,
+    },
+    Cancelled {
+        env: String,
+    },
+}
+
+/// Gets a token by the environment's flow. `prior` may hold a refresh token.
+pub async fn acquire(
+    http: &reqwest::Client,
+    auth: &ResolvedAuth,
+    env: &str,
+    prior: Option<&Token>,
+    events: &mpsc::UnboundedSender<AuthEvent>,
+) -> Result<Token, AuthError> {
+    if let Some(rt) = prior.and_then(|t| t.refresh_token.as_deref()) {
+        match oauth::refresh(http, auth, rt).await {
+            Ok(t) => return Ok(t),
+            // An expired or revoked refresh token: fall through to a full sign-in.
+            Err(_) if auth.kind != AuthKind::Command => {}
+            Err(e) => return Err(e),
+        }
+    }
+    match auth.kind {
+        AuthKind::None => Err(AuthError::Missing("this environment has no sign-in".into())),
+        AuthKind::Bearer => Ok(Token {
+            access_token: auth.static_token.clone(),
+            expires_at: jwt::expiry(&auth.static_token),
+            refresh_token: None,
+            obtained_at: SystemTime::now(),
+        }),
+        AuthKind::ClientCredentials => oauth::client_credentials(http, auth).await,
+        AuthKind::Command => command::run(&auth.command, auth.command_timeout).await,
+        AuthKind::DeviceCode => {
+            let env = env.to_string();
+            oauth::device_code(http, auth, |prompt| {
+                let _ = events.send(AuthEvent::DeviceCode { env, prompt });
+                std::future::ready(())
+            })
+            .await
+        }
+        AuthKind::AuthorizationCode => {
+            let listener = loopback::bind(auth.redirect_port).await?;
+            let port = listener
+                .local_addr()
+                .map(|a| a.port())
+                .unwrap_or(auth.redirect_port);
+            let start = oauth::authorize_url(auth)?;
+            let opened = loopback::try_open_browser(&start.url);
+            let _ = events.send(AuthEvent::Browser {
+                env: env.to_string(),
+                url: start.url.clone(),
+                port,
+                opened,
+            });
+            let code = loopback::wait_for_code(
+                listener,
+                &auth.redirect_path,
+                &start.state,
+                Duration::from_secs(600),
+            )
+            .await?;
+            oauth::exchange_code(http, auth, code, start.verifier).await
+        }
+    }
+}
+
+/// Requests for tokens, from the send tasks to the worker that owns the cache.
+pub(crate) struct NeedToken {
+    pub env: String,
+    pub auth: ResolvedAuth,
+    /// The token the server just refused (401): do not hand it out again.
+    pub refused: Option<String>,
+    pub reply: oneshot::Sender<Result<String, String>>,
+}
+
+/// Per-environment token state owned by the worker.
+pub(crate) struct EnvTokens {
+    pub auth: ResolvedAuth,
+    pub token: Option<Token>,
+    pub acquiring: Option<(u64, CancellationToken)>,
+    pub waiters: Vec<oneshot::Sender<Result<String, String>>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_happens_before_expiry() {
+        let now = SystemTime::now();
+        let hour = Token {
+            access_token: "a".into(),
+            expires_at: Some(now + Duration::from_secs(3600)),
+            refresh_token: None,
+            obtained_at: now,
+        };
+        assert_eq!(hour.refresh_at(), Some(now + Duration::from_secs(3300)));
+        let short = Token {
+            expires_at: Some(now + Duration::from_secs(90)),
+            ..hour.clone()
+        };
+        let at = short.refresh_at().unwrap().duration_since(now).unwrap();
+        assert!(
+            at >= Duration::from_secs(29) && at <= Duration::from_secs(72),
+            "{at:?}"
+        );
+        assert!(hour.usable(now));
+        assert!(!short.usable(now + Duration::from_secs(45)));
+        assert!(!format!("{hour:?}").contains("\"a\""));
+    }
+}
