@@ -579,7 +579,7 @@ fn token_viewer(frame: &mut Frame, area: Rect, app: &App, env: &str, scroll: u16
             if let Some(obj) = d.header.as_object() {
                 for (k, v) in obj {
                     lines.push(Line::from(vec![
-                        Span::styled(format!("  {k:<12}"), theme.header_name),
+                        Span::styled(format!("  {k:<19}"), theme.header_name),
                         Span::styled(v.to_string(), theme.text),
                     ]));
                 }
@@ -601,7 +601,7 @@ fn token_viewer(frame: &mut Frame, area: Rect, app: &App, env: &str, scroll: u16
                     };
                     let explain = jwt::explain_claim(k);
                     lines.push(Line::from(vec![
-                        Span::styled(format!("  {k:<12}"), theme.header_name),
+                        Span::styled(format!("  {k:<19}"), theme.header_name),
                         Span::styled(shown, theme.text),
                         Span::styled(
                             if explain.is_empty() {
