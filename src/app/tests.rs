@@ -60,7 +60,7 @@ pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Box<Recei
         final_url: "http://fhir.test/metadata".into(),
     };
     let body = body::prepare(&response);
-    Box::new(Received { response, body })
+    Box::new(Received { response, body, auth_note: None })
 }
 
 fn set_fhirurl(app: &mut App, url: &str) {
@@ -81,7 +81,7 @@ fn opening_and_sending_a_request_dispatches_to_the_worker() {
         Some(path(&["Azure FHIR service", "Capability statement"]))
     );
     let cmds = key(&mut app, "ctrl-r");
-    let [Command::Worker(WorkerCommand::Send { id, request })] = cmds.as_slice() else {
+    let [Command::Worker(WorkerCommand::Send { id, request, .. })] = cmds.as_slice() else {
         panic!("expected one send, got {cmds:?}");
     };
     assert_eq!(request.url, "http://fhir.test/metadata");
@@ -363,4 +363,52 @@ fn environment_variable_edits_are_saved_with_secrets_apart() {
     assert!(!env_file.contains("s3cret-value"));
     let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap();
     assert!(secrets.contains("s3cret-value"));
+}
+
+#[test]
+fn the_environment_token_goes_only_to_its_fhir_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    {
+        let env = app.ws.environment_mut("azure").unwrap();
+        env.set("tenantid", "t");
+        env.set("clientid", "c");
+        env.set("clientsecret", "s");
+        env.set("fhirurl", "https://ws-svc.fhir.azurehealthcareapis.com");
+    }
+    let spec = crate::workspace::RequestSpec::new("x", "GET", "x");
+    let under = app.auth_plan(&spec, "https://ws-svc.fhir.azurehealthcareapis.com/Patient").unwrap();
+    assert!(under.is_some());
+    let token_endpoint = app.auth_plan(&spec, "https://login.microsoftonline.com/t/oauth2/token").unwrap();
+    assert!(token_endpoint.is_none());
+    // A request with its own auth keeps it.
+    let mut own = spec.clone();
+    own.auth = Some(crate::workspace::RequestAuth::None);
+    assert!(app.auth_plan(&own, "https://ws-svc.fhir.azurehealthcareapis.com/Patient").unwrap().is_none());
+    // Missing settings are a sentence, but only for requests to the FHIR service.
+    app.ws.environment_mut("azure").unwrap().variables.retain(|v| v.key != "tenantid");
+    let err = app.auth_plan(&spec, "https://ws-svc.fhir.azurehealthcareapis.com/Patient").unwrap_err();
+    assert!(err.contains("tenantid"), "{err}");
+    assert!(app.auth_plan(&spec, "https://elsewhere.example/x").unwrap().is_none());
+}
+
+#[test]
+fn sending_under_the_fhir_base_hands_the_worker_an_auth_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    {
+        let env = app.ws.environment_mut("azure").unwrap();
+        env.set("tenantid", "t");
+        env.set("clientid", "c");
+        env.set("clientsecret", "s");
+        env.set("fhirurl", "http://fhir.test");
+    }
+    app.open_request(&path(&["Azure FHIR service", "List patients"]));
+    // {{bearerToken}} is empty, but the worker fills it in: no "unresolved" question.
+    let cmds = app.apply(Action::Send);
+    let [Command::Worker(WorkerCommand::Send { auth: Some(plan), .. })] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(plan.env, "azure");
+    assert_eq!(plan.auth.token_variable, "bearerToken");
 }

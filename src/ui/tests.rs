@@ -137,3 +137,40 @@ fn environment_editor_masks_secrets() {
     });
     assert!(render(&mut app, 120, 35).contains("super-secret-value"));
 }
+
+/// A token as the demo issues it, decoded in the viewer with its warnings.
+#[test]
+fn token_viewer_explains_claims_and_warns() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    {
+        let env = app.ws.environment_mut("azure").unwrap();
+        env.set("tenantid", "t");
+        env.set("clientid", "c");
+        env.set("clientsecret", "s");
+        env.set("fhirurl", "https://ws-svc.fhir.azurehealthcareapis.com");
+    }
+    let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    // Times far in the future so the snapshot does not depend on today's date; no roles.
+    let token = format!(
+        "{}.{}.sig",
+        enc(r#"{"typ":"JWT","alg":"RS256"}"#),
+        enc(r#"{"aud":"https://management.azure.com/","iss":"https://sts.windows.net/t/","tid":"t","appid":"c"}"#)
+    );
+    let now = std::time::SystemTime::now();
+    app.tokens.insert(
+        "azure".into(),
+        crate::app::auth::TokenState::Valid(crate::worker::auth::Token {
+            access_token: token,
+            expires_at: None,
+            refresh_token: None,
+            obtained_at: now,
+        }),
+    );
+    app.overlay = Some(crate::app::Overlay::TokenViewer { env: "azure".into(), scroll: 0 });
+    let screen = render(&mut app, 120, 35);
+    assert!(screen.contains("aud is https://management.azure.com/"), "{screen}");
+    assert!(screen.contains("no roles and no scp"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
