@@ -255,10 +255,16 @@ pub fn import_http_file(
         }
         let body_text = body_with_includes(&r.body, &base_dir, &at, conv.report);
         let body_text = conv.convert(&body_text, i, &at);
-        spec.body = body_of(&body_text, &spec.headers);
+        spec.body = body_of(&body_text, &spec.headers, &collection.variables);
+        let captured: Vec<&str> = conv
+            .pending
+            .iter()
+            .map(|(_, c)| c.variable.as_str())
+            .collect();
         check_scheme(
             &mut spec,
             &collection.variables,
+            &captured,
             &r.headers,
             &at,
             conv.report,
@@ -382,15 +388,34 @@ fn body_with_includes(
     out.join("\n")
 }
 
-fn body_of(text: &str, headers: &[KeyValue]) -> Body {
+fn body_of(text: &str, headers: &[KeyValue], vars: &[KeyValue]) -> Body {
     if text.trim().is_empty() {
         return Body::default();
     }
-    let ct = headers
+    let mut ct = headers
         .iter()
         .find(|h| h.key.eq_ignore_ascii_case("content-type"))
-        .map(|h| h.value.to_ascii_lowercase())
+        .map(|h| h.value.clone())
         .unwrap_or_default();
+    // `Content-Type: {{contentType}}` with a file variable: look through it.
+    for _ in 0..5 {
+        let Some(name) = ct
+            .trim()
+            .strip_prefix("{{")
+            .and_then(|r| r.strip_suffix("}}"))
+            .map(str::trim)
+        else {
+            break;
+        };
+        match vars.iter().find(|v| v.key == name) {
+            Some(v) => ct = v.value.clone(),
+            None => {
+                ct.clear();
+                break;
+            }
+        }
+    }
+    let ct = ct.to_ascii_lowercase();
     if ct.contains("x-www-form-urlencoded") {
         let joined: String = text.lines().map(str::trim).collect();
         return form_body(&joined);
@@ -408,6 +433,7 @@ fn body_of(text: &str, headers: &[KeyValue]) -> Body {
 fn check_scheme(
     spec: &mut RequestSpec,
     vars: &[KeyValue],
+    captured: &[&str],
     raw_headers: &[(String, String)],
     at: &str,
     report: &mut ImportReport,
@@ -419,6 +445,9 @@ fn check_scheme(
         && let Some(end) = rest.find("}}")
     {
         let var = rest.get(..end).unwrap_or("").trim();
+        if captured.contains(&var) {
+            return;
+        }
         // Follow file variables a few levels.
         let mut value: Option<String> = None;
         let mut name = var.to_string();

@@ -100,7 +100,7 @@ pub fn import_collection_value(
                 collection.variables.push(KeyValue {
                     key,
                     value,
-                    enabled: !truthy(o.get("disabled")),
+                    enabled: !disabled(o),
                 });
             }
         }
@@ -178,6 +178,11 @@ fn truthy(v: Option<&Value>) -> bool {
         Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
         _ => false,
     }
+}
+
+/// `disabled: true`, or the older `enabled: false`.
+fn disabled(o: &Map<String, Value>) -> bool {
+    truthy(o.get("disabled")) || matches!(o.get("enabled"), Some(Value::Bool(false)))
 }
 
 /// A description given as a string or as `{ "content": … }`.
@@ -404,9 +409,11 @@ impl Ctx {
                 d.len()
             ));
         }
+        let mut own_lines = Vec::new();
         for (phase, lines) in events(self, o.get("event"), &format!("{here}.event")) {
             let header = format!("// from {on}");
             if phase == "pre-request" {
+                own_lines.push(format!("{} pre-request", lines.len()));
                 inh.pre_request.push(header);
                 inh.pre_request.extend(lines);
             } else {
@@ -418,6 +425,7 @@ impl Ctx {
                 }
                 inh.captures.extend(read.captures);
                 if !read.kept.is_empty() {
+                    own_lines.push(format!("{} test", read.kept.len()));
                     inh.test.push(header);
                     inh.test.extend(read.kept);
                 }
@@ -429,6 +437,16 @@ impl Ctx {
             _ => self.warn(format!(
                 "{here}.item is not a list; folder '{name}' left empty"
             )),
+        }
+        if !own_lines.is_empty() {
+            fn count(f: &Folder) -> usize {
+                f.requests.len() + f.folders.iter().map(count).sum::<usize>()
+            }
+            self.report.kept_not_run.push(format!(
+                "{on}: {} script lines, copied into each of its {} requests",
+                own_lines.join(" and "),
+                count(&sub)
+            ));
         }
         parent.folders.push(sub);
     }
@@ -490,6 +508,7 @@ impl Ctx {
         // Scripts: folder lines first (they run first in Postman), then the request's own.
         let mut pre = inherited.pre_request.clone();
         let mut test = inherited.test.clone();
+        let inherited_len = [pre.len(), test.len()];
         spec.captures = inherited.captures.clone();
         for (phase, lines) in events(self, o.get("event"), &format!("{here}.event")) {
             if phase == "pre-request" {
@@ -511,14 +530,19 @@ impl Ctx {
                 test.extend(read.kept);
             }
         }
-        for (phase, lines) in [("pre-request", pre), ("test", test)] {
-            if !lines.is_empty() {
+        for ((phase, lines), inherited_len) in [("pre-request", pre), ("test", test)]
+            .into_iter()
+            .zip(inherited_len)
+        {
+            let own = lines.len().saturating_sub(inherited_len);
+            if own > 0 {
                 self.report.kept_not_run.push(format!(
-                    "'{}': {} {phase} script line{}",
+                    "'{}': {own} {phase} script line{}",
                     spec.name,
-                    lines.len(),
-                    if lines.len() == 1 { "" } else { "s" }
+                    if own == 1 { "" } else { "s" }
                 ));
+            }
+            if !lines.is_empty() {
                 spec.scripts.push(KeptScript {
                     phase: phase.into(),
                     lines,
@@ -559,7 +583,7 @@ impl Ctx {
                             spec.query.push(KeyValue {
                                 key,
                                 value,
-                                enabled: !truthy(p.get("disabled")),
+                                enabled: !disabled(p),
                             });
                         }
                     }
@@ -656,7 +680,7 @@ impl Ctx {
                         form.push(KeyValue {
                             key,
                             value: f.get("value").map(value_text).unwrap_or_default(),
-                            enabled: !truthy(f.get("disabled")),
+                            enabled: !disabled(f),
                         });
                     }
                 }
@@ -790,7 +814,7 @@ fn headers(v: Option<&Value>) -> Vec<KeyValue> {
                 Some(KeyValue {
                     key,
                     value: o.get("value").map(value_text).unwrap_or_default(),
-                    enabled: !truthy(o.get("disabled")),
+                    enabled: !disabled(o),
                 })
             })
             .collect(),

@@ -236,19 +236,15 @@ fn request_item(spec: &RequestSpec) -> Value {
 
     let mut item = Map::new();
     item.insert("name".into(), Value::String(spec.name.clone()));
+    // Capture rules go in a test event of their own, so the kept lines after them are read
+    // back exactly as they are.
     let mut events = Vec::new();
-    let mut capture_lines: Vec<String> = spec.captures.iter().map(capture_line).collect();
-    for s in &spec.scripts {
-        if s.phase == "test" && !capture_lines.is_empty() {
-            let mut lines = std::mem::take(&mut capture_lines);
-            lines.extend(s.lines.iter().cloned());
-            events.push(event("test", &lines));
-        } else {
-            events.push(event(&s.phase, &s.lines));
-        }
-    }
+    let capture_lines: Vec<String> = spec.captures.iter().map(capture_line).collect();
     if !capture_lines.is_empty() {
         events.push(event("test", &capture_lines));
+    }
+    for s in &spec.scripts {
+        events.push(event(&s.phase, &s.lines));
     }
     if !events.is_empty() {
         item.insert("event".into(), Value::Array(events));

@@ -442,7 +442,8 @@ fn accessors(mut s: &str) -> Option<String> {
                 .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
                 .unwrap_or(r.len());
             let key = r.get(..end)?;
-            if key.is_empty() {
+            // `.length` is JavaScript's array length, not a field.
+            if key.is_empty() || key == "length" {
                 return None;
             }
             out.push('.');
