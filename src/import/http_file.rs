@@ -513,22 +513,19 @@ impl Converter<'_> {
     /// The request that `name` refers to from request `consumer`: the latest one with that
     /// name before the consumer, else the last one in the file.
     fn target(&self, name: &str, consumer: usize) -> Option<usize> {
-        let matches = |(_, n): &(usize, &Option<String>)| n.as_deref() == Some(name);
-        self.names
+        let named: Vec<usize> = self
+            .names
             .iter()
             .enumerate()
-            .filter(matches)
-            .filter(|(i, _)| *i < consumer)
+            .filter(|(_, n)| n.as_deref() == Some(name))
             .map(|(i, _)| i)
-            .last()
-            .or_else(|| {
-                self.names
-                    .iter()
-                    .enumerate()
-                    .filter(matches)
-                    .map(|(i, _)| i)
-                    .last()
-            })
+            .collect();
+        named
+            .iter()
+            .rev()
+            .find(|i| **i < consumer)
+            .or(named.last())
+            .copied()
     }
 
     fn convert(&mut self, text: &str, consumer: usize, at: &str) -> String {

@@ -104,10 +104,10 @@ pub(crate) fn read_test_script(lines: &[String]) -> ReadScript {
                 }
                 if ((i + 1)..j).all(|k| absorbable(k, &keep)) {
                     for k in i..=j {
-                        if !matches!(kinds.get(k), Some(Line::Comment)) {
-                            if let Some(slot) = keep.get_mut(k) {
-                                *slot = false;
-                            }
+                        if !matches!(kinds.get(k), Some(Line::Comment))
+                            && let Some(slot) = keep.get_mut(k)
+                        {
+                            *slot = false;
                         }
                     }
                     changed = true;
