@@ -1,2 +1,421 @@
 //! Bringing requests in from other tools and giving them back: Postman collections and
 //! environments, REST Client `.http` files, curl commands.
+//!
+//! Every importer turns foreign data into the workspace model and writes down, in an
+//! [`ImportReport`], what it converted, what it kept without running, and what it could not
+//! bring over, so nothing is lost silently. Importers never panic on bad input: a file that
+//! cannot be read at all gives an [`ImportError`] naming the file and the place.
+
+pub mod curl;
+pub mod http_file;
+pub mod postman;
+pub mod postman_env;
+pub mod postman_export;
+mod scripts;
+
+use std::fmt;
+use std::path::Path;
+
+use crate::workspace::{Collection, Environment, KeyValue};
+
+/// The kinds of file fhirside can import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    PostmanCollection,
+    PostmanEnvironment,
+    HttpFile,
+    Curl,
+}
+
+impl fmt::Display for ImportFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ImportFormat::PostmanCollection => "Postman collection",
+            ImportFormat::PostmanEnvironment => "Postman environment",
+            ImportFormat::HttpFile => "REST Client .http file",
+            ImportFormat::Curl => "curl command",
+        })
+    }
+}
+
+/// What an import produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub collections: Vec<Collection>,
+    pub environments: Vec<Environment>,
+    pub report: ImportReport,
+}
+
+/// OAuth2 settings found on a collection, folder or request (Postman `auth.type = oauth2`).
+/// The workspace model keeps only "sign in with OAuth2" on the request; these settings are for
+/// the app to map onto the environment's sign-in configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuth2Settings {
+    /// Where the settings were found: `collection`, `folder 'X'` or `request 'Y'`.
+    pub found_on: String,
+    /// Postman's `grant_type`: `authorization_code_with_pkce`, `authorization_code`,
+    /// `client_credentials`, `implicit`, `password_credentials`.
+    pub grant_type: String,
+    pub auth_url: String,
+    pub access_token_url: String,
+    pub redirect_uri: String,
+    pub client_id: String,
+    /// As written: usually a `{{variable}}`; a literal value is shown redacted.
+    pub client_secret: String,
+    pub scope: String,
+    /// `header` (HTTP Basic) or `body`.
+    pub client_authentication: String,
+    pub use_pkce: bool,
+    /// `S256` or `plain`, when PKCE is used.
+    pub challenge_algorithm: String,
+    pub state: String,
+    /// Extra parameters for the authorization request (e.g. `aud`, `resource`).
+    pub auth_request_params: Vec<KeyValue>,
+    /// Extra parameters for the token request.
+    pub token_request_params: Vec<KeyValue>,
+}
+
+/// A client-credentials sign-in found in a collection-level pre-request script that calls
+/// `pm.sendRequest`. Values are templates as far as they could be read from the script
+/// (`pm.environment.get("clientId")` becomes `{{clientId}}`); empty when not found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub token_url: String,
+    pub client_id: String,
+    /// As written: usually a `{{variable}}`; a literal value is shown redacted.
+    pub client_secret: String,
+    pub scope: String,
+    /// `resource` or `audience` when the script sends one (Entra ID v1, Auth0).
+    pub resource: String,
+    /// The variable the script stores the access token in, e.g. `bearerToken`.
+    pub token_variable: String,
+}
+
+/// What happened during an import, shown to the user at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Number of requests imported.
+    pub imported: usize,
+    /// Script idioms turned into capture rules and other conversions, e.g.
+    /// `bearerToken ← $.access_token on 'Get token'`.
+    pub converted: Vec<String>,
+    /// Things kept in the workspace that fhirside does not run (script lines, `setNextRequest`).
+    pub kept_not_run: Vec<String>,
+    /// Things that could not be brought over, or need a decision.
+    pub warnings: Vec<String>,
+    pub oauth2: Option<OAuth2Settings>,
+    pub client_credentials: Option<ClientCredentials>,
+}
+
+impl ImportReport {
+    /// Adds another report's findings (for importing several things at once).
+    pub fn merge(&mut self, other: ImportReport) {
+        self.imported += other.imported;
+        self.converted.extend(other.converted);
+        self.kept_not_run.extend(other.kept_not_run);
+        self.warnings.extend(other.warnings);
+        if self.oauth2.is_none() {
+            self.oauth2 = other.oauth2;
+        }
+        if self.client_credentials.is_none() {
+            self.client_credentials = other.client_credentials;
+        }
+    }
+}
+
+/// Shows a secret-ish value: templates as written, literals redacted.
+fn show_secret(v: &str) -> &str {
+    if v.is_empty() {
+        "(not set)"
+    } else if v.trim_start().starts_with("{{") && v.trim_end().ends_with("}}") {
+        v
+    } else {
+        "<redacted>"
+    }
+}
+
+fn show(v: &str) -> &str {
+    if v.is_empty() { "(not set)" } else { v }
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = if self.imported == 1 { "" } else { "s" };
+        writeln!(f, "Imported {} request{plural}.", self.imported)?;
+        let list = |f: &mut fmt::Formatter<'_>, title: &str, items: &[String]| -> fmt::Result {
+            if items.is_empty() {
+                return Ok(());
+            }
+            writeln!(f, "{title} ({}):", items.len())?;
+            for i in items {
+                writeln!(f, "  {i}")?;
+            }
+            Ok(())
+        };
+        list(f, "Converted", &self.converted)?;
+        list(f, "Kept, not run", &self.kept_not_run)?;
+        if let Some(cc) = &self.client_credentials {
+            writeln!(
+                f,
+                "This collection signs in with client credentials (found in its pre-request script); \
+                 set these on the environment's sign-in:"
+            )?;
+            writeln!(f, "  token URL: {}", show(&cc.token_url))?;
+            writeln!(f, "  client id: {}", show(&cc.client_id))?;
+            writeln!(f, "  client secret: {}", show_secret(&cc.client_secret))?;
+            writeln!(f, "  scope: {}", show(&cc.scope))?;
+            if !cc.resource.is_empty() {
+                writeln!(f, "  resource: {}", cc.resource)?;
+            }
+            if !cc.token_variable.is_empty() {
+                writeln!(f, "  token saved in: {{{{{}}}}}", cc.token_variable)?;
+            }
+        }
+        if let Some(o) = &self.oauth2 {
+            let grant = if o.grant_type.is_empty() {
+                "OAuth2"
+            } else {
+                o.grant_type.as_str()
+            };
+            writeln!(
+                f,
+                "OAuth2 sign-in ({grant}) on the {}; set these on the environment's sign-in:",
+                o.found_on
+            )?;
+            writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
+            writeln!(f, "  token URL: {}", show(&o.access_token_url))?;
+            writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
+            writeln!(f, "  client id: {}", show(&o.client_id))?;
+            writeln!(f, "  client secret: {}", show_secret(&o.client_secret))?;
+            writeln!(f, "  scope: {}", show(&o.scope))?;
+            if !o.client_authentication.is_empty() {
+                writeln!(f, "  client authentication: {}", o.client_authentication)?;
+            }
+            if o.use_pkce {
+                let alg = if o.challenge_algorithm.is_empty() {
+                    "S256"
+                } else {
+                    o.challenge_algorithm.as_str()
+                };
+                writeln!(f, "  PKCE: yes ({alg})")?;
+            }
+            for p in &o.auth_request_params {
+                writeln!(
+                    f,
+                    "  authorization request parameter: {}={}",
+                    p.key, p.value
+                )?;
+            }
+            for p in &o.token_request_params {
+                writeln!(f, "  token request parameter: {}={}", p.key, p.value)?;
+            }
+        }
+        list(f, "Warnings", &self.warnings)?;
+        Ok(())
+    }
+}
+
+/// Why an import failed, in plain words, naming the file and where possible the place.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("could not read {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file} is not valid JSON: {message} (line {line}, column {column})")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: at {at}: {message}")]
+    Shape {
+        file: String,
+        /// A JSON path such as `$.item[3].request.url`.
+        at: String,
+        message: String,
+    },
+    #[error("{file}: line {line}, column {column}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{file}: not a file fhirside can import (expected a Postman collection or environment, a .http/.rest file, or a curl command)"
+    )]
+    Unrecognised { file: String },
+}
+
+impl ImportError {
+    pub(crate) fn json(file: &str, e: &serde_json::Error) -> Self {
+        let full = e.to_string();
+        // serde_json appends " at line L column C"; the fields carry that already.
+        let message = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_string(),
+            None => full,
+        };
+        ImportError::Json {
+            file: file.into(),
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    }
+
+    pub(crate) fn shape(file: &str, at: &str, message: impl Into<String>) -> Self {
+        ImportError::Shape {
+            file: file.into(),
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Guesses the format from the file name and contents.
+pub fn detect(path: &Path, bytes: &[u8]) -> Option<ImportFormat> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "http" || ext == "rest" {
+        return Some(ImportFormat::HttpFile);
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('{') {
+        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+        return detect_json(&value);
+    }
+    if curl::looks_like_curl(trimmed) {
+        return Some(ImportFormat::Curl);
+    }
+    if http_file::looks_like_http(trimmed) {
+        return Some(ImportFormat::HttpFile);
+    }
+    None
+}
+
+fn detect_json(value: &serde_json::Value) -> Option<ImportFormat> {
+    let obj = value.as_object()?;
+    if obj.contains_key("info") || (obj.contains_key("item") && !obj.contains_key("values")) {
+        return Some(ImportFormat::PostmanCollection);
+    }
+    if obj.contains_key("values") || obj.contains_key("_postman_variable_scope") {
+        return Some(ImportFormat::PostmanEnvironment);
+    }
+    None
+}
+
+/// Reads and imports one file, detecting its format.
+pub fn import_file(path: &Path) -> Result<Imported, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+        file: path.display().to_string(),
+        source,
+    })?;
+    import_bytes(path, &bytes)
+}
+
+/// Imports `bytes` as if read from `path` (the path names the file in messages, decides the
+/// format by extension, and anchors relative `< file` includes of `.http` files).
+pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
+    let file = path.display().to_string();
+    let format = detect(path, bytes).ok_or_else(|| {
+        // A broken JSON file deserves the JSON error rather than "unrecognised".
+        match std::str::from_utf8(bytes) {
+            Ok(t)
+                if t.trim_start_matches('\u{feff}')
+                    .trim_start()
+                    .starts_with('{') =>
+            {
+                match serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}')) {
+                    Err(e) => ImportError::json(&file, &e),
+                    Ok(_) => ImportError::Unrecognised { file: file.clone() },
+                }
+            }
+            _ => ImportError::Unrecognised { file: file.clone() },
+        }
+    })?;
+    let text = text_of(&file, bytes)?;
+    match format {
+        ImportFormat::PostmanCollection => {
+            let (collection, report) = postman::import_collection(&file, text)?;
+            Ok(Imported {
+                collections: vec![collection],
+                environments: Vec::new(),
+                report,
+            })
+        }
+        ImportFormat::PostmanEnvironment => {
+            let (environment, report) = postman_env::import_environment(&file, text)?;
+            Ok(Imported {
+                collections: Vec::new(),
+                environments: vec![environment],
+                report,
+            })
+        }
+        ImportFormat::HttpFile => {
+            let (collection, report) = http_file::import_http_file(path, text)?;
+            Ok(Imported {
+                collections: vec![collection],
+                environments: Vec::new(),
+                report,
+            })
+        }
+        ImportFormat::Curl => {
+            let (spec, notes) = curl::parse_curl_with_notes(text)?;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("curl");
+            let mut root = crate::workspace::Folder::new(&crate::workspace::file_safe_name(name));
+            let stem = root.free_name(&spec.name);
+            root.requests.push(crate::workspace::SavedRequest {
+                file_stem: stem,
+                spec,
+            });
+            Ok(Imported {
+                collections: vec![Collection {
+                    root,
+                    ..Collection::default()
+                }],
+                environments: Vec::new(),
+                report: ImportReport {
+                    imported: 1,
+                    warnings: notes,
+                    ..ImportReport::default()
+                },
+            })
+        }
+    }
+}
+
+/// The bytes as UTF-8 text (a leading byte-order mark dropped), or an error naming the place.
+pub(crate) fn text_of<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Ok(t.strip_prefix('\u{feff}').unwrap_or(t)),
+        Err(e) => {
+            let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
+            let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = good.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            Err(ImportError::Syntax {
+                file: file.into(),
+                line,
+                column,
+                message: "the file is not UTF-8 text".into(),
+            })
+        }
+    }
+}
+
+/// Turns any JSON value into the text a variable holds: strings as they are, `null` as empty,
+/// everything else as compact JSON.
+pub(crate) fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

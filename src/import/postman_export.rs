@@ -1,0 +1,362 @@
+//! Collection export as Postman Collection v2.1 JSON, so work done in fhirside can go back to
+//! colleagues who use Postman. Capture rules are written as `pm.environment.set(…)` test lines,
+//! which the importer turns back into the same rules: import → export → import is lossless for
+//! everything the workspace model holds.
+
+use serde_json::{Map, Value, json};
+
+use super::scripts::{is_ident, path_key};
+use crate::workspace::{
+    BodyKind, Capture, CaptureSource, Collection, Folder, KeyValue, RequestAuth, RequestSpec,
+};
+
+pub const SCHEMA_V21: &str = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
+
+/// The collection as Postman Collection v2.1 JSON.
+pub fn export_collection(c: &Collection) -> Value {
+    let mut top = Map::new();
+    let mut info = Map::new();
+    info.insert("name".into(), Value::String(c.root.name.clone()));
+    if !c.description.is_empty() {
+        info.insert("description".into(), Value::String(c.description.clone()));
+    }
+    info.insert("schema".into(), Value::String(SCHEMA_V21.into()));
+    top.insert("info".into(), Value::Object(info));
+    top.insert("item".into(), Value::Array(folder_items(&c.root)));
+    if let Some(a) = &c.auth {
+        top.insert("auth".into(), auth(a));
+    }
+    let events: Vec<Value> = c
+        .scripts
+        .iter()
+        .map(|s| event(&s.phase, &s.lines))
+        .collect();
+    if !events.is_empty() {
+        top.insert("event".into(), Value::Array(events));
+    }
+    if !c.variables.is_empty() {
+        top.insert(
+            "variable".into(),
+            Value::Array(c.variables.iter().map(|v| key_value(v, None)).collect()),
+        );
+    }
+    Value::Object(top)
+}
+
+fn folder_items(f: &Folder) -> Vec<Value> {
+    let mut items: Vec<Value> = f
+        .folders
+        .iter()
+        .map(|sub| json!({"name": sub.name, "item": folder_items(sub)}))
+        .collect();
+    let mut requests: Vec<&RequestSpec> = f.requests.iter().map(|r| &r.spec).collect();
+    requests.sort_by_key(|r| r.seq);
+    items.extend(requests.into_iter().map(request_item));
+    items
+}
+
+fn key_value(kv: &KeyValue, kind: Option<&str>) -> Value {
+    let mut o = Map::new();
+    o.insert("key".into(), Value::String(kv.key.clone()));
+    o.insert("value".into(), Value::String(kv.value.clone()));
+    if let Some(k) = kind {
+        o.insert("type".into(), Value::String(k.into()));
+    }
+    if !kv.enabled {
+        o.insert("disabled".into(), Value::Bool(true));
+    }
+    Value::Object(o)
+}
+
+fn param(key: &str, value: &str) -> Value {
+    json!({"key": key, "value": value, "type": "string"})
+}
+
+fn auth(a: &RequestAuth) -> Value {
+    match a {
+        RequestAuth::None => json!({"type": "noauth"}),
+        RequestAuth::Bearer { token } => {
+            json!({"type": "bearer", "bearer": [param("token", token)]})
+        }
+        RequestAuth::Basic { username, password } => json!({"type": "basic", "basic": [
+            param("username", username), param("password", password)
+        ]}),
+        RequestAuth::ApiKey {
+            key,
+            value,
+            in_query,
+        } => json!({"type": "apikey", "apikey": [
+            param("key", key), param("value", value),
+            param("in", if *in_query { "query" } else { "header" })
+        ]}),
+        RequestAuth::Oauth2 => json!({"type": "oauth2", "oauth2": []}),
+    }
+}
+
+fn event(phase: &str, lines: &[String]) -> Value {
+    let listen = if phase == "test" {
+        "test"
+    } else {
+        "prerequest"
+    };
+    json!({"listen": listen, "script": {"type": "text/javascript", "exec": lines}})
+}
+
+/// The test line that the importer reads back as `c`.
+pub fn capture_line(c: &Capture) -> String {
+    let name = serde_json::to_string(&c.variable).unwrap_or_default();
+    match c.source {
+        CaptureSource::Header => format!(
+            "pm.environment.set({name}, pm.response.headers.get({}));",
+            serde_json::to_string(&c.path).unwrap_or_default()
+        ),
+        CaptureSource::Body => format!(
+            "pm.environment.set({name}, pm.response.json(){});",
+            js_accessors(&c.path)
+        ),
+    }
+}
+
+/// `$.a["b-c"][0]` → `.a["b-c"][0]`; a bare `a.b` counts as `$.a.b`.
+fn js_accessors(path: &str) -> String {
+    let p = path.trim();
+    let mut rest = p.strip_prefix('$').unwrap_or(p);
+    let mut out = String::new();
+    let mut first = true;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            out.push_str(&js_key(r.get(..end).unwrap_or_default()));
+            rest = r.get(end..).unwrap_or_default();
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').unwrap_or(r.len());
+            let inner = r.get(..end).unwrap_or_default().trim();
+            if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit()) {
+                out.push_str(&format!("[{inner}]"));
+            } else {
+                out.push_str(&js_key(inner.trim_matches(|c| c == '"' || c == '\'')));
+            }
+            rest = r.get(end + 1..).unwrap_or_default();
+        } else if first {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            out.push_str(&js_key(rest.get(..end).unwrap_or_default()));
+            rest = rest.get(end..).unwrap_or_default();
+        } else {
+            break;
+        }
+        first = false;
+    }
+    out
+}
+
+fn js_key(key: &str) -> String {
+    if is_ident(key) {
+        path_key(key)
+    } else {
+        format!("[{}]", serde_json::to_string(key).unwrap_or_default())
+    }
+}
+
+fn url(spec: &RequestSpec) -> Value {
+    let raw = spec.full_url();
+    let mut o = Map::new();
+    o.insert("raw".into(), Value::String(raw));
+    let base = spec.url.as_str();
+    let (protocol, rest) = match base.split_once("://") {
+        Some((p, r)) => (Some(p), r),
+        None => (None, base),
+    };
+    if let Some(p) = protocol {
+        o.insert("protocol".into(), Value::String(p.into()));
+    }
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if !host.is_empty() {
+        o.insert(
+            "host".into(),
+            Value::Array(host.split('.').map(|h| Value::String(h.into())).collect()),
+        );
+    }
+    if !path.is_empty() {
+        o.insert(
+            "path".into(),
+            Value::Array(path.split('/').map(|h| Value::String(h.into())).collect()),
+        );
+    }
+    if !spec.query.is_empty() {
+        o.insert(
+            "query".into(),
+            Value::Array(spec.query.iter().map(|q| key_value(q, None)).collect()),
+        );
+    }
+    Value::Object(o)
+}
+
+fn request_item(spec: &RequestSpec) -> Value {
+    let mut req = Map::new();
+    req.insert("method".into(), Value::String(spec.method.clone()));
+    req.insert(
+        "header".into(),
+        Value::Array(
+            spec.headers
+                .iter()
+                .map(|h| key_value(h, Some("text")))
+                .collect(),
+        ),
+    );
+    match spec.body.kind {
+        BodyKind::None => {}
+        BodyKind::Json | BodyKind::Text => {
+            let lang = if spec.body.kind == BodyKind::Json {
+                "json"
+            } else {
+                "text"
+            };
+            req.insert(
+                "body".into(),
+                json!({"mode": "raw", "raw": spec.body.text, "options": {"raw": {"language": lang}}}),
+            );
+        }
+        BodyKind::Form => {
+            req.insert(
+                "body".into(),
+                json!({"mode": "urlencoded", "urlencoded": spec.body.form.iter().map(|f| key_value(f, Some("text"))).collect::<Vec<_>>()}),
+            );
+        }
+    }
+    req.insert("url".into(), url(spec));
+    if let Some(a) = &spec.auth {
+        req.insert("auth".into(), auth(a));
+    }
+    if !spec.description.is_empty() {
+        req.insert(
+            "description".into(),
+            Value::String(spec.description.clone()),
+        );
+    }
+
+    let mut item = Map::new();
+    item.insert("name".into(), Value::String(spec.name.clone()));
+    // Capture rules go in a test event of their own, so the kept lines after them are read
+    // back exactly as they are.
+    let mut events = Vec::new();
+    let capture_lines: Vec<String> = spec.captures.iter().map(capture_line).collect();
+    if !capture_lines.is_empty() {
+        events.push(event("test", &capture_lines));
+    }
+    for s in &spec.scripts {
+        events.push(event(&s.phase, &s.lines));
+    }
+    if !events.is_empty() {
+        item.insert("event".into(), Value::Array(events));
+    }
+    item.insert("request".into(), Value::Object(req));
+    let responses: Vec<Value> = spec
+        .examples
+        .iter()
+        .map(|e| {
+            let mut o = Map::new();
+            o.insert("name".into(), Value::String(e.name.clone()));
+            if let Some(code) = e.status {
+                o.insert("code".into(), json!(code));
+                o.insert("status".into(), Value::String(reason(code).into()));
+            }
+            o.insert(
+                "header".into(),
+                Value::Array(e.headers.iter().map(|h| key_value(h, None)).collect()),
+            );
+            o.insert("body".into(), Value::String(e.body.clone()));
+            Value::Object(o)
+        })
+        .collect();
+    item.insert("response".into(), Value::Array(responses));
+    Value::Object(item)
+}
+
+fn reason(code: u16) -> &'static str {
+    match code {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        410 => "Gone",
+        412 => "Precondition Failed",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::postman::import_collection_value;
+    use crate::workspace::{Example, KeptScript, SavedRequest};
+
+    #[test]
+    fn accessors_round_trip() {
+        assert_eq!(js_accessors("$.a.b[0]"), ".a.b[0]");
+        assert_eq!(js_accessors("$[\"x-y\"].z"), "[\"x-y\"].z");
+        assert_eq!(js_accessors("access_token"), ".access_token");
+        assert_eq!(js_accessors("$"), "");
+    }
+
+    #[test]
+    fn hand_built_collection_round_trips() {
+        let mut spec = RequestSpec::new("Create", "POST", "{{fhirurl}}/Patient")
+            .header("Accept", "application/fhir+json")
+            .query_param("_format", "json")
+            .json_body("{\"resourceType\":\"Patient\"}");
+        spec.captures.push(Capture {
+            variable: "pid".into(),
+            source: CaptureSource::Body,
+            path: "$.id".into(),
+        });
+        spec.captures.push(Capture {
+            variable: "loc".into(),
+            source: CaptureSource::Header,
+            path: "Location".into(),
+        });
+        spec.scripts.push(KeptScript {
+            phase: "test".into(),
+            lines: vec!["console.log(1);".into()],
+        });
+        spec.examples.push(Example {
+            name: "ok".into(),
+            status: Some(201),
+            headers: vec![KeyValue::new("Location", "x")],
+            body: "{}".into(),
+        });
+        spec.auth = Some(RequestAuth::ApiKey {
+            key: "k".into(),
+            value: "{{v}}".into(),
+            in_query: true,
+        });
+        let mut root = Folder::new("C");
+        root.requests.push(SavedRequest {
+            file_stem: "Create".into(),
+            spec,
+        });
+        let c = Collection {
+            root,
+            variables: vec![KeyValue::new("a", "b")],
+            description: "d".into(),
+            auth: Some(RequestAuth::Bearer {
+                token: "{{t}}".into(),
+            }),
+            scripts: vec![],
+        };
+        let (back, _) = import_collection_value("x.json", &export_collection(&c)).unwrap();
+        assert_eq!(back, c);
+    }
+}
