@@ -5,7 +5,7 @@
 //! Conventions:
 //! * Words separated by spaces (or commas) are read one at a time; `"double quotes"` keep a
 //!   phrase together. Several name words become repeated `name` parameters (AND-ed).
-//! * Dates: `1980`, `1980-04`, `1980-04-02` (ISO); `02.04.1980` (dotted, always day first);
+//! * Dates: `1980`, `1980-04`, `1980-04-02` (ISO, also `1980-4-2`); `02.04.1980` (dotted, always day first);
 //!   `02/04/1980` only when unambiguous: one of the first two numbers is above 12 (then that
 //!   one is the day) or both are equal. An ambiguous slashed date is not searched and the
 //!   explanation says to write it as ISO. A bare four-digit number is a year only between 1850
@@ -27,12 +27,26 @@
 use chrono::{Datelike, NaiveDate};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// Characters left as they are in a query component: RFC 3986 unreserved.
+/// Characters escaped in a query key or value: everything but RFC 3986 unreserved characters
+/// and the delimiters that are legal and unambiguous inside a query value (`:` `/` `,` `@`
+/// `!` `$` `'` `(` `)` `*` `;`), so URLs stay readable (`identifier=http://h/mrn%7C12`).
+/// `&`, `=`, `+`, `#`, `%`, `|`, spaces and non-ASCII are escaped.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
-    .remove(b'~');
+    .remove(b'~')
+    .remove(b':')
+    .remove(b'/')
+    .remove(b',')
+    .remove(b'@')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b';');
 
 /// Patient search parameters and how each was read from the input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,10 +96,20 @@ pub fn interpret(input: &str, today: NaiveDate) -> LookupQuery {
             continue;
         }
         let cmp_here = pending_cmp.take();
-
-        if !token.quoted
-            && let Some((field, value)) = explicit_field(&token.text)
+        let explicit = if token.quoted {
+            None
+        } else {
+            explicit_field(&token.text)
+        };
+        // A comparator before a phrase or a non-date field has nothing to compare.
+        if let Some(c) = cmp_here
+            && (token.quoted || explicit.is_some_and(|(f, _)| f != "birthdate"))
         {
+            q.explanation
+                .push(format!("ignored {}: a comparison needs a date", c.symbol()));
+        }
+
+        if let Some((field, value)) = explicit {
             let value = value.trim();
             if value.is_empty() {
                 q.explanation
@@ -655,12 +679,19 @@ mod tests {
         let q = interpret("http://x.org/mrn|12 3 \"O'Brien & Co\"", today());
         assert_eq!(
             q.to_query_string(),
-            "identifier=http%3A%2F%2Fx.org%2Fmrn%7C12&identifier=3&name=O%27Brien%20%26%20Co"
+            "identifier=http://x.org/mrn%7C12&identifier=3&name=O'Brien%20%26%20Co"
         );
         assert_eq!(
             interpret(">=1990", today()).to_query_string(),
             "birthdate=ge1990"
         );
+        assert_eq!(
+            interpret("email:a+b@x.org name:a&b=c Zoë", today()).to_query_string(),
+            "email=a%2Bb@x.org&name=a%26b%3Dc&name=Zo%C3%AB"
+        );
+        let q = interpret("> \"smith\" < name:jo", today());
+        assert_eq!(q.params, vec![p("name", "smith"), p("name", "jo")]);
+        assert_eq!(q.explanation.len(), 4, "{:?}", q.explanation);
     }
 
     #[test]
