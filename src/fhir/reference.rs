@@ -165,17 +165,12 @@ pub fn resolve_reference(
 
 /// `scheme:` at the start (letters, digits, `+`, `-`, `.` then `:`) as in `mailto:`, `oid:`.
 fn has_scheme(r: &str) -> bool {
-    match r.find(':') {
-        Some(i) => {
-            let scheme = r.get(..i).unwrap_or("");
-            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-                && !r.get(..i).is_some_and(|s| s.contains('/'))
-        }
-        None => false,
-    }
+    r.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 /// The service base of an absolute resource URL: what comes before `Type/id` (optionally
