@@ -46,6 +46,7 @@ async fn the_seed_collection_walks_the_whole_flow() {
         handle.send(WorkerCommand::Send {
             id,
             request: built.request,
+            auth: None,
         });
         let Some(WorkerEvent::Response { id: got, result }) =
             tokio::time::timeout(Duration::from_secs(15), rx.recv())

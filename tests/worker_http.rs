@@ -89,6 +89,7 @@ async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received
     handle.send(WorkerCommand::Send {
         id: RequestId(1),
         request: req(url, timeout),
+        auth: None,
     });
     match tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
@@ -98,6 +99,7 @@ async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received
             assert_eq!(id, RequestId(1));
             result
         }
+        Some(WorkerEvent::Auth(ev)) => panic!("no sign-in was asked for: {ev:?}"),
         None => panic!("worker stopped"),
     }
 }
@@ -180,6 +182,7 @@ async fn cancel_answers_at_once() {
     handle.send(WorkerCommand::Send {
         id: RequestId(7),
         request: req(format!("http://{addr}/slow"), Duration::from_secs(60)),
+        auth: None,
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();
@@ -188,7 +191,9 @@ async fn cancel_answers_at_once() {
         .await
         .expect("cancel is prompt")
         .unwrap();
-    let WorkerEvent::Response { id, result } = ev;
+    let WorkerEvent::Response { id, result } = ev else {
+        panic!("expected a response, got {ev:?}")
+    };
     assert_eq!(id, RequestId(7));
     assert_eq!(result.err(), Some(HttpError::Cancelled));
     assert!(started.elapsed() < Duration::from_secs(1));

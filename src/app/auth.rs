@@ -67,7 +67,7 @@ impl App {
         };
         let env = self.active_env.clone().unwrap_or_default();
         match resolved {
-            Ok(auth) if auth.applies_to(url) => Ok(Some(AuthPlan { env, auth })),
+            Ok(auth) if auth.applies_to(url) => Ok(Some(AuthPlan { env, auth: Box::new(auth) })),
             Ok(_) => Ok(None),
             Err(e) => {
                 // Only a problem when the request is for the FHIR service.
@@ -108,7 +108,7 @@ impl App {
             collection: &[],
         };
         match resolve_auth(&config, &ctx) {
-            Ok(auth) => vec![Command::Worker(WorkerCommand::SignIn { env, auth })],
+            Ok(auth) => vec![Command::Worker(WorkerCommand::SignIn { env, auth: Box::new(auth) })],
             Err(e) => {
                 self.error(e.to_string());
                 Vec::new()

@@ -60,7 +60,11 @@ pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Box<Recei
         final_url: "http://fhir.test/metadata".into(),
     };
     let body = body::prepare(&response);
-    Box::new(Received { response, body, auth_note: None })
+    Box::new(Received {
+        response,
+        body,
+        auth_note: None,
+    })
 }
 
 fn set_fhirurl(app: &mut App, url: &str) {
@@ -377,19 +381,37 @@ fn the_environment_token_goes_only_to_its_fhir_service() {
         env.set("fhirurl", "https://ws-svc.fhir.azurehealthcareapis.com");
     }
     let spec = crate::workspace::RequestSpec::new("x", "GET", "x");
-    let under = app.auth_plan(&spec, "https://ws-svc.fhir.azurehealthcareapis.com/Patient").unwrap();
+    let under = app
+        .auth_plan(&spec, "https://ws-svc.fhir.azurehealthcareapis.com/Patient")
+        .unwrap();
     assert!(under.is_some());
-    let token_endpoint = app.auth_plan(&spec, "https://login.microsoftonline.com/t/oauth2/token").unwrap();
+    let token_endpoint = app
+        .auth_plan(&spec, "https://login.microsoftonline.com/t/oauth2/token")
+        .unwrap();
     assert!(token_endpoint.is_none());
     // A request with its own auth keeps it.
     let mut own = spec.clone();
     own.auth = Some(crate::workspace::RequestAuth::None);
-    assert!(app.auth_plan(&own, "https://ws-svc.fhir.azurehealthcareapis.com/Patient").unwrap().is_none());
+    assert!(
+        app.auth_plan(&own, "https://ws-svc.fhir.azurehealthcareapis.com/Patient")
+            .unwrap()
+            .is_none()
+    );
     // Missing settings are a sentence, but only for requests to the FHIR service.
-    app.ws.environment_mut("azure").unwrap().variables.retain(|v| v.key != "tenantid");
-    let err = app.auth_plan(&spec, "https://ws-svc.fhir.azurehealthcareapis.com/Patient").unwrap_err();
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .variables
+        .retain(|v| v.key != "tenantid");
+    let err = app
+        .auth_plan(&spec, "https://ws-svc.fhir.azurehealthcareapis.com/Patient")
+        .unwrap_err();
     assert!(err.contains("tenantid"), "{err}");
-    assert!(app.auth_plan(&spec, "https://elsewhere.example/x").unwrap().is_none());
+    assert!(
+        app.auth_plan(&spec, "https://elsewhere.example/x")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -406,7 +428,12 @@ fn sending_under_the_fhir_base_hands_the_worker_an_auth_plan() {
     app.open_request(&path(&["Azure FHIR service", "List patients"]));
     // {{bearerToken}} is empty, but the worker fills it in: no "unresolved" question.
     let cmds = app.apply(Action::Send);
-    let [Command::Worker(WorkerCommand::Send { auth: Some(plan), .. })] = cmds.as_slice() else {
+    let [
+        Command::Worker(WorkerCommand::Send {
+            auth: Some(plan), ..
+        }),
+    ] = cmds.as_slice()
+    else {
         panic!("{cmds:?}")
     };
     assert_eq!(plan.env, "azure");

@@ -156,7 +156,9 @@ fn token_viewer_explains_claims_and_warns() {
     let token = format!(
         "{}.{}.sig",
         enc(r#"{"typ":"JWT","alg":"RS256"}"#),
-        enc(r#"{"aud":"https://management.azure.com/","iss":"https://sts.windows.net/t/","tid":"t","appid":"c"}"#)
+        enc(
+            r#"{"aud":"https://management.azure.com/","iss":"https://sts.windows.net/t/","tid":"t","appid":"c"}"#
+        )
     );
     let now = std::time::SystemTime::now();
     app.tokens.insert(
@@ -168,9 +170,15 @@ fn token_viewer_explains_claims_and_warns() {
             obtained_at: now,
         }),
     );
-    app.overlay = Some(crate::app::Overlay::TokenViewer { env: "azure".into(), scroll: 0 });
+    app.overlay = Some(crate::app::Overlay::TokenViewer {
+        env: "azure".into(),
+        scroll: 0,
+    });
     let screen = render(&mut app, 120, 35);
-    assert!(screen.contains("aud is https://management.azure.com/"), "{screen}");
+    assert!(
+        screen.contains("aud is https://management.azure.com/"),
+        "{screen}"
+    );
     assert!(screen.contains("no roles and no scp"), "{screen}");
     insta::assert_snapshot!(screen);
 }

@@ -25,7 +25,7 @@ pub struct RequestId(pub u64);
 #[derive(Debug, Clone)]
 pub struct AuthPlan {
     pub env: String,
-    pub auth: ResolvedAuth,
+    pub auth: Box<ResolvedAuth>,
 }
 
 #[derive(Debug)]
@@ -41,7 +41,7 @@ pub enum WorkerCommand {
     /// Sign in now (a new token even if one is cached).
     SignIn {
         env: String,
-        auth: ResolvedAuth,
+        auth: Box<ResolvedAuth>,
     },
     CancelSignIn {
         env: String,
@@ -210,7 +210,7 @@ impl Worker {
                 }
             }
             WorkerCommand::SignIn { env, auth } => {
-                let entry = self.entry(&env, auth);
+                let entry = self.entry(&env, *auth);
                 entry.token = None;
                 if let Some((_, c)) = entry.acquiring.take() {
                     c.cancel();
@@ -263,7 +263,7 @@ impl Worker {
             }
             Internal::NeedToken(need) => {
                 let now = SystemTime::now();
-                let entry = self.entry(&need.env, need.auth);
+                let entry = self.entry(&need.env, *need.auth);
                 if let (Some(refused), Some(t)) = (&need.refused, &entry.token)
                     && &t.access_token == refused
                 {

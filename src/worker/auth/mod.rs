@@ -154,7 +154,7 @@ pub async fn acquire(
 /// Requests for tokens, from the send tasks to the worker that owns the cache.
 pub(crate) struct NeedToken {
     pub env: String,
-    pub auth: ResolvedAuth,
+    pub auth: Box<ResolvedAuth>,
     /// The token the server just refused (401): do not hand it out again.
     pub refused: Option<String>,
     pub reply: oneshot::Sender<Result<String, String>>,
