@@ -44,6 +44,41 @@ struct Cli {
 enum Cmd {
     /// List collections, requests and environments of the workspace.
     List,
+    /// Send a saved request and print the answer (exit 2 if it could not be sent).
+    Run {
+        /// The request: "Collection/Folder/Request".
+        request: String,
+        /// Environment to use.
+        #[arg(long = "env", id = "run_env")]
+        run_env: Option<String>,
+        /// Set a variable for this run (wins over the environment): --var name=value.
+        #[arg(long = "var", value_parser = parse_var)]
+        vars: Vec<(String, String)>,
+        #[arg(long, value_enum, default_value = "body")]
+        output: fhirside::cli::run::Output,
+        /// Exit 1 when the answer is HTTP 400 or above.
+        #[arg(long)]
+        fail: bool,
+    },
+    /// Import Postman collections or environments, REST Client .http files, or curl commands.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Export a collection as a Postman v2.1 collection (secrets are not exported).
+    Export {
+        collection: String,
+        /// Where to write the Postman JSON.
+        #[arg(long, value_name = "OUT.json")]
+        postman: PathBuf,
+    },
+    /// Pretty-print a JSON (or NDJSON) file fast, optionally highlighted.
+    Fmt {
+        file: PathBuf,
+        /// auto: colour when writing to a terminal.
+        #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+        color: String,
+    },
     /// Run the built-in demo FHIR service and Entra stand-in alone, for curl or other clients.
     DemoServer {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -77,6 +112,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Cmd::DemoServer { port }) = cli.command {
         return demo_server(port, &cli.demo_args).await;
+    }
+    if let Some(Cmd::Fmt { file, color }) = &cli.command {
+        return fmt_file(file, color);
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     // The demo keeps its workspace in a temporary folder unless told otherwise.
@@ -114,7 +152,58 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Some(Cmd::DemoServer { .. }) => ExitCode::SUCCESS,
+        Some(Cmd::Run {
+            request,
+            run_env,
+            vars,
+            output,
+            fail,
+        }) => {
+            for p in &problems {
+                eprintln!("warning: {p}");
+            }
+            let args = fhirside::cli::run::RunArgs {
+                request,
+                env: run_env.or(active_env),
+                vars,
+                output,
+                fail,
+                color: fhirside::cli::run::want_color(),
+            };
+            match fhirside::cli::run::run(&ws, args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("fhirside: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some(Cmd::Import { files }) => {
+            match fhirside::cli::import::import_files(&mut store, &mut ws, &files) {
+                Ok(report) => {
+                    print!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("fhirside: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Cmd::Export {
+            collection,
+            postman,
+        }) => match fhirside::cli::import::export_postman(&ws, &collection, &postman) {
+            Ok(()) => {
+                println!("wrote {}", postman.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("fhirside: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
         None => {
             let mut app = App::new(store, ws, problems, active_env);
             if let Some(s) = &server {
@@ -167,5 +256,47 @@ async fn demo_server(port: u16, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Ctrl-C stops it.");
     tokio::signal::ctrl_c().await?;
     server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("'{s}' is not name=value")),
+    }
+}
+
+/// `fhirside fmt`: the body viewer's pretty-printer as a command, for comparisons with `jq .`.
+fn fmt_file(file: &std::path::Path, color: &str) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let color = match color {
+        "always" => true,
+        "never" => false,
+        _ => fhirside::cli::run::want_color(),
+    };
+    let text = match fhirside::view_body::pretty_json(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "fhirside: {}:{}:{}: {}",
+                file.display(),
+                e.line,
+                e.column,
+                e.message
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if color {
+        let mut s = String::with_capacity(text.len() + text.len() / 2);
+        fhirside::view_body::ansi::write_json_ansi(&text, &mut s);
+        out.write_all(s.as_bytes())?;
+    } else {
+        out.write_all(text.as_bytes())?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

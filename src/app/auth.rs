@@ -8,7 +8,7 @@ use super::update::Command;
 use crate::worker::auth::{AuthEvent, DeviceCodePrompt, ResolvedAuth, Token, resolve_auth};
 use crate::worker::{AuthPlan, WorkerCommand};
 use crate::workspace::template::Context;
-use crate::workspace::{AuthKind, RequestAuth, RequestSpec};
+use crate::workspace::{AuthKind, RequestSpec};
 
 /// An environment's token as the UI knows it.
 #[derive(Debug, Clone)]
@@ -56,33 +56,11 @@ impl App {
         Some(resolve_auth(config, &ctx).map_err(|e| e.to_string()))
     }
 
-    /// Whether `url` gets the environment's token: only under its FHIR base, and only when the
-    /// request does not say otherwise.
+    /// Whether `url` gets the environment's token (see `worker::auth::plan_for`).
     pub fn auth_plan(&self, spec: &RequestSpec, url: &str) -> Result<Option<AuthPlan>, String> {
-        if !matches!(spec.auth, None | Some(RequestAuth::Oauth2)) {
-            return Ok(None);
-        }
-        let Some(resolved) = self.resolved_auth() else {
-            return Ok(None);
-        };
-        let env = self.active_env.clone().unwrap_or_default();
-        match resolved {
-            Ok(auth) if auth.applies_to(url) => Ok(Some(AuthPlan { env, auth: Box::new(auth) })),
-            Ok(_) => Ok(None),
-            Err(e) => {
-                // Only a problem when the request is for the FHIR service.
-                let base = self
-                    .active_environment()
-                    .and_then(|e| e.get("fhirurl"))
-                    .unwrap_or("")
-                    .trim_end_matches('/')
-                    .to_string();
-                if !base.is_empty() && url.starts_with(&base) {
-                    Err(e)
-                } else {
-                    Ok(None)
-                }
-            }
+        match self.active_environment() {
+            Some(env) => crate::worker::auth::plan_for(env, &self.session_vars, spec, url),
+            None => Ok(None),
         }
     }
 
@@ -108,7 +86,10 @@ impl App {
             collection: &[],
         };
         match resolve_auth(&config, &ctx) {
-            Ok(auth) => vec![Command::Worker(WorkerCommand::SignIn { env, auth: Box::new(auth) })],
+            Ok(auth) => vec![Command::Worker(WorkerCommand::SignIn {
+                env,
+                auth: Box::new(auth),
+            })],
             Err(e) => {
                 self.error(e.to_string());
                 Vec::new()

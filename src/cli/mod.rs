@@ -1,4 +1,6 @@
-//! Headless commands and the glue that starts the TUI (demo setup, workspace opening).
+//! Headless commands and the glue that starts the TUI (demo setup, imports, `run`).
 
 pub mod demo;
 pub mod duration;
+pub mod import;
+pub mod run;

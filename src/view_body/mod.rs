@@ -12,6 +12,7 @@
 //!    `BodyText::new(raw)` on error, showing the error position);
 //! 4. each frame, `LazyHighlighter::spans_for_lines(&body, visible_rows)`.
 
+pub mod ansi;
 mod detect;
 mod fold;
 mod generate;

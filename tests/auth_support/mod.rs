@@ -41,7 +41,9 @@ pub fn demo_opts() -> DemoOptions {
 }
 
 pub async fn demo(opts: DemoOptions) -> DemoServer {
-    DemoServer::start(0, opts).await.expect("demo server starts")
+    DemoServer::start(0, opts)
+        .await
+        .expect("demo server starts")
 }
 
 /// The demo environment with its `[auth]` replaced by `config`.
@@ -292,10 +294,15 @@ pub fn browser() -> reqwest::Client {
 
 /// Pulls `attr="…"` out of the first tag that has `marker` before it.
 fn html_attr(html: &str, marker: &str, attr: &str) -> String {
-    let start = html.find(marker).unwrap_or_else(|| panic!("no {marker} in {html}"));
+    let start = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"));
     let rest = &html[start..];
     let key = format!("{attr}=\"");
-    let a = rest.find(&key).unwrap_or_else(|| panic!("no {attr} in {rest}")) + key.len();
+    let a = rest
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {attr} in {rest}"))
+        + key.len();
     let b = rest[a..].find('"').unwrap();
     rest[a..a + b].replace("&amp;", "&")
 }

@@ -151,6 +151,44 @@ pub async fn acquire(
     }
 }
 
+/// Whether a request to `url` gets `env`'s token: only under its FHIR base, and only when the
+/// request does not bring its own auth. Shared by the TUI and the CLI.
+pub fn plan_for(
+    env: &crate::workspace::Environment,
+    overrides: &[(String, String)],
+    spec: &crate::workspace::RequestSpec,
+    url: &str,
+) -> Result<Option<super::AuthPlan>, String> {
+    use crate::workspace::RequestAuth;
+    if !matches!(spec.auth, None | Some(RequestAuth::Oauth2)) {
+        return Ok(None);
+    }
+    let Some(config) = env.auth.as_ref().filter(|a| a.kind != AuthKind::None) else {
+        return Ok(None);
+    };
+    let ctx = crate::workspace::template::Context {
+        overrides,
+        environment: Some(env),
+        collection: &[],
+    };
+    match resolve_auth(config, &ctx) {
+        Ok(auth) if auth.applies_to(url) => Ok(Some(super::AuthPlan {
+            env: env.name.clone(),
+            auth: Box::new(auth),
+        })),
+        Ok(_) => Ok(None),
+        Err(e) => {
+            // Only a problem when the request is for the FHIR service.
+            let base = env.get("fhirurl").unwrap_or("").trim_end_matches('/');
+            if !base.is_empty() && url.starts_with(base) {
+                Err(e.to_string())
+            } else {
+                Ok(None)
+            }
+        }
+    }
+}
+
 /// Requests for tokens, from the send tasks to the worker that owns the cache.
 pub(crate) struct NeedToken {
     pub env: String,
