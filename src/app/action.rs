@@ -46,4 +46,8 @@ pub enum Action {
     SignIn,
     SignInSettings,
     TokenViewer,
+    CopyCurl,
+    CopyCurlWithSecrets,
+    PasteCurl,
+    Import,
 }

@@ -157,6 +157,8 @@ pub enum PromptFor {
     NewFolder(NodePath),
     NewCollection,
     RenameNode { path: NodePath, is_request: bool },
+    CurlInto(NodePath),
+    ImportFile,
 }
 
 /// Which table row a key/value dialog edits (`None` index: a new row).
@@ -222,6 +224,12 @@ pub enum Overlay {
     SignIn {
         env: String,
         view: super::auth::SignInView,
+    },
+    /// Text to read (a curl command, an import report).
+    Text {
+        title: String,
+        text: String,
+        scroll: u16,
     },
     /// The decoded token of an environment.
     TokenViewer {

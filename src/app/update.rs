@@ -309,7 +309,13 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) {
-        let clean = |t: &str| t.replace("\r\n", "\n").replace('\r', "\n");
+        // Shell line continuations join lines (a pasted multi-line curl command).
+        let clean = |t: &str| {
+            t.replace("\\\r\n", " ")
+                .replace("\\\n", " ")
+                .replace("\r\n", "\n")
+                .replace('\r', "\n")
+        };
         match &mut self.overlay {
             Some(Overlay::Prompt { input, .. }) | Some(Overlay::Palette { input, .. }) => {
                 input.insert_str(clean(text).replace('\n', " "));
@@ -384,6 +390,9 @@ impl App {
                     self.overlay = Some(Overlay::AuthEditor { env, row: 0 });
                 }
             }
+            Action::CopyCurl | Action::CopyCurlWithSecrets => {
+                return self.copy_curl(action == Action::CopyCurlWithSecrets);
+            }
             Action::TokenViewer => match self.env_for_action() {
                 Some(env)
                     if matches!(
@@ -421,6 +430,65 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// `y` / `Y`: the open request as a curl command, shown and copied with OSC 52. The
+    /// environment's token is included only in the version with secrets.
+    fn copy_curl(&mut self, with_secrets: bool) -> Vec<Command> {
+        let Some(path) = self.open.clone() else {
+            self.info("Open a request first.");
+            return Vec::new();
+        };
+        let Some(spec) = self.editors.get(&path).map(|e| e.draft.clone()) else {
+            return Vec::new();
+        };
+        let collection = self.ws.collection(path.collection().unwrap_or(""));
+        let collection_vars = collection.map(|c| c.variables.clone()).unwrap_or_default();
+        let inherited = collection.and_then(|c| c.auth.clone());
+        let env = self.active_environment().cloned();
+        let ctx = Context {
+            overrides: &self.session_vars,
+            environment: env.as_ref(),
+            collection: &collection_vars,
+        };
+        let mut built = build_request(&spec, &ctx, inherited.as_ref(), Duration::from_secs(30));
+        if let Ok(Some(plan)) = self.auth_plan(&spec, &built.request.url) {
+            let token = match self.tokens.get(&plan.env) {
+                Some(super::auth::TokenState::Valid(t)) => t.access_token.clone(),
+                _ => format!("{{{{{}}}}}", plan.auth.token_variable),
+            };
+            built
+                .request
+                .headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            built
+                .request
+                .headers
+                .push(("Authorization".into(), format!("Bearer {token}")));
+        }
+        let r = &built.request;
+        let text = if with_secrets {
+            crate::import::curl::to_curl(&r.method, &r.url, &r.headers, r.body.as_deref(), false)
+        } else {
+            crate::import::curl::to_curl_redacting(
+                &r.method,
+                &r.url,
+                &r.headers,
+                r.body.as_deref(),
+                &built.secrets,
+            )
+        };
+        let title = if with_secrets {
+            "curl — WITH secrets and token (copied; treat it as a password)"
+        } else {
+            "curl — secrets and Authorization redacted (copied; Y copies with them)"
+        };
+        self.overlay = Some(Overlay::Text {
+            title: title.into(),
+            text: text.clone(),
+            scroll: 0,
+        });
+        vec![Command::Copy(text)]
     }
 
     fn request_quit(&mut self) {
@@ -640,6 +708,26 @@ impl App {
                     None => self.prompt("New collection name", "", PromptFor::NewCollection),
                 }
             }
+            Action::PasteCurl => {
+                let folder = match &row {
+                    Some(r) if r.kind == RowKind::Request => r.path.parent(),
+                    Some(r) => Some(r.path.clone()),
+                    None => None,
+                };
+                match folder {
+                    Some(f) => self.prompt(
+                        "Paste a curl command (Enter creates the request)",
+                        "",
+                        PromptFor::CurlInto(f),
+                    ),
+                    None => self.info("Create or select a collection first (c)."),
+                }
+            }
+            Action::Import => self.prompt(
+                "File to import: Postman collection or environment, .http, or curl",
+                "",
+                PromptFor::ImportFile,
+            ),
             Action::NewCollection => {
                 self.prompt("New collection name", "", PromptFor::NewCollection)
             }
@@ -1459,6 +1547,19 @@ impl App {
                 }
                 _ => self.overlay = Some(Overlay::SignIn { env, view }),
             },
+            Overlay::Text {
+                title,
+                text,
+                scroll,
+            } => {
+                if let Some(s) = scroll_key(&name, scroll) {
+                    self.overlay = Some(Overlay::Text {
+                        title,
+                        text,
+                        scroll: s,
+                    });
+                }
+            }
             Overlay::TokenViewer { env, scroll } => match name.as_str() {
                 "c" | "y" => {
                     let token = match self.tokens.get(&env) {
@@ -1723,6 +1824,57 @@ impl App {
                 }
                 None => Err("That folder is gone.".into()),
             },
+            PromptFor::CurlInto(folder) => match crate::import::curl::parse_curl_with_notes(text) {
+                Ok((mut spec, notes)) => match self.ws.folder(&folder) {
+                    Some(f) => {
+                        let stem = f.free_name(&spec.name);
+                        spec.seq = f.requests.iter().map(|r| r.spec.seq).max().unwrap_or(0) + 1;
+                        let path = folder.child(&stem);
+                        self.store
+                            .save_request(&path, &spec)
+                            .map_err(|e| e.to_string())
+                            .map(|_| {
+                                if let Some(f) = self.ws.folder_mut(&folder) {
+                                    f.requests.push(SavedRequest {
+                                        file_stem: stem.clone(),
+                                        spec,
+                                    });
+                                    f.sort();
+                                }
+                                self.open_request(&path);
+                                let mut msg = format!("Request '{stem}' created from curl.");
+                                for n in notes {
+                                    msg.push(' ');
+                                    msg.push_str(&n);
+                                }
+                                msg
+                            })
+                    }
+                    None => Err("That folder is gone.".into()),
+                },
+                Err(e) => Err(e.to_string()),
+            },
+            PromptFor::ImportFile => {
+                let path = std::path::PathBuf::from(text.trim());
+                match crate::cli::import::import_files(&mut self.store, &mut self.ws, &[path]) {
+                    Ok(report) => {
+                        for c in &self.ws.collections {
+                            self.expanded.insert(NodePath(vec![c.root.name.clone()]));
+                        }
+                        self.ws
+                            .collections
+                            .sort_by(|a, b| a.root.name.cmp(&b.root.name));
+                        self.ws.environments.sort_by(|a, b| a.name.cmp(&b.name));
+                        self.overlay = Some(Overlay::Text {
+                            title: "Import report".into(),
+                            text: report,
+                            scroll: 0,
+                        });
+                        Ok(String::new())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
             PromptFor::RenameNode { path, is_request } => {
                 self.rename_node(&path, is_request, text.trim())
             }

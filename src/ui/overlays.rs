@@ -129,6 +129,31 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             frame.render_stateful_widget(list, r, &mut st);
         }
         Overlay::AuthEditor { env, row } => auth_editor(frame, area, app, env, *row, theme),
+        Overlay::Text {
+            title,
+            text,
+            scroll,
+        } => {
+            let r = centered(
+                area,
+                110,
+                (text.lines().count() as u16 + 4).min(area.height.saturating_sub(2)),
+            );
+            frame.render_widget(Clear, r);
+            let mut lines: Vec<Line> = text
+                .lines()
+                .map(|l| Line::styled(l.to_string(), theme.text))
+                .collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("j/k scroll · Esc closes", theme.dim));
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .block(dialog_block(title, theme))
+                    .wrap(Wrap { trim: false })
+                    .scroll((*scroll, 0)),
+                r,
+            );
+        }
         Overlay::SignIn { env, view } => sign_in(frame, area, app, env, view, theme),
         Overlay::TokenViewer { env, scroll } => token_viewer(frame, area, app, env, *scroll, theme),
         Overlay::EnvEditor { env, row, reveal } => {

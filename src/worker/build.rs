@@ -169,6 +169,21 @@ pub fn build_request(
         }
     };
 
+    // Secrets also appear encoded (form bodies, query strings): redact those spellings too.
+    let encoded: Vec<String> = secrets
+        .iter()
+        .flat_map(|s| {
+            [
+                url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>(),
+                utf8_percent_encode(s, QUERY).to_string(),
+            ]
+        })
+        .collect();
+    for e in encoded {
+        if !secrets.contains(&e) {
+            secrets.push(e);
+        }
+    }
     BuiltRequest {
         request: HttpRequest {
             method: spec.method.trim().to_ascii_uppercase(),

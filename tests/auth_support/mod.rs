@@ -195,6 +195,11 @@ impl Harness {
         }
     }
 
+    /// The response to `id`, if it has arrived (after `settle`).
+    pub fn take_response(&mut self, id: RequestId) -> Option<Result<Box<Received>, HttpError>> {
+        self.responses.remove(&id)
+    }
+
     /// Waits for the first auth event at index >= `from` that matches; returns its index.
     pub async fn wait_auth_from(
         &mut self,

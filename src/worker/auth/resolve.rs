@@ -71,11 +71,21 @@ impl ResolvedAuth {
     /// Whether a request to `url` should carry this environment's token.
     pub fn applies_to(&self, url: &str) -> bool {
         let base = self.fhir_base.trim_end_matches('/');
-        !base.is_empty()
+        let under_base = !base.is_empty()
             && (url == base
                 || url
                     .strip_prefix(base)
-                    .is_some_and(|rest| rest.starts_with(['/', '?', '#'])))
+                    .is_some_and(|rest| rest.starts_with(['/', '?', '#'])));
+        // The sign-in endpoints themselves never get the token, even when they share a host
+        // with the FHIR service (as in the built-in demo).
+        let sign_in_endpoint = [&self.token_url, &self.authorize_url, &self.device_code_url]
+            .iter()
+            .filter(|u| !u.is_empty())
+            .any(|u| {
+                let prefix = u.find("/oauth2").map(|i| &u[..i]).unwrap_or(u.as_str());
+                url.starts_with(prefix)
+            });
+        under_base && !sign_in_endpoint
     }
 }
 
@@ -318,6 +328,12 @@ mod tests {
         assert!(r.applies_to("https://ws-svc.fhir.azurehealthcareapis.com/Patient?name=x"));
         assert!(!r.applies_to("https://ws-svc.fhir.azurehealthcareapis.com.evil.example/Patient"));
         assert!(!r.applies_to("https://login.microsoftonline.com/t1/oauth2/token"));
+        // A sign-in endpoint under the FHIR host (the demo) is still not given the token.
+        let mut same_host = r.clone();
+        same_host.fhir_base = "http://127.0.0.1:9".into();
+        same_host.token_url = "http://127.0.0.1:9/login/t1/oauth2/token".into();
+        assert!(!same_host.applies_to("http://127.0.0.1:9/login/t1/oauth2/token"));
+        assert!(same_host.applies_to("http://127.0.0.1:9/Patient"));
     }
 
     #[test]
