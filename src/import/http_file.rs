@@ -233,7 +233,7 @@ pub fn import_http_file(
         let at = format!("'{label}' (line {})", r.line);
         let url = conv.convert(&r.url, i, &at);
         let mut spec = RequestSpec::new(&label, &r.method, &url);
-        spec.seq = u32::try_from(i).unwrap_or(u32::MAX);
+        spec.seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
         spec.split_query_from_url();
         spec.description = r.comments.join("\n");
         for (k, v) in &r.headers {

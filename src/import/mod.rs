@@ -368,10 +368,11 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
             })
         }
         ImportFormat::Curl => {
-            let (spec, notes) = curl::parse_curl_with_notes(text)?;
+            let (mut spec, notes) = curl::parse_curl_with_notes(text)?;
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("curl");
             let mut root = crate::workspace::Folder::new(&crate::workspace::file_safe_name(name));
             let stem = root.free_name(&spec.name);
+            spec.seq = 1;
             root.requests.push(crate::workspace::SavedRequest {
                 file_stem: stem,
                 spec,

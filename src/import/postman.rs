@@ -363,7 +363,7 @@ impl Ctx {
             if let Some(children) = o.get("item") {
                 self.folder(o, name, children, &here, folder, inherited);
             } else if o.contains_key("request") {
-                let seq = u32::try_from(folder.requests.len()).unwrap_or(u32::MAX);
+                let seq = u32::try_from(folder.requests.len() + 1).unwrap_or(u32::MAX);
                 let spec = self.request(o, name, &here, seq, inherited);
                 let file_stem = folder.free_name(&spec.name);
                 folder.requests.push(SavedRequest { file_stem, spec });
@@ -896,7 +896,7 @@ mod tests {
         );
         assert_eq!(r[2].spec.url, "{{base}}/Patient");
         assert_eq!(r[2].spec.query, vec![KeyValue::new("name", "x")]);
-        assert_eq!(r[2].spec.seq, 2);
+        assert_eq!(r[2].spec.seq, 3, "positions count from 1, as in the seed");
     }
 
     #[test]

@@ -317,6 +317,8 @@ mod tests {
             .header("Accept", "application/fhir+json")
             .query_param("_format", "json")
             .json_body("{\"resourceType\":\"Patient\"}");
+        // Postman keeps order by position; positions count from 1.
+        spec.seq = 1;
         spec.captures.push(Capture {
             variable: "pid".into(),
             source: CaptureSource::Body,

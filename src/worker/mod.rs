@@ -248,10 +248,17 @@ impl Worker {
                 acquiring: None,
                 waiters: Vec::new(),
             });
-        // Settings changed since the token was issued: it is not this configuration's token.
+        // Settings changed since the token was issued: neither the token nor a sign-in still
+        // running under the old settings belongs to the new ones.
         if e.auth != auth {
             e.auth = auth;
             e.token = None;
+            if let Some((_, c)) = e.acquiring.take() {
+                c.cancel();
+            }
+            for w in e.waiters.drain(..) {
+                let _ = w.send(Err("the sign-in settings changed while signing in".into()));
+            }
         }
         e
     }
@@ -372,7 +379,7 @@ impl Worker {
         }
         tokio::spawn(async move {
             let result = tokio::select! {
-                r = auth::acquire(&http, &auth, &env, prior.as_ref(), &events) => r,
+                r = auth::acquire(&http, &auth, &env, prior.as_ref(), renewal, &events) => r,
                 _ = cancel.cancelled() => Err(AuthError::Cancelled),
             };
             let _ = internal.send(Internal::Acquired {

@@ -161,11 +161,7 @@ impl Harness {
     pub fn send(&mut self, request: HttpRequest, auth: Option<AuthPlan>) -> RequestId {
         self.next_id += 1;
         let id = RequestId(self.next_id);
-        self.handle.send(WorkerCommand::Send {
-            id,
-            request,
-            auth: auth.map(Into::into),
-        });
+        self.handle.send(WorkerCommand::Send { id, request, auth });
         id
     }
 

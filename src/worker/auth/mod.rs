@@ -45,16 +45,27 @@ pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 impl Token {
     pub fn usable(&self, now: SystemTime) -> bool {
-        self.expires_at.is_none_or(|e| e > now + EXPIRY_MARGIN)
+        self.expires_at.is_none_or(|e| e > now + self.margin())
+    }
+
+    /// How much life a token must have left to be handed out: a minute, or a quarter of a
+    /// short lifetime (so a 90-second token is not thrown away after 30 seconds).
+    fn margin(&self) -> Duration {
+        let life = self
+            .expires_at
+            .and_then(|e| e.duration_since(self.obtained_at).ok())
+            .unwrap_or(EXPIRY_MARGIN * 4);
+        EXPIRY_MARGIN.min(life / 4)
     }
 
     /// When to renew it ahead of expiry: five minutes before, or at 80% of a short lifetime.
     pub fn refresh_at(&self) -> Option<SystemTime> {
         let exp = self.expires_at?;
         let life = exp.duration_since(self.obtained_at).unwrap_or_default();
+        // Renew while the token is still handed out (see `margin`), well before it lapses.
         let lead = (life / 5)
             .min(Duration::from_secs(300))
-            .max(EXPIRY_MARGIN.min(life / 2));
+            .max(self.margin() * 3 / 2);
         Some(exp - lead)
     }
 }
@@ -92,20 +103,28 @@ pub enum AuthEvent {
 }
 
 /// Gets a token by the environment's flow. `prior` may hold a refresh token.
+/// A timed `renewal` never starts a flow that needs a person.
 pub async fn acquire(
     http: &reqwest::Client,
     auth: &ResolvedAuth,
     env: &str,
     prior: Option<&Token>,
+    renewal: bool,
     events: &mpsc::UnboundedSender<AuthEvent>,
 ) -> Result<Token, AuthError> {
     if let Some(rt) = prior.and_then(|t| t.refresh_token.as_deref()) {
         match oauth::refresh(http, auth, rt).await {
             Ok(t) => return Ok(t),
+            Err(e) if renewal && auth.is_interactive() => {
+                return Err(AuthError::Flow(format!(
+                    "The token could not be renewed silently ({e}); press s on the environment to sign in again."
+                )));
+            }
             // An expired or revoked refresh token: fall through to a full sign-in.
-            Err(_) if auth.kind != AuthKind::Command => {}
-            Err(e) => return Err(e),
+            Err(_) => {}
         }
+    } else if renewal && auth.is_interactive() {
+        return Err(AuthError::Flow("The token expires soon and cannot be renewed without you; press s on the environment to sign in again.".into()));
     }
     match auth.kind {
         AuthKind::None => Err(AuthError::Missing("this environment has no sign-in".into())),
@@ -180,7 +199,12 @@ pub fn plan_for(
         Err(e) => {
             // Only a problem when the request is for the FHIR service.
             let base = env.get("fhirurl").unwrap_or("").trim_end_matches('/');
-            if !base.is_empty() && url.starts_with(base) {
+            let for_fhir = !base.is_empty()
+                && (url == base
+                    || url
+                        .strip_prefix(base)
+                        .is_some_and(|r| r.starts_with(['/', '?', '#'])));
+            if for_fhir {
                 Err(e.to_string())
             } else {
                 Ok(None)
@@ -230,7 +254,11 @@ mod tests {
             "{at:?}"
         );
         assert!(hour.usable(now));
-        assert!(!short.usable(now + Duration::from_secs(45)));
+        assert!(
+            short.usable(now + Duration::from_secs(45)),
+            "a short token lives most of its life"
+        );
+        assert!(!short.usable(now + Duration::from_secs(70)));
         assert!(!format!("{hour:?}").contains("\"a\""));
     }
 }

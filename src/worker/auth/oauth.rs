@@ -340,10 +340,19 @@ fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
             }
             format!("Could not reach the sign-in server {host}: {detail}.")
         }
-        RequestTokenError::Parse(_, body) => {
-            let text = String::from_utf8_lossy(&body);
-            let snippet: String = text.chars().take(160).collect();
-            format!("{host} did not answer with a token (is token_url right?): {snippet}")
+        // The body is not quoted: a half-valid answer may still hold a token.
+        RequestTokenError::Parse(err, body) => {
+            let looks_html = body.iter().take(64).any(|b| *b == b'<');
+            format!(
+                "{host} did not answer with a token response (is token_url right?): {} at {}{}.",
+                err.inner(),
+                err.path(),
+                if looks_html {
+                    "; it sent an HTML page"
+                } else {
+                    ""
+                }
+            )
         }
         RequestTokenError::Other(s) => format!("Sign-in with {host} failed: {s}"),
     })

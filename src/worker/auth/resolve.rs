@@ -76,15 +76,21 @@ impl ResolvedAuth {
                 || url
                     .strip_prefix(base)
                     .is_some_and(|rest| rest.starts_with(['/', '?', '#'])));
-        // The sign-in endpoints themselves never get the token, even when they share a host
-        // with the FHIR service (as in the built-in demo).
+        // The sign-in endpoints themselves never get the token, even when they sit under the
+        // FHIR base (as in the built-in demo). Only the endpoints: a FHIR base that merely
+        // shares a host or path prefix with the OAuth server still gets it.
+        let path_of = |u: &str| {
+            u.split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('/')
+                .to_string()
+        };
+        let target = path_of(url);
         let sign_in_endpoint = [&self.token_url, &self.authorize_url, &self.device_code_url]
             .iter()
             .filter(|u| !u.is_empty())
-            .any(|u| {
-                let prefix = u.find("/oauth2").map(|i| &u[..i]).unwrap_or(u.as_str());
-                url.starts_with(prefix)
-            });
+            .any(|u| path_of(u) == target);
         under_base && !sign_in_endpoint
     }
 }
@@ -333,6 +339,7 @@ mod tests {
         same_host.fhir_base = "http://127.0.0.1:9".into();
         same_host.token_url = "http://127.0.0.1:9/login/t1/oauth2/token".into();
         assert!(!same_host.applies_to("http://127.0.0.1:9/login/t1/oauth2/token"));
+        assert!(!same_host.applies_to("http://127.0.0.1:9/login/t1/oauth2/token?x=1"));
         assert!(same_host.applies_to("http://127.0.0.1:9/Patient"));
     }
 

@@ -1,0 +1,191 @@
+//! The headless commands, run as the real binary against the built-in demo service on 127.0.0.1.
+
+use std::process::Command;
+
+use fhirside::cli::demo::prepare_workspace;
+use fhirside::demo::{DemoOptions, DemoServer};
+use fhirside::workspace::Store;
+
+fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fhirside"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("fhirside runs")
+}
+
+async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
+    let server = DemoServer::start(
+        0,
+        DemoOptions {
+            patients: 30,
+            ..DemoOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut ws, _) = Store::load(dir.path());
+    prepare_workspace(&mut store, &mut ws, &server).unwrap();
+    (server, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_signs_in_and_prints_the_body() {
+    let (server, dir) = demo_workspace().await;
+    let out = fhirside(
+        dir.path(),
+        &["run", "Azure FHIR service/List patients", "--env", "demo"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the body is JSON");
+    assert_eq!(body["resourceType"], "Bundle");
+    // JSON output and --fail on an error status.
+    let out = fhirside(
+        dir.path(),
+        &[
+            "run",
+            "Azure FHIR service/Create patient",
+            "--env",
+            "demo",
+            "--output",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], 201);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_fails_clearly() {
+    let (server, dir) = demo_workspace().await;
+    let out = fhirside(
+        dir.path(),
+        &["run", "Azure FHIR service/Nope", "--env", "demo"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no saved request"));
+    // Without an environment the templates cannot be filled.
+    let out = fhirside(dir.path(), &["run", "Azure FHIR service/List patients"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("{{fhirurl}}"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A 401 with --fail: the demo's no-role client gets 403 from FHIR; a wrong secret gets no token.
+    let out = fhirside(
+        dir.path(),
+        &[
+            "run",
+            "Azure FHIR service/List patients",
+            "--env",
+            "demo",
+            "--var",
+            "clientsecret=wrong",
+            "--fail",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AADSTS7000215"), "{err}");
+    assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
+    // Nothing listens here: exit 2 with a sentence.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = fhirside(
+        dir.path(),
+        &[
+            "run",
+            "Azure FHIR service/Capability statement",
+            "--env",
+            "demo",
+            "--var",
+            &format!("fhirurl=http://127.0.0.1:{port}"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Connection refused"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_round_trips_without_secrets() {
+    let (server, dir) = demo_workspace().await;
+    let out_file = dir.path().join("out.postman.json");
+    let out = fhirside(
+        dir.path(),
+        &[
+            "export",
+            "Azure FHIR service",
+            "--postman",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(text.contains("getpostman.com/json/collection/v2.1.0"));
+    assert!(!text.contains(fhirside::demo::DEMO_CLIENT_SECRET));
+    let out = fhirside(dir.path(), &["import", out_file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("Azure FHIR service (2)"), "{report}");
+    let (_, ws, problems) = Store::load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    let a = ws.collection("Azure FHIR service").unwrap();
+    let b = ws.collection("Azure FHIR service (2)").unwrap();
+    let specs = |c: &fhirside::workspace::Collection| {
+        c.root
+            .requests
+            .iter()
+            .map(|r| r.spec.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(specs(a), specs(b));
+    server.shutdown().await;
+}
+
+#[test]
+fn fmt_pretty_prints_and_reports_errors_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("a.json");
+    std::fs::write(&good, r#"{"a":[1,2],"b":{}}"#).unwrap();
+    let out = fhirside(dir.path(), &["fmt", good.to_str().unwrap()]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}\n"
+    );
+    let bad = dir.path().join("b.json");
+    std::fs::write(&bad, "{\n  \"a\": tru\n}").unwrap();
+    let out = fhirside(dir.path(), &["fmt", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("b.json:2:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
