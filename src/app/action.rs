@@ -50,4 +50,6 @@ pub enum Action {
     CopyCurlWithSecrets,
     PasteCurl,
     Import,
+    Lookup,
+    OpenInBrowser,
 }

@@ -122,6 +122,13 @@ pub const BINDINGS: &[Binding] = &[
     b(Global, &["ctrl-c"], A::ForceQuit, "quit now", ""),
     b(
         Global,
+        &["f"],
+        A::Lookup,
+        "find a patient (the FHIR browser)",
+        "find",
+    ),
+    b(
+        Global,
         &["T"],
         A::TokenViewer,
         "show the active environment's token, decoded",
@@ -289,6 +296,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(Response, &["["], A::PrevTab, "previous tab", ""),
     b(Response, &["w"], A::ToggleWrap, "wrap long lines", "wrap"),
+    b(
+        Response,
+        &["o"],
+        A::OpenInBrowser,
+        "open the answer in the FHIR browser (tables, references)",
+        "browse",
+    ),
     b(EnvEditor, &["j", "down"], A::Down, "move down", ""),
     b(EnvEditor, &["k", "up"], A::Up, "move up", ""),
     b(EnvEditor, &["g", "home"], A::Top, "first variable", ""),

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod auth;
+pub mod browser;
 pub mod fuzzy;
 pub mod keymap;
 pub mod palette;

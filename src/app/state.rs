@@ -281,6 +281,9 @@ pub struct App {
     pub quit: bool,
     /// Animation frame for spinners; advanced by ticks only while something is running.
     pub frame: u64,
+    /// The FHIR browser (lookup, bundles, references) and whether it is on screen.
+    pub browser: Option<super::browser::Browser>,
+    pub browsing: bool,
     /// Each environment's token, as far as the UI knows.
     pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
 }

@@ -85,6 +85,8 @@ impl App {
             next_request_id: 1,
             quit: false,
             frame: 0,
+            browser: None,
+            browsing: false,
             tokens: Default::default(),
         }
     }
@@ -106,7 +108,7 @@ impl App {
             }
             Msg::Tick => {
                 self.frame = self.frame.wrapping_add(1);
-                Vec::new()
+                self.lookup_tick()
             }
             Msg::ExternalEditDone(result) => {
                 match result {
@@ -130,7 +132,9 @@ impl App {
 
     /// True while anything is animating, so the loop knows to tick.
     pub fn busy(&self) -> bool {
-        !self.in_flight.is_empty() || matches!(self.overlay, Some(Overlay::SignIn { .. }))
+        !self.in_flight.is_empty()
+            || matches!(self.overlay, Some(Overlay::SignIn { .. }))
+            || self.browser_busy()
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -253,6 +257,18 @@ impl App {
             return self.on_overlay_key(key);
         }
         let name = keymap::key_name(&key);
+        if self.browsing && self.overlay.is_none() {
+            if name == "ctrl-c" {
+                self.quit = true;
+                return Vec::new();
+            }
+            if let Some(cmds) = self.on_browser_key(&name, key) {
+                return cmds;
+            }
+            if !matches!(name.as_str(), "?" | "f1" | "ctrl-p" | "T") {
+                return Vec::new();
+            }
+        }
         // Text editing in the request pane takes keys first.
         if self.focus == Pane::Request
             && self.overlay.is_none()
@@ -390,6 +406,8 @@ impl App {
                     self.overlay = Some(Overlay::AuthEditor { env, row: 0 });
                 }
             }
+            Action::Lookup => self.open_lookup(),
+            Action::OpenInBrowser => self.open_response_in_browser(),
             Action::CopyCurl | Action::CopyCurlWithSecrets => {
                 return self.copy_curl(action == Action::CopyCurlWithSecrets);
             }
@@ -1147,6 +1165,13 @@ impl App {
         match ev {
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::Response { id, result } => {
+                let result = match self.in_flight.contains_key(&id) {
+                    true => result,
+                    false => {
+                        self.on_browse_response(id, result);
+                        return;
+                    }
+                };
                 let Some(flight) = self.in_flight.remove(&id) else {
                     return; // cancelled or replaced: drop the late answer
                 };

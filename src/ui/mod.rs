@@ -1,6 +1,7 @@
 //! Drawing: `draw` lays out the panes and overlays from the app state. Panes only read state,
 //! except for the highlighter caches of the response body, which fill in as lines are seen.
 
+pub mod browser;
 pub mod overlays;
 pub mod panes;
 pub mod theme;
@@ -39,6 +40,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
         draw_pane(frame, colls, app, theme, Pane::Collections);
         draw_pane(frame, req, app, theme, Pane::Request);
         draw_pane(frame, resp, app, theme, Pane::Response);
+    }
+    if app.browsing {
+        browser::draw(frame, main, app, theme);
     }
     widgets::status_bar(frame, status, app, theme);
     overlays::draw(frame, area, app, theme);
