@@ -300,7 +300,8 @@ mod tests {
             output: vec![
                 ManifestOutput {
                     type_: "Patient".into(),
-                    url: "https://acct.blob.core.windows.net/c/P.ndjson?sv=2024&sig=SECRETSIG&se=x".into(),
+                    url: "https://acct.blob.core.windows.net/c/P.ndjson?sv=2024&sig=SECRETSIG&se=x"
+                        .into(),
                     count: Some(1),
                 },
                 ManifestOutput {

@@ -177,7 +177,14 @@ fn sanitise(raw: &str) -> Option<String> {
     let trimmed = s.trim_start_matches('.').to_string();
     s = trimmed;
     if s.chars().count() > 120 {
-        s = s.chars().rev().take(120).collect::<Vec<_>>().into_iter().rev().collect();
+        s = s
+            .chars()
+            .rev()
+            .take(120)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         s = s.trim_start_matches('.').to_string();
     }
     (!s.is_empty() && s.chars().any(|c| c.is_ascii_alphanumeric())).then_some(s)
@@ -446,7 +453,12 @@ async fn download_one(
     let path = final_path.clone();
     match tokio::task::spawn_blocking(move || count_lines(&path)).await {
         Ok(Ok(n)) => report.lines = Some(n),
-        Ok(Err(e)) => report.error = Some(format!("{} could not be read back: {e}", final_path.display())),
+        Ok(Err(e)) => {
+            report.error = Some(format!(
+                "{} could not be read back: {e}",
+                final_path.display()
+            ))
+        }
         Err(e) => report.error = Some(format!("Counting lines failed: {e}")),
     }
     report
@@ -480,7 +492,10 @@ async fn attempt(
     let resp = match tokio::time::timeout(shared.opts.idle_timeout, req.send()).await {
         Err(_) => return Attempt::Retry(format!("No answer from {} in time", out.url), retry_wait),
         Ok(Err(e)) => {
-            return Attempt::Retry(format!("Downloading {} failed: {}", out.url, root(&e)), retry_wait);
+            return Attempt::Retry(
+                format!("Downloading {} failed: {}", out.url, root(&e)),
+                retry_wait,
+            );
         }
         Ok(Ok(r)) => r,
     };
@@ -555,7 +570,10 @@ async fn attempt(
             return Attempt::Fatal(if detail.is_empty() {
                 format!("The file server answered {status} for {}{hint}", out.url)
             } else {
-                format!("The file server answered {status} for {}{hint}: {detail}", out.url)
+                format!(
+                    "The file server answered {status} for {}{hint}: {detail}",
+                    out.url
+                )
             });
         }
     };
@@ -577,7 +595,12 @@ async fn attempt(
     let mut stream = resp.bytes_stream();
     let dropped = loop {
         let next = match tokio::time::timeout(shared.opts.idle_timeout, stream.next()).await {
-            Err(_) => break Some(format!("No data from {} for {:?}", out.url, shared.opts.idle_timeout)),
+            Err(_) => {
+                break Some(format!(
+                    "No data from {} for {:?}",
+                    out.url, shared.opts.idle_timeout
+                ));
+            }
             Ok(n) => n,
         };
         match next {
@@ -665,18 +688,33 @@ mod tests {
     #[test]
     fn names_are_safe() {
         assert_eq!(
-            file_name_for("https://acct.blob.core.windows.net/c/job/Patient-1.ndjson", "x"),
+            file_name_for(
+                "https://acct.blob.core.windows.net/c/job/Patient-1.ndjson",
+                "x"
+            ),
             "Patient-1.ndjson"
         );
         assert_eq!(
             file_name_for("http://h/files/Obs%20v2.ndjson?sig=abc", "x"),
             "Obs_v2.ndjson"
         );
-        assert_eq!(file_name_for("http://h/a/..%2F..%2Fetc%2Fpasswd", "x"), "passwd");
-        assert_eq!(file_name_for("http://h/a/..%5C..%5Cboot.ini", "x"), "boot.ini");
-        assert_eq!(file_name_for("http://h/..", "Patient-1.ndjson"), "Patient-1.ndjson");
+        assert_eq!(
+            file_name_for("http://h/a/..%2F..%2Fetc%2Fpasswd", "x"),
+            "passwd"
+        );
+        assert_eq!(
+            file_name_for("http://h/a/..%5C..%5Cboot.ini", "x"),
+            "boot.ini"
+        );
+        assert_eq!(
+            file_name_for("http://h/..", "Patient-1.ndjson"),
+            "Patient-1.ndjson"
+        );
         assert_eq!(file_name_for("http://h/.bashrc", "x"), "bashrc");
-        assert_eq!(file_name_for("http://h/", "Patient-3.ndjson"), "Patient-3.ndjson");
+        assert_eq!(
+            file_name_for("http://h/", "Patient-3.ndjson"),
+            "Patient-3.ndjson"
+        );
         assert_eq!(file_name_for("not a url", "../../x"), "x");
         assert_eq!(file_name_for("http://h/%2e%2e", "///"), "export.ndjson");
         assert!(file_name_for(&format!("http://h/{}", "a".repeat(500)), "x").len() <= 120);
@@ -724,7 +762,10 @@ mod tests {
 
     #[test]
     fn content_ranges() {
-        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
+        assert_eq!(
+            content_range("bytes 100-199/200"),
+            Some((Some(100), Some(200)))
+        );
         assert_eq!(content_range("bytes 5-9/*"), Some((Some(5), None)));
         assert_eq!(content_range("bytes */42"), Some((None, Some(42))));
         assert_eq!(content_range("items 1-2/3"), None);

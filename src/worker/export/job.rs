@@ -120,9 +120,11 @@ pub struct Manifest {
 
 fn loose_u64(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64)),
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        }),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -205,9 +207,17 @@ pub struct ExportJob {
     pub state: JobState,
     #[serde(with = "time_text")]
     pub kicked_off_at: SystemTime,
-    #[serde(default, with = "time_text::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_poll_at: Option<SystemTime>,
-    #[serde(default, with = "time_text::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub next_poll_at: Option<SystemTime>,
     #[serde(default)]
     pub polls: u32,
@@ -249,6 +259,17 @@ impl ExportJob {
             schedule: Schedule::default(),
             policy: PollPolicy::default(),
         }
+    }
+
+    /// Uses `policy` from now on; a job not polled yet has its first poll rescheduled by it.
+    pub fn with_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        if self.polls == 0 && !self.state.is_terminal() {
+            self.schedule = Schedule::default();
+            let delay = self.schedule.first(&self.policy, None);
+            self.next_poll_at = Some(self.kicked_off_at + delay);
+        }
+        self
     }
 
     /// How long until the next poll is due (zero when overdue or unscheduled but running;
@@ -320,13 +341,23 @@ pub fn kickoff_request(base: &str, params: &ExportParams) -> HttpRequest {
     if !types.is_empty() {
         query.append_pair("_type", &types.join(","));
     }
-    if let Some(s) = params.since.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(s) = params
+        .since
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         query.append_pair("_since", s);
     }
     for f in clean(&params.type_filter) {
         query.append_pair("_typeFilter", f);
     }
-    if let Some(c) = params.container.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(c) = params
+        .container
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         query.append_pair("_container", c);
     }
     if let Some(f) = params
@@ -736,9 +767,10 @@ pub async fn kickoff_with<T: TokenSource>(
     tokens: &mut T,
 ) -> Result<ExportJob, ExportError> {
     let req = kickoff_request(base, params);
-    let token = tokens.token(None).await.map_err(|e| {
-        ExportError::Refused(format!("Signing in for the export failed: {e}"))
-    })?;
+    let token = tokens
+        .token(None)
+        .await
+        .map_err(|e| ExportError::Refused(format!("Signing in for the export failed: {e}")))?;
     match kickoff(client, env, params, &req, token.as_deref()).await {
         Err(ExportError::Unauthorized) if token.is_some() => {
             let fresh = tokens.token(token.as_deref()).await.map_err(|e| {
@@ -892,7 +924,10 @@ mod tests {
             r.headers
                 .contains(&("Accept".into(), "application/fhir+json".into()))
         );
-        assert!(r.headers.contains(&("Prefer".into(), "respond-async".into())));
+        assert!(
+            r.headers
+                .contains(&("Prefer".into(), "respond-async".into()))
+        );
         assert!(!r.headers.iter().any(|(k, _)| k == "Authorization"));
         assert_eq!(
             kickoff_request("http://h", &params(ExportScope::Patient)).url,
@@ -970,7 +1005,12 @@ mod tests {
     }
 
     fn job() -> ExportJob {
-        ExportJob::accepted("e", "http://h/$export", "http://h/status/1", Default::default())
+        ExportJob::accepted(
+            "e",
+            "http://h/$export",
+            "http://h/status/1",
+            Default::default(),
+        )
     }
 
     #[test]
@@ -1020,7 +1060,12 @@ mod tests {
         let r = interpret(&mut j, &response(500, &[], failed), now);
         assert!(matches!(r, PollResult::Failed(ref m) if m.contains("storage unreachable")));
         assert_eq!(j.state, JobState::Failed);
-        assert!(j.outcome.as_deref().unwrap_or("").contains("error: storage unreachable"));
+        assert!(
+            j.outcome
+                .as_deref()
+                .unwrap_or("")
+                .contains("error: storage unreachable")
+        );
         assert_eq!(j.next_poll_at, None);
     }
 
@@ -1030,7 +1075,11 @@ mod tests {
         let mut j = job();
         let r = interpret(
             &mut j,
-            &response(200, &[], r#"{"transactionTime":"t","output":[{"type":"Patient","url":"http://h/p.ndjson","count":3}]}"#),
+            &response(
+                200,
+                &[],
+                r#"{"transactionTime":"t","output":[{"type":"Patient","url":"http://h/p.ndjson","count":3}]}"#,
+            ),
             now,
         );
         assert_eq!(r, PollResult::Complete);
@@ -1046,7 +1095,10 @@ mod tests {
         ));
         let mut j = job();
         j.state = JobState::Cancelled;
-        assert_eq!(interpret(&mut j, &response(404, &[], ""), now), PollResult::Gone);
+        assert_eq!(
+            interpret(&mut j, &response(404, &[], ""), now),
+            PollResult::Gone
+        );
     }
 
     #[test]

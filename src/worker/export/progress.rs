@@ -77,8 +77,7 @@ fn skip_spaces(b: &[u8], mut j: usize) -> usize {
 fn number_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
     let b = s.as_bytes();
     (0..b.len()).filter(move |&i| {
-        b[i].is_ascii_digit()
-            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
     })
 }
 
@@ -106,7 +105,9 @@ pub fn parse_progress(x_progress: &str) -> Progress {
         let k = skip_spaces(b, j);
         let after = if b.get(k) == Some(&b'/') {
             k + 1
-        } else if s.get(k..k + 2).is_some_and(|w| w.eq_ignore_ascii_case("of"))
+        } else if s
+            .get(k..k + 2)
+            .is_some_and(|w| w.eq_ignore_ascii_case("of"))
             && b.get(k + 2) == Some(&b' ')
         {
             k + 2
@@ -164,10 +165,7 @@ mod tests {
         );
         assert_eq!(parse_progress("42.5 %"), Progress::Percent(42.5));
         assert_eq!(parse_progress(" progress: 7 % "), Progress::Percent(7.0));
-        assert_eq!(
-            parse_progress("step 2: 80% done"),
-            Progress::Percent(80.0)
-        );
+        assert_eq!(parse_progress("step 2: 80% done"), Progress::Percent(80.0));
         assert_eq!(parse_progress("42%").to_string(), "42%");
         assert_eq!(parse_progress("42.5%").to_string(), "42.5%");
     }
@@ -186,10 +184,7 @@ mod tests {
             parse_progress("Exported 3 OF 10 types"),
             Progress::Fraction { done: 3, total: 10 }
         );
-        assert_eq!(
-            parse_progress("3 of 10").ratio(),
-            Some(0.3)
-        );
+        assert_eq!(parse_progress("3 of 10").ratio(), Some(0.3));
         assert_eq!(parse_progress("3 of 10").to_string(), "3 of 10");
     }
 
@@ -216,7 +211,10 @@ mod tests {
     fn retry_after_seconds_and_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // 1994-11-06 08:49:37Z
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(
             parse_retry_after("99999999999999999999999", now),
             Some(Duration::from_secs(u64::MAX))

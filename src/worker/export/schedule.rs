@@ -117,7 +117,10 @@ impl Schedule {
                     return ra + ra.mul_f64(0.2 * jitter);
                 }
                 let exp = 2f64.powi(self.troubles.saturating_sub(1).min(16) as i32);
-                let backoff = current.max(Duration::from_secs(2)).mul_f64(exp).min(ceiling);
+                let backoff = current
+                    .max(Duration::from_secs(2))
+                    .mul_f64(exp)
+                    .min(ceiling);
                 // "Equal jitter": between half and all of the back-off.
                 backoff.mul_f64(0.5 + 0.5 * jitter).max(MIN_DELAY)
             }
@@ -157,17 +160,19 @@ mod tests {
     fn retry_after_is_honoured_and_clamped() {
         let p = PollPolicy::default();
         let mut s = Schedule::default();
-        assert_eq!(
-            s.next(&p, Answer::Running, Some(secs(2.0)), 0.9),
-            secs(2.0)
-        );
+        assert_eq!(s.next(&p, Answer::Running, Some(secs(2.0)), 0.9), secs(2.0));
         assert_eq!(s.next(&p, Answer::Running, Some(secs(0.0)), 0.9), secs(1.0));
         assert_eq!(
             s.next(&p, Answer::Running, Some(secs(86_400.0)), 0.9),
             secs(3600.0)
         );
         assert_eq!(
-            s.next(&p, Answer::Running, Some(Duration::from_secs(u64::MAX)), 0.9),
+            s.next(
+                &p,
+                Answer::Running,
+                Some(Duration::from_secs(u64::MAX)),
+                0.9
+            ),
             secs(3600.0)
         );
         // Hints do not advance our own pace.
