@@ -404,6 +404,19 @@ async fn a_401_gets_a_fresh_token_and_continues() {
             .unwrap_or("")
             .contains("fresh token")
     );
+    // No sign-in configured: one poll, and a sentence saying so.
+    let polls = job2.polls;
+    assert_eq!(
+        poll_with(&c, &mut job2, &mut NoToken).await,
+        PollResult::Unauthorized
+    );
+    assert_eq!(job2.polls, polls + 1);
+    assert!(
+        job2.last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("requires sign-in")
+    );
     s.shutdown().await;
 }
 

@@ -735,12 +735,8 @@ pub trait TokenSource {
 pub struct NoToken;
 
 impl TokenSource for NoToken {
-    #[allow(clippy::manual_async_fn)]
-    fn token(
-        &mut self,
-        _refused: Option<&str>,
-    ) -> impl Future<Output = Result<Option<String>, String>> + Send {
-        async { Ok(None) }
+    async fn token(&mut self, _refused: Option<&str>) -> Result<Option<String>, String> {
+        Ok(None)
     }
 }
 
@@ -801,6 +797,13 @@ pub async fn poll_with<T: TokenSource>(
     };
     let first = poll_once(client, job, token.as_deref()).await;
     if first != PollResult::Unauthorized {
+        return first;
+    }
+    if token.is_none() {
+        job.last_error = Some(
+            "The status URL requires sign-in (401), and the environment has none configured."
+                .into(),
+        );
         return first;
     }
     let fresh = match tokens.token(token.as_deref()).await {
