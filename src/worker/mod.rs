@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod build;
 pub mod capture;
+pub mod export;
 pub mod http;
 
 use std::collections::HashMap;

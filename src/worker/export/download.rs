@@ -1,0 +1,789 @@
+//! Downloading a manifest's files into a folder: a few at a time, with per-file and total
+//! progress, resuming `.part` files with `Range`, finishing each with a rename, then counting
+//! NDJSON lines against the manifest's `count`.
+//!
+//! File names come from the last segment of each URL, reduced to `[A-Za-z0-9._-]` (never a path,
+//! never `.`/`..`), made unique within the manifest; nothing is written outside the folder.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+
+use super::job::{Manifest, ManifestOutput};
+use super::progress::parse_retry_after;
+
+/// Files downloaded at once by default.
+pub const DEFAULT_CONCURRENCY: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct DownloadOptions {
+    /// Files at once (at least 1).
+    pub concurrency: usize,
+    /// Further attempts per file after a dropped connection or a transient answer (each resumes).
+    pub retries: u32,
+    /// Pause before such an attempt (a `Retry-After` up to 60 s wins).
+    pub retry_delay: Duration,
+    /// Give up on an attempt when no bytes arrive for this long.
+    pub idle_timeout: Duration,
+    /// Also download the manifest's `error` files (OperationOutcomes).
+    pub include_error_files: bool,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            retries: 3,
+            retry_delay: Duration::from_millis(500),
+            idle_timeout: Duration::from_secs(60),
+            include_error_files: true,
+        }
+    }
+}
+
+/// Progress of one file and of the whole download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadProgress {
+    /// Position of the file in the download (outputs first, then error files).
+    pub index: usize,
+    pub name: String,
+    /// Bytes of this file on disk so far (a resumed part counts).
+    pub file_done: u64,
+    /// Its full size, once the server said.
+    pub file_total: Option<u64>,
+    /// Bytes on disk across all files.
+    pub all_done: u64,
+    /// Sum of the sizes known so far.
+    pub all_total: u64,
+    /// Whether every file's size is known (then `all_total` is the real total).
+    pub all_total_known: bool,
+    /// Bytes received in this run per second since it started.
+    pub bytes_per_sec: f64,
+}
+
+/// How one file ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileReport {
+    pub index: usize,
+    /// The manifest's `type`.
+    pub type_: String,
+    pub url: String,
+    /// Where it was written (the final name; the `.part` is next to it while incomplete).
+    pub path: PathBuf,
+    /// From the manifest's `error` list.
+    pub is_error_file: bool,
+    /// Bytes in the file.
+    pub bytes: u64,
+    /// Non-blank NDJSON lines, when the file is complete.
+    pub lines: Option<u64>,
+    /// The manifest's `count`.
+    pub expected: Option<u64>,
+    /// Bytes of a `.part` that were kept (resumed with `Range`), over all attempts.
+    pub resumed_bytes: u64,
+    /// The server ignored `Range` (200) and the file was started over.
+    pub restarted: bool,
+    pub attempts: u32,
+    /// Why the file is not complete (the `.part` stays for a later resume).
+    pub error: Option<String>,
+}
+
+impl FileReport {
+    /// The line count differs from the manifest's `count`.
+    pub fn count_mismatch(&self) -> bool {
+        matches!((self.lines, self.expected), (Some(l), Some(e)) if l != e)
+    }
+
+    /// A sentence for a mismatch, if any.
+    pub fn mismatch_note(&self) -> Option<String> {
+        match (self.lines, self.expected) {
+            (Some(l), Some(e)) if l != e => Some(format!(
+                "{}: {l} lines, but the manifest says {e} resources",
+                self.path.file_name().unwrap_or_default().to_string_lossy()
+            )),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DownloadEvent {
+    Progress(DownloadProgress),
+    FileDone(FileReport),
+}
+
+/// The whole download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadReport {
+    pub dir: PathBuf,
+    pub files: Vec<FileReport>,
+    /// Bytes received in this run.
+    pub bytes_received: u64,
+    pub elapsed: Duration,
+}
+
+impl DownloadReport {
+    pub fn failures(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.error.is_some())
+    }
+
+    pub fn mismatches(&self) -> impl Iterator<Item = &FileReport> {
+        self.files.iter().filter(|f| f.count_mismatch())
+    }
+
+    /// Every file downloaded and matching its count.
+    pub fn all_good(&self) -> bool {
+        self.failures().next().is_none() && self.mismatches().next().is_none()
+    }
+}
+
+/// A safe file name from `url`'s last path segment (percent-decoded), else from `fallback`.
+pub fn file_name_for(url: &str, fallback: &str) -> String {
+    let from_url = url::Url::parse(url).ok().and_then(|u| {
+        u.path_segments()
+            .and_then(|mut s| s.rfind(|p| !p.is_empty()).map(str::to_string))
+    });
+    let decoded = from_url.map(|s| {
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    decoded
+        .and_then(|s| sanitise(&s))
+        .or_else(|| sanitise(fallback))
+        .unwrap_or_else(|| "export.ndjson".into())
+}
+
+fn sanitise(raw: &str) -> Option<String> {
+    // Only the last component, whatever separators it used.
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut s: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // No hidden files, no "." or "..".
+    let trimmed = s.trim_start_matches('.').to_string();
+    s = trimmed;
+    if s.chars().count() > 120 {
+        s = s
+            .chars()
+            .rev()
+            .take(120)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        s = s.trim_start_matches('.').to_string();
+    }
+    (!s.is_empty() && s.chars().any(|c| c.is_ascii_alphanumeric())).then_some(s)
+}
+
+fn unique(name: String, taken: &mut HashSet<String>) -> String {
+    if taken.insert(name.to_ascii_lowercase()) {
+        return name;
+    }
+    let (stem, ext) = match name.find('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name.as_str(), ""),
+    };
+    for n in 2.. {
+        let candidate = format!("{stem}-{n}{ext}");
+        if taken.insert(candidate.to_ascii_lowercase()) {
+            return candidate;
+        }
+    }
+    name
+}
+
+/// The files to fetch with their names, in report order.
+pub fn plan(manifest: &Manifest, include_error_files: bool) -> Vec<(ManifestOutput, String, bool)> {
+    let mut taken = HashSet::new();
+    let errors: &[ManifestOutput] = if include_error_files {
+        &manifest.error
+    } else {
+        &[]
+    };
+    manifest
+        .output
+        .iter()
+        .map(|o| (o, false))
+        .chain(errors.iter().map(|o| (o, true)))
+        .enumerate()
+        .map(|(i, (o, is_err))| {
+            let ty = if o.type_.is_empty() {
+                "export"
+            } else {
+                &o.type_
+            };
+            let fallback = format!("{ty}-{}.ndjson", i + 1);
+            let name = unique(file_name_for(&o.url, &fallback), &mut taken);
+            (o.clone(), name, is_err)
+        })
+        .collect()
+}
+
+struct Shared<'a> {
+    client: &'a reqwest::Client,
+    dir: PathBuf,
+    token: Option<&'a str>,
+    opts: &'a DownloadOptions,
+    on_event: &'a (dyn Fn(DownloadEvent) + Send + Sync),
+    started: Instant,
+    all_done: AtomicU64,
+    all_total: AtomicU64,
+    unknown_totals: AtomicU64,
+    received: AtomicU64,
+}
+
+impl Shared<'_> {
+    fn emit(&self, index: usize, name: &str, file_done: u64, file_total: Option<u64>) {
+        let secs = self.started.elapsed().as_secs_f64();
+        let received = self.received.load(Ordering::Relaxed);
+        (self.on_event)(DownloadEvent::Progress(DownloadProgress {
+            index,
+            name: name.to_string(),
+            file_done,
+            file_total,
+            all_done: self.all_done.load(Ordering::Relaxed),
+            all_total: self.all_total.load(Ordering::Relaxed),
+            all_total_known: self.unknown_totals.load(Ordering::Relaxed) == 0,
+            bytes_per_sec: if secs > 0.0 {
+                received as f64 / secs
+            } else {
+                0.0
+            },
+        }));
+    }
+}
+
+/// Keeps a file's share of the totals right as it grows, restarts or learns its size.
+struct FileCounters<'s, 'a> {
+    shared: &'s Shared<'a>,
+    done: u64,
+    total: Option<u64>,
+}
+
+impl FileCounters<'_, '_> {
+    fn set_done(&mut self, done: u64) {
+        if done >= self.done {
+            self.shared
+                .all_done
+                .fetch_add(done - self.done, Ordering::Relaxed);
+        } else {
+            self.shared
+                .all_done
+                .fetch_sub(self.done - done, Ordering::Relaxed);
+        }
+        self.done = done;
+    }
+
+    fn set_total(&mut self, total: Option<u64>) {
+        match (self.total, total) {
+            (None, Some(t)) => {
+                self.shared.all_total.fetch_add(t, Ordering::Relaxed);
+                self.shared.unknown_totals.fetch_sub(1, Ordering::Relaxed);
+            }
+            (Some(old), Some(t)) => {
+                self.shared.all_total.fetch_add(t, Ordering::Relaxed);
+                self.shared.all_total.fetch_sub(old, Ordering::Relaxed);
+            }
+            (Some(old), None) => {
+                self.shared.all_total.fetch_sub(old, Ordering::Relaxed);
+                self.shared.unknown_totals.fetch_add(1, Ordering::Relaxed);
+            }
+            (None, None) => {}
+        }
+        self.total = total;
+    }
+}
+
+/// Downloads the manifest's files into `dir` (created if needed), `opts.concurrency` at a time.
+/// `token` is sent only when the manifest says `requiresAccessToken`. Problems with one file are
+/// in its report; only a folder that cannot be created is an error.
+pub async fn download_all(
+    client: &reqwest::Client,
+    manifest: &Manifest,
+    dir: &Path,
+    token: Option<&str>,
+    opts: &DownloadOptions,
+    on_event: &(dyn Fn(DownloadEvent) + Send + Sync),
+) -> std::io::Result<DownloadReport> {
+    tokio::fs::create_dir_all(dir).await?;
+    let files = plan(manifest, opts.include_error_files);
+    let shared = Shared {
+        client,
+        dir: dir.to_path_buf(),
+        token: if manifest.requires_access_token {
+            token
+        } else {
+            None
+        },
+        opts,
+        on_event,
+        started: Instant::now(),
+        all_done: AtomicU64::new(0),
+        all_total: AtomicU64::new(0),
+        unknown_totals: AtomicU64::new(files.len() as u64),
+        received: AtomicU64::new(0),
+    };
+    let semaphore = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let reports = futures::future::join_all(files.into_iter().enumerate().map(
+        |(index, (out, name, is_err))| {
+            let shared = &shared;
+            let semaphore = semaphore.clone();
+            async move {
+                let _permit = semaphore.acquire().await;
+                let report = download_one(shared, index, &out, &name, is_err).await;
+                (shared.on_event)(DownloadEvent::FileDone(report.clone()));
+                report
+            }
+        },
+    ))
+    .await;
+    Ok(DownloadReport {
+        dir: dir.to_path_buf(),
+        files: reports,
+        bytes_received: shared.received.load(Ordering::Relaxed),
+        elapsed: shared.started.elapsed(),
+    })
+}
+
+/// `bytes START-END/TOTAL` → (START, TOTAL); `bytes */TOTAL` → (None, TOTAL).
+fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let spec = v.trim().strip_prefix("bytes")?.trim();
+    let (range, total) = spec.split_once('/')?;
+    let total = total.trim().parse().ok();
+    let start = if range.trim() == "*" {
+        None
+    } else {
+        Some(range.split_once('-')?.0.trim().parse().ok()?)
+    };
+    Some((start, total))
+}
+
+/// What one attempt came to.
+enum Attempt {
+    /// The whole file is in the `.part`.
+    Done,
+    /// Try again (resuming), after this long.
+    Retry(String, Duration),
+    /// Give up.
+    Fatal(String),
+}
+
+async fn part_len(part: &Path) -> u64 {
+    tokio::fs::metadata(part)
+        .await
+        .map(|m| if m.is_file() { m.len() } else { 0 })
+        .unwrap_or(0)
+}
+
+async fn download_one(
+    shared: &Shared<'_>,
+    index: usize,
+    out: &ManifestOutput,
+    name: &str,
+    is_error_file: bool,
+) -> FileReport {
+    let final_path = shared.dir.join(name);
+    let part = shared.dir.join(format!("{name}.part"));
+    let mut report = FileReport {
+        index,
+        type_: out.type_.clone(),
+        url: out.url.clone(),
+        path: final_path.clone(),
+        is_error_file,
+        bytes: 0,
+        lines: None,
+        expected: out.count,
+        resumed_bytes: 0,
+        restarted: false,
+        attempts: 0,
+        error: None,
+    };
+    // A link planted where the part goes would redirect our writes: remove it.
+    if let Ok(m) = tokio::fs::symlink_metadata(&part).await
+        && !m.is_file()
+    {
+        let _ = tokio::fs::remove_file(&part).await;
+    }
+    let mut counters = FileCounters {
+        shared,
+        done: 0,
+        total: None,
+    };
+    counters.set_done(part_len(&part).await);
+    loop {
+        report.attempts += 1;
+        match attempt(shared, index, name, out, &part, &mut counters, &mut report).await {
+            Attempt::Done => break,
+            Attempt::Retry(why, wait) if report.attempts <= shared.opts.retries => {
+                report.error = Some(why);
+                tokio::time::sleep(wait).await;
+            }
+            Attempt::Retry(why, _) | Attempt::Fatal(why) => {
+                report.error = Some(why);
+                report.bytes = part_len(&part).await;
+                return report;
+            }
+        }
+    }
+    report.error = None;
+    if let Err(e) = tokio::fs::rename(&part, &final_path).await {
+        report.error = Some(format!(
+            "{} could not be renamed to {}: {e}",
+            part.display(),
+            final_path.display()
+        ));
+        return report;
+    }
+    report.bytes = counters.done;
+    let path = final_path.clone();
+    match tokio::task::spawn_blocking(move || count_lines(&path)).await {
+        Ok(Ok(n)) => report.lines = Some(n),
+        Ok(Err(e)) => {
+            report.error = Some(format!(
+                "{} could not be read back: {e}",
+                final_path.display()
+            ))
+        }
+        Err(e) => report.error = Some(format!("Counting lines failed: {e}")),
+    }
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn attempt(
+    shared: &Shared<'_>,
+    index: usize,
+    name: &str,
+    out: &ManifestOutput,
+    part: &Path,
+    counters: &mut FileCounters<'_, '_>,
+    report: &mut FileReport,
+) -> Attempt {
+    let have = part_len(part).await;
+    counters.set_done(have);
+    let mut req = shared
+        .client
+        .get(&out.url)
+        .header("Accept", "application/fhir+ndjson, application/ndjson, */*")
+        // Byte ranges must refer to the file itself, not a compressed rendition.
+        .header("Accept-Encoding", "identity");
+    if let Some(t) = shared.token {
+        req = req.bearer_auth(t);
+    }
+    if have > 0 {
+        req = req.header("Range", format!("bytes={have}-"));
+    }
+    let retry_wait = shared.opts.retry_delay;
+    let resp = match tokio::time::timeout(shared.opts.idle_timeout, req.send()).await {
+        Err(_) => return Attempt::Retry(format!("No answer from {} in time", out.url), retry_wait),
+        Ok(Err(e)) => {
+            return Attempt::Retry(
+                format!("Downloading {} failed: {}", out.url, root(&e)),
+                retry_wait,
+            );
+        }
+        Ok(Ok(r)) => r,
+    };
+    let status = resp.status().as_u16();
+    let header = |n: &str| {
+        resp.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let cr = header("content-range").and_then(|v| content_range(&v));
+    let length = resp.content_length();
+    let append = match status {
+        206 => {
+            let start = cr.and_then(|(s, _)| s);
+            if start != Some(have) {
+                // Not the part we asked for: start over.
+                let _ = tokio::fs::remove_file(part).await;
+                counters.set_done(0);
+                return Attempt::Retry(
+                    format!(
+                        "The server sent a different byte range than asked ({}); starting {name} over",
+                        header("content-range").unwrap_or_default()
+                    ),
+                    Duration::ZERO,
+                );
+            }
+            report.resumed_bytes += have;
+            counters.set_total(cr.and_then(|(_, t)| t).or(length.map(|l| l + have)));
+            true
+        }
+        200 => {
+            if have > 0 {
+                report.restarted = true;
+            }
+            counters.set_total(length);
+            false
+        }
+        416 if have > 0 => {
+            if cr.and_then(|(_, t)| t) == Some(have) {
+                counters.set_total(Some(have));
+                return Attempt::Done;
+            }
+            let _ = tokio::fs::remove_file(part).await;
+            counters.set_done(0);
+            return Attempt::Retry(
+                format!("The server refused to resume {name} (416); starting over"),
+                Duration::ZERO,
+            );
+        }
+        429 | 500 | 502 | 503 | 504 => {
+            let wait = header("retry-after")
+                .and_then(|v| parse_retry_after(&v, SystemTime::now()))
+                .map(|d| d.min(Duration::from_secs(60)))
+                .unwrap_or(retry_wait);
+            return Attempt::Retry(
+                format!("The file server answered {status} for {}", out.url),
+                wait,
+            );
+        }
+        _ => {
+            let body = resp.text().await.unwrap_or_default();
+            let detail = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let detail: String = detail.chars().take(200).collect();
+            let hint = match status {
+                401 | 403 if shared.token.is_none() => {
+                    " (the manifest says no access token is needed, so none was sent)"
+                }
+                401 | 403 => " (the token was sent; it may have expired or lack access)",
+                _ => "",
+            };
+            return Attempt::Fatal(if detail.is_empty() {
+                format!("The file server answered {status} for {}{hint}", out.url)
+            } else {
+                format!(
+                    "The file server answered {status} for {}{hint}: {detail}",
+                    out.url
+                )
+            });
+        }
+    };
+    let mut file = match tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(part)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return Attempt::Fatal(format!("{} could not be written: {e}", part.display())),
+    };
+    let mut done = if append { have } else { 0 };
+    counters.set_done(done);
+    shared.emit(index, name, done, counters.total);
+    let mut last_emit = Instant::now();
+    let mut stream = resp.bytes_stream();
+    let dropped = loop {
+        let next = match tokio::time::timeout(shared.opts.idle_timeout, stream.next()).await {
+            Err(_) => {
+                break Some(format!(
+                    "No data from {} for {:?}",
+                    out.url, shared.opts.idle_timeout
+                ));
+            }
+            Ok(n) => n,
+        };
+        match next {
+            None => break None,
+            Some(Err(e)) => {
+                break Some(format!(
+                    "The connection dropped while downloading {} ({done} bytes so far): {}",
+                    out.url,
+                    root(&e)
+                ));
+            }
+            Some(Ok(chunk)) => {
+                if let Err(e) = file.write_all(&chunk).await {
+                    return Attempt::Fatal(format!("{} could not be written: {e}", part.display()));
+                }
+                done += chunk.len() as u64;
+                shared
+                    .received
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                counters.set_done(done);
+                if last_emit.elapsed() >= Duration::from_millis(100) {
+                    shared.emit(index, name, done, counters.total);
+                    last_emit = Instant::now();
+                }
+            }
+        }
+    };
+    let synced = file.flush().await.and(file.sync_all().await);
+    drop(file);
+    if let Err(e) = synced {
+        return Attempt::Fatal(format!("{} could not be written: {e}", part.display()));
+    }
+    shared.emit(index, name, done, counters.total);
+    if let Some(why) = dropped {
+        return Attempt::Retry(why, retry_wait);
+    }
+    match counters.total {
+        Some(t) if done < t => Attempt::Retry(
+            format!("{name} ended early ({done} of {t} bytes)"),
+            retry_wait,
+        ),
+        _ => {
+            counters.set_total(Some(done));
+            Attempt::Done
+        }
+    }
+}
+
+fn root(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        last = s.to_string();
+        cur = s.source();
+    }
+    last
+}
+
+/// Non-blank lines of an NDJSON file.
+pub fn count_lines(path: &Path) -> std::io::Result<u64> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut count, mut content) = (0u64, false);
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                count += u64::from(content);
+                content = false;
+            } else if !b.is_ascii_whitespace() {
+                content = true;
+            }
+        }
+    }
+    Ok(count + u64::from(content))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe() {
+        assert_eq!(
+            file_name_for(
+                "https://acct.blob.core.windows.net/c/job/Patient-1.ndjson",
+                "x"
+            ),
+            "Patient-1.ndjson"
+        );
+        assert_eq!(
+            file_name_for("http://h/files/Obs%20v2.ndjson?sig=abc", "x"),
+            "Obs_v2.ndjson"
+        );
+        assert_eq!(
+            file_name_for("http://h/a/..%2F..%2Fetc%2Fpasswd", "x"),
+            "passwd"
+        );
+        assert_eq!(
+            file_name_for("http://h/a/..%5C..%5Cboot.ini", "x"),
+            "boot.ini"
+        );
+        assert_eq!(
+            file_name_for("http://h/..", "Patient-1.ndjson"),
+            "Patient-1.ndjson"
+        );
+        assert_eq!(file_name_for("http://h/.bashrc", "x"), "bashrc");
+        assert_eq!(
+            file_name_for("http://h/", "Patient-3.ndjson"),
+            "Patient-3.ndjson"
+        );
+        assert_eq!(file_name_for("not a url", "../../x"), "x");
+        assert_eq!(file_name_for("http://h/%2e%2e", "///"), "export.ndjson");
+        assert!(file_name_for(&format!("http://h/{}", "a".repeat(500)), "x").len() <= 120);
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let m = Manifest {
+            output: vec![
+                ManifestOutput {
+                    type_: "Patient".into(),
+                    url: "http://h/1/Patient.ndjson".into(),
+                    count: None,
+                },
+                ManifestOutput {
+                    type_: "Patient".into(),
+                    url: "http://h/2/patient.ndjson".into(),
+                    count: None,
+                },
+                ManifestOutput {
+                    type_: "Observation".into(),
+                    url: "http://h/".into(),
+                    count: None,
+                },
+            ],
+            error: vec![ManifestOutput {
+                type_: "OperationOutcome".into(),
+                url: "http://h/3/Patient.ndjson".into(),
+                count: None,
+            }],
+            ..Default::default()
+        };
+        let names: Vec<String> = plan(&m, true).into_iter().map(|(_, n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "Patient.ndjson",
+                "patient-2.ndjson",
+                "Observation-3.ndjson",
+                "Patient-3.ndjson"
+            ]
+        );
+        assert_eq!(plan(&m, false).len(), 3);
+    }
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(
+            content_range("bytes 100-199/200"),
+            Some((Some(100), Some(200)))
+        );
+        assert_eq!(content_range("bytes 5-9/*"), Some((Some(5), None)));
+        assert_eq!(content_range("bytes */42"), Some((None, Some(42))));
+        assert_eq!(content_range("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn lines_are_counted_without_blank_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.ndjson");
+        for (text, n) in [
+            ("", 0),
+            ("{}", 1),
+            ("{}\n", 1),
+            ("{}\n{}\n\n  \n{}", 3),
+            ("{}\r\n{}\r\n", 2),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            assert_eq!(count_lines(&p).unwrap(), n, "{text:?}");
+        }
+    }
+}

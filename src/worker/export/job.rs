@@ -1,0 +1,1139 @@
+//! One bulk `$export` job through the asynchronous request pattern: kick-off (202 and a
+//! Content-Location), polling the status URL, the completion manifest, failure outcomes and
+//! cancellation (DELETE).
+//!
+//! Everything here is an async function over a `&reqwest::Client` and an `&mut ExportJob`, so the
+//! worker, the CLI and tests can drive jobs without an actor. Tokens are passed in per call (or
+//! through a [`TokenSource`]); a job never holds one.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+use super::progress::{Progress, parse_progress, parse_retry_after};
+use super::schedule::{Answer, PollPolicy, Schedule, random_jitter};
+use crate::fhir::outcome::{parse_outcome, summary};
+use crate::worker::http::{self, HttpError, HttpRequest, HttpResponse};
+
+/// Timeout of kick-off, status and cancel requests.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which resources to export.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportScope {
+    /// `[base]/$export`: everything.
+    #[default]
+    System,
+    /// `[base]/Patient/$export`: all patients' compartments.
+    Patient,
+    /// `[base]/Group/{id}/$export`: the group members' compartments.
+    Group(String),
+}
+
+/// The kick-off parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExportParams {
+    #[serde(default)]
+    pub scope: ExportScope,
+    /// `_type` (empty = all types the server exports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    /// `_since`, as typed (a FHIR instant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// `_typeFilter` entries, e.g. `Observation?code=8867-4`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub type_filter: Vec<String>,
+    /// `_container` (Azure: the storage container to write to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// `_outputFormat`, e.g. `application/fhir+ndjson`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Kicked off (202), not polled yet.
+    Accepted,
+    /// The status URL answered 202 (or a transient error) at the last poll.
+    InProgress,
+    /// The manifest arrived.
+    Complete,
+    /// The server reported the job failed; see `outcome`.
+    Failed,
+    /// Cancelled by us (DELETE accepted).
+    Cancelled,
+}
+
+impl JobState {
+    /// Whether polling should stop.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Complete | JobState::Failed | JobState::Cancelled
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JobState::Accepted => "accepted",
+            JobState::InProgress => "in progress",
+            JobState::Complete => "complete",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One file of the manifest (`output` or `error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestOutput {
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+/// The completion manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    #[serde(default)]
+    pub requires_access_token: bool,
+    #[serde(default)]
+    pub output: Vec<ManifestOutput>,
+    /// Files of OperationOutcomes about resources that could not be exported.
+    #[serde(default)]
+    pub error: Vec<ManifestOutput>,
+}
+
+fn loose_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn loose_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn loose_str(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn outputs(v: &Value, key: &str) -> Vec<ManifestOutput> {
+    let items: &[Value] = match v.get(key) {
+        Some(Value::Array(a)) => a,
+        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
+        _ => &[],
+    };
+    items
+        .iter()
+        .filter_map(|o| {
+            Some(ManifestOutput {
+                type_: loose_str(o, "type").unwrap_or_default(),
+                url: loose_str(o, "url")?,
+                count: o.get("count").and_then(loose_u64),
+            })
+        })
+        .collect()
+}
+
+impl Manifest {
+    /// Reads a manifest, tolerating missing fields, numbers as strings and single objects where
+    /// arrays belong. `None` when `v` is not a JSON object; entries without a `url` are dropped.
+    pub fn from_json(v: &Value) -> Option<Manifest> {
+        if !v.is_object() {
+            return None;
+        }
+        Some(Manifest {
+            transaction_time: loose_str(v, "transactionTime"),
+            request: loose_str(v, "request"),
+            requires_access_token: v
+                .get("requiresAccessToken")
+                .and_then(loose_bool)
+                .unwrap_or(false),
+            output: outputs(v, "output"),
+            error: outputs(v, "error"),
+        })
+    }
+
+    /// Resources announced across the output files (files without a count are not included).
+    pub fn total_count(&self) -> u64 {
+        self.output.iter().filter_map(|o| o.count).sum()
+    }
+}
+
+/// A bulk export job: what was asked, where to poll, and what is known so far. No tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportJob {
+    /// A UUID (also the job's file name in the workspace).
+    pub id: String,
+    /// The environment it runs against (its sign-in supplies the tokens).
+    pub env: String,
+    pub kickoff_url: String,
+    pub status_url: String,
+    #[serde(default)]
+    pub params: ExportParams,
+    pub state: JobState,
+    #[serde(with = "time_text")]
+    pub kicked_off_at: SystemTime,
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_poll_at: Option<SystemTime>,
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_poll_at: Option<SystemTime>,
+    #[serde(default)]
+    pub polls: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+    /// The last transient problem (throttling, network); cleared by a good answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
+    /// Why the job failed: the OperationOutcome's summary, or a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// The polling pace (not saved; defaults after a restart).
+    #[serde(skip)]
+    pub policy: PollPolicy,
+}
+
+impl ExportJob {
+    /// A job whose kick-off was just accepted.
+    pub fn accepted(env: &str, kickoff_url: &str, status_url: &str, params: ExportParams) -> Self {
+        ExportJob {
+            id: uuid::Uuid::new_v4().to_string(),
+            env: env.to_string(),
+            kickoff_url: kickoff_url.to_string(),
+            status_url: status_url.to_string(),
+            params,
+            state: JobState::Accepted,
+            kicked_off_at: SystemTime::now(),
+            last_poll_at: None,
+            next_poll_at: None,
+            polls: 0,
+            progress: None,
+            last_error: None,
+            manifest: None,
+            outcome: None,
+            schedule: Schedule::default(),
+            policy: PollPolicy::default(),
+        }
+    }
+
+    /// Uses `policy` from now on; a job not polled yet has its first poll rescheduled by it.
+    pub fn with_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        if self.polls == 0 && !self.state.is_terminal() {
+            self.schedule = Schedule::default();
+            let delay = self.schedule.first(&self.policy, None);
+            self.next_poll_at = Some(self.kicked_off_at + delay);
+        }
+        self
+    }
+
+    /// How long until the next poll is due (zero when overdue or unscheduled but running;
+    /// `None` when the job is finished).
+    pub fn due_in(&self, now: SystemTime) -> Option<Duration> {
+        if self.state.is_terminal() {
+            return None;
+        }
+        Some(
+            self.next_poll_at
+                .and_then(|t| t.duration_since(now).ok())
+                .unwrap_or(Duration::ZERO),
+        )
+    }
+
+    fn schedule_next(&mut self, answer: Answer, retry_after: Option<Duration>, now: SystemTime) {
+        let delay = self
+            .schedule
+            .next(&self.policy, answer, retry_after, random_jitter());
+        self.next_poll_at = Some(now + delay);
+    }
+}
+
+/// Why a kick-off or cancel did not work.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ExportError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// 401: get a fresh token and try again.
+    #[error("The server refused the token (401 Unauthorized).")]
+    Unauthorized,
+    /// Any other unwanted answer, as a sentence with the server's diagnostics.
+    #[error("{0}")]
+    Refused(String),
+    #[error(
+        "The server accepted the export (202) but sent no Content-Location header, so there is no status URL to poll."
+    )]
+    NoStatusUrl,
+}
+
+fn header_value(name: &str, value: &str) -> (String, String) {
+    (name.to_string(), value.to_string())
+}
+
+fn with_token(mut req: HttpRequest, token: Option<&str>) -> HttpRequest {
+    req.headers
+        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+    if let Some(t) = token {
+        req.headers
+            .push(("Authorization".into(), format!("Bearer {t}")));
+    }
+    req
+}
+
+/// `GET {base}/$export` (or `Patient/$export`, `Group/{id}/$export`) with the parameters, and the
+/// headers the asynchronous pattern needs. No `Authorization`: that is added when sending.
+pub fn kickoff_request(base: &str, params: &ExportParams) -> HttpRequest {
+    let base = base.trim().trim_end_matches('/');
+    let path = match &params.scope {
+        ExportScope::System => "$export".to_string(),
+        ExportScope::Patient => "Patient/$export".to_string(),
+        ExportScope::Group(id) => format!(
+            "Group/{}/$export",
+            percent_encoding::utf8_percent_encode(id.trim(), SEGMENT)
+        ),
+    };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let types = clean(&params.types);
+    if !types.is_empty() {
+        query.append_pair("_type", &types.join(","));
+    }
+    if let Some(s) = params
+        .since
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        query.append_pair("_since", s);
+    }
+    for f in clean(&params.type_filter) {
+        query.append_pair("_typeFilter", f);
+    }
+    if let Some(c) = params
+        .container
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        query.append_pair("_container", c);
+    }
+    if let Some(f) = params
+        .output_format
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        query.append_pair("_outputFormat", f);
+    }
+    let query = query.finish();
+    let url = if query.is_empty() {
+        format!("{base}/{path}")
+    } else {
+        format!("{base}/{path}?{query}")
+    };
+    HttpRequest {
+        method: "GET".into(),
+        url,
+        headers: vec![
+            header_value("Accept", "application/fhir+json"),
+            header_value("Prefer", "respond-async"),
+        ],
+        body: None,
+        timeout: REQUEST_TIMEOUT,
+    }
+}
+
+fn clean(v: &[String]) -> Vec<&str> {
+    v.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Characters escaped in a path segment (a Group id).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What the server said, in one line: the OperationOutcome summary, else a bit of the body.
+pub fn explain_body(resp: &HttpResponse) -> Option<String> {
+    if let Ok(v) = serde_json::from_slice::<Value>(&resp.body) {
+        if let Some(issues) = parse_outcome(&v) {
+            let s = summary(&issues);
+            if !s.is_empty() {
+                return Some(s);
+            }
+        }
+        // Entra-style / generic JSON errors.
+        for key in ["error_description", "message", "error"] {
+            if let Some(s) = v.get(key).and_then(Value::as_str) {
+                return Some(one_line(s, 300));
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&resp.body);
+    let text = one_line(&text, 300);
+    (!text.is_empty()).then_some(text)
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > max {
+        let mut cut: String = joined.chars().take(max).collect();
+        cut.push('…');
+        cut
+    } else {
+        joined
+    }
+}
+
+fn status_text(resp: &HttpResponse) -> String {
+    if resp.reason.is_empty() {
+        resp.status.to_string()
+    } else {
+        format!("{} {}", resp.status, resp.reason)
+    }
+}
+
+fn refusal(what: &str, resp: &HttpResponse) -> String {
+    match explain_body(resp) {
+        Some(why) => format!("{what} ({}): {why}", status_text(resp)),
+        None => format!("{what} ({})", status_text(resp)),
+    }
+}
+
+/// Sends the kick-off request. A 202 with a Content-Location (resolved against the request URL
+/// when relative) becomes an [`ExportJob`] in state `Accepted`, its first poll scheduled.
+pub async fn kickoff(
+    client: &reqwest::Client,
+    env: &str,
+    params: &ExportParams,
+    req: &HttpRequest,
+    token: Option<&str>,
+) -> Result<ExportJob, ExportError> {
+    let req = with_token(req.clone(), token);
+    let resp = http::send(client, &req).await?;
+    match resp.status {
+        202 => {
+            let location = resp
+                .header("content-location")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or(ExportError::NoStatusUrl)?;
+            let status_url = url::Url::parse(&resp.final_url)
+                .or_else(|_| url::Url::parse(&req.url))
+                .and_then(|base| base.join(location))
+                .map(|u| u.to_string())
+                .map_err(|e| {
+                    ExportError::Refused(format!(
+                        "The server's Content-Location '{location}' is not a usable URL: {e}."
+                    ))
+                })?;
+            let mut job = ExportJob::accepted(env, &req.url, &status_url, params.clone());
+            let retry_after = resp
+                .header("retry-after")
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let delay = job.schedule.first(&job.policy, retry_after);
+            job.next_poll_at = Some(job.kicked_off_at + delay);
+            Ok(job)
+        }
+        401 => Err(ExportError::Unauthorized),
+        200..=299 => Err(ExportError::Refused(format!(
+            "The server answered {} instead of 202 Accepted: it did not start an asynchronous export (does it support $export with Prefer: respond-async?).",
+            status_text(&resp)
+        ))),
+        _ => Err(ExportError::Refused(refusal(
+            "The export was refused",
+            &resp,
+        ))),
+    }
+}
+
+/// What one status poll found (the job is updated accordingly).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PollResult {
+    /// 202: still running (`job.progress`, `job.next_poll_at` updated).
+    Running,
+    /// 200: `job.manifest` is set.
+    Complete,
+    /// The server reports the job failed: `job.outcome` says why.
+    Failed(String),
+    /// 429, 503 or another transient error: keep polling (later). The sentence is `job.last_error`.
+    Throttled(String),
+    /// No answer (connection, timeout): keep polling. The sentence is `job.last_error`.
+    NetworkError(String),
+    /// 401: get a fresh token and poll again.
+    Unauthorized,
+    /// 404/410 for a job we cancelled: the server has forgotten it, as it should.
+    Gone,
+}
+
+impl PollResult {
+    /// Whether polling is over.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            PollResult::Complete | PollResult::Failed(_) | PollResult::Gone
+        )
+    }
+}
+
+/// Issue codes that mean "try again later" even on a 500.
+fn is_transient_outcome(resp: &HttpResponse) -> bool {
+    serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .and_then(|v| parse_outcome(&v))
+        .is_some_and(|issues| {
+            !issues.is_empty()
+                && issues
+                    .iter()
+                    .filter(|i| i.is_error())
+                    .all(|i| matches!(i.code.as_str(), "transient" | "throttled" | "timeout"))
+        })
+}
+
+fn has_outcome(resp: &HttpResponse) -> bool {
+    serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .and_then(|v| parse_outcome(&v))
+        .is_some()
+}
+
+/// Polls the status URL once and updates the job (state, progress, manifest, outcome, errors,
+/// the next poll time). A job we cancelled stays cancelled whatever the server says.
+pub async fn poll_once(
+    client: &reqwest::Client,
+    job: &mut ExportJob,
+    token: Option<&str>,
+) -> PollResult {
+    let req = with_token(
+        HttpRequest {
+            method: "GET".into(),
+            url: job.status_url.clone(),
+            headers: vec![header_value(
+                "Accept",
+                "application/fhir+json, application/json",
+            )],
+            body: None,
+            timeout: REQUEST_TIMEOUT,
+        },
+        token,
+    );
+    let sent = http::send(client, &req).await;
+    let now = SystemTime::now();
+    job.polls = job.polls.saturating_add(1);
+    job.last_poll_at = Some(now);
+    let was_cancelled = job.state == JobState::Cancelled;
+    let result = match sent {
+        Err(e) => {
+            let msg = e.to_string();
+            job.last_error = Some(msg.clone());
+            job.schedule_next(Answer::Trouble, None, now);
+            PollResult::NetworkError(msg)
+        }
+        Ok(resp) => interpret(job, &resp, now),
+    };
+    if was_cancelled {
+        job.state = JobState::Cancelled;
+        job.next_poll_at = None;
+    }
+    result
+}
+
+fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollResult {
+    let retry_after = resp
+        .header("retry-after")
+        .and_then(|v| parse_retry_after(v, now));
+    let cancelled = job.state == JobState::Cancelled;
+    match resp.status {
+        202 => {
+            job.state = JobState::InProgress;
+            job.progress = resp
+                .header("x-progress")
+                .map(parse_progress)
+                .filter(|p| *p != Progress::Text(String::new()));
+            job.last_error = None;
+            job.schedule_next(Answer::Running, retry_after, now);
+            PollResult::Running
+        }
+        200 => {
+            job.next_poll_at = None;
+            let manifest = serde_json::from_slice::<Value>(&resp.body)
+                .ok()
+                .and_then(|v| Manifest::from_json(&v));
+            match manifest {
+                Some(m) => {
+                    job.state = JobState::Complete;
+                    job.manifest = Some(m);
+                    job.last_error = None;
+                    job.progress = None;
+                    PollResult::Complete
+                }
+                None => {
+                    let why = format!(
+                        "The server said the export is complete (200) but its manifest is not a JSON object: {}",
+                        explain_body(resp).unwrap_or_else(|| "the body is empty".into())
+                    );
+                    fail(job, why)
+                }
+            }
+        }
+        401 => {
+            job.last_error = Some("The server refused the token (401 Unauthorized).".into());
+            job.next_poll_at = Some(now);
+            PollResult::Unauthorized
+        }
+        404 | 410 if cancelled => {
+            job.next_poll_at = None;
+            job.last_error = None;
+            PollResult::Gone
+        }
+        404 | 410 => fail(
+            job,
+            refusal(
+                "The server no longer knows this export job (it may have expired or been deleted)",
+                resp,
+            ),
+        ),
+        429 | 502 | 503 | 504 => trouble(job, resp, retry_after, now),
+        500..=599 if !has_outcome(resp) || is_transient_outcome(resp) => {
+            trouble(job, resp, retry_after, now)
+        }
+        400..=599 => fail(job, refusal("The export failed", resp)),
+        other => {
+            // 1xx/3xx that survived the client: odd, but not proof of failure.
+            let msg = format!(
+                "The status URL answered {other}, which is not part of the bulk export protocol; polling again later."
+            );
+            job.last_error = Some(msg.clone());
+            job.schedule_next(Answer::Trouble, retry_after, now);
+            PollResult::Throttled(msg)
+        }
+    }
+}
+
+fn fail(job: &mut ExportJob, why: String) -> PollResult {
+    job.state = JobState::Failed;
+    job.outcome = Some(why.clone());
+    job.next_poll_at = None;
+    job.progress = None;
+    PollResult::Failed(why)
+}
+
+fn trouble(
+    job: &mut ExportJob,
+    resp: &HttpResponse,
+    retry_after: Option<Duration>,
+    now: SystemTime,
+) -> PollResult {
+    if job.state == JobState::Accepted {
+        job.state = JobState::InProgress;
+    }
+    let what = if resp.status == 429 {
+        "The server is throttling status polls"
+    } else {
+        "The status URL had a temporary problem"
+    };
+    let msg = format!("{}; polling again later.", refusal(what, resp));
+    job.last_error = Some(msg.clone());
+    job.schedule_next(Answer::Trouble, retry_after, now);
+    PollResult::Throttled(msg)
+}
+
+/// Cancels the job (`DELETE` on the status URL). 202 (or another 2xx) means cancelled; a 404
+/// means the server had already forgotten it, which counts as cancelled too.
+pub async fn cancel(
+    client: &reqwest::Client,
+    job: &mut ExportJob,
+    token: Option<&str>,
+) -> Result<(), ExportError> {
+    let req = with_token(
+        HttpRequest {
+            method: "DELETE".into(),
+            url: job.status_url.clone(),
+            headers: vec![header_value("Accept", "application/fhir+json")],
+            body: None,
+            timeout: REQUEST_TIMEOUT,
+        },
+        token,
+    );
+    let resp = http::send(client, &req).await?;
+    match resp.status {
+        200..=299 | 404 | 410 => {
+            job.state = JobState::Cancelled;
+            job.next_poll_at = None;
+            job.progress = None;
+            job.last_error = None;
+            Ok(())
+        }
+        401 => Err(ExportError::Unauthorized),
+        _ => Err(ExportError::Refused(refusal(
+            "The server did not cancel the export",
+            &resp,
+        ))),
+    }
+}
+
+/// Supplies tokens to the drivers below: the worker answers from its token cache (signing in
+/// when needed), the CLI the same way, tests with a fixed string.
+pub trait TokenSource {
+    /// A token to send (`None`: send without one). `refused` is a token the server just answered
+    /// 401 to: do not hand it out again.
+    fn token(
+        &mut self,
+        refused: Option<&str>,
+    ) -> impl Future<Output = Result<Option<String>, String>> + Send;
+}
+
+/// No sign-in: requests go out without `Authorization`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoToken;
+
+impl TokenSource for NoToken {
+    async fn token(&mut self, _refused: Option<&str>) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+/// Always the same token (tests, `bearerToken` variables).
+#[derive(Debug, Clone)]
+pub struct FixedToken(pub String);
+
+impl TokenSource for FixedToken {
+    fn token(
+        &mut self,
+        _refused: Option<&str>,
+    ) -> impl Future<Output = Result<Option<String>, String>> + Send {
+        let t = self.0.clone();
+        async move { Ok(Some(t)) }
+    }
+}
+
+/// Kick-off with a token from `tokens`, retrying once with a fresh token after a 401.
+pub async fn kickoff_with<T: TokenSource>(
+    client: &reqwest::Client,
+    env: &str,
+    base: &str,
+    params: &ExportParams,
+    tokens: &mut T,
+) -> Result<ExportJob, ExportError> {
+    let req = kickoff_request(base, params);
+    let token = tokens
+        .token(None)
+        .await
+        .map_err(|e| ExportError::Refused(format!("Signing in for the export failed: {e}")))?;
+    match kickoff(client, env, params, &req, token.as_deref()).await {
+        Err(ExportError::Unauthorized) if token.is_some() => {
+            let fresh = tokens.token(token.as_deref()).await.map_err(|e| {
+                ExportError::Refused(format!(
+                    "The server refused the token (401) and getting a new one failed: {e}"
+                ))
+            })?;
+            kickoff(client, env, params, &req, fresh.as_deref()).await
+        }
+        other => other,
+    }
+}
+
+/// One poll with a token from `tokens`, retrying once with a fresh token after a 401. Returns
+/// `Unauthorized` only when the fresh token is refused too (or none could be had); the job's
+/// `last_error` says which.
+pub async fn poll_with<T: TokenSource>(
+    client: &reqwest::Client,
+    job: &mut ExportJob,
+    tokens: &mut T,
+) -> PollResult {
+    let token = match tokens.token(None).await {
+        Ok(t) => t,
+        Err(e) => {
+            job.last_error = Some(format!("Signing in to poll the export failed: {e}"));
+            return PollResult::Unauthorized;
+        }
+    };
+    let first = poll_once(client, job, token.as_deref()).await;
+    if first != PollResult::Unauthorized {
+        return first;
+    }
+    if token.is_none() {
+        job.last_error = Some(
+            "The status URL requires sign-in (401), and the environment has none configured."
+                .into(),
+        );
+        return first;
+    }
+    let fresh = match tokens.token(token.as_deref()).await {
+        Ok(t) => t,
+        Err(e) => {
+            job.last_error = Some(format!(
+                "The server refused the token (401) and getting a new one failed: {e}"
+            ));
+            return PollResult::Unauthorized;
+        }
+    };
+    let second = poll_once(client, job, fresh.as_deref()).await;
+    if second == PollResult::Unauthorized {
+        job.last_error = Some(
+            "The server refused a fresh token too (401); stopped polling. Check the app's roles, then resume the job."
+                .into(),
+        );
+    }
+    second
+}
+
+/// Polls on schedule until the job completes, fails or is gone, or a fresh token is refused
+/// (`Unauthorized`; the job stays resumable). `on_poll` sees the job after every poll (save it,
+/// redraw). Cancel by dropping the future (e.g. in `tokio::select!`).
+pub async fn wait_until_done<T: TokenSource>(
+    client: &reqwest::Client,
+    job: &mut ExportJob,
+    tokens: &mut T,
+    mut on_poll: impl FnMut(&ExportJob, &PollResult),
+) -> PollResult {
+    loop {
+        match job.state {
+            JobState::Complete => return PollResult::Complete,
+            JobState::Failed => {
+                return PollResult::Failed(job.outcome.clone().unwrap_or_default());
+            }
+            JobState::Cancelled => return PollResult::Gone,
+            JobState::Accepted | JobState::InProgress => {}
+        }
+        if let Some(wait) = job.due_in(SystemTime::now())
+            && !wait.is_zero()
+        {
+            tokio::time::sleep(wait).await;
+        }
+        let r = poll_with(client, job, tokens).await;
+        on_poll(job, &r);
+        if r.is_final() || r == PollResult::Unauthorized {
+            return r;
+        }
+    }
+}
+
+/// RFC 3339 text for times in job files.
+mod time_text {
+    use std::time::SystemTime;
+
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn format(t: SystemTime) -> String {
+        DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    pub fn parse(s: &str) -> Option<SystemTime> {
+        DateTime::parse_from_rfc3339(s.trim())
+            .ok()
+            .map(|d| SystemTime::from(d.with_timezone(&Utc)))
+    }
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(&s).ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time")))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => s.serialize_some(&format(*t)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SystemTime>, D::Error> {
+            let s = Option::<String>::deserialize(d)?;
+            match s {
+                None => Ok(None),
+                Some(s) => parse(&s)
+                    .map(Some)
+                    .ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time"))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(scope: ExportScope) -> ExportParams {
+        ExportParams {
+            scope,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn kickoff_urls_and_headers() {
+        let r = kickoff_request("http://h/fhir/", &params(ExportScope::System));
+        assert_eq!(r.url, "http://h/fhir/$export");
+        assert_eq!(r.method, "GET");
+        assert!(
+            r.headers
+                .contains(&("Accept".into(), "application/fhir+json".into()))
+        );
+        assert!(
+            r.headers
+                .contains(&("Prefer".into(), "respond-async".into()))
+        );
+        assert!(!r.headers.iter().any(|(k, _)| k == "Authorization"));
+        assert_eq!(
+            kickoff_request("http://h", &params(ExportScope::Patient)).url,
+            "http://h/Patient/$export"
+        );
+        assert_eq!(
+            kickoff_request("http://h", &params(ExportScope::Group("a b/c".into()))).url,
+            "http://h/Group/a%20b%2Fc/$export"
+        );
+        let p = ExportParams {
+            scope: ExportScope::Group("demo-cohort".into()),
+            types: vec!["Patient".into(), " Observation ".into(), "".into()],
+            since: Some("2024-01-01T00:00:00Z".into()),
+            type_filter: vec!["Observation?code=8867-4".into()],
+            container: Some("exports".into()),
+            output_format: Some("application/fhir+ndjson".into()),
+        };
+        let r = kickoff_request("http://h", &p);
+        let u = url::Url::parse(&r.url).unwrap();
+        assert_eq!(u.path(), "/Group/demo-cohort/$export");
+        let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+        assert_eq!(
+            q,
+            vec![
+                ("_type".into(), "Patient,Observation".into()),
+                ("_since".into(), "2024-01-01T00:00:00Z".into()),
+                ("_typeFilter".into(), "Observation?code=8867-4".into()),
+                ("_container".into(), "exports".into()),
+                ("_outputFormat".into(), "application/fhir+ndjson".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn manifests_are_read_tolerantly() {
+        let m = Manifest::from_json(&json!({
+            "transactionTime": "2024-01-01T00:00:00Z",
+            "request": "http://h/$export",
+            "requiresAccessToken": "true",
+            "output": [
+                {"type": "Patient", "url": "http://h/f/Patient-1.ndjson", "count": 30},
+                {"type": "Observation", "url": "http://h/f/Obs.ndjson", "count": "7"},
+                {"type": "Encounter", "url": "http://h/f/Enc.ndjson", "count": -1},
+                {"type": "Broken"},
+                "nonsense"
+            ],
+            "error": {"type": "OperationOutcome", "url": "http://h/f/err.ndjson"}
+        }))
+        .unwrap();
+        assert!(m.requires_access_token);
+        assert_eq!(m.output.len(), 3);
+        assert_eq!(m.output[1].count, Some(7));
+        assert_eq!(m.output[2].count, None);
+        assert_eq!(m.error.len(), 1);
+        assert_eq!(m.total_count(), 37);
+        let bare = Manifest::from_json(&json!({})).unwrap();
+        assert!(bare.output.is_empty() && !bare.requires_access_token);
+        assert!(Manifest::from_json(&json!([1, 2])).is_none());
+        assert!(Manifest::from_json(&json!("x")).is_none());
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            reason: String::new(),
+            version: "HTTP/1.1".into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            elapsed: Duration::ZERO,
+            final_url: "http://h/status/1".into(),
+        }
+    }
+
+    fn job() -> ExportJob {
+        ExportJob::accepted(
+            "e",
+            "http://h/$export",
+            "http://h/status/1",
+            Default::default(),
+        )
+    }
+
+    #[test]
+    fn status_answers() {
+        let now = SystemTime::now();
+        let mut j = job();
+        let r = interpret(
+            &mut j,
+            &response(202, &[("X-Progress", "42%"), ("Retry-After", "2")], ""),
+            now,
+        );
+        assert_eq!(r, PollResult::Running);
+        assert_eq!(j.state, JobState::InProgress);
+        assert_eq!(j.progress, Some(Progress::Percent(42.0)));
+        assert_eq!(j.next_poll_at, Some(now + Duration::from_secs(2)));
+
+        // Azure-like bare 202: no progress invented, our own pace.
+        let r = interpret(&mut j, &response(202, &[], ""), now);
+        assert_eq!(r, PollResult::Running);
+        assert_eq!(j.progress, None);
+        let wait = j.next_poll_at.unwrap().duration_since(now).unwrap();
+        assert!(wait >= Duration::from_secs(1));
+
+        let oo = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled","diagnostics":"Too many requests"}]}"#;
+        let r = interpret(&mut j, &response(429, &[("Retry-After", "1")], oo), now);
+        assert!(matches!(r, PollResult::Throttled(ref m) if m.contains("Too many requests")));
+        assert_eq!(j.state, JobState::InProgress);
+        assert!(j.last_error.is_some());
+        let r = interpret(&mut j, &response(502, &[], "<html>Bad gateway</html>"), now);
+        assert!(matches!(r, PollResult::Throttled(_)));
+        let transient500 = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient","diagnostics":"busy"}]}"#;
+        assert!(matches!(
+            interpret(&mut j, &response(500, &[], transient500), now),
+            PollResult::Throttled(_)
+        ));
+        // A good answer clears the shown error.
+        interpret(&mut j, &response(202, &[], ""), now);
+        assert_eq!(j.last_error, None);
+
+        assert_eq!(
+            interpret(&mut j, &response(401, &[], ""), now),
+            PollResult::Unauthorized
+        );
+        assert_eq!(j.state, JobState::InProgress);
+
+        let failed = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"storage unreachable"}]}"#;
+        let r = interpret(&mut j, &response(500, &[], failed), now);
+        assert!(matches!(r, PollResult::Failed(ref m) if m.contains("storage unreachable")));
+        assert_eq!(j.state, JobState::Failed);
+        assert!(
+            j.outcome
+                .as_deref()
+                .unwrap_or("")
+                .contains("error: storage unreachable")
+        );
+        assert_eq!(j.next_poll_at, None);
+    }
+
+    #[test]
+    fn completion_and_odd_manifests() {
+        let now = SystemTime::now();
+        let mut j = job();
+        let r = interpret(
+            &mut j,
+            &response(
+                200,
+                &[],
+                r#"{"transactionTime":"t","output":[{"type":"Patient","url":"http://h/p.ndjson","count":3}]}"#,
+            ),
+            now,
+        );
+        assert_eq!(r, PollResult::Complete);
+        assert_eq!(j.state, JobState::Complete);
+        assert_eq!(j.manifest.as_ref().map(|m| m.output.len()), Some(1));
+        let mut j = job();
+        let r = interpret(&mut j, &response(200, &[], "not json"), now);
+        assert!(matches!(r, PollResult::Failed(ref m) if m.contains("not json")));
+        let mut j = job();
+        assert!(matches!(
+            interpret(&mut j, &response(404, &[], ""), now),
+            PollResult::Failed(_)
+        ));
+        let mut j = job();
+        j.state = JobState::Cancelled;
+        assert_eq!(
+            interpret(&mut j, &response(404, &[], ""), now),
+            PollResult::Gone
+        );
+    }
+
+    #[test]
+    fn jobs_round_trip_through_toml() {
+        let mut j = job();
+        j.params = ExportParams {
+            scope: ExportScope::Group("g1".into()),
+            types: vec!["Patient".into()],
+            ..Default::default()
+        };
+        j.progress = Some(Progress::Fraction { done: 1, total: 4 });
+        j.last_poll_at = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123));
+        j.manifest = Some(Manifest {
+            transaction_time: Some("t".into()),
+            request: None,
+            requires_access_token: true,
+            output: vec![ManifestOutput {
+                type_: "Patient".into(),
+                url: "http://h/p.ndjson".into(),
+                count: Some(3),
+            }],
+            error: vec![],
+        });
+        j.kicked_off_at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        let text = toml::to_string_pretty(&j).unwrap();
+        let back: ExportJob = toml::from_str(&text).unwrap();
+        assert_eq!(back, j, "{text}");
+        j.progress = Some(Progress::Percent(42.5));
+        let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
+        assert_eq!(back.progress, Some(Progress::Percent(42.5)));
+        j.progress = Some(Progress::Text("writing".into()));
+        let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
+        assert_eq!(back.progress, Some(Progress::Text("writing".into())));
+    }
+}

@@ -1,0 +1,24 @@
+//! Bulk `$export`: kick-off, polling on a polite schedule, cancellation, and downloading the
+//! manifest's files. Async functions and plain state (no actor of its own), so the worker, the
+//! CLI and tests drive it the same way.
+//!
+//! - [`progress`]: reading `X-Progress` and `Retry-After`;
+//! - [`schedule`]: when to poll next (pure);
+//! - [`job`]: the job, its manifest, kick-off / poll / cancel;
+//! - [`download`]: fetching the output files, resumable and checked against the manifest.
+
+pub mod download;
+pub mod job;
+pub mod progress;
+pub mod schedule;
+
+pub use download::{
+    DownloadEvent, DownloadOptions, DownloadProgress, DownloadReport, FileReport, download_all,
+};
+pub use job::{
+    ExportError, ExportJob, ExportParams, ExportScope, FixedToken, JobState, Manifest,
+    ManifestOutput, NoToken, PollResult, TokenSource, cancel, kickoff, kickoff_request,
+    kickoff_with, poll_once, poll_with, wait_until_done,
+};
+pub use progress::{Progress, parse_progress, parse_retry_after};
+pub use schedule::{Answer, PollPolicy, Schedule};
