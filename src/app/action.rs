@@ -51,5 +51,6 @@ pub enum Action {
     PasteCurl,
     Import,
     Lookup,
+    Jobs,
     OpenInBrowser,
 }

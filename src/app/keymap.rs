@@ -122,6 +122,13 @@ pub const BINDINGS: &[Binding] = &[
     b(Global, &["ctrl-c"], A::ForceQuit, "quit now", ""),
     b(
         Global,
+        &["J"],
+        A::Jobs,
+        "bulk-export jobs: progress, cancel, download",
+        "jobs",
+    ),
+    b(
+        Global,
         &["f"],
         A::Lookup,
         "find a patient (the FHIR browser)",

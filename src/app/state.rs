@@ -145,6 +145,7 @@ pub enum Confirmed {
     DeleteNode { path: NodePath, is_request: bool },
     SendAnyway,
     QuitDiscarding,
+    CancelJob(String),
 }
 
 /// What a one-line prompt's text is for.
@@ -231,6 +232,10 @@ pub enum Overlay {
         text: String,
         scroll: u16,
     },
+    /// The export jobs.
+    Jobs {
+        selected: usize,
+    },
     /// The decoded token of an environment.
     TokenViewer {
         env: String,
@@ -284,6 +289,10 @@ pub struct App {
     /// The FHIR browser (lookup, bundles, references) and whether it is on screen.
     pub browser: Option<super::browser::Browser>,
     pub browsing: bool,
+    /// Bulk-export jobs (saved in the workspace's `jobs/`) and their downloads.
+    pub jobs: Vec<crate::worker::export::ExportJob>,
+    pub job_store: Option<crate::workspace::jobs::JobStore>,
+    pub downloads: super::jobs::Downloads,
     /// Each environment's token, as far as the UI knows.
     pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
 }

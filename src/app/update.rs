@@ -65,6 +65,9 @@ impl App {
             .iter()
             .map(|c| NodePath(vec![c.root.name.clone()]))
             .collect();
+        let (job_store, jobs, job_problems) = crate::workspace::jobs::JobStore::load(store.root());
+        let mut problems = problems;
+        problems.extend(job_problems);
         let overlay = (!problems.is_empty()).then_some(Overlay::Problems { scroll: 0 });
         Self {
             store,
@@ -87,6 +90,9 @@ impl App {
             frame: 0,
             browser: None,
             browsing: false,
+            jobs,
+            job_store: Some(job_store),
+            downloads: Default::default(),
             tokens: Default::default(),
         }
     }
@@ -102,10 +108,7 @@ impl App {
                 self.on_mouse(m);
                 Vec::new()
             }
-            Msg::Worker(ev) => {
-                self.on_worker(ev);
-                Vec::new()
-            }
+            Msg::Worker(ev) => self.on_worker(ev),
             Msg::Tick => {
                 self.frame = self.frame.wrapping_add(1);
                 self.lookup_tick()
@@ -407,6 +410,7 @@ impl App {
                 }
             }
             Action::Lookup => self.open_lookup(),
+            Action::Jobs => self.overlay = Some(Overlay::Jobs { selected: 0 }),
             Action::OpenInBrowser => self.open_response_in_browser(),
             Action::CopyCurl | Action::CopyCurlWithSecrets => {
                 return self.copy_curl(action == Action::CopyCurlWithSecrets);
@@ -1161,20 +1165,24 @@ impl App {
             .collect()
     }
 
-    fn on_worker(&mut self, ev: WorkerEvent) {
+    fn on_worker(&mut self, ev: WorkerEvent) -> Vec<Command> {
         match ev {
+            WorkerEvent::Job(job) => self.on_job(*job),
+            WorkerEvent::Download { job, event } => self.on_download(job, *event),
+            WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::Response { id, result } => {
                 let result = match self.in_flight.contains_key(&id) {
                     true => result,
                     false => {
                         self.on_browse_response(id, result);
-                        return;
+                        return Vec::new();
                     }
                 };
                 let Some(flight) = self.in_flight.remove(&id) else {
-                    return; // cancelled or replaced: drop the late answer
+                    return Vec::new(); // cancelled or replaced: drop the late answer
                 };
+                let mut cmds = Vec::new();
                 let request_line = format!("{} {}", flight.method, flight.url);
                 let captures_rules: Vec<Capture> = self
                     .editors
@@ -1190,6 +1198,8 @@ impl App {
                     Ok(received) => {
                         let received = *received;
                         let captured = capture::apply(&captures_rules, &received.response);
+                        let url = received.response.final_url.clone();
+                        cmds.extend(self.maybe_start_job(&url, &received.response));
                         self.apply_captures(&captured);
                         if let Some(note) = &received.auth_note {
                             self.error(note.clone());
@@ -1205,7 +1215,7 @@ impl App {
                         view.auth_note = received.auth_note;
                         view
                     }
-                    Err(HttpError::Cancelled) => return,
+                    Err(HttpError::Cancelled) => return Vec::new(),
                     Err(e) => {
                         let text = redact(&e.to_string(), &flight.secrets);
                         self.error(text.clone());
@@ -1213,8 +1223,10 @@ impl App {
                     }
                 };
                 self.responses.insert(flight.path, view);
+                return cmds;
             }
         }
+        Vec::new()
     }
 
     fn apply_captures(&mut self, outcomes: &[CaptureOutcome]) {
@@ -1572,6 +1584,7 @@ impl App {
                 }
                 _ => self.overlay = Some(Overlay::SignIn { env, view }),
             },
+            Overlay::Jobs { selected } => return self.on_jobs_key(&name, selected),
             Overlay::Text {
                 title,
                 text,
@@ -2072,6 +2085,7 @@ impl App {
         match what {
             Confirmed::SendAnyway => return self.send(true),
             Confirmed::QuitDiscarding => self.quit = true,
+            Confirmed::CancelJob(id) => return self.cancel_job(&id),
             Confirmed::DeleteEnvironment(name) => match self.store.delete_environment(&name) {
                 Ok(()) => {
                     self.ws.environments.retain(|e| e.name != name);

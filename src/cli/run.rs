@@ -130,6 +130,7 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
         match rx.recv().await {
             Some(WorkerEvent::Response { result, .. }) => break result,
             Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
+            Some(_) => {}
             None => return Err("the worker stopped".into()),
         }
     };

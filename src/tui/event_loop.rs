@@ -42,10 +42,20 @@ pub async fn run(
     #[cfg(unix)]
     let mut sigquit = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit())?;
 
+    // Unfinished export jobs from an earlier run are polled again.
+    for cmd in app.resume_jobs() {
+        if let Command::Worker(c) = cmd {
+            worker.send(c);
+        }
+    }
     guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
     loop {
         let busy = app.busy();
-        let countdown = app.token_redraw_every();
+        let countdown = if app.jobs_running() {
+            Some(Duration::from_secs(1))
+        } else {
+            app.token_redraw_every()
+        };
         let msg = tokio::select! {
             ev = next_input(&mut input) => match ev {
                 Some(Ok(Event::Key(k))) => Some(Msg::Key(k)),

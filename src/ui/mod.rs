@@ -2,6 +2,7 @@
 //! except for the highlighter caches of the response body, which fill in as lines are seen.
 
 pub mod browser;
+pub mod jobs;
 pub mod overlays;
 pub mod panes;
 pub mod theme;

@@ -129,6 +129,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             frame.render_stateful_widget(list, r, &mut st);
         }
         Overlay::AuthEditor { env, row } => auth_editor(frame, area, app, env, *row, theme),
+        Overlay::Jobs { selected } => super::jobs::draw(frame, area, app, *selected, theme),
         Overlay::Text {
             title,
             text,

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use auth::{AuthError, AuthEvent, EnvTokens, NeedToken, ResolvedAuth, Token};
+use export::TokenSource;
 pub use http::{HttpError, HttpRequest, HttpResponse};
 
 /// Names one request in flight, so its answer (or its cancellation) finds its way back.
@@ -47,6 +48,22 @@ pub enum WorkerCommand {
     CancelSignIn {
         env: String,
     },
+    /// Poll a bulk-export job until it ends, reporting each poll.
+    WatchJob {
+        job: Box<export::ExportJob>,
+        auth: Option<AuthPlan>,
+    },
+    /// Stop polling and cancel the job on the server (DELETE on its status URL).
+    CancelJob {
+        job: Box<export::ExportJob>,
+        auth: Option<AuthPlan>,
+    },
+    /// Download a finished job's files into `dir`.
+    DownloadJob {
+        job: Box<export::ExportJob>,
+        dir: std::path::PathBuf,
+        auth: Option<AuthPlan>,
+    },
     /// Forget the environment's token.
     SignOut {
         env: String,
@@ -55,6 +72,16 @@ pub enum WorkerCommand {
 
 #[derive(Debug)]
 pub enum WorkerEvent {
+    /// A job after a poll (or a cancel).
+    Job(Box<export::ExportJob>),
+    Download {
+        job: String,
+        event: Box<export::DownloadEvent>,
+    },
+    DownloadDone {
+        job: String,
+        result: Result<Box<export::DownloadReport>, String>,
+    },
     Response {
         id: RequestId,
         result: Result<Box<Received>, HttpError>,
@@ -137,6 +164,8 @@ struct Worker {
     events: mpsc::UnboundedSender<WorkerEvent>,
     auth_events: mpsc::UnboundedSender<AuthEvent>,
     in_flight: HashMap<RequestId, CancellationToken>,
+    /// Export jobs being polled, by job id.
+    watching: HashMap<String, CancellationToken>,
     tokens: HashMap<String, EnvTokens>,
     generation: u64,
     internal_tx: mpsc::UnboundedSender<Internal>,
@@ -161,6 +190,7 @@ impl Worker {
             events,
             auth_events,
             in_flight: HashMap::new(),
+            watching: HashMap::new(),
             tokens: HashMap::new(),
             generation: 0,
             internal_tx,
@@ -178,7 +208,7 @@ impl Worker {
                 Some(msg) = self.internal_rx.recv() => self.internal(msg),
             }
         }
-        for token in self.in_flight.values() {
+        for token in self.in_flight.values().chain(self.watching.values()) {
             token.cancel();
         }
         for env in self.tokens.values() {
@@ -228,6 +258,88 @@ impl Worker {
                     }
                 }
                 let _ = self.auth_events.send(AuthEvent::Cancelled { env });
+            }
+            WorkerCommand::WatchJob { job, auth } => {
+                let stop = CancellationToken::new();
+                if let Some(old) = self.watching.insert(job.id.clone(), stop.clone()) {
+                    old.cancel();
+                }
+                let client = self.client.clone();
+                let events = self.events.clone();
+                let mut tokens = JobTokens {
+                    internal: self.internal_tx.clone(),
+                    plan: auth,
+                };
+                tokio::spawn(async move {
+                    let mut job = *job;
+                    let watch = export::wait_until_done(&client, &mut job, &mut tokens, |j, _| {
+                        let _ = events.send(WorkerEvent::Job(Box::new(j.clone())));
+                    });
+                    tokio::select! {
+                        _ = watch => {}
+                        _ = stop.cancelled() => {}
+                    }
+                });
+            }
+            WorkerCommand::CancelJob { job, auth } => {
+                if let Some(stop) = self.watching.remove(&job.id) {
+                    stop.cancel();
+                }
+                let client = self.client.clone();
+                let events = self.events.clone();
+                let mut tokens = JobTokens {
+                    internal: self.internal_tx.clone(),
+                    plan: auth,
+                };
+                tokio::spawn(async move {
+                    let mut job = *job;
+                    let token = tokens.token(None).await.ok().flatten();
+                    if let Err(e) = export::cancel(&client, &mut job, token.as_deref()).await {
+                        job.last_error = Some(format!("Cancelling failed: {e}"));
+                    }
+                    let _ = events.send(WorkerEvent::Job(Box::new(job)));
+                });
+            }
+            WorkerCommand::DownloadJob { job, dir, auth } => {
+                let client = self.client.clone();
+                let events = self.events.clone();
+                let mut tokens = JobTokens {
+                    internal: self.internal_tx.clone(),
+                    plan: auth,
+                };
+                tokio::spawn(async move {
+                    let id = job.id.clone();
+                    let result = match &job.manifest {
+                        None => Err("The job has no manifest yet.".to_string()),
+                        Some(manifest) => {
+                            let token = if manifest.requires_access_token {
+                                tokens.token(None).await.ok().flatten()
+                            } else {
+                                None
+                            };
+                            let ev = events.clone();
+                            let job_id = id.clone();
+                            let on_event = move |e: export::DownloadEvent| {
+                                let _ = ev.send(WorkerEvent::Download {
+                                    job: job_id.clone(),
+                                    event: Box::new(e),
+                                });
+                            };
+                            export::download_all(
+                                &client,
+                                manifest,
+                                &dir,
+                                token.as_deref(),
+                                &export::DownloadOptions::default(),
+                                &on_event,
+                            )
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| format!("Download into {} failed: {e}", dir.display()))
+                        }
+                    };
+                    let _ = events.send(WorkerEvent::DownloadDone { job: id, result });
+                });
             }
             WorkerCommand::SignOut { env } => {
                 if let Some(e) = self.tokens.remove(&env)
@@ -458,6 +570,29 @@ async fn send_with_auth(
             let mut first = first;
             first.auth_note = Some(format!("401, and getting a new token failed: {e}"));
             Ok(first)
+        }
+    }
+}
+
+/// Tokens for export polling and downloads, from the worker's per-environment cache.
+struct JobTokens {
+    internal: mpsc::UnboundedSender<Internal>,
+    plan: Option<AuthPlan>,
+}
+
+impl export::TokenSource for JobTokens {
+    fn token(
+        &mut self,
+        refused: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<Option<String>, String>> + Send {
+        let internal = self.internal.clone();
+        let plan = self.plan.clone();
+        let refused = refused.map(str::to_string);
+        async move {
+            match plan {
+                None => Ok(None),
+                Some(plan) => need_token(&internal, &plan, refused).await.map(Some),
+            }
         }
     }
 }

@@ -1,0 +1,259 @@
+//! The jobs screen: every bulk export with its live state, and the selected one's manifest and
+//! download progress. Shows only what the server says: no invented percentages.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, BorderType, Borders, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap,
+};
+
+use super::Theme;
+use super::overlays::centered;
+use super::widgets::{SPINNER, shorten};
+use crate::app::App;
+use crate::app::jobs::DownloadState;
+use crate::app::response::human_size;
+use crate::worker::auth::jwt::human;
+use crate::worker::export::{ExportJob, JobState};
+
+fn since(t: std::time::SystemTime) -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(t)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn ago(t: Option<std::time::SystemTime>) -> String {
+    match t {
+        Some(t) => format!("{} ago", human(since(t))),
+        None => "—".into(),
+    }
+}
+
+fn state_style(theme: &Theme, s: JobState) -> ratatui::style::Style {
+    match s {
+        JobState::Complete => theme.ok,
+        JobState::Failed => theme.error,
+        JobState::Cancelled => theme.dim,
+        _ => theme.warning,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &Theme) {
+    let r = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focused)
+        .title(Span::styled(" Bulk export jobs ", theme.title_focused));
+    let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+    frame.render_widget(block, r);
+    let spinner = SPINNER[(app.frame % SPINNER.len() as u64) as usize];
+    if app.jobs.is_empty() {
+        let lines = vec![
+            Line::raw(""),
+            Line::styled(
+                "No export jobs yet. Send a $export request (like the seeded Export): when the server",
+                theme.text,
+            ),
+            Line::styled(
+                "answers 202 with a Content-Location, the job appears here and is polled live.",
+                theme.text,
+            ),
+            Line::raw(""),
+            Line::styled("Esc closes.", theme.dim),
+        ];
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    let list_h = (app.jobs.len() as u16 + 1).min(inner.height / 2).max(2);
+    let [list, detail, hints] = Layout::vertical([
+        Constraint::Length(list_h),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let now = std::time::SystemTime::now();
+    let rows: Vec<Row> = app
+        .jobs
+        .iter()
+        .map(|j| {
+            let running = !j.state.is_terminal();
+            let progress = match (&j.progress, running) {
+                (Some(p), _) => p.to_string(),
+                (None, true) => format!("{spinner} running, no progress header"),
+                (None, false) => String::new(),
+            };
+            let next = j
+                .next_poll_at
+                .filter(|_| running)
+                .map(|t| {
+                    format!(
+                        "in {}",
+                        human(t.duration_since(now).map(|d| d.as_secs()).unwrap_or(0))
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            Row::new(vec![
+                Line::styled(j.state.label().to_string(), state_style(theme, j.state)),
+                Line::raw(shorten(&j.kickoff_url, 44)),
+                Line::raw(
+                    chrono::DateTime::<chrono::Local>::from(j.kicked_off_at)
+                        .format("%H:%M:%S")
+                        .to_string(),
+                ),
+                Line::raw(human(since(j.kicked_off_at))),
+                Line::raw(j.polls.to_string()),
+                Line::raw(ago(j.last_poll_at)),
+                Line::raw(next),
+                Line::raw(progress),
+            ])
+        })
+        .collect();
+    let header = Row::new(vec![
+        "state",
+        "kick-off",
+        "started",
+        "elapsed",
+        "polls",
+        "last poll",
+        "next poll",
+        "progress",
+    ])
+    .style(theme.header_name.add_modifier(Modifier::BOLD));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(12),
+            Constraint::Fill(2),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(11),
+            Constraint::Length(10),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected);
+    let mut st = TableState::default().with_selected(Some(selected.min(app.jobs.len() - 1)));
+    frame.render_stateful_widget(table, list, &mut st);
+    if let Some(job) = app.jobs.get(selected.min(app.jobs.len() - 1)) {
+        details(frame, detail, app, job, theme);
+    }
+    frame.render_widget(
+        Paragraph::new(Line::styled("j/k choose · x cancel (asks) · D download (finished jobs) · d remove (finished jobs) · Esc close", theme.dim)),
+        hints,
+    );
+}
+
+fn details(frame: &mut Frame, area: Rect, app: &App, job: &ExportJob, theme: &Theme) {
+    let mut lines = vec![
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("status URL  ", theme.dim),
+            Span::raw(job.status_url.clone()),
+        ]),
+    ];
+    if let Some(e) = &job.last_error {
+        lines.push(Line::styled(format!("last problem: {e}"), theme.warning));
+    }
+    if let Some(o) = &job.outcome {
+        lines.push(Line::styled(format!("server says: {o}"), theme.error));
+    }
+    let gauge_ratio = job.progress.as_ref().and_then(|p| p.ratio());
+    if let Some(m) = &job.manifest {
+        lines.push(Line::from(vec![
+            Span::styled("transactionTime  ", theme.dim),
+            Span::raw(m.transaction_time.clone().unwrap_or_default()),
+            Span::styled(
+                format!("   requiresAccessToken {}", m.requires_access_token),
+                theme.dim,
+            ),
+        ]));
+        lines.push(Line::styled(
+            format!("{:<24}{:>10}  url", "type", "count"),
+            theme.header_name.add_modifier(Modifier::BOLD),
+        ));
+        for o in &m.output {
+            lines.push(Line::raw(format!(
+                "{:<24}{:>10}  {}",
+                o.type_,
+                o.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+                o.url
+            )));
+        }
+        for e in &m.error {
+            lines.push(Line::styled(format!("error file: {e:?}"), theme.error));
+        }
+    }
+    match app.downloads.get(&job.id) {
+        Some(DownloadState::Running(p)) => {
+            let text = match p {
+                Some(p) => format!(
+                    "downloading {} · {} of {} · {}/s",
+                    p.name,
+                    human_size(p.all_done as usize),
+                    if p.all_total_known {
+                        human_size(p.all_total as usize)
+                    } else {
+                        "?".into()
+                    },
+                    human_size(p.bytes_per_sec as usize)
+                ),
+                None => "starting the download…".into(),
+            };
+            lines.push(Line::styled(text, theme.warning));
+        }
+        Some(DownloadState::Done(Ok(r))) => {
+            lines.push(Line::styled(
+                format!("downloaded into {}", r.dir.display()),
+                theme.ok,
+            ));
+            for f in &r.files {
+                let style = if f.error.is_some() || f.count_mismatch() {
+                    theme.error
+                } else {
+                    theme.text
+                };
+                let note = f
+                    .error
+                    .clone()
+                    .or_else(|| f.mismatch_note())
+                    .unwrap_or_else(|| "ok".into());
+                lines.push(Line::styled(
+                    format!(
+                        "  {}  {}  {} lines  {note}",
+                        f.path.display(),
+                        human_size(f.bytes as usize),
+                        f.lines.unwrap_or(0)
+                    ),
+                    style,
+                ));
+            }
+        }
+        Some(DownloadState::Done(Err(e))) => lines.push(Line::styled(e.clone(), theme.error)),
+        None => {}
+    }
+    let [gauge_row, text] = Layout::vertical([
+        Constraint::Length(if gauge_ratio.is_some() { 1 } else { 0 }),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    if let Some(ratio) = gauge_ratio {
+        frame.render_widget(
+            Gauge::default()
+                .ratio(ratio.clamp(0.0, 1.0))
+                .gauge_style(theme.accent),
+            gauge_row,
+        );
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
+}
