@@ -65,12 +65,41 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Export a collection as a Postman v2.1 collection (secrets are not exported).
+    /// Bulk $export from an environment's FHIR service (--env), or, with --postman, a
+    /// collection as a Postman v2.1 file (secrets are not exported).
     Export {
-        collection: String,
+        /// With --postman: the collection to write.
+        collection: Option<String>,
         /// Where to write the Postman JSON.
         #[arg(long, value_name = "OUT.json")]
-        postman: PathBuf,
+        postman: Option<PathBuf>,
+        /// The environment whose FHIR service exports.
+        #[arg(long = "env", id = "export_env")]
+        export_env: Option<String>,
+        /// Resource types (_type), comma separated or repeated.
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// _since (a FHIR instant, e.g. 2024-01-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Export a Group's patients (Group/ID/$export).
+        #[arg(long)]
+        group: Option<String>,
+        /// Export all patients' data (Patient/$export).
+        #[arg(long)]
+        patient: bool,
+        /// _container (Azure: the storage container to write to).
+        #[arg(long)]
+        container: Option<String>,
+        /// _typeFilter, repeatable.
+        #[arg(long)]
+        type_filter: Vec<String>,
+        /// Poll until the job ends, printing a line at each poll.
+        #[arg(long)]
+        wait: bool,
+        /// Download the files into DIR when done (implies --wait).
+        #[arg(long, value_name = "DIR")]
+        download: Option<PathBuf>,
     },
     /// Pretty-print a JSON (or NDJSON) file fast, optionally highlighted.
     Fmt {
@@ -192,17 +221,61 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Cmd::Export {
             collection,
-            postman,
-        }) => match fhirside::cli::import::export_postman(&ws, &collection, &postman) {
-            Ok(()) => {
-                println!("wrote {}", postman.display());
-                ExitCode::SUCCESS
+            postman: Some(postman),
+            ..
+        }) => {
+            let Some(collection) = collection else {
+                eprintln!("fhirside: name the collection to write with --postman");
+                return Ok(ExitCode::from(2));
+            };
+            match fhirside::cli::import::export_postman(&ws, &collection, &postman) {
+                Ok(()) => {
+                    println!("wrote {}", postman.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("fhirside: {e}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("fhirside: {e}");
-                ExitCode::FAILURE
+        }
+        Some(Cmd::Export {
+            export_env,
+            types,
+            since,
+            group,
+            patient,
+            container,
+            type_filter,
+            wait,
+            download,
+            ..
+        }) => {
+            let Some(env) = export_env.or(active_env) else {
+                eprintln!(
+                    "fhirside: bulk export needs --env NAME (or --postman OUT.json to write a collection)"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let args = fhirside::cli::bulk::BulkArgs {
+                env,
+                types,
+                since,
+                group,
+                patient,
+                container,
+                type_filter,
+                wait,
+                download,
+            };
+            match fhirside::cli::bulk::run(&ws, store.root(), args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("fhirside: {e}");
+                    ExitCode::from(2)
+                }
             }
-        },
+        }
         Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
         None => {
             let mut app = App::new(store, ws, problems, active_env);

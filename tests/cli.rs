@@ -189,3 +189,89 @@ fn fmt_pretty_prints_and_reports_errors_with_position() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_export_waits_downloads_and_checks_counts() {
+    let server = DemoServer::start(
+        0,
+        DemoOptions {
+            patients: 20,
+            export_duration: std::time::Duration::from_secs(1),
+            progress_headers: true,
+            ..DemoOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut ws, _) = Store::load(dir.path());
+    prepare_workspace(&mut store, &mut ws, &server).unwrap();
+    let out_dir = dir.path().join("files");
+    let out = tokio::task::spawn_blocking({
+        let (ws_dir, out_dir) = (dir.path().to_path_buf(), out_dir.clone());
+        move || {
+            fhirside(
+                &ws_dir,
+                &[
+                    "export",
+                    "--env",
+                    "demo",
+                    "--type",
+                    "Patient",
+                    "--download",
+                    out_dir.to_str().unwrap(),
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("accepted: "), "{stdout}");
+    assert!(stdout.contains("complete"), "{stdout}");
+    assert!(stdout.contains("Patient-1.ndjson"), "{stdout}");
+    assert!(stdout.contains(" ok"), "{stdout}");
+    let lines = std::fs::read_to_string(out_dir.join("Patient-1.ndjson"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines, 20);
+    // The job is in the workspace for the TUI, without any token in it.
+    let jobs: Vec<_> = std::fs::read_dir(dir.path().join("jobs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(jobs.len(), 1);
+    let text = std::fs::read_to_string(jobs[0].path()).unwrap();
+    assert!(!text.contains("eyJ"), "no token in the job file");
+    // A bad parameter is the server's sentence, exit 2.
+    let out = tokio::task::spawn_blocking({
+        let ws_dir = dir.path().to_path_buf();
+        move || {
+            fhirside(
+                &ws_dir,
+                &[
+                    "export",
+                    "--env",
+                    "demo",
+                    "--type-filter",
+                    "Observation?code=1",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.shutdown().await;
+}

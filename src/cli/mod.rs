@@ -1,5 +1,6 @@
 //! Headless commands and the glue that starts the TUI (demo setup, imports, `run`).
 
+pub mod bulk;
 pub mod demo;
 pub mod duration;
 pub mod import;
