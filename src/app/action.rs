@@ -51,6 +51,10 @@ pub enum Action {
     PasteCurl,
     Import,
     Lookup,
+    Search,
+    SearchNext,
+    SearchPrev,
+    GotoLine,
     Jobs,
     OpenInBrowser,
 }

@@ -305,6 +305,16 @@ pub const BINDINGS: &[Binding] = &[
     b(Response, &["w"], A::ToggleWrap, "wrap long lines", "wrap"),
     b(
         Response,
+        &["/"],
+        A::Search,
+        "search the body (case-insensitive)",
+        "search",
+    ),
+    b(Response, &["n"], A::SearchNext, "next match", ""),
+    b(Response, &["N"], A::SearchPrev, "previous match", ""),
+    b(Response, &[":"], A::GotoLine, "go to a line", ""),
+    b(
+        Response,
         &["o"],
         A::OpenInBrowser,
         "open the answer in the FHIR browser (tables, references)",

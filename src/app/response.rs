@@ -41,6 +41,90 @@ pub struct ResponseView {
     pub received_at: chrono::DateTime<chrono::Local>,
     /// What sign-in did for this exchange (sent without a token, retried after a 401).
     pub auth_note: Option<String>,
+    /// The last search in this response's current tab.
+    pub search: Option<BodySearch>,
+}
+
+/// Matches of a search in the body, and which one is current.
+pub struct BodySearch {
+    pub needle: String,
+    pub tab: ResponseTab,
+    pub matches: Vec<crate::view_body::Match>,
+    pub current: usize,
+    /// The search stopped at this many matches.
+    pub capped: bool,
+}
+
+/// At most this many matches are collected (a one-letter search in a big body).
+pub const MAX_MATCHES: usize = 100_000;
+
+impl ResponseView {
+    /// The text of the current tab (Body or Raw).
+    pub fn tab_text(&self) -> Option<&crate::view_body::BodyText> {
+        match (&self.outcome, self.tab) {
+            (Outcome::Received { body, .. }, ResponseTab::Body) => Some(&body.pretty),
+            (Outcome::Received { body, .. }, ResponseTab::Raw) => Some(&body.raw),
+            _ => None,
+        }
+    }
+
+    pub fn search_for(&mut self, needle: &str) -> Option<String> {
+        let text = self.tab_text()?;
+        let opts = crate::view_body::SearchOptions {
+            case_insensitive: true,
+            max_matches: MAX_MATCHES,
+        };
+        let matches = crate::view_body::find_all(text, needle, opts);
+        let capped = matches.len() >= MAX_MATCHES;
+        let from = self.scroll;
+        let current = matches.iter().position(|m| m.line >= from).unwrap_or(0);
+        let found = matches.len();
+        self.search = Some(BodySearch {
+            needle: needle.to_string(),
+            tab: self.tab,
+            matches,
+            current,
+            capped,
+        });
+        self.scroll_to_current();
+        Some(if found == 0 {
+            format!("No match for '{needle}'.")
+        } else {
+            self.search_status()
+        })
+    }
+
+    pub fn step_search(&mut self, forward: bool) -> Option<String> {
+        let s = self.search.as_mut().filter(|s| !s.matches.is_empty())?;
+        let n = s.matches.len();
+        s.current = if forward {
+            (s.current + 1) % n
+        } else {
+            (s.current + n - 1) % n
+        };
+        self.scroll_to_current();
+        Some(self.search_status())
+    }
+
+    fn scroll_to_current(&mut self) {
+        if let Some(m) = self.search.as_ref().and_then(|s| s.matches.get(s.current)) {
+            self.scroll = m.line.saturating_sub(3);
+        }
+    }
+
+    pub fn search_status(&self) -> String {
+        match &self.search {
+            Some(s) if !s.matches.is_empty() => format!(
+                "'{}': match {} of {}{}",
+                s.needle,
+                s.current + 1,
+                s.matches.len(),
+                if s.capped { "+" } else { "" }
+            ),
+            Some(s) => format!("No match for '{}'.", s.needle),
+            None => String::new(),
+        }
+    }
 }
 
 impl ResponseView {
@@ -66,6 +150,7 @@ impl ResponseView {
             raw_highlighter: LazyHighlighter::new(raw_kind),
             received_at: chrono::Local::now(),
             auth_note: None,
+            search: None,
         }
     }
 

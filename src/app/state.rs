@@ -159,6 +159,8 @@ pub enum PromptFor {
     NewCollection,
     RenameNode { path: NodePath, is_request: bool },
     CurlInto(NodePath),
+    SearchBody,
+    GotoLine,
     ImportFile,
 }
 

@@ -1263,6 +1263,21 @@ impl App {
             Action::Right => view.hscroll += 8,
             Action::Left => view.hscroll = view.hscroll.saturating_sub(8),
             Action::ToggleWrap => view.wrap = !view.wrap,
+            Action::Search => {
+                let initial = view
+                    .search
+                    .as_ref()
+                    .map(|s| s.needle.clone())
+                    .unwrap_or_default();
+                self.prompt("Search the body", &initial, PromptFor::SearchBody);
+            }
+            Action::GotoLine => self.prompt("Go to line", "", PromptFor::GotoLine),
+            Action::SearchNext | Action::SearchPrev => {
+                match view.step_search(action == Action::SearchNext) {
+                    Some(msg) => self.info(msg),
+                    None => self.info("No search yet: / searches the body."),
+                }
+            }
             Action::NextTab | Action::PrevTab => {
                 let i = ResponseTab::ALL
                     .iter()
@@ -1891,6 +1906,22 @@ impl App {
                     None => Err("That folder is gone.".into()),
                 },
                 Err(e) => Err(e.to_string()),
+            },
+            PromptFor::SearchBody => {
+                let view = self.open.clone().and_then(|p| self.responses.get_mut(&p));
+                match view.and_then(|v| v.search_for(text)) {
+                    Some(msg) => Ok(msg),
+                    None => Err("This tab has no body to search.".into()),
+                }
+            }
+            PromptFor::GotoLine => match text.trim().parse::<usize>() {
+                Ok(n) if n > 0 => {
+                    if let Some(v) = self.open.clone().and_then(|p| self.responses.get_mut(&p)) {
+                        v.scroll = (n - 1).min(v.line_count().saturating_sub(1));
+                    }
+                    Ok(String::new())
+                }
+                _ => Err(format!("'{text}' is not a line number.")),
             },
             PromptFor::ImportFile => {
                 let path = std::path::PathBuf::from(text.trim());

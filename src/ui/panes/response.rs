@@ -152,8 +152,10 @@ fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Th
         wrap,
         highlighter,
         raw_highlighter,
+        search,
         ..
     } = view;
+    let marks = search.as_ref().filter(|s| s.tab == *tab);
     let Outcome::Received { response, body } = outcome else {
         return;
     };
@@ -174,12 +176,24 @@ fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Th
             }));
             v.into_iter().skip(*scroll).take(height).collect()
         }
-        ResponseTab::Body => {
-            body_lines(&body.pretty, highlighter, *scroll, *hscroll, height, theme)
-        }
-        ResponseTab::Raw => {
-            body_lines(&body.raw, raw_highlighter, *scroll, *hscroll, height, theme)
-        }
+        ResponseTab::Body => body_lines(
+            &body.pretty,
+            highlighter,
+            *scroll,
+            *hscroll,
+            height,
+            marks,
+            theme,
+        ),
+        ResponseTab::Raw => body_lines(
+            &body.raw,
+            raw_highlighter,
+            *scroll,
+            *hscroll,
+            height,
+            marks,
+            theme,
+        ),
     };
     let mut p = Paragraph::new(lines);
     if *wrap {
@@ -189,12 +203,14 @@ fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Th
 }
 
 /// Highlights and draws only `height` lines from `scroll`, with a line-number gutter.
+#[allow(clippy::too_many_arguments)]
 fn body_lines(
     text: &BodyText,
     highlighter: &mut LazyHighlighter,
     scroll: usize,
     hscroll: usize,
     height: usize,
+    search: Option<&crate::app::response::BodySearch>,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     let total = text.line_count();
@@ -208,7 +224,19 @@ fn body_lines(
             let line = text.line(n);
             let mut out = vec![Span::styled(format!("{:>gutter$} ", n + 1), theme.dim)];
             let mut skipped = 0usize;
-            for s in line_spans {
+            // Search matches on this line: (byte range, is the current match).
+            let line_marks: Vec<(std::ops::Range<usize>, bool)> = search
+                .map(|s| {
+                    let first = s.matches.partition_point(|m| m.line < n);
+                    s.matches[first..]
+                        .iter()
+                        .enumerate()
+                        .take_while(|(_, m)| m.line == n)
+                        .map(|(i, m)| (m.range.clone(), first + i == s.current))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (s, mark) in split_at_marks(line_spans, &line_marks) {
                 let Some(piece) = line.get(s.range.clone()) else {
                     continue;
                 };
@@ -222,9 +250,87 @@ fn body_lines(
                     .skip(hscroll.saturating_sub(skipped))
                     .collect();
                 skipped += piece_chars;
-                out.push(Span::styled(visible, theme.token(s.kind)));
+                let style = match mark {
+                    Some(true) => theme.selected,
+                    Some(false) => theme
+                        .token(s.kind)
+                        .add_modifier(ratatui::style::Modifier::REVERSED),
+                    None => theme.token(s.kind),
+                };
+                out.push(Span::styled(visible, style));
             }
             Line::from(out)
         })
         .collect()
+}
+
+/// Cuts highlighted spans where search matches start and end, so a match can be drawn over
+/// the token colours. `Some(current)` marks pieces inside a match.
+fn split_at_marks(
+    spans: Vec<crate::view_body::Span>,
+    marks: &[(std::ops::Range<usize>, bool)],
+) -> Vec<(crate::view_body::Span, Option<bool>)> {
+    if marks.is_empty() {
+        return spans.into_iter().map(|s| (s, None)).collect();
+    }
+    let mut out = Vec::with_capacity(spans.len() + marks.len() * 2);
+    for s in spans {
+        let mut start = s.range.start;
+        while start < s.range.end {
+            // The mark covering `start`, or the next mark boundary inside this span.
+            let inside = marks
+                .iter()
+                .find(|(r, _)| r.start <= start && start < r.end);
+            let end = match inside {
+                Some((r, _)) => r.end.min(s.range.end),
+                None => marks
+                    .iter()
+                    .filter(|(r, _)| r.start > start)
+                    .map(|(r, _)| r.start)
+                    .min()
+                    .unwrap_or(s.range.end)
+                    .min(s.range.end),
+            };
+            out.push((
+                crate::view_body::Span {
+                    range: start..end,
+                    kind: s.kind,
+                },
+                inside.map(|(_, c)| *c),
+            ));
+            start = end;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view_body::{Span as S, TokenKind};
+
+    #[test]
+    fn marks_split_tokens() {
+        let spans = vec![
+            S {
+                range: 0..6,
+                kind: TokenKind::Key,
+            },
+            S {
+                range: 6..10,
+                kind: TokenKind::String,
+            },
+        ];
+        let out = split_at_marks(spans, &[(4..8, true)]);
+        let ranges: Vec<_> = out.iter().map(|(s, m)| (s.range.clone(), *m)).collect();
+        assert_eq!(
+            ranges,
+            vec![
+                (0..4, None),
+                (4..6, Some(true)),
+                (6..8, Some(true)),
+                (8..10, None)
+            ]
+        );
+    }
 }
