@@ -4,6 +4,7 @@
 pub mod action;
 pub mod auth;
 pub mod browser;
+pub mod drafts;
 pub mod fuzzy;
 pub mod jobs;
 pub mod keymap;

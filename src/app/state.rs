@@ -145,6 +145,7 @@ pub enum Confirmed {
     DeleteNode { path: NodePath, is_request: bool },
     SendAnyway,
     QuitDiscarding,
+    RestoreDrafts,
     CancelJob(String),
 }
 
@@ -295,6 +296,8 @@ pub struct App {
     pub jobs: Vec<crate::worker::export::ExportJob>,
     pub job_store: Option<crate::workspace::jobs::JobStore>,
     pub downloads: super::jobs::Downloads,
+    /// Drafts from a session that ended with unsaved edits, until restored or discarded.
+    pub pending_drafts: Vec<(NodePath, RequestSpec)>,
     /// Each environment's token, as far as the UI knows.
     pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
 }

@@ -93,6 +93,7 @@ impl App {
             jobs,
             job_store: Some(job_store),
             downloads: Default::default(),
+            pending_drafts: Vec::new(),
             tokens: Default::default(),
         }
     }
@@ -1365,7 +1366,12 @@ impl App {
             }
             Overlay::Confirm { message, on_yes } => match name.as_str() {
                 "y" | "Y" | "enter" => return self.confirmed(on_yes),
-                "n" | "N" | "esc" | "q" => {}
+                "n" | "N" | "esc" | "q" => {
+                    if on_yes == Confirmed::RestoreDrafts {
+                        self.discard_drafts();
+                        self.info("Drafts discarded.");
+                    }
+                }
                 _ => self.overlay = Some(Overlay::Confirm { message, on_yes }),
             },
             Overlay::Prompt {
@@ -2115,7 +2121,14 @@ impl App {
     fn confirmed(&mut self, what: Confirmed) -> Vec<Command> {
         match what {
             Confirmed::SendAnyway => return self.send(true),
-            Confirmed::QuitDiscarding => self.quit = true,
+            Confirmed::QuitDiscarding => {
+                for ed in self.editors.values_mut() {
+                    ed.draft = ed.saved.clone();
+                }
+                self.discard_drafts();
+                self.quit = true;
+            }
+            Confirmed::RestoreDrafts => self.restore_drafts(),
             Confirmed::CancelJob(id) => return self.cancel_job(&id),
             Confirmed::DeleteEnvironment(name) => match self.store.delete_environment(&name) {
                 Ok(()) => {

@@ -42,6 +42,9 @@ pub async fn run(
     #[cfg(unix)]
     let mut sigquit = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit())?;
 
+    // Unsaved edits from a session that ended abruptly are offered back.
+    app.offer_drafts();
+    let mut last_draft_save = std::time::Instant::now();
     // Unfinished export jobs from an earlier run are polled again.
     for cmd in app.resume_jobs() {
         if let Command::Worker(c) = cmd {
@@ -62,7 +65,10 @@ pub async fn run(
                 Some(Ok(Event::Paste(p))) => Some(Msg::Paste(p)),
                 Some(Ok(Event::Mouse(m))) => Some(Msg::Mouse(m)),
                 Some(Ok(_)) => None, // resize, focus: just redraw
-                Some(Err(e)) => return Err(e.into()),
+                Some(Err(e)) => {
+                    app.save_drafts();
+                    return Err(e.into());
+                }
                 None => break,
             },
             Some(ev) = worker_events.recv() => Some(Msg::Worker(ev)),
@@ -104,8 +110,15 @@ pub async fn run(
         if app.quit {
             break;
         }
+        // Keep drafts current so even a killed session loses at most a moment of typing.
+        if app.has_unsaved() && last_draft_save.elapsed() >= Duration::from_secs(2) {
+            app.save_drafts();
+            last_draft_save = std::time::Instant::now();
+        }
         guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
     }
+    // Every way out (quit, SIGHUP when the SSH connection drops, SIGTERM) keeps unsaved edits.
+    app.save_drafts();
     Ok(app)
 }
 
