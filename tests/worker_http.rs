@@ -100,6 +100,7 @@ async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received
             result
         }
         Some(WorkerEvent::Auth(ev)) => panic!("no sign-in was asked for: {ev:?}"),
+        Some(other) => panic!("unexpected event: {other:?}"),
         None => panic!("worker stopped"),
     }
 }

@@ -144,6 +144,10 @@ impl Harness {
                     WorkerEvent::Response { id, result } => {
                         self.responses.insert(id, result);
                     }
+                    // Export jobs are not part of these tests.
+                    WorkerEvent::Job(_)
+                    | WorkerEvent::Download { .. }
+                    | WorkerEvent::DownloadDone { .. } => {}
                 }
                 true
             }
