@@ -68,7 +68,11 @@ fn every_theme_file_parses_and_covers_every_style() {
         "catppuccin-mocha",
         "solarized-light",
     ] {
-        assert!(files.iter().any(|(f, _)| *f == format!("themes/{name}.toml")));
+        assert!(
+            files
+                .iter()
+                .any(|(f, _)| *f == format!("themes/{name}.toml"))
+        );
     }
 }
 
@@ -194,10 +198,7 @@ fn broken_toml_names_file_line_and_column() {
         other => panic!("{other:?}"),
     }
     let msg = err.to_string();
-    assert!(
-        msg.starts_with(&format!("themes/my.toml:{line}:")),
-        "{msg}"
-    );
+    assert!(msg.starts_with(&format!("themes/my.toml:{line}:")), "{msg}");
     assert_eq!(err.position().map(|p| p.0), Some(line));
 
     let err = parse_theme("x.toml", "name = \"a\"\nname = \"b\"\n").unwrap_err();
@@ -226,7 +227,10 @@ fn missing_style_is_named() {
         }
     );
     let msg = err.to_string();
-    assert!(msg.starts_with("themes/my.toml: missing [dim], [json_null]"), "{msg}");
+    assert!(
+        msg.starts_with("themes/my.toml: missing [dim], [json_null]"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -250,7 +254,16 @@ fn bad_colour_is_named_with_key_and_position() {
             "themes/my.toml:{line}:6: [selected] bg: 'blu' is not a colour (use a name like blue, #rrggbb, or 0-255)"
         )
     );
-    for bad in ["\"#12345\"", "\"#gggggg\"", "256", "-1", "\"\"", "1.5", "true", "[]"] {
+    for bad in [
+        "\"#12345\"",
+        "\"#gggggg\"",
+        "256",
+        "-1",
+        "\"\"",
+        "1.5",
+        "true",
+        "[]",
+    ] {
         let text = dark_text().replace("fg = \"darkgray\"", &format!("fg = {bad}"));
         let err = parse_theme("t.toml", &text).unwrap_err();
         assert!(
@@ -269,7 +282,10 @@ fn bad_colour_is_named_with_key_and_position() {
 
 #[test]
 fn bad_modifier_and_unknown_keys_are_named() {
-    let text = dark_text().replace("modifiers = [\"bold\", \"underlined\"]", "modifiers = [\"bold\", \"underlind\"]");
+    let text = dark_text().replace(
+        "modifiers = [\"bold\", \"underlined\"]",
+        "modifiers = [\"bold\", \"underlind\"]",
+    );
     let err = parse_theme("t.toml", &text).unwrap_err();
     match &err {
         ThemeError::BadModifier { key, value, .. } => {
@@ -278,12 +294,20 @@ fn bad_modifier_and_unknown_keys_are_named() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().contains("'underlind' is not a modifier"), "{err}");
+    assert!(
+        err.to_string().contains("'underlind' is not a modifier"),
+        "{err}"
+    );
 
-    let text = dark_text().replace("[dim] # secondary text: hints, counts, empty states\n", "[dim]\nfgg = \"red\"\n");
+    let text = dark_text().replace(
+        "[dim] # secondary text: hints, counts, empty states\n",
+        "[dim]\nfgg = \"red\"\n",
+    );
     let err = parse_theme("t.toml", &text).unwrap_err();
     match &err {
-        ThemeError::UnknownKey { key, line, column, .. } => {
+        ThemeError::UnknownKey {
+            key, line, column, ..
+        } => {
             assert_eq!(key, "[dim] fgg");
             assert_eq!(text.lines().nth(line - 1), Some("fgg = \"red\""));
             assert_eq!(*column, 1);
@@ -303,20 +327,27 @@ fn bad_modifier_and_unknown_keys_are_named() {
     assert!(matches!(err, ThemeError::WrongType { .. }), "{err:?}");
     let text = dark_text().replace("name = \"dark\"", "name = 3");
     let err = parse_theme("t.toml", &text).unwrap_err();
-    assert!(matches!(&err, ThemeError::WrongType { key, .. } if key == "name"), "{err:?}");
+    assert!(
+        matches!(&err, ThemeError::WrongType { key, .. } if key == "name"),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn inline_tables_and_unnamed_files_work() {
     let mut text = String::new();
     for key in Theme::STYLE_KEYS {
-        text.push_str(&format!("{key} = {{ fg = \"Light Red\", modifiers = [\"Bold\"] }}\n"));
+        text.push_str(&format!(
+            "{key} = {{ fg = \"Light Red\", modifiers = [\"Bold\"] }}\n"
+        ));
     }
     let theme = parse_theme("some/dir/mine.toml", &text).unwrap();
     assert_eq!(theme.name, "mine");
     assert_eq!(
         theme.header_name,
-        Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)
+        Style::new()
+            .fg(Color::LightRed)
+            .add_modifier(Modifier::BOLD)
     );
 }
 
@@ -367,13 +398,18 @@ fn colour_depth_from_the_environment() {
         detect_color_depth(env(&[("TERM", "xterm-256color")])),
         ColorDepth::Ansi256
     );
-    assert_eq!(detect_color_depth(env(&[("TERM", "xterm")])), ColorDepth::Ansi16);
+    assert_eq!(
+        detect_color_depth(env(&[("TERM", "xterm")])),
+        ColorDepth::Ansi16
+    );
     assert_eq!(detect_color_depth(env(&[])), ColorDepth::Ansi16);
 }
 
 fn red_theme() -> Theme {
     let mut theme = Theme::dark();
-    theme.error = Style::new().fg(Color::Rgb(255, 0, 0)).add_modifier(Modifier::BOLD);
+    theme.error = Style::new()
+        .fg(Color::Rgb(255, 0, 0))
+        .add_modifier(Modifier::BOLD);
     theme.dim = Style::new().fg(Color::Indexed(160));
     theme
 }
@@ -404,7 +440,10 @@ fn true_colour_is_adapted_to_256_and_16_colours() {
                 .into_iter()
                 .flatten()
             {
-                assert!(!matches!(c, Color::Rgb(..) | Color::Indexed(_)), "{file} [{key}] {c:?}");
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{file} [{key}] {c:?}"
+                );
             }
             for c in [t256.style(key).unwrap().fg, t256.style(key).unwrap().bg]
                 .into_iter()
@@ -425,7 +464,10 @@ fn no_color_keeps_modifiers_only() {
         for key in Theme::STYLE_KEYS {
             let (before, after) = (theme.style(key).unwrap(), plain.style(key).unwrap());
             assert_eq!((after.fg, after.bg), (None, None), "{file} [{key}]");
-            assert!(after.add_modifier.contains(before.add_modifier), "{file} [{key}]");
+            assert!(
+                after.add_modifier.contains(before.add_modifier),
+                "{file} [{key}]"
+            );
         }
         // The selection and the focused border stay visible without colour.
         assert!(!plain.selected.add_modifier.is_empty(), "{file}");
@@ -437,7 +479,10 @@ fn no_color_keeps_modifiers_only() {
         plain.selected,
         Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
     );
-    assert_eq!(plain.var_unresolved, Style::new().add_modifier(Modifier::UNDERLINED));
+    assert_eq!(
+        plain.var_unresolved,
+        Style::new().add_modifier(Modifier::UNDERLINED)
+    );
     assert_eq!(plain.json_null, Style::new().add_modifier(Modifier::ITALIC));
 }
 
@@ -460,9 +505,38 @@ mod no_panics {
     }
 
     const PIECES: &[&str] = &[
-        "[", "]", "{", "}", "=", "\"", "'", "\n", "#", ",", ".", "fg", "bg", "modifiers",
-        "\"#ff0000\"", "\"blu\"", "[\"bold\"]", "[1]", "999", "-1", "é", "\u{0}", "\\", "\"\"\"",
-        "[[text]]", "name", "text.fg = 1\n", "true", "1979-05-27", "inf", "0x10", "[text]\n",
+        "[",
+        "]",
+        "{",
+        "}",
+        "=",
+        "\"",
+        "'",
+        "\n",
+        "#",
+        ",",
+        ".",
+        "fg",
+        "bg",
+        "modifiers",
+        "\"#ff0000\"",
+        "\"blu\"",
+        "[\"bold\"]",
+        "[1]",
+        "999",
+        "-1",
+        "é",
+        "\u{0}",
+        "\\",
+        "\"\"\"",
+        "[[text]]",
+        "name",
+        "text.fg = 1\n",
+        "true",
+        "1979-05-27",
+        "inf",
+        "0x10",
+        "[text]\n",
     ];
 
     proptest! {

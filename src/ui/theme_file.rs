@@ -18,7 +18,8 @@ use super::Theme;
 pub const DEFAULT_THEME: &str = "dark";
 
 const COLOUR_HINT: &str = "use a name like blue, #rrggbb, or 0-255";
-const MODIFIER_HINT: &str = "use bold, dim, italic, underlined, slow_blink, rapid_blink, reversed, hidden or crossed_out";
+const MODIFIER_HINT: &str =
+    "use bold, dim, italic, underlined, slow_blink, rapid_blink, reversed, hidden or crossed_out";
 const STYLE_KEY_HINT: &str = "a style has fg, bg and modifiers";
 
 /// Why a theme file was not accepted. Every variant names the file; all but `Missing` and
@@ -176,7 +177,10 @@ impl Ctx<'_> {
 /// is the first one in the file whatever the map's own order.
 fn in_file_order<'t, 'i>(
     table: &'t DeTable<'i>,
-) -> Vec<(&'t Spanned<std::borrow::Cow<'i, str>>, &'t Spanned<DeValue<'i>>)> {
+) -> Vec<(
+    &'t Spanned<std::borrow::Cow<'i, str>>,
+    &'t Spanned<DeValue<'i>>,
+)> {
     let mut entries: Vec<_> = table.iter().collect();
     entries.sort_by_key(|(k, _)| k.span().start);
     entries
@@ -213,11 +217,11 @@ pub fn parse_theme(file_name: &str, text: &str) -> Result<Theme, ThemeError> {
             continue;
         }
         let Some(index) = Theme::STYLE_KEYS.iter().position(|k| *k == key_name) else {
-            return Err(cx.unknown(
-                shown(key_name),
-                "a theme has name and the styles listed in themes/dark.toml",
-                &key.span(),
-            ));
+            let hint = match closest(key_name, Theme::STYLE_KEYS.iter().copied().chain(["name"])) {
+                Some(k) => format!("did you mean {k}?"),
+                None => "a theme has name and the styles listed in themes/dark.toml".into(),
+            };
+            return Err(cx.unknown(shown(key_name), &hint, &key.span()));
         };
         let DeValue::Table(table) = value.get_ref() else {
             return Err(cx.wrong_type(
@@ -247,10 +251,44 @@ pub fn parse_theme(file_name: &str, text: &str) -> Result<Theme, ThemeError> {
     Ok(theme)
 }
 
+/// The known key nearest to a misspelt one (at most two edits away), to suggest it.
+fn closest<'k>(key: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
+    let key: Vec<char> = key.to_lowercase().chars().collect();
+    if key.len() > 40 {
+        return None;
+    }
+    known
+        .into_iter()
+        .map(|k| (edit_distance(&key, &k.chars().collect::<Vec<_>>()), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn file_stem(file_name: &str) -> &str {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
     let stem = base.strip_suffix(".toml").unwrap_or(base);
-    if stem.trim().is_empty() { "theme" } else { stem }
+    if stem.trim().is_empty() {
+        "theme"
+    } else {
+        stem
+    }
 }
 
 fn parse_style(cx: &Ctx, table_name: &str, table: &DeTable) -> Result<Style, ThemeError> {
@@ -290,17 +328,19 @@ fn parse_style(cx: &Ctx, table_name: &str, table: &DeTable) -> Result<Style, The
                     style = style.add_modifier(m);
                 }
             }
-            _ => return Err(cx.unknown(full, STYLE_KEY_HINT, &key.span())),
+            _ => {
+                let hint = match closest(key_name, ["fg", "bg", "modifiers"]) {
+                    Some(k) => format!("did you mean {k}? {STYLE_KEY_HINT}"),
+                    None => STYLE_KEY_HINT.into(),
+                };
+                return Err(cx.unknown(full, &hint, &key.span()));
+            }
         }
     }
     Ok(style)
 }
 
-fn parse_colour_value(
-    cx: &Ctx,
-    key: &str,
-    value: &Spanned<DeValue>,
-) -> Result<Color, ThemeError> {
+fn parse_colour_value(cx: &Ctx, key: &str, value: &Spanned<DeValue>) -> Result<Color, ThemeError> {
     let raw = match value.get_ref() {
         DeValue::String(s) => s.to_string(),
         DeValue::Integer(i) => {
@@ -482,14 +522,8 @@ pub fn theme_to_toml(theme: &Theme) -> String {
 /// `(path in the repository, file contents)`, the default (`dark`) first.
 pub fn builtin_themes() -> Vec<(&'static str, &'static str)> {
     vec![
-        (
-            "themes/dark.toml",
-            include_str!("../../themes/dark.toml"),
-        ),
-        (
-            "themes/light.toml",
-            include_str!("../../themes/light.toml"),
-        ),
+        ("themes/dark.toml", include_str!("../../themes/dark.toml")),
+        ("themes/light.toml", include_str!("../../themes/light.toml")),
         (
             "themes/high-contrast.toml",
             include_str!("../../themes/high-contrast.toml"),
@@ -787,5 +821,22 @@ mod tests {
         assert_eq!(file_stem("themes/my.toml"), "my");
         assert_eq!(file_stem("C:\\x\\y.toml"), "y");
         assert_eq!(file_stem(".toml"), "theme");
+    }
+
+    #[test]
+    fn theme_misspelt_keys_get_a_suggestion() {
+        assert_eq!(
+            closest("dimm", Theme::STYLE_KEYS.iter().copied()),
+            Some("dim")
+        );
+        assert_eq!(
+            closest("json_nul", Theme::STYLE_KEYS.iter().copied()),
+            Some("json_null")
+        );
+        assert_eq!(closest("FGG", ["fg", "bg", "modifiers"]), Some("fg"));
+        assert_eq!(
+            closest("colour_scheme", Theme::STYLE_KEYS.iter().copied()),
+            None
+        );
     }
 }
