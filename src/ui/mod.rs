@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod overlays;
 pub mod panes;
 pub mod theme;
+pub mod theme_file;
 pub mod widgets;
 
 #[cfg(test)]

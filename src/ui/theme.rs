@@ -4,7 +4,7 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::view_body::TokenKind;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
     pub name: String,
     pub text: Style,
@@ -40,6 +40,75 @@ pub struct Theme {
     pub comment: Style,
     pub header_name: Style,
 }
+
+/// Lists every style field of [`Theme`] once, so theme files, their writer and tests can go
+/// over all of them by name. Forgetting a new field here is a compile error (see
+/// `every_field_is_listed`).
+macro_rules! style_keys {
+    ($($field:ident),* $(,)?) => {
+        impl Theme {
+            /// The style keys, in the order of the struct (and of the theme files).
+            pub const STYLE_KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// The style stored under `key` (one of [`Theme::STYLE_KEYS`]).
+            pub fn style(&self, key: &str) -> Option<Style> {
+                match key {
+                    $(stringify!($field) => Some(self.$field),)*
+                    _ => None,
+                }
+            }
+
+            pub fn style_mut(&mut self, key: &str) -> Option<&mut Style> {
+                match key {
+                    $(stringify!($field) => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+
+        /// Never called: the exhaustive pattern stops the build when `Theme` gains a field
+        /// that is not listed in `style_keys!`.
+        #[allow(dead_code)]
+        fn every_field_is_listed(theme: Theme) {
+            let Theme { name: _, $($field: _),* } = theme;
+        }
+    };
+}
+
+style_keys!(
+    text,
+    dim,
+    border,
+    border_focused,
+    title,
+    title_focused,
+    selected,
+    selected_unfocused,
+    accent,
+    ok,
+    warning,
+    error,
+    status_bar,
+    key_hint,
+    var_resolved,
+    var_unresolved,
+    method_get,
+    method_post,
+    method_put,
+    method_patch,
+    method_delete,
+    method_other,
+    tab_active,
+    json_key,
+    json_string,
+    json_number,
+    json_boolean,
+    json_null,
+    json_punctuation,
+    json_error,
+    comment,
+    header_name,
+);
 
 impl Default for Theme {
     fn default() -> Self {

@@ -1,0 +1,842 @@
+//! Themes as TOML files: parsing (with errors that point at the file, line and key), writing,
+//! the built-in themes from the repository's `themes/` folder, the user's own themes, and
+//! adapting a theme to what the terminal can show (true colour, 256, 16 or no colours).
+//!
+//! The file format is documented at the top of `themes/dark.toml`: a `name`, then one table per
+//! style of [`Theme`] (every one must be present) with optional `fg`, `bg` and `modifiers`.
+
+use std::ops::Range;
+use std::path::Path;
+
+use ratatui::style::{Color, Modifier, Style};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::Theme;
+
+/// The theme used when none is chosen, or when the chosen one cannot be loaded.
+pub const DEFAULT_THEME: &str = "dark";
+
+const COLOUR_HINT: &str = "use a name like blue, #rrggbb, or 0-255";
+const MODIFIER_HINT: &str =
+    "use bold, dim, italic, underlined, slow_blink, rapid_blink, reversed, hidden or crossed_out";
+const STYLE_KEY_HINT: &str = "a style has fg, bg and modifiers";
+
+/// Why a theme file was not accepted. Every variant names the file; all but `Missing` and
+/// `Read` also carry the 1-based line and column (in characters) of the offending text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeError {
+    #[error("{file}:{line}:{column}: not valid TOML: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: missing {} (a theme must define every style; see themes/dark.toml)", list_tables(.keys))]
+    Missing { file: String, keys: Vec<String> },
+    #[error("{file}:{line}:{column}: {key}: '{value}' is not a colour ({COLOUR_HINT})")]
+    BadColour {
+        file: String,
+        key: String,
+        value: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{file}:{line}:{column}: {key}: '{value}' is not a modifier ({MODIFIER_HINT})")]
+    BadModifier {
+        file: String,
+        key: String,
+        value: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{file}:{line}:{column}: unknown key {key} ({hint})")]
+    UnknownKey {
+        file: String,
+        key: String,
+        hint: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{file}:{line}:{column}: {key}: expected {expected}")]
+    WrongType {
+        file: String,
+        key: String,
+        expected: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{file}: cannot read: {message}")]
+    Read { file: String, message: String },
+}
+
+impl ThemeError {
+    /// The file the error is about, as it was given to [`parse_theme`].
+    pub fn file(&self) -> &str {
+        match self {
+            ThemeError::Syntax { file, .. }
+            | ThemeError::Missing { file, .. }
+            | ThemeError::BadColour { file, .. }
+            | ThemeError::BadModifier { file, .. }
+            | ThemeError::UnknownKey { file, .. }
+            | ThemeError::WrongType { file, .. }
+            | ThemeError::Read { file, .. } => file,
+        }
+    }
+
+    /// Line and column (1-based) of the offending text, when the error has one.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ThemeError::Syntax { line, column, .. }
+            | ThemeError::BadColour { line, column, .. }
+            | ThemeError::BadModifier { line, column, .. }
+            | ThemeError::UnknownKey { line, column, .. }
+            | ThemeError::WrongType { line, column, .. } => Some((*line, *column)),
+            ThemeError::Missing { .. } | ThemeError::Read { .. } => None,
+        }
+    }
+}
+
+fn list_tables(keys: &[String]) -> String {
+    keys.iter()
+        .map(|k| format!("[{k}]"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Line and column (both 1-based, the column counted in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
+}
+
+/// Shows user text in a message: one line, control characters escaped, long text shortened.
+fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == 40 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || c == '\'' {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn at(&self, span: &Range<usize>) -> (usize, usize) {
+        line_column(self.text, span.start)
+    }
+
+    fn unknown(&self, key: String, hint: &str, span: &Range<usize>) -> ThemeError {
+        let (line, column) = self.at(span);
+        ThemeError::UnknownKey {
+            file: self.file.into(),
+            key,
+            hint: hint.into(),
+            line,
+            column,
+        }
+    }
+
+    fn wrong_type(&self, key: String, expected: &str, span: &Range<usize>) -> ThemeError {
+        let (line, column) = self.at(span);
+        ThemeError::WrongType {
+            file: self.file.into(),
+            key,
+            expected: expected.into(),
+            line,
+            column,
+        }
+    }
+}
+
+/// The entries of a table in the order they appear in the file, so the first problem reported
+/// is the first one in the file whatever the map's own order.
+fn in_file_order<'t, 'i>(
+    table: &'t DeTable<'i>,
+) -> Vec<(
+    &'t Spanned<std::borrow::Cow<'i, str>>,
+    &'t Spanned<DeValue<'i>>,
+)> {
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    entries
+}
+
+/// Parses a theme file. `file_name` is only used in error messages (for example
+/// `themes/my.toml`); a file without `name` is named after the file (`my`).
+pub fn parse_theme(file_name: &str, text: &str) -> Result<Theme, ThemeError> {
+    let cx = Ctx {
+        file: file_name,
+        text,
+    };
+    let root = DeTable::parse(text).map_err(|e| {
+        let (line, column) = line_column(text, e.span().map(|s| s.start).unwrap_or(0));
+        ThemeError::Syntax {
+            file: file_name.into(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    let mut theme = Theme::dark();
+    theme.name = file_stem(file_name).to_string();
+    let mut seen = vec![false; Theme::STYLE_KEYS.len()];
+    for (key, value) in in_file_order(root.get_ref()) {
+        let key_name: &str = key.get_ref();
+        if key_name == "name" {
+            match value.get_ref() {
+                DeValue::String(s) if !s.trim().is_empty() => theme.name = s.trim().to_string(),
+                _ => {
+                    return Err(cx.wrong_type("name".into(), "a non-empty string", &value.span()));
+                }
+            }
+            continue;
+        }
+        let Some(index) = Theme::STYLE_KEYS.iter().position(|k| *k == key_name) else {
+            let hint = match closest(key_name, Theme::STYLE_KEYS.iter().copied().chain(["name"])) {
+                Some(k) => format!("did you mean {k}?"),
+                None => "a theme has name and the styles listed in themes/dark.toml".into(),
+            };
+            return Err(cx.unknown(shown(key_name), &hint, &key.span()));
+        };
+        let DeValue::Table(table) = value.get_ref() else {
+            return Err(cx.wrong_type(
+                key_name.into(),
+                "a table like [text] with fg, bg and modifiers",
+                &value.span(),
+            ));
+        };
+        let style = parse_style(&cx, key_name, table)?;
+        if let Some(slot) = theme.style_mut(key_name) {
+            *slot = style;
+        }
+        seen[index] = true;
+    }
+    let missing: Vec<String> = Theme::STYLE_KEYS
+        .iter()
+        .zip(&seen)
+        .filter(|(_, seen)| !**seen)
+        .map(|(k, _)| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ThemeError::Missing {
+            file: file_name.into(),
+            keys: missing,
+        });
+    }
+    Ok(theme)
+}
+
+/// The known key nearest to a misspelt one (at most two edits away), to suggest it.
+fn closest<'k>(key: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
+    let key: Vec<char> = key.to_lowercase().chars().collect();
+    if key.len() > 40 {
+        return None;
+    }
+    known
+        .into_iter()
+        .map(|k| (edit_distance(&key, &k.chars().collect::<Vec<_>>()), k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+fn file_stem(file_name: &str) -> &str {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    let stem = base.strip_suffix(".toml").unwrap_or(base);
+    if stem.trim().is_empty() {
+        "theme"
+    } else {
+        stem
+    }
+}
+
+fn parse_style(cx: &Ctx, table_name: &str, table: &DeTable) -> Result<Style, ThemeError> {
+    let mut style = Style::new();
+    for (key, value) in in_file_order(table) {
+        let key_name: &str = key.get_ref();
+        let full = format!("[{table_name}] {}", shown(key_name));
+        match key_name {
+            "fg" => style.fg = Some(parse_colour_value(cx, &full, value)?),
+            "bg" => style.bg = Some(parse_colour_value(cx, &full, value)?),
+            "modifiers" => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    return Err(cx.wrong_type(
+                        full,
+                        "a list of modifiers like [\"bold\"]",
+                        &value.span(),
+                    ));
+                };
+                for item in items.iter() {
+                    let DeValue::String(s) = item.get_ref() else {
+                        return Err(cx.wrong_type(
+                            full,
+                            "a list of modifier names like [\"bold\"]",
+                            &item.span(),
+                        ));
+                    };
+                    let Some(m) = parse_modifier(s) else {
+                        let (line, column) = cx.at(&item.span());
+                        return Err(ThemeError::BadModifier {
+                            file: cx.file.into(),
+                            key: full,
+                            value: shown(s),
+                            line,
+                            column,
+                        });
+                    };
+                    style = style.add_modifier(m);
+                }
+            }
+            _ => {
+                let hint = match closest(key_name, ["fg", "bg", "modifiers"]) {
+                    Some(k) => format!("did you mean {k}? {STYLE_KEY_HINT}"),
+                    None => STYLE_KEY_HINT.into(),
+                };
+                return Err(cx.unknown(full, &hint, &key.span()));
+            }
+        }
+    }
+    Ok(style)
+}
+
+fn parse_colour_value(cx: &Ctx, key: &str, value: &Spanned<DeValue>) -> Result<Color, ThemeError> {
+    let raw = match value.get_ref() {
+        DeValue::String(s) => s.to_string(),
+        DeValue::Integer(i) => {
+            if let Ok(n) = u8::from_str_radix(i.as_str(), i.radix()) {
+                return Ok(Color::Indexed(n));
+            }
+            i.to_string()
+        }
+        _ => {
+            return Err(cx.wrong_type(
+                key.into(),
+                "a colour: a name like blue, \"#rrggbb\" or 0-255",
+                &value.span(),
+            ));
+        }
+    };
+    parse_colour(&raw).ok_or_else(|| {
+        let (line, column) = cx.at(&value.span());
+        ThemeError::BadColour {
+            file: cx.file.into(),
+            key: key.into(),
+            value: shown(&raw),
+            line,
+            column,
+        }
+    })
+}
+
+/// The names of the 16 ANSI colours (and `reset`) as written in theme files.
+const NAMED: [(&str, Color); 17] = [
+    ("reset", Color::Reset),
+    ("black", Color::Black),
+    ("red", Color::Red),
+    ("green", Color::Green),
+    ("yellow", Color::Yellow),
+    ("blue", Color::Blue),
+    ("magenta", Color::Magenta),
+    ("cyan", Color::Cyan),
+    ("gray", Color::Gray),
+    ("darkgray", Color::DarkGray),
+    ("lightred", Color::LightRed),
+    ("lightgreen", Color::LightGreen),
+    ("lightyellow", Color::LightYellow),
+    ("lightblue", Color::LightBlue),
+    ("lightmagenta", Color::LightMagenta),
+    ("lightcyan", Color::LightCyan),
+    ("white", Color::White),
+];
+
+/// Reads a colour: `reset`, one of the 16 names (case, `-`, `_` and spaces ignored; `grey`
+/// works too), `#rrggbb`, or an xterm index `0`-`255`.
+pub fn parse_colour(text: &str) -> Option<Color> {
+    let text = text.trim();
+    if let Some(hex) = text.strip_prefix('#') {
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let n = u32::from_str_radix(hex, 16).ok()?;
+        return Some(Color::Rgb((n >> 16) as u8, (n >> 8) as u8, n as u8));
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<u8>().ok().map(Color::Indexed);
+    }
+    let name: String = text
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .replace("grey", "gray");
+    NAMED.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+}
+
+/// Writes a colour the way [`parse_colour`] reads it.
+pub fn colour_to_string(colour: Color) -> String {
+    match colour {
+        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+        Color::Indexed(n) => n.to_string(),
+        named => NAMED
+            .iter()
+            .find(|(_, c)| *c == named)
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_else(|| "reset".into()),
+    }
+}
+
+const MODIFIERS: [(&str, Modifier); 9] = [
+    ("bold", Modifier::BOLD),
+    ("dim", Modifier::DIM),
+    ("italic", Modifier::ITALIC),
+    ("underlined", Modifier::UNDERLINED),
+    ("slow_blink", Modifier::SLOW_BLINK),
+    ("rapid_blink", Modifier::RAPID_BLINK),
+    ("reversed", Modifier::REVERSED),
+    ("hidden", Modifier::HIDDEN),
+    ("crossed_out", Modifier::CROSSED_OUT),
+];
+
+fn parse_modifier(text: &str) -> Option<Modifier> {
+    let name = text.trim().to_lowercase().replace(['-', ' '], "_");
+    let name = match name.as_str() {
+        "underline" => "underlined",
+        "reverse" => "reversed",
+        "strikethrough" | "crossedout" => "crossed_out",
+        other => other,
+    };
+    MODIFIERS.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
+}
+
+/// What each style is used for, written as a comment by [`theme_to_toml`].
+fn style_doc(key: &str) -> &'static str {
+    match key {
+        "text" => "ordinary text",
+        "dim" => "secondary text: hints, counts, empty states",
+        "border" => "borders of panes without focus",
+        "border_focused" => "border of the focused pane",
+        "title" => "pane titles",
+        "title_focused" => "title of the focused pane",
+        "selected" => "selected row in the focused list",
+        "selected_unfocused" => "selected row in a list without focus",
+        "accent" => "highlights, active environment, 3xx statuses",
+        "ok" => "success, 2xx statuses",
+        "warning" => "warnings, 4xx statuses",
+        "error" => "errors, 5xx statuses",
+        "status_bar" => "the status line at the bottom",
+        "key_hint" => "keys in hints (\"Enter send\")",
+        "var_resolved" => "{{variables}} that have a value",
+        "var_unresolved" => "{{variables}} without a value",
+        "method_get" => "GET",
+        "method_post" => "POST",
+        "method_put" => "PUT",
+        "method_patch" => "PATCH",
+        "method_delete" => "DELETE",
+        "method_other" => "other HTTP methods",
+        "tab_active" => "the active tab",
+        "json_key" => "body: JSON keys, XML element names",
+        "json_string" => "body: strings",
+        "json_number" => "body: numbers",
+        "json_boolean" => "body: true and false",
+        "json_null" => "body: null",
+        "json_punctuation" => "body: brackets, commas, colons",
+        "json_error" => "body: text that does not parse",
+        "comment" => "body: XML comments",
+        "header_name" => "HTTP header names",
+        _ => "",
+    }
+}
+
+/// Writes a theme in the file format [`parse_theme`] reads (without the explanatory header of
+/// `themes/dark.toml`). Only foreground, background and added modifiers are written: theme
+/// files have no way to say "remove a modifier" or set an underline colour.
+pub fn theme_to_toml(theme: &Theme) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "name = {}\n",
+        toml::Value::String(theme.name.clone())
+    ));
+    for key in Theme::STYLE_KEYS {
+        let style = theme.style(key).unwrap_or_default();
+        out.push_str(&format!("\n[{key}] # {}\n", style_doc(key)));
+        if let Some(fg) = style.fg {
+            out.push_str(&format!("fg = \"{}\"\n", colour_to_string(fg)));
+        }
+        if let Some(bg) = style.bg {
+            out.push_str(&format!("bg = \"{}\"\n", colour_to_string(bg)));
+        }
+        let names: Vec<String> = MODIFIERS
+            .iter()
+            .filter(|(_, m)| style.add_modifier.contains(*m))
+            .map(|(n, _)| format!("\"{n}\""))
+            .collect();
+        if !names.is_empty() {
+            out.push_str(&format!("modifiers = [{}]\n", names.join(", ")));
+        }
+    }
+    out
+}
+
+/// The themes shipped in the repository's `themes/` folder, compiled into the binary:
+/// `(path in the repository, file contents)`, the default (`dark`) first.
+pub fn builtin_themes() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("themes/dark.toml", include_str!("../../themes/dark.toml")),
+        ("themes/light.toml", include_str!("../../themes/light.toml")),
+        (
+            "themes/high-contrast.toml",
+            include_str!("../../themes/high-contrast.toml"),
+        ),
+        (
+            "themes/catppuccin-mocha.toml",
+            include_str!("../../themes/catppuccin-mocha.toml"),
+        ),
+        (
+            "themes/solarized-light.toml",
+            include_str!("../../themes/solarized-light.toml"),
+        ),
+    ]
+}
+
+/// The built-in themes followed by the `*.toml` files of `user_dir` (the workspace's `themes/`
+/// folder), read in file-name order. A user theme with the name of an earlier theme replaces it
+/// in place. Files that cannot be read or parsed are skipped and described in the second list;
+/// a missing folder is not a problem. The first theme is always the default (`dark`) unless a
+/// user file replaced it.
+pub fn load_themes(user_dir: &Path) -> (Vec<Theme>, Vec<String>) {
+    let mut themes: Vec<Theme> = Vec::new();
+    let mut problems = Vec::new();
+    for (file, text) in builtin_themes() {
+        match parse_theme(file, text) {
+            Ok(theme) => add_theme(&mut themes, theme),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !themes.iter().any(|t| t.name == DEFAULT_THEME) {
+        themes.insert(0, Theme::dark());
+    }
+    let entries = match std::fs::read_dir(user_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (themes, problems),
+        Err(e) => {
+            problems.push(format!("{}: cannot list themes: {e}", user_dir.display()));
+            return (themes, problems);
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+    let mut from_user: Vec<String> = Vec::new();
+    for path in paths {
+        let file = path.display().to_string();
+        let parsed = std::fs::read_to_string(&path)
+            .map_err(|e| ThemeError::Read {
+                file: file.clone(),
+                message: e.to_string(),
+            })
+            .and_then(|text| parse_theme(&file, &text));
+        match parsed {
+            Ok(theme) => {
+                if from_user.contains(&theme.name) {
+                    problems.push(format!(
+                        "{file}: another file in {} also defines theme '{}'; using this one",
+                        user_dir.display(),
+                        shown(&theme.name)
+                    ));
+                } else {
+                    from_user.push(theme.name.clone());
+                }
+                add_theme(&mut themes, theme);
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    (themes, problems)
+}
+
+fn add_theme(themes: &mut Vec<Theme>, theme: Theme) {
+    match themes.iter_mut().find(|t| t.name == theme.name) {
+        Some(slot) => *slot = theme,
+        None => themes.push(theme),
+    }
+}
+
+/// The theme called `name`, or the default when there is none by that name.
+pub fn pick_theme(themes: &[Theme], name: &str) -> Theme {
+    themes
+        .iter()
+        .find(|t| t.name == name)
+        .or_else(|| themes.iter().find(|t| t.name == DEFAULT_THEME))
+        .cloned()
+        .unwrap_or_else(Theme::dark)
+}
+
+/// How many colours the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorDepth {
+    TrueColor,
+    Ansi256,
+    Ansi16,
+    NoColor,
+}
+
+/// Guesses the colour depth from the environment (`env` is `std::env::var(..).ok()` in the
+/// app, a map in tests): `NO_COLOR` set and non-empty → none; `COLORTERM` `truecolor`/`24bit`
+/// → true colour; `TERM` containing `256color` → 256; otherwise 16.
+pub fn detect_color_depth(env: impl Fn(&str) -> Option<String>) -> ColorDepth {
+    if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return ColorDepth::NoColor;
+    }
+    if env("COLORTERM").is_some_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        v == "truecolor" || v == "24bit"
+    }) {
+        return ColorDepth::TrueColor;
+    }
+    if env("TERM").is_some_and(|v| v.contains("256color")) {
+        return ColorDepth::Ansi256;
+    }
+    ColorDepth::Ansi16
+}
+
+/// The theme as the terminal can show it: RGB colours become the nearest xterm-256 index
+/// (`Ansi256`) or the nearest of the 16 ANSI colours (`Ansi16`, which also maps indexes);
+/// `NoColor` removes every colour but keeps the modifiers, and a style that relied on a
+/// background colour (a selection bar, an active tab) gets `reversed` so it stays visible.
+pub fn adapt(theme: &Theme, depth: ColorDepth) -> Theme {
+    let mut out = theme.clone();
+    if depth == ColorDepth::TrueColor {
+        return out;
+    }
+    for key in Theme::STYLE_KEYS {
+        if let Some(style) = out.style_mut(key) {
+            *style = adapt_style(*style, depth);
+        }
+    }
+    out
+}
+
+fn adapt_style(style: Style, depth: ColorDepth) -> Style {
+    let mut style = style;
+    match depth {
+        ColorDepth::TrueColor => {}
+        ColorDepth::NoColor => {
+            let had_background = matches!(style.bg, Some(c) if c != Color::Reset);
+            style.fg = None;
+            style.bg = None;
+            if had_background {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
+        }
+        ColorDepth::Ansi256 | ColorDepth::Ansi16 => {
+            style.fg = style.fg.map(|c| adapt_colour(c, depth));
+            style.bg = style.bg.map(|c| adapt_colour(c, depth));
+        }
+    }
+    style
+}
+
+/// One colour at the given depth (`NoColor` gives `Reset`).
+pub fn adapt_colour(colour: Color, depth: ColorDepth) -> Color {
+    match (depth, colour) {
+        (ColorDepth::TrueColor, c) => c,
+        (ColorDepth::NoColor, _) => Color::Reset,
+        (ColorDepth::Ansi256, Color::Rgb(r, g, b)) => Color::Indexed(nearest_256(r, g, b)),
+        (ColorDepth::Ansi256, c) => c,
+        (ColorDepth::Ansi16, Color::Rgb(r, g, b)) => nearest_16(r, g, b),
+        (ColorDepth::Ansi16, Color::Indexed(n)) if n < 16 => ANSI16[n as usize].0,
+        (ColorDepth::Ansi16, Color::Indexed(n)) => {
+            let (r, g, b) = xterm_rgb(n);
+            nearest_16(r, g, b)
+        }
+        (ColorDepth::Ansi16, c) => c,
+    }
+}
+
+/// The 16 ANSI colours in index order with xterm's default values, to measure distances.
+const ANSI16: [(Color, (u8, u8, u8)); 16] = [
+    (Color::Black, (0, 0, 0)),
+    (Color::Red, (205, 0, 0)),
+    (Color::Green, (0, 205, 0)),
+    (Color::Yellow, (205, 205, 0)),
+    (Color::Blue, (0, 0, 238)),
+    (Color::Magenta, (205, 0, 205)),
+    (Color::Cyan, (0, 205, 205)),
+    (Color::Gray, (229, 229, 229)),
+    (Color::DarkGray, (127, 127, 127)),
+    (Color::LightRed, (255, 0, 0)),
+    (Color::LightGreen, (0, 255, 0)),
+    (Color::LightYellow, (255, 255, 0)),
+    (Color::LightBlue, (92, 92, 255)),
+    (Color::LightMagenta, (255, 0, 255)),
+    (Color::LightCyan, (0, 255, 255)),
+    (Color::White, (255, 255, 255)),
+];
+
+const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
+
+/// The RGB value xterm gives an index of its 256-colour palette.
+fn xterm_rgb(n: u8) -> (u8, u8, u8) {
+    match n {
+        0..=15 => ANSI16[n as usize].1,
+        16..=231 => {
+            let i = n - 16;
+            (
+                CUBE[(i / 36) as usize],
+                CUBE[(i / 6 % 6) as usize],
+                CUBE[(i % 6) as usize],
+            )
+        }
+        _ => {
+            let v = 8 + 10 * (n - 232);
+            (v, v, v)
+        }
+    }
+}
+
+/// Perceptual-ish distance ("redmean"), good enough to pick the nearest palette entry.
+fn distance(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
+    let rmean = (a.0 as i32 + b.0 as i32) / 2;
+    let dr = a.0 as i32 - b.0 as i32;
+    let dg = a.1 as i32 - b.1 as i32;
+    let db = a.2 as i32 - b.2 as i32;
+    (((512 + rmean) * dr * dr) / 256 + 4 * dg * dg + ((767 - rmean) * db * db) / 256) as u32
+}
+
+/// The nearest colour of the 6×6×6 cube and grey ramp (16-255; the first 16 are left out as
+/// they depend on the user's palette).
+fn nearest_256(r: u8, g: u8, b: u8) -> u8 {
+    (16..=255u8)
+        .min_by_key(|&n| distance((r, g, b), xterm_rgb(n)))
+        .unwrap_or(16)
+}
+
+fn nearest_16(r: u8, g: u8, b: u8) -> Color {
+    ANSI16
+        .iter()
+        .min_by_key(|(_, rgb)| distance((r, g, b), *rgb))
+        .map(|(c, _)| *c)
+        .unwrap_or(Color::Reset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn theme_dark_round_trips_through_toml() {
+        let text = theme_to_toml(&Theme::dark());
+        assert_eq!(parse_theme("dark.toml", &text).unwrap(), Theme::dark());
+    }
+
+    #[test]
+    fn theme_colours_parse_and_print() {
+        assert_eq!(parse_colour("blue"), Some(Color::Blue));
+        assert_eq!(parse_colour("Light-Red"), Some(Color::LightRed));
+        assert_eq!(parse_colour("dark_grey"), Some(Color::DarkGray));
+        assert_eq!(parse_colour("#FF8000"), Some(Color::Rgb(255, 128, 0)));
+        assert_eq!(parse_colour("42"), Some(Color::Indexed(42)));
+        assert_eq!(parse_colour("256"), None);
+        assert_eq!(parse_colour("#ff80"), None);
+        assert_eq!(parse_colour("#ff800é"), None);
+        assert_eq!(parse_colour(""), None);
+        assert_eq!(parse_colour("blu"), None);
+        for c in [
+            Color::Reset,
+            Color::Gray,
+            Color::Rgb(1, 2, 3),
+            Color::Indexed(200),
+        ] {
+            assert_eq!(parse_colour(&colour_to_string(c)), Some(c));
+        }
+    }
+
+    #[test]
+    fn theme_line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncé d", 0), (1, 1));
+        assert_eq!(line_column("ab\ncé d", 3), (2, 1));
+        assert_eq!(line_column("ab\ncé d", 6), (2, 3));
+        assert_eq!(line_column("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn theme_nearest_colours() {
+        assert_eq!(nearest_256(255, 0, 0), 196);
+        assert_eq!(nearest_256(0, 0, 0), 16);
+        assert_eq!(nearest_256(128, 128, 128), 244);
+        assert_eq!(nearest_16(250, 10, 10), Color::LightRed);
+        assert_eq!(nearest_16(10, 10, 10), Color::Black);
+        for n in 16..=255u8 {
+            let (r, g, b) = xterm_rgb(n);
+            assert_eq!(xterm_rgb(nearest_256(r, g, b)), (r, g, b));
+        }
+    }
+
+    #[test]
+    fn theme_file_stem_names_unnamed_themes() {
+        assert_eq!(file_stem("themes/my.toml"), "my");
+        assert_eq!(file_stem("C:\\x\\y.toml"), "y");
+        assert_eq!(file_stem(".toml"), "theme");
+    }
+
+    #[test]
+    fn theme_misspelt_keys_get_a_suggestion() {
+        assert_eq!(
+            closest("dimm", Theme::STYLE_KEYS.iter().copied()),
+            Some("dim")
+        );
+        assert_eq!(
+            closest("json_nul", Theme::STYLE_KEYS.iter().copied()),
+            Some("json_null")
+        );
+        assert_eq!(closest("FGG", ["fg", "bg", "modifiers"]), Some("fg"));
+        assert_eq!(
+            closest("colour_scheme", Theme::STYLE_KEYS.iter().copied()),
+            None
+        );
+    }
+}
