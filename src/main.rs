@@ -9,7 +9,6 @@ use fhirside::app::App;
 use fhirside::cli::demo::{DEMO_ENV, DemoArgs, prepare_workspace};
 use fhirside::demo::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, DemoServer};
 use fhirside::tui::event_loop::{self, LoopOptions};
-use fhirside::ui::Theme;
 use fhirside::worker;
 use fhirside::workspace::Store;
 use fhirside::workspace::location::resolve_workspace_dir;
@@ -33,6 +32,10 @@ struct Cli {
     demo: bool,
     #[command(flatten)]
     demo_args: DemoArgs,
+    /// Colour theme (built-in: dark, light, high-contrast, catppuccin-mocha, solarized-light,
+    /// or one in the workspace's themes/); remembered when chosen from the palette.
+    #[arg(long)]
+    theme: Option<String>,
     /// Do not capture the mouse (keeps the terminal's own text selection).
     #[arg(long)]
     no_mouse: bool,
@@ -279,17 +282,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
         None => {
             let mut app = App::new(store, ws, problems, active_env);
+            let depth = fhirside::ui::theme_file::detect_color_depth(|k| std::env::var(k).ok());
+            let theme_problems = app.init_themes(cli.theme.as_deref(), depth);
             if let Some(s) = &server {
                 app.info(format!(
                     "Demo service at {} — open 'Get token' and press Ctrl-R, then the other requests.",
                     s.fhir_url()
                 ));
             }
+            if !theme_problems.is_empty() {
+                app.error(theme_problems.join(" · "));
+            }
             let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
             let handle = worker::spawn(events_tx);
             event_loop::run(
                 app,
-                Theme::dark(),
                 handle,
                 events_rx,
                 LoopOptions {

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod keymap;
 pub mod palette;
 pub mod response;
+pub mod settings;
 pub mod state;
 pub mod update;
 

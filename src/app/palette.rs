@@ -11,6 +11,7 @@ pub enum PaletteTarget {
     Request(NodePath),
     Environment(String),
     Command(Action),
+    Theme(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,7 @@ impl PaletteItem {
             PaletteTarget::Request(_) => "request",
             PaletteTarget::Environment(_) => "environment",
             PaletteTarget::Command(_) => "command",
+            PaletteTarget::Theme(_) => "theme",
         }
     }
 }
@@ -58,6 +60,18 @@ impl App {
             target: PaletteTarget::Environment(e.name.clone()),
             label: format!("Use environment {}", e.name),
         }));
+        items.extend(self.themes.iter().map(|t| PaletteItem {
+            target: PaletteTarget::Theme(t.name.clone()),
+            label: format!(
+                "Theme {}{}",
+                t.name,
+                if t.name == self.theme.name {
+                    " (in use)"
+                } else {
+                    ""
+                }
+            ),
+        }));
         items.extend(COMMANDS.iter().map(|(a, label)| PaletteItem {
             target: PaletteTarget::Command(*a),
             label: (*label).into(),
@@ -90,6 +104,10 @@ impl App {
                 Vec::new()
             }
             PaletteTarget::Command(action) => self.apply(action),
+            PaletteTarget::Theme(name) => {
+                self.use_theme(&name);
+                Vec::new()
+            }
         }
     }
 }

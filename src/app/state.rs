@@ -296,6 +296,10 @@ pub struct App {
     pub jobs: Vec<crate::worker::export::ExportJob>,
     pub job_store: Option<crate::workspace::jobs::JobStore>,
     pub downloads: super::jobs::Downloads,
+    /// The interface colours in use, the themes to choose from, and the terminal's colour depth.
+    pub theme: crate::ui::Theme,
+    pub themes: Vec<crate::ui::Theme>,
+    pub color_depth: crate::ui::theme_file::ColorDepth,
     /// Drafts from a session that ended with unsaved edits, until restored or discarded.
     pub pending_drafts: Vec<(NodePath, RequestSpec)>,
     /// Each environment's token, as far as the UI knows.

@@ -94,6 +94,9 @@ impl App {
             job_store: Some(job_store),
             downloads: Default::default(),
             pending_drafts: Vec::new(),
+            theme: crate::ui::Theme::dark(),
+            themes: vec![crate::ui::Theme::dark()],
+            color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
             tokens: Default::default(),
         }
     }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::editor;
 use super::terminal::TerminalGuard;
 use crate::app::{App, Command, Msg};
-use crate::ui::{self, Theme};
+use crate::ui;
 use crate::worker::{WorkerEvent, WorkerHandle};
 
 pub struct LoopOptions {
@@ -20,7 +20,6 @@ pub struct LoopOptions {
 /// Runs the TUI until the user quits or a signal arrives. The terminal is restored on return.
 pub async fn run(
     mut app: App,
-    theme: Theme,
     worker: WorkerHandle,
     mut worker_events: mpsc::UnboundedReceiver<WorkerEvent>,
     options: LoopOptions,
@@ -51,7 +50,7 @@ pub async fn run(
             worker.send(c);
         }
     }
-    guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
+    draw(&mut guard, &mut app)?;
     loop {
         let busy = app.busy();
         let countdown = if app.jobs_running() {
@@ -115,7 +114,7 @@ pub async fn run(
             app.save_drafts();
             last_draft_save = std::time::Instant::now();
         }
-        guard.terminal.draw(|f| ui::draw(f, &mut app, &theme))?;
+        draw(&mut guard, &mut app)?;
     }
     // Every way out (quit, SIGHUP when the SSH connection drops, SIGTERM) keeps unsaved edits.
     app.save_drafts();
@@ -127,4 +126,12 @@ async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<E
         Some(stream) => stream.next().await,
         None => std::future::pending().await,
     }
+}
+
+fn draw(guard: &mut TerminalGuard, app: &mut App) -> std::io::Result<()> {
+    let theme = app.theme.clone();
+    guard
+        .terminal
+        .draw(|f| ui::draw(f, app, &theme))
+        .map(|_| ())
 }
