@@ -1858,62 +1858,25 @@ impl App {
                 Some(_) => Err(format!("'{name}' already exists there.")),
                 None => Err("That folder is gone.".into()),
             },
-            PromptFor::NewRequest(parent) => match self.ws.folder(&parent) {
-                Some(f) => {
-                    let stem = f.free_name(&name);
-                    let seq = f.requests.iter().map(|r| r.spec.seq).max().unwrap_or(0) + 1;
-                    let mut spec = RequestSpec::new(text.trim(), "GET", "{{fhirurl}}/");
-                    spec.seq = seq;
-                    let path = parent.child(&stem);
-                    self.store
-                        .save_request(&path, &spec)
-                        .map_err(|e| e.to_string())
-                        .map(|_| {
-                            if let Some(f) = self.ws.folder_mut(&parent) {
-                                f.requests.push(SavedRequest {
-                                    file_stem: stem.clone(),
-                                    spec,
-                                });
-                                f.sort();
-                            }
-                            self.open_request(&path);
-                            self.focus = Pane::Request;
-                            if let Some(ed) = self.open_editor_mut() {
-                                ed.url = Some(line_area(&ed.draft.url));
-                            }
-                            "Request created: type its URL, Enter when done.".to_string()
-                        })
-                }
-                None => Err("That folder is gone.".into()),
-            },
-            PromptFor::CurlInto(folder) => match crate::import::curl::parse_curl_with_notes(text) {
-                Ok((mut spec, notes)) => match self.ws.folder(&folder) {
-                    Some(f) => {
-                        let stem = f.free_name(&spec.name);
-                        spec.seq = f.requests.iter().map(|r| r.spec.seq).max().unwrap_or(0) + 1;
-                        let path = folder.child(&stem);
-                        self.store
-                            .save_request(&path, &spec)
-                            .map_err(|e| e.to_string())
-                            .map(|_| {
-                                if let Some(f) = self.ws.folder_mut(&folder) {
-                                    f.requests.push(SavedRequest {
-                                        file_stem: stem.clone(),
-                                        spec,
-                                    });
-                                    f.sort();
-                                }
-                                self.open_request(&path);
-                                let mut msg = format!("Request '{stem}' created from curl.");
-                                for n in notes {
-                                    msg.push(' ');
-                                    msg.push_str(&n);
-                                }
-                                msg
-                            })
+            PromptFor::NewRequest(parent) => {
+                let spec = RequestSpec::new(text.trim(), "GET", "{{fhirurl}}/");
+                self.add_request(&parent, spec).map(|_| {
+                    self.focus = Pane::Request;
+                    if let Some(ed) = self.open_editor_mut() {
+                        ed.url = Some(line_area(&ed.draft.url));
                     }
-                    None => Err("That folder is gone.".into()),
-                },
+                    "Request created: type its URL, Enter when done.".to_string()
+                })
+            }
+            PromptFor::CurlInto(folder) => match crate::import::curl::parse_curl_with_notes(text) {
+                Ok((spec, notes)) => self.add_request(&folder, spec).map(|path| {
+                    let mut msg = format!("Request '{}' created from curl.", path.last());
+                    for n in notes {
+                        msg.push(' ');
+                        msg.push_str(&n);
+                    }
+                    msg
+                }),
                 Err(e) => Err(e.to_string()),
             },
             PromptFor::SearchBody => {
@@ -1962,6 +1925,30 @@ impl App {
             Ok(msg) => self.info(msg),
             Err(e) => self.error(e),
         }
+    }
+
+    /// Saves a new request at the end of `folder` (under a free file name) and opens it.
+    fn add_request(
+        &mut self,
+        folder: &NodePath,
+        mut spec: RequestSpec,
+    ) -> Result<NodePath, String> {
+        let f = self.ws.folder(folder).ok_or("That folder is gone.")?;
+        let stem = f.free_name(&spec.name);
+        spec.seq = f.requests.iter().map(|r| r.spec.seq).max().unwrap_or(0) + 1;
+        let path = folder.child(&stem);
+        self.store
+            .save_request(&path, &spec)
+            .map_err(|e| e.to_string())?;
+        if let Some(f) = self.ws.folder_mut(folder) {
+            f.requests.push(SavedRequest {
+                file_stem: stem,
+                spec,
+            });
+            f.sort();
+        }
+        self.open_request(&path);
+        Ok(path)
     }
 
     fn rename_node(
