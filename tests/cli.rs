@@ -275,3 +275,46 @@ async fn bulk_export_waits_downloads_and_checks_counts() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_secret_can_come_from_a_command() {
+    let (server, dir) = demo_workspace().await;
+    // No stored secret: the sign-in settings run a command that prints it.
+    let (mut store, mut ws, _) = Store::load(dir.path());
+    let env = ws.environment_mut("demo").unwrap();
+    env.set("clientsecret", "");
+    env.auth.as_mut().unwrap().client_secret_command = Some(format!(
+        "printf '%s' '{}'",
+        fhirside::demo::DEMO_CLIENT_SECRET
+    ));
+    let env = env.clone();
+    store.save_environment(&env).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let d = dir.path().to_path_buf();
+        move || {
+            fhirside(
+                &d,
+                &[
+                    "run",
+                    "Azure FHIR service/List patients",
+                    "--env",
+                    "demo",
+                    "--fail",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secrets = std::fs::read_to_string(dir.path().join("secrets.toml")).unwrap_or_default();
+    assert!(
+        !secrets.contains(fhirside::demo::DEMO_CLIENT_SECRET),
+        "nothing stored"
+    );
+    server.shutdown().await;
+}

@@ -240,11 +240,12 @@ fn short(secs: u64) -> String {
 }
 
 /// The rows of the sign-in settings editor, in order.
-pub const AUTH_FIELDS: [&str; 15] = [
+pub const AUTH_FIELDS: [&str; 16] = [
     "kind",
     "flavor",
     "client_id",
     "client_secret",
+    "client_secret_command",
     "audience",
     "scope",
     "token_url",
@@ -263,6 +264,7 @@ pub fn auth_field_default(field: &str) -> &'static str {
     match field {
         "client_id" => "{{clientid}}",
         "client_secret" => "{{clientsecret}} (from secrets.toml)",
+        "client_secret_command" => "none; e.g. a vault CLI that prints the secret, run at sign-in",
         "audience" => "{{fhirurl}}",
         "scope" => {
             "v1: none (resource = audience); v2: {audience}/.default; user sign-in adds offline_access"
@@ -296,6 +298,7 @@ pub fn auth_field_value(c: &crate::workspace::AuthConfig, field: &str) -> Option
         ),
         "client_id" => c.client_id.clone(),
         "client_secret" => c.client_secret.clone(),
+        "client_secret_command" => c.client_secret_command.clone(),
         "audience" => c.audience.clone(),
         "scope" => c.scope.clone(),
         "token_url" => c.token_url.clone(),
@@ -331,6 +334,7 @@ pub fn set_auth_field(
     match field {
         "client_id" => c.client_id = opt(),
         "client_secret" => c.client_secret = opt(),
+        "client_secret_command" => c.client_secret_command = opt(),
         "audience" => c.audience = opt(),
         "scope" => c.scope = opt(),
         "token_url" => c.token_url = opt(),

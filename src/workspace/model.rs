@@ -153,6 +153,10 @@ pub struct AuthConfig {
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// A command that prints the client secret (a vault or keychain CLI), run at sign-in, so
+    /// the secret need not be stored at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret_command: Option<String>,
     /// The FHIR service's audience; defaults to `{{fhirurl}}` (it may differ from the URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,

@@ -8,7 +8,23 @@ use tokio::process::Command;
 use super::Token;
 use super::resolve::AuthError;
 
+/// Runs a command that prints a secret; its first line is the secret (never shown in errors).
+pub async fn run_secret(command: &str, timeout: Duration) -> Result<String, AuthError> {
+    let out = output(command, timeout, "client secret command").await?;
+    let secret = out.lines().next().unwrap_or("").trim().to_string();
+    if secret.is_empty() {
+        return Err(AuthError::Flow(
+            "The client secret command printed nothing.".into(),
+        ));
+    }
+    Ok(secret)
+}
+
 pub async fn run(command: &str, timeout: Duration) -> Result<Token, AuthError> {
+    parse_output(&output(command, timeout, "token command").await?)
+}
+
+async fn output(command: &str, timeout: Duration, what: &str) -> Result<String, AuthError> {
     let mut cmd = if cfg!(windows) {
         let mut c = Command::new("cmd");
         c.arg("/C").arg(command);
@@ -23,11 +39,11 @@ pub async fn run(command: &str, timeout: Duration) -> Result<Token, AuthError> {
         .await
         .map_err(|_| {
             AuthError::Flow(format!(
-                "The token command did not finish within {} s.",
+                "The {what} did not finish within {} s.",
                 timeout.as_secs()
             ))
         })?
-        .map_err(|e| AuthError::Flow(format!("The token command could not be started: {e}.")))?;
+        .map_err(|e| AuthError::Flow(format!("The {what} could not be started: {e}.")))?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
         let first = err
@@ -36,11 +52,11 @@ pub async fn run(command: &str, timeout: Duration) -> Result<Token, AuthError> {
             .unwrap_or("")
             .trim();
         return Err(AuthError::Flow(format!(
-            "The token command failed ({}): {first}",
+            "The {what} failed ({}): {first}",
             output.status
         )));
     }
-    parse_output(&String::from_utf8_lossy(&output.stdout))
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Reads a token from a command's standard output.
@@ -120,6 +136,21 @@ mod tests {
         assert!(t.expires_at.is_some());
         assert!(parse_output("").is_err());
         assert!(parse_output("{\"nope\":1}").is_err());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn secret_commands_give_their_first_line_and_never_echo_it_in_errors() {
+        assert_eq!(
+            run_secret("printf 's3cr3t\\nrest'", Duration::from_secs(5))
+                .await
+                .unwrap(),
+            "s3cr3t"
+        );
+        let err = run_secret("true", Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("printed nothing"));
     }
 
     #[cfg(unix)]

@@ -134,6 +134,17 @@ pub async fn acquire(
             refresh_token: None,
             obtained_at: SystemTime::now(),
         }),
+        AuthKind::ClientCredentials
+            if auth.client_secret.is_none() && !auth.client_secret_command.is_empty() =>
+        {
+            let secret =
+                command::run_secret(&auth.client_secret_command, auth.command_timeout).await?;
+            let with_secret = ResolvedAuth {
+                client_secret: Some(secret),
+                ..auth.clone()
+            };
+            oauth::client_credentials(http, &with_secret).await
+        }
         AuthKind::ClientCredentials => oauth::client_credentials(http, auth).await,
         AuthKind::Command => command::run(&auth.command, auth.command_timeout).await,
         AuthKind::DeviceCode => {

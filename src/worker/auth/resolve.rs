@@ -22,6 +22,8 @@ pub struct ResolvedAuth {
     pub device_code_url: String,
     pub client_id: String,
     pub client_secret: Option<String>,
+    /// Prints the client secret when run (used when `client_secret` is empty).
+    pub client_secret_command: String,
     /// The FHIR service's audience (v1 `resource`).
     pub audience: String,
     pub scopes: Vec<String>,
@@ -198,6 +200,10 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         device_code_url,
         client_id,
         client_secret,
+        client_secret_command: match &config.client_secret_command {
+            Some(c) => fill(c)?,
+            None => String::new(),
+        },
         audience,
         scopes,
         redirect_port: config.redirect_port.unwrap_or(DEFAULT_REDIRECT_PORT),
@@ -232,8 +238,10 @@ fn check(r: &ResolvedAuth) -> Result<(), AuthError> {
         AuthKind::Command => Ok(()),
         _ if r.token_url.is_empty() => missing("set token_url (the OAuth2 token endpoint)"),
         _ if r.client_id.is_empty() => missing("set clientid (the app registration's client id)"),
-        AuthKind::ClientCredentials if r.client_secret.is_none() => {
-            missing("set clientsecret (kept in secrets.toml)")
+        AuthKind::ClientCredentials
+            if r.client_secret.is_none() && r.client_secret_command.is_empty() =>
+        {
+            missing("set clientsecret (kept in secrets.toml) or client_secret_command")
         }
         AuthKind::ClientCredentials if r.audience.is_empty() && r.scopes.is_empty() => {
             missing("set fhirurl (the token's audience)")
