@@ -318,3 +318,30 @@ async fn the_client_secret_can_come_from_a_command() {
     );
     server.shutdown().await;
 }
+
+#[test]
+fn importing_a_collection_with_oauth2_makes_a_sign_in_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/import/postman/oauth2_pkce.postman_collection.json"
+    );
+    let out = fhirside(dir.path(), &["import", fixture]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("sign-in settings"), "{report}");
+    let (_, ws, problems) = Store::load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    let env = ws
+        .environments
+        .iter()
+        .find(|e| e.name.ends_with("sign-in"))
+        .expect("a sign-in environment");
+    let auth = env.auth.as_ref().unwrap();
+    assert_eq!(auth.kind, fhirside::workspace::AuthKind::AuthorizationCode);
+    assert!(auth.authorize_url.is_some() && auth.token_url.is_some());
+}

@@ -15,6 +15,7 @@ pub fn import_files(
     let mut out = String::new();
     for file in files {
         let imported = import_file(file).map_err(|e| e.to_string())?;
+        let mut collection_name = String::new();
         for mut c in imported.collections {
             let base = c.root.name.clone();
             let mut name = base.clone();
@@ -28,6 +29,7 @@ pub fn import_files(
                 n += 1;
             }
             c.root.name = name.clone();
+            collection_name = name.clone();
             store.save_collection(&c).map_err(|e| e.to_string())?;
             out.push_str(&format!(
                 "collection '{name}' written to {}\n",
@@ -49,6 +51,23 @@ pub fn import_files(
                 "environment '{}' written to {}\n",
                 env.name,
                 store.env_path(&env.name).display()
+            ));
+            ws.environments.push(env);
+        }
+        // Sign-in settings the collection carried become an environment that does the same.
+        if let Some(mut env) =
+            crate::import::sign_in::sign_in_environment(&collection_name, &imported.report)
+        {
+            let base = env.name.clone();
+            let mut n = 2;
+            while ws.environment(&env.name).is_some() || store.env_path(&env.name).exists() {
+                env.name = format!("{base} ({n})");
+                n += 1;
+            }
+            store.create_environment(&env).map_err(|e| e.to_string())?;
+            out.push_str(&format!(
+                "environment '{}' written with the collection's sign-in settings (add fhirurl and the other variables it uses; S on it in fhirside edits them)\n",
+                env.name
             ));
             ws.environments.push(env);
         }

@@ -12,6 +12,7 @@ pub mod postman;
 pub mod postman_env;
 pub mod postman_export;
 mod scripts;
+pub mod sign_in;
 
 use std::fmt;
 use std::path::Path;
