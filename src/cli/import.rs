@@ -4,7 +4,33 @@
 use std::path::Path;
 
 use crate::import::{import_file, postman_export::export_collection};
-use crate::workspace::{Store, Workspace};
+use crate::workspace::{Environment, NodePath, Store, Workspace};
+
+/// `base`, or `base (2)`, `base (3)`… : the first name `taken` says is free.
+fn unused_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while taken(&name) {
+        name = format!("{base} ({n})");
+        n += 1;
+    }
+    name
+}
+
+/// Writes an imported environment under a name not yet used.
+fn add_environment(
+    store: &mut Store,
+    ws: &mut Workspace,
+    mut env: Environment,
+) -> Result<String, String> {
+    env.name = unused_name(&env.name, |n| {
+        ws.environment(n).is_some() || store.env_path(n).exists()
+    });
+    store.create_environment(&env).map_err(|e| e.to_string())?;
+    let name = env.name.clone();
+    ws.environments.push(env);
+    Ok(name)
+}
 
 /// Imports each file; returns the report to print.
 pub fn import_files(
@@ -17,59 +43,34 @@ pub fn import_files(
         let imported = import_file(file).map_err(|e| e.to_string())?;
         let mut collection_name = String::new();
         for mut c in imported.collections {
-            let base = c.root.name.clone();
-            let mut name = base.clone();
-            let mut n = 2;
-            while ws.collection(&name).is_some()
-                || store
-                    .node_dir(&crate::workspace::NodePath(vec![name.clone()]))
-                    .exists()
-            {
-                name = format!("{base} ({n})");
-                n += 1;
-            }
+            let dir_of = |store: &Store, n: &str| store.node_dir(&NodePath(vec![n.to_string()]));
+            let name = unused_name(&c.root.name, |n| {
+                ws.collection(n).is_some() || dir_of(store, n).exists()
+            });
             c.root.name = name.clone();
-            collection_name = name.clone();
             store.save_collection(&c).map_err(|e| e.to_string())?;
             out.push_str(&format!(
                 "collection '{name}' written to {}\n",
-                store
-                    .node_dir(&crate::workspace::NodePath(vec![name.clone()]))
-                    .display()
+                dir_of(store, &name).display()
             ));
+            collection_name = name;
             ws.collections.push(c);
         }
-        for mut env in imported.environments {
-            let base = env.name.clone();
-            let mut n = 2;
-            while ws.environment(&env.name).is_some() || store.env_path(&env.name).exists() {
-                env.name = format!("{base} ({n})");
-                n += 1;
-            }
-            store.create_environment(&env).map_err(|e| e.to_string())?;
+        for env in imported.environments {
+            let name = add_environment(store, ws, env)?;
             out.push_str(&format!(
-                "environment '{}' written to {}\n",
-                env.name,
-                store.env_path(&env.name).display()
+                "environment '{name}' written to {}\n",
+                store.env_path(&name).display()
             ));
-            ws.environments.push(env);
         }
         // Sign-in settings the collection carried become an environment that does the same.
-        if let Some(mut env) =
+        if let Some(env) =
             crate::import::sign_in::sign_in_environment(&collection_name, &imported.report)
         {
-            let base = env.name.clone();
-            let mut n = 2;
-            while ws.environment(&env.name).is_some() || store.env_path(&env.name).exists() {
-                env.name = format!("{base} ({n})");
-                n += 1;
-            }
-            store.create_environment(&env).map_err(|e| e.to_string())?;
+            let name = add_environment(store, ws, env)?;
             out.push_str(&format!(
-                "environment '{}' written with the collection's sign-in settings (add fhirurl and the other variables it uses; S on it in fhirside edits them)\n",
-                env.name
+                "environment '{name}' written with the collection's sign-in settings (add fhirurl and the other variables it uses; S on it in fhirside edits them)\n"
             ));
-            ws.environments.push(env);
         }
         out.push_str(&format!("{}\n", imported.report));
     }
