@@ -286,7 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let theme_problems = app.init_themes(cli.theme.as_deref(), depth);
             if let Some(s) = &server {
                 app.info(format!(
-                    "Demo service at {} — open 'Get token' and press Ctrl-R, then the other requests.",
+                    "Demo at {}: Enter opens a request, Ctrl-R sends it (sign-in is automatic); f finds patients; ? lists keys.",
                     s.fhir_url()
                 ));
             }
