@@ -439,3 +439,46 @@ fn sending_under_the_fhir_base_hands_the_worker_an_auth_plan() {
     assert_eq!(plan.env, "azure");
     assert_eq!(plan.auth.token_variable, "bearerToken");
 }
+
+#[test]
+fn an_export_answered_202_becomes_a_watched_saved_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    app.ws.environment_mut("azure").unwrap().auth = None;
+    app.open_request(&path(&["Azure FHIR service", "Export"]));
+    let cmds = app.apply(Action::Send);
+    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let mut answer = response(202, "text/plain", "");
+    answer.response.headers.push((
+        "Content-Location".into(),
+        "http://fhir.test/_operations/export/7".into(),
+    ));
+    answer.response.final_url = "http://fhir.test/$export?_container=export".into();
+    let cmds = app.update(Msg::Worker(WorkerEvent::Response {
+        id: *id,
+        result: Ok(answer),
+    }));
+    let [Command::Worker(WorkerCommand::WatchJob { job, .. })] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(job.status_url, "http://fhir.test/_operations/export/7");
+    assert_eq!(job.params.container.as_deref(), Some("export"));
+    assert_eq!(app.jobs.len(), 1);
+    // Saved in the workspace, and resumed by a new session.
+    let saved: Vec<_> = std::fs::read_dir(dir.path().join("jobs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(saved.len(), 1);
+    let again = seeded_app(dir.path());
+    assert!(matches!(
+        again.resume_jobs().as_slice(),
+        [Command::Worker(WorkerCommand::WatchJob { .. })]
+    ));
+}

@@ -88,7 +88,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
             let running = !j.state.is_terminal();
             let progress = match (&j.progress, running) {
                 (Some(p), _) => p.to_string(),
-                (None, true) => format!("{spinner} running, no progress header"),
+                (None, true) => format!("{spinner} running (no X-Progress)"),
                 (None, false) => String::new(),
             };
             let next = j
@@ -132,13 +132,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
         rows,
         [
             Constraint::Length(12),
-            Constraint::Fill(2),
+            Constraint::Fill(1),
             Constraint::Length(9),
             Constraint::Length(9),
             Constraint::Length(6),
             Constraint::Length(11),
             Constraint::Length(10),
-            Constraint::Fill(1),
+            Constraint::Min(26),
         ],
     )
     .header(header)
