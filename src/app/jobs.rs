@@ -162,6 +162,10 @@ impl App {
         let job = self.jobs.get(selected).cloned();
         match name {
             "esc" | "q" | "J" => return Vec::new(),
+            "n" => {
+                self.open_export_form();
+                return Vec::new();
+            }
             "j" | "down" => selected = (selected + 1).min(count.saturating_sub(1)),
             "k" | "up" => selected = selected.saturating_sub(1),
             "x" => {

@@ -239,6 +239,8 @@ pub enum Overlay {
     Jobs {
         selected: usize,
     },
+    /// The bulk-export kick-off form.
+    ExportForm(Box<super::export_form::ExportForm>),
     /// The decoded token of an environment.
     TokenViewer {
         env: String,

@@ -482,3 +482,36 @@ fn an_export_answered_202_becomes_a_watched_saved_job() {
         [Command::Worker(WorkerCommand::WatchJob { .. })]
     ));
 }
+
+#[test]
+fn the_export_form_starts_an_export_with_the_chosen_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    key(&mut app, "J");
+    key(&mut app, "n");
+    assert!(matches!(app.overlay, Some(Overlay::ExportForm(_))));
+    // Scope: a group, with its id.
+    key(&mut app, "space");
+    key(&mut app, "space");
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    typed(&mut app, "demo-cohort");
+    // Down to the first type (Patient) and pick it.
+    for _ in 0..5 {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+    }
+    key(&mut app, "space");
+    let cmds = key(&mut app, "ctrl-r");
+    let [Command::Worker(WorkerCommand::StartExport { base, params, .. })] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(base, "http://fhir.test");
+    assert_eq!(
+        params.scope,
+        crate::worker::export::ExportScope::Group("demo-cohort".into())
+    );
+    assert_eq!(params.types, vec!["Patient"]);
+}

@@ -1172,6 +1172,7 @@ impl App {
     fn on_worker(&mut self, ev: WorkerEvent) -> Vec<Command> {
         match ev {
             WorkerEvent::Job(job) => self.on_job(*job),
+            WorkerEvent::ExportRefused(e) => self.error(format!("The export was not started: {e}")),
             WorkerEvent::Download { job, event } => self.on_download(job, *event),
             WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
@@ -1609,6 +1610,7 @@ impl App {
                 _ => self.overlay = Some(Overlay::SignIn { env, view }),
             },
             Overlay::Jobs { selected } => return self.on_jobs_key(&name, selected),
+            Overlay::ExportForm(form) => return self.on_export_form_key(form, &name, key),
             Overlay::Text {
                 title,
                 text,

@@ -149,7 +149,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
         details(frame, detail, app, job, theme);
     }
     frame.render_widget(
-        Paragraph::new(Line::styled("j/k choose · x cancel (asks) · D download (finished jobs) · d remove (finished jobs) · Esc close", theme.dim)),
+        Paragraph::new(Line::styled("j/k choose · n new export · x cancel (asks) · D download (finished jobs) · d remove (finished jobs) · Esc close", theme.dim)),
         hints,
     );
 }
@@ -168,7 +168,8 @@ fn details(frame: &mut Frame, area: Rect, app: &App, job: &ExportJob, theme: &Th
     if let Some(o) = &job.outcome {
         lines.push(Line::styled(format!("server says: {o}"), theme.error));
     }
-    let gauge_ratio = job.progress.as_ref().and_then(|p| p.ratio());
+    let mut gauge_ratio = job.progress.as_ref().and_then(|p| p.ratio());
+    let mut gauge_label = None;
     if let Some(m) = &job.manifest {
         lines.push(Line::from(vec![
             Span::styled("transactionTime  ", theme.dim),
@@ -196,6 +197,15 @@ fn details(frame: &mut Frame, area: Rect, app: &App, job: &ExportJob, theme: &Th
     }
     match app.downloads.get(&job.id) {
         Some(DownloadState::Running(p)) => {
+            if let Some(p) = p.as_ref().filter(|p| p.all_total_known && p.all_total > 0) {
+                gauge_ratio = Some(p.all_done as f64 / p.all_total as f64);
+                gauge_label = Some(format!(
+                    "download {} of {} · {}/s",
+                    human_size(p.all_done as usize),
+                    human_size(p.all_total as usize),
+                    human_size(p.bytes_per_sec as usize)
+                ));
+            }
             let text = match p {
                 Some(p) => format!(
                     "downloading {} · {} of {} · {}/s",
@@ -248,12 +258,136 @@ fn details(frame: &mut Frame, area: Rect, app: &App, job: &ExportJob, theme: &Th
     ])
     .areas(area);
     if let Some(ratio) = gauge_ratio {
-        frame.render_widget(
-            Gauge::default()
-                .ratio(ratio.clamp(0.0, 1.0))
-                .gauge_style(theme.accent),
-            gauge_row,
-        );
+        let mut gauge = Gauge::default()
+            .ratio(ratio.clamp(0.0, 1.0))
+            .gauge_style(theme.accent);
+        if let Some(label) = gauge_label {
+            gauge = gauge.label(label);
+        }
+        frame.render_widget(gauge, gauge_row);
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
+}
+
+/// The kick-off form: fixed fields, a checklist of resource types, and Start.
+pub fn draw_form(
+    frame: &mut Frame,
+    area: Rect,
+    form: &crate::app::export_form::ExportForm,
+    theme: &Theme,
+) {
+    use crate::app::export_form::FIELD_ROWS;
+    let r = centered(area, 90, area.height.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focused)
+        .title(Span::styled(" Start a bulk export ", theme.title_focused));
+    let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+    frame.render_widget(block, r);
+    let rows = form.rows();
+    // Fixed fields, the types title, the checklist (with Start), the hints.
+    let mut constraints: Vec<Constraint> = vec![Constraint::Length(1); FIELD_ROWS.len() + 1];
+    constraints.push(Constraint::Fill(1));
+    constraints.push(Constraint::Length(1));
+    let areas = Layout::vertical(constraints).split(inner);
+    let label_style = |row: usize| {
+        if form.row == row {
+            theme.selected
+        } else {
+            theme.header_name
+        }
+    };
+    for (i, name) in FIELD_ROWS.iter().enumerate() {
+        let [l, v] =
+            Layout::horizontal([Constraint::Length(16), Constraint::Fill(1)]).areas(areas[i]);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{name:<15}"), label_style(i))),
+            l,
+        );
+        if i == 0 {
+            let choices = [
+                "system ($export)",
+                "all patients (Patient/$export)",
+                "a group (Group/{id}/$export)",
+            ];
+            let spans: Vec<Span> = choices
+                .iter()
+                .enumerate()
+                .flat_map(|(k, c)| {
+                    let style = if k == form.scope {
+                        theme.tab_active
+                    } else {
+                        theme.dim
+                    };
+                    [Span::styled(c.to_string(), style), Span::raw("   ")]
+                })
+                .collect();
+            frame.render_widget(Paragraph::new(Line::from(spans)), v);
+        } else {
+            let t = match i {
+                1 => &form.group,
+                2 => &form.since,
+                3 => &form.type_filter,
+                4 => &form.container,
+                _ => &form.output_format,
+            };
+            let mut t = t.clone();
+            t.set_cursor_line_style(ratatui::style::Style::new());
+            if form.row != i {
+                t.set_cursor_style(theme.dim);
+            }
+            frame.render_widget(&t, v);
+        }
+    }
+    let types_title = if form.types_from_server {
+        "_type — from the server's CapabilityStatement (none picked: all)"
+    } else {
+        "_type — common types; send Capability statement to list the server's own (none picked: all)"
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(types_title, theme.dim)),
+        areas[FIELD_ROWS.len()],
+    );
+    // The type checklist in columns on the remaining rows would be long: show a window around the cursor.
+    let list_area = areas[FIELD_ROWS.len() + 1];
+    let first_type = FIELD_ROWS.len();
+    let per = list_area.height.max(1) as usize;
+    let cur = form
+        .row
+        .saturating_sub(first_type)
+        .min(form.types.len().saturating_sub(1));
+    let start = cur.saturating_sub(per.saturating_sub(1));
+    let lines: Vec<Line> = form
+        .types
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(per.saturating_sub(1))
+        .map(|(k, (t, on))| {
+            let style = if form.row == first_type + k {
+                theme.selected
+            } else {
+                theme.text
+            };
+            Line::styled(format!("[{}] {t}", if *on { "x" } else { " " }), style)
+        })
+        .chain(std::iter::once(Line::styled(
+            "  Start export (Enter)",
+            if form.row == rows - 1 {
+                theme.selected
+            } else {
+                theme.key_hint
+            },
+        )))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list_area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "↑↓/Tab move · type in fields · space picks (scope, types) · Enter on Start or Ctrl-R starts · Esc cancels",
+            theme.dim,
+        )),
+        areas[FIELD_ROWS.len() + 2],
+    );
 }

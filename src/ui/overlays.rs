@@ -130,6 +130,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         Overlay::AuthEditor { env, row } => auth_editor(frame, area, app, env, *row, theme),
         Overlay::Jobs { selected } => super::jobs::draw(frame, area, app, *selected, theme),
+        Overlay::ExportForm(form) => super::jobs::draw_form(frame, area, form, theme),
         Overlay::Text {
             title,
             text,

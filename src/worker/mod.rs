@@ -48,6 +48,14 @@ pub enum WorkerCommand {
     CancelSignIn {
         env: String,
     },
+    /// Kick off a bulk export; the job (or the reason it was refused) comes back as an event,
+    /// and the job is then watched.
+    StartExport {
+        env: String,
+        base: String,
+        params: Box<export::ExportParams>,
+        auth: Option<AuthPlan>,
+    },
     /// Poll a bulk-export job until it ends, reporting each poll.
     WatchJob {
         job: Box<export::ExportJob>,
@@ -78,6 +86,8 @@ pub enum WorkerEvent {
         job: String,
         event: Box<export::DownloadEvent>,
     },
+    /// A kick-off the server refused (or that could not be sent), as a sentence.
+    ExportRefused(String),
     DownloadDone {
         job: String,
         result: Result<Box<export::DownloadReport>, String>,
@@ -156,6 +166,8 @@ enum Internal {
         env: String,
         obtained_at: SystemTime,
     },
+    /// A job kicked off by the worker itself, to be watched.
+    Watch(Box<export::ExportJob>, Option<AuthPlan>),
 }
 
 struct Worker {
@@ -281,6 +293,31 @@ impl Worker {
                     }
                 });
             }
+            WorkerCommand::StartExport {
+                env,
+                base,
+                params,
+                auth,
+            } => {
+                let client = self.client.clone();
+                let events = self.events.clone();
+                let internal = self.internal_tx.clone();
+                let mut tokens = JobTokens {
+                    internal: internal.clone(),
+                    plan: auth.clone(),
+                };
+                tokio::spawn(async move {
+                    match export::kickoff_with(&client, &env, &base, &params, &mut tokens).await {
+                        Ok(job) => {
+                            let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
+                            let _ = internal.send(Internal::Watch(Box::new(job), auth));
+                        }
+                        Err(e) => {
+                            let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
+                        }
+                    }
+                });
+            }
             WorkerCommand::CancelJob { job, auth } => {
                 if let Some(stop) = self.watching.remove(&job.id) {
                     stop.cancel();
@@ -378,6 +415,7 @@ impl Worker {
 
     fn internal(&mut self, msg: Internal) {
         match msg {
+            Internal::Watch(job, auth) => self.handle(WorkerCommand::WatchJob { job, auth }),
             Internal::Done(id) => {
                 self.in_flight.remove(&id);
             }

@@ -1,0 +1,37 @@
+//! A bulk export end to end in a pseudo-terminal against the built-in demo: kick off from the
+//! form, watch it finish, download and check the files.
+
+mod support;
+
+use std::time::Duration;
+
+use support::Pty;
+
+#[test]
+fn kick_off_watch_and_download() {
+    let mut pty = Pty::spawn(
+        &["--demo", "--export-duration", "2s", "--progress-headers"],
+        120,
+        35,
+    );
+    pty.wait_for_text("Azure FHIR service").unwrap();
+    pty.send("J");
+    pty.wait_for_text("No export jobs yet").unwrap();
+    pty.send("n");
+    pty.wait_for_text("Start a bulk export").unwrap();
+    pty.ctrl_r();
+    pty.wait_for_text("status URL").unwrap();
+    // The demo sends X-Progress when asked: a percentage appears, then the manifest.
+    pty.wait_for_text_within("Patient-1.ndjson", Duration::from_secs(20))
+        .unwrap();
+    pty.wait_for_text("complete").unwrap();
+    pty.send("D");
+    pty.wait_for_text_within("downloaded into", Duration::from_secs(20))
+        .unwrap();
+    let screen = pty.screen_text();
+    assert!(screen.contains("lines  ok"), "{screen}");
+    assert!(!screen.contains("differs"), "{screen}");
+    pty.ctrl_c();
+    assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
+    pty.assert_terminal_restored();
+}
