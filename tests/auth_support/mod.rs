@@ -147,7 +147,8 @@ impl Harness {
                     // Export jobs are not part of these tests.
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
-                    | WorkerEvent::DownloadDone { .. } => {}
+                    | WorkerEvent::DownloadDone { .. }
+                    | WorkerEvent::ExportRefused(_) => {}
                 }
                 true
             }
