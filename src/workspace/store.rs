@@ -586,12 +586,25 @@ fn mtime(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// Temporary files left by a save that was killed half-way (see `atomic`): never user data.
+fn is_stale_temp(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.contains(".tmp-"))
+}
+
 fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = match fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .filter(|p| keep(p))
+            .filter(|p| {
+                if is_stale_temp(p) {
+                    let _ = fs::remove_file(p);
+                    return false;
+                }
+                keep(p)
+            })
             .collect(),
         Err(_) => Vec::new(),
     };
