@@ -260,6 +260,13 @@ pub const BINDINGS: &[Binding] = &[
     b(Request, &["a"], A::New, "add a row", ""),
     b(
         Request,
+        &["I"],
+        A::IfMatch,
+        "add If-Match with the last answer's ETag",
+        "",
+    ),
+    b(
+        Request,
         &["y"],
         A::CopyCurl,
         "copy as curl, secrets and Authorization redacted",

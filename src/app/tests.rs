@@ -515,3 +515,55 @@ fn the_export_form_starts_an_export_with_the_chosen_parameters() {
     );
     assert_eq!(params.types, vec!["Patient"]);
 }
+
+#[test]
+fn a_create_whose_body_does_not_match_the_url_asks_first_and_if_match_comes_from_the_etag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    app.ws.environment_mut("azure").unwrap().auth = None;
+    app.session_vars.push(("bearerToken".into(), "t".into()));
+    let p = path(&["Azure FHIR service", "Create patient"]);
+    app.open_request(&p);
+    app.open_editor_mut().unwrap().draft.body.text = r#"{"resourceType":"Observation"}"#.into();
+    let cmds = app.apply(Action::Send);
+    assert!(cmds.is_empty());
+    let Some(Overlay::Confirm { message, .. }) = &app.overlay else {
+        panic!("no question")
+    };
+    assert!(
+        message.contains("Observation") && message.contains("Patient"),
+        "{message}"
+    );
+    app.overlay = None;
+    // A correct body goes straight out; its ETag then feeds If-Match.
+    app.open_editor_mut().unwrap().draft.body.text = r#"{"resourceType":"Patient"}"#.into();
+    let cmds = app.apply(Action::Send);
+    let [Command::Worker(WorkerCommand::Send { id, .. })] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let mut answer = response(
+        201,
+        "application/fhir+json",
+        r#"{"resourceType":"Patient","id":"1"}"#,
+    );
+    answer
+        .response
+        .headers
+        .push(("ETag".into(), "W/\"1\"".into()));
+    app.update(Msg::Worker(WorkerEvent::Response {
+        id: *id,
+        result: Ok(answer),
+    }));
+    app.apply(Action::IfMatch);
+    let ed = app.open_editor().unwrap();
+    assert!(
+        ed.draft
+            .headers
+            .iter()
+            .any(|h| h.key == "If-Match" && h.value == "W/\"1\"")
+    );
+}

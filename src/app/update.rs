@@ -416,6 +416,7 @@ impl App {
             Action::Lookup => self.open_lookup(),
             Action::Jobs => self.overlay = Some(Overlay::Jobs { selected: 0 }),
             Action::OpenInBrowser => self.open_response_in_browser(),
+            Action::IfMatch => self.add_if_match(),
             Action::CopyCurl | Action::CopyCurlWithSecrets => {
                 return self.copy_curl(action == Action::CopyCurlWithSecrets);
             }
@@ -515,6 +516,28 @@ impl App {
             scroll: 0,
         });
         vec![Command::Copy(text)]
+    }
+
+    /// `I`: an `If-Match` header from the last answer's `ETag`, for a safe update.
+    fn add_if_match(&mut self) {
+        let Some(path) = self.open.clone() else {
+            return;
+        };
+        let etag = self.responses.get(&path).and_then(|v| match &v.outcome {
+            Outcome::Received { response, .. } => response.header("etag").map(str::to_string),
+            Outcome::Failed(_) => None,
+        });
+        let Some(etag) = etag else {
+            self.info("The last answer to this request has no ETag (read the resource first).");
+            return;
+        };
+        if let Some(ed) = self.editors.get_mut(&path) {
+            ed.draft
+                .headers
+                .retain(|h| !h.key.eq_ignore_ascii_case("if-match"));
+            ed.draft.headers.push(KeyValue::new("If-Match", &etag));
+            self.info(format!("If-Match: {etag} added (Ctrl-S keeps it)."));
+        }
     }
 
     fn request_quit(&mut self) {
@@ -1102,6 +1125,24 @@ impl App {
                 on_yes: Confirmed::SendAnyway,
             });
             return Vec::new();
+        }
+        // A FHIR create or update is checked against its URL before it goes out.
+        if !anyway && spec.body.kind == BodyKind::Json {
+            let body = built
+                .request
+                .body
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let problems =
+                crate::fhir::check_write(&built.request.method, &built.request.url, &body);
+            if !problems.is_empty() {
+                self.overlay = Some(Overlay::Confirm {
+                    message: format!("{} Send anyway?", problems.join(" ")),
+                    on_yes: Confirmed::SendAnyway,
+                });
+                return Vec::new();
+            }
         }
         // One request per saved request at a time: a new send replaces the old one.
         let mut cmds = Vec::new();

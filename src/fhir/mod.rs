@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod patient;
 pub mod reference;
 mod util;
+pub mod write_check;
 
 #[cfg(test)]
 mod testutil;
@@ -27,6 +28,7 @@ pub use outcome::{Issue, parse_outcome, summary as outcome_summary};
 pub use patient::PatientSummary;
 pub use reference::{is_under_base, references_in_line, resolve_reference};
 pub use util::R4_RESOURCE_TYPES;
+pub use write_check::check_write;
 
 #[cfg(test)]
 mod tests {

@@ -89,6 +89,15 @@ fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Th
                     ),
                     theme.dim,
                 ),
+                Span::styled(
+                    [("ETag", "etag"), ("Location", "location")]
+                        .iter()
+                        .filter_map(|(label, h)| {
+                            response.header(h).map(|v| format!("  {label} {v}"))
+                        })
+                        .collect::<String>(),
+                    theme.accent,
+                ),
                 Span::styled(format!("  {}", shorten(&view.request_line, 60)), theme.dim),
             ]);
             frame.render_widget(Paragraph::new(line), status_row);
