@@ -27,7 +27,7 @@ fn child_loop(dir: &std::path::Path) -> ! {
     let mut i = 0usize;
     loop {
         // A fresh store each time, as separate fhirside runs would be, so no conflict check trips.
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             store = Store::load(dir).0;
         }
         let _ = store.save_environment(&env_version(i % 2));
