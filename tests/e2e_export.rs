@@ -25,11 +25,17 @@ fn kick_off_watch_and_download() {
     pty.wait_for_text_within("Patient-1.ndjson", Duration::from_secs(20))
         .unwrap();
     pty.wait_for_text("complete").unwrap();
+    // Pick only the first output (Condition), then download.
+    pty.send("\t");
+    pty.send(" ");
+    pty.wait_for_text("[x] Condition").unwrap();
     pty.send("D");
     pty.wait_for_text_within("downloaded into", Duration::from_secs(20))
         .unwrap();
     let screen = pty.screen_text();
-    assert!(screen.contains("lines  ok"), "{screen}");
+    let downloaded: Vec<&str> = screen.lines().filter(|l| l.contains("lines  ok")).collect();
+    assert_eq!(downloaded.len(), 1, "{screen}");
+    assert!(downloaded[0].contains("Condition-1.ndjson"), "{screen}");
     assert!(!screen.contains("differs"), "{screen}");
     pty.ctrl_c();
     assert!(pty.wait_exit(Duration::from_secs(5)).is_some());

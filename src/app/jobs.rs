@@ -18,6 +18,19 @@ pub enum DownloadState {
     Done(Result<Box<DownloadReport>, String>),
 }
 
+/// Which of a finished job's outputs to download, and where the cursor is in that list.
+#[derive(Debug, Clone, Default)]
+pub struct OutputsView {
+    pub job: Option<String>,
+    /// Keys move through the outputs rather than the jobs.
+    pub focus: bool,
+    pub row: usize,
+    pub picked: std::collections::BTreeSet<usize>,
+}
+
+/// Per-file download progress: name → (bytes done, size when known).
+pub type FileProgress = std::collections::BTreeMap<String, (u64, Option<u64>)>;
+
 /// The kick-off parameters read back from a kick-off URL (for display and the jobs file).
 pub fn params_from_url(url: &str) -> ExportParams {
     let mut p = ExportParams::default();
@@ -138,6 +151,10 @@ impl App {
 
     pub fn on_download(&mut self, job: String, event: DownloadEvent) {
         if let DownloadEvent::Progress(p) = event {
+            self.file_progress
+                .entry(job.clone())
+                .or_default()
+                .insert(p.name.clone(), (p.file_done, p.file_total));
             self.downloads.insert(job, DownloadState::Running(Some(p)));
         }
     }
@@ -160,7 +177,49 @@ impl App {
     pub fn on_jobs_key(&mut self, name: &str, mut selected: usize) -> Vec<Command> {
         let count = self.jobs.len();
         let job = self.jobs.get(selected).cloned();
+        let outputs = job
+            .as_ref()
+            .and_then(|j| j.manifest.as_ref())
+            .map(|m| m.output.len())
+            .unwrap_or(0);
+        if self.outputs.job.as_deref() != job.as_ref().map(|j| j.id.as_str()) {
+            self.outputs = OutputsView {
+                job: job.as_ref().map(|j| j.id.clone()),
+                ..Default::default()
+            };
+        }
+        if self.outputs.focus {
+            let handled = match name {
+                "j" | "down" => {
+                    self.outputs.row = (self.outputs.row + 1).min(outputs.saturating_sub(1));
+                    true
+                }
+                "k" | "up" => {
+                    self.outputs.row = self.outputs.row.saturating_sub(1);
+                    true
+                }
+                "space" => {
+                    let r = self.outputs.row;
+                    if !self.outputs.picked.remove(&r) {
+                        self.outputs.picked.insert(r);
+                    }
+                    true
+                }
+                _ => false,
+            };
+            if handled {
+                self.overlay = Some(Overlay::Jobs { selected });
+                return Vec::new();
+            }
+        }
         match name {
+            "tab" | "backtab" => {
+                if outputs > 0 {
+                    self.outputs.focus = !self.outputs.focus;
+                } else {
+                    self.info("Outputs can be picked once the job is complete.");
+                }
+            }
             "esc" | "q" | "J" => return Vec::new(),
             "n" => {
                 self.open_export_form();
@@ -179,7 +238,21 @@ impl App {
                 }
             }
             "D" => {
-                if let Some(j) = job.filter(|j| j.state == JobState::Complete) {
+                if let Some(mut j) = job.filter(|j| j.state == JobState::Complete) {
+                    // Only the picked outputs, when some are picked.
+                    if !self.outputs.picked.is_empty()
+                        && let Some(m) = j.manifest.as_mut()
+                    {
+                        let picked = &self.outputs.picked;
+                        m.output = m
+                            .output
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| picked.contains(i))
+                            .map(|(_, o)| o.clone())
+                            .collect();
+                    }
+                    self.file_progress.remove(&j.id);
                     let dir = self.store.root().join("exports").join(&j.id);
                     self.downloads
                         .insert(j.id.clone(), DownloadState::Running(None));

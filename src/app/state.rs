@@ -298,6 +298,8 @@ pub struct App {
     pub jobs: Vec<crate::worker::export::ExportJob>,
     pub job_store: Option<crate::workspace::jobs::JobStore>,
     pub downloads: super::jobs::Downloads,
+    pub file_progress: std::collections::HashMap<String, super::jobs::FileProgress>,
+    pub outputs: super::jobs::OutputsView,
     /// The interface colours in use, the themes to choose from, and the terminal's colour depth.
     pub theme: crate::ui::Theme,
     pub themes: Vec<crate::ui::Theme>,

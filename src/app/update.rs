@@ -93,6 +93,8 @@ impl App {
             jobs,
             job_store: Some(job_store),
             downloads: Default::default(),
+            file_progress: Default::default(),
+            outputs: Default::default(),
             pending_drafts: Vec::new(),
             theme: crate::ui::Theme::dark(),
             themes: vec![crate::ui::Theme::dark()],

@@ -149,7 +149,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
         details(frame, detail, app, job, theme);
     }
     frame.render_widget(
-        Paragraph::new(Line::styled("j/k choose · n new export · x cancel (asks) · D download (finished jobs) · d remove (finished jobs) · Esc close", theme.dim)),
+        Paragraph::new(Line::styled("j/k choose · n new export · x cancel (asks) · Tab/space pick outputs · D download · d remove (finished) · Esc close", theme.dim)),
         hints,
     );
 }
@@ -183,14 +183,26 @@ fn details(frame: &mut Frame, area: Rect, app: &App, job: &ExportJob, theme: &Th
             format!("{:<24}{:>10}  url", "type", "count"),
             theme.header_name.add_modifier(Modifier::BOLD),
         ));
-        for o in &m.output {
-            lines.push(Line::raw(format!(
-                "{:<24}{:>10}  {}",
+        let view = Some(&app.outputs).filter(|v| v.job.as_deref() == Some(job.id.as_str()));
+        for (i, o) in m.output.iter().enumerate() {
+            let picked = view.is_some_and(|v| v.picked.contains(&i));
+            let cursor = view.is_some_and(|v| v.focus && v.row == i);
+            let text = format!(
+                "{} {:<24}{:>10}  {}",
+                if picked { "[x]" } else { "[ ]" },
                 o.type_,
                 o.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
                 o.url
-            )));
+            );
+            lines.push(Line::styled(
+                text,
+                if cursor { theme.selected } else { theme.text },
+            ));
         }
+        lines.push(Line::styled(
+            "Tab moves into the outputs · space picks · D downloads the picked ones (none picked: all)",
+            theme.dim,
+        ));
         for e in &m.error {
             lines.push(Line::styled(format!("error file: {e:?}"), theme.error));
         }
@@ -221,6 +233,23 @@ fn details(frame: &mut Frame, area: Rect, app: &App, job: &ExportJob, theme: &Th
                 None => "starting the download…".into(),
             };
             lines.push(Line::styled(text, theme.warning));
+            for (name, (done, total)) in app.file_progress.get(&job.id).into_iter().flatten() {
+                let bar = match total {
+                    Some(t) if *t > 0 => {
+                        let filled =
+                            ((*done as f64 / *t as f64) * 20.0).round().clamp(0.0, 20.0) as usize;
+                        format!(
+                            "[{}{}] {} of {}",
+                            "█".repeat(filled),
+                            "·".repeat(20 - filled),
+                            human_size(*done as usize),
+                            human_size(*t as usize)
+                        )
+                    }
+                    _ => format!("[{}] {}", "·".repeat(20), human_size(*done as usize)),
+                };
+                lines.push(Line::styled(format!("  {bar}  {name}"), theme.text));
+            }
         }
         Some(DownloadState::Done(Ok(r))) => {
             lines.push(Line::styled(
