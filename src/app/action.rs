@@ -51,6 +51,7 @@ pub enum Action {
     PasteCurl,
     Import,
     Lookup,
+    Capabilities,
     IfMatch,
     Search,
     SearchNext,

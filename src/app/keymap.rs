@@ -122,6 +122,13 @@ pub const BINDINGS: &[Binding] = &[
     b(Global, &["ctrl-c"], A::ForceQuit, "quit now", ""),
     b(
         Global,
+        &["C"],
+        A::Capabilities,
+        "capability explorer: the server's resource types and search parameters",
+        "",
+    ),
+    b(
+        Global,
         &["J"],
         A::Jobs,
         "bulk-export jobs: progress, cancel, download",

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod auth;
 pub mod browser;
+pub mod capabilities;
 pub mod drafts;
 pub mod export_form;
 pub mod fuzzy;

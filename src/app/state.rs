@@ -240,6 +240,11 @@ pub enum Overlay {
         selected: usize,
     },
     /// The bulk-export kick-off form.
+    /// The capability explorer: resource types and what the server supports for each.
+    Capabilities {
+        selected: usize,
+        scroll: u16,
+    },
     ExportForm(Box<super::export_form::ExportForm>),
     /// The decoded token of an environment.
     TokenViewer {
@@ -300,6 +305,9 @@ pub struct App {
     pub downloads: super::jobs::Downloads,
     pub file_progress: std::collections::HashMap<String, super::jobs::FileProgress>,
     pub outputs: super::jobs::OutputsView,
+    /// Each environment's CapabilityStatement, fetched once per session.
+    pub capabilities: std::collections::HashMap<String, super::capabilities::CapsState>,
+    pub caps_requests: std::collections::HashMap<crate::worker::RequestId, String>,
     /// The interface colours in use, the themes to choose from, and the terminal's colour depth.
     pub theme: crate::ui::Theme,
     pub themes: Vec<crate::ui::Theme>,

@@ -567,3 +567,53 @@ fn a_create_whose_body_does_not_match_the_url_asks_first_and_if_match_comes_from
             .any(|h| h.key == "If-Match" && h.value == "W/\"1\"")
     );
 }
+
+#[test]
+fn capabilities_complete_the_url_and_flag_unknown_search_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    app.ws.environment_mut("azure").unwrap().auth = None;
+    app.session_vars.push(("bearerToken".into(), "t".into()));
+    let statement = serde_json::json!({
+        "resourceType": "CapabilityStatement", "fhirVersion": "4.0.1",
+        "rest": [{"mode": "server", "resource": [
+            {"type": "Patient", "interaction": [{"code": "search-type"}],
+             "searchParam": [{"name": "family", "type": "string"}, {"name": "birthdate", "type": "date"}]},
+            {"type": "Observation", "searchParam": [{"name": "patient", "type": "reference"}]}
+        ]}]
+    });
+    let caps = crate::fhir::Capabilities::parse(&statement).unwrap();
+    app.capabilities.insert(
+        "azure".into(),
+        super::capabilities::CapsState::Ready(Box::new(caps)),
+    );
+    app.open_request(&path(&["Azure FHIR service", "List patients"]));
+    key(&mut app, "3");
+    key(&mut app, "u");
+    typed(&mut app, "?fa");
+    key(&mut app, "tab");
+    let url = app
+        .open_editor()
+        .unwrap()
+        .url
+        .as_ref()
+        .unwrap()
+        .lines()
+        .join("");
+    assert_eq!(url, "{{fhirurl}}/Patient?family=");
+    typed(&mut app, "smith&colour=blue");
+    key(&mut app, "enter");
+    let cmds = app.apply(Action::Send);
+    assert!(cmds.is_empty());
+    let Some(Overlay::Confirm { message, .. }) = &app.overlay else {
+        panic!("no question")
+    };
+    assert!(
+        message.contains("colour") && !message.contains("family"),
+        "{message}"
+    );
+}

@@ -95,6 +95,8 @@ impl App {
             downloads: Default::default(),
             file_progress: Default::default(),
             outputs: Default::default(),
+            capabilities: Default::default(),
+            caps_requests: Default::default(),
             pending_drafts: Vec::new(),
             theme: crate::ui::Theme::dark(),
             themes: vec![crate::ui::Theme::dark()],
@@ -294,6 +296,13 @@ impl App {
 
     /// Keys while the URL or the body is being edited. `None`: not editing, use the keymap.
     fn on_request_text_key(&mut self, key: KeyEvent, name: &str) -> Option<Vec<Command>> {
+        // Tab in the URL line completes a resource type or search parameter first.
+        if name == "tab"
+            && self.open_editor().is_some_and(|e| e.url.is_some())
+            && self.complete_url()
+        {
+            return Some(Vec::new());
+        }
         let ed = self.open_editor_mut()?;
         if let Some(url) = ed.url.as_mut() {
             match name {
@@ -415,7 +424,17 @@ impl App {
                     self.overlay = Some(Overlay::AuthEditor { env, row: 0 });
                 }
             }
-            Action::Lookup => self.open_lookup(),
+            Action::Lookup => {
+                self.open_lookup();
+                return self.ensure_capabilities();
+            }
+            Action::Capabilities => {
+                self.overlay = Some(Overlay::Capabilities {
+                    selected: 0,
+                    scroll: 0,
+                });
+                return self.ensure_capabilities();
+            }
             Action::Jobs => self.overlay = Some(Overlay::Jobs { selected: 0 }),
             Action::OpenInBrowser => self.open_response_in_browser(),
             Action::IfMatch => self.add_if_match(),
@@ -1146,6 +1165,9 @@ impl App {
                 return Vec::new();
             }
         }
+        if !anyway && self.unsupported_warning(&built.request.url) {
+            return Vec::new();
+        }
         // One request per saved request at a time: a new send replaces the old one.
         let mut cmds = Vec::new();
         let previous: Vec<RequestId> = self
@@ -1220,6 +1242,9 @@ impl App {
             WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::Response { id, result } => {
+                if self.on_caps_response(id, &result) {
+                    return Vec::new();
+                }
                 let result = match self.in_flight.contains_key(&id) {
                     true => result,
                     false => {
@@ -1653,6 +1678,30 @@ impl App {
                 _ => self.overlay = Some(Overlay::SignIn { env, view }),
             },
             Overlay::Jobs { selected } => return self.on_jobs_key(&name, selected),
+            Overlay::Capabilities {
+                mut selected,
+                mut scroll,
+            } => {
+                let count = self
+                    .active_capabilities()
+                    .map(|c| c.resources.len())
+                    .unwrap_or(0);
+                match name.as_str() {
+                    "esc" | "q" | "C" => return Vec::new(),
+                    "j" | "down" => {
+                        selected = (selected + 1).min(count.saturating_sub(1));
+                        scroll = 0;
+                    }
+                    "k" | "up" => {
+                        selected = selected.saturating_sub(1);
+                        scroll = 0;
+                    }
+                    "pagedown" | "ctrl-d" | "space" => scroll = scroll.saturating_add(10),
+                    "pageup" | "ctrl-u" => scroll = scroll.saturating_sub(10),
+                    _ => {}
+                }
+                self.overlay = Some(Overlay::Capabilities { selected, scroll });
+            }
             Overlay::ExportForm(form) => return self.on_export_form_key(form, &name, key),
             Overlay::Text {
                 title,

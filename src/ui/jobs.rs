@@ -149,7 +149,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
         details(frame, detail, app, job, theme);
     }
     frame.render_widget(
-        Paragraph::new(Line::styled("j/k choose · n new export · x cancel (asks) · Tab/space pick outputs · D download · d remove (finished) · Esc close", theme.dim)),
+        Paragraph::new(Line::styled("j/k choose · n new · x cancel · Tab, space pick outputs · D download · d remove · Esc close", theme.dim)),
         hints,
     );
 }

@@ -129,6 +129,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             frame.render_stateful_widget(list, r, &mut st);
         }
         Overlay::AuthEditor { env, row } => auth_editor(frame, area, app, env, *row, theme),
+        Overlay::Capabilities { selected, scroll } => {
+            capabilities(frame, area, app, *selected, *scroll, theme)
+        }
         Overlay::Jobs { selected } => super::jobs::draw(frame, area, app, *selected, theme),
         Overlay::ExportForm(form) => super::jobs::draw_form(frame, area, form, theme),
         Overlay::Text {
@@ -653,4 +656,128 @@ fn token_viewer(frame: &mut Frame, area: Rect, app: &App, env: &str, scroll: u16
             .scroll((scroll, 0)),
         r,
     );
+}
+
+fn capabilities(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    selected: usize,
+    scroll: u16,
+    theme: &Theme,
+) {
+    use crate::app::capabilities::CapsState;
+    let r = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    let title = format!("Capabilities of {}", app.fhir_base());
+    let block = dialog_block(&title, theme);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let state = app
+        .active_env
+        .as_deref()
+        .and_then(|e| app.capabilities.get(e));
+    let caps = match state {
+        Some(CapsState::Ready(c)) => c,
+        Some(CapsState::Loading) => {
+            frame.render_widget(
+                Paragraph::new(Line::styled("Fetching /metadata…", theme.warning)),
+                inner,
+            );
+            return;
+        }
+        Some(CapsState::Failed(e)) => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!("✗ {e}"), theme.error))
+                    .wrap(Wrap { trim: false }),
+                inner,
+            );
+            return;
+        }
+        None => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    "Set fhirurl in the active environment first.",
+                    theme.dim,
+                )),
+                inner,
+            );
+            return;
+        }
+    };
+    let [list, detail] =
+        Layout::horizontal([Constraint::Length(28), Constraint::Fill(1)]).areas(inner);
+    let items: Vec<ListItem> = caps
+        .resources
+        .iter()
+        .map(|r| ListItem::new(r.type_.clone()))
+        .collect();
+    let header = format!(
+        "FHIR {} · {}",
+        caps.fhir_version.clone().unwrap_or_else(|| "?".into()),
+        caps.software.clone().unwrap_or_default()
+    );
+    let l = List::new(items)
+        .block(Block::default().title(Span::styled(header, theme.dim)))
+        .highlight_style(theme.selected);
+    let mut st = ListState::default().with_selected(
+        (!caps.resources.is_empty())
+            .then_some(selected.min(caps.resources.len().saturating_sub(1))),
+    );
+    frame.render_stateful_widget(l, list, &mut st);
+    let Some(res) = caps
+        .resources
+        .get(selected.min(caps.resources.len().saturating_sub(1)))
+    else {
+        return;
+    };
+    let mut lines = vec![
+        Line::styled(res.type_.clone(), theme.accent.add_modifier(Modifier::BOLD)),
+        Line::from(vec![
+            Span::styled("interactions  ", theme.dim),
+            Span::raw(res.interactions.join(", ")),
+        ]),
+    ];
+    if !res.operations.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("operations    ", theme.dim),
+            Span::raw(res.operations.join(", ")),
+        ]));
+    }
+    if !caps.system_operations.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("system ops    ", theme.dim),
+            Span::raw(caps.system_operations.join(", ")),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    match &res.search_params {
+        None => lines.push(Line::styled(
+            "The statement does not list search parameters for this type.",
+            theme.dim,
+        )),
+        Some(params) => {
+            lines.push(Line::styled(
+                format!("{:<28}{:<12}documentation", "search parameter", "type"),
+                theme.header_name.add_modifier(Modifier::BOLD),
+            ));
+            for p in params {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<28}", p.name), theme.text),
+                    Span::styled(
+                        format!("{:<12}", p.type_.clone().unwrap_or_default()),
+                        theme.accent,
+                    ),
+                    Span::styled(p.documentation.clone().unwrap_or_default(), theme.dim),
+                ]));
+            }
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("j/k type · space/PgUp scroll · Esc close · Tab in the URL line completes types and parameters", theme.dim));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), detail);
 }
