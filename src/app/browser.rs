@@ -370,6 +370,7 @@ impl App {
     ) -> Option<Vec<Command>> {
         // The lookup bar first.
         let base = self.fhir_base();
+        let caps = self.active_capabilities().cloned();
         if let Some(l) = self.browser.as_mut().and_then(|b| b.lookup.as_mut()) {
             let count = match &l.results {
                 Some(Ok(r)) => r.bundle.as_ref().map(|b| b.matches().count()).unwrap_or(0),
@@ -382,6 +383,13 @@ impl App {
                         if b.pages.is_empty() {
                             self.browsing = false;
                         }
+                    }
+                }
+                // Tab completes a `field:` from the server's Patient search parameters when the
+                // word being typed is the start of one; otherwise it moves down the results.
+                "tab" if lookup_field_completion(&l.input, caps.as_ref()).is_some() => {
+                    if let Some(done) = lookup_field_completion(&l.input, caps.as_ref()) {
+                        l.input = line_area(&done);
                     }
                 }
                 "down" | "ctrl-n" | "tab" => {
@@ -510,6 +518,30 @@ impl App {
         }
         Some(Vec::new())
     }
+}
+
+/// The lookup text with its last word completed to a Patient search parameter (`fam` →
+/// `family:`), from the server's CapabilityStatement; `None` when nothing completes.
+pub fn lookup_field_completion(
+    input: &TextArea,
+    caps: Option<&crate::fhir::Capabilities>,
+) -> Option<String> {
+    let caps = caps?;
+    let text = input.lines().join("");
+    let start = text.rfind(' ').map(|i| i + 1).unwrap_or(0);
+    let word = &text[start..];
+    if word.len() < 2 || word.contains(':') {
+        return None;
+    }
+    let mut found = caps
+        .complete_search_param("Patient", word)
+        .into_iter()
+        .filter(|p| !p.starts_with('_'));
+    let first = found.next()?;
+    if found.next().is_some() {
+        return None; // ambiguous: keep typing
+    }
+    Some(format!("{}{first}:", &text[..start]))
 }
 
 /// Doubles or halves `_count` in a search URL (default 10 when absent).

@@ -120,7 +120,17 @@ fn draw_loaded(frame: &mut Frame, area: Rect, page: &Page, l: &Loaded, theme: &T
                 theme.warning
             };
             head.push(Line::styled(
-                format!("{}: {}", issue.severity, issue.message()),
+                format!(
+                    "{} ({}): {}{}",
+                    issue.severity,
+                    issue.code,
+                    issue.message(),
+                    if issue.expression.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  at {}", issue.expression.join(", "))
+                    }
+                ),
                 style,
             ));
         }
