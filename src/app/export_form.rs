@@ -97,6 +97,16 @@ impl ExportForm {
 impl App {
     /// The resource types the server listed in a CapabilityStatement received this session.
     fn server_types(&self) -> Option<Vec<String>> {
+        if let Some(caps) = self.active_capabilities() {
+            let types: Vec<String> = caps
+                .resource_types()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            if !types.is_empty() {
+                return Some(types);
+            }
+        }
         self.responses.values().find_map(|v| match &v.outcome {
             super::response::Outcome::Received { response, .. } => {
                 let json: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
