@@ -314,6 +314,8 @@ pub struct App {
     pub color_depth: crate::ui::theme_file::ColorDepth,
     /// Drafts from a session that ended with unsaved edits, until restored or discarded.
     pub pending_drafts: Vec<(NodePath, RequestSpec)>,
+    /// Where each pane (or, in the narrow layout, its tab) was last drawn, for mouse clicks.
+    pub pane_areas: Vec<(Pane, ratatui::layout::Rect)>,
     /// Each environment's token, as far as the UI knows.
     pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
 }

@@ -102,6 +102,7 @@ impl App {
             themes: vec![crate::ui::Theme::dark()],
             color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
             tokens: Default::default(),
+            pane_areas: Vec::new(),
         }
     }
 
@@ -379,7 +380,21 @@ impl App {
     }
 
     fn on_mouse(&mut self, m: MouseEvent) {
+        // Dialogs and the browser keep the keyboard's focus; clicks elsewhere do nothing there.
+        let modal = self.overlay.is_some() || self.browsing;
         match m.kind {
+            MouseEventKind::Down(crossterm::event::MouseButton::Left) if !modal => {
+                let hit = self.pane_areas.iter().find(|(_, r)| {
+                    r.x <= m.column
+                        && m.column < r.x + r.width
+                        && r.y <= m.row
+                        && m.row < r.y + r.height
+                });
+                if let Some((pane, _)) = hit {
+                    self.focus = *pane;
+                }
+            }
+            // The wheel scrolls what has the focus (or the open dialog's list).
             MouseEventKind::ScrollDown => {
                 self.apply(Action::Down);
                 self.apply(Action::Down);

@@ -24,9 +24,26 @@ pub const NARROW_WIDTH: u16 = 100;
 pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     let area = frame.area();
     let [main, status] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    app.pane_areas.clear();
     if area.width < NARROW_WIDTH {
         let [tabs, pane] =
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(main);
+        // Each tab label is a click target: " N Title " and a space between.
+        let mut x = tabs.x;
+        for p in Pane::ALL {
+            let w = (p.title().len() + 4) as u16;
+            let width = w.min(tabs.right().saturating_sub(x));
+            app.pane_areas.push((
+                p,
+                Rect {
+                    x,
+                    y: tabs.y,
+                    width,
+                    height: 1,
+                },
+            ));
+            x = x.saturating_add(w + 1);
+        }
         widgets::pane_tabs(frame, tabs, app, theme);
         draw_pane(frame, pane, app, theme, app.focus);
     } else {
@@ -38,6 +55,12 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
             Layout::vertical([Constraint::Length(env_height), Constraint::Fill(1)]).areas(left);
         let [req, resp] =
             Layout::vertical([Constraint::Percentage(42), Constraint::Fill(1)]).areas(right);
+        app.pane_areas.extend([
+            (Pane::Environments, envs),
+            (Pane::Collections, colls),
+            (Pane::Request, req),
+            (Pane::Response, resp),
+        ]);
         draw_pane(frame, envs, app, theme, Pane::Environments);
         draw_pane(frame, colls, app, theme, Pane::Collections);
         draw_pane(frame, req, app, theme, Pane::Request);

@@ -319,3 +319,28 @@ fn browser_operation_outcome() {
     assert!(screen.contains("error"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// A click focuses the pane under it (wide), or the tab under it (narrow).
+#[test]
+fn clicks_focus_panes_and_tabs() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let click = |column, row| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    render(&mut app, 120, 35);
+    app.update(click(100, 30));
+    assert_eq!(app.focus, Pane::Response);
+    app.update(click(5, 1));
+    assert_eq!(app.focus, Pane::Environments);
+    let screen = render(&mut app, 80, 24);
+    let col = screen.lines().next().unwrap().find("3 Request").unwrap() as u16;
+    app.update(click(col, 0));
+    assert_eq!(app.focus, Pane::Request);
+}
