@@ -55,6 +55,7 @@ pub struct Lookup {
     pub selected: usize,
 }
 
+#[derive(Default)]
 pub struct Browser {
     pub pages: Vec<Page>,
     pub pos: usize,
@@ -69,6 +70,22 @@ pub enum Target {
 }
 
 impl Browser {
+    /// Adds a page after the current one, dropping any forward history, and shows it.
+    pub fn push(&mut self, url: String, content: PageContent) -> usize {
+        if !self.pages.is_empty() {
+            self.pages.truncate(self.pos + 1);
+        }
+        self.pages.push(Page {
+            url,
+            content,
+            json_view: false,
+            selected: 0,
+            pending: None,
+        });
+        self.pos = self.pages.len() - 1;
+        self.pos
+    }
+
     pub fn current(&self) -> Option<&Page> {
         self.pages.get(self.pos)
     }
@@ -132,12 +149,7 @@ impl App {
             self.error("Set fhirurl in the active environment to look patients up.");
             return;
         }
-        let browser = self.browser.get_or_insert_with(|| Browser {
-            pages: Vec::new(),
-            pos: 0,
-            lookup: None,
-            requests: HashMap::new(),
-        });
+        let browser = self.browser.get_or_insert_with(Browser::default);
         browser.lookup = Some(Lookup {
             input: line_area(""),
             typed_at: None,
@@ -165,47 +177,18 @@ impl App {
         };
         let loaded = understand_parts(response, body);
         let url = response.final_url.clone();
-        let browser = self.browser.get_or_insert_with(|| Browser {
-            pages: Vec::new(),
-            pos: 0,
-            lookup: None,
-            requests: HashMap::new(),
-        });
-        if !browser.pages.is_empty() {
-            browser.pages.truncate(browser.pos + 1);
-        }
-        browser.pages.push(Page {
-            url,
-            content: PageContent::Loaded(Box::new(loaded)),
-            json_view: false,
-            selected: 0,
-            pending: None,
-        });
-        browser.pos = browser.pages.len() - 1;
+        let browser = self.browser.get_or_insert_with(Browser::default);
+        browser.push(url, PageContent::Loaded(Box::new(loaded)));
         browser.lookup = None;
         self.browsing = true;
     }
 
     /// Fetches `url` into a new page after the current one (dropping any forward history).
     pub fn browse_to(&mut self, url: String) -> Vec<Command> {
-        let browser = self.browser.get_or_insert_with(|| Browser {
-            pages: Vec::new(),
-            pos: 0,
-            lookup: None,
-            requests: HashMap::new(),
-        });
-        if !browser.pages.is_empty() {
-            browser.pages.truncate(browser.pos + 1);
-        }
-        browser.pages.push(Page {
-            url: url.clone(),
-            content: PageContent::Loading,
-            json_view: false,
-            selected: 0,
-            pending: None,
-        });
-        browser.pos = browser.pages.len() - 1;
-        let index = browser.pos;
+        let index = self
+            .browser
+            .get_or_insert_with(Browser::default)
+            .push(url.clone(), PageContent::Loading);
         self.browsing = true;
         self.fetch(url, Target::Page(index))
     }

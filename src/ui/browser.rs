@@ -13,7 +13,9 @@ use super::Theme;
 use super::widgets::{SPINNER, shorten};
 use crate::app::App;
 use crate::app::browser::{Loaded, Lookup, Page, PageContent};
-use crate::fhir::{BundleView, cell, columns_for, outcome_summary, references_in_line};
+use crate::fhir::{
+    BundleView, Column, EntryView, cell, columns_for, outcome_summary, references_in_line,
+};
 use crate::view_body::{JsonLineState, highlight_json_line};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -198,13 +200,28 @@ fn bundle_table(
     selected: usize,
     theme: &Theme,
 ) {
-    let today = chrono::Local::now().date_naive();
     let cols = columns_for(bundle.table_type().unwrap_or("mixed"));
-    let entries: Vec<_> = bundle.entries.iter().filter(|e| !e.is_outcome()).collect();
+    let entries: Vec<&EntryView> = bundle.entries.iter().filter(|e| !e.is_outcome()).collect();
     if entries.is_empty() {
         frame.render_widget(Paragraph::new(Line::styled("No entries.", theme.dim)), area);
         return;
     }
+    resource_table(frame, area, bundle, json, &entries, cols, selected, theme);
+}
+
+/// Entries of a bundle as rows of `cols`; included (not matched) entries are dimmed.
+#[allow(clippy::too_many_arguments)]
+fn resource_table(
+    frame: &mut Frame,
+    area: Rect,
+    bundle: &BundleView,
+    json: &serde_json::Value,
+    entries: &[&EntryView],
+    cols: &[Column],
+    selected: usize,
+    theme: &Theme,
+) {
+    let today = chrono::Local::now().date_naive();
     let rows: Vec<Row> = entries
         .iter()
         .map(|e| {
@@ -232,7 +249,8 @@ fn bundle_table(
         .header(header)
         .row_highlight_style(theme.selected)
         .column_spacing(2);
-    let mut st = TableState::default().with_selected(Some(selected.min(entries.len() - 1)));
+    let mut st =
+        TableState::default().with_selected(Some(selected.min(entries.len().saturating_sub(1))));
     frame.render_stateful_widget(table, area, &mut st);
 }
 
@@ -315,7 +333,6 @@ fn draw_lookup(frame: &mut Frame, area: Rect, l: &Lookup, theme: &Theme, spinner
         ),
         Some(Ok(loaded)) => match (&loaded.bundle, &loaded.json) {
             (Some(bundle), Some(json)) => {
-                let today = chrono::Local::now().date_naive();
                 let cols = columns_for("Patient");
                 let matches: Vec<_> = bundle.matches().collect();
                 if matches.is_empty() {
@@ -327,34 +344,9 @@ fn draw_lookup(frame: &mut Frame, area: Rect, l: &Lookup, theme: &Theme, spinner
                     frame.render_widget(Paragraph::new(Line::styled(msg, theme.dim)), results);
                     return;
                 }
-                let rows: Vec<Row> = matches
-                    .iter()
-                    .map(|e| {
-                        Row::new(
-                            cols.iter()
-                                .map(|c| {
-                                    bundle
-                                        .resource(json, e)
-                                        .map(|r| cell(r, *c, today))
-                                        .unwrap_or_default()
-                                })
-                                .collect::<Vec<_>>(),
-                        )
-                    })
-                    .collect();
-                let widths: Vec<Constraint> = cols
-                    .iter()
-                    .map(|c| Constraint::Min(c.width_hint()))
-                    .collect();
-                let header = Row::new(cols.iter().map(|c| c.title()).collect::<Vec<_>>())
-                    .style(theme.header_name.add_modifier(Modifier::BOLD));
-                let table = Table::new(rows, widths)
-                    .header(header)
-                    .row_highlight_style(theme.selected)
-                    .column_spacing(2);
-                let mut st =
-                    TableState::default().with_selected(Some(l.selected.min(matches.len() - 1)));
-                frame.render_stateful_widget(table, results, &mut st);
+                resource_table(
+                    frame, results, bundle, json, &matches, cols, l.selected, theme,
+                );
             }
             _ => {
                 let msg = match &loaded.outcome {
