@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod fhir;
+pub mod history;
 pub mod import;
 pub mod tui;
 pub mod ui;

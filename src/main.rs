@@ -104,6 +104,21 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         download: Option<PathBuf>,
     },
+    /// Print the recorded exchanges, newest first (the history screen's data, for scripts).
+    History {
+        /// At most this many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Filter, as on the history screen: words, GET, 4xx, err, env:NAME, since:2h, until:DATE.
+        #[arg(long, value_name = "TEXT")]
+        grep: Option<String>,
+        /// JSON instead of a line each.
+        #[arg(long)]
+        json: bool,
+        /// One entry in full: request, response headers and body.
+        #[arg(long, value_name = "ID")]
+        show: Option<i64>,
+    },
     /// Pretty-print a JSON (or NDJSON) file fast, optionally highlighted.
     Fmt {
         file: PathBuf,
@@ -201,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output,
                 fail,
                 color: fhirside::cli::run::want_color(),
+                history_root: Some(store.root().to_path_buf()),
             };
             match fhirside::cli::run::run(&ws, args).await {
                 Ok(code) => ExitCode::from(code),
@@ -279,6 +295,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Some(Cmd::History {
+            limit,
+            grep,
+            json,
+            show,
+        }) => {
+            let args = fhirside::cli::history::HistoryArgs {
+                limit,
+                grep,
+                json,
+                show,
+            };
+            let mut out = String::new();
+            match fhirside::cli::history::run(store.root(), &args, &mut out) {
+                Ok(code) => {
+                    print!("{out}");
+                    ExitCode::from(code)
+                }
+                Err(e) => {
+                    eprintln!("fhirside: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
         None => {
             let mut app = App::new(store, ws, problems, active_env);
@@ -294,16 +334,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app.error(theme_problems.join(" · "));
             }
             let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
-            let handle = worker::spawn(events_tx);
+            let history = match fhirside::worker::history::open_workspace_history(
+                app.store.root(),
+                events_tx.clone(),
+            ) {
+                Ok(h) => h,
+                Err(e) => {
+                    app.history_problem = Some(e.clone());
+                    app.error(e);
+                    None
+                }
+            };
+            app.history_enabled = history.is_some();
+            let handle = worker::spawn_recording(events_tx, history.clone());
             event_loop::run(
                 app,
                 handle,
                 events_rx,
                 LoopOptions {
                     mouse: !cli.no_mouse,
+                    history: history.clone(),
                 },
             )
             .await?;
+            if let Some(h) = history {
+                h.flush(std::time::Duration::from_secs(3));
+            }
             ExitCode::SUCCESS
         }
     };

@@ -47,6 +47,7 @@ async fn the_seed_collection_walks_the_whole_flow() {
             id,
             request: built.request,
             auth: None,
+            record: None,
         });
         let Some(WorkerEvent::Response { id: got, result }) =
             tokio::time::timeout(Duration::from_secs(15), rx.recv())

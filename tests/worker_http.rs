@@ -90,6 +90,7 @@ async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received
         id: RequestId(1),
         request: req(url, timeout),
         auth: None,
+        record: None,
     });
     match tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
@@ -184,6 +185,7 @@ async fn cancel_answers_at_once() {
         id: RequestId(7),
         request: req(format!("http://{addr}/slow"), Duration::from_secs(60)),
         auth: None,
+        record: None,
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();

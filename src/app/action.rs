@@ -58,5 +58,7 @@ pub enum Action {
     SearchPrev,
     GotoLine,
     Jobs,
+    History,
+    RequestHistory,
     OpenInBrowser,
 }

@@ -248,7 +248,17 @@ impl App {
                 }
             }
         }
-        cmds.push(Command::Worker(WorkerCommand::Send { id, request, auth }));
+        let meta = self.record_meta(
+            crate::history::Source::Browser,
+            self.active_environment(),
+            Vec::new(),
+        );
+        cmds.push(Command::Worker(WorkerCommand::Send {
+            id,
+            request,
+            auth,
+            record: self.history_enabled.then(|| Box::new(meta)),
+        }));
         cmds
     }
 

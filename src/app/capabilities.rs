@@ -40,6 +40,8 @@ impl App {
             id,
             request,
             auth: None,
+            // Fetched on its own, not asked for: not worth a history entry.
+            record: None,
         })]
     }
 

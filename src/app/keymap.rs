@@ -136,6 +136,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         Global,
+        &["H"],
+        A::History,
+        "history: every exchange sent, filter, re-send, compare",
+        "history",
+    ),
+    b(
+        Global,
         &["f"],
         A::Lookup,
         "find a patient (the FHIR browser)",
@@ -333,6 +340,13 @@ pub const BINDINGS: &[Binding] = &[
         A::OpenInBrowser,
         "open the answer in the FHIR browser (tables, references)",
         "browse",
+    ),
+    b(
+        Response,
+        &["p"],
+        A::RequestHistory,
+        "earlier answers of this request (d compares two)",
+        "earlier",
     ),
     b(EnvEditor, &["j", "down"], A::Down, "move down", ""),
     b(EnvEditor, &["k", "up"], A::Up, "move up", ""),

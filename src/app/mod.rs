@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod drafts;
 pub mod export_form;
 pub mod fuzzy;
+pub mod history;
 pub mod jobs;
 pub mod keymap;
 pub mod palette;
@@ -20,5 +21,6 @@ pub mod update;
 pub(crate) mod tests;
 
 pub use action::Action;
+pub use history::HistoryCall;
 pub use state::*;
 pub use update::{Command, Msg};

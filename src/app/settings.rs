@@ -10,6 +10,9 @@ use crate::ui::Theme;
 pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<String>,
+    /// History on or off, and its bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::history::Limits>,
 }
 
 pub const SETTINGS_FILE: &str = "settings.toml";

@@ -147,6 +147,7 @@ pub enum Confirmed {
     QuitDiscarding,
     RestoreDrafts,
     CancelJob(String),
+    ClearHistory,
 }
 
 /// What a one-line prompt's text is for.
@@ -158,11 +159,16 @@ pub enum PromptFor {
     NewRequest(NodePath),
     NewFolder(NodePath),
     NewCollection,
-    RenameNode { path: NodePath, is_request: bool },
+    RenameNode {
+        path: NodePath,
+        is_request: bool,
+    },
     CurlInto(NodePath),
     SearchBody,
     GotoLine,
     ImportFile,
+    /// Save the history entry with this id as a new request.
+    SaveHistoryEntry(i64),
 }
 
 /// Which table row a key/value dialog edits (`None` index: a new row).
@@ -251,6 +257,8 @@ pub enum Overlay {
         env: String,
         scroll: u16,
     },
+    /// The history screen; its state is `App::history_view`, kept while it is closed.
+    History,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,4 +326,13 @@ pub struct App {
     pub pane_areas: Vec<(Pane, ratatui::layout::Rect)>,
     /// Each environment's token, as far as the UI knows.
     pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
+    /// Whether exchanges are recorded (the history file opened), and why not.
+    pub history_enabled: bool,
+    pub history_problem: Option<String>,
+    /// A write failed once already (said once, not on every request).
+    pub history_write_failed: bool,
+    /// Entries and bytes kept, as of the last list.
+    pub history_usage: (u64, u64),
+    pub history_view: Option<Box<super::history::HistoryView>>,
+    pub pending_history_action: Option<super::history::PendingAction>,
 }

@@ -35,6 +35,8 @@ pub enum Msg {
 #[derive(Debug)]
 pub enum Command {
     Worker(WorkerCommand),
+    /// Ask the history actor for something; the answer comes back as a worker event.
+    History(super::history::HistoryCall),
     /// Put text on the clipboard with OSC 52 (works over SSH).
     Copy(String),
     /// Suspend the TUI and edit `text` in `$EDITOR`.
@@ -103,6 +105,12 @@ impl App {
             color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
             tokens: Default::default(),
             pane_areas: Vec::new(),
+            history_enabled: false,
+            history_problem: None,
+            history_write_failed: false,
+            history_usage: (0, 0),
+            history_view: None,
+            pending_history_action: None,
         }
     }
 
@@ -451,6 +459,8 @@ impl App {
                 return self.ensure_capabilities();
             }
             Action::Jobs => self.overlay = Some(Overlay::Jobs { selected: 0 }),
+            Action::History => return self.open_history(None),
+            Action::RequestHistory => return self.open_request_history(),
             Action::OpenInBrowser => self.open_response_in_browser(),
             Action::IfMatch => self.add_if_match(),
             Action::CopyCurl | Action::CopyCurlWithSecrets => {
@@ -1216,10 +1226,17 @@ impl App {
         ) {
             self.status = None;
         }
+        let mut meta = self.record_meta(
+            crate::history::Source::Request,
+            env.as_ref(),
+            built.secrets.clone(),
+        );
+        meta.saved = Some(self.saved_name(&path));
         cmds.push(Command::Worker(WorkerCommand::Send {
             id,
             request: built.request,
             auth: plan,
+            record: self.history_enabled.then(|| Box::new(meta)),
         }));
         cmds
     }
@@ -1256,9 +1273,13 @@ impl App {
             WorkerEvent::Download { job, event } => self.on_download(job, *event),
             WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
+            WorkerEvent::History(ev) => return self.on_history_event(ev),
             WorkerEvent::Response { id, result } => {
                 if self.on_caps_response(id, &result) {
                     return Vec::new();
+                }
+                if let Some(cmds) = self.on_resend_response(id, &result) {
+                    return cmds;
                 }
                 let result = match self.in_flight.contains_key(&id) {
                     true => result,
@@ -1693,6 +1714,7 @@ impl App {
                 _ => self.overlay = Some(Overlay::SignIn { env, view }),
             },
             Overlay::Jobs { selected } => return self.on_jobs_key(&name, selected),
+            Overlay::History => return self.on_history_key(key, &name),
             Overlay::Capabilities {
                 mut selected,
                 mut scroll,
@@ -1977,6 +1999,7 @@ impl App {
                     "Request created: type its URL, Enter when done.".to_string()
                 })
             }
+            PromptFor::SaveHistoryEntry(id) => self.save_history_entry(id, text),
             PromptFor::CurlInto(folder) => match crate::import::curl::parse_curl_with_notes(text) {
                 Ok((spec, notes)) => self.add_request(&folder, spec).map(|path| {
                     let mut msg = format!("Request '{}' created from curl.", path.last());
@@ -2037,7 +2060,7 @@ impl App {
     }
 
     /// Saves a new request at the end of `folder` (under a free file name) and opens it.
-    fn add_request(
+    pub(super) fn add_request(
         &mut self,
         folder: &NodePath,
         mut spec: RequestSpec,
@@ -2220,6 +2243,10 @@ impl App {
     fn confirmed(&mut self, what: Confirmed) -> Vec<Command> {
         match what {
             Confirmed::SendAnyway => return self.send(true),
+            Confirmed::ClearHistory => {
+                self.overlay = Some(Overlay::History);
+                return vec![Command::History(super::history::HistoryCall::Clear)];
+            }
             Confirmed::QuitDiscarding => {
                 for ed in self.editors.values_mut() {
                     ed.draft = ed.saved.clone();

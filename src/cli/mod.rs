@@ -3,5 +3,6 @@
 pub mod bulk;
 pub mod demo;
 pub mod duration;
+pub mod history;
 pub mod import;
 pub mod run;

@@ -31,6 +31,8 @@ pub struct RunArgs {
     pub output: Output,
     pub fail: bool,
     pub color: bool,
+    /// Record the exchange in this workspace's history (as `settings.toml` says).
+    pub history_root: Option<std::path::PathBuf>,
 }
 
 /// Finds a request by `Collection/Folder/Request`, matching file names or display names.
@@ -119,16 +121,38 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
         ));
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let handle = worker::spawn(tx);
+    let history = match &args.history_root {
+        Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
+            .unwrap_or_else(|e| {
+                eprintln!("fhirside: {e}");
+                None
+            }),
+        None => None,
+    };
+    let handle = worker::spawn_recording(tx, history.clone());
     let shown_url = redact(&built.request.url, &built.secrets);
+    let mut secrets = built.secrets.clone();
+    secrets.extend(crate::history::workspace_secrets(ws));
+    let record = crate::history::RecordMeta {
+        source: Some(crate::history::Source::Cli),
+        env: env.map(|e| e.name.clone()),
+        saved: Some(path.0.join(" / ")),
+        secrets,
+    };
     handle.send(WorkerCommand::Send {
         id: RequestId(1),
         request: built.request.clone(),
         auth: plan,
+        record: history.is_some().then(|| Box::new(record)),
     });
     let received = loop {
         match rx.recv().await {
-            Some(WorkerEvent::Response { result, .. }) => break result,
+            Some(WorkerEvent::Response { result, .. }) => {
+                if let Some(h) = &history {
+                    h.flush(Duration::from_secs(5));
+                }
+                break result;
+            }
             Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
             Some(_) => {}
             None => return Err("the worker stopped".into()),

@@ -33,7 +33,7 @@ pub fn to_curl_redacting(
     build_curl(method, url, headers, body, true, secrets)
 }
 
-fn sensitive_header(name: &str) -> bool {
+pub(crate) fn sensitive_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     matches!(
         n.as_str(),

@@ -15,6 +15,8 @@ use crate::worker::{WorkerEvent, WorkerHandle};
 
 pub struct LoopOptions {
     pub mouse: bool,
+    /// The history actor, for the history screen's questions.
+    pub history: Option<crate::worker::history::HistoryHandle>,
 }
 
 /// Runs the TUI until the user quits or a signal arrives. The terminal is restored on return.
@@ -91,6 +93,11 @@ pub async fn run(
                 for cmd in commands {
                     match cmd {
                         Command::Worker(c) => worker.send(c),
+                        Command::History(call) => {
+                            if let Some(h) = &options.history {
+                                call_history(h, call);
+                            }
+                        }
                         Command::Copy(text) => super::clipboard::copy_osc52(&text)?,
                         Command::EditExternally { text, extension } => {
                             // Stop reading the terminal so the editor gets every key.
@@ -119,6 +126,20 @@ pub async fn run(
     // Every way out (quit, SIGHUP when the SSH connection drops, SIGTERM) keeps unsaved edits.
     app.save_drafts();
     Ok(app)
+}
+
+fn call_history(h: &crate::worker::history::HistoryHandle, call: crate::app::HistoryCall) {
+    use crate::app::HistoryCall;
+    match call {
+        HistoryCall::List {
+            query,
+            filter,
+            saved,
+        } => h.list(query, filter, saved, crate::app::history::LIST_LIMIT),
+        HistoryCall::Get(id) => h.get(id),
+        HistoryCall::Diff { old, new } => h.diff(old, new),
+        HistoryCall::Clear => h.clear(),
+    }
 }
 
 async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {

@@ -2,6 +2,7 @@
 //! except for the highlighter caches of the response body, which fill in as lines are seen.
 
 pub mod browser;
+pub mod history;
 pub mod jobs;
 pub mod overlays;
 pub mod panes;
@@ -68,6 +69,9 @@ pub fn draw(frame: &mut Frame, app: &mut App, theme: &Theme) {
     }
     if app.browsing {
         browser::draw(frame, main, app, theme);
+    }
+    if history::showing(app) {
+        history::draw(frame, main, app, theme);
     }
     widgets::status_bar(frame, status, app, theme);
     overlays::draw(frame, area, app, theme);

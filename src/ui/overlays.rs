@@ -160,6 +160,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             );
         }
         Overlay::SignIn { env, view } => sign_in(frame, area, app, env, view, theme),
+        // Drawn by `ui::history` (it needs the body viewer's mutable state).
+        Overlay::History => {}
         Overlay::TokenViewer { env, scroll } => token_viewer(frame, area, app, env, *scroll, theme),
         Overlay::EnvEditor { env, row, reveal } => {
             env_editor(frame, area, app, env, *row, *reveal, theme)

@@ -7,6 +7,7 @@ pub mod body;
 pub mod build;
 pub mod capture;
 pub mod export;
+pub mod history;
 pub mod http;
 
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ pub enum WorkerCommand {
         id: RequestId,
         request: HttpRequest,
         auth: Option<AuthPlan>,
+        /// Keep the exchange in history (redacted), described by this.
+        record: Option<Box<crate::history::RecordMeta>>,
     },
     Cancel {
         id: RequestId,
@@ -97,6 +100,7 @@ pub enum WorkerEvent {
         result: Result<Box<Received>, HttpError>,
     },
     Auth(AuthEvent),
+    History(history::HistoryEvent),
 }
 
 /// A response with its body already prepared for display.
@@ -146,10 +150,20 @@ impl WorkerHandle {
     }
 }
 
-/// Starts the worker on the current tokio runtime.
+/// Starts the worker on the current tokio runtime, without history.
 pub fn spawn(events: mpsc::UnboundedSender<WorkerEvent>) -> WorkerHandle {
+    spawn_recording(events, None)
+}
+
+/// Starts the worker; exchanges sent with `record` go to `history`.
+pub fn spawn_recording(
+    events: mpsc::UnboundedSender<WorkerEvent>,
+    history: Option<history::HistoryHandle>,
+) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(Worker::new(events).run(rx));
+    let mut worker = Worker::new(events);
+    worker.history = history;
+    tokio::spawn(worker.run(rx));
     WorkerHandle { tx }
 }
 
@@ -179,6 +193,7 @@ struct Worker {
     /// Export jobs being polled, by job id.
     watching: HashMap<String, CancellationToken>,
     tokens: HashMap<String, EnvTokens>,
+    history: Option<history::HistoryHandle>,
     generation: u64,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
@@ -204,6 +219,7 @@ impl Worker {
             in_flight: HashMap::new(),
             watching: HashMap::new(),
             tokens: HashMap::new(),
+            history: None,
             generation: 0,
             internal_tx,
             internal_rx,
@@ -232,17 +248,30 @@ impl Worker {
 
     fn handle(&mut self, cmd: WorkerCommand) {
         match cmd {
-            WorkerCommand::Send { id, request, auth } => {
+            WorkerCommand::Send {
+                id,
+                mut request,
+                auth,
+                record,
+            } => {
                 let token = CancellationToken::new();
                 self.in_flight.insert(id, token.clone());
                 let client = self.client.clone();
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
+                let history = self.history.clone().filter(|_| record.is_some());
                 tokio::spawn(async move {
+                    let started = std::time::Instant::now();
+                    let at_ms = crate::history::now_ms();
                     let result = tokio::select! {
-                        r = send_with_auth(&client, request, auth, &internal) => r,
+                        r = send_with_auth(&client, &mut request, auth, &internal) => r,
                         _ = token.cancelled() => Err(HttpError::Cancelled),
                     };
+                    // Recorded before the answer goes out, so a flush after the answer
+                    // finds it written.
+                    if let (Some(h), Some(meta)) = (&history, record) {
+                        record_exchange(h, *meta, at_ms, started, &request, &result);
+                    }
                     let _ = events.send(WorkerEvent::Response { id, result });
                     let _ = internal.send(Internal::Done(id));
                 });
@@ -571,32 +600,33 @@ fn set_bearer(request: &mut HttpRequest, token: &str) {
 }
 
 /// Attaches the environment's token, sends, and after a 401 gets a new token and retries once.
+/// `request` ends as it was last sent (with the token that went out).
 async fn send_with_auth(
     client: &reqwest::Client,
-    mut request: HttpRequest,
+    request: &mut HttpRequest,
     plan: Option<AuthPlan>,
     internal: &mpsc::UnboundedSender<Internal>,
 ) -> Result<Box<Received>, HttpError> {
     let Some(plan) = plan else {
-        return exchange(client, &request).await;
+        return exchange(client, request).await;
     };
     let token = match need_token(internal, &plan, None).await {
         Ok(t) => t,
         Err(e) => {
-            let mut r = exchange(client, &request).await?;
+            let mut r = exchange(client, request).await?;
             r.auth_note = Some(format!("Sent without a new token: {e}"));
             return Ok(r);
         }
     };
-    set_bearer(&mut request, &token);
-    let first = exchange(client, &request).await?;
+    set_bearer(request, &token);
+    let first = exchange(client, request).await?;
     if first.response.status != 401 {
         return Ok(first);
     }
     match need_token(internal, &plan, Some(token)).await {
         Ok(fresh) => {
-            set_bearer(&mut request, &fresh);
-            let mut second = exchange(client, &request).await?;
+            set_bearer(request, &fresh);
+            let mut second = exchange(client, request).await?;
             second.auth_note = Some(if second.response.status == 401 {
                 "The service refused a fresh token too (401); not retrying again. Check the audience and roles (T shows the token).".into()
             } else {
@@ -610,6 +640,62 @@ async fn send_with_auth(
             Ok(first)
         }
     }
+}
+
+/// Hands a finished exchange to the history actor (which redacts it before writing). The body
+/// is cut to the history's limit here, so a huge body is never copied whole.
+fn record_exchange(
+    history: &history::HistoryHandle,
+    meta: crate::history::RecordMeta,
+    at_ms: i64,
+    started: std::time::Instant,
+    request: &HttpRequest,
+    result: &Result<Box<Received>, HttpError>,
+) {
+    use crate::history::{Exchange, Outcome, Source};
+    let outcome = match result {
+        Err(HttpError::Cancelled) => return,
+        Err(e) => Outcome::Failed {
+            error: e.to_string(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        },
+        Ok(r) => {
+            let body = &r.response.body;
+            let keep = body.len().min(history.limits().max_body_bytes());
+            Outcome::Answered {
+                status: r.response.status,
+                reason: r.response.reason.clone(),
+                headers: r.response.headers.clone(),
+                elapsed_ms: r.response.elapsed.as_millis() as u64,
+                size: body.len() as u64,
+                body: body[..keep].to_vec(),
+                truncated: keep < body.len(),
+            }
+        }
+    };
+    let mut secrets = meta.secrets;
+    // The token that went out is a secret wherever else it turns up.
+    for (k, v) in &request.headers {
+        if k.eq_ignore_ascii_case("authorization")
+            && let Some((_, credential)) = v.split_once(' ')
+        {
+            secrets.push(credential.trim().to_string());
+        }
+    }
+    history.record(
+        Exchange {
+            at_ms,
+            source: meta.source.unwrap_or(Source::Request),
+            env: meta.env,
+            saved: meta.saved,
+            method: request.method.clone(),
+            url: request.url.clone(),
+            request_headers: request.headers.clone(),
+            request_body: request.body.clone(),
+            outcome,
+        },
+        secrets,
+    );
 }
 
 /// Tokens for export polling and downloads, from the worker's per-environment cache.

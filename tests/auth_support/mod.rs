@@ -148,7 +148,8 @@ impl Harness {
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }
-                    | WorkerEvent::ExportRefused(_) => {}
+                    | WorkerEvent::ExportRefused(_)
+                    | WorkerEvent::History(_) => {}
                 }
                 true
             }
@@ -166,7 +167,12 @@ impl Harness {
     pub fn send(&mut self, request: HttpRequest, auth: Option<AuthPlan>) -> RequestId {
         self.next_id += 1;
         let id = RequestId(self.next_id);
-        self.handle.send(WorkerCommand::Send { id, request, auth });
+        self.handle.send(WorkerCommand::Send {
+            id,
+            request,
+            auth,
+            record: None,
+        });
         id
     }
 

@@ -50,7 +50,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
     draw_view(frame, inner, view, theme);
 }
 
-fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Theme) {
+/// One response (status, tabs, body) in `inner`; the history screen shows entries with it too.
+pub fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Theme) {
     let capture_rows = if view.captures.is_empty() { 0 } else { 1 };
     let note = match &view.outcome {
         Outcome::Received { body, .. } if view.tab == ResponseTab::Body => body.note.clone(),

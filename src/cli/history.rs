@@ -1,0 +1,147 @@
+//! `fhirside history`: the recorded exchanges for scripts: a line each, or JSON; one entry in
+//! full with `--show ID`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::history::{Entry, Filter, HISTORY_FILE, HistoryStore, Summary};
+
+pub struct HistoryArgs {
+    pub limit: usize,
+    /// Words in the history screen's filter syntax (`GET 4xx env:prod since:2h smith`).
+    pub grep: Option<String>,
+    pub json: bool,
+    pub show: Option<i64>,
+}
+
+/// Prints to `out`; the exit code is 0, or 1 when `--show` names no entry.
+pub fn run(root: &Path, args: &HistoryArgs, out: &mut String) -> Result<u8, String> {
+    let path = root.join(HISTORY_FILE);
+    if !path.exists() {
+        if args.json {
+            out.push_str("[]\n");
+        } else {
+            let _ = writeln!(out, "No history yet in {}.", root.display());
+        }
+        return Ok(0);
+    }
+    let (settings, _) = crate::app::settings::load_settings(root);
+    let store = HistoryStore::open(&path, settings.history.unwrap_or_default())
+        .map_err(|e| e.to_string())?;
+    if let Some(id) = args.show {
+        let Some(entry) = store.get(id).map_err(|e| e.to_string())? else {
+            return Err(format!("no history entry {id}"));
+        };
+        if args.json {
+            let v = entry_json(&entry);
+            out.push_str(&serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+            out.push('\n');
+        } else {
+            write_entry(&entry, out);
+        }
+        return Ok(0);
+    }
+    let filter = Filter::parse(args.grep.as_deref().unwrap_or(""), crate::history::now_ms())?;
+    let rows = store.list(&filter, args.limit).map_err(|e| e.to_string())?;
+    if args.json {
+        out.push_str(&serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
+        out.push('\n');
+    } else {
+        for r in &rows {
+            let _ = writeln!(out, "{}", line(r));
+        }
+    }
+    Ok(0)
+}
+
+fn when(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// `12  2026-11-29 10:42:01  GET  200  34 ms  4.1 KB  demo  https://…`
+pub fn line(r: &Summary) -> String {
+    let status = r
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "ERR".into());
+    format!(
+        "{:>5}  {}  {:<6} {:>3} {:>7} {:>9}  {:<10} {}",
+        r.id,
+        when(r.at_ms),
+        r.method,
+        status,
+        format!("{} ms", r.elapsed_ms),
+        crate::app::response::human_size(r.size as usize),
+        r.env.as_deref().unwrap_or("-"),
+        r.url
+    )
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn write_entry(e: &Entry, out: &mut String) {
+    let s = &e.summary;
+    let _ = writeln!(
+        out,
+        "# {} · {} · {} · env {} · {}",
+        s.id,
+        when(s.at_ms),
+        s.source.as_str(),
+        s.env.as_deref().unwrap_or("-"),
+        s.saved.as_deref().unwrap_or("(not saved)")
+    );
+    let _ = writeln!(out, "{} {}", s.method, s.url);
+    for (k, v) in &e.request_headers {
+        let _ = writeln!(out, "{k}: {v}");
+    }
+    if let Some(b) = &e.request_body {
+        let _ = writeln!(out, "\n{}", text(b));
+    }
+    out.push('\n');
+    match s.status {
+        Some(status) => {
+            let _ = writeln!(out, "{status} {} ({} ms)", e.reason, s.elapsed_ms);
+            for (k, v) in &e.response_headers {
+                let _ = writeln!(out, "{k}: {v}");
+            }
+            out.push('\n');
+            out.push_str(&text(&e.body));
+            if !e.body.ends_with(b"\n") {
+                out.push('\n');
+            }
+            if e.truncated {
+                let _ = writeln!(out, "[history kept {} of {} bytes]", e.body.len(), s.size);
+            }
+        }
+        None => {
+            let _ = writeln!(out, "no answer: {}", s.error.as_deref().unwrap_or(""));
+        }
+    }
+}
+
+fn entry_json(e: &Entry) -> serde_json::Value {
+    let body = |b: &[u8]| -> serde_json::Value {
+        serde_json::from_slice(b).unwrap_or_else(|_| serde_json::Value::String(text(b)))
+    };
+    serde_json::json!({
+        "summary": e.summary,
+        "request": {
+            "headers": e.request_headers,
+            "body": e.request_body.as_deref().map(body),
+        },
+        "response": {
+            "reason": e.reason,
+            "headers": e.response_headers,
+            "body": body(&e.body),
+            "truncated": e.truncated,
+        },
+    })
+}

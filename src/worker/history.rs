@@ -1,0 +1,232 @@
+//! The history actor: a thread owning the SQLite connection. The network worker hands it each
+//! finished exchange; the UI asks it for lists, entries and diffs. Answers come back as
+//! [`WorkerEvent::History`], so the UI never waits on the disk.
+
+use std::path::Path;
+use std::sync::mpsc as std_mpsc;
+
+use tokio::sync::mpsc;
+
+use super::WorkerEvent;
+use crate::history::diff::{BodyDiff, diff_bodies};
+use crate::history::redact::redact_exchange;
+use crate::history::{Entry, Exchange, Filter, HistoryStore, Limits, Summary};
+
+/// What the history actor answers.
+#[derive(Debug)]
+pub enum HistoryEvent {
+    /// A new entry was written (the history screen refreshes).
+    Recorded {
+        id: i64,
+    },
+    Listed {
+        /// Echoes the query's number, so a stale answer can be told from the latest.
+        query: u64,
+        rows: Result<Vec<Summary>, String>,
+        /// Entries and bytes kept in all.
+        usage: (u64, u64),
+    },
+    Entry {
+        id: i64,
+        entry: Result<Box<Entry>, String>,
+    },
+    Diff {
+        old: i64,
+        new: i64,
+        diff: Result<Box<BodyDiff>, String>,
+    },
+    Cleared(Result<(), String>),
+    /// Writing an exchange failed (a full disk, a locked file): said once on screen.
+    RecordFailed(String),
+}
+
+enum Cmd {
+    Record(Box<Exchange>, Vec<String>),
+    List {
+        query: u64,
+        filter: Box<Filter>,
+        saved: Option<String>,
+        limit: usize,
+    },
+    Get(i64),
+    Diff(i64, i64),
+    Clear,
+    Flush(std_mpsc::Sender<()>),
+}
+
+/// The way to the history actor. Cloning is cheap; the thread ends when every handle is gone.
+#[derive(Clone)]
+pub struct HistoryHandle {
+    tx: std_mpsc::Sender<Cmd>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for HistoryHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HistoryHandle")
+    }
+}
+
+impl HistoryHandle {
+    /// Opens the history file and starts the actor. A file that cannot be opened is reported
+    /// (and left alone); fhirside then runs without history.
+    pub fn open(
+        path: &Path,
+        limits: Limits,
+        events: mpsc::UnboundedSender<WorkerEvent>,
+    ) -> Result<Self, String> {
+        let store = HistoryStore::open(path, limits).map_err(|e| e.to_string())?;
+        Self::start(store, events)
+    }
+
+    /// Starts the actor on an open store.
+    pub fn start(
+        store: HistoryStore,
+        events: mpsc::UnboundedSender<WorkerEvent>,
+    ) -> Result<Self, String> {
+        let limits = store.limits();
+        let (tx, rx) = std_mpsc::channel();
+        std::thread::Builder::new()
+            .name("fhirside-history".into())
+            .spawn(move || run(store, rx, events))
+            .map_err(|e| format!("History is off: no thread for it ({e})."))?;
+        Ok(Self { tx, limits })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Records `x` after removing `secrets` and every other credential from it.
+    pub fn record(&self, x: Exchange, secrets: Vec<String>) {
+        let _ = self.tx.send(Cmd::Record(Box::new(x), secrets));
+    }
+
+    pub fn list(&self, query: u64, filter: Filter, saved: Option<String>, limit: usize) {
+        let _ = self.tx.send(Cmd::List {
+            query,
+            filter: Box::new(filter),
+            saved,
+            limit,
+        });
+    }
+
+    pub fn get(&self, id: i64) {
+        let _ = self.tx.send(Cmd::Get(id));
+    }
+
+    pub fn diff(&self, old: i64, new: i64) {
+        let _ = self.tx.send(Cmd::Diff(old, new));
+    }
+
+    pub fn clear(&self) {
+        let _ = self.tx.send(Cmd::Clear);
+    }
+
+    /// Waits (up to `timeout`) until everything sent so far is written: before the process
+    /// exits, so the last exchange is not lost.
+    pub fn flush(&self, timeout: std::time::Duration) {
+        let (tx, rx) = std_mpsc::channel();
+        if self.tx.send(Cmd::Flush(tx)).is_ok() {
+            let _ = rx.recv_timeout(timeout);
+        }
+    }
+}
+
+/// Opens the workspace's history as `settings.toml` says. `Ok(None)`: switched off there.
+/// `Err`: why there is no history this time (a broken settings or history file, left alone).
+pub fn open_workspace_history(
+    root: &Path,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+) -> Result<Option<HistoryHandle>, String> {
+    let (settings, problem) = crate::app::settings::load_settings(root);
+    if let Some(p) = problem {
+        return Err(format!("History is off: {p}"));
+    }
+    let limits = settings.history.unwrap_or_default();
+    if !limits.enabled {
+        return Ok(None);
+    }
+    HistoryHandle::open(&root.join(crate::history::HISTORY_FILE), limits, events).map(Some)
+}
+
+fn run(
+    mut store: HistoryStore,
+    rx: std_mpsc::Receiver<Cmd>,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+) {
+    let send = |e: HistoryEvent| {
+        let _ = events.send(WorkerEvent::History(e));
+    };
+    let mut queued: std::collections::VecDeque<Cmd> = Default::default();
+    loop {
+        let cmd = match queued.pop_front() {
+            Some(c) => c,
+            None => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => break,
+            },
+        };
+        // Typing a filter sends a list per key; answer only the newest one waiting.
+        let cmd = if matches!(cmd, Cmd::List { .. }) {
+            let mut latest = cmd;
+            while let Ok(next) = rx.try_recv() {
+                if matches!(next, Cmd::List { .. }) {
+                    latest = next;
+                } else {
+                    queued.push_back(next);
+                }
+            }
+            latest
+        } else {
+            cmd
+        };
+        match cmd {
+            Cmd::Record(mut x, secrets) => {
+                redact_exchange(&mut x, &secrets);
+                match store.record(&x) {
+                    Ok(id) => send(HistoryEvent::Recorded { id }),
+                    Err(e) => send(HistoryEvent::RecordFailed(e.to_string())),
+                }
+            }
+            Cmd::List {
+                query,
+                filter,
+                saved,
+                limit,
+            } => {
+                let rows = match saved {
+                    Some(s) => store.for_saved(&s, limit),
+                    None => store.list(&filter, limit),
+                };
+                send(HistoryEvent::Listed {
+                    query,
+                    rows: rows.map_err(|e| e.to_string()),
+                    usage: store.usage().unwrap_or_default(),
+                });
+            }
+            Cmd::Get(id) => {
+                let entry = match store.get(id) {
+                    Ok(Some(e)) => Ok(Box::new(e)),
+                    Ok(None) => Err(format!("History entry {id} is gone (dropped as oldest?).")),
+                    Err(e) => Err(e.to_string()),
+                };
+                send(HistoryEvent::Entry { id, entry });
+            }
+            Cmd::Diff(old, new) => {
+                let diff = match (store.get(old), store.get(new)) {
+                    (Ok(Some(a)), Ok(Some(b))) => Ok(Box::new(diff_bodies(&a.body, &b.body))),
+                    (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+                    _ => Err("One of the two entries is gone from history.".to_string()),
+                };
+                send(HistoryEvent::Diff { old, new, diff });
+            }
+            Cmd::Clear => send(HistoryEvent::Cleared(
+                store.clear().map_err(|e| e.to_string()),
+            )),
+            Cmd::Flush(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
