@@ -354,6 +354,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 LoopOptions {
                     mouse: !cli.no_mouse,
                     history: history.clone(),
+                    env_given: cli.env.is_some(),
                 },
             )
             .await?;

@@ -7,29 +7,13 @@ use ratatui_textarea::TextArea;
 use super::response::{Outcome, ResponseTab, ResponseView};
 use super::state::{App, Confirmed, Overlay, PromptFor, line_area};
 use super::update::Command;
+pub use crate::history::HistoryCall;
 use crate::history::diff::BodyDiff;
 use crate::history::{Entry, Filter, RecordMeta, Source, Summary};
 use crate::worker::history::HistoryEvent;
 use crate::worker::{HttpRequest, HttpResponse, RequestId, WorkerCommand};
 
-/// Rows fetched for the list (the title says how many are kept in all).
-pub const LIST_LIMIT: usize = 500;
-
-/// A request to the history actor, run by the event loop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HistoryCall {
-    List {
-        query: u64,
-        filter: Filter,
-        saved: Option<String>,
-    },
-    Get(i64),
-    Diff {
-        old: i64,
-        new: i64,
-    },
-    Clear,
-}
+pub use crate::worker::history::LIST_LIMIT;
 
 /// What the screen shows.
 pub enum HistoryMode {
@@ -228,6 +212,10 @@ impl App {
                         Err(e) => *error = Some(e),
                     }
                 }
+                Vec::new()
+            }
+            HistoryEvent::Latest { saved, entry } => {
+                self.on_latest_entry(&saved, entry.map(|e| *e));
                 Vec::new()
             }
             HistoryEvent::Cleared(result) => {
@@ -750,7 +738,7 @@ fn suggest_name(e: &Entry) -> String {
 
 /// The entry's response in the body viewer (pretty-printed here: entries are at most the
 /// history's body limit, a few megabytes).
-fn loaded_entry(entry: Entry) -> Loaded {
+pub(super) fn loaded_entry(entry: Entry) -> Loaded {
     let s = &entry.summary;
     let request_line = format!("{} {}", s.method, s.url);
     let outcome = match s.status {

@@ -13,10 +13,13 @@ pub mod jobs;
 pub mod keymap;
 pub mod palette;
 pub mod response;
+pub mod session;
 pub mod settings;
 pub mod state;
 pub mod update;
 
+#[cfg(test)]
+mod history_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 

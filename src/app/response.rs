@@ -43,6 +43,8 @@ pub struct ResponseView {
     pub auth_note: Option<String>,
     /// The last search in this response's current tab.
     pub search: Option<BodySearch>,
+    /// Put back from history at start (an earlier session's answer, not sent now).
+    pub restored: bool,
 }
 
 /// Matches of a search in the body, and which one is current.
@@ -151,6 +153,7 @@ impl ResponseView {
             received_at: chrono::Local::now(),
             auth_note: None,
             search: None,
+            restored: false,
         }
     }
 

@@ -335,4 +335,10 @@ pub struct App {
     pub history_usage: (u64, u64),
     pub history_view: Option<Box<super::history::HistoryView>>,
     pub pending_history_action: Option<super::history::PendingAction>,
+    /// The session file could not be read: it is not written over.
+    pub session_broken: bool,
+    /// What the session file holds now (written again only when this changes).
+    pub session_saved: Option<super::session::Session>,
+    /// Responses to put back from history, with their tab and scroll.
+    pub restore_places: Vec<super::session::ResponsePlace>,
 }

@@ -16,7 +16,7 @@ pub(crate) fn seeded_app(dir: &std::path::Path) -> App {
     App::new(store, ws, problems, None)
 }
 
-fn key(app: &mut App, name: &str) -> Vec<Command> {
+pub(crate) fn key(app: &mut App, name: &str) -> Vec<Command> {
     let ev = match name {
         "enter" => KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
         "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
@@ -39,13 +39,13 @@ fn key(app: &mut App, name: &str) -> Vec<Command> {
     app.update(Msg::Key(ev))
 }
 
-fn typed(app: &mut App, text: &str) {
+pub(crate) fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         key(app, &c.to_string());
     }
 }
 
-fn path(parts: &[&str]) -> NodePath {
+pub(crate) fn path(parts: &[&str]) -> NodePath {
     NodePath(parts.iter().map(|s| s.to_string()).collect())
 }
 
@@ -67,7 +67,7 @@ pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Box<Recei
     })
 }
 
-fn set_fhirurl(app: &mut App, url: &str) {
+pub(crate) fn set_fhirurl(app: &mut App, url: &str) {
     app.ws.environment_mut("azure").unwrap().set("fhirurl", url);
 }
 

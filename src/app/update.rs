@@ -111,6 +111,9 @@ impl App {
             history_usage: (0, 0),
             history_view: None,
             pending_history_action: None,
+            session_broken: false,
+            session_saved: None,
+            restore_places: Vec::new(),
         }
     }
 

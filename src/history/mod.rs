@@ -178,6 +178,26 @@ impl Entry {
     }
 }
 
+/// A question for the history actor (the UI's side; answers come back as events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryCall {
+    List {
+        query: u64,
+        filter: Filter,
+        saved: Option<String>,
+    },
+    Get(i64),
+    Diff {
+        old: i64,
+        new: i64,
+    },
+    /// The newest entry of a saved request (to restore its response).
+    Latest {
+        saved: String,
+    },
+    Clear,
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

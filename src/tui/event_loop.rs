@@ -17,6 +17,8 @@ pub struct LoopOptions {
     pub mouse: bool,
     /// The history actor, for the history screen's questions.
     pub history: Option<crate::worker::history::HistoryHandle>,
+    /// The command line chose the environment (the session's choice does not override it).
+    pub env_given: bool,
 }
 
 /// Runs the TUI until the user quits or a signal arrives. The terminal is restored on return.
@@ -43,8 +45,18 @@ pub async fn run(
     #[cfg(unix)]
     let mut sigquit = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit())?;
 
-    // Unsaved edits from a session that ended abruptly are offered back.
+    // Unsaved edits from a session that ended abruptly are offered back, and the last
+    // session's place is restored (its responses come back from history).
     app.offer_drafts();
+    for cmd in app.restore_session(options.env_given) {
+        if let Command::History(call) = cmd
+            && let Some(h) = &options.history
+        {
+            call_history(h, call);
+        }
+    }
+    // The session file is written a moment after the place changes (not on every key).
+    let mut session_due: Option<tokio::time::Instant> = None;
     let mut last_draft_save = std::time::Instant::now();
     // Unfinished export jobs from an earlier run are polled again.
     for cmd in app.resume_jobs() {
@@ -80,6 +92,11 @@ pub async fn run(
                 }
                 last_slow_redraw = std::time::Instant::now();
                 Some(Msg::Tick)
+            }
+            _ = tokio::time::sleep_until(session_due.unwrap_or_else(tokio::time::Instant::now)), if session_due.is_some() => {
+                session_due = None;
+                app.save_session();
+                continue;
             }
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
@@ -121,25 +138,19 @@ pub async fn run(
             app.save_drafts();
             last_draft_save = std::time::Instant::now();
         }
+        if session_due.is_none() && app.session_changed() {
+            session_due = Some(tokio::time::Instant::now() + Duration::from_millis(700));
+        }
         draw(&mut guard, &mut app)?;
     }
     // Every way out (quit, SIGHUP when the SSH connection drops, SIGTERM) keeps unsaved edits.
     app.save_drafts();
+    app.save_session();
     Ok(app)
 }
 
 fn call_history(h: &crate::worker::history::HistoryHandle, call: crate::app::HistoryCall) {
-    use crate::app::HistoryCall;
-    match call {
-        HistoryCall::List {
-            query,
-            filter,
-            saved,
-        } => h.list(query, filter, saved, crate::app::history::LIST_LIMIT),
-        HistoryCall::Get(id) => h.get(id),
-        HistoryCall::Diff { old, new } => h.diff(old, new),
-        HistoryCall::Clear => h.clear(),
-    }
+    h.call(call);
 }
 
 async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {

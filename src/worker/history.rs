@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::WorkerEvent;
 use crate::history::diff::{BodyDiff, diff_bodies};
 use crate::history::redact::redact_exchange;
-use crate::history::{Entry, Exchange, Filter, HistoryStore, Limits, Summary};
+use crate::history::{Entry, Exchange, HistoryCall, HistoryStore, Limits, Summary};
 
 /// What the history actor answers.
 #[derive(Debug)]
@@ -35,6 +35,11 @@ pub enum HistoryEvent {
         new: i64,
         diff: Result<Box<BodyDiff>, String>,
     },
+    /// The newest entry of a saved request, if it has one.
+    Latest {
+        saved: String,
+        entry: Option<Box<Entry>>,
+    },
     Cleared(Result<(), String>),
     /// Writing an exchange failed (a full disk, a locked file): said once on screen.
     RecordFailed(String),
@@ -42,15 +47,7 @@ pub enum HistoryEvent {
 
 enum Cmd {
     Record(Box<Exchange>, Vec<String>),
-    List {
-        query: u64,
-        filter: Box<Filter>,
-        saved: Option<String>,
-        limit: usize,
-    },
-    Get(i64),
-    Diff(i64, i64),
-    Clear,
+    Call(HistoryCall),
     Flush(std_mpsc::Sender<()>),
 }
 
@@ -102,25 +99,9 @@ impl HistoryHandle {
         let _ = self.tx.send(Cmd::Record(Box::new(x), secrets));
     }
 
-    pub fn list(&self, query: u64, filter: Filter, saved: Option<String>, limit: usize) {
-        let _ = self.tx.send(Cmd::List {
-            query,
-            filter: Box::new(filter),
-            saved,
-            limit,
-        });
-    }
-
-    pub fn get(&self, id: i64) {
-        let _ = self.tx.send(Cmd::Get(id));
-    }
-
-    pub fn diff(&self, old: i64, new: i64) {
-        let _ = self.tx.send(Cmd::Diff(old, new));
-    }
-
-    pub fn clear(&self) {
-        let _ = self.tx.send(Cmd::Clear);
+    /// Asks something; the answer arrives as a [`WorkerEvent::History`].
+    pub fn call(&self, call: HistoryCall) {
+        let _ = self.tx.send(Cmd::Call(call));
     }
 
     /// Waits (up to `timeout`) until everything sent so far is written: before the process
@@ -132,6 +113,9 @@ impl HistoryHandle {
         }
     }
 }
+
+/// Rows fetched for a list (the screen's title says how many are kept in all).
+pub const LIST_LIMIT: usize = 500;
 
 /// Opens the workspace's history as `settings.toml` says. `Ok(None)`: switched off there.
 /// `Err`: why there is no history this time (a broken settings or history file, left alone).
@@ -168,10 +152,11 @@ fn run(
             },
         };
         // Typing a filter sends a list per key; answer only the newest one waiting.
-        let cmd = if matches!(cmd, Cmd::List { .. }) {
+        let is_list = |c: &Cmd| matches!(c, Cmd::Call(HistoryCall::List { .. }));
+        let cmd = if is_list(&cmd) {
             let mut latest = cmd;
             while let Ok(next) = rx.try_recv() {
-                if matches!(next, Cmd::List { .. }) {
+                if is_list(&next) {
                     latest = next;
                 } else {
                     queued.push_back(next);
@@ -189,44 +174,57 @@ fn run(
                     Err(e) => send(HistoryEvent::RecordFailed(e.to_string())),
                 }
             }
-            Cmd::List {
-                query,
-                filter,
-                saved,
-                limit,
-            } => {
-                let rows = match saved {
-                    Some(s) => store.for_saved(&s, limit),
-                    None => store.list(&filter, limit),
-                };
-                send(HistoryEvent::Listed {
-                    query,
-                    rows: rows.map_err(|e| e.to_string()),
-                    usage: store.usage().unwrap_or_default(),
-                });
-            }
-            Cmd::Get(id) => {
-                let entry = match store.get(id) {
-                    Ok(Some(e)) => Ok(Box::new(e)),
-                    Ok(None) => Err(format!("History entry {id} is gone (dropped as oldest?).")),
-                    Err(e) => Err(e.to_string()),
-                };
-                send(HistoryEvent::Entry { id, entry });
-            }
-            Cmd::Diff(old, new) => {
-                let diff = match (store.get(old), store.get(new)) {
-                    (Ok(Some(a)), Ok(Some(b))) => Ok(Box::new(diff_bodies(&a.body, &b.body))),
-                    (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
-                    _ => Err("One of the two entries is gone from history.".to_string()),
-                };
-                send(HistoryEvent::Diff { old, new, diff });
-            }
-            Cmd::Clear => send(HistoryEvent::Cleared(
-                store.clear().map_err(|e| e.to_string()),
-            )),
+            Cmd::Call(call) => send(answer(&mut store, call)),
             Cmd::Flush(done) => {
                 let _ = done.send(());
             }
         }
+    }
+}
+
+/// Answers one question from the store (the actor's work, callable directly in tests).
+pub fn answer(store: &mut HistoryStore, call: HistoryCall) -> HistoryEvent {
+    match call {
+        HistoryCall::List {
+            query,
+            filter,
+            saved,
+        } => {
+            let rows = match saved {
+                Some(s) => store.for_saved(&s, LIST_LIMIT),
+                None => store.list(&filter, LIST_LIMIT),
+            };
+            HistoryEvent::Listed {
+                query,
+                rows: rows.map_err(|e| e.to_string()),
+                usage: store.usage().unwrap_or_default(),
+            }
+        }
+        HistoryCall::Get(id) => {
+            let entry = match store.get(id) {
+                Ok(Some(e)) => Ok(Box::new(e)),
+                Ok(None) => Err(format!("History entry {id} is gone (dropped as oldest?).")),
+                Err(e) => Err(e.to_string()),
+            };
+            HistoryEvent::Entry { id, entry }
+        }
+        HistoryCall::Latest { saved } => {
+            let entry = store
+                .for_saved(&saved, 1)
+                .ok()
+                .and_then(|rows| rows.first().map(|r| r.id))
+                .and_then(|id| store.get(id).ok().flatten())
+                .map(Box::new);
+            HistoryEvent::Latest { saved, entry }
+        }
+        HistoryCall::Diff { old, new } => {
+            let diff = match (store.get(old), store.get(new)) {
+                (Ok(Some(a)), Ok(Some(b))) => Ok(Box::new(diff_bodies(&a.body, &b.body))),
+                (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+                _ => Err("One of the two entries is gone from history.".to_string()),
+            };
+            HistoryEvent::Diff { old, new, diff }
+        }
+        HistoryCall::Clear => HistoryEvent::Cleared(store.clear().map_err(|e| e.to_string())),
     }
 }

@@ -77,6 +77,8 @@ pub struct Pty {
     parser: vt100::Parser,
     exit: Option<ExitStatus>,
     reader: Option<JoinHandle<()>>,
+    /// Every byte the child wrote, for checks the screen model cannot make (OSC 52 copies).
+    pub raw: Vec<u8>,
 }
 
 impl Pty {
@@ -157,6 +159,7 @@ impl Pty {
             parser: vt100::Parser::new(rows, cols, 0),
             exit: None,
             reader: Some(reader),
+            raw: Vec::new(),
         }
     }
 
@@ -172,6 +175,7 @@ impl Pty {
             match self.output.try_recv() {
                 Ok(bytes) => {
                     self.parser.process(&bytes);
+                    self.raw.extend_from_slice(&bytes);
                     if contains(&bytes, b"\x1b[6n") {
                         let (row, col) = self.parser.screen().cursor_position();
                         let reply = format!("\x1b[{};{}R", row + 1, col + 1);

@@ -91,6 +91,14 @@ pub fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme:
                     theme.dim,
                 ),
                 Span::styled(
+                    if view.restored {
+                        "  (from the last session's history)"
+                    } else {
+                        ""
+                    },
+                    theme.warning,
+                ),
+                Span::styled(
                     [("ETag", "etag"), ("Location", "location")]
                         .iter()
                         .filter_map(|(label, h)| {
