@@ -345,3 +345,87 @@ fn importing_a_collection_with_oauth2_makes_a_sign_in_environment() {
     assert_eq!(auth.kind, fhirside::workspace::AuthKind::AuthorizationCode);
     assert!(auth.authorize_url.is_some() && auth.token_url.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_is_recorded_and_history_prints_it_for_scripts() {
+    let (server, dir) = demo_workspace().await;
+    for request in ["List patients", "Get token", "Health check"] {
+        let out = fhirside(
+            dir.path(),
+            &[
+                "run",
+                &format!("Azure FHIR service/{request}"),
+                "--env",
+                "demo",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A line each, newest first.
+    let out = fhirside(dir.path(), &["history"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].contains("/health/check"), "{text}");
+    assert!(lines[2].contains("/Patient"), "{text}");
+    // --limit, --grep (the screen's filter words) and --json.
+    let out = fhirside(dir.path(), &["history", "--limit", "1"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let out = fhirside(dir.path(), &["history", "--grep", "POST", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["method"], "POST");
+    assert_eq!(rows[0]["source"], "cli");
+    assert_eq!(rows[0]["saved"], "Azure FHIR service / Get token");
+    // One entry in full: the client secret and the token were removed before writing.
+    let id = rows[0]["id"].as_i64().unwrap().to_string();
+    let out = fhirside(dir.path(), &["history", "--show", &id]);
+    let full = String::from_utf8_lossy(&out.stdout);
+    assert!(full.contains("client_secret=<redacted>"), "{full}");
+    assert!(
+        full.contains(r#""access_token": "<redacted>""#)
+            || full.contains(r#""access_token":"<redacted>""#),
+        "{full}"
+    );
+    assert!(!full.contains(fhirside::demo::DEMO_CLIENT_SECRET), "{full}");
+    let out = fhirside(dir.path(), &["history", "--grep", "/Patient", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = rows[0]["id"].as_i64().unwrap().to_string();
+    let out = fhirside(dir.path(), &["history", "--show", &id, "--json"]);
+    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entry["response"]["body"]["resourceType"], "Bundle");
+    let auth = entry["request"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h[0] == "Authorization")
+        .expect("the token went out")
+        .clone();
+    assert_eq!(auth[1], "Bearer <redacted>");
+    // A bad filter and a missing entry are explained.
+    let out = fhirside(dir.path(), &["history", "--grep", "since:tomorrowish"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a time"));
+    let out = fhirside(dir.path(), &["history", "--show", "999"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no history entry 999"));
+    // Switched off in settings.toml: nothing more is recorded.
+    std::fs::write(
+        dir.path().join("settings.toml"),
+        "[history]\nenabled = false\n",
+    )
+    .unwrap();
+    fhirside(
+        dir.path(),
+        &["run", "Azure FHIR service/Health check", "--env", "demo"],
+    );
+    let out = fhirside(dir.path(), &["history", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 3);
+    server.shutdown().await;
+}
