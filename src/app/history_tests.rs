@@ -7,14 +7,14 @@ use crate::history::{Exchange, HistoryStore, Limits, Outcome, Source};
 use crate::worker::history::answer;
 use crate::worker::{WorkerCommand, WorkerEvent};
 
-struct Harness {
-    app: App,
-    store: HistoryStore,
+pub(crate) struct Harness {
+    pub(crate) app: App,
+    pub(crate) store: HistoryStore,
     _dir: tempfile::TempDir,
 }
 
 impl Harness {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut app = seeded_app(dir.path());
         set_fhirurl(&mut app, "http://fhir.test");
@@ -27,7 +27,7 @@ impl Harness {
     }
 
     /// Runs history calls against the store until none are left; returns the other commands.
-    fn run(&mut self, mut cmds: Vec<Command>) -> Vec<Command> {
+    pub(crate) fn run(&mut self, mut cmds: Vec<Command>) -> Vec<Command> {
         let mut rest = Vec::new();
         while !cmds.is_empty() {
             let mut next = Vec::new();
@@ -45,12 +45,19 @@ impl Harness {
         rest
     }
 
-    fn key(&mut self, name: &str) -> Vec<Command> {
+    pub(crate) fn key(&mut self, name: &str) -> Vec<Command> {
         let cmds = key(&mut self.app, name);
         self.run(cmds)
     }
 
-    fn record(&mut self, method: &str, url: &str, status: u16, body: &str, saved: Option<&str>) {
+    pub(crate) fn record(
+        &mut self,
+        method: &str,
+        url: &str,
+        status: u16,
+        body: &str,
+        saved: Option<&str>,
+    ) {
         self.store
             .record(&Exchange {
                 at_ms: crate::history::now_ms(),
@@ -84,7 +91,7 @@ impl Harness {
 
 const PATIENTS: &str = "Azure FHIR service / List patients";
 
-fn seed_three(h: &mut Harness) {
+pub(crate) fn seed_three(h: &mut Harness) {
     h.record(
         "GET",
         "http://fhir.test/Patient",

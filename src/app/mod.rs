@@ -19,7 +19,7 @@ pub mod state;
 pub mod update;
 
 #[cfg(test)]
-mod history_tests;
+pub(crate) mod history_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 

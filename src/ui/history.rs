@@ -259,7 +259,20 @@ fn row<'a>(
     } else {
         Span::styled(r.id.to_string(), theme.dim)
     };
-    let mut url = vec![Span::styled(r.url.clone(), theme.text)];
+    // Narrow: the path and query say more than the host, which is the same on most rows.
+    let shown = if wide {
+        r.url.clone()
+    } else {
+        url::Url::parse(&r.url)
+            .ok()
+            .filter(|u| u.has_host())
+            .map(|u| {
+                let q = u.query().map(|q| format!("?{q}")).unwrap_or_default();
+                format!("{}{q}", u.path())
+            })
+            .unwrap_or_else(|| r.url.clone())
+    };
+    let mut url = vec![Span::styled(shown, theme.text)];
     if let Some(s) = &r.saved {
         url.push(Span::styled(format!("  ({s})"), theme.dim));
     }

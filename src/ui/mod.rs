@@ -11,6 +11,8 @@ pub mod theme_file;
 pub mod widgets;
 
 #[cfg(test)]
+mod history_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

@@ -101,7 +101,16 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut hint_spans = Vec::new();
     let mut width = 0;
     let budget = (area.width as usize).saturating_sub(used + 1);
-    for (key, help) in keymap::hints(app.context_for_focus()) {
+    // A screen or dialog on top has its own keys; the pane's hints would mislead.
+    let hints = if matches!(
+        app.overlay,
+        None | Some(crate::app::Overlay::EnvEditor { .. })
+    ) {
+        keymap::hints(app.context_for_focus())
+    } else {
+        Vec::new()
+    };
+    for (key, help) in hints {
         let w = key.chars().count() + help.chars().count() + 3;
         if width + w > budget {
             break;
