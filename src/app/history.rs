@@ -336,7 +336,7 @@ impl App {
                     return vec![Command::History(HistoryCall::Get(id))];
                 }
             }
-            "s" => {
+            "s" | "y" => {
                 if let Some(id) = v.selected_row().map(|r| r.id) {
                     v.mode = HistoryMode::Detail {
                         id,
@@ -344,7 +344,11 @@ impl App {
                         error: None,
                         request_scroll: 0,
                     };
-                    self.pending_history_action = Some(PendingAction::Save);
+                    self.pending_history_action = Some(if name == "s" {
+                        PendingAction::Save
+                    } else {
+                        PendingAction::Copy
+                    });
                     return vec![Command::History(HistoryCall::Get(id))];
                 }
             }
@@ -393,6 +397,12 @@ impl App {
                 }
             }
             "d" => return self.history_diff(v),
+            "y" => {
+                if let Some(l) = loaded {
+                    let entry = l.entry.clone();
+                    return self.copy_entry_curl(&entry);
+                }
+            }
             "J" => *request_scroll = request_scroll.saturating_add(1),
             "K" => *request_scroll = request_scroll.saturating_sub(1),
             _ => {
@@ -537,6 +547,20 @@ impl App {
             v.rows.clear();
         }
         Some(self.history_refresh())
+    }
+
+    /// `y`: the recorded request as a curl command, as recorded (credentials already removed).
+    fn copy_entry_curl(&mut self, entry: &Entry) -> Vec<Command> {
+        let s = &entry.summary;
+        let text = crate::import::curl::to_curl(
+            &s.method,
+            &s.url,
+            &entry.request_headers,
+            entry.request_body.as_deref(),
+            true,
+        );
+        self.info("Copied as curl (credentials were removed when it was recorded).");
+        vec![Command::Copy(text)]
     }
 
     fn save_entry_prompt(&mut self, id: i64) {
@@ -691,6 +715,7 @@ fn list_call(v: &mut HistoryView) -> Vec<Command> {
 pub enum PendingAction {
     Resend,
     Save,
+    Copy,
 }
 
 impl App {
@@ -710,6 +735,7 @@ impl App {
         };
         let cmds = match (action, entry) {
             (PendingAction::Resend, Some(e)) => self.resend(&mut v, &e),
+            (PendingAction::Copy, Some(e)) => self.copy_entry_curl(&e),
             (PendingAction::Save, Some(e)) => {
                 self.history_view = Some(v);
                 self.save_entry_prompt(e.summary.id);

@@ -321,6 +321,20 @@ fn an_entry_saved_as_a_request_gets_its_variables_back() {
 }
 
 #[test]
+fn y_copies_the_recorded_request_as_curl_without_credentials() {
+    let mut h = Harness::new();
+    seed_three(&mut h);
+    h.key("H");
+    let cmds = h.key("y");
+    let [Command::Copy(text)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(text.starts_with("curl"), "{text}");
+    assert!(text.contains("http://fhir.test/Patient"), "{text}");
+    assert!(text.contains("Authorization: <redacted>"), "{text}");
+}
+
+#[test]
 fn clearing_asks_first() {
     let mut h = Harness::new();
     seed_three(&mut h);

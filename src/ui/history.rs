@@ -75,10 +75,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
             "type to filter: words GET 4xx err env:NAME since:2h until:2026-11-28 · Enter/Esc done"
         }
         HistoryMode::List => {
-            "/ filter · Enter open · r re-send · s save as request · m mark · d compare · x all requests · D clear · Esc close"
+            "/ filter · Enter open · r re-send · s save as request · y copy curl · m mark · d compare · x all requests · D clear · Esc close"
         }
         HistoryMode::Detail { .. } => {
-            "j/k scroll · ] [ tabs · J/K request · r re-send · s save as request · d compare with previous · Esc back"
+            "j/k scroll · ] [ tabs · J/K request · r re-send · s save as request · y copy curl · d compare with previous · Esc back"
         }
         HistoryMode::Diff { .. } => "j/k scroll · PgUp/PgDn · g/G · Esc back",
     };
