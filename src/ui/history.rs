@@ -70,22 +70,58 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme) {
     let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     frame.render_widget(block, area);
     let [body, hints] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
-    let hint = match &view.mode {
-        HistoryMode::List if view.editing_filter => {
-            "type to filter: words GET 4xx err env:NAME since:2h until:2026-11-28 · Enter/Esc done"
-        }
-        HistoryMode::List => {
-            "/ filter · Enter open · r re-send · s save as request · y copy curl · m mark · d compare · x all requests · D clear · Esc close"
-        }
-        HistoryMode::Detail { .. } => {
-            "j/k scroll · ] [ tabs · J/K request · r re-send · s save as request · y copy curl · d compare with previous · Esc back"
-        }
-        HistoryMode::Diff { .. } => "j/k scroll · PgUp/PgDn · g/G · Esc back",
+    let hint: &[(&str, &str)] = match &view.mode {
+        HistoryMode::List if view.editing_filter => &[
+            (
+                "",
+                "words, GET, 4xx, err, env:NAME, since:2h, until:2026-11-28",
+            ),
+            ("Enter", "done"),
+        ],
+        HistoryMode::List => &[
+            ("Enter", "open"),
+            ("/", "filter"),
+            ("r", "re-send"),
+            ("d", "compare"),
+            ("m", "mark"),
+            ("Esc", "close"),
+            ("s", "save as request"),
+            ("y", "copy curl"),
+            ("x", "all requests"),
+            ("D", "clear"),
+        ],
+        HistoryMode::Detail { .. } => &[
+            ("Esc", "back"),
+            ("j/k", "scroll"),
+            ("] [", "tabs"),
+            ("r", "re-send"),
+            ("d", "compare with previous"),
+            ("s", "save as request"),
+            ("y", "copy curl"),
+            ("J/K", "scroll request"),
+        ],
+        HistoryMode::Diff { .. } => &[
+            ("Esc", "back"),
+            ("j/k", "scroll"),
+            ("PgUp/PgDn", "page"),
+            ("g/G", "top/bottom"),
+        ],
     };
-    frame.render_widget(
-        Paragraph::new(Line::styled(shorten(hint, hints.width as usize), theme.dim)),
-        hints,
-    );
+    // As many hints as fit, whole, in order of use.
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (key, label) in hint {
+        let w = key.chars().count() + label.chars().count() + 3;
+        if used + w > hints.width as usize {
+            break;
+        }
+        used += w;
+        if !key.is_empty() {
+            spans.push(Span::styled(format!("{key} "), theme.key_hint));
+        }
+        spans.push(Span::styled(format!("{label}  "), theme.dim));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), hints);
     match &mut view.mode {
         HistoryMode::List => list(frame, body, view, theme),
         HistoryMode::Detail {
