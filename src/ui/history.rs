@@ -10,7 +10,6 @@ use ratatui::widgets::{
 };
 
 use super::Theme;
-use super::widgets::shorten;
 use crate::app::history::{HistoryMode, HistoryView, Loaded};
 use crate::app::response::human_size;
 use crate::app::{App, Confirmed, Overlay, PromptFor};
