@@ -10,6 +10,8 @@ pub mod export_form;
 pub mod fuzzy;
 pub mod jobs;
 pub mod keymap;
+pub mod keys;
+pub mod keys_file;
 pub mod palette;
 pub mod response;
 pub mod settings;

@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use super::Theme;
-use crate::app::keymap;
 use crate::app::{App, Pane, StatusKind};
 use crate::workspace::template::{Context, Lookup, Segment, segments};
 
@@ -101,7 +100,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut hint_spans = Vec::new();
     let mut width = 0;
     let budget = (area.width as usize).saturating_sub(used + 1);
-    for (key, help) in keymap::hints(app.context_for_focus()) {
+    for (key, help) in app.keymap.hints(app.context_for_focus()) {
         let w = key.chars().count() + help.chars().count() + 3;
         if width + w > budget {
             break;
