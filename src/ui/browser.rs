@@ -221,6 +221,20 @@ fn resource_table(
     selected: usize,
     theme: &Theme,
 ) {
+    // When the columns do not fit, drop the last (least telling) ones rather than cut every
+    // cell down to an unreadable stub.
+    let mut shown = cols.len();
+    while shown > 1
+        && cols[..shown]
+            .iter()
+            .map(|c| c.width_hint() + 2)
+            .sum::<u16>()
+            .saturating_sub(2)
+            > area.width
+    {
+        shown -= 1;
+    }
+    let cols = &cols[..shown];
     let today = chrono::Local::now().date_naive();
     let rows: Vec<Row> = entries
         .iter()

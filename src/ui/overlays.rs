@@ -208,8 +208,10 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 /// The keys in force (`keys.toml` included), context by context.
 fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
-    let r = centered(area, 78, area.height.saturating_sub(4));
+    let r = centered(area, 96, area.height.saturating_sub(4));
     frame.render_widget(Clear, r);
+    // Help text wraps under itself, clear of the 22-column key column.
+    let text_width = (r.width as usize).saturating_sub(2 + 22).max(10);
     let mut lines = Vec::new();
     for ctx in Ctx::ALL {
         lines.push(Line::styled(
@@ -222,7 +224,15 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
             } else {
                 Span::styled(format!("  {:<20}", keys.join(", ")), theme.key_hint)
             };
-            lines.push(Line::from(vec![keys, Span::styled(b.help, theme.text)]));
+            let mut parts = wrap_words(b.help, text_width).into_iter();
+            let first = parts.next().unwrap_or_default();
+            lines.push(Line::from(vec![keys, Span::styled(first, theme.text)]));
+            for more in parts {
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(22)),
+                    Span::styled(more, theme.text),
+                ]));
+            }
         }
         lines.push(Line::raw(""));
     }
@@ -240,6 +250,24 @@ fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
     ]));
     let block = dialog_block("Keys — j/k scroll, Esc closes", theme);
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), r);
+}
+
+/// `text` in lines of at most `width` characters, broken between words where it can be.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
 }
 
 /// Files that could not be loaded, then key-binding conflicts and how each was settled.
