@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     let hint_text = if b.lookup.is_some() {
-        "type: words=name · date=birthdate (>1990) · M/F · system|value or MRN · field:value   ↑↓ choose  Enter open  Esc close"
+        "↑↓ choose  Enter open  Esc close  ·  type words=name, date=birthdate (>1990), M/F, system|value or MRN, field:value"
     } else {
         "Enter open  Tab next reference  v table/JSON  n/p next/prev page  0/$ first/last  +/- _count  < > back/forward  o/e/c/E patient's data  f find  r reload  Esc close"
     };

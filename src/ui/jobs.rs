@@ -92,7 +92,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
     // elapsed, polls, progress) instead of squeezing every column into a stub.
     let all_widths = [
         Constraint::Length(12),
-        Constraint::Fill(1),
+        Constraint::Fill(1), // replaced by the kick-off width below
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(6),
@@ -107,11 +107,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
         &[0, 1, 3, 7]
     };
     // The kick-off column's share of the width (the other columns are fixed, one space apart).
-    let kickoff_width = if wide {
-        44
+    let fixed: usize = if wide {
+        12 + 9 + 9 + 6 + 11 + 10 + 26 + 7
     } else {
-        (list.width as usize).saturating_sub(12 + 9 + 26 + 3).max(8)
+        12 + 9 + 26 + 3
     };
+    let kickoff_width = (list.width as usize).saturating_sub(fixed).max(8);
     let pick = |cells: Vec<Line<'static>>| -> Vec<Line<'static>> {
         cells
             .into_iter()
@@ -142,10 +143,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
                 .unwrap_or_else(|| "—".into());
             Row::new(pick(vec![
                 Line::styled(j.state.label().to_string(), state_style(theme, j.state)),
-                Line::raw(if wide {
-                    shorten(&j.kickoff_url, kickoff_width)
+                Line::raw(if j.kickoff_url.chars().count() <= kickoff_width {
+                    j.kickoff_url.clone()
                 } else {
-                    // Every job is on a known server: the path says which export it is.
+                    // The job's server is the environment's: the path says which export it is.
                     shorten(url_path(&j.kickoff_url), kickoff_width)
                 }),
                 Line::raw(
@@ -177,7 +178,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
         .collect(),
     ))
     .style(theme.header_name.add_modifier(Modifier::BOLD));
-    let widths: Vec<Constraint> = keep.iter().map(|&i| all_widths[i]).collect();
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&i| match i {
+            1 => Constraint::Length(kickoff_width as u16),
+            _ => all_widths[i],
+        })
+        .collect();
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(theme.selected);
