@@ -596,6 +596,23 @@ mod tests {
         }
 
         #[test]
+        fn a_remapped_save_saves_from_the_url_editor() {
+            let dir = tempfile::tempdir().unwrap();
+            let mut app = app_with_keys(dir.path(), "[global]\nsave = \"f2\"\n");
+            app.focus = Pane::Request;
+            press(&mut app, KeyCode::Char('u'), KeyModifiers::NONE);
+            press(&mut app, KeyCode::Char('z'), KeyModifiers::NONE);
+            press(&mut app, KeyCode::F(2), KeyModifiers::NONE);
+            let ed = app.open_editor().unwrap();
+            assert!(ed.url.is_none(), "the URL was committed");
+            let file = dir
+                .path()
+                .join("collections/Azure FHIR service/Capability statement.toml");
+            let saved = std::fs::read_to_string(file).unwrap();
+            assert!(saved.contains("/metadataz"), "{saved}");
+        }
+
+        #[test]
         fn conflicts_open_the_problems_dialog_and_the_app_still_works() {
             let dir = tempfile::tempdir().unwrap();
             let mut app = app_with_keys(dir.path(), "[global]\nsend = \"ctrl-s\"\n");

@@ -318,12 +318,12 @@ impl App {
                     ed.draft.split_query_from_url();
                 }
                 "esc" => ed.url = None,
-                _ if command == Some(Action::Send) => {
+                _ if matches!(command, Some(Action::Send | Action::Save)) => {
                     let text = url.lines().join("");
                     ed.url = None;
                     ed.draft.url = text.trim().to_string();
                     ed.draft.split_query_from_url();
-                    return Some(self.apply(Action::Send));
+                    return command.map(|a| self.apply(a));
                 }
                 _ => {
                     url.input(key);
