@@ -62,3 +62,36 @@ pub enum Action {
     RequestHistory,
     OpenInBrowser,
 }
+
+impl Action {
+    /// The action's name in `keys.toml`: the variant in snake_case (`CopyCurl` is `copy_curl`).
+    /// Derived from the variant so every action has one; the README lists them all and a test
+    /// keeps that list in step, so a renamed variant cannot silently break someone's keys.toml.
+    pub fn name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('_');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn names_are_snake_case() {
+        assert_eq!(Action::Send.name(), "send");
+        assert_eq!(Action::CopyCurlWithSecrets.name(), "copy_curl_with_secrets");
+        assert_eq!(Action::PageDown.name(), "page_down");
+        assert_eq!(Action::OpenInBrowser.name(), "open_in_browser");
+    }
+}

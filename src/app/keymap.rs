@@ -17,6 +17,34 @@ pub enum Ctx {
 }
 
 impl Ctx {
+    /// Every context, in the order the help overlay and the README list them.
+    pub const ALL: [Ctx; 6] = [
+        Ctx::Global,
+        Ctx::Environments,
+        Ctx::EnvEditor,
+        Ctx::Collections,
+        Ctx::Request,
+        Ctx::Response,
+    ];
+
+    /// The context's table name in `keys.toml` (`[global]`, `[env_editor]`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Ctx::Global => "global",
+            Ctx::Environments => "environments",
+            Ctx::Collections => "collections",
+            Ctx::Request => "request",
+            Ctx::Response => "response",
+            Ctx::EnvEditor => "env_editor",
+        }
+    }
+
+    /// Whether keys this context does not bind fall through to the `Global` bindings (the
+    /// variables editor is a dialog with keys of its own).
+    pub fn falls_back_to_global(self) -> bool {
+        !matches!(self, Ctx::Global | Ctx::EnvEditor)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Ctx::Global => "Everywhere",
@@ -423,7 +451,11 @@ pub fn key_name(key: &KeyEvent) -> String {
     if let KeyCode::Char(c) = key.code {
         // Ctrl combos are case-insensitive; shifted letters are their own keys.
         if key.modifiers.contains(KeyModifiers::CONTROL) {
-            name.push(c.to_ascii_lowercase());
+            if c == ' ' {
+                name.push_str("space");
+            } else {
+                name.push(c.to_ascii_lowercase());
+            }
             return name;
         }
     }
@@ -431,30 +463,77 @@ pub fn key_name(key: &KeyEvent) -> String {
     name
 }
 
-/// The action for `key` in `ctx`, falling back to global bindings.
-pub fn lookup(ctx: Ctx, key: &KeyEvent) -> Option<Action> {
-    let name = key_name(key);
-    let find = |c: Ctx| {
-        BINDINGS
-            .iter()
-            .find(|b| b.ctx == c && b.keys.contains(&name.as_str()))
-            .map(|b| b.action)
-    };
-    find(ctx).or_else(|| if ctx == EnvEditor { None } else { find(Global) })
-}
+/// Keys without modifiers that are written as words in `BINDINGS` and `keys.toml`.
+const NAMED_KEYS: &[&str] = &[
+    "space",
+    "enter",
+    "esc",
+    "tab",
+    "backtab",
+    "backspace",
+    "delete",
+    "up",
+    "down",
+    "left",
+    "right",
+    "home",
+    "end",
+    "pageup",
+    "pagedown",
+];
 
-/// Short hints for the status bar: the context's hinted bindings, then global ones.
-pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
-    BINDINGS
-        .iter()
-        .filter(|b| !b.hint.is_empty() && b.ctx == ctx)
-        .chain(
-            BINDINGS
-                .iter()
-                .filter(|b| !b.hint.is_empty() && b.ctx == Global && ctx != EnvEditor),
-        )
-        .map(|b| (b.keys[0].to_string(), b.hint))
-        .collect()
+/// Reads a key as written in `BINDINGS` or `keys.toml` (`ctrl-r`, `alt-x`, `G`, `f5`,
+/// `pagedown`, `?`) and returns it in the form [`key_name`] gives the same key press, or `None`
+/// when it is not a key fhirside can tell apart. Modifier and key words may be in any case
+/// (`Ctrl-R` is `ctrl-r`); a single character keeps its case (`G` is shift-g).
+pub fn parse_key(text: &str) -> Option<String> {
+    let mut rest = text;
+    let (mut ctrl, mut alt) = (false, false);
+    loop {
+        let lower = rest.get(..5).map(str::to_ascii_lowercase);
+        if rest.chars().count() > 1 && lower.as_deref() == Some("ctrl-") && !ctrl {
+            ctrl = true;
+            rest = &rest[5..];
+        } else if rest.chars().count() > 1
+            && rest.get(..4).map(str::to_ascii_lowercase).as_deref() == Some("alt-")
+            && !alt
+        {
+            alt = true;
+            rest = &rest[4..];
+        } else {
+            break;
+        }
+    }
+    let mut chars = rest.chars();
+    let base = match (chars.next(), chars.next()) {
+        (Some(c), None) if !c.is_control() && !c.is_whitespace() => {
+            if ctrl {
+                c.to_ascii_lowercase().to_string()
+            } else {
+                c.to_string()
+            }
+        }
+        _ => {
+            let word = rest.to_ascii_lowercase();
+            let function_key = word
+                .strip_prefix('f')
+                .and_then(|n| n.parse::<u8>().ok())
+                .is_some_and(|n| (1..=24).contains(&n) && !word.starts_with("f0"));
+            if !NAMED_KEYS.contains(&word.as_str()) && !function_key {
+                return None;
+            }
+            word
+        }
+    };
+    let mut name = String::new();
+    if ctrl {
+        name.push_str("ctrl-");
+    }
+    if alt {
+        name.push_str("alt-");
+    }
+    name.push_str(&base);
+    Some(name)
 }
 
 #[cfg(test)]
@@ -480,19 +559,45 @@ mod tests {
     }
 
     #[test]
-    fn pane_bindings_win_over_global_ones() {
-        let enter = key(KeyCode::Enter, KeyModifiers::NONE);
-        assert_eq!(lookup(Collections, &enter), Some(Action::Activate));
-        assert_eq!(lookup(Request, &enter), Some(Action::Edit));
-        let j = key(KeyCode::Char('j'), KeyModifiers::NONE);
-        assert_eq!(lookup(Response, &j), Some(Action::Down));
-        assert_eq!(lookup(EnvEditor, &j), Some(Action::Down));
-        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
-        assert_eq!(
-            lookup(EnvEditor, &r),
-            None,
-            "the variables editor has its own keys"
-        );
+    fn every_key_in_the_table_reads_back_as_itself() {
+        for b in BINDINGS {
+            for k in b.keys {
+                assert_eq!(parse_key(k).as_deref(), Some(*k), "{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn parsed_keys_match_what_a_key_press_is_called() {
+        let cases = [
+            ("Ctrl-R", key(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+            ("ctrl-space", key(KeyCode::Char(' '), KeyModifiers::CONTROL)),
+            (
+                "alt-ctrl-x",
+                key(
+                    KeyCode::Char('x'),
+                    KeyModifiers::CONTROL | KeyModifiers::ALT,
+                ),
+            ),
+            ("alt-G", key(KeyCode::Char('G'), KeyModifiers::ALT)),
+            ("PageDown", key(KeyCode::PageDown, KeyModifiers::NONE)),
+            ("F12", key(KeyCode::F(12), KeyModifiers::NONE)),
+            ("-", key(KeyCode::Char('-'), KeyModifiers::NONE)),
+            ("ctrl--", key(KeyCode::Char('-'), KeyModifiers::CONTROL)),
+        ];
+        for (text, press) in cases {
+            assert_eq!(parse_key(text), Some(key_name(&press)), "{text}");
+        }
+    }
+
+    #[test]
+    fn words_that_are_not_keys_are_refused() {
+        for text in [
+            "", " ", "ctrl-", "ctrl+r", "shift-x", "f0", "f25", "f05", "enterr", "xy", "\t",
+            "alt-", "?unknown",
+        ] {
+            assert_eq!(parse_key(text), None, "{text:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod fuzzy;
 pub mod history;
 pub mod jobs;
 pub mod keymap;
+pub mod keys;
+pub mod keys_file;
 pub mod palette;
 pub mod response;
 pub mod session;

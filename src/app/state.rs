@@ -320,6 +320,8 @@ pub struct App {
     pub theme: crate::ui::Theme,
     pub themes: Vec<crate::ui::Theme>,
     pub color_depth: crate::ui::theme_file::ColorDepth,
+    /// The key bindings in force: the defaults with `keys.toml` laid over them.
+    pub keymap: super::keys::Keymap,
     /// Drafts from a session that ended with unsaved edits, until restored or discarded.
     pub pending_drafts: Vec<(NodePath, RequestSpec)>,
     /// Where each pane (or, in the narrow layout, its tab) was last drawn, for mouse clicks.

@@ -103,6 +103,7 @@ impl App {
             theme: crate::ui::Theme::dark(),
             themes: vec![crate::ui::Theme::dark()],
             color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
+            keymap: Default::default(),
             tokens: Default::default(),
             pane_areas: Vec::new(),
             history_enabled: false,
@@ -288,9 +289,11 @@ impl App {
             if let Some(cmds) = self.on_browser_key(&name, key) {
                 return cmds;
             }
-            if !matches!(name.as_str(), "?" | "f1" | "ctrl-p" | "T") {
-                return Vec::new();
-            }
+            // Over the browser only help, the palette and the token viewer reach the keymap.
+            return match self.keymap.lookup_name(Ctx::Global, &name) {
+                Some(a @ (Action::Help | Action::Palette | Action::TokenViewer)) => self.apply(a),
+                _ => Vec::new(),
+            };
         }
         // Text editing in the request pane takes keys first.
         if self.focus == Pane::Request
@@ -300,7 +303,7 @@ impl App {
             return cmds;
         }
         let ctx = self.context_for_focus();
-        match keymap::lookup(ctx, &key) {
+        match self.keymap.lookup(ctx, &key) {
             Some(action) => self.apply(action),
             None => Vec::new(),
         }
@@ -315,6 +318,7 @@ impl App {
         {
             return Some(Vec::new());
         }
+        let command = self.keymap.in_text_editor(name);
         let ed = self.open_editor_mut()?;
         if let Some(url) = ed.url.as_mut() {
             match name {
@@ -325,12 +329,12 @@ impl App {
                     ed.draft.split_query_from_url();
                 }
                 "esc" => ed.url = None,
-                "ctrl-r" | "f5" => {
+                _ if matches!(command, Some(Action::Send | Action::Save)) => {
                     let text = url.lines().join("");
                     ed.url = None;
                     ed.draft.url = text.trim().to_string();
                     ed.draft.split_query_from_url();
-                    return Some(self.apply(Action::Send));
+                    return command.map(|a| self.apply(a));
                 }
                 _ => {
                     url.input(key);
@@ -341,9 +345,9 @@ impl App {
         if ed.body_editing {
             match name {
                 "esc" => ed.body_editing = false,
-                "ctrl-s" => return Some(self.apply(Action::Save)),
-                "ctrl-r" | "f5" => return Some(self.apply(Action::Send)),
                 "ctrl-c" => return Some(self.apply(Action::ForceQuit)),
+                _ if command == Some(Action::Save) => return Some(self.apply(Action::Save)),
+                _ if command == Some(Action::Send) => return Some(self.apply(Action::Send)),
                 _ => {
                     ed.body.input(key);
                     ed.draft.body.text = ed.body.lines().join("\n");

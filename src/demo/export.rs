@@ -317,7 +317,8 @@ pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, Fhir
                     let pct = ((elapsed.as_secs_f64() / total.as_secs_f64().max(1e-9)) * 100.0)
                         .floor()
                         .min(99.0) as u32;
-                    let remaining = (total - elapsed).as_secs_f64().ceil().max(1.0) as u64;
+                    // Asks to be polled again within a few seconds, so progress is seen to move.
+                    let remaining = (total - elapsed).as_secs_f64().ceil().clamp(1.0, 5.0) as u64;
                     let h = resp.headers_mut();
                     if let Ok(v) = HeaderValue::from_str(&format!("{pct}%")) {
                         h.insert("x-progress", v);

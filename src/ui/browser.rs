@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     let hint_text = if b.lookup.is_some() {
-        "type: words=name · date=birthdate (>1990) · M/F · system|value or MRN · field:value   ↑↓ choose  Enter open  Esc close"
+        "↑↓ choose  Enter open  Esc close  ·  type words=name, date=birthdate (>1990), M/F, system|value or MRN, field:value"
     } else {
         "Enter open  Tab next reference  v table/JSON  n/p next/prev page  0/$ first/last  +/- _count  < > back/forward  o/e/c/E patient's data  f find  r reload  Esc close"
     };
@@ -221,6 +221,20 @@ fn resource_table(
     selected: usize,
     theme: &Theme,
 ) {
+    // When the columns do not fit, drop the last (least telling) ones rather than cut every
+    // cell down to an unreadable stub.
+    let mut shown = cols.len();
+    while shown > 1
+        && cols[..shown]
+            .iter()
+            .map(|c| c.width_hint() + 2)
+            .sum::<u16>()
+            .saturating_sub(2)
+            > area.width
+    {
+        shown -= 1;
+    }
+    let cols = &cols[..shown];
     let today = chrono::Local::now().date_naive();
     let rows: Vec<Row> = entries
         .iter()

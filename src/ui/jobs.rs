@@ -32,6 +32,13 @@ fn ago(t: Option<std::time::SystemTime>) -> String {
     }
 }
 
+/// The URL from its path on (`/$export?_type=Patient`), or the whole text when it has no host.
+fn url_path(url: &str) -> &str {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url)
+}
+
 fn state_style(theme: &Theme, s: JobState) -> ratatui::style::Style {
     match s {
         JobState::Complete => theme.ok,
@@ -81,6 +88,39 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
     ])
     .areas(inner);
     let now = std::time::SystemTime::now();
+    // Narrow screens keep what tells the jobs apart and how far they are (state, kick-off,
+    // elapsed, polls, progress) instead of squeezing every column into a stub.
+    let all_widths = [
+        Constraint::Length(12),
+        Constraint::Fill(1), // replaced by the kick-off width below
+        Constraint::Length(9),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(11),
+        Constraint::Length(10),
+        Constraint::Min(26),
+    ];
+    let wide = list.width >= 110;
+    let keep: &[usize] = if wide {
+        &[0, 1, 2, 3, 4, 5, 6, 7]
+    } else {
+        &[0, 1, 3, 7]
+    };
+    // The kick-off column's share of the width (the other columns are fixed, one space apart).
+    let fixed: usize = if wide {
+        12 + 9 + 9 + 6 + 11 + 10 + 26 + 7
+    } else {
+        12 + 9 + 26 + 3
+    };
+    let kickoff_width = (list.width as usize).saturating_sub(fixed).max(8);
+    let pick = |cells: Vec<Line<'static>>| -> Vec<Line<'static>> {
+        cells
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, c)| c)
+            .collect()
+    };
     let rows: Vec<Row> = app
         .jobs
         .iter()
@@ -101,9 +141,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
                     )
                 })
                 .unwrap_or_else(|| "—".into());
-            Row::new(vec![
+            Row::new(pick(vec![
                 Line::styled(j.state.label().to_string(), state_style(theme, j.state)),
-                Line::raw(shorten(&j.kickoff_url, 44)),
+                Line::raw(if j.kickoff_url.chars().count() <= kickoff_width {
+                    j.kickoff_url.clone()
+                } else {
+                    // The job's server is the environment's: the path says which export it is.
+                    shorten(url_path(&j.kickoff_url), kickoff_width)
+                }),
                 Line::raw(
                     chrono::DateTime::<chrono::Local>::from(j.kicked_off_at)
                         .format("%H:%M:%S")
@@ -114,42 +159,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, selected: usize, theme: &T
                 Line::raw(ago(j.last_poll_at)),
                 Line::raw(next),
                 Line::raw(progress),
-            ])
+            ]))
         })
         .collect();
-    let header = Row::new(vec![
-        "state",
-        "kick-off",
-        "started",
-        "elapsed",
-        "polls",
-        "last poll",
-        "next poll",
-        "progress",
-    ])
-    .style(theme.header_name.add_modifier(Modifier::BOLD));
-    let table = Table::new(
-        rows,
+    let header = Row::new(pick(
         [
-            Constraint::Length(12),
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Length(11),
-            Constraint::Length(10),
-            Constraint::Min(26),
-        ],
-    )
-    .header(header)
-    .row_highlight_style(theme.selected);
+            "state",
+            "kick-off",
+            "started",
+            "elapsed",
+            "polls",
+            "last poll",
+            "next poll",
+            "progress",
+        ]
+        .into_iter()
+        .map(Line::raw)
+        .collect(),
+    ))
+    .style(theme.header_name.add_modifier(Modifier::BOLD));
+    let widths: Vec<Constraint> = keep
+        .iter()
+        .map(|&i| match i {
+            1 => Constraint::Length(kickoff_width as u16),
+            _ => all_widths[i],
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(theme.selected);
     let mut st = TableState::default().with_selected(Some(selected.min(app.jobs.len() - 1)));
     frame.render_stateful_widget(table, list, &mut st);
     if let Some(job) = app.jobs.get(selected.min(app.jobs.len() - 1)) {
         details(frame, detail, app, job, theme);
     }
     frame.render_widget(
-        Paragraph::new(Line::styled("j/k choose · n new · x cancel · Tab, space pick outputs · D download · d remove · Esc close", theme.dim)),
+        Paragraph::new(Line::styled(
+            if hints.width >= 92 {
+                "j/k choose · n new · x cancel · Tab, space pick outputs · D download · d remove · Esc close"
+            } else {
+                "j/k · n new · x cancel · Tab/space pick · D download · d remove · Esc"
+            },
+            theme.dim,
+        )),
         hints,
     );
 }

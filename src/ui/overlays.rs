@@ -13,14 +13,14 @@ use ratatui_textarea::TextArea;
 
 use super::Theme;
 use super::widgets::mask;
-use crate::app::keymap::{BINDINGS, Ctx};
+use crate::app::keymap::Ctx;
 use crate::app::{App, Overlay};
 use crate::workspace::METHODS;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let Some(overlay) = &app.overlay else { return };
     match overlay {
-        Overlay::Help { scroll } => help(frame, area, *scroll, theme),
+        Overlay::Help { scroll } => help(frame, area, app, *scroll, theme),
         Overlay::Problems { scroll } => problems(frame, area, app, *scroll, theme),
         Overlay::Palette { input, selected } => palette(frame, area, app, input, *selected, theme),
         Overlay::Confirm { message, .. } => {
@@ -208,27 +208,33 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-fn help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
-    let r = centered(area, 78, area.height.saturating_sub(4));
+/// The keys in force (`keys.toml` included), context by context.
+fn help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
+    let r = centered(area, 96, area.height.saturating_sub(4));
     frame.render_widget(Clear, r);
+    // Help text wraps under itself, clear of the 22-column key column.
+    let text_width = (r.width as usize).saturating_sub(2 + 22).max(10);
     let mut lines = Vec::new();
-    for ctx in [
-        Ctx::Global,
-        Ctx::Environments,
-        Ctx::EnvEditor,
-        Ctx::Collections,
-        Ctx::Request,
-        Ctx::Response,
-    ] {
+    for ctx in Ctx::ALL {
         lines.push(Line::styled(
             ctx.title(),
             theme.accent.add_modifier(Modifier::BOLD),
         ));
-        for b in BINDINGS.iter().filter(|b| b.ctx == ctx) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<20}", b.keys.join(", ")), theme.key_hint),
-                Span::styled(b.help, theme.text),
-            ]));
+        for (b, keys) in app.keymap.bindings().filter(|(b, _)| b.ctx == ctx) {
+            let keys = if keys.is_empty() {
+                Span::styled(format!("  {:<20}", "(no key)"), theme.dim)
+            } else {
+                Span::styled(format!("  {:<20}", keys.join(", ")), theme.key_hint)
+            };
+            let mut parts = wrap_words(b.help, text_width).into_iter();
+            let first = parts.next().unwrap_or_default();
+            lines.push(Line::from(vec![keys, Span::styled(first, theme.text)]));
+            for more in parts {
+                lines.push(Line::from(vec![
+                    Span::raw(" ".repeat(22)),
+                    Span::styled(more, theme.text),
+                ]));
+            }
         }
         lines.push(Line::raw(""));
     }
@@ -248,29 +254,68 @@ fn help(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), r);
 }
 
+/// `text` in lines of at most `width` characters, broken between words where it can be.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out
+}
+
+/// Files that could not be loaded, then key-binding conflicts and how each was settled.
 fn problems(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
+    let conflicts = app.keymap.conflicts();
+    let items = app.problems.len() + conflicts.len();
+    let sections = usize::from(!app.problems.is_empty()) + usize::from(!conflicts.is_empty());
     let r = centered(
         area,
         90,
-        (app.problems.len() as u16 * 2 + 6).min(area.height.saturating_sub(2)),
+        ((items * 2 + sections * 2 + 4) as u16).min(area.height.saturating_sub(2)),
     );
     frame.render_widget(Clear, r);
-    let mut lines = vec![
-        Line::styled(
+    let mut lines = Vec::new();
+    if !app.problems.is_empty() {
+        lines.push(Line::styled(
             "These files could not be loaded. They were skipped and will not be written over:",
             theme.text,
-        ),
-        Line::raw(""),
-    ];
-    for p in &app.problems {
-        lines.push(Line::styled(format!("• {p}"), theme.error));
+        ));
+        lines.push(Line::raw(""));
+        for p in &app.problems {
+            lines.push(Line::styled(format!("• {p}"), theme.error));
+        }
+        lines.push(Line::raw(""));
     }
-    lines.push(Line::raw(""));
+    if !conflicts.is_empty() {
+        lines.push(Line::styled(
+            "Key bindings in conflict. fhirside started with them settled like this:",
+            theme.text,
+        ));
+        lines.push(Line::raw(""));
+        for c in conflicts {
+            lines.push(Line::styled(format!("• {c}"), theme.warning));
+        }
+        lines.push(Line::raw(""));
+    }
     lines.push(Line::styled(
         "Fix them in an editor and restart fhirside. Esc closes this.",
         theme.dim,
     ));
-    let block = dialog_block("Workspace problems", theme);
+    let title = if app.problems.is_empty() {
+        "Key binding conflicts"
+    } else {
+        "Workspace problems"
+    };
+    let block = dialog_block(title, theme);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)

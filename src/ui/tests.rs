@@ -344,3 +344,166 @@ fn clicks_focus_panes_and_tabs() {
     app.update(click(col, 0));
     assert_eq!(app.focus, Pane::Request);
 }
+
+// ----- the larger screen (160x48), and the narrow one where the views above lack it ---------
+
+/// Digits masked: ages and times move on with the clock.
+fn masked(screen: &str) -> String {
+    screen
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
+}
+
+#[test]
+fn main_screen_160x48() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with_response(dir.path());
+    let screen = strip_clock(render(&mut app, 160, 48));
+    assert!(screen.contains("\"fhirVersion\": \"4.0.1\""), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// The `f` lookup with a page of results, as after typing a name.
+fn app_with_lookup_results(dir: &std::path::Path) -> App {
+    let mut app = seeded_app(dir);
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    app.open_lookup();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let query = crate::fhir::lookup::interpret("müller", today);
+    let lookup = app
+        .browser
+        .as_mut()
+        .and_then(|b| b.lookup.as_mut())
+        .unwrap();
+    lookup.input.insert_str("müller");
+    lookup.searched = query.to_query_string();
+    lookup.explanation = query.explanation.clone();
+    lookup.results = Some(Ok(loaded(200, PATIENTS)));
+    app
+}
+
+#[test]
+fn patient_lookup_table_160x48() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with_lookup_results(dir.path());
+    let screen = render(&mut app, 160, 48);
+    assert!(screen.contains("Zoë Anne Müller"), "{screen}");
+    assert!(screen.contains("José O'Brien"), "{screen}");
+    insta::assert_snapshot!(masked(&screen));
+}
+
+#[test]
+fn patient_lookup_table_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with_lookup_results(dir.path());
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("Müller"), "{screen}");
+    insta::assert_snapshot!(masked(&screen));
+}
+
+fn app_with_jobs(dir: &std::path::Path) -> App {
+    use crate::worker::export::{ExportJob, ExportParams, JobState, Progress};
+    let mut app = seeded_app(dir);
+    let mut with_progress = ExportJob::accepted(
+        "azure",
+        "http://fhir.test/$export?_type=Patient,Observation",
+        "http://fhir.test/_operations/export/1",
+        ExportParams::default(),
+    );
+    with_progress.state = JobState::InProgress;
+    with_progress.polls = 4;
+    with_progress.progress = Some(Progress::Percent(42.0));
+    let mut bare = ExportJob::accepted(
+        "azure",
+        "http://fhir.test/Group/g/$export",
+        "http://fhir.test/_operations/export/2",
+        ExportParams::default(),
+    );
+    bare.state = JobState::InProgress;
+    bare.polls = 2;
+    bare.last_error = Some("429 Too Many Requests; retrying in 5 s".into());
+    app.jobs = vec![with_progress, bare];
+    app.overlay = Some(crate::app::Overlay::Jobs { selected: 0 });
+    app
+}
+
+#[test]
+fn jobs_screen_160x48() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with_jobs(dir.path());
+    let screen = render(&mut app, 160, 48);
+    assert!(screen.contains("42%"), "{screen}");
+    insta::assert_snapshot!(masked(&screen));
+}
+
+#[test]
+fn jobs_screen_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with_jobs(dir.path());
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("42%"), "{screen}");
+    insta::assert_snapshot!(masked(&screen));
+}
+
+#[test]
+fn help_overlay_160x48() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.apply(crate::app::Action::Help);
+    insta::assert_snapshot!(render(&mut app, 160, 48));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.apply(crate::app::Action::Help);
+    insta::assert_snapshot!(render(&mut app, 80, 24));
+}
+
+// ----- keys.toml on screen -----------------------------------------------------------------
+
+fn app_with_keys(dir: &std::path::Path, keys: &str) -> App {
+    let mut app = seeded_app(dir);
+    std::fs::write(dir.join("keys.toml"), keys).unwrap();
+    app.init_keys(None);
+    app
+}
+
+#[test]
+fn help_and_status_bar_show_the_remapped_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_with_keys(dir.path(), "[global]\nsend = \"f9\"\nquit = []\n");
+    let screen = render(&mut app, 120, 35);
+    assert!(screen.contains("f9 send"), "{screen}");
+    assert!(!screen.contains("ctrl-r send"), "{screen}");
+    assert!(!screen.contains("q quit"), "{screen}");
+    app.apply(crate::app::Action::Help);
+    let screen = render(&mut app, 120, 35);
+    assert!(
+        screen.contains("f9                  send the open request"),
+        "{screen}"
+    );
+    assert!(screen.contains("(no key)            quit"), "{screen}");
+    assert!(!screen.contains("ctrl-r, f5"), "{screen}");
+}
+
+#[test]
+fn key_conflicts_are_listed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys =
+        "[global]\nsend = [\"f9\", \"ctrl-s\"]\n\n[request]\nedit = [\"enter\", \"ctrl-p\"]\n";
+    let mut app = app_with_keys(dir.path(), keys);
+    assert_eq!(app.keymap.conflicts().len(), 2);
+    assert!(render(&mut app, 120, 35).contains("Key binding conflicts"));
+    // The same file named without the temporary folder, so the snapshot's line breaks hold
+    // wherever the test runs.
+    let overrides =
+        crate::app::keys_file::parse_keys(std::path::Path::new("keys.toml"), 1, keys).unwrap();
+    app.keymap = crate::app::keys::Keymap::build(&overrides);
+    insta::assert_snapshot!(render(&mut app, 120, 35));
+}

@@ -124,7 +124,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Shows user text in a message: one line, control characters escaped, long text shortened.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     let mut out = String::new();
     for (n, c) in text.chars().enumerate() {
         if n == 40 {
@@ -252,7 +252,7 @@ pub fn parse_theme(file_name: &str, text: &str) -> Result<Theme, ThemeError> {
 }
 
 /// The known key nearest to a misspelt one (at most two edits away), to suggest it.
-fn closest<'k>(key: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
+pub(crate) fn closest<'k>(key: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
     let key: Vec<char> = key.to_lowercase().chars().collect();
     if key.len() > 40 {
         return None;

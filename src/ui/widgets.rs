@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use super::Theme;
-use crate::app::keymap;
 use crate::app::{App, Pane, StatusKind};
 use crate::workspace::template::{Context, Lookup, Segment, segments};
 
@@ -106,7 +105,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         app.overlay,
         None | Some(crate::app::Overlay::EnvEditor { .. })
     ) {
-        keymap::hints(app.context_for_focus())
+        app.keymap.hints(app.context_for_focus())
     } else {
         Vec::new()
     };

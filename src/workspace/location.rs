@@ -11,6 +11,12 @@ pub fn resolve_workspace_dir(explicit: Option<&Path>, cwd: &Path) -> PathBuf {
     if local.is_dir() {
         return local;
     }
+    user_config_dir()
+}
+
+/// The user's own fhirside folder (`$XDG_CONFIG_HOME/fhirside` or `~/.config/fhirside`): the
+/// default workspace, and where settings meant for every workspace (`keys.toml`) live.
+pub fn user_config_dir() -> PathBuf {
     config_home().join("fhirside")
 }
 

@@ -124,6 +124,11 @@ impl Pty {
         // Never let a test open a real editor.
         cmd.env("EDITOR", "false");
         cmd.env("VISUAL", "false");
+        // Never read the developer's own ~/.config/fhirside (keys.toml); a test may set its own.
+        cmd.env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("fhirside-tests-no-config"),
+        );
         for (k, v) in env {
             cmd.env(k, v);
         }
