@@ -1292,6 +1292,11 @@ impl App {
                         if let Some(note) = &received.auth_note {
                             self.error(note.clone());
                         }
+                        if let Some(note) =
+                            crate::worker::http::retry_after_note(&received.response)
+                        {
+                            self.error(note);
+                        }
                         let mut view = ResponseView::new(
                             request_line,
                             Outcome::Received {

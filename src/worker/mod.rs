@@ -172,6 +172,8 @@ enum Internal {
 
 struct Worker {
     client: reqwest::Client,
+    /// For requests of environments with `insecure = true`; built on first use.
+    insecure_client: Option<reqwest::Client>,
     auth_http: reqwest::Client,
     events: mpsc::UnboundedSender<WorkerEvent>,
     auth_events: mpsc::UnboundedSender<AuthEvent>,
@@ -198,6 +200,7 @@ impl Worker {
         });
         Self {
             client: http::client(),
+            insecure_client: None,
             auth_http: auth::oauth::http_client(),
             events,
             auth_events,
@@ -235,7 +238,13 @@ impl Worker {
             WorkerCommand::Send { id, request, auth } => {
                 let token = CancellationToken::new();
                 self.in_flight.insert(id, token.clone());
-                let client = self.client.clone();
+                let client = if request.insecure {
+                    self.insecure_client
+                        .get_or_insert_with(http::insecure_client)
+                        .clone()
+                } else {
+                    self.client.clone()
+                };
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 tokio::spawn(async move {

@@ -78,6 +78,9 @@ struct EnvFile {
     timeout_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth: Option<AuthConfig>,
+    /// Skip TLS certificate checks for this environment (see `Environment::insecure`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    insecure: bool,
     #[serde(default)]
     variables: Vec<VarFile>,
 }
@@ -205,6 +208,7 @@ impl Store {
                     variables,
                     timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
                     auth: file.auth,
+                    insecure: file.insecure,
                 });
             }
         }
@@ -369,6 +373,7 @@ impl Store {
         let file = EnvFile {
             timeout_secs: (env.timeout_secs != DEFAULT_TIMEOUT_SECS).then_some(env.timeout_secs),
             auth: env.auth.clone(),
+            insecure: env.insecure,
             variables: env
                 .variables
                 .iter()
@@ -652,6 +657,7 @@ mod tests {
             ],
             timeout_secs: 12,
             auth: None,
+            insecure: false,
         }
     }
 
@@ -724,6 +730,23 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StoreError::Broken(_)));
         assert_eq!(fs::read_to_string(envs.join("broken.toml")).unwrap(), bad);
+    }
+
+    #[test]
+    fn the_insecure_opt_in_round_trips_and_is_off_unless_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _, _) = Store::load(dir.path());
+        let mut e = env();
+        store.save_environment(&e).unwrap();
+        let text = fs::read_to_string(dir.path().join("environments/dev.toml")).unwrap();
+        assert!(!text.contains("insecure"), "{text}");
+        e.insecure = true;
+        store.save_environment(&e).unwrap();
+        let text = fs::read_to_string(dir.path().join("environments/dev.toml")).unwrap();
+        assert!(text.contains("insecure = true"), "{text}");
+        let (_, ws, problems) = Store::load(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(ws.environments[0].insecure);
     }
 
     #[test]

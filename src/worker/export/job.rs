@@ -383,6 +383,7 @@ pub fn kickoff_request(base: &str, params: &ExportParams) -> HttpRequest {
         ],
         body: None,
         timeout: REQUEST_TIMEOUT,
+        insecure: false,
     }
 }
 
@@ -561,6 +562,7 @@ pub async fn poll_once(
             )],
             body: None,
             timeout: REQUEST_TIMEOUT,
+            insecure: false,
         },
         token,
     );
@@ -699,6 +701,7 @@ pub async fn cancel(
             headers: vec![header_value("Accept", "application/fhir+json")],
             body: None,
             timeout: REQUEST_TIMEOUT,
+            insecure: false,
         },
         token,
     );
