@@ -293,36 +293,11 @@ impl Store {
         path: &Path,
         problems: &mut Vec<LoadProblem>,
     ) -> Option<T> {
-        let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(LoadProblem {
-                    path: path.to_path_buf(),
-                    line: None,
-                    column: None,
-                    message: e.to_string(),
-                });
-                self.broken.insert(path.to_path_buf());
-                return None;
-            }
-        };
         self.seen.insert(path.to_path_buf(), mtime(path));
-        match toml::from_str::<T>(&text) {
+        match parse_toml_file(path) {
             Ok(v) => Some(v),
-            Err(e) => {
-                let (line, column) = match e.span() {
-                    Some(span) => {
-                        let (l, c) = line_col(&text, span.start);
-                        (Some(l), Some(c))
-                    }
-                    None => (None, None),
-                };
-                problems.push(LoadProblem {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message: e.message().trim().to_string(),
-                });
+            Err(p) => {
+                problems.push(p);
                 self.broken.insert(path.to_path_buf());
                 None
             }
@@ -580,6 +555,53 @@ impl Store {
     pub fn is_broken(&self, path: &Path) -> bool {
         self.broken.contains(path)
     }
+}
+
+/// Reads a file as UTF-8 text; a problem names the file, and for bytes that are not UTF-8 the
+/// line and column of the first bad one.
+pub fn read_text(path: &Path) -> Result<String, LoadProblem> {
+    let problem = |line, column, message: String| LoadProblem {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let bytes = fs::read(path).map_err(|e| problem(None, None, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..good]);
+        let (l, c) = line_col(&prefix, good);
+        problem(Some(l), Some(c), "is not UTF-8 text".into())
+    })
+}
+
+/// Reads and parses a TOML file; any problem names the file, and where toml can tell, the line
+/// and column.
+pub fn parse_toml_file<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LoadProblem> {
+    let text = read_text(path)?;
+    parse_toml_text(path, &text)
+}
+
+/// Parses `text` (read from `path`), mapping an error to a `LoadProblem` with its position.
+pub fn parse_toml_text<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, LoadProblem> {
+    toml::from_str::<T>(text).map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(span) => {
+                let (l, c) = line_col(text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        LoadProblem {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
 }
 
 fn to_toml<T: Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
