@@ -5,6 +5,7 @@ pub mod action;
 pub mod auth;
 pub mod browser;
 pub mod capabilities;
+pub mod conflict;
 pub mod drafts;
 pub mod export_form;
 pub mod fuzzy;

@@ -730,11 +730,14 @@ impl App {
         }
     }
 
-    fn save_environment(&mut self, name: &str) {
+    pub(super) fn save_environment(&mut self, name: &str) {
         if let Some(env) = self.ws.environment(name).cloned()
             && let Err(e) = self.store.save_environment(&env)
         {
-            self.error(e.to_string());
+            self.save_failed(
+                e,
+                super::conflict::ConflictOn::Environment(name.to_string()),
+            );
         }
     }
 
@@ -1078,7 +1081,7 @@ impl App {
         Vec::new()
     }
 
-    fn save_open(&mut self) {
+    pub(super) fn save_open(&mut self) {
         let Some(path) = self.open.clone() else {
             self.info("Nothing to save: no request is open.");
             return;
@@ -1098,7 +1101,7 @@ impl App {
                 let file = self.store.request_path(&path);
                 self.info(format!("Saved {}.", file.display()));
             }
-            Err(e) => self.error(e.to_string()),
+            Err(e) => self.save_failed(e, super::conflict::ConflictOn::Request(path)),
         }
     }
 
@@ -1456,6 +1459,7 @@ impl App {
                     }
                 }
             }
+            Overlay::Conflict(c) => self.conflict_key(&name, c),
             Overlay::Confirm { message, on_yes } => match name.as_str() {
                 "y" | "Y" | "enter" => return self.confirmed(on_yes),
                 "n" | "N" | "esc" | "q" => {

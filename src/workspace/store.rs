@@ -182,34 +182,8 @@ impl Store {
         }) {
             let name = file_stem(&path);
             if let Some(file) = store.read_toml::<EnvFile>(&path, &mut problems) {
-                let secrets = store.secrets.environments.get(&name);
-                let variables = file
-                    .variables
-                    .into_iter()
-                    .map(|v| {
-                        let value = if v.secret {
-                            secrets
-                                .and_then(|s| s.get(&v.key))
-                                .cloned()
-                                .unwrap_or(v.value)
-                        } else {
-                            v.value
-                        };
-                        Variable {
-                            key: v.key,
-                            value,
-                            enabled: v.enabled,
-                            secret: v.secret,
-                        }
-                    })
-                    .collect();
-                ws.environments.push(Environment {
-                    name,
-                    variables,
-                    timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
-                    auth: file.auth,
-                    insecure: file.insecure,
-                });
+                let env = env_from_file(&name, file, store.secrets.environments.get(&name));
+                ws.environments.push(env);
             }
         }
 
@@ -551,6 +525,58 @@ impl Store {
         Ok(())
     }
 
+    /// Reads a saved request again from disk (after another program changed it); from now on
+    /// saves compare against this version.
+    pub fn reload_request(&mut self, path: &NodePath) -> Result<RequestSpec, LoadProblem> {
+        let file = self.request_path(path);
+        let stamp = mtime(&file);
+        let spec = parse_toml_file(&file)?;
+        self.seen.insert(file, stamp);
+        Ok(spec)
+    }
+
+    /// Reads an environment again from disk, with its secret values from `secrets.toml` (read
+    /// again too, if it changed).
+    pub fn reload_environment(&mut self, name: &str) -> Result<Environment, LoadProblem> {
+        let secrets_path = self.root.join(SECRETS_FILE);
+        if self.secrets_ok
+            && self.seen.get(&secrets_path).copied().flatten() != mtime(&secrets_path)
+        {
+            let stamp = mtime(&secrets_path);
+            if stamp.is_some() {
+                #[cfg(unix)]
+                if let Ok(meta) = fs::metadata(&secrets_path) {
+                    use std::os::unix::fs::PermissionsExt;
+                    if meta.permissions().mode() & 0o077 != 0 {
+                        return Err(LoadProblem {
+                            path: secrets_path.clone(),
+                            line: None,
+                            column: None,
+                            message: "is now readable by other users, so it was not read again; run `chmod 600` on it".into(),
+                        });
+                    }
+                }
+                self.secrets = parse_toml_file(&secrets_path)?;
+            }
+            self.seen.insert(secrets_path, stamp);
+        }
+        let path = self.env_path(name);
+        let stamp = mtime(&path);
+        let file: EnvFile = parse_toml_file(&path)?;
+        self.seen.insert(path, stamp);
+        Ok(env_from_file(
+            name,
+            file,
+            self.secrets.environments.get(name),
+        ))
+    }
+
+    /// The user chose to keep their version of a file another program changed: the next save
+    /// writes over what is on disk now (a later change by someone else is still caught).
+    pub fn accept_disk_version(&mut self, path: &Path) {
+        self.seen.insert(path.to_path_buf(), mtime(path));
+    }
+
     /// Problems that would stop a save of `path`, for showing before the user edits.
     pub fn is_broken(&self, path: &Path) -> bool {
         self.broken.contains(path)
@@ -602,6 +628,41 @@ pub fn parse_toml_text<T: serde::de::DeserializeOwned>(
             message: e.message().trim().to_string(),
         }
     })
+}
+
+/// An environment from its file, with secret values joined in from `secrets.toml`.
+fn env_from_file(
+    name: &str,
+    file: EnvFile,
+    secrets: Option<&BTreeMap<String, String>>,
+) -> Environment {
+    let variables = file
+        .variables
+        .into_iter()
+        .map(|v| {
+            let value = if v.secret {
+                secrets
+                    .and_then(|s| s.get(&v.key))
+                    .cloned()
+                    .unwrap_or(v.value)
+            } else {
+                v.value
+            };
+            Variable {
+                key: v.key,
+                value,
+                enabled: v.enabled,
+                secret: v.secret,
+            }
+        })
+        .collect();
+    Environment {
+        name: name.to_string(),
+        variables,
+        timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
+        auth: file.auth,
+        insecure: file.insecure,
+    }
 }
 
 fn to_toml<T: Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
