@@ -10,6 +10,7 @@ pub mod drafts;
 pub mod export_form;
 pub mod fuzzy;
 pub mod jobs;
+pub mod kept;
 pub mod keymap;
 pub mod palette;
 pub mod response;

@@ -1318,7 +1318,7 @@ impl App {
                         ResponseView::new(request_line, Outcome::Failed(text), Vec::new())
                     }
                 };
-                self.responses.insert(flight.path, view);
+                self.keep_response(flight.path, view);
                 return cmds;
             }
         }
