@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use fault_servers::{raw_server, self_signed_server, serve};
+use fault_servers::{Answer, raw_server, self_signed_server, self_signed_with, serve};
 use fhirside::worker::{self, HttpError, HttpRequest, RequestId, WorkerCommand, WorkerEvent};
 use tokio::sync::mpsc;
 
@@ -161,6 +161,68 @@ async fn the_insecure_opt_in_accepts_it_for_that_request_only() {
         "{:?}",
         results[1].as_ref().err()
     );
+}
+
+/// A bulk-export server behind a self-signed certificate: kick-off, then a finished manifest.
+fn export_answers() -> Answer {
+    Arc::new(|path: &str, port: u16| {
+        if path.contains("$export") {
+            format!(
+                "HTTP/1.1 202 Accepted\r\nContent-Location: https://127.0.0.1:{port}/fhir/_status/1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+        } else {
+            let body = r#"{"transactionTime":"2025-01-01T00:00:00Z","request":"x","requiresAccessToken":false,"output":[],"error":[]}"#;
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+        }
+    })
+}
+
+#[tokio::test]
+async fn bulk_export_honours_the_insecure_opt_in() {
+    use fhirside::worker::export::{ExportParams, JobState};
+    let addr = self_signed_with(export_answers()).await;
+    let base = format!("https://127.0.0.1:{}/fhir", addr.port());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handle = worker::spawn(tx);
+    let start = |insecure: bool| WorkerCommand::StartExport {
+        env: "test".into(),
+        base: base.clone(),
+        params: Box::new(ExportParams {
+            insecure,
+            ..ExportParams::default()
+        }),
+        auth: None,
+    };
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("the worker answered")
+            .expect("the worker runs")
+    };
+    handle.send(start(false));
+    match next().await {
+        WorkerEvent::ExportRefused(text) => assert!(
+            text.contains("certificate is not signed by an authority this machine trusts"),
+            "{text}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    handle.send(start(true));
+    loop {
+        match next().await {
+            WorkerEvent::Job(job) => {
+                assert!(job.params.insecure);
+                assert!(job.last_error.is_none(), "{:?}", job.last_error);
+                if job.state == JobState::Complete {
+                    break;
+                }
+            }
+            other => panic!("unexpected event: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

@@ -238,13 +238,7 @@ impl Worker {
             WorkerCommand::Send { id, request, auth } => {
                 let token = CancellationToken::new();
                 self.in_flight.insert(id, token.clone());
-                let client = if request.insecure {
-                    self.insecure_client
-                        .get_or_insert_with(http::insecure_client)
-                        .clone()
-                } else {
-                    self.client.clone()
-                };
+                let client = self.client_for(request.insecure);
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 tokio::spawn(async move {
@@ -285,7 +279,7 @@ impl Worker {
                 if let Some(old) = self.watching.insert(job.id.clone(), stop.clone()) {
                     old.cancel();
                 }
-                let client = self.client.clone();
+                let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
@@ -308,7 +302,7 @@ impl Worker {
                 params,
                 auth,
             } => {
-                let client = self.client.clone();
+                let client = self.client_for(params.insecure);
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 let mut tokens = JobTokens {
@@ -331,7 +325,7 @@ impl Worker {
                 if let Some(stop) = self.watching.remove(&job.id) {
                     stop.cancel();
                 }
-                let client = self.client.clone();
+                let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
@@ -347,7 +341,7 @@ impl Worker {
                 });
             }
             WorkerCommand::DownloadJob { job, dir, auth } => {
-                let client = self.client.clone();
+                let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
@@ -394,6 +388,17 @@ impl Worker {
                     c.cancel();
                 }
             }
+        }
+    }
+
+    /// The checking client, or for an environment's `insecure` opt-in the one that is not.
+    fn client_for(&mut self, insecure: bool) -> reqwest::Client {
+        match insecure {
+            true => self
+                .insecure_client
+                .get_or_insert_with(http::insecure_client)
+                .clone(),
+            false => self.client.clone(),
         }
     }
 

@@ -39,20 +39,36 @@ pub async fn raw_server(raw: Vec<u8>) -> SocketAddr {
     addr
 }
 
-/// Reads a request head (up to the blank line); the bodies here are empty.
-pub async fn read_head<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) {
+/// Reads a request head (up to the blank line; the bodies here are empty) and returns it.
+pub async fn read_head<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) -> String {
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
     while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
         match sock.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => break,
             Ok(n) => seen.extend_from_slice(&buf[..n]),
         }
     }
+    String::from_utf8_lossy(&seen).into_owned()
 }
 
-/// An https server on 127.0.0.1 with a certificate made now and signed by nobody.
+/// An https server on 127.0.0.1 with a certificate made now and signed by nobody, answering
+/// every request with `body` as FHIR JSON.
 pub async fn self_signed_server(body: &'static str) -> SocketAddr {
+    self_signed_with(Arc::new(move |_: &str, _: u16| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }))
+    .await
+}
+
+/// Makes a whole HTTP answer from the request's path and the server's port.
+pub type Answer = Arc<dyn Fn(&str, u16) -> String + Send + Sync>;
+
+/// The self-signed https server with answers of the test's choosing.
+pub async fn self_signed_with(answer: Answer) -> SocketAddr {
     use tokio_rustls::rustls;
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
@@ -75,17 +91,15 @@ pub async fn self_signed_server(body: &'static str) -> SocketAddr {
                 return;
             };
             let acceptor = acceptor.clone();
+            let answer = answer.clone();
             tokio::spawn(async move {
                 // A client that refuses the certificate ends the handshake here.
                 let Ok(mut tls) = acceptor.accept(sock).await else {
                     return;
                 };
-                read_head(&mut tls).await;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tls.write_all(answer.as_bytes()).await;
+                let head = read_head(&mut tls).await;
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let _ = tls.write_all(answer(&path, addr.port()).as_bytes()).await;
                 let _ = tls.shutdown().await;
             });
         }
