@@ -80,6 +80,7 @@ fn req(url: String, timeout: Duration) -> HttpRequest {
         headers: vec![("Authorization".into(), "Bearer secret-token".into())],
         body: None,
         timeout,
+        insecure: false,
     }
 }
 

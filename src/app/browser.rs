@@ -208,6 +208,7 @@ impl App {
             headers: vec![("Accept".into(), "application/fhir+json".into())],
             body: None,
             timeout,
+            insecure: self.active_environment().is_some_and(|e| e.insecure),
         };
         let spec = RequestSpec::new("browse", "GET", &url);
         let auth = match self.active_environment() {

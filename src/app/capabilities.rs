@@ -35,6 +35,7 @@ impl App {
             headers: vec![("Accept".into(), "application/fhir+json".into())],
             body: None,
             timeout: Duration::from_secs(30),
+            insecure: self.active_environment().is_some_and(|e| e.insecure),
         };
         vec![Command::Worker(WorkerCommand::Send {
             id,

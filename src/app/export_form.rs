@@ -90,6 +90,7 @@ impl ExportForm {
                 .unwrap_or_default(),
             container: opt(&self.container),
             output_format: opt(&self.output_format),
+            insecure: false,
         })
     }
 }
@@ -181,7 +182,7 @@ impl App {
     }
 
     fn start_export(&mut self, form: Box<ExportForm>) -> Vec<Command> {
-        let params = match form.params() {
+        let mut params = match form.params() {
             Ok(p) => p,
             Err(e) => {
                 self.error(e);
@@ -206,6 +207,7 @@ impl App {
             .flatten()
         });
         let env = self.active_env.clone().unwrap_or_default();
+        params.insecure = self.active_environment().is_some_and(|e| e.insecure);
         self.info("Starting the export…");
         self.overlay = Some(Overlay::Jobs {
             selected: self.jobs.len(),

@@ -491,6 +491,8 @@ impl App {
             headers,
             body: entry.request_body.clone(),
             timeout,
+            // The environment's own choice, as when the request was first sent.
+            insecure: env.as_ref().is_some_and(|e| e.insecure),
         };
         let spec = crate::workspace::RequestSpec::new("history", &s.method, &s.url);
         let auth = match &env {

@@ -102,7 +102,11 @@ impl App {
             return Vec::new();
         };
         let env = self.active_env.clone().unwrap_or_default();
-        let job = ExportJob::accepted(&env, request_url, status_url, params_from_url(request_url));
+        let params = ExportParams {
+            insecure: self.active_environment().is_some_and(|e| e.insecure),
+            ..params_from_url(request_url)
+        };
+        let job = ExportJob::accepted(&env, request_url, status_url, params);
         self.save_job(&job);
         let cmd = Command::Worker(WorkerCommand::WatchJob {
             job: Box::new(job.clone()),

@@ -253,7 +253,7 @@ impl App {
         view.tab = tab_from(&place.tab);
         view.scroll = place.scroll.min(view.line_count().saturating_sub(1));
         view.restored = true;
-        self.responses.insert(path, view);
+        self.keep_response(path, view);
     }
 }
 

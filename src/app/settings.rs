@@ -17,27 +17,17 @@ pub struct Settings {
 
 pub const SETTINGS_FILE: &str = "settings.toml";
 
-/// Reads `settings.toml`; a broken file is reported (with its position) and left alone.
+/// Reads `settings.toml`; a broken file is reported (with its position) and left alone. Only a
+/// missing file means "no settings": one that cannot be read counts as broken, so it is never
+/// written over.
 pub fn load_settings(root: &std::path::Path) -> (Settings, Option<String>) {
     let path = root.join(SETTINGS_FILE);
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return (Settings::default(), None);
-    };
-    match toml::from_str(&text) {
+    }
+    match crate::workspace::store::parse_toml_file(&path) {
         Ok(s) => (s, None),
-        Err(e) => {
-            let pos = e
-                .span()
-                .map(|s| {
-                    let (l, c) = crate::workspace::store::line_col(&text, s.start);
-                    format!(":{l}:{c}")
-                })
-                .unwrap_or_default();
-            (
-                Settings::default(),
-                Some(format!("{}{pos}: {}", path.display(), e.message().trim())),
-            )
-        }
+        Err(p) => (Settings::default(), Some(p.to_string())),
     }
 }
 

@@ -252,6 +252,8 @@ pub enum Overlay {
         scroll: u16,
     },
     ExportForm(Box<super::export_form::ExportForm>),
+    /// A file changed on disk by another program: reload, keep mine, or save a copy.
+    Conflict(super::conflict::Conflict),
     /// The decoded token of an environment.
     TokenViewer {
         env: String,

@@ -747,11 +747,14 @@ impl App {
         }
     }
 
-    fn save_environment(&mut self, name: &str) {
+    pub(super) fn save_environment(&mut self, name: &str) {
         if let Some(env) = self.ws.environment(name).cloned()
             && let Err(e) = self.store.save_environment(&env)
         {
-            self.error(e.to_string());
+            self.save_failed(
+                e,
+                super::conflict::ConflictOn::Environment(name.to_string()),
+            );
         }
     }
 
@@ -1095,7 +1098,7 @@ impl App {
         Vec::new()
     }
 
-    fn save_open(&mut self) {
+    pub(super) fn save_open(&mut self) {
         let Some(path) = self.open.clone() else {
             self.info("Nothing to save: no request is open.");
             return;
@@ -1115,7 +1118,7 @@ impl App {
                 let file = self.store.request_path(&path);
                 self.info(format!("Saved {}.", file.display()));
             }
-            Err(e) => self.error(e.to_string()),
+            Err(e) => self.save_failed(e, super::conflict::ConflictOn::Request(path)),
         }
     }
 
@@ -1320,6 +1323,11 @@ impl App {
                         if let Some(note) = &received.auth_note {
                             self.error(note.clone());
                         }
+                        if let Some(note) =
+                            crate::worker::http::retry_after_note(&received.response)
+                        {
+                            self.error(note);
+                        }
                         let mut view = ResponseView::new(
                             request_line,
                             Outcome::Received {
@@ -1338,7 +1346,7 @@ impl App {
                         ResponseView::new(request_line, Outcome::Failed(text), Vec::new())
                     }
                 };
-                self.responses.insert(flight.path, view);
+                self.keep_response(flight.path, view);
                 return cmds;
             }
         }
@@ -1479,6 +1487,7 @@ impl App {
                     }
                 }
             }
+            Overlay::Conflict(c) => self.conflict_key(&name, c),
             Overlay::Confirm { message, on_yes } => match name.as_str() {
                 "y" | "Y" | "enter" => return self.confirmed(on_yes),
                 "n" | "N" | "esc" | "q" => {

@@ -100,6 +100,7 @@ pub async fn run(
         type_filter: args.type_filter.clone(),
         container: args.container.clone(),
         output_format: None,
+        insecure: env.insecure,
     };
     let probe = format!("{base}/$export");
     let plan = plan_for(env, &[], &RequestSpec::new("export", "GET", &probe), &probe)?;
@@ -128,7 +129,10 @@ pub async fn run(
         current: None,
         events,
     };
-    let client = crate::worker::http::client();
+    let client = match env.insecure {
+        true => crate::worker::http::insecure_client(),
+        false => crate::worker::http::client(),
+    };
     let start = SystemTime::now();
     let mut job = kickoff_with(&client, &env.name, &base, &params, &mut tokens)
         .await

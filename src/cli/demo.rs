@@ -27,6 +27,7 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
             kind: AuthKind::ClientCredentials,
             ..Default::default()
         }),
+        insecure: false,
     }
 }
 

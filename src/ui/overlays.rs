@@ -45,6 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 r,
             );
         }
+        Overlay::Conflict(c) => conflict(frame, area, c, theme),
         Overlay::Prompt { title, input, .. } => {
             let r = centered(area, 60, 5);
             frame.render_widget(Clear, r);
@@ -827,4 +828,27 @@ fn capabilities(
     lines.push(Line::raw(""));
     lines.push(Line::styled("j/k type · space/PgUp scroll · Esc close · Tab in the URL line completes types and parameters", theme.dim));
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), detail);
+}
+
+/// A file changed on disk by another program, and the choices.
+fn conflict(frame: &mut Frame, area: Rect, c: &crate::app::conflict::Conflict, theme: &Theme) {
+    let r = centered(area, 76, 12);
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(c.message(), theme.text),
+        Line::raw(""),
+    ];
+    for (key, what) in crate::app::conflict::Conflict::CHOICES {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{key:>3}"), theme.key_hint),
+            Span::styled(format!("  {what}"), theme.dim),
+        ]));
+    }
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(dialog_block("Changed on disk", theme))
+            .wrap(Wrap { trim: false }),
+        r,
+    );
 }

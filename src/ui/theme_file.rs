@@ -573,10 +573,18 @@ pub fn load_themes(user_dir: &Path) -> (Vec<Theme>, Vec<String>) {
     let mut from_user: Vec<String> = Vec::new();
     for path in paths {
         let file = path.display().to_string();
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| ThemeError::Read {
-                file: file.clone(),
-                message: e.to_string(),
+        let parsed = crate::workspace::store::read_text(&path)
+            .map_err(|p| match (p.line, p.column) {
+                (Some(line), Some(column)) => ThemeError::Syntax {
+                    file: file.clone(),
+                    line,
+                    column,
+                    message: p.message,
+                },
+                _ => ThemeError::Read {
+                    file: file.clone(),
+                    message: p.message,
+                },
             })
             .and_then(|text| parse_theme(&file, &text));
         match parsed {

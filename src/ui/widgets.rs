@@ -67,6 +67,11 @@ pub fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ),
         Span::styled(" │ ", theme.dim),
     ];
+    // Always on while it applies: certificate checks are off for this environment.
+    if app.active_environment().is_some_and(|e| e.insecure) {
+        spans.push(Span::styled("⚠ TLS certificates NOT checked", theme.error));
+        spans.push(Span::styled(" │ ", theme.dim));
+    }
     if let Some((text, level)) = app.token_status() {
         let style = match level {
             crate::app::auth::Level::Ok => theme.ok,

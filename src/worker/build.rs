@@ -191,6 +191,7 @@ pub fn build_request(
             headers,
             body,
             timeout,
+            insecure: ctx.environment.is_some_and(|e| e.insecure),
         },
         unresolved,
         secrets,
@@ -211,6 +212,7 @@ mod tests {
             ],
             timeout_secs: 30,
             auth: None,
+            insecure: false,
         }
     }
 

@@ -14,6 +14,8 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
     pub timeout: Duration,
+    /// Accept invalid TLS certificates: set only from an environment's `insecure` opt-in.
+    pub insecure: bool,
 }
 
 /// What came back.
@@ -93,14 +95,26 @@ fn human_duration(d: &Duration) -> String {
     }
 }
 
-/// The client every request goes through. reqwest drops `Authorization` on redirects to another host.
-pub fn client() -> reqwest::Client {
+/// The settings every client shares; public so tests can add a resolver of their own.
+pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
         .user_agent(concat!("fhirside/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
+}
+
+/// The client every request goes through. reqwest drops `Authorization` on redirects to another host.
+pub fn client() -> reqwest::Client {
+    client_builder().build().unwrap_or_default()
+}
+
+/// The client for environments with `insecure = true`: any certificate is accepted. Should it
+/// fail to build, the checking client is used instead, so a failure never weakens security.
+pub fn insecure_client() -> reqwest::Client {
+    client_builder()
+        .danger_accept_invalid_certs(true)
         .build()
-        .unwrap_or_default()
+        .unwrap_or_else(|_| client())
 }
 
 /// Checks the parts of a request that can be checked without a network.
@@ -223,10 +237,14 @@ fn classify(e: &reqwest::Error, host: &str, timeout: Duration) -> HttpError {
     if text.contains("connection refused") {
         return HttpError::ConnectionRefused(host.to_string());
     }
-    if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
+    if text.contains("certificate")
+        || text.contains("tls")
+        || text.contains("handshake")
+        || text.contains("corrupt message")
+    {
         return HttpError::Tls {
             host: host.to_string(),
-            detail: root_cause(e),
+            detail: tls_detail(&root_cause(e)),
         };
     }
     if e.is_connect() || e.is_request() {
@@ -236,6 +254,63 @@ fn classify(e: &reqwest::Error, host: &str, timeout: Duration) -> HttpError {
         };
     }
     HttpError::Other(format!("The request failed: {}.", root_cause(e)))
+}
+
+/// What a rustls certificate error means, with the way out when the user trusts the server.
+fn tls_detail(cause: &str) -> String {
+    const OPT_IN: &str = "if you trust this server, `insecure = true` in the environment's file skips the check for that environment only";
+    let reason = if cause.contains("UnknownIssuer") {
+        "the server's certificate is not signed by an authority this machine trusts (self-signed or a private CA)"
+    } else if cause.contains("NotValidForName") {
+        "the server's certificate is not issued for this host name"
+    } else if cause.contains("Expired") {
+        "the server's certificate has expired"
+    } else if cause.contains("NotValidYet") {
+        "the server's certificate is not valid yet (check this machine's clock)"
+    } else if cause.contains("certificate") {
+        return format!("the server's certificate was refused ({cause}); {OPT_IN}");
+    } else if cause.contains("InvalidContentType") {
+        return "the server did not answer in TLS (is it an https server? A plain http one needs http://)".into();
+    } else {
+        return format!("{cause} (is it an https server?)");
+    };
+    format!("{reason}; {OPT_IN}")
+}
+
+/// When a `429` or `503` carries `Retry-After`, the sentence saying when the server wants the
+/// request again (in seconds or at a date, as the server put it).
+pub fn retry_after_note(resp: &HttpResponse) -> Option<String> {
+    if !matches!(resp.status, 429 | 503) {
+        return None;
+    }
+    let why = if resp.status == 429 {
+        "The server is limiting requests (429 Too Many Requests)"
+    } else {
+        "The server is unavailable (503 Service Unavailable)"
+    };
+    let value = resp.header("retry-after")?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        let unit = if secs == 1 { "second" } else { "seconds" };
+        return Some(format!(
+            "{why} and asked to retry after {secs} {unit}; Ctrl-R sends again."
+        ));
+    }
+    match chrono::DateTime::parse_from_rfc2822(value) {
+        Ok(at) => {
+            let wait = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+            let local = at.with_timezone(&chrono::Local).format("%H:%M:%S");
+            Some(if wait > 0 {
+                format!("{why} and asked to retry at {local} (in {wait} s); Ctrl-R sends again.")
+            } else {
+                format!(
+                    "{why} and asked to retry at {local}, which has passed; Ctrl-R sends again."
+                )
+            })
+        }
+        Err(_) => Some(format!(
+            "{why}; its Retry-After '{value}' is neither seconds nor a date."
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +324,7 @@ mod tests {
             headers: vec![],
             body: None,
             timeout: Duration::from_secs(5),
+            insecure: false,
         }
     }
 
@@ -278,5 +354,44 @@ mod tests {
             validate(&r).unwrap_err(),
             HttpError::InvalidMethod(_)
         ));
+    }
+
+    fn answer(status: u16, retry_after: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            reason: String::new(),
+            version: "HTTP/1.1".into(),
+            headers: vec![("Retry-After".into(), retry_after.into())],
+            body: Vec::new(),
+            elapsed: Duration::ZERO,
+            final_url: "http://x/".into(),
+        }
+    }
+
+    #[test]
+    fn retry_after_is_read_only_on_429_and_503() {
+        assert_eq!(retry_after_note(&answer(200, "5")), None);
+        assert_eq!(retry_after_note(&answer(500, "5")), None);
+        assert!(
+            retry_after_note(&answer(503, "1"))
+                .unwrap()
+                .contains("retry after 1 second;")
+        );
+        let past = retry_after_note(&answer(429, "Wed, 21 Oct 2015 07:28:00 GMT")).unwrap();
+        assert!(past.contains("which has passed"), "{past}");
+        let odd = retry_after_note(&answer(429, "soon")).unwrap();
+        assert!(
+            odd.contains("'soon' is neither seconds nor a date"),
+            "{odd}"
+        );
+    }
+
+    #[test]
+    fn tls_causes_become_sentences() {
+        assert!(
+            tls_detail("invalid peer certificate: NotValidForName")
+                .starts_with("the server's certificate is not issued for this host name;")
+        );
+        assert!(tls_detail("invalid peer certificate: Expired").contains("has expired"));
     }
 }

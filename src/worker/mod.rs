@@ -186,6 +186,8 @@ enum Internal {
 
 struct Worker {
     client: reqwest::Client,
+    /// For requests of environments with `insecure = true`; built on first use.
+    insecure_client: Option<reqwest::Client>,
     auth_http: reqwest::Client,
     events: mpsc::UnboundedSender<WorkerEvent>,
     auth_events: mpsc::UnboundedSender<AuthEvent>,
@@ -213,6 +215,7 @@ impl Worker {
         });
         Self {
             client: http::client(),
+            insecure_client: None,
             auth_http: auth::oauth::http_client(),
             events,
             auth_events,
@@ -256,7 +259,7 @@ impl Worker {
             } => {
                 let token = CancellationToken::new();
                 self.in_flight.insert(id, token.clone());
-                let client = self.client.clone();
+                let client = self.client_for(request.insecure);
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 let history = self.history.clone().filter(|_| record.is_some());
@@ -305,7 +308,7 @@ impl Worker {
                 if let Some(old) = self.watching.insert(job.id.clone(), stop.clone()) {
                     old.cancel();
                 }
-                let client = self.client.clone();
+                let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
@@ -328,7 +331,7 @@ impl Worker {
                 params,
                 auth,
             } => {
-                let client = self.client.clone();
+                let client = self.client_for(params.insecure);
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 let mut tokens = JobTokens {
@@ -351,7 +354,7 @@ impl Worker {
                 if let Some(stop) = self.watching.remove(&job.id) {
                     stop.cancel();
                 }
-                let client = self.client.clone();
+                let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
@@ -367,7 +370,7 @@ impl Worker {
                 });
             }
             WorkerCommand::DownloadJob { job, dir, auth } => {
-                let client = self.client.clone();
+                let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
@@ -414,6 +417,17 @@ impl Worker {
                     c.cancel();
                 }
             }
+        }
+    }
+
+    /// The checking client, or for an environment's `insecure` opt-in the one that is not.
+    fn client_for(&mut self, insecure: bool) -> reqwest::Client {
+        match insecure {
+            true => self
+                .insecure_client
+                .get_or_insert_with(http::insecure_client)
+                .clone(),
+            false => self.client.clone(),
         }
     }
 

@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::atomic::write_atomic;
-use super::store::{LoadProblem, StoreError, line_col};
+use super::store::{LoadProblem, StoreError, parse_toml_file};
 use crate::worker::export::{ExportJob, Manifest};
 
 pub const JOBS_DIR: &str = "jobs";
@@ -85,15 +85,7 @@ impl JobStore {
                 column,
                 message,
             };
-            let text = match fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) => {
-                    problems.push(problem(None, None, e.to_string()));
-                    store.broken.insert(path.clone());
-                    continue;
-                }
-            };
-            match toml::from_str::<ExportJob>(&text) {
+            match parse_toml_file::<ExportJob>(&path) {
                 Ok(job) => {
                     let stem = path
                         .file_stem()
@@ -113,15 +105,8 @@ impl JobStore {
                     }
                     jobs.push(job);
                 }
-                Err(e) => {
-                    let (line, column) = match e.span() {
-                        Some(span) => {
-                            let (l, c) = line_col(&text, span.start);
-                            (Some(l), Some(c))
-                        }
-                        None => (None, None),
-                    };
-                    problems.push(problem(line, column, e.message().trim().to_string()));
+                Err(p) => {
+                    problems.push(p);
                     store.broken.insert(path.clone());
                 }
             }

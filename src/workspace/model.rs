@@ -80,6 +80,9 @@ pub struct Environment {
     pub timeout_secs: u64,
     /// How fhirside gets tokens for this environment's FHIR service (`[auth]` in its file).
     pub auth: Option<AuthConfig>,
+    /// Accept any TLS certificate for this environment only (`insecure = true` in its file):
+    /// for test servers with self-signed certificates. The UI warns while it is active.
+    pub insecure: bool,
 }
 
 /// The ways an environment can sign in.
@@ -195,6 +198,7 @@ impl Environment {
             variables: Vec::new(),
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             auth: None,
+            insecure: false,
         }
     }
 

@@ -51,6 +51,7 @@ pub fn template_environment(name: &str) -> Environment {
             kind: AuthKind::ClientCredentials,
             ..Default::default()
         }),
+        insecure: false,
     }
 }
 

@@ -78,6 +78,9 @@ struct EnvFile {
     timeout_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth: Option<AuthConfig>,
+    /// Skip TLS certificate checks for this environment (see `Environment::insecure`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    insecure: bool,
     #[serde(default)]
     variables: Vec<VarFile>,
 }
@@ -179,33 +182,8 @@ impl Store {
         }) {
             let name = file_stem(&path);
             if let Some(file) = store.read_toml::<EnvFile>(&path, &mut problems) {
-                let secrets = store.secrets.environments.get(&name);
-                let variables = file
-                    .variables
-                    .into_iter()
-                    .map(|v| {
-                        let value = if v.secret {
-                            secrets
-                                .and_then(|s| s.get(&v.key))
-                                .cloned()
-                                .unwrap_or(v.value)
-                        } else {
-                            v.value
-                        };
-                        Variable {
-                            key: v.key,
-                            value,
-                            enabled: v.enabled,
-                            secret: v.secret,
-                        }
-                    })
-                    .collect();
-                ws.environments.push(Environment {
-                    name,
-                    variables,
-                    timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
-                    auth: file.auth,
-                });
+                let env = env_from_file(&name, file, store.secrets.environments.get(&name));
+                ws.environments.push(env);
             }
         }
 
@@ -289,36 +267,11 @@ impl Store {
         path: &Path,
         problems: &mut Vec<LoadProblem>,
     ) -> Option<T> {
-        let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(LoadProblem {
-                    path: path.to_path_buf(),
-                    line: None,
-                    column: None,
-                    message: e.to_string(),
-                });
-                self.broken.insert(path.to_path_buf());
-                return None;
-            }
-        };
         self.seen.insert(path.to_path_buf(), mtime(path));
-        match toml::from_str::<T>(&text) {
+        match parse_toml_file(path) {
             Ok(v) => Some(v),
-            Err(e) => {
-                let (line, column) = match e.span() {
-                    Some(span) => {
-                        let (l, c) = line_col(&text, span.start);
-                        (Some(l), Some(c))
-                    }
-                    None => (None, None),
-                };
-                problems.push(LoadProblem {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    message: e.message().trim().to_string(),
-                });
+            Err(p) => {
+                problems.push(p);
                 self.broken.insert(path.to_path_buf());
                 None
             }
@@ -369,6 +322,7 @@ impl Store {
         let file = EnvFile {
             timeout_secs: (env.timeout_secs != DEFAULT_TIMEOUT_SECS).then_some(env.timeout_secs),
             auth: env.auth.clone(),
+            insecure: env.insecure,
             variables: env
                 .variables
                 .iter()
@@ -571,9 +525,143 @@ impl Store {
         Ok(())
     }
 
+    /// Reads a saved request again from disk (after another program changed it); from now on
+    /// saves compare against this version.
+    pub fn reload_request(&mut self, path: &NodePath) -> Result<RequestSpec, LoadProblem> {
+        let file = self.request_path(path);
+        let stamp = mtime(&file);
+        let spec = parse_toml_file(&file)?;
+        self.seen.insert(file, stamp);
+        Ok(spec)
+    }
+
+    /// Reads an environment again from disk, with its secret values from `secrets.toml` (read
+    /// again too, if it changed).
+    pub fn reload_environment(&mut self, name: &str) -> Result<Environment, LoadProblem> {
+        let secrets_path = self.root.join(SECRETS_FILE);
+        if self.secrets_ok
+            && self.seen.get(&secrets_path).copied().flatten() != mtime(&secrets_path)
+        {
+            let stamp = mtime(&secrets_path);
+            if stamp.is_some() {
+                #[cfg(unix)]
+                if let Ok(meta) = fs::metadata(&secrets_path) {
+                    use std::os::unix::fs::PermissionsExt;
+                    if meta.permissions().mode() & 0o077 != 0 {
+                        return Err(LoadProblem {
+                            path: secrets_path.clone(),
+                            line: None,
+                            column: None,
+                            message: "is now readable by other users, so it was not read again; run `chmod 600` on it".into(),
+                        });
+                    }
+                }
+                self.secrets = parse_toml_file(&secrets_path)?;
+            }
+            self.seen.insert(secrets_path, stamp);
+        }
+        let path = self.env_path(name);
+        let stamp = mtime(&path);
+        let file: EnvFile = parse_toml_file(&path)?;
+        self.seen.insert(path, stamp);
+        Ok(env_from_file(
+            name,
+            file,
+            self.secrets.environments.get(name),
+        ))
+    }
+
+    /// The user chose to keep their version of a file another program changed: the next save
+    /// writes over what is on disk now (a later change by someone else is still caught).
+    pub fn accept_disk_version(&mut self, path: &Path) {
+        self.seen.insert(path.to_path_buf(), mtime(path));
+    }
+
     /// Problems that would stop a save of `path`, for showing before the user edits.
     pub fn is_broken(&self, path: &Path) -> bool {
         self.broken.contains(path)
+    }
+}
+
+/// Reads a file as UTF-8 text; a problem names the file, and for bytes that are not UTF-8 the
+/// line and column of the first bad one.
+pub fn read_text(path: &Path) -> Result<String, LoadProblem> {
+    let problem = |line, column, message: String| LoadProblem {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    let bytes = fs::read(path).map_err(|e| problem(None, None, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..good]);
+        let (l, c) = line_col(&prefix, good);
+        problem(Some(l), Some(c), "is not UTF-8 text".into())
+    })
+}
+
+/// Reads and parses a TOML file; any problem names the file, and where toml can tell, the line
+/// and column.
+pub fn parse_toml_file<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, LoadProblem> {
+    let text = read_text(path)?;
+    parse_toml_text(path, &text)
+}
+
+/// Parses `text` (read from `path`), mapping an error to a `LoadProblem` with its position.
+pub fn parse_toml_text<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, LoadProblem> {
+    toml::from_str::<T>(text).map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(span) => {
+                let (l, c) = line_col(text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        LoadProblem {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// An environment from its file, with secret values joined in from `secrets.toml`.
+fn env_from_file(
+    name: &str,
+    file: EnvFile,
+    secrets: Option<&BTreeMap<String, String>>,
+) -> Environment {
+    let variables = file
+        .variables
+        .into_iter()
+        .map(|v| {
+            let value = if v.secret {
+                secrets
+                    .and_then(|s| s.get(&v.key))
+                    .cloned()
+                    .unwrap_or(v.value)
+            } else {
+                v.value
+            };
+            Variable {
+                key: v.key,
+                value,
+                enabled: v.enabled,
+                secret: v.secret,
+            }
+        })
+        .collect();
+    Environment {
+        name: name.to_string(),
+        variables,
+        timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
+        auth: file.auth,
+        insecure: file.insecure,
     }
 }
 
@@ -652,6 +740,7 @@ mod tests {
             ],
             timeout_secs: 12,
             auth: None,
+            insecure: false,
         }
     }
 
@@ -724,6 +813,23 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StoreError::Broken(_)));
         assert_eq!(fs::read_to_string(envs.join("broken.toml")).unwrap(), bad);
+    }
+
+    #[test]
+    fn the_insecure_opt_in_round_trips_and_is_off_unless_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _, _) = Store::load(dir.path());
+        let mut e = env();
+        store.save_environment(&e).unwrap();
+        let text = fs::read_to_string(dir.path().join("environments/dev.toml")).unwrap();
+        assert!(!text.contains("insecure"), "{text}");
+        e.insecure = true;
+        store.save_environment(&e).unwrap();
+        let text = fs::read_to_string(dir.path().join("environments/dev.toml")).unwrap();
+        assert!(text.contains("insecure = true"), "{text}");
+        let (_, ws, problems) = Store::load(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(ws.environments[0].insecure);
     }
 
     #[test]

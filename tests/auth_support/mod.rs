@@ -80,6 +80,7 @@ pub fn get_req(url: impl Into<String>) -> HttpRequest {
         headers: vec![("Accept".into(), "application/fhir+json".into())],
         body: None,
         timeout: Duration::from_secs(5),
+        insecure: false,
     }
 }
 

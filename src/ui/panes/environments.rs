@@ -38,6 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bo
                 format!("  {} vars", env.variables.len()),
                 theme.dim,
             ));
+            if env.insecure {
+                spans.push(Span::styled("  ⚠ insecure TLS", theme.error));
+            }
             ListItem::new(Line::from(spans))
         })
         .collect();

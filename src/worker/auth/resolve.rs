@@ -268,6 +268,7 @@ mod tests {
             ],
             timeout_secs: 30,
             auth: None,
+            insecure: false,
         }
     }
 

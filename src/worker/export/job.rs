@@ -54,6 +54,10 @@ pub struct ExportParams {
     /// `_outputFormat`, e.g. `application/fhir+ndjson`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<String>,
+    /// The environment's `insecure` opt-in (no certificate checks), kept with the job so polls
+    /// and downloads after a restart honour it. Not a query parameter.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
 }
 
 /// Where a job stands.
@@ -383,6 +387,7 @@ pub fn kickoff_request(base: &str, params: &ExportParams) -> HttpRequest {
         ],
         body: None,
         timeout: REQUEST_TIMEOUT,
+        insecure: false,
     }
 }
 
@@ -561,6 +566,7 @@ pub async fn poll_once(
             )],
             body: None,
             timeout: REQUEST_TIMEOUT,
+            insecure: false,
         },
         token,
     );
@@ -699,6 +705,7 @@ pub async fn cancel(
             headers: vec![header_value("Accept", "application/fhir+json")],
             body: None,
             timeout: REQUEST_TIMEOUT,
+            insecure: false,
         },
         token,
     );
@@ -947,6 +954,7 @@ mod tests {
             type_filter: vec!["Observation?code=8867-4".into()],
             container: Some("exports".into()),
             output_format: Some("application/fhir+ndjson".into()),
+            insecure: false,
         };
         let r = kickoff_request("http://h", &p);
         let u = url::Url::parse(&r.url).unwrap();
