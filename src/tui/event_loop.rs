@@ -65,6 +65,8 @@ pub async fn run(
         }
     }
     draw(&mut guard, &mut app)?;
+    // A test hook: proves the panic hook gives the terminal back (tests/e2e_panic.rs).
+    let panic_on_key = std::env::var_os("FHIRSIDE_TEST_PANIC_ON_KEY").is_some();
     loop {
         let busy = app.busy();
         let countdown = if app.jobs_running() {
@@ -103,6 +105,9 @@ pub async fn run(
             _ = sigint.recv() => break,
             _ = sigquit.recv() => break,
         };
+        if panic_on_key && matches!(msg, Some(Msg::Key(_))) {
+            panic!("FHIRSIDE_TEST_PANIC_ON_KEY is set: panicking on the first key, as asked");
+        }
         if let Some(msg) = msg {
             let mut commands = app.update(msg);
             while !commands.is_empty() {
