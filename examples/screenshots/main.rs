@@ -115,6 +115,12 @@ const SHOTS: &[Shot] = &[
         drive: token_viewer,
     },
     Shot {
+        name: "history",
+        args: &["--demo"],
+        light: false,
+        drive: history_diff,
+    },
+    Shot {
         name: "light-theme",
         args: &["--demo", "--theme", "light"],
         light: true,
@@ -179,6 +185,29 @@ fn token_viewer(t: &mut Term) -> Result<()> {
     t.wait_for("200 OK", LONG)?;
     t.send("T")?;
     t.wait_for("aud", SHORT)?;
+    t.settle(Duration::from_millis(600));
+    Ok(())
+}
+
+/// A search, a create, the same search again; then `p` (this request's earlier answers) and
+/// `d` (compare the two).
+fn history_diff(t: &mut Term) -> Result<()> {
+    open_request(t, 3, "Azure FHIR service/List patients")?;
+    t.send(CTRL_R)?;
+    t.wait_for("200 OK", LONG)?;
+    open_request(t, 4, "Azure FHIR service/Create patient")?;
+    t.send(CTRL_R)?;
+    t.wait_for("201 Created", LONG)?;
+    open_request(t, 3, "Azure FHIR service/List patients")?;
+    t.send(CTRL_R)?;
+    // The first answer is still on screen until the new one replaces it.
+    t.settle(Duration::from_millis(1500));
+    t.wait_for("200 OK", LONG)?;
+    t.send("4")?;
+    t.send("p")?;
+    t.wait_for("2 entries", SHORT)?;
+    t.send("d")?;
+    t.wait_for("@@", SHORT)?;
     t.settle(Duration::from_millis(600));
     Ok(())
 }
