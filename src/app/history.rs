@@ -392,8 +392,8 @@ impl App {
             }
             "s" => {
                 if let Some(l) = loaded {
-                    let id = l.entry.summary.id;
-                    self.save_entry_prompt(id);
+                    let entry = l.entry.clone();
+                    self.save_entry_prompt(&entry);
                 }
             }
             "d" => return self.history_diff(v),
@@ -565,21 +565,11 @@ impl App {
         vec![Command::Copy(text)]
     }
 
-    fn save_entry_prompt(&mut self, id: i64) {
-        let suggested = self
-            .history_view
-            .as_ref()
-            .and_then(|v| match &v.mode {
-                HistoryMode::Detail {
-                    loaded: Some(l), ..
-                } => Some(suggest_name(&l.entry)),
-                _ => None,
-            })
-            .unwrap_or_else(|| "From history".into());
+    fn save_entry_prompt(&mut self, entry: &Entry) {
         self.overlay = Some(Overlay::Prompt {
             title: "Save as a new request named".into(),
-            input: line_area(&suggested),
-            purpose: PromptFor::SaveHistoryEntry(id),
+            input: line_area(&suggest_name(entry)),
+            purpose: PromptFor::SaveHistoryEntry(entry.summary.id),
         });
     }
 
@@ -740,7 +730,7 @@ impl App {
             (PendingAction::Copy, Some(e)) => self.copy_entry_curl(&e),
             (PendingAction::Save, Some(e)) => {
                 self.history_view = Some(v);
-                self.save_entry_prompt(e.summary.id);
+                self.save_entry_prompt(&e);
                 return Vec::new();
             }
             _ => Vec::new(),

@@ -307,9 +307,21 @@ fn an_entry_saved_as_a_request_gets_its_variables_back() {
         panic!("no prompt: {:?}", h.app.status)
     };
     assert_eq!(input.lines().join(""), "GET Nope");
+    h.key("esc");
+    assert!(
+        matches!(h.app.overlay, Some(Overlay::History)),
+        "back to the entry"
+    );
+    h.key("s");
     h.key("enter");
     let saved = path(&["Azure FHIR service", "GET Nope"]);
-    let req = h.app.ws.request(&saved).expect("saved");
+    let req = h.app.ws.request(&saved).unwrap_or_else(|| {
+        panic!(
+            "not saved: {:?} {:?}",
+            h.app.status,
+            h.app.overlay.is_some()
+        )
+    });
     assert_eq!(req.spec.url, "{{fhirurl}}/Nope");
     assert!(
         !req.spec
@@ -341,6 +353,13 @@ fn clearing_asks_first() {
     h.key("H");
     h.key("D");
     assert!(matches!(h.app.overlay, Some(Overlay::Confirm { .. })));
+    h.key("n");
+    assert!(
+        matches!(h.app.overlay, Some(Overlay::History)),
+        "back to the list"
+    );
+    assert_eq!(h.store.usage().unwrap().0, 3);
+    h.key("D");
     h.key("y");
     assert_eq!(h.store.usage().unwrap().0, 0);
     assert!(h.view().rows.is_empty());

@@ -1495,6 +1495,9 @@ impl App {
                         self.discard_drafts();
                         self.info("Drafts discarded.");
                     }
+                    if on_yes == Confirmed::ClearHistory {
+                        self.overlay = Some(Overlay::History);
+                    }
                 }
                 _ => self.overlay = Some(Overlay::Confirm { message, on_yes }),
             },
@@ -1503,7 +1506,12 @@ impl App {
                 mut input,
                 purpose,
             } => match name.as_str() {
-                "esc" => {}
+                "esc" => {
+                    // Back to the screen the prompt was asked from.
+                    if matches!(purpose, PromptFor::SaveHistoryEntry(_)) {
+                        self.overlay = Some(Overlay::History);
+                    }
+                }
                 "enter" => {
                     let text = input.lines().join("").trim().to_string();
                     if text.is_empty() {
