@@ -59,4 +59,9 @@ pub enum Action {
     GotoLine,
     Jobs,
     OpenInBrowser,
+    ToggleFold,
+    FoldDepth,
+    Filter,
+    NextRecord,
+    PrevRecord,
 }

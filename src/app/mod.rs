@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod auth;
+pub mod body_pane;
 pub mod browser;
 pub mod capabilities;
 pub mod drafts;
@@ -12,10 +13,13 @@ pub mod jobs;
 pub mod keymap;
 pub mod palette;
 pub mod response;
+mod response_flow;
 pub mod settings;
 pub mod state;
 pub mod update;
 
+#[cfg(test)]
+mod response_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 

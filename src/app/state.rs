@@ -163,6 +163,7 @@ pub enum PromptFor {
     SearchBody,
     GotoLine,
     ImportFile,
+    FilterBody,
 }
 
 /// Which table row a key/value dialog edits (`None` index: a new row).

@@ -134,7 +134,7 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
             None => return Err("the worker stopped".into()),
         }
     };
-    let received = match received {
+    let mut received = match received {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
@@ -147,6 +147,10 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     };
     if let Some(note) = &received.auth_note {
         eprintln!("fhirside: {note}");
+    }
+    if received.body.pending.is_some() {
+        // The worker sends a large body's top lines first; the command line wants all of it.
+        received.body = worker::body::prepare(&received.response);
     }
     for outcome in capture::apply(&saved.spec.captures, &received.response) {
         match outcome {

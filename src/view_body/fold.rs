@@ -12,6 +12,8 @@ pub struct FoldRegion {
     pub depth: usize,
     /// Index (into [`FoldRegions::regions`]) of the enclosing region.
     pub parent: Option<usize>,
+    /// Members or items directly inside (lines that start one), for the folded summary.
+    pub children: usize,
 }
 
 /// All foldable regions of a body, sorted by start line.
@@ -33,11 +35,17 @@ impl FoldRegions {
             let b = body.line(l).as_bytes();
             let first = b.iter().find(|c| !c.is_ascii_whitespace());
             let last = b.iter().rev().find(|c| !c.is_ascii_whitespace());
-            if let Some(b'}' | b']') = first
-                && let Some(i) = stack.pop()
+            if let Some(b'}' | b']') = first {
+                if let Some(i) = stack.pop()
+                    && let Some(r) = regions.get_mut(i)
+                {
+                    r.end = l;
+                }
+            } else if first.is_some()
+                && let Some(&i) = stack.last()
                 && let Some(r) = regions.get_mut(i)
             {
-                r.end = l;
+                r.children += 1;
             }
             if let Some(b'{' | b'[') = last {
                 regions.push(FoldRegion {
@@ -45,6 +53,7 @@ impl FoldRegions {
                     end: n.saturating_sub(1),
                     depth: stack.len(),
                     parent: stack.last().copied(),
+                    children: 0,
                 });
                 stack.push(regions.len() - 1);
             }
@@ -222,6 +231,8 @@ mod tests {
             .map(|r| (r.start, r.end, r.depth))
             .collect();
         assert_eq!(rs, vec![(0, 11, 0), (1, 6, 1), (3, 5, 2), (8, 10, 1)]);
+        let children: Vec<usize> = fr.regions().iter().map(|r| r.children).collect();
+        assert_eq!(children, vec![3, 2, 1, 1]);
         assert_eq!(fr.fold_all_at_depth(1), vec![1, 8]);
         assert_eq!(fr.innermost_containing(4).unwrap().start, 3);
         assert_eq!(fr.innermost_containing(7).unwrap().start, 0);

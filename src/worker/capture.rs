@@ -120,7 +120,7 @@ mod tests {
             reason: String::new(),
             version: String::new(),
             headers: vec![("Content-Location".into(), "http://x/op/1".into())],
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
             elapsed: Duration::ZERO,
             final_url: String::new(),
         }

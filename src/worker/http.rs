@@ -23,7 +23,8 @@ pub struct HttpResponse {
     pub reason: String,
     pub version: String,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// Shared, so the viewer and a background pretty-print can hold it without copies.
+    pub body: bytes::Bytes,
     pub elapsed: Duration,
     /// The URL finally answered (after redirects).
     pub final_url: String,
@@ -156,7 +157,10 @@ pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpRes
             )
         })
         .collect();
-    let mut body = Vec::new();
+    // Reserve what the server announced (within the limit), so a large body is not copied
+    // while it grows.
+    let announced = resp.content_length().unwrap_or(0) as usize;
+    let mut body = Vec::with_capacity(announced.min(MAX_BODY_BYTES));
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         match chunk {
@@ -180,7 +184,7 @@ pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpRes
         reason: status.canonical_reason().unwrap_or("").to_string(),
         version,
         headers,
-        body,
+        body: body.into(),
         elapsed: started.elapsed(),
         final_url,
     })

@@ -76,6 +76,8 @@ pub enum WorkerCommand {
     SignOut {
         env: String,
     },
+    /// Run a jq filter over a response body on a blocking thread.
+    Filter(Box<body::FilterJob>),
 }
 
 #[derive(Debug)]
@@ -95,6 +97,17 @@ pub enum WorkerEvent {
     Response {
         id: RequestId,
         result: Result<Box<Received>, HttpError>,
+    },
+    /// The whole body of a response that first came as a preview (a large JSON body).
+    BodyReady {
+        id: RequestId,
+        body: Box<body::PreparedBody>,
+    },
+    /// A filter's result (or why there is none, as a sentence).
+    Filtered {
+        id: RequestId,
+        generation: u64,
+        result: Result<Box<crate::view_body::filter::FilterOutput>, String>,
     },
     Auth(AuthEvent),
 }
@@ -122,7 +135,7 @@ pub async fn exchange(
 ) -> Result<Box<Received>, HttpError> {
     let response = http::send(client, request).await?;
     tokio::task::spawn_blocking(move || {
-        let body = body::prepare(&response);
+        let body = body::prepare_for_view(&response);
         Box::new(Received {
             response,
             body,
@@ -239,12 +252,33 @@ impl Worker {
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 tokio::spawn(async move {
-                    let result = tokio::select! {
+                    let mut result = tokio::select! {
                         r = send_with_auth(&client, request, auth, &internal) => r,
                         _ = token.cancelled() => Err(HttpError::Cancelled),
                     };
+                    let finish = result.as_mut().ok().and_then(|r| r.body.take_finish());
                     let _ = events.send(WorkerEvent::Response { id, result });
                     let _ = internal.send(Internal::Done(id));
+                    if let Some(finish) = finish
+                        && let Ok(Some(body)) = tokio::task::spawn_blocking(|| finish.run()).await
+                    {
+                        let body = Box::new(body);
+                        let _ = events.send(WorkerEvent::BodyReady { id, body });
+                    }
+                });
+            }
+            WorkerCommand::Filter(job) => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let (id, generation) = (job.id, job.generation);
+                    let result = tokio::task::spawn_blocking(move || job.run())
+                        .await
+                        .unwrap_or_else(|e| Err(format!("The filter failed: {e}.")));
+                    let _ = events.send(WorkerEvent::Filtered {
+                        id,
+                        generation,
+                        result,
+                    });
                 });
             }
             WorkerCommand::Cancel { id } => {

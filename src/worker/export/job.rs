@@ -1001,7 +1001,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
             elapsed: Duration::ZERO,
             final_url: "http://h/status/1".into(),
         }
