@@ -3,6 +3,8 @@
 
 pub mod action;
 pub mod auth;
+#[doc(hidden)]
+pub mod bench;
 pub mod body_pane;
 pub mod browser;
 pub mod capabilities;
