@@ -38,8 +38,8 @@ impl Drop for BodyServer {
     }
 }
 
-/// Serves `GET /big` (the given bytes as FHIR JSON) and `GET /records` (NDJSON).
-fn serve(big: Arc<Vec<u8>>, records: Arc<Vec<u8>>) -> BodyServer {
+/// Serves each `(path, content type, body)` with GET.
+fn serve(routes: Vec<(&'static str, &'static str, Arc<Vec<u8>>)>) -> BodyServer {
     use axum::Router;
     use axum::http::header;
     use axum::routing::get;
@@ -47,31 +47,21 @@ fn serve(big: Arc<Vec<u8>>, records: Arc<Vec<u8>>) -> BodyServer {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = Router::new()
-        .route(
-            "/big",
+    let mut app = Router::new();
+    for (path, content_type, body) in routes {
+        app = app.route(
+            path,
             get(move || {
-                let big = big.clone();
+                let body = body.clone();
                 async move {
                     (
-                        [(header::CONTENT_TYPE, "application/fhir+json")],
-                        big.as_ref().clone(),
-                    )
-                }
-            }),
-        )
-        .route(
-            "/records",
-            get(move || {
-                let records = records.clone();
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, "application/fhir+ndjson")],
-                        records.as_ref().clone(),
+                        [(header::CONTENT_TYPE, content_type)],
+                        body.as_ref().clone(),
                     )
                 }
             }),
         );
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -113,7 +103,10 @@ fn a_30_mb_body_keeps_keys_working_while_it_is_prepared() {
                 .as_bytes(),
         );
     }
-    let server = serve(Arc::new(big), Arc::new(ndjson));
+    let server = serve(vec![
+        ("/big", "application/fhir+json", Arc::new(big)),
+        ("/records", "application/fhir+ndjson", Arc::new(ndjson)),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     write_env(
         dir.path(),
@@ -207,4 +200,79 @@ fn a_30_mb_body_keeps_keys_working_while_it_is_prepared() {
     pty.ctrl_c();
     assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
     pty.assert_terminal_restored();
+}
+
+#[test]
+fn a_body_above_the_threshold_is_shown_from_a_temporary_file() {
+    // About 3 MB of NDJSON, with the threshold lowered to 1 MB for this run.
+    let mut export = Vec::new();
+    let mut n = 0;
+    while export.len() < 3 * 1024 * 1024 {
+        export.extend_from_slice(
+            format!("{{\"resourceType\":\"Observation\",\"id\":\"o{n}\",\"status\":\"final\",\"valueQuantity\":{{\"value\":{n},\"unit\":\"mg\"}}}}\n").as_bytes(),
+        );
+        n += 1;
+    }
+    let server = serve(vec![(
+        "/export",
+        "application/fhir+ndjson",
+        Arc::new(export),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    write_env(
+        dir.path(),
+        "local",
+        &[("fhirurl", &format!("http://{}", server.addr))],
+    );
+    write_request(dir.path(), "Test", "Export", "GET", "{{fhirurl}}/export");
+    let dir_arg = dir.path().to_str().unwrap();
+    let mut pty = Pty::spawn_with_env(
+        &["--workspace", dir_arg],
+        140,
+        40,
+        &[("FHIRSIDE_SPOOL_ABOVE_MB", "1")],
+    );
+    ok(pty.wait_for_text_within("Collections", T));
+    pty.send("2");
+    pty.send("g");
+    pty.send("j");
+    pty.enter();
+    ok(pty.wait_for_text_within("{{fhirurl}}/export", T));
+    pty.ctrl_r();
+    ok(pty.wait_for_text_within("kept in a temporary file", T));
+    let total = format!("record 1 of {}", group(n));
+    ok(pty.wait_for_text_within(&total, T));
+    assert!(pty.screen_text().contains("\"id\":\"o0\""));
+    // The records are navigable and open pretty-printed, read from the file.
+    pty.send("4");
+    pty.send("G");
+    ok(pty.wait_for_text_within(&format!("record {} of", group(n)), T));
+    ok(pty.wait_for_text_within(&format!("\"id\":\"o{}\"", n - 1), T));
+    pty.send(":");
+    pty.send("100\r");
+    ok(pty.wait_for_text_within("record 100 of", T));
+    pty.enter();
+    ok(pty.wait_for_text_within("\"id\": \"o99\",", T));
+    pty.send("}");
+    ok(pty.wait_for_text_within("\"id\": \"o100\",", T));
+    pty.esc();
+    // Search and filters need the body in memory, and say so.
+    pty.send("/");
+    ok(pty.wait_for_text_within("need it in memory", T));
+    pty.ctrl_c();
+    assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
+    pty.assert_terminal_restored();
+}
+
+/// `3400` → `3,400`.
+fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -53,6 +53,7 @@ impl BodyBench {
     /// as its top lines); returns the background step when there is one.
     pub fn receive(&mut self, content_type: &str, body: Bytes) -> Option<Finish> {
         let response = HttpResponse {
+            spool: None,
             status: 200,
             reason: "OK".into(),
             version: "HTTP/1.1".into(),

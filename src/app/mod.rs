@@ -17,6 +17,7 @@ pub mod palette;
 pub mod response;
 mod response_flow;
 pub mod settings;
+pub mod spool_pane;
 pub mod state;
 pub mod update;
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::action::Action;
 use super::body_pane::{BodyPane, group_digits};
+use super::spool_pane::{RECORD_BYTES, SpoolPane};
 use crate::view_body::{BodyKind, BodyText, pretty_json_body};
 use crate::worker::HttpResponse;
 use crate::worker::RequestId;
@@ -92,11 +93,22 @@ pub struct ResponseView {
     pub request_id: Option<RequestId>,
     /// `Z` was pressed: the next digit folds at that depth.
     pub awaiting_depth: bool,
+    /// A body kept in a temporary file, shown from there (Body and Raw tabs).
+    pub spool: Option<SpoolPane>,
     next_generation: u64,
 }
 
+/// Why a body on disk cannot be searched, folded or filtered.
+pub const ON_DISK: &str = "This body is kept on disk (too large for memory): search, folds and filters need it in memory.";
+
 impl ResponseView {
     pub fn new(request_line: String, outcome: Outcome, captures: Vec<CaptureOutcome>) -> Self {
+        let spool = match &outcome {
+            Outcome::Received { body, .. } => {
+                body.spooled.clone().map(|t| SpoolPane::new(t, body.kind))
+            }
+            Outcome::Failed(_) => None,
+        };
         let (pretty, raw) = match &outcome {
             Outcome::Received { body, .. } => {
                 let raw_kind = if body.kind == BodyKind::Json {
@@ -131,6 +143,7 @@ impl ResponseView {
             auth_note: None,
             request_id: None,
             awaiting_depth: false,
+            spool,
             next_generation: 1,
         }
     }
@@ -142,8 +155,33 @@ impl ResponseView {
         }
     }
 
-    /// The pane of the current tab (the sub-view on the Body tab when one is open).
+    /// True when the current tab shows the body from its temporary file.
+    pub fn spool_active(&self) -> bool {
+        self.spool.is_some()
+            && match self.tab {
+                ResponseTab::Body => self.sub.is_none(),
+                ResponseTab::Raw => true,
+                ResponseTab::Headers => false,
+            }
+    }
+
+    /// Puts the cursor on body line `line` (0-based) of the current tab.
+    pub fn goto_line(&mut self, line: usize) {
+        if self.spool_active() {
+            if let Some(sp) = self.spool.as_mut() {
+                sp.goto_line(line);
+            }
+        } else if let Some(pane) = self.pane_mut() {
+            pane.goto_line(line);
+        }
+    }
+
+    /// The pane of the current tab (the sub-view on the Body tab when one is open); `None`
+    /// on the Headers tab and for a body read from disk.
     pub fn pane(&self) -> Option<&BodyPane> {
+        if self.spool_active() {
+            return None;
+        }
         match self.tab {
             ResponseTab::Body => Some(self.sub.as_ref().map_or(&self.pretty, |s| &s.pane)),
             ResponseTab::Raw => Some(&self.raw),
@@ -152,6 +190,9 @@ impl ResponseView {
     }
 
     pub fn pane_mut(&mut self) -> Option<&mut BodyPane> {
+        if self.spool_active() {
+            return None;
+        }
         match self.tab {
             ResponseTab::Body => Some(match &mut self.sub {
                 Some(s) => &mut s.pane,
@@ -190,6 +231,7 @@ impl ResponseView {
             (Outcome::Received { response, .. }, ResponseTab::Headers) => {
                 response.headers.len() + 1
             }
+            _ if self.spool_active() => self.spool.as_ref().map_or(0, |s| s.line_count()),
             _ => self.pane().map_or(0, |p| p.row_count()),
         }
     }
@@ -206,20 +248,58 @@ impl ResponseView {
         if self.kind() != BodyKind::NdJson || self.tab != ResponseTab::Body {
             return None;
         }
-        let total = self.pretty.text.line_count();
+        let total = self.record_count();
         let index = match &self.sub {
             Some(SubView {
                 kind: SubKind::Record(i),
                 ..
             }) => *i,
             Some(_) => return None,
-            None => self.pretty.cursor_line(),
+            None => match &self.spool {
+                Some(sp) => sp.cursor,
+                None => self.pretty.cursor_line(),
+            },
         };
         Some(format!(
             "record {} of {}",
             group_digits(index + 1),
             group_digits(total)
         ))
+    }
+
+    fn record_count(&self) -> usize {
+        match &self.spool {
+            Some(sp) => sp.line_count(),
+            None => self.pretty.text.line_count(),
+        }
+    }
+
+    /// The list's cursor (a body line) on the Body tab.
+    fn list_cursor(&self) -> usize {
+        match &self.spool {
+            Some(sp) => sp.cursor,
+            None => self.pretty.cursor_line(),
+        }
+    }
+
+    /// Keys on a body read from disk: moving and records only.
+    fn act_on_spool(&mut self, action: Action) -> Option<Result<String, String>> {
+        let sp = self.spool.as_mut()?;
+        match action {
+            Action::Down => sp.move_cursor(1),
+            Action::Up => sp.move_cursor(-1),
+            Action::PageDown => sp.page(true),
+            Action::PageUp => sp.page(false),
+            Action::Top => sp.goto_line(0),
+            Action::Bottom => sp.to_bottom(),
+            Action::Right => sp.hscroll += 8,
+            Action::Left => sp.hscroll = sp.hscroll.saturating_sub(8),
+            Action::ToggleFold | Action::FoldDepth | Action::SearchNext | Action::SearchPrev => {
+                return Some(Err(ON_DISK.into()));
+            }
+            _ => {}
+        }
+        None
     }
 
     /// Moving, folding and records: what needs no prompt and no worker. Returns a sentence
@@ -245,10 +325,17 @@ impl ResponseView {
                 return None;
             }
             Action::NextRecord | Action::PrevRecord => return self.step_record(action),
-            Action::Activate if self.kind() == BodyKind::NdJson && self.sub.is_none() => {
-                return self.open_record(self.pretty.cursor_line());
+            Action::Activate
+                if self.kind() == BodyKind::NdJson
+                    && self.sub.is_none()
+                    && self.tab == ResponseTab::Body =>
+            {
+                return self.open_record(self.list_cursor());
             }
             _ => {}
+        }
+        if self.spool_active() {
+            return self.act_on_spool(action);
         }
         let pane = self.pane_mut()?;
         match action {
@@ -299,11 +386,14 @@ impl ResponseView {
 
     /// Opens NDJSON record `index` (a body line) pretty-printed.
     fn open_record(&mut self, index: usize) -> Option<Result<String, String>> {
-        let total = self.pretty.text.line_count();
+        let total = self.record_count();
         if index >= total {
             return None;
         }
-        let line = self.pretty.text.line(index);
+        let line = match &self.spool {
+            Some(sp) => std::borrow::Cow::Owned(sp.text.line(index, RECORD_BYTES)),
+            None => std::borrow::Cow::Borrowed(self.pretty.text.line(index)),
+        };
         let (text, kind, note) = match pretty_json_body(line.as_bytes()) {
             Ok(t) => (t, BodyKind::Json, None),
             Err(e) => (
@@ -327,7 +417,10 @@ impl ResponseView {
             pane: BodyPane::new(text, kind),
         });
         // The list's cursor follows, so Esc lands on this record.
-        self.pretty.goto_line(index);
+        match self.spool.as_mut() {
+            Some(sp) => sp.goto_line(index),
+            None => self.pretty.goto_line(index),
+        }
         Some(note.map_or_else(
             || Ok("} and { step through the records; Esc goes back to the list.".into()),
             Err,
@@ -352,7 +445,11 @@ impl ResponseView {
             }
             Some(_) => None,
             None => {
-                self.pretty.move_cursor(if forward { 1 } else { -1 });
+                let delta = if forward { 1 } else { -1 };
+                match self.spool.as_mut() {
+                    Some(sp) => sp.move_cursor(delta),
+                    None => self.pretty.move_cursor(delta),
+                }
                 None
             }
         }

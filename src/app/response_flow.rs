@@ -37,6 +37,10 @@ impl App {
             self.error("There is no body to filter.");
             return Vec::new();
         };
+        if body.spooled.is_some() {
+            self.error(super::response::ON_DISK);
+            return Vec::new();
+        }
         if body.kind == BodyKind::Binary {
             self.error("This body is binary; a jq filter needs JSON.");
             return Vec::new();

@@ -390,3 +390,37 @@ fn a_large_body_arrives_as_a_preview_then_in_full() {
     press(&mut app, "G");
     assert_eq!(view(&app).pretty.cursor_line(), lines - 1);
 }
+
+#[test]
+fn a_body_arriving_shows_bytes_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = seeded_app(dir.path());
+    app.ws
+        .environment_mut("azure")
+        .unwrap()
+        .set("fhirurl", "http://fhir.test");
+    app.open_request(&path());
+    let cmds = app.apply(Action::Send);
+    let Some(Command::Worker(WorkerCommand::Send { id, .. })) = cmds.into_iter().next() else {
+        panic!()
+    };
+    let progress = std::sync::Arc::new(crate::worker::spool::ReceiveProgress::new());
+    progress.set_total(Some(400 * 1024 * 1024));
+    progress.add(100 * 1024 * 1024);
+    progress.set_spooling();
+    app.update(Msg::Worker(WorkerEvent::Receiving {
+        id,
+        progress: progress.clone(),
+    }));
+    let screen = render(&mut app, 160, 30);
+    assert!(
+        screen.contains("received 100.0 MB of 400.0 MB  █████░░░░░░░░░░░░░░░   25%"),
+        "{screen}"
+    );
+    assert!(screen.contains("into a temporary file"), "{screen}");
+    app.update(Msg::Worker(WorkerEvent::Response {
+        id,
+        result: Ok(response(200, "application/json", "{}")),
+    }));
+    assert!(app.receiving.is_empty());
+}

@@ -51,6 +51,7 @@ fn path(parts: &[&str]) -> NodePath {
 
 pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Box<Received> {
     let response = HttpResponse {
+        spool: None,
         status,
         reason: "OK".into(),
         version: "HTTP/1.1".into(),

@@ -103,6 +103,7 @@ impl App {
             color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
             tokens: Default::default(),
             pane_areas: Vec::new(),
+            receiving: Default::default(),
         }
     }
 
@@ -1264,12 +1265,16 @@ impl App {
             WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::BodyReady { id, body } => self.on_body_ready(id, *body),
+            WorkerEvent::Receiving { id, progress } => {
+                self.receiving.insert(id, progress);
+            }
             WorkerEvent::Filtered {
                 id,
                 generation,
                 result,
             } => self.on_filtered(id, generation, result),
             WorkerEvent::Response { id, result } => {
+                self.receiving.remove(&id);
                 if self.on_caps_response(id, &result) {
                     return Vec::new();
                 }
@@ -1352,6 +1357,9 @@ impl App {
             return Vec::new();
         };
         match action {
+            Action::Search | Action::Filter if view.spool_active() => {
+                self.error(super::response::ON_DISK);
+            }
             Action::Search => {
                 let initial = view
                     .pane()
@@ -2005,9 +2013,8 @@ impl App {
             }
             PromptFor::GotoLine => match text.trim().parse::<usize>() {
                 Ok(n) if n > 0 => {
-                    let view = self.open.clone().and_then(|p| self.responses.get_mut(&p));
-                    if let Some(pane) = view.and_then(|v| v.pane_mut()) {
-                        pane.goto_line(n - 1);
+                    if let Some(v) = self.open.clone().and_then(|p| self.responses.get_mut(&p)) {
+                        v.goto_line(n - 1);
                     }
                     Ok(String::new())
                 }

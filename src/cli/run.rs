@@ -118,6 +118,9 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
                 .unwrap_or_default()
         ));
     }
+    if let Some(problem) = worker::spool::configure(None) {
+        eprintln!("fhirside: {problem}");
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = worker::spawn(tx);
     let shown_url = redact(&built.request.url, &built.secrets);
@@ -220,6 +223,13 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
+    // A body too large for memory is in a temporary file: it is copied out as it came.
+    if let (Some(file), Output::Body | Output::Full) = (&r.spool, &args.output)
+        && let Err(e) = file.copy_to(&mut stdout)
+    {
+        eprintln!("fhirside: reading the body back from its temporary file failed: {e}");
+        return Ok(2);
+    }
     let _ = stdout.flush();
     Ok(if args.fail && r.status >= 400 { 1 } else { 0 })
 }

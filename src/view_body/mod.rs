@@ -45,4 +45,5 @@ pub use pretty::{
     pretty_json_body, pretty_json_body_with_progress, pretty_json_preview, validate_json,
 };
 pub use search::{Match, SearchOptions, find_all, next_match_after, prev_match_before};
+pub(crate) use text::scan_newlines;
 pub use text::{BodyText, LineIndex};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::http::HttpResponse;
+use super::spool::{SpoolFile, SpoolText};
 use crate::view_body::filter::{FilterOutput, run_filter};
 use crate::view_body::{
     BodyKind, BodyText, Progress, detect_kind, hex_preview, pretty_json_body,
@@ -29,6 +30,8 @@ pub struct PreparedBody {
     pub note: Option<String>,
     /// Set while the full pretty-print runs in the background; `pretty` holds its top lines.
     pub pending: Option<Pending>,
+    /// A body received into a temporary file: its lines are read from there.
+    pub spooled: Option<Arc<SpoolText>>,
 }
 
 impl std::fmt::Debug for PreparedBody {
@@ -89,6 +92,9 @@ impl PreparedBody {
 
 /// Prepares the whole body now.
 pub fn prepare(resp: &HttpResponse) -> PreparedBody {
+    if let Some(file) = &resp.spool {
+        return prepare_spooled(resp, file);
+    }
     let kind = detect_kind(resp.content_type(), &resp.body);
     prepare_bytes(kind, &resp.body, None)
 }
@@ -96,6 +102,9 @@ pub fn prepare(resp: &HttpResponse) -> PreparedBody {
 /// Like [`prepare`], but a large JSON body comes back as its first [`PREVIEW_LINES`] lines
 /// with a [`Finish`] to run next (see [`PreparedBody::take_finish`]).
 pub fn prepare_for_view(resp: &HttpResponse) -> PreparedBody {
+    if let Some(file) = &resp.spool {
+        return prepare_spooled(resp, file);
+    }
     let kind = detect_kind(resp.content_type(), &resp.body);
     if kind != BodyKind::Json || resp.body.len() <= PREVIEW_ABOVE {
         return prepare_bytes(kind, &resp.body, None);
@@ -111,6 +120,7 @@ pub fn prepare_for_view(resp: &HttpResponse) -> PreparedBody {
         pretty: BodyText::new(preview.text),
         raw: raw_text(&resp.body),
         note: None,
+        spooled: None,
         pending: Some(Pending {
             progress: progress.clone(),
             total: resp.body.len(),
@@ -170,6 +180,61 @@ fn prepare_bytes(kind: BodyKind, bytes: &Bytes, progress: Option<&Progress>) -> 
         raw,
         note,
         pending: None,
+        spooled: None,
+    }
+}
+
+/// A body on disk: its kind from the Content-Type and its first bytes, its lines indexed.
+fn prepare_spooled(resp: &HttpResponse, file: &Arc<SpoolFile>) -> PreparedBody {
+    let size = crate::app::response::human_size(usize::try_from(file.len()).unwrap_or(usize::MAX));
+    let limit = crate::app::response::human_size(super::spool::spool_above());
+    let text = match SpoolText::index(file.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            let msg = format!(
+                "The {size} body was saved to a temporary file, but reading it back failed: {e}."
+            );
+            let empty = BodyText::default();
+            return PreparedBody {
+                kind: BodyKind::Text,
+                pretty: empty.clone(),
+                raw: empty,
+                note: Some(msg),
+                pending: None,
+                spooled: None,
+            };
+        }
+    };
+    let mut head = text.head(64 * 1024);
+    // A character cut at the end of the sample is not a sign of binary data.
+    if let Err(e) = std::str::from_utf8(&head)
+        && e.error_len().is_none()
+    {
+        head.truncate(e.valid_up_to());
+    }
+    let kind = detect_kind(resp.content_type(), &head);
+    if kind == BodyKind::Binary {
+        let hex = BodyText::new(hex_preview(&head, 4096).join("\n"));
+        return PreparedBody {
+            kind,
+            pretty: hex.clone(),
+            raw: hex,
+            note: Some(format!(
+                "Binary or non-UTF-8 body of {size}, saved to a temporary file; showing a hex preview of the first 4 KB."
+            )),
+            pending: None,
+            spooled: None,
+        };
+    }
+    PreparedBody {
+        kind,
+        pretty: BodyText::default(),
+        raw: BodyText::default(),
+        note: Some(format!(
+            "{size} body (above {limit}): kept in a temporary file and shown from there as it came; search, folds and filters need it in memory."
+        )),
+        pending: None,
+        spooled: Some(Arc::new(text)),
     }
 }
 
@@ -199,6 +264,7 @@ mod tests {
 
     fn resp(ct: &str, body: Vec<u8>) -> HttpResponse {
         HttpResponse {
+            spool: None,
             status: 200,
             reason: "OK".into(),
             version: "HTTP/1.1".into(),
@@ -239,6 +305,29 @@ mod tests {
         let finish = first.take_finish().unwrap();
         drop(first);
         assert!(finish.run().is_none());
+    }
+
+    #[test]
+    fn a_spooled_body_is_read_from_its_file() {
+        let mut f = SpoolFile::create().unwrap();
+        f.write_all(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n").unwrap();
+        f.flush().unwrap();
+        let mut r = resp("application/fhir+ndjson", Vec::new());
+        r.spool = Some(Arc::new(f));
+        let b = prepare_for_view(&r);
+        assert_eq!(b.kind, BodyKind::NdJson);
+        let t = b.spooled.expect("read from the file");
+        assert_eq!(t.line_count(), 2);
+        assert_eq!(t.line(1, 1024), "{\"id\":\"b\"}");
+        assert!(b.note.unwrap().contains("temporary file"));
+        let mut f = SpoolFile::create().unwrap();
+        f.write_all(&[0xff, 0xfe, 0, 1]).unwrap();
+        let mut r = resp("application/octet-stream", Vec::new());
+        r.spool = Some(Arc::new(f));
+        let b = prepare(&r);
+        assert_eq!(b.kind, BodyKind::Binary);
+        assert!(b.spooled.is_none());
+        assert!(b.pretty.line(0).contains("ff fe"), "{}", b.pretty.line(0));
     }
 
     #[test]

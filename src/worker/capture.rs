@@ -116,6 +116,7 @@ mod tests {
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
+            spool: None,
             status,
             reason: String::new(),
             version: String::new(),

@@ -8,6 +8,7 @@ pub mod build;
 pub mod capture;
 pub mod export;
 pub mod http;
+pub mod spool;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -98,6 +99,11 @@ pub enum WorkerEvent {
         id: RequestId,
         result: Result<Box<Received>, HttpError>,
     },
+    /// A request's body is arriving: the UI reads the bytes received from `progress`.
+    Receiving {
+        id: RequestId,
+        progress: std::sync::Arc<spool::ReceiveProgress>,
+    },
     /// The whole body of a response that first came as a preview (a large JSON body).
     BodyReady {
         id: RequestId,
@@ -128,12 +134,18 @@ impl std::fmt::Debug for Received {
     }
 }
 
+tokio::task_local! {
+    /// Where the request being sent reports the bytes received (set for UI sends).
+    static RECEIVING: std::sync::Arc<spool::ReceiveProgress>;
+}
+
 /// Sends and prepares the body on a blocking thread.
 pub async fn exchange(
     client: &reqwest::Client,
     request: &HttpRequest,
 ) -> Result<Box<Received>, HttpError> {
-    let response = http::send(client, request).await?;
+    let progress = RECEIVING.try_with(std::sync::Arc::clone).ok();
+    let response = http::send_observed(client, request, progress.as_deref()).await?;
     tokio::task::spawn_blocking(move || {
         let body = body::prepare_for_view(&response);
         Box::new(Received {
@@ -251,9 +263,16 @@ impl Worker {
                 let client = self.client.clone();
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
+                let progress = std::sync::Arc::new(spool::ReceiveProgress::new());
+                let _ = self.events.send(WorkerEvent::Receiving {
+                    id,
+                    progress: progress.clone(),
+                });
                 tokio::spawn(async move {
+                    let send = RECEIVING
+                        .scope(progress, send_with_auth(&client, request, auth, &internal));
                     let mut result = tokio::select! {
-                        r = send_with_auth(&client, request, auth, &internal) => r,
+                        r = send => r,
                         _ = token.cancelled() => Err(HttpError::Cancelled),
                     };
                     let finish = result.as_mut().ok().and_then(|r| r.body.take_finish());

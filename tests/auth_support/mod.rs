@@ -145,7 +145,9 @@ impl Harness {
                         self.responses.insert(id, result);
                     }
                     // Export jobs and body views are not part of these tests.
-                    WorkerEvent::BodyReady { .. } | WorkerEvent::Filtered { .. } => {}
+                    WorkerEvent::BodyReady { .. }
+                    | WorkerEvent::Filtered { .. }
+                    | WorkerEvent::Receiving { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }

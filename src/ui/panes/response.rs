@@ -8,9 +8,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::body_pane::{BodyPane, group_digits};
 use crate::app::response::{Outcome, ResponseTab, ResponseView, human_size};
+use crate::app::spool_pane::{DRAW_LINE_BYTES, SpoolPane};
 use crate::app::{App, Pane};
 use crate::ui::Theme;
 use crate::ui::widgets::{SPINNER, pane_block, shorten};
+use crate::view_body::{BodyKind, JsonLineState, TokenKind, highlight_json_line_capped};
 use crate::worker::capture::CaptureOutcome;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused: bool) {
@@ -20,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
     let Some(path) = app.open.clone() else {
         return;
     };
-    if let Some(flight) = app.in_flight.values().find(|f| f.path == path) {
+    if let Some((id, flight)) = app.in_flight.iter().find(|(_, f)| f.path == path) {
         let s = SPINNER[(app.frame % SPINNER.len() as u64) as usize];
         let line = Line::from(vec![
             Span::styled(format!("{s} waiting for {} ", flight.method), theme.warning),
@@ -36,7 +38,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
                 theme.dim,
             ),
         ]);
-        frame.render_widget(Paragraph::new(line), inner);
+        let mut lines = vec![line];
+        if let Some(p) = app.receiving.get(id).filter(|p| p.received() > 0) {
+            lines.push(receive_line(p, theme));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
         return;
     }
     let Some(view) = app.responses.get_mut(&path) else {
@@ -194,6 +200,10 @@ fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Th
                 .take(height)
                 .collect()
         }
+        ResponseTab::Body | ResponseTab::Raw if view.spool_active() => match view.spool.as_mut() {
+            Some(sp) => spool_lines(sp, body_area.width as usize, height, wrap, theme),
+            None => Vec::new(),
+        },
         ResponseTab::Body | ResponseTab::Raw => match view.pane_mut() {
             Some(pane) => body_lines(pane, body_area.width as usize, height, wrap, theme),
             None => Vec::new(),
@@ -210,6 +220,17 @@ fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Th
 fn position_text(view: &ResponseView) -> String {
     let mut s = match (view.record_position(), view.pane()) {
         (Some(r), _) => r,
+        (None, None) if view.spool_active() => {
+            let (cursor, total) = view
+                .spool
+                .as_ref()
+                .map_or((0, 0), |sp| (sp.cursor, sp.line_count()));
+            format!(
+                "line {}/{}",
+                group_digits((cursor + 1).min(total)),
+                group_digits(total)
+            )
+        }
         (None, Some(p)) => {
             let total = p.text.line_count();
             format!(
@@ -230,6 +251,34 @@ fn position_text(view: &ResponseView) -> String {
         s.push_str(" · wrap");
     }
     s
+}
+
+/// `received 120.0 MB of 300.0 MB  [██████░░░░]  40% · into a temporary file`
+fn receive_line(p: &crate::worker::spool::ReceiveProgress, theme: &Theme) -> Line<'static> {
+    const CELLS: usize = 20;
+    let got = p.received();
+    let mut spans = vec![Span::styled(
+        format!("  received {}", human_size(got)),
+        theme.text,
+    )];
+    if let Some(total) = p.total().filter(|t| *t > 0) {
+        let f = (got as f64 / total as f64).clamp(0.0, 1.0);
+        let full = ((f * CELLS as f64).round() as usize).min(CELLS);
+        spans.push(Span::styled(
+            format!(" of {}  ", human_size(total)),
+            theme.text,
+        ));
+        spans.push(Span::styled("█".repeat(full), theme.accent));
+        spans.push(Span::styled("░".repeat(CELLS - full), theme.dim));
+        spans.push(Span::styled(format!("  {:>3.0}%", f * 100.0), theme.dim));
+    }
+    if p.spooling() {
+        spans.push(Span::styled(
+            " · into a temporary file (too large for memory)",
+            theme.warning,
+        ));
+    }
+    Line::from(spans)
 }
 
 /// `⠋ preparing the whole body  [██████░░░░░░░░░░░░░░]  31% of 48.0 MB · the first 2,000 lines are shown`
@@ -347,6 +396,74 @@ fn body_lines(
             }
             if let Some(summary) = pane.fold_summary(n) {
                 out.push(Span::styled(summary, theme.accent));
+            }
+            Line::from(out)
+        })
+        .collect()
+}
+
+/// The visible lines of a body kept on disk, read from the file now: JSON and NDJSON lines
+/// highlighted each on its own (a record a line), other text plain.
+fn spool_lines(
+    sp: &mut SpoolPane,
+    width: usize,
+    height: usize,
+    wrap: bool,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    sp.height = height.max(1);
+    sp.keep_cursor_visible();
+    let total = sp.line_count();
+    let gutter = total.max(1).to_string().len();
+    let budget = if wrap {
+        width.saturating_mul(height).max(1)
+    } else {
+        width.max(1)
+    };
+    let json = matches!(sp.kind, BodyKind::Json | BodyKind::NdJson);
+    (sp.top..(sp.top + height).min(total))
+        .map(|n| {
+            let text = sp.text.line(n, DRAW_LINE_BYTES);
+            let mut spans = Vec::new();
+            if json {
+                let mut st = JsonLineState::default();
+                highlight_json_line_capped(&text, &mut st, DRAW_LINE_BYTES, &mut spans);
+            } else if !text.is_empty() {
+                spans.push(crate::view_body::Span {
+                    range: 0..text.len(),
+                    kind: TokenKind::Plain,
+                });
+            }
+            let mut out = vec![
+                Span::styled(
+                    format!("{:>gutter$}", n + 1),
+                    if n == sp.cursor {
+                        theme.selected
+                    } else {
+                        theme.dim
+                    },
+                ),
+                Span::raw(" "),
+            ];
+            let mut to_skip = sp.hscroll;
+            let mut left = budget;
+            for s in spans {
+                if left == 0 {
+                    break;
+                }
+                let Some(piece) = text.get(s.range.clone()) else {
+                    continue;
+                };
+                let mut chars = piece.chars();
+                while to_skip > 0 && chars.next().is_some() {
+                    to_skip -= 1;
+                }
+                let visible: String = chars.take(left).collect();
+                if visible.is_empty() {
+                    continue;
+                }
+                left -= visible.chars().count();
+                out.push(Span::styled(visible, theme.token(s.kind)));
             }
             Line::from(out)
         })

@@ -994,6 +994,7 @@ mod tests {
 
     fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
         HttpResponse {
+            spool: None,
             status,
             reason: String::new(),
             version: "HTTP/1.1".into(),
