@@ -126,7 +126,10 @@ fn pretty_json_indexed(
     // report it first.
     let utf8_err = std::str::from_utf8(input).err().map(|e| e.valid_up_to());
     let mut p = Printer::<true>::new(input, usize::MAX);
-    p.progress = progress;
+    if progress.is_some() {
+        p.progress = progress;
+        p.next_report = REPORT_EVERY;
+    }
     let result = p.run();
     match result {
         Err(Fail::Cancelled) => Err(PrettyError::at(input, p.pos, "cancelled")),
@@ -260,7 +263,13 @@ struct Printer<'a, const EMIT: bool> {
     max_lines: usize,
     out_limit: usize,
     progress: Option<&'a Progress>,
+    /// Input offset at which to report progress next (`usize::MAX`: never), so the hot
+    /// path pays one comparison.
+    next_report: usize,
 }
+
+/// Input bytes between two progress reports.
+const REPORT_EVERY: usize = 1 << 20;
 
 static SPACES: [u8; 256] = [b' '; 256];
 
@@ -307,6 +316,7 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                 .saturating_mul(OUTPUT_EXPANSION_LIMIT)
                 .max(MIN_OUTPUT_LIMIT),
             progress: None,
+            next_report: usize::MAX,
         }
     }
 
@@ -369,13 +379,22 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
             if self.out.len() > self.out_limit {
                 return Err(Fail::TooLarge(self.pos));
             }
-            if self.starts.len() & 0x3FFF == 0
-                && let Some(p) = self.progress
-            {
-                p.done.store(self.pos, Ordering::Relaxed);
-                if p.is_cancelled() {
-                    return Err(Fail::Cancelled);
-                }
+            if self.pos >= self.next_report {
+                self.report()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes progress and checks for cancellation, every [`REPORT_EVERY`] input bytes.
+    #[cold]
+    #[inline(never)]
+    fn report(&mut self) -> Result<(), Fail> {
+        self.next_report = self.pos.saturating_add(REPORT_EVERY);
+        if let Some(p) = self.progress {
+            p.done.store(self.pos, Ordering::Relaxed);
+            if p.is_cancelled() {
+                return Err(Fail::Cancelled);
             }
         }
         Ok(())
