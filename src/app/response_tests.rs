@@ -404,23 +404,21 @@ fn a_body_arriving_shows_bytes_received() {
     let Some(Command::Worker(WorkerCommand::Send { id, .. })) = cmds.into_iter().next() else {
         panic!()
     };
-    let progress = std::sync::Arc::new(crate::worker::spool::ReceiveProgress::new());
+    // The worker registers the progress of what it receives; the pane reads it.
+    let id = crate::worker::RequestId(id.0 + 7_000_000);
+    let flight = app.in_flight.drain().next().map(|(_, f)| f).unwrap();
+    app.in_flight.insert(id, flight);
+    let progress = crate::worker::spool::register(id);
     progress.set_total(Some(400 * 1024 * 1024));
     progress.add(100 * 1024 * 1024);
     progress.set_spooling();
-    app.update(Msg::Worker(WorkerEvent::Receiving {
-        id,
-        progress: progress.clone(),
-    }));
     let screen = render(&mut app, 160, 30);
     assert!(
         screen.contains("received 100.0 MB of 400.0 MB  █████░░░░░░░░░░░░░░░   25%"),
         "{screen}"
     );
     assert!(screen.contains("into a temporary file"), "{screen}");
-    app.update(Msg::Worker(WorkerEvent::Response {
-        id,
-        result: Ok(response(200, "application/json", "{}")),
-    }));
-    assert!(app.receiving.is_empty());
+    crate::worker::spool::unregister(id);
+    let screen = render(&mut app, 160, 30);
+    assert!(!screen.contains("received"), "{screen}");
 }

@@ -319,6 +319,4 @@ pub struct App {
     pub pane_areas: Vec<(Pane, ratatui::layout::Rect)>,
     /// Each environment's token, as far as the UI knows.
     pub tokens: std::collections::HashMap<String, super::auth::TokenState>,
-    /// Bytes received so far by requests in flight (for the progress bar).
-    pub receiving: HashMap<RequestId, std::sync::Arc<crate::worker::spool::ReceiveProgress>>,
 }

@@ -103,7 +103,6 @@ impl App {
             color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
             tokens: Default::default(),
             pane_areas: Vec::new(),
-            receiving: Default::default(),
         }
     }
 
@@ -1265,16 +1264,12 @@ impl App {
             WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::BodyReady { id, body } => self.on_body_ready(id, *body),
-            WorkerEvent::Receiving { id, progress } => {
-                self.receiving.insert(id, progress);
-            }
             WorkerEvent::Filtered {
                 id,
                 generation,
                 result,
             } => self.on_filtered(id, generation, result),
             WorkerEvent::Response { id, result } => {
-                self.receiving.remove(&id);
                 if self.on_caps_response(id, &result) {
                     return Vec::new();
                 }

@@ -99,11 +99,6 @@ pub enum WorkerEvent {
         id: RequestId,
         result: Result<Box<Received>, HttpError>,
     },
-    /// A request's body is arriving: the UI reads the bytes received from `progress`.
-    Receiving {
-        id: RequestId,
-        progress: std::sync::Arc<spool::ReceiveProgress>,
-    },
     /// The whole body of a response that first came as a preview (a large JSON body).
     BodyReady {
         id: RequestId,
@@ -263,11 +258,7 @@ impl Worker {
                 let client = self.client.clone();
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
-                let progress = std::sync::Arc::new(spool::ReceiveProgress::new());
-                let _ = self.events.send(WorkerEvent::Receiving {
-                    id,
-                    progress: progress.clone(),
-                });
+                let progress = spool::register(id);
                 tokio::spawn(async move {
                     let send = RECEIVING
                         .scope(progress, send_with_auth(&client, request, auth, &internal));
@@ -276,6 +267,7 @@ impl Worker {
                         _ = token.cancelled() => Err(HttpError::Cancelled),
                     };
                     let finish = result.as_mut().ok().and_then(|r| r.body.take_finish());
+                    spool::unregister(id);
                     let _ = events.send(WorkerEvent::Response { id, result });
                     let _ = internal.send(Internal::Done(id));
                     if let Some(finish) = finish

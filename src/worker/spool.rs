@@ -1,10 +1,13 @@
 //! Bodies too large for memory: received into a temporary file (created 0600, removed when
 //! the last response holding it is dropped) and shown from there, a few lines at a time.
 
+use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::RequestId;
 
 /// Default size above which a body goes to a temporary file instead of memory.
 pub const DEFAULT_SPOOL_ABOVE: usize = 256 * 1024 * 1024;
@@ -45,6 +48,33 @@ pub fn configure(setting_mb: Option<u64>) -> Option<String> {
     None
 }
 
+/// Progress of the bodies arriving now, by request (the UI reads them while drawing; no
+/// event is sent for them).
+fn registry() -> &'static Mutex<HashMap<RequestId, Arc<ReceiveProgress>>> {
+    static REG: OnceLock<Mutex<HashMap<RequestId, Arc<ReceiveProgress>>>> = OnceLock::new();
+    REG.get_or_init(Default::default)
+}
+
+/// A new progress for request `id`, readable with [`receiving`] until [`unregister`].
+pub fn register(id: RequestId) -> Arc<ReceiveProgress> {
+    let p = Arc::new(ReceiveProgress::new());
+    if let Ok(mut reg) = registry().lock() {
+        reg.insert(id, p.clone());
+    }
+    p
+}
+
+pub fn unregister(id: RequestId) {
+    if let Ok(mut reg) = registry().lock() {
+        reg.remove(&id);
+    }
+}
+
+/// How much of request `id`'s body has arrived, while it arrives.
+pub fn receiving(id: RequestId) -> Option<Arc<ReceiveProgress>> {
+    registry().lock().ok()?.get(&id).cloned()
+}
+
 /// Bytes received so far and the announced total, read by the UI while a body arrives.
 #[derive(Debug, Default)]
 pub struct ReceiveProgress {
@@ -77,7 +107,7 @@ impl ReceiveProgress {
     }
 
     /// A new exchange starts (a retry after 401 starts over).
-    pub(crate) fn set_total(&self, total: Option<u64>) {
+    pub fn set_total(&self, total: Option<u64>) {
         self.received.store(0, Ordering::Relaxed);
         let t = total
             .and_then(|t| usize::try_from(t).ok())
@@ -85,11 +115,11 @@ impl ReceiveProgress {
         self.total.store(t, Ordering::Relaxed);
     }
 
-    pub(crate) fn add(&self, n: usize) {
+    pub fn add(&self, n: usize) {
         self.received.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn set_spooling(&self) {
+    pub fn set_spooling(&self) {
         self.spooling.store(true, Ordering::Relaxed);
     }
 }

@@ -145,9 +145,7 @@ impl Harness {
                         self.responses.insert(id, result);
                     }
                     // Export jobs and body views are not part of these tests.
-                    WorkerEvent::BodyReady { .. }
-                    | WorkerEvent::Filtered { .. }
-                    | WorkerEvent::Receiving { .. } => {}
+                    WorkerEvent::BodyReady { .. } | WorkerEvent::Filtered { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }

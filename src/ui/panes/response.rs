@@ -39,8 +39,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
             ),
         ]);
         let mut lines = vec![line];
-        if let Some(p) = app.receiving.get(id).filter(|p| p.received() > 0) {
-            lines.push(receive_line(p, theme));
+        if let Some(p) = crate::worker::spool::receiving(*id).filter(|p| p.received() > 0) {
+            lines.push(receive_line(&p, theme));
         }
         frame.render_widget(Paragraph::new(lines), inner);
         return;
