@@ -244,6 +244,10 @@ fn position_text(view: &ResponseView) -> String {
             format!("line {}/{}", (view.headers_scroll + 1).min(total), total)
         }
     };
+    if view.preparing().is_some() && view.tab == ResponseTab::Body && view.sub.is_none() {
+        // Only the top of the body is there yet.
+        s.push('+');
+    }
     if let Some(n) = view.pane().map(|p| p.fold_count()).filter(|n| *n > 0) {
         s.push_str(&format!(" · {} folded", group_digits(n)));
     }
@@ -281,7 +285,7 @@ fn receive_line(p: &crate::worker::spool::ReceiveProgress, theme: &Theme) -> Lin
     Line::from(spans)
 }
 
-/// `⠋ preparing the whole body  [██████░░░░░░░░░░░░░░]  31% of 48.0 MB · the first 2,000 lines are shown`
+/// `⠋ preparing the whole body  ██████░░░░░░░░░░░░░░   31% of 48.0 MB · keys work meanwhile`
 fn progress_line(spinner: &str, p: &crate::worker::body::Pending, theme: &Theme) -> Line<'static> {
     const CELLS: usize = 20;
     let f = p.fraction();
@@ -295,10 +299,9 @@ fn progress_line(spinner: &str, p: &crate::worker::body::Pending, theme: &Theme)
         Span::styled("░".repeat(CELLS - full), theme.dim),
         Span::styled(
             format!(
-                "  {:>3.0}% of {} · the first {} lines are shown",
+                "  {:>3.0}% of {} · keys work meanwhile",
                 f * 100.0,
-                human_size(p.total),
-                group_digits(crate::worker::body::PREVIEW_LINES)
+                human_size(p.total)
             ),
             theme.dim,
         ),
