@@ -5,6 +5,7 @@
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
+use fhirside::app::bench::BodyBench;
 use fhirside::view_body::{
     BodyKind, BodyText, FoldRegions, LazyHighlighter, LineIndex, SearchOptions, detect_kind,
     find_all, generate_searchset, pretty_json, pretty_json_body, pretty_json_preview,
@@ -122,6 +123,48 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut h = LazyHighlighter::new(BodyKind::Json);
             h.spans_for_lines(&raw, 0..VISIBLE)
+        })
+    });
+    g.finish();
+
+    // The Response pane as the program draws it (App::update + ui::draw on a TestBackend).
+    let shared = bytes::Bytes::from(input.clone());
+    let mut g = c.benchmark_group("tui");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    g.bench_function("bytes in hand -> first highlighted frame (120x40)", |b| {
+        b.iter_batched(
+            || BodyBench::new(120, 40).expect("temp workspace"),
+            |mut bench| {
+                let finish = bench.receive("application/fhir+json", shared.clone());
+                bench.draw();
+                (bench, finish)
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    let mut bench = BodyBench::new(120, 40).expect("temp workspace");
+    if let Some(f) = bench.receive("application/fhir+json", shared.clone())
+        && let Some(whole) = f.run()
+    {
+        bench.body_ready(whole);
+    }
+    bench.draw();
+    let mut flip = false;
+    g.sampling_mode(SamplingMode::Auto);
+    g.bench_function("jump frame: G / g + redraw, whole body", |b| {
+        b.iter(|| {
+            flip = !flip;
+            bench.key(if flip { "G" } else { "g" });
+            bench.draw();
+        })
+    });
+    g.bench_function("scroll frame: j + redraw, whole body", |b| {
+        b.iter(|| {
+            bench.key("j");
+            bench.draw();
         })
     });
     g.finish();

@@ -395,7 +395,7 @@ async fn the_worker_asks_for_compressed_bodies() {
     ))
     .await;
     let r = one(get_req(format!("http://{addr}/enc"))).await.unwrap();
-    let asked = String::from_utf8(r.response.body).unwrap();
+    let asked = String::from_utf8(r.response.body.to_vec()).unwrap();
     assert!(asked.contains("gzip") && asked.contains("br"), "{asked}");
 }
 

@@ -61,6 +61,11 @@ pub enum Action {
     History,
     RequestHistory,
     OpenInBrowser,
+    ToggleFold,
+    FoldDepth,
+    Filter,
+    NextRecord,
+    PrevRecord,
 }
 
 impl Action {

@@ -380,7 +380,7 @@ impl App {
             return Vec::new();
         };
         match name {
-            "esc" | "q" | "backspace" | "h" | "left" => {
+            "esc" | "q" | "backspace" => {
                 v.mode = HistoryMode::List;
                 return Vec::new();
             }
@@ -407,7 +407,7 @@ impl App {
             "K" => *request_scroll = request_scroll.saturating_sub(1),
             _ => {
                 if let Some(l) = loaded {
-                    view_key(&mut l.view, name);
+                    view_key(self, &mut l.view, name);
                 }
             }
         }
@@ -766,7 +766,8 @@ pub(super) fn loaded_entry(entry: Entry) -> Loaded {
                 reason: entry.reason.clone(),
                 version: String::new(),
                 headers: entry.response_headers.clone(),
-                body: entry.body.clone(),
+                body: entry.body.clone().into(),
+                spool: None,
                 elapsed: std::time::Duration::from_millis(s.elapsed_ms),
                 final_url: s.url.clone(),
             };
@@ -796,33 +797,42 @@ pub(super) fn loaded_entry(entry: Entry) -> Loaded {
     Loaded { entry, view }
 }
 
-/// Scrolling and tabs in an entry's response.
-fn view_key(view: &mut ResponseView, name: &str) {
-    let last = view.line_count().saturating_sub(1);
-    match name {
-        "j" | "down" => view.scroll = (view.scroll + 1).min(last),
-        "k" | "up" => view.scroll = view.scroll.saturating_sub(1),
-        "pagedown" | "ctrl-d" | "space" => view.scroll = (view.scroll + 20).min(last),
-        "pageup" | "ctrl-u" => view.scroll = view.scroll.saturating_sub(20),
-        "g" | "home" => view.scroll = 0,
-        "G" | "end" => view.scroll = last,
-        "w" => view.wrap = !view.wrap,
-        "]" | "tab" => {
-            let i = ResponseTab::ALL
-                .iter()
-                .position(|t| *t == view.tab)
-                .unwrap_or(0);
-            view.tab = ResponseTab::ALL[(i + 1) % ResponseTab::ALL.len()];
-            view.scroll = 0;
+/// Moving, folding and tabs in an entry's response: the Response pane's own keys (remapped
+/// ones included), acting on the same body view.
+fn view_key(app: &mut App, view: &mut ResponseView, name: &str) {
+    if view.awaiting_depth {
+        let said = view.fold_depth_key(name);
+        app.info(said);
+        return;
+    }
+    let action = app
+        .keymap
+        .lookup_name(super::keymap::Ctx::Response, name)
+        .or(match name {
+            "tab" => Some(super::action::Action::NextTab),
+            "backtab" => Some(super::action::Action::PrevTab),
+            "space" => Some(super::action::Action::PageDown),
+            _ => None,
+        });
+    let Some(action) = action.or_else(|| app.keymap.lookup_name(super::keymap::Ctx::Global, name))
+    else {
+        return;
+    };
+    match action {
+        super::action::Action::NextTab | super::action::Action::PrevTab => {
+            let all = ResponseTab::ALL;
+            let i = all.iter().position(|t| *t == view.tab).unwrap_or(0);
+            let step = if action == super::action::Action::NextTab {
+                1
+            } else {
+                all.len() - 1
+            };
+            view.tab = all[(i + step) % all.len()];
         }
-        "[" | "backtab" => {
-            let i = ResponseTab::ALL
-                .iter()
-                .position(|t| *t == view.tab)
-                .unwrap_or(0);
-            view.tab = ResponseTab::ALL[(i + ResponseTab::ALL.len() - 1) % ResponseTab::ALL.len()];
-            view.scroll = 0;
-        }
-        _ => {}
+        other => match view.act(other) {
+            Some(Ok(s)) if !s.is_empty() => app.info(s),
+            Some(Err(e)) => app.error(e),
+            _ => {}
+        },
     }
 }

@@ -389,13 +389,17 @@ fn the_session_comes_back_with_its_response_from_history() {
     let p = path(&["Azure FHIR service", "List patients"]);
     h.app.open_request(&p);
     let cmds = {
-        // An answer on screen, scrolled.
+        // An answer on screen, the cursor on its fourth line.
+        let r = *response(200, "application/fhir+json", r#"{"a":1,"b":2,"c":3}"#);
         let mut view = super::response::ResponseView::new(
             "GET x".into(),
-            super::response::Outcome::Failed("x".into()),
+            super::response::Outcome::Received {
+                response: Box::new(r.response),
+                body: Box::new(r.body),
+            },
             Vec::new(),
         );
-        view.scroll = 3;
+        view.goto_line(3);
         h.app.responses.insert(p.clone(), view);
         h.app.focus = Pane::Response;
         h.app.save_session();
@@ -416,7 +420,7 @@ fn the_session_comes_back_with_its_response_from_history() {
     let view = h.app.responses.get(&p).expect("restored from history");
     assert!(view.restored);
     assert_eq!(view.line_count(), 4);
-    assert_eq!(view.scroll, 3);
+    assert_eq!(view.pane().map(|p| p.cursor_line()), Some(3));
 }
 
 #[test]

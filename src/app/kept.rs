@@ -59,7 +59,7 @@ mod tests {
 
     fn view(bytes: usize) -> ResponseView {
         let mut r = *response(200, "text/plain", "");
-        r.response.body = vec![b'x'; bytes];
+        r.response.body = vec![b'x'; bytes].into();
         r.body = body::prepare(&r.response);
         ResponseView::new(
             "GET http://x".into(),

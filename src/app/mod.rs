@@ -3,6 +3,9 @@
 
 pub mod action;
 pub mod auth;
+#[doc(hidden)]
+pub mod bench;
+pub mod body_pane;
 pub mod browser;
 pub mod capabilities;
 pub mod conflict;
@@ -17,13 +20,17 @@ pub mod keys;
 pub mod keys_file;
 pub mod palette;
 pub mod response;
+mod response_flow;
 pub mod session;
 pub mod settings;
+pub mod spool_pane;
 pub mod state;
 pub mod update;
 
 #[cfg(test)]
 pub(crate) mod history_tests;
+#[cfg(test)]
+mod response_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -101,7 +101,7 @@ impl App {
             .map(|(p, v)| ResponsePlace {
                 request: p.0.clone(),
                 tab: tab_name(v.tab).into(),
-                scroll: v.scroll,
+                scroll: v.pane().map_or(v.headers_scroll, |pane| pane.cursor_line()),
             })
             .collect();
         let screen = match &self.overlay {
@@ -251,7 +251,11 @@ impl App {
         }
         let mut view = super::history::loaded_entry(entry).view;
         view.tab = tab_from(&place.tab);
-        view.scroll = place.scroll.min(view.line_count().saturating_sub(1));
+        if view.tab == ResponseTab::Headers {
+            view.headers_scroll = place.scroll.min(view.line_count().saturating_sub(1));
+        } else {
+            view.goto_line(place.scroll);
+        }
         view.restored = true;
         self.keep_response(path, view);
     }

@@ -13,6 +13,9 @@ pub struct Settings {
     /// History on or off, and its bounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::history::Limits>,
+    /// Bodies larger than this many MB go to a temporary file instead of memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spool_above_mb: Option<u64>,
 }
 
 pub const SETTINGS_FILE: &str = "settings.toml";
@@ -73,6 +76,8 @@ impl App {
             crate::ui::theme_file::load_themes(&self.store.root().join("themes"));
         let (settings, problem) = load_settings(self.store.root());
         problems.extend(problem);
+        // The other setting read at start-up: where large bodies go.
+        problems.extend(crate::worker::spool::configure(settings.spool_above_mb));
         let name = requested
             .map(str::to_string)
             .or(settings.theme)

@@ -169,6 +169,7 @@ pub enum PromptFor {
     ImportFile,
     /// Save the history entry with this id as a new request.
     SaveHistoryEntry(i64),
+    FilterBody,
 }
 
 /// Which table row a key/value dialog edits (`None` index: a new row).

@@ -51,11 +51,12 @@ pub(crate) fn path(parts: &[&str]) -> NodePath {
 
 pub(crate) fn response(status: u16, content_type: &str, body: &str) -> Box<Received> {
     let response = HttpResponse {
+        spool: None,
         status,
         reason: "OK".into(),
         version: "HTTP/1.1".into(),
         headers: vec![("content-type".into(), content_type.into())],
-        body: body.as_bytes().to_vec(),
+        body: body.as_bytes().to_vec().into(),
         elapsed: Duration::from_millis(42),
         final_url: "http://fhir.test/metadata".into(),
     };

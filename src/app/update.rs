@@ -159,6 +159,10 @@ impl App {
         !self.in_flight.is_empty()
             || matches!(self.overlay, Some(Overlay::SignIn { .. }))
             || self.browser_busy()
+            || self
+                .responses
+                .values()
+                .any(|v| v.preparing().is_some() || v.filtering.is_some())
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
@@ -301,6 +305,9 @@ impl App {
             && let Some(cmds) = self.on_request_text_key(key, &name)
         {
             return cmds;
+        }
+        if self.focus == Pane::Response && self.response_depth_key(&name) {
+            return Vec::new();
         }
         let ctx = self.context_for_focus();
         match self.keymap.lookup(ctx, &key) {
@@ -501,10 +508,7 @@ impl App {
                             Vec::new()
                         }
                         Pane::Request => self.request_action(action),
-                        Pane::Response => {
-                            self.response_action(action);
-                            Vec::new()
-                        }
+                        Pane::Response => self.response_action(action),
                     };
                 }
             }
@@ -1261,6 +1265,9 @@ impl App {
             .filter(|(_, f)| Some(&f.path) == open.as_ref())
             .map(|(id, _)| *id)
             .collect();
+        if ids.is_empty() && self.focus == Pane::Response && self.response_back() {
+            return Vec::new();
+        }
         if ids.is_empty() {
             ids = self.in_flight.keys().copied().collect();
         }
@@ -1284,6 +1291,12 @@ impl App {
             WorkerEvent::DownloadDone { job, result } => self.on_download_done(job, result),
             WorkerEvent::Auth(ev) => self.on_auth_event(ev),
             WorkerEvent::History(ev) => return self.on_history_event(ev),
+            WorkerEvent::BodyReady { id, body } => self.on_body_ready(id, *body),
+            WorkerEvent::Filtered {
+                id,
+                generation,
+                result,
+            } => self.on_filtered(id, generation, result),
             WorkerEvent::Response { id, result } => {
                 if self.on_caps_response(id, &result) {
                     return Vec::new();
@@ -1337,6 +1350,7 @@ impl App {
                             captured,
                         );
                         view.auth_note = received.auth_note;
+                        view.request_id = Some(id);
                         view
                     }
                     Err(HttpError::Cancelled) => return Vec::new(),
@@ -1369,38 +1383,30 @@ impl App {
 
     // ----- response ---------------------------------------------------------------------
 
-    fn response_action(&mut self, action: Action) {
-        let Some(path) = self.open.clone() else {
-            return;
+    fn response_action(&mut self, action: Action) -> Vec<Command> {
+        let Some(view) = self.open.clone().and_then(|p| self.responses.get_mut(&p)) else {
+            return Vec::new();
         };
-        let Some(view) = self.responses.get_mut(&path) else {
-            return;
-        };
-        let max = view.line_count().saturating_sub(1);
         match action {
-            Action::Down => view.scroll = (view.scroll + 1).min(max),
-            Action::Up => view.scroll = view.scroll.saturating_sub(1),
-            Action::PageDown => view.scroll = (view.scroll + PAGE * 2).min(max),
-            Action::PageUp => view.scroll = view.scroll.saturating_sub(PAGE * 2),
-            Action::Top => view.scroll = 0,
-            Action::Bottom => view.scroll = max,
-            Action::Right => view.hscroll += 8,
-            Action::Left => view.hscroll = view.hscroll.saturating_sub(8),
-            Action::ToggleWrap => view.wrap = !view.wrap,
+            Action::Search | Action::Filter if view.spool_active() => {
+                self.error(super::response::ON_DISK);
+            }
             Action::Search => {
                 let initial = view
-                    .search
-                    .as_ref()
+                    .pane()
+                    .and_then(|p| p.search.as_ref())
                     .map(|s| s.needle.clone())
                     .unwrap_or_default();
                 self.prompt("Search the body", &initial, PromptFor::SearchBody);
             }
             Action::GotoLine => self.prompt("Go to line", "", PromptFor::GotoLine),
-            Action::SearchNext | Action::SearchPrev => {
-                match view.step_search(action == Action::SearchNext) {
-                    Some(msg) => self.info(msg),
-                    None => self.info("No search yet: / searches the body."),
-                }
+            Action::Filter => {
+                let initial = view.last_filter.clone();
+                self.prompt(
+                    "Filter with jq (shortcuts: resources, ids, types, issues)",
+                    &initial,
+                    PromptFor::FilterBody,
+                );
             }
             Action::NextTab | Action::PrevTab => {
                 let i = ResponseTab::ALL
@@ -1413,11 +1419,14 @@ impl App {
                 } else {
                     (i + n - 1) % n
                 }];
-                view.scroll = 0;
-                view.hscroll = 0;
             }
-            _ => {}
+            _ => match view.act(action) {
+                Some(Ok(msg)) if !msg.is_empty() => self.info(msg),
+                Some(Err(e)) => self.error(e),
+                _ => {}
+            },
         }
+        Vec::new()
     }
 
     // ----- overlays ---------------------------------------------------------------------
@@ -1520,6 +1529,8 @@ impl App {
                             input,
                             purpose,
                         });
+                    } else if purpose == PromptFor::FilterBody {
+                        return self.start_filter(&text);
                     } else {
                         self.prompt_done(purpose, &text);
                     }
@@ -2037,20 +2048,22 @@ impl App {
             },
             PromptFor::SearchBody => {
                 let view = self.open.clone().and_then(|p| self.responses.get_mut(&p));
-                match view.and_then(|v| v.search_for(text)) {
-                    Some(msg) => Ok(msg),
+                match view.and_then(|v| v.pane_mut()) {
+                    Some(pane) => Ok(pane.search_for(text)),
                     None => Err("This tab has no body to search.".into()),
                 }
             }
             PromptFor::GotoLine => match text.trim().parse::<usize>() {
                 Ok(n) if n > 0 => {
                     if let Some(v) = self.open.clone().and_then(|p| self.responses.get_mut(&p)) {
-                        v.scroll = (n - 1).min(v.line_count().saturating_sub(1));
+                        v.goto_line(n - 1);
                     }
                     Ok(String::new())
                 }
                 _ => Err(format!("'{text}' is not a line number.")),
             },
+            // Started from the prompt itself (it sends a command to the worker).
+            PromptFor::FilterBody => Ok(String::new()),
             PromptFor::ImportFile => {
                 let path = std::path::PathBuf::from(text.trim());
                 match crate::cli::import::import_files(&mut self.store, &mut self.ws, &[path]) {

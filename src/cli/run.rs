@@ -120,6 +120,9 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
                 .unwrap_or_default()
         ));
     }
+    if let Some(problem) = worker::spool::configure(None) {
+        eprintln!("fhirside: {problem}");
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let history = match &args.history_root {
         Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
@@ -158,7 +161,7 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
             None => return Err("the worker stopped".into()),
         }
     };
-    let received = match received {
+    let mut received = match received {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
@@ -171,6 +174,10 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     };
     if let Some(note) = &received.auth_note {
         eprintln!("fhirside: {note}");
+    }
+    if received.body.pending.is_some() {
+        // The worker sends a large body's top lines first; the command line wants all of it.
+        received.body = worker::body::prepare(&received.response);
     }
     for outcome in capture::apply(&saved.spec.captures, &received.response) {
         match outcome {
@@ -240,6 +247,13 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
+    // A body too large for memory is in a temporary file: it is copied out as it came.
+    if let (Some(file), Output::Body | Output::Full) = (&r.spool, &args.output)
+        && let Err(e) = file.copy_to(&mut stdout)
+    {
+        eprintln!("fhirside: reading the body back from its temporary file failed: {e}");
+        return Ok(2);
+    }
     let _ = stdout.flush();
     Ok(if args.fail && r.status >= 400 { 1 } else { 0 })
 }

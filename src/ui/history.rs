@@ -390,5 +390,6 @@ fn detail(frame: &mut Frame, area: Rect, l: &mut Loaded, request_scroll: u16, th
     frame.render_widget(block, req_area);
     let scroll = request_scroll.min(req.len().saturating_sub(1) as u16);
     frame.render_widget(Paragraph::new(req).scroll((scroll, 0)), req_inner);
-    crate::ui::panes::response::draw_view(frame, resp_area, &mut l.view, theme);
+    // A recorded entry is whole: nothing animates, so the tick does not matter.
+    crate::ui::panes::response::draw_view(frame, resp_area, &mut l.view, theme, 0);
 }

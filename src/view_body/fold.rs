@@ -12,12 +12,41 @@ pub struct FoldRegion {
     pub depth: usize,
     /// Index (into [`FoldRegions::regions`]) of the enclosing region.
     pub parent: Option<usize>,
+    /// Members or items directly inside (lines that start one), for the folded summary.
+    pub children: usize,
+}
+
+/// A region as stored: 20 bytes instead of 48 (a 50 MB searchset has a million regions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed {
+    start: u32,
+    end: u32,
+    depth: u32,
+    /// `u32::MAX`: none.
+    parent: u32,
+    children: u32,
+}
+
+impl Packed {
+    fn unpack(self) -> FoldRegion {
+        FoldRegion {
+            start: self.start as usize,
+            end: self.end as usize,
+            depth: self.depth as usize,
+            parent: (self.parent != u32::MAX).then_some(self.parent as usize),
+            children: self.children as usize,
+        }
+    }
 }
 
 /// All foldable regions of a body, sorted by start line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FoldRegions {
-    regions: Vec<FoldRegion>,
+    regions: Vec<Packed>,
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl FoldRegions {
@@ -26,52 +55,95 @@ impl FoldRegions {
     /// closes the innermost one. Exact for pretty-printer output; a harmless
     /// heuristic for other text. Unclosed blocks extend to the last line.
     pub fn compute(body: &BodyText) -> Self {
-        let mut regions: Vec<FoldRegion> = Vec::new();
+        let mut regions: Vec<Packed> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
         let n = body.line_count();
+        // Lines beyond u32 are not foldable (a 4-billion-line body).
+        let n = n.min(u32::MAX as usize - 1);
         for l in 0..n {
             let b = body.line(l).as_bytes();
             let first = b.iter().find(|c| !c.is_ascii_whitespace());
             let last = b.iter().rev().find(|c| !c.is_ascii_whitespace());
-            if let Some(b'}' | b']') = first
-                && let Some(i) = stack.pop()
+            if let Some(b'}' | b']') = first {
+                if let Some(i) = stack.pop()
+                    && let Some(r) = regions.get_mut(i)
+                {
+                    r.end = to_u32(l);
+                }
+            } else if first.is_some()
+                && let Some(&i) = stack.last()
                 && let Some(r) = regions.get_mut(i)
             {
-                r.end = l;
+                r.children = r.children.saturating_add(1);
             }
             if let Some(b'{' | b'[') = last {
-                regions.push(FoldRegion {
-                    start: l,
-                    end: n.saturating_sub(1),
-                    depth: stack.len(),
-                    parent: stack.last().copied(),
+                regions.push(Packed {
+                    start: to_u32(l),
+                    end: to_u32(n.saturating_sub(1)),
+                    depth: to_u32(stack.len()),
+                    parent: stack.last().map_or(u32::MAX, |&p| to_u32(p)),
+                    children: 0,
                 });
                 stack.push(regions.len() - 1);
             }
         }
+        regions.shrink_to_fit();
         FoldRegions { regions }
     }
 
-    pub fn regions(&self) -> &[FoldRegion] {
-        &self.regions
+    /// Number of regions.
+    pub fn len(&self) -> usize {
+        self.regions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
+    }
+
+    /// All regions, in start order.
+    pub fn regions(&self) -> impl Iterator<Item = FoldRegion> + '_ {
+        self.regions.iter().map(|p| p.unpack())
+    }
+
+    /// Index of the region starting at `line`, searching from index `from` (galloping, so
+    /// ascending look-ups stay in cache).
+    fn index_from(&self, from: usize, line: usize) -> Option<usize> {
+        let line = u32::try_from(line).ok()?;
+        let tail = self.regions.get(from..)?;
+        let mut hi = 1;
+        while hi < tail.len() && tail.get(hi).is_some_and(|r| r.start < line) {
+            hi *= 2;
+        }
+        let lo = hi / 2;
+        let hi = hi.min(tail.len());
+        let i = lo
+            + tail
+                .get(lo..hi)
+                .map_or(0, |s| s.partition_point(|r| r.start < line));
+        tail.get(i).filter(|r| r.start == line).map(|_| from + i)
     }
 
     /// The region starting at `line`, if any.
-    pub fn region_at(&self, line: usize) -> Option<&FoldRegion> {
-        let i = self.regions.partition_point(|r| r.start < line);
-        self.regions.get(i).filter(|r| r.start == line)
+    pub fn region_at(&self, line: usize) -> Option<FoldRegion> {
+        let l = u32::try_from(line).ok()?;
+        let i = self.regions.partition_point(|r| r.start < l);
+        self.regions
+            .get(i)
+            .filter(|r| r.start == l)
+            .map(|p| p.unpack())
     }
 
     /// The innermost region containing `line` (start ≤ line ≤ end).
-    pub fn innermost_containing(&self, line: usize) -> Option<&FoldRegion> {
-        let i = self.regions.partition_point(|r| r.start <= line);
+    pub fn innermost_containing(&self, line: usize) -> Option<FoldRegion> {
+        let l = u32::try_from(line).ok()?;
+        let i = self.regions.partition_point(|r| r.start <= l);
         let mut cur = i.checked_sub(1);
         while let Some(k) = cur {
             let r = self.regions.get(k)?;
-            if r.end >= line {
-                return Some(r);
+            if r.end >= l {
+                return Some(r.unpack());
             }
-            cur = r.parent;
+            cur = (r.parent != u32::MAX).then_some(r.parent as usize);
         }
         None
     }
@@ -81,8 +153,8 @@ impl FoldRegions {
     pub fn fold_all_at_depth(&self, d: usize) -> Vec<usize> {
         self.regions
             .iter()
-            .filter(|r| r.depth == d && r.end > r.start)
-            .map(|r| r.start)
+            .filter(|r| r.depth as usize == d && r.end > r.start)
+            .map(|r| r.start as usize)
             .collect()
     }
 }
@@ -115,8 +187,13 @@ impl FoldMap {
         let mut hidden: Vec<(usize, usize)> = Vec::new();
         let mut cum = vec![0];
         let mut vrow = Vec::new();
+        let mut from = 0;
         for s in starts {
-            let Some(r) = regions.region_at(s) else {
+            let Some(i) = regions.index_from(from, s) else {
+                continue;
+            };
+            from = i;
+            let Some(r) = regions.regions.get(i).map(|p| p.unpack()) else {
                 continue;
             };
             let end = r.end.min(total_lines.saturating_sub(1));
@@ -216,12 +293,15 @@ mod tests {
         //   }          10
         // }            11
         let fr = FoldRegions::compute(&body);
-        let rs: Vec<(usize, usize, usize)> = fr
-            .regions()
-            .iter()
-            .map(|r| (r.start, r.end, r.depth))
-            .collect();
+        let rs: Vec<(usize, usize, usize)> =
+            fr.regions().map(|r| (r.start, r.end, r.depth)).collect();
         assert_eq!(rs, vec![(0, 11, 0), (1, 6, 1), (3, 5, 2), (8, 10, 1)]);
+        let children: Vec<usize> = fr.regions().map(|r| r.children).collect();
+        assert_eq!(fr.region_at(3).unwrap().parent, Some(1));
+        assert_eq!(fr.index_from(0, 8), Some(3));
+        assert_eq!(fr.index_from(2, 8), Some(3));
+        assert_eq!(fr.index_from(0, 7), None);
+        assert_eq!(children, vec![3, 2, 1, 1]);
         assert_eq!(fr.fold_all_at_depth(1), vec![1, 8]);
         assert_eq!(fr.innermost_containing(4).unwrap().start, 3);
         assert_eq!(fr.innermost_containing(7).unwrap().start, 0);

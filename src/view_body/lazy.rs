@@ -80,7 +80,7 @@ impl LazyHighlighter {
     }
 
     fn reset_for(&mut self, body: &BodyText) {
-        let fp = (body.text().len(), body.line_count());
+        let fp = (body.len(), body.line_count());
         if self.fingerprint == Some(fp) {
             return;
         }
@@ -212,7 +212,7 @@ const CACHE_MAX: usize = 8192;
 
 impl SyntectLazy {
     fn new(kind: BodyKind, body: &BodyText) -> Option<Self> {
-        if body.text().len() > SYNTECT_MAX_BYTES {
+        if body.len() > SYNTECT_MAX_BYTES {
             return None;
         }
         if (0..body.line_count()).any(|l| body.line(l).len() > SYNTECT_MAX_LINE_BYTES) {

@@ -14,6 +14,7 @@
 
 pub mod ansi;
 mod detect;
+pub mod filter;
 mod fold;
 mod generate;
 mod hex;
@@ -40,8 +41,9 @@ pub use lazy::{
     CHECKPOINT_EVERY, DEFAULT_MAX_LINE_BYTES, LazyHighlighter, SYNTECT_MAX_BYTES, syntax_set,
 };
 pub use pretty::{
-    MAX_DEPTH, PrettyError, PrettyPreview, check_ndjson, line_col, pretty_json, pretty_json_body,
-    pretty_json_preview, validate_json,
+    MAX_DEPTH, PrettyError, PrettyPreview, Progress, check_ndjson, line_col, pretty_json,
+    pretty_json_body, pretty_json_body_with_progress, pretty_json_preview, validate_json,
 };
 pub use search::{Match, SearchOptions, find_all, next_match_after, prev_match_before};
+pub(crate) use text::scan_newlines;
 pub use text::{BodyText, LineIndex};

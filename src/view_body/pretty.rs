@@ -9,6 +9,8 @@
 //! `serde_json` itself produced): 2-space indent, `": "` after keys, empty
 //! `{}` / `[]` on one line, no trailing newline.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use super::swar::{eq_lanes, first_lane, splat, word_at, zero_lanes};
 use super::text::{BodyText, LineIndex};
 
@@ -69,7 +71,7 @@ pub fn line_col(input: &[u8], offset: usize) -> (usize, usize) {
 /// including UTF-8; trailing whitespace is allowed, anything else after the
 /// top-level value is an error. A leading UTF-8 BOM is skipped.
 pub fn pretty_json(input: &[u8]) -> Result<String, PrettyError> {
-    pretty_json_indexed(input).map(|(s, _)| s)
+    pretty_json_indexed(input, None).map(|(s, _)| s)
 }
 
 /// Pretty-print and build the [`LineIndex`] of the output in the same pass
@@ -77,18 +79,60 @@ pub fn pretty_json(input: &[u8]) -> Result<String, PrettyError> {
 /// almost for free). Returned as a ready [`BodyText`] whose lines are known to
 /// be independent for JSON highlighting (no string spans a line break).
 pub fn pretty_json_body(input: &[u8]) -> Result<BodyText, PrettyError> {
-    let (text, index) = pretty_json_indexed(input)?;
+    let (text, index) = pretty_json_indexed(input, None)?;
     Ok(BodyText::from_parts_pretty_json(text, index))
 }
 
-fn pretty_json_indexed(input: &[u8]) -> Result<(String, LineIndex), PrettyError> {
+/// How far a long pretty-print has come (input bytes), and a way to stop it: the UI shows
+/// the first while it waits and sets the second when the answer is no longer wanted.
+#[derive(Debug, Default)]
+pub struct Progress {
+    done: AtomicUsize,
+    cancelled: AtomicBool,
+}
+
+impl Progress {
+    /// Input bytes printed so far (updated every few thousand output lines).
+    pub fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+}
+
+/// [`pretty_json_body`] reporting to `progress`; a cancelled run ends with an error whose
+/// message is `"cancelled"`.
+pub fn pretty_json_body_with_progress(
+    input: &[u8],
+    progress: &Progress,
+) -> Result<BodyText, PrettyError> {
+    let (text, index) = pretty_json_indexed(input, Some(progress))?;
+    progress.done.store(input.len(), Ordering::Relaxed);
+    Ok(BodyText::from_parts_pretty_json(text, index))
+}
+
+fn pretty_json_indexed(
+    input: &[u8],
+    progress: Option<&Progress>,
+) -> Result<(String, LineIndex), PrettyError> {
     // Validate UTF-8 up front (very fast on ASCII); a syntax error located
     // before the first invalid byte still wins, as a streaming parser would
     // report it first.
     let utf8_err = std::str::from_utf8(input).err().map(|e| e.valid_up_to());
     let mut p = Printer::<true>::new(input, usize::MAX);
+    if progress.is_some() {
+        p.progress = progress;
+        p.next_report = REPORT_EVERY;
+    }
     let result = p.run();
     match result {
+        Err(Fail::Cancelled) => Err(PrettyError::at(input, p.pos, "cancelled")),
         Err(Fail::Syntax(off, msg)) => {
             if let Some(u) = utf8_err.filter(|&u| u <= off) {
                 return Err(PrettyError::at(input, u, "invalid UTF-8"));
@@ -130,7 +174,7 @@ pub fn validate_json(input: &[u8]) -> Result<(), PrettyError> {
             }
             Err(PrettyError::at(input, off, msg))
         }
-        Err(Fail::TooLarge(_)) | Err(Fail::LineLimit) | Ok(()) => {
+        Err(Fail::TooLarge(_)) | Err(Fail::LineLimit) | Err(Fail::Cancelled) | Ok(()) => {
             if let Err(e) = std::str::from_utf8(input) {
                 return Err(PrettyError::at(input, e.valid_up_to(), "invalid UTF-8"));
             }
@@ -161,7 +205,7 @@ pub fn pretty_json_preview(input: &[u8], max_lines: usize) -> PrettyPreview {
     let r = p.run();
     let (complete, error) = match r {
         Ok(()) => (true, None),
-        Err(Fail::LineLimit) => (false, None),
+        Err(Fail::LineLimit) | Err(Fail::Cancelled) => (false, None),
         Err(Fail::Syntax(off, msg)) => (false, Some(PrettyError::at(input, off, msg))),
         Err(Fail::TooLarge(off)) => (
             false,
@@ -204,6 +248,7 @@ enum Fail {
     Syntax(usize, &'static str),
     TooLarge(usize),
     LineLimit,
+    Cancelled,
 }
 
 struct Printer<'a, const EMIT: bool> {
@@ -217,7 +262,14 @@ struct Printer<'a, const EMIT: bool> {
     starts_overflow: bool,
     max_lines: usize,
     out_limit: usize,
+    progress: Option<&'a Progress>,
+    /// Input offset at which to report progress next (`usize::MAX`: never), so the hot
+    /// path pays one comparison.
+    next_report: usize,
 }
+
+/// Input bytes between two progress reports.
+const REPORT_EVERY: usize = 1 << 20;
 
 static SPACES: [u8; 256] = [b' '; 256];
 
@@ -263,6 +315,8 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                 .len()
                 .saturating_mul(OUTPUT_EXPANSION_LIMIT)
                 .max(MIN_OUTPUT_LIMIT),
+            progress: None,
+            next_report: usize::MAX,
         }
     }
 
@@ -324,6 +378,23 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
             }
             if self.out.len() > self.out_limit {
                 return Err(Fail::TooLarge(self.pos));
+            }
+            if self.pos >= self.next_report {
+                self.report()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes progress and checks for cancellation, every [`REPORT_EVERY`] input bytes.
+    #[cold]
+    #[inline(never)]
+    fn report(&mut self) -> Result<(), Fail> {
+        self.next_report = self.pos.saturating_add(REPORT_EVERY);
+        if let Some(p) = self.progress {
+            p.done.store(self.pos, Ordering::Relaxed);
+            if p.is_cancelled() {
+                return Err(Fail::Cancelled);
             }
         }
         Ok(())

@@ -221,7 +221,7 @@ proptest! {
         let body = pretty_json_body(compact.as_bytes()).unwrap();
         let fr = FoldRegions::compute(&body);
         let n = body.line_count();
-        let regions = fr.regions();
+        let regions: Vec<_> = fr.regions().collect();
         let folded: Vec<usize> = if regions.is_empty() {
             vec![]
         } else {

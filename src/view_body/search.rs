@@ -24,7 +24,7 @@ pub struct Match {
 
 /// All non-overlapping matches of `needle`, in text order.
 pub fn find_all(body: &BodyText, needle: &str, opts: SearchOptions) -> Vec<Match> {
-    let hay = body.text().as_bytes();
+    let hay = body.as_bytes();
     let pat = needle.as_bytes();
     let mut out = Vec::new();
     let Some(&first) = pat.first() else {

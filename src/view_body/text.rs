@@ -1,5 +1,9 @@
 //! A body text held once, plus the byte offsets where its lines start.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+
 use super::swar::{eq_lanes, word_at};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,11 +115,16 @@ impl LineIndex {
     /// Byte range of line `n` without its `\n` / `\r\n` terminator.
     #[inline]
     pub fn line_range(&self, text: &str, n: usize) -> std::ops::Range<usize> {
+        self.line_range_bytes(text.as_bytes(), n)
+    }
+
+    /// [`line_range`](Self::line_range) over the text's bytes.
+    #[inline]
+    pub fn line_range_bytes(&self, bytes: &[u8], n: usize) -> std::ops::Range<usize> {
         if n >= self.len() {
             return self.text_len..self.text_len;
         }
         let start = self.line_start(n);
-        let bytes = text.as_bytes();
         let (mut end, had_newline) = if n + 1 < self.len() {
             (self.line_start(n + 1).saturating_sub(1), true)
         } else if self.text_len > 0 && bytes.get(self.text_len - 1) == Some(&b'\n') {
@@ -201,46 +210,112 @@ pub(crate) fn scan_newlines(bytes: &[u8], mut f: impl FnMut(usize)) {
     }
 }
 
-/// A response body's text, held once, with its line index.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Where a [`BodyText`]'s bytes live.
+#[derive(Debug, Clone)]
+enum Store {
+    Owned(Arc<String>),
+    /// The received bytes themselves, checked to be UTF-8 when the text was made: the Raw
+    /// view of a 50 MB body costs no copy.
+    Shared(Bytes),
+}
+
+/// A response body's text, held once, with its line index. Cloning is cheap (shared).
+#[derive(Debug, Clone)]
 pub struct BodyText {
-    text: String,
-    index: LineIndex,
+    store: Store,
+    index: Arc<LineIndex>,
     /// Set when the text is known to be output of the pretty-printer: no JSON
     /// string spans a line break, so every line can be highlighted from the
     /// default state without checkpoints.
     pretty_json: bool,
 }
 
+impl Default for BodyText {
+    fn default() -> Self {
+        BodyText::new(String::new())
+    }
+}
+
+impl PartialEq for BodyText {
+    fn eq(&self, other: &Self) -> bool {
+        self.pretty_json == other.pretty_json && self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for BodyText {}
+
 impl BodyText {
     pub fn new(text: String) -> Self {
         let index = LineIndex::new(&text);
         BodyText {
-            text,
-            index,
+            store: Store::Owned(Arc::new(text)),
+            index: Arc::new(index),
             pretty_json: false,
         }
     }
 
+    /// The text of `bytes` without copying them; `Err` gives them back if they are not UTF-8.
+    pub fn from_utf8_bytes(bytes: Bytes) -> Result<Self, Bytes> {
+        let index = match std::str::from_utf8(&bytes) {
+            Ok(t) => LineIndex::new(t),
+            Err(_) => return Err(bytes),
+        };
+        Ok(BodyText {
+            store: Store::Shared(bytes),
+            index: Arc::new(index),
+            pretty_json: false,
+        })
+    }
+
     pub(crate) fn from_parts_pretty_json(text: String, index: LineIndex) -> Self {
         BodyText {
-            text,
-            index,
+            store: Store::Owned(Arc::new(text)),
+            index: Arc::new(index),
             pretty_json: true,
         }
     }
 
     /// Line `n` without its terminator; empty if out of range.
     pub fn line(&self, n: usize) -> &str {
-        self.index.line(&self.text, n)
+        match &self.store {
+            Store::Owned(t) => self.index.line(t, n),
+            Store::Shared(b) => {
+                // Lines of UTF-8 text end at '\n', so each line is UTF-8 on its own.
+                let r = self.index.line_range_bytes(b, n);
+                b.get(r)
+                    .and_then(|l| std::str::from_utf8(l).ok())
+                    .unwrap_or("")
+            }
+        }
     }
 
     pub fn line_count(&self) -> usize {
         self.index.len()
     }
 
+    /// The whole text. O(1) for owned text; for shared bytes this re-checks UTF-8, so use
+    /// [`as_bytes`](Self::as_bytes) or [`line`](Self::line) on hot paths.
     pub fn text(&self) -> &str {
-        &self.text
+        match &self.store {
+            Store::Owned(t) => t,
+            Store::Shared(b) => std::str::from_utf8(b).unwrap_or(""),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.store {
+            Store::Owned(t) => t.as_bytes(),
+            Store::Shared(b) => b,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
     }
 
     pub fn index(&self) -> &LineIndex {
@@ -250,10 +325,6 @@ impl BodyText {
     /// True if produced by [`super::pretty_json_body`].
     pub fn is_pretty_json(&self) -> bool {
         self.pretty_json
-    }
-
-    pub fn into_text(self) -> String {
-        self.text
     }
 }
 

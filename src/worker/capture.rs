@@ -116,11 +116,12 @@ mod tests {
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
+            spool: None,
             status,
             reason: String::new(),
             version: String::new(),
             headers: vec![("Content-Location".into(), "http://x/op/1".into())],
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
             elapsed: Duration::ZERO,
             final_url: String::new(),
         }

@@ -25,7 +25,11 @@ pub struct HttpResponse {
     pub reason: String,
     pub version: String,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// Shared, so the viewer and a background pretty-print can hold it without copies.
+    /// Empty when the body went to a temporary file (`spool`).
+    pub body: bytes::Bytes,
+    /// A body above the spooling threshold, on disk instead of in memory.
+    pub spool: Option<std::sync::Arc<super::spool::SpoolFile>>,
     pub elapsed: Duration,
     /// The URL finally answered (after redirects).
     pub final_url: String,
@@ -48,7 +52,8 @@ impl HttpResponse {
     }
 }
 
-/// Bodies larger than this are refused rather than filling memory.
+/// Bodies are never held in memory above this size; larger ones go to a temporary file
+/// (see [`super::spool`]), as do bodies above the spooling threshold.
 pub const MAX_BODY_BYTES: usize = 512 * 1024 * 1024;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -75,7 +80,7 @@ pub enum HttpError {
         "The connection dropped while the body was arriving ({received} bytes received): {detail}."
     )]
     BodyDropped { received: usize, detail: String },
-    #[error("The response body is larger than {} MB; fhirside stopped reading it.", MAX_BODY_BYTES / (1024 * 1024))]
+    #[error("The response body is larger than {} GB; fhirside stopped reading it.", super::spool::MAX_SPOOL_BYTES >> 30)]
     BodyTooLarge,
     #[error("Too many redirects (more than {0}).")]
     TooManyRedirects(usize),
@@ -143,6 +148,16 @@ pub fn validate(req: &HttpRequest) -> Result<(reqwest::Method, url::Url), HttpEr
 
 /// Sends `req` and reads the whole body.
 pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpResponse, HttpError> {
+    send_observed(client, req, None).await
+}
+
+/// [`send`], reporting the bytes received to `progress`. A body larger than the spooling
+/// threshold (announced, or found while reading) is written to a temporary file.
+pub async fn send_observed(
+    client: &reqwest::Client,
+    req: &HttpRequest,
+    progress: Option<&super::spool::ReceiveProgress>,
+) -> Result<HttpResponse, HttpError> {
     let (method, url) = validate(req)?;
     let host = url.host_str().unwrap_or("").to_string();
     let started = Instant::now();
@@ -170,15 +185,43 @@ pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpRes
             )
         })
         .collect();
-    let mut body = Vec::new();
+    let announced = resp.content_length();
+    if let Some(p) = progress {
+        p.set_total(announced);
+    }
+    let in_memory_limit = super::spool::spool_above().min(MAX_BODY_BYTES);
+    let announced = announced.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut spool = None;
+    if announced > in_memory_limit {
+        spool = Some(start_spool(&[], progress)?);
+    }
+    // Reserve what the server announced (within the limit), so a large body is not copied
+    // while it grows.
+    let mut body = Vec::with_capacity(if spool.is_some() {
+        0
+    } else {
+        announced.min(in_memory_limit)
+    });
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(bytes) => {
-                if body.len() + bytes.len() > MAX_BODY_BYTES {
-                    return Err(HttpError::BodyTooLarge);
+                if let Some(p) = progress {
+                    p.add(bytes.len());
                 }
-                body.extend_from_slice(&bytes);
+                if spool.is_none() && body.len() + bytes.len() > in_memory_limit {
+                    spool = Some(start_spool(&body, progress)?);
+                    body = Vec::new();
+                }
+                match spool.as_mut() {
+                    Some(f) => {
+                        if f.len() + bytes.len() as u64 > super::spool::MAX_SPOOL_BYTES {
+                            return Err(HttpError::BodyTooLarge);
+                        }
+                        f.write_all(&bytes).map_err(spool_failed)?;
+                    }
+                    None => body.extend_from_slice(&bytes),
+                }
             }
             Err(e) if e.is_timeout() => return Err(HttpError::Timeout(req.timeout)),
             Err(e) => {
@@ -189,15 +232,42 @@ pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpRes
             }
         }
     }
+    let spool = match spool {
+        Some(mut f) => {
+            f.flush().map_err(spool_failed)?;
+            Some(std::sync::Arc::new(f))
+        }
+        None => None,
+    };
     Ok(HttpResponse {
+        spool,
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("").to_string(),
         version,
         headers,
-        body,
+        body: body.into(),
         elapsed: started.elapsed(),
         final_url,
     })
+}
+
+/// A temporary file for a large body, holding what was received so far.
+fn start_spool(
+    so_far: &[u8],
+    progress: Option<&super::spool::ReceiveProgress>,
+) -> Result<super::spool::SpoolFile, HttpError> {
+    let mut f = super::spool::SpoolFile::create().map_err(spool_failed)?;
+    f.write_all(so_far).map_err(spool_failed)?;
+    if let Some(p) = progress {
+        p.set_spooling();
+    }
+    Ok(f)
+}
+
+fn spool_failed(e: std::io::Error) -> HttpError {
+    HttpError::Other(format!(
+        "The body is too large for memory and saving it to a temporary file failed: {e}."
+    ))
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
@@ -362,7 +432,8 @@ mod tests {
             reason: String::new(),
             version: "HTTP/1.1".into(),
             headers: vec![("Retry-After".into(), retry_after.into())],
-            body: Vec::new(),
+            body: Default::default(),
+            spool: None,
             elapsed: Duration::ZERO,
             final_url: "http://x/".into(),
         }

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod export;
 pub mod history;
 pub mod http;
+pub mod spool;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -79,6 +80,8 @@ pub enum WorkerCommand {
     SignOut {
         env: String,
     },
+    /// Run a jq filter over a response body on a blocking thread.
+    Filter(Box<body::FilterJob>),
 }
 
 #[derive(Debug)]
@@ -98,6 +101,17 @@ pub enum WorkerEvent {
     Response {
         id: RequestId,
         result: Result<Box<Received>, HttpError>,
+    },
+    /// The whole body of a response that first came as a preview (a large JSON body).
+    BodyReady {
+        id: RequestId,
+        body: Box<body::PreparedBody>,
+    },
+    /// A filter's result (or why there is none, as a sentence).
+    Filtered {
+        id: RequestId,
+        generation: u64,
+        result: Result<Box<crate::view_body::filter::FilterOutput>, String>,
     },
     Auth(AuthEvent),
     History(history::HistoryEvent),
@@ -119,14 +133,20 @@ impl std::fmt::Debug for Received {
     }
 }
 
+tokio::task_local! {
+    /// Where the request being sent reports the bytes received (set for UI sends).
+    static RECEIVING: std::sync::Arc<spool::ReceiveProgress>;
+}
+
 /// Sends and prepares the body on a blocking thread.
 pub async fn exchange(
     client: &reqwest::Client,
     request: &HttpRequest,
 ) -> Result<Box<Received>, HttpError> {
-    let response = http::send(client, request).await?;
+    let progress = RECEIVING.try_with(std::sync::Arc::clone).ok();
+    let response = http::send_observed(client, request, progress.as_deref()).await?;
     tokio::task::spawn_blocking(move || {
-        let body = body::prepare(&response);
+        let body = body::prepare_for_view(&response);
         Box::new(Received {
             response,
             body,
@@ -263,20 +283,49 @@ impl Worker {
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
                 let history = self.history.clone().filter(|_| record.is_some());
+                let progress = spool::register(id);
                 tokio::spawn(async move {
                     let started = std::time::Instant::now();
                     let at_ms = crate::history::now_ms();
-                    let result = tokio::select! {
-                        r = send_with_auth(&client, &mut request, auth, &internal) => r,
-                        _ = token.cancelled() => Err(HttpError::Cancelled),
+                    let mut result = {
+                        let send = RECEIVING.scope(
+                            progress,
+                            send_with_auth(&client, &mut request, auth, &internal),
+                        );
+                        tokio::select! {
+                            r = send => r,
+                            _ = token.cancelled() => Err(HttpError::Cancelled),
+                        }
                     };
                     // Recorded before the answer goes out, so a flush after the answer
                     // finds it written.
                     if let (Some(h), Some(meta)) = (&history, record) {
                         record_exchange(h, *meta, at_ms, started, &request, &result);
                     }
+                    let finish = result.as_mut().ok().and_then(|r| r.body.take_finish());
+                    spool::unregister(id);
                     let _ = events.send(WorkerEvent::Response { id, result });
                     let _ = internal.send(Internal::Done(id));
+                    if let Some(finish) = finish
+                        && let Ok(Some(body)) = tokio::task::spawn_blocking(|| finish.run()).await
+                    {
+                        let body = Box::new(body);
+                        let _ = events.send(WorkerEvent::BodyReady { id, body });
+                    }
+                });
+            }
+            WorkerCommand::Filter(job) => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let (id, generation) = (job.id, job.generation);
+                    let result = tokio::task::spawn_blocking(move || job.run())
+                        .await
+                        .unwrap_or_else(|e| Err(format!("The filter failed: {e}.")));
+                    let _ = events.send(WorkerEvent::Filtered {
+                        id,
+                        generation,
+                        result,
+                    });
                 });
             }
             WorkerCommand::Cancel { id } => {
@@ -674,16 +723,29 @@ fn record_exchange(
             elapsed_ms: started.elapsed().as_millis() as u64,
         },
         Ok(r) => {
-            let body = &r.response.body;
-            let keep = body.len().min(history.limits().max_body_bytes());
+            let max = history.limits().max_body_bytes();
+            // A body spooled to disk is recorded from the start of its file.
+            let (size, kept) = match &r.response.spool {
+                Some(file) => {
+                    let mut buf = vec![0u8; max.min(file.len() as usize)];
+                    let n = file.read_at(&mut buf, 0).unwrap_or(0);
+                    buf.truncate(n);
+                    (file.len(), buf)
+                }
+                None => {
+                    let body = &r.response.body;
+                    let keep = body.len().min(max);
+                    (body.len() as u64, body[..keep].to_vec())
+                }
+            };
             Outcome::Answered {
                 status: r.response.status,
                 reason: r.response.reason.clone(),
                 headers: r.response.headers.clone(),
                 elapsed_ms: r.response.elapsed.as_millis() as u64,
-                size: body.len() as u64,
-                body: body[..keep].to_vec(),
-                truncated: keep < body.len(),
+                truncated: (kept.len() as u64) < size,
+                size,
+                body: kept,
             }
         }
     };

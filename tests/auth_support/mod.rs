@@ -145,7 +145,8 @@ impl Harness {
                     WorkerEvent::Response { id, result } => {
                         self.responses.insert(id, result);
                     }
-                    // Export jobs are not part of these tests.
+                    // Export jobs and body views are not part of these tests.
+                    WorkerEvent::BodyReady { .. } | WorkerEvent::Filtered { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }

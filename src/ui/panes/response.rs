@@ -6,11 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::app::body_pane::{BodyPane, group_digits};
 use crate::app::response::{Outcome, ResponseTab, ResponseView, human_size};
+use crate::app::spool_pane::{DRAW_LINE_BYTES, SpoolPane};
 use crate::app::{App, Pane};
 use crate::ui::Theme;
 use crate::ui::widgets::{SPINNER, pane_block, shorten};
-use crate::view_body::{BodyText, LazyHighlighter};
+use crate::view_body::{BodyKind, JsonLineState, TokenKind, highlight_json_line_capped};
 use crate::worker::capture::CaptureOutcome;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused: bool) {
@@ -20,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
     let Some(path) = app.open.clone() else {
         return;
     };
-    if let Some(flight) = app.in_flight.values().find(|f| f.path == path) {
+    if let Some((id, flight)) = app.in_flight.iter().find(|(_, f)| f.path == path) {
         let s = SPINNER[(app.frame % SPINNER.len() as u64) as usize];
         let line = Line::from(vec![
             Span::styled(format!("{s} waiting for {} ", flight.method), theme.warning),
@@ -36,7 +38,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
                 theme.dim,
             ),
         ]);
-        frame.render_widget(Paragraph::new(line), inner);
+        let mut lines = vec![line];
+        if let Some(p) = crate::worker::spool::receiving(*id).filter(|p| p.received() > 0) {
+            lines.push(receive_line(&p, theme));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
         return;
     }
     let Some(view) = app.responses.get_mut(&path) else {
@@ -47,15 +53,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &mut App, theme: &Theme, focused
         frame.render_widget(Paragraph::new(vec![Line::raw(""), hint]), inner);
         return;
     };
-    draw_view(frame, inner, view, theme);
+    draw_view(frame, inner, view, theme, app.frame);
 }
 
 /// One response (status, tabs, body) in `inner`; the history screen shows entries with it too.
-pub fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme: &Theme) {
+pub fn draw_view(
+    frame: &mut Frame,
+    inner: Rect,
+    view: &mut ResponseView,
+    theme: &Theme,
+    tick: u64,
+) {
     let capture_rows = if view.captures.is_empty() { 0 } else { 1 };
-    let note = match &view.outcome {
-        Outcome::Received { body, .. } if view.tab == ResponseTab::Body => body.note.clone(),
-        _ => None,
+    let spinner = SPINNER[(tick % SPINNER.len() as u64) as usize];
+    let note: Option<Line> = if let Some(f) = &view.filtering {
+        Some(Line::styled(
+            format!(
+                "{spinner} filtering with '{}'… {:.1} s · Esc stops",
+                f.expr,
+                f.started.elapsed().as_secs_f32()
+            ),
+            theme.warning,
+        ))
+    } else if let Some(e) = &view.filter_error {
+        Some(Line::styled(format!("{e} (Esc hides this)"), theme.error))
+    } else if let (Some(p), ResponseTab::Body, None) = (view.preparing(), view.tab, &view.sub) {
+        Some(progress_line(spinner, p, theme))
+    } else {
+        match &view.outcome {
+            Outcome::Received { body, .. }
+                if view.tab == ResponseTab::Body && view.sub.is_none() =>
+            {
+                body.note.clone().map(|n| Line::styled(n, theme.warning))
+            }
+            _ => None,
+        }
     };
     let [status_row, tabs_row, capture_row, note_row, body_area] = Layout::vertical([
         Constraint::Length(1),
@@ -130,16 +162,13 @@ pub fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme:
         ));
         tabs.push(Span::raw("   "));
     }
-    let total = view.line_count();
-    tabs.push(Span::styled(
-        format!(
-            "line {}/{}{}",
-            (view.scroll + 1).min(total),
-            total,
-            if view.wrap { " · wrap" } else { "" }
-        ),
-        theme.dim,
-    ));
+    tabs.push(Span::styled(position_text(view), theme.dim));
+    if let (ResponseTab::Body, Some(sub)) = (view.tab, &view.sub) {
+        tabs.push(Span::styled(
+            format!("  {} · Esc back", shorten(&sub.label, 60)),
+            theme.accent,
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(tabs)), tabs_row);
 
     if capture_rows > 0 {
@@ -158,27 +187,16 @@ pub fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme:
         frame.render_widget(Paragraph::new(Line::from(spans)), capture_row);
     }
     if let Some(n) = note {
-        frame.render_widget(Paragraph::new(Line::styled(n, theme.warning)), note_row);
+        frame.render_widget(Paragraph::new(n), note_row);
     }
 
     let height = body_area.height as usize;
-    let ResponseView {
-        outcome,
-        tab,
-        scroll,
-        hscroll,
-        wrap,
-        highlighter,
-        raw_highlighter,
-        search,
-        ..
-    } = view;
-    let marks = search.as_ref().filter(|s| s.tab == *tab);
-    let Outcome::Received { response, body } = outcome else {
-        return;
-    };
-    let lines: Vec<Line> = match tab {
+    let wrap = view.wrap;
+    let lines: Vec<Line> = match view.tab {
         ResponseTab::Headers => {
+            let Outcome::Received { response, .. } = &view.outcome else {
+                return;
+            };
             let mut v = vec![Line::styled(
                 format!(
                     "{} {} {}",
@@ -192,56 +210,169 @@ pub fn draw_view(frame: &mut Frame, inner: Rect, view: &mut ResponseView, theme:
                     Span::styled(val.clone(), theme.text),
                 ])
             }));
-            v.into_iter().skip(*scroll).take(height).collect()
+            v.into_iter()
+                .skip(view.headers_scroll)
+                .take(height)
+                .collect()
         }
-        ResponseTab::Body => body_lines(
-            &body.pretty,
-            highlighter,
-            *scroll,
-            *hscroll,
-            height,
-            marks,
-            theme,
-        ),
-        ResponseTab::Raw => body_lines(
-            &body.raw,
-            raw_highlighter,
-            *scroll,
-            *hscroll,
-            height,
-            marks,
-            theme,
-        ),
+        ResponseTab::Body | ResponseTab::Raw if view.spool_active() => match view.spool.as_mut() {
+            Some(sp) => spool_lines(sp, body_area.width as usize, height, wrap, theme),
+            None => Vec::new(),
+        },
+        ResponseTab::Body | ResponseTab::Raw => match view.pane_mut() {
+            Some(pane) => body_lines(pane, body_area.width as usize, height, wrap, theme),
+            None => Vec::new(),
+        },
     };
     let mut p = Paragraph::new(lines);
-    if *wrap {
+    if wrap {
         p = p.wrap(Wrap { trim: false });
     }
     frame.render_widget(p, body_area);
 }
 
-/// Highlights and draws only `height` lines from `scroll`, with a line-number gutter.
-#[allow(clippy::too_many_arguments)]
+/// `line 12/3,456`, `record 12 of 3,400`, with folds and wrap noted.
+fn position_text(view: &ResponseView) -> String {
+    let mut s = match (view.record_position(), view.pane()) {
+        (Some(r), _) => r,
+        (None, None) if view.spool_active() => {
+            let (cursor, total) = view
+                .spool
+                .as_ref()
+                .map_or((0, 0), |sp| (sp.cursor, sp.line_count()));
+            format!(
+                "line {}/{}",
+                group_digits((cursor + 1).min(total)),
+                group_digits(total)
+            )
+        }
+        (None, Some(p)) => {
+            let total = p.text.line_count();
+            format!(
+                "line {}/{}",
+                (p.cursor_line() + 1).min(total),
+                group_digits(total)
+            )
+        }
+        (None, None) => {
+            let total = view.line_count();
+            format!("line {}/{}", (view.headers_scroll + 1).min(total), total)
+        }
+    };
+    if view.preparing().is_some() && view.tab == ResponseTab::Body && view.sub.is_none() {
+        // Only the top of the body is there yet.
+        s.push('+');
+    }
+    if let Some(n) = view.pane().map(|p| p.fold_count()).filter(|n| *n > 0) {
+        s.push_str(&format!(" · {} folded", group_digits(n)));
+    }
+    if view.wrap {
+        s.push_str(" · wrap");
+    }
+    s
+}
+
+/// `received 120.0 MB of 300.0 MB  [██████░░░░]  40% · into a temporary file`
+fn receive_line(p: &crate::worker::spool::ReceiveProgress, theme: &Theme) -> Line<'static> {
+    const CELLS: usize = 20;
+    let got = p.received();
+    let mut spans = vec![Span::styled(
+        format!("  received {}", human_size(got)),
+        theme.text,
+    )];
+    if let Some(total) = p.total().filter(|t| *t > 0) {
+        let f = (got as f64 / total as f64).clamp(0.0, 1.0);
+        let full = ((f * CELLS as f64).round() as usize).min(CELLS);
+        spans.push(Span::styled(
+            format!(" of {}  ", human_size(total)),
+            theme.text,
+        ));
+        spans.push(Span::styled("█".repeat(full), theme.accent));
+        spans.push(Span::styled("░".repeat(CELLS - full), theme.dim));
+        spans.push(Span::styled(format!("  {:>3.0}%", f * 100.0), theme.dim));
+    }
+    if p.spooling() {
+        spans.push(Span::styled(
+            " · into a temporary file (too large for memory)",
+            theme.warning,
+        ));
+    }
+    Line::from(spans)
+}
+
+/// `⠋ preparing the whole body  ██████░░░░░░░░░░░░░░   31% of 48.0 MB · keys work meanwhile`
+fn progress_line(spinner: &str, p: &crate::worker::body::Pending, theme: &Theme) -> Line<'static> {
+    const CELLS: usize = 20;
+    let f = p.fraction();
+    let full = ((f * CELLS as f64).round() as usize).min(CELLS);
+    Line::from(vec![
+        Span::styled(
+            format!("{spinner} preparing the whole body  "),
+            theme.warning,
+        ),
+        Span::styled("█".repeat(full), theme.accent),
+        Span::styled("░".repeat(CELLS - full), theme.dim),
+        Span::styled(
+            format!(
+                "  {:>3.0}% of {} · keys work meanwhile",
+                f * 100.0,
+                human_size(p.total)
+            ),
+            theme.dim,
+        ),
+    ])
+}
+
+/// Highlights and draws only the `height` visible rows from the pane's top row, with a
+/// line-number gutter (the cursor's row marked), folded blocks as one summary line, and at
+/// most a screenful of characters from each line (a compact 50 MB body is one line).
 fn body_lines(
-    text: &BodyText,
-    highlighter: &mut LazyHighlighter,
-    scroll: usize,
-    hscroll: usize,
+    pane: &mut BodyPane,
+    width: usize,
     height: usize,
-    search: Option<&crate::app::response::BodySearch>,
+    wrap: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let total = text.line_count();
-    let start = scroll.min(total);
-    let end = (start + height).min(total);
+    pane.height = height.max(1);
+    pane.keep_cursor_visible();
+    let total = pane.text.line_count();
     let gutter = total.max(1).to_string().len();
-    let spans = highlighter.spans_for_lines(text, start..end);
-    (start..end)
+    let rows: Vec<(usize, usize)> = (pane.top..pane.top + height)
+        .map_while(|r| pane.line_for_row(r).map(|l| (r, l)))
+        .collect();
+    // Highlight runs of consecutive lines together (folds break the runs).
+    let mut spans: Vec<Vec<crate::view_body::Span>> = Vec::with_capacity(rows.len());
+    let mut i = 0;
+    while let Some(&(_, first)) = rows.get(i) {
+        let mut j = i + 1;
+        while rows.get(j).is_some_and(|&(_, l)| l == first + (j - i)) {
+            j += 1;
+        }
+        spans.extend(
+            pane.highlighter
+                .spans_for_lines(&pane.text, first..first + (j - i)),
+        );
+        i = j;
+    }
+    let budget = if wrap {
+        width.saturating_mul(height).max(1)
+    } else {
+        width.max(1)
+    };
+    let search = pane.search.as_ref();
+    rows.iter()
         .zip(spans)
-        .map(|(n, line_spans)| {
-            let line = text.line(n);
-            let mut out = vec![Span::styled(format!("{:>gutter$} ", n + 1), theme.dim)];
-            let mut skipped = 0usize;
+        .map(|(&(row, n), line_spans)| {
+            let line = pane.text.line(n);
+            let gutter_style = if row == pane.cursor {
+                theme.selected
+            } else {
+                theme.dim
+            };
+            let mut out = vec![
+                Span::styled(format!("{:>gutter$}", n + 1), gutter_style),
+                Span::raw(" "),
+            ];
             // Search matches on this line: (byte range, is the current match).
             let line_marks: Vec<(std::ops::Range<usize>, bool)> = search
                 .map(|s| {
@@ -254,20 +385,24 @@ fn body_lines(
                         .collect()
                 })
                 .unwrap_or_default();
+            let mut to_skip = pane.hscroll;
+            let mut left = budget;
             for (s, mark) in split_at_marks(line_spans, &line_marks) {
+                if left == 0 {
+                    break;
+                }
                 let Some(piece) = line.get(s.range.clone()) else {
                     continue;
                 };
-                let piece_chars = piece.chars().count();
-                if skipped + piece_chars <= hscroll {
-                    skipped += piece_chars;
+                let mut chars = piece.chars();
+                while to_skip > 0 && chars.next().is_some() {
+                    to_skip -= 1;
+                }
+                let visible: String = chars.take(left).collect();
+                if visible.is_empty() {
                     continue;
                 }
-                let visible: String = piece
-                    .chars()
-                    .skip(hscroll.saturating_sub(skipped))
-                    .collect();
-                skipped += piece_chars;
+                left -= visible.chars().count();
                 let style = match mark {
                     Some(true) => theme.selected,
                     Some(false) => theme
@@ -276,6 +411,77 @@ fn body_lines(
                     None => theme.token(s.kind),
                 };
                 out.push(Span::styled(visible, style));
+            }
+            if let Some(summary) = pane.fold_summary(n) {
+                out.push(Span::styled(summary, theme.accent));
+            }
+            Line::from(out)
+        })
+        .collect()
+}
+
+/// The visible lines of a body kept on disk, read from the file now: JSON and NDJSON lines
+/// highlighted each on its own (a record a line), other text plain.
+fn spool_lines(
+    sp: &mut SpoolPane,
+    width: usize,
+    height: usize,
+    wrap: bool,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    sp.height = height.max(1);
+    sp.keep_cursor_visible();
+    let total = sp.line_count();
+    let gutter = total.max(1).to_string().len();
+    let budget = if wrap {
+        width.saturating_mul(height).max(1)
+    } else {
+        width.max(1)
+    };
+    let json = matches!(sp.kind, BodyKind::Json | BodyKind::NdJson);
+    (sp.top..(sp.top + height).min(total))
+        .map(|n| {
+            let text = sp.text.line(n, DRAW_LINE_BYTES);
+            let mut spans = Vec::new();
+            if json {
+                let mut st = JsonLineState::default();
+                highlight_json_line_capped(&text, &mut st, DRAW_LINE_BYTES, &mut spans);
+            } else if !text.is_empty() {
+                spans.push(crate::view_body::Span {
+                    range: 0..text.len(),
+                    kind: TokenKind::Plain,
+                });
+            }
+            let mut out = vec![
+                Span::styled(
+                    format!("{:>gutter$}", n + 1),
+                    if n == sp.cursor {
+                        theme.selected
+                    } else {
+                        theme.dim
+                    },
+                ),
+                Span::raw(" "),
+            ];
+            let mut to_skip = sp.hscroll;
+            let mut left = budget;
+            for s in spans {
+                if left == 0 {
+                    break;
+                }
+                let Some(piece) = text.get(s.range.clone()) else {
+                    continue;
+                };
+                let mut chars = piece.chars();
+                while to_skip > 0 && chars.next().is_some() {
+                    to_skip -= 1;
+                }
+                let visible: String = chars.take(left).collect();
+                if visible.is_empty() {
+                    continue;
+                }
+                left -= visible.chars().count();
+                out.push(Span::styled(visible, theme.token(s.kind)));
             }
             Line::from(out)
         })

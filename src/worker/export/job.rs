@@ -1002,6 +1002,7 @@ mod tests {
 
     fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
         HttpResponse {
+            spool: None,
             status,
             reason: String::new(),
             version: "HTTP/1.1".into(),
@@ -1009,7 +1010,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            body: body.as_bytes().to_vec(),
+            body: body.as_bytes().to_vec().into(),
             elapsed: Duration::ZERO,
             final_url: "http://h/status/1".into(),
         }
