@@ -5,12 +5,13 @@
 #   * idle memory (VmRSS) and idle CPU (ticks over 5 s) of that process after 1 s of rest;
 #   * the Response pane on a generated ~50 MB searchset: first highlighted frame, whole body
 #     ready, frame times p50 / p99 (examples/body_frames);
-#   * peak memory loading and drawing that body, with /usr/bin/time -v (examples/mem_body).
+#   * peak memory loading and drawing that body, with /usr/bin/time -v (examples/mem_body);
+#   * pretty-printing throughput, best and median of 15 runs (examples/pretty_speed).
 # Usage: bash benches/tui_figures.sh [PATIENTS]   (default 20000 ≈ 50 MB). Linux only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-20000}"
-cargo build --release --quiet --bin fhirside --example body_frames --example mem_body
+cargo build --release --quiet --bin fhirside --example body_frames --example mem_body --example pretty_speed
 echo "machine: $(nproc) cores, $(uname -sr)"
 
 python3 - ./target/release/fhirside <<'PY'
@@ -100,3 +101,5 @@ for flag in "" "--fold"; do
   echo "$out" | grep '^body'
   echo "$out" | grep 'Maximum resident set size' | sed 's/^\s*/  \/usr\/bin\/time: /'
 done
+echo "--- pretty-printing throughput (examples/pretty_speed $n)"
+./target/release/examples/pretty_speed "$n"
