@@ -443,3 +443,46 @@ fn a_broken_session_file_is_reported_and_never_written_over() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "focus = \n");
     let _ = typed;
 }
+
+#[test]
+fn the_browser_comes_back_with_its_lookup_or_page() {
+    let mut h = Harness::new();
+    h.key("f");
+    for c in "smith".chars() {
+        h.key(&c.to_string());
+    }
+    h.app.save_session();
+    let text = std::fs::read_to_string(h.app.store.root().join(session::SESSION_FILE)).unwrap();
+    assert!(text.contains("lookup = \"smith\""), "{text}");
+
+    let restart = |h: &mut Harness| -> Vec<Command> {
+        let (store, ws, problems) = crate::workspace::Store::load(h.app.store.root());
+        h.app = App::new(store, ws, problems, None);
+        set_fhirurl(&mut h.app, "http://fhir.test");
+        h.app.restore_session(false)
+    };
+    let cmds = restart(&mut h);
+    assert!(h.app.browsing);
+    let sent: Vec<String> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::Worker(WorkerCommand::Send { request, .. }) => Some(request.url.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1, "{cmds:?}");
+    assert!(sent[0].starts_with("http://fhir.test/Patient?"), "{sent:?}");
+    assert!(sent[0].contains("smith"), "{sent:?}");
+
+    // A page rather than a lookup: fetched again.
+    h.app.browser = None;
+    h.app.browsing = false;
+    let cmds = h.app.browse_to("http://fhir.test/Patient/7".into());
+    drop(cmds);
+    h.app.save_session();
+    let cmds = restart(&mut h);
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Worker(WorkerCommand::Send { request, .. }) if request.url == "http://fhir.test/Patient/7")),
+        "{cmds:?}"
+    );
+}

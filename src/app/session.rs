@@ -28,6 +28,18 @@ pub struct Session {
     pub screen: Option<String>,
     pub history_filter: String,
     pub responses: Vec<ResponsePlace>,
+    /// The FHIR browser, when it was on screen.
+    pub browser: Option<BrowserPlace>,
+}
+
+/// What the FHIR browser showed: a lookup being typed, or a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrowserPlace {
+    /// The text in the lookup bar (searched again at restore).
+    pub lookup: Option<String>,
+    /// The page on screen (fetched again at restore).
+    pub url: Option<String>,
 }
 
 /// Where a request's response was scrolled to.
@@ -109,7 +121,21 @@ impl App {
             Some(Overlay::Jobs { .. }) => Some("jobs".to_string()),
             _ => None,
         };
+        let browser = self
+            .browser
+            .as_ref()
+            .filter(|_| self.browsing)
+            .map(|b| BrowserPlace {
+                lookup: b
+                    .lookup
+                    .as_ref()
+                    .map(|l| l.input.lines().join(""))
+                    .filter(|t| !t.trim().is_empty()),
+                url: b.current().map(|p| p.url.clone()),
+            })
+            .filter(|p| p.lookup.is_some() || p.url.is_some());
         Session {
+            browser,
             active_env: self.active_env.clone(),
             focus: Some(self.focus.title().to_ascii_lowercase()),
             open: self.open.as_ref().map(|p| p.0.clone()),
@@ -212,6 +238,21 @@ impl App {
         } else {
             Vec::new()
         };
+        // The browser as it was: the lookup searched again, or the page fetched again (GETs).
+        if let Some(b) = &session.browser
+            && !self.fhir_base().is_empty()
+        {
+            if let Some(text) = &b.lookup {
+                self.open_lookup();
+                if let Some(l) = self.browser.as_mut().and_then(|b| b.lookup.as_mut()) {
+                    l.input = super::state::line_area(text);
+                    l.typed_at = Some(std::time::Instant::now() - super::browser::LOOKUP_DEBOUNCE);
+                }
+                cmds.extend(self.lookup_tick());
+            } else if let Some(url) = &b.url {
+                cmds.extend(self.browse_to(url.clone()));
+            }
+        }
         // Only when nothing else (a problem report, drafts) needs the screen first.
         if self.overlay.is_none() {
             match session.screen.as_deref() {
@@ -275,6 +316,10 @@ mod tests {
             expanded: vec![vec!["C".into()], vec!["C".into(), "F".into()]],
             screen: Some("history".into()),
             history_filter: "GET 4xx".into(),
+            browser: Some(BrowserPlace {
+                lookup: Some("smith 1970".into()),
+                url: None,
+            }),
             responses: vec![ResponsePlace {
                 request: vec!["C".into(), "R".into()],
                 tab: "raw".into(),

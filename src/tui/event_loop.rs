@@ -49,10 +49,14 @@ pub async fn run(
     // session's place is restored (its responses come back from history).
     app.offer_drafts();
     for cmd in app.restore_session(options.env_given) {
-        if let Command::History(call) = cmd
-            && let Some(h) = &options.history
-        {
-            call_history(h, call);
+        match cmd {
+            Command::History(call) => {
+                if let Some(h) = &options.history {
+                    call_history(h, call);
+                }
+            }
+            Command::Worker(c) => worker.send(c),
+            _ => {}
         }
     }
     // The session file is written a moment after the place changes (not on every key).
