@@ -474,12 +474,7 @@ impl App {
             .as_deref()
             .and_then(|n| self.ws.environment(n))
             .cloned();
-        let headers: Vec<(String, String)> = entry
-            .request_headers
-            .iter()
-            .filter(|(k, _)| !crate::history::redact::sensitive_header(k))
-            .cloned()
-            .collect();
+        let headers = replayable_headers(entry);
         let timeout = std::time::Duration::from_secs(
             env.as_ref()
                 .map(|e| e.timeout_secs)
@@ -590,12 +585,7 @@ impl App {
             .ok_or("That history entry is no longer open.")?;
         let s = &entry.summary;
         let url = self.templated_url(s.env.as_deref(), &s.url);
-        let headers: Vec<(String, String)> = entry
-            .request_headers
-            .iter()
-            .filter(|(k, _)| !crate::history::redact::sensitive_header(k))
-            .cloned()
-            .collect();
+        let headers = replayable_headers(&entry);
         let curl = crate::import::curl::to_curl(
             &s.method,
             &url,
@@ -738,6 +728,17 @@ impl App {
         self.history_view = Some(v);
         cmds
     }
+}
+
+/// The recorded headers worth sending again: credential headers were redacted, and a new
+/// token is attached by the environment's sign-in instead.
+fn replayable_headers(entry: &Entry) -> Vec<(String, String)> {
+    entry
+        .request_headers
+        .iter()
+        .filter(|(k, _)| !crate::history::redact::sensitive_header(k))
+        .cloned()
+        .collect()
 }
 
 fn suggest_name(e: &Entry) -> String {

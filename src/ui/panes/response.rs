@@ -391,18 +391,12 @@ fn body_lines(
                 if left == 0 {
                     break;
                 }
-                let Some(piece) = line.get(s.range.clone()) else {
+                let Some(visible) = line
+                    .get(s.range.clone())
+                    .and_then(|piece| clip(piece, &mut to_skip, &mut left))
+                else {
                     continue;
                 };
-                let mut chars = piece.chars();
-                while to_skip > 0 && chars.next().is_some() {
-                    to_skip -= 1;
-                }
-                let visible: String = chars.take(left).collect();
-                if visible.is_empty() {
-                    continue;
-                }
-                left -= visible.chars().count();
                 let style = match mark {
                     Some(true) => theme.selected,
                     Some(false) => theme
@@ -469,18 +463,12 @@ fn spool_lines(
                 if left == 0 {
                     break;
                 }
-                let Some(piece) = text.get(s.range.clone()) else {
+                let Some(visible) = text
+                    .get(s.range.clone())
+                    .and_then(|piece| clip(piece, &mut to_skip, &mut left))
+                else {
                     continue;
                 };
-                let mut chars = piece.chars();
-                while to_skip > 0 && chars.next().is_some() {
-                    to_skip -= 1;
-                }
-                let visible: String = chars.take(left).collect();
-                if visible.is_empty() {
-                    continue;
-                }
-                left -= visible.chars().count();
                 out.push(Span::styled(visible, theme.token(s.kind)));
             }
             Line::from(out)
@@ -526,6 +514,21 @@ fn split_at_marks(
         }
     }
     out
+}
+
+/// The part of `piece` that shows after `to_skip` characters scrolled off to the left, at most
+/// `left` characters; both counters move on. `None` when nothing of it shows.
+fn clip(piece: &str, to_skip: &mut usize, left: &mut usize) -> Option<String> {
+    let mut chars = piece.chars();
+    while *to_skip > 0 && chars.next().is_some() {
+        *to_skip -= 1;
+    }
+    let visible: String = chars.take(*left).collect();
+    if visible.is_empty() {
+        return None;
+    }
+    *left -= visible.chars().count();
+    Some(visible)
 }
 
 #[cfg(test)]
