@@ -171,6 +171,23 @@ fn search_and_goto_open_folds() {
 }
 
 #[test]
+fn search_moves_to_the_match_while_typing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = answered(dir.path(), "application/fhir+json", BUNDLE);
+    press(&mut app, "/");
+    typed(&mut app, "spo");
+    // Before Enter: the cursor is on the match and the count is said.
+    assert!(matches!(app.overlay, Some(Overlay::Prompt { .. })));
+    assert_eq!(status(&app), "'spo': match 1 of 1");
+    let pane = &view(&app).pretty;
+    assert!(pane.text.line(pane.cursor_line()).contains("Spock"));
+    typed(&mut app, "x");
+    assert_eq!(status(&app), "No match for 'spox'.");
+    press(&mut app, "enter");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
 fn filter_shows_a_labelled_view_and_esc_goes_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut app = answered(dir.path(), "application/fhir+json", BUNDLE);

@@ -1537,6 +1537,9 @@ impl App {
                 }
                 _ => {
                     input.input(key);
+                    if purpose == PromptFor::SearchBody {
+                        self.search_as_you_type(&input.lines().join(""));
+                    }
                     self.overlay = Some(Overlay::Prompt {
                         title,
                         input,
@@ -1922,6 +1925,21 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Searches while the search prompt is typed in, on bodies small enough to search between
+    /// two keys without a pause; bigger ones are searched when Enter is pressed.
+    fn search_as_you_type(&mut self, text: &str) {
+        const INCREMENTAL_BYTES: usize = 8 * 1024 * 1024;
+        let view = self.open.clone().and_then(|p| self.responses.get_mut(&p));
+        let Some(pane) = view.and_then(|v| v.pane_mut()) else {
+            return;
+        };
+        if text.is_empty() || pane.text.text().len() > INCREMENTAL_BYTES {
+            return;
+        }
+        let status = pane.search_for(text);
+        self.info(status);
     }
 
     fn prompt_done(&mut self, purpose: PromptFor, text: &str) {
