@@ -130,12 +130,56 @@ pub fn seed_if_new(
     store.save_collection(&coll)?;
     ws.environments.push(env);
     ws.collections.push(coll);
+    // A new workspace is ready for git: what is personal or secret stays out of it.
+    let ignore = root.join(".gitignore");
+    if !ignore.exists() {
+        // Not worth failing the start for; the README lists the same lines.
+        let _ = super::atomic::write_atomic(&ignore, WORKSPACE_GITIGNORE.as_bytes(), false);
+    }
     Ok(true)
 }
+
+/// What a new workspace's `.gitignore` keeps out of version control: secrets, history, the
+/// session, drafts, export jobs and downloads.
+pub const WORKSPACE_GITIGNORE: &str = "\
+# Written by fhirside for a new workspace: personal or secret files stay out of git.
+secrets.toml
+.history.sqlite3*
+.session.toml
+.drafts/
+jobs/
+exports/
+";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_workspace_keeps_secrets_and_history_out_of_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, mut ws, _) = crate::workspace::Store::load(dir.path());
+        assert!(seed_if_new(&mut store, &mut ws).unwrap());
+        let ignore = std::fs::read_to_string(dir.path().join(".gitignore")).unwrap();
+        for line in [
+            "secrets.toml",
+            ".history.sqlite3*",
+            ".session.toml",
+            ".drafts/",
+        ] {
+            assert!(ignore.lines().any(|l| l == line), "{line} in {ignore}");
+        }
+        // An existing .gitignore is the user's: a second seed (none happens) and a workspace
+        // with its own file are left alone.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join(".gitignore"), "mine\n").unwrap();
+        let (mut store, mut ws, _) = crate::workspace::Store::load(other.path());
+        seed_if_new(&mut store, &mut ws).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(other.path().join(".gitignore")).unwrap(),
+            "mine\n"
+        );
+    }
 
     #[test]
     fn sample_patient_is_valid_json() {
