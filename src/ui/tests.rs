@@ -186,28 +186,9 @@ fn token_viewer_explains_claims_and_warns() {
 /// The jobs screen mid-export: what the server said, no invented percentage.
 #[test]
 fn jobs_screen_mid_progress() {
-    use crate::worker::export::{ExportJob, ExportParams, JobState, Progress};
     let dir = tempfile::tempdir().unwrap();
-    let mut app = seeded_app(dir.path());
-    let mut with_progress = ExportJob::accepted(
-        "azure",
-        "http://fhir.test/$export?_type=Patient",
-        "http://fhir.test/_operations/export/1",
-        ExportParams::default(),
-    );
-    with_progress.state = JobState::InProgress;
-    with_progress.polls = 4;
-    with_progress.progress = Some(Progress::Percent(42.0));
-    let mut bare = ExportJob::accepted(
-        "azure",
-        "http://fhir.test/Group/g/$export",
-        "http://fhir.test/_operations/export/2",
-        ExportParams::default(),
-    );
-    bare.state = JobState::InProgress;
-    bare.polls = 2;
-    bare.last_error = Some("429 Too Many Requests; retrying in 5 s".into());
-    app.jobs = vec![with_progress, bare];
+    let mut app = app_with_jobs(dir.path());
+    app.jobs[0].kickoff_url = "http://fhir.test/$export?_type=Patient".into();
     app.overlay = Some(crate::app::Overlay::Jobs { selected: 1 });
     let screen = render(&mut app, 120, 35);
     assert!(screen.contains("42%"), "{screen}");
