@@ -26,13 +26,9 @@ pub struct BodyPane {
     pub text: BodyText,
     pub kind: BodyKind,
     pub highlighter: LazyHighlighter,
-    /// First visible row.
-    pub top: usize,
-    /// The cursor's row: folding acts on it.
-    pub cursor: usize,
+    /// The cursor (folding acts on its row) and the visible rows.
+    pub view: super::viewport::Viewport,
     pub hscroll: usize,
-    /// Rows the pane had when last drawn (paging and keeping the cursor in view).
-    pub height: usize,
     pub search: Option<BodySearch>,
     /// Foldable blocks, found the first time something is folded.
     regions: Option<FoldRegions>,
@@ -48,10 +44,8 @@ impl BodyPane {
             highlighter: LazyHighlighter::new(kind),
             text,
             kind,
-            top: 0,
-            cursor: 0,
+            view: Default::default(),
             hscroll: 0,
-            height: 20,
             search: None,
             regions: None,
             folded: BTreeSet::new(),
@@ -62,16 +56,18 @@ impl BodyPane {
     /// Swaps in a new text (the whole body after its preview), keeping the position.
     pub fn replace_text(&mut self, text: BodyText) {
         let line = self.cursor_line();
-        let top_line = self.line_for_row(self.top).unwrap_or(0);
+        let top_line = self.line_for_row(self.view.top).unwrap_or(0);
         *self = BodyPane {
-            top: 0,
-            cursor: 0,
+            view: super::viewport::Viewport {
+                top: 0,
+                cursor: 0,
+                height: self.view.height,
+            },
             hscroll: self.hscroll,
-            height: self.height,
             ..BodyPane::new(text, self.kind)
         };
-        self.top = top_line.min(self.row_count().saturating_sub(1));
-        self.cursor = line.min(self.row_count().saturating_sub(1));
+        self.view.top = top_line.min(self.row_count().saturating_sub(1));
+        self.view.cursor = line.min(self.row_count().saturating_sub(1));
         self.keep_cursor_visible();
     }
 
@@ -85,7 +81,7 @@ impl BodyPane {
 
     /// Body line under the cursor.
     pub fn cursor_line(&self) -> usize {
-        self.line_for_row(self.cursor).unwrap_or(0)
+        self.line_for_row(self.view.cursor).unwrap_or(0)
     }
 
     pub fn is_folded_header(&self, line: usize) -> bool {
@@ -117,51 +113,39 @@ impl BodyPane {
 
     /// Moves the cursor by `delta` rows, scrolling to keep it in view.
     pub fn move_cursor(&mut self, delta: isize) {
-        self.cursor = self
-            .cursor
-            .saturating_add_signed(delta)
-            .min(self.last_row());
-        self.keep_cursor_visible();
+        let last = self.last_row();
+        self.view.move_cursor(delta, last);
     }
 
     /// Pages by one screen, the cursor staying at the same place on the screen.
     pub fn page(&mut self, down: bool) {
-        let step = self.height.saturating_sub(1).max(1);
-        let offset = self.cursor.saturating_sub(self.top);
-        if down {
-            self.top = (self.top + step).min(self.last_row());
-        } else {
-            self.top = self.top.saturating_sub(step);
-        }
-        self.cursor = (self.top + offset).min(self.last_row());
-        self.keep_cursor_visible();
+        let last = self.last_row();
+        self.view.page(down, last);
     }
 
     pub fn to_top(&mut self) {
-        self.cursor = 0;
-        self.top = 0;
+        self.view.cursor = 0;
+        self.view.top = 0;
     }
 
     pub fn to_bottom(&mut self) {
-        self.cursor = self.last_row();
-        self.keep_cursor_visible();
+        let last = self.last_row();
+        self.view.to_bottom(last);
     }
 
     /// Scrolls (without moving the cursor past the screen) — the mouse wheel.
     pub fn scroll(&mut self, delta: isize) {
-        let max_top = self.row_count().saturating_sub(self.height.max(1));
-        self.top = self.top.saturating_add_signed(delta).min(max_top);
-        let bottom = self.top + self.height.max(1) - 1;
-        self.cursor = self.cursor.clamp(self.top, bottom.min(self.last_row()));
+        let max_top = self.row_count().saturating_sub(self.view.height.max(1));
+        self.view.top = self.view.top.saturating_add_signed(delta).min(max_top);
+        let bottom = self.view.top + self.view.height.max(1) - 1;
+        self.view.cursor = self
+            .view
+            .cursor
+            .clamp(self.view.top, bottom.min(self.last_row()));
     }
 
     pub fn keep_cursor_visible(&mut self) {
-        let h = self.height.max(1);
-        if self.cursor < self.top {
-            self.top = self.cursor;
-        } else if self.cursor >= self.top + h {
-            self.top = self.cursor + 1 - h;
-        }
+        self.view.keep_cursor_visible();
     }
 
     /// Puts the cursor on body line `line` (0-based), unfolding what hides it, with a few
@@ -169,8 +153,8 @@ impl BodyPane {
     pub fn goto_line(&mut self, line: usize) {
         let line = line.min(self.text.line_count().saturating_sub(1));
         self.reveal(line);
-        self.cursor = self.map.row_for_line(line);
-        self.top = self.cursor.saturating_sub(CONTEXT);
+        self.view.cursor = self.map.row_for_line(line);
+        self.view.top = self.view.cursor.saturating_sub(CONTEXT);
         self.keep_cursor_visible();
     }
 
@@ -189,7 +173,7 @@ impl BodyPane {
             }
             _ => FoldMap::identity(total),
         };
-        self.cursor = self.map.row_for_line(keep_line);
+        self.view.cursor = self.map.row_for_line(keep_line);
         self.keep_cursor_visible();
     }
 
@@ -375,7 +359,7 @@ mod tests {
                 "}"
             ]
         );
-        assert_eq!(p.cursor, 1, "the cursor moves to the folded header");
+        assert_eq!(p.view.cursor, 1, "the cursor moves to the folded header");
         p.toggle_fold().unwrap();
         assert_eq!(visible(&p).len(), 12);
         // On a header line, that block folds.
@@ -414,7 +398,7 @@ mod tests {
     #[test]
     fn scrolling_goes_through_folds() {
         let mut p = pane(DOC);
-        p.height = 3;
+        p.view.height = 3;
         p.goto_line(1);
         p.toggle_fold().unwrap(); // "a" folded: rows are 0,1,7,8,9,10,11
         p.to_top();
@@ -424,7 +408,7 @@ mod tests {
             lines.push(p.cursor_line());
         }
         assert_eq!(lines, [0, 1, 7, 8, 9, 10, 11, 11, 11, 11, 11]);
-        assert!(p.top + p.height > p.cursor && p.top <= p.cursor);
+        assert!(p.view.top + p.view.height > p.view.cursor && p.view.top <= p.view.cursor);
         p.to_bottom();
         assert_eq!(p.cursor_line(), 11);
         p.page(false);
@@ -455,7 +439,7 @@ mod tests {
     #[test]
     fn replacing_the_text_keeps_the_place() {
         let mut p = pane(DOC);
-        p.height = 4;
+        p.view.height = 4;
         p.goto_line(5);
         let line = p.cursor_line();
         p.replace_text(pretty_json_body(DOC.as_bytes()).unwrap());

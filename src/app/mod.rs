@@ -26,6 +26,7 @@ pub mod settings;
 pub mod spool_pane;
 pub mod state;
 pub mod update;
+pub mod viewport;
 
 #[cfg(test)]
 pub(crate) mod history_tests;

@@ -259,7 +259,7 @@ impl ResponseView {
             }) => *i,
             Some(_) => return None,
             None => match &self.spool {
-                Some(sp) => sp.cursor,
+                Some(sp) => sp.view.cursor,
                 None => self.pretty.cursor_line(),
             },
         };
@@ -280,7 +280,7 @@ impl ResponseView {
     /// The list's cursor (a body line) on the Body tab.
     fn list_cursor(&self) -> usize {
         match &self.spool {
-            Some(sp) => sp.cursor,
+            Some(sp) => sp.view.cursor,
             None => self.pretty.cursor_line(),
         }
     }

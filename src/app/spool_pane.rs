@@ -14,10 +14,8 @@ pub const RECORD_BYTES: usize = 64 * 1024 * 1024;
 pub struct SpoolPane {
     pub text: Arc<SpoolText>,
     pub kind: BodyKind,
-    pub top: usize,
-    pub cursor: usize,
+    pub view: super::viewport::Viewport,
     pub hscroll: usize,
-    pub height: usize,
 }
 
 impl SpoolPane {
@@ -25,10 +23,8 @@ impl SpoolPane {
         SpoolPane {
             text,
             kind,
-            top: 0,
-            cursor: 0,
+            view: Default::default(),
             hscroll: 0,
-            height: 20,
         }
     }
 
@@ -41,40 +37,28 @@ impl SpoolPane {
     }
 
     pub fn move_cursor(&mut self, delta: isize) {
-        self.cursor = self.cursor.saturating_add_signed(delta).min(self.last());
-        self.keep_cursor_visible();
+        let last = self.last();
+        self.view.move_cursor(delta, last);
     }
 
     pub fn page(&mut self, down: bool) {
-        let step = self.height.saturating_sub(1).max(1);
-        let offset = self.cursor.saturating_sub(self.top);
-        self.top = if down {
-            (self.top + step).min(self.last())
-        } else {
-            self.top.saturating_sub(step)
-        };
-        self.cursor = (self.top + offset).min(self.last());
-        self.keep_cursor_visible();
+        let last = self.last();
+        self.view.page(down, last);
     }
 
     pub fn goto_line(&mut self, line: usize) {
-        self.cursor = line.min(self.last());
-        self.top = self.cursor.saturating_sub(3);
+        self.view.cursor = line.min(self.last());
+        self.view.top = self.view.cursor.saturating_sub(3);
         self.keep_cursor_visible();
     }
 
     pub fn to_bottom(&mut self) {
-        self.cursor = self.last();
-        self.keep_cursor_visible();
+        let last = self.last();
+        self.view.to_bottom(last);
     }
 
     pub fn keep_cursor_visible(&mut self) {
-        let h = self.height.max(1);
-        if self.cursor < self.top {
-            self.top = self.cursor;
-        } else if self.cursor >= self.top + h {
-            self.top = self.cursor + 1 - h;
-        }
+        self.view.keep_cursor_visible();
     }
 }
 
@@ -92,17 +76,17 @@ mod tests {
         f.flush().unwrap();
         let text = Arc::new(SpoolText::index(Arc::new(f)).unwrap());
         let mut p = SpoolPane::new(text, BodyKind::NdJson);
-        p.height = 10;
+        p.view.height = 10;
         p.move_cursor(12);
-        assert_eq!((p.cursor, p.top), (12, 3));
+        assert_eq!((p.view.cursor, p.view.top), (12, 3));
         p.page(true);
-        assert_eq!((p.cursor, p.top), (21, 12));
+        assert_eq!((p.view.cursor, p.view.top), (21, 12));
         p.to_bottom();
-        assert_eq!((p.cursor, p.top), (99, 90));
+        assert_eq!((p.view.cursor, p.view.top), (99, 90));
         p.goto_line(50);
-        assert_eq!((p.cursor, p.top), (50, 47));
+        assert_eq!((p.view.cursor, p.view.top), (50, 47));
         p.move_cursor(-100);
-        assert_eq!((p.cursor, p.top), (0, 0));
-        assert_eq!(p.text.line(p.cursor, 100), "{\"n\":0}");
+        assert_eq!((p.view.cursor, p.view.top), (0, 0));
+        assert_eq!(p.text.line(p.view.cursor, 100), "{\"n\":0}");
     }
 }

@@ -239,7 +239,7 @@ fn position_text(view: &ResponseView) -> String {
             let (cursor, total) = view
                 .spool
                 .as_ref()
-                .map_or((0, 0), |sp| (sp.cursor, sp.line_count()));
+                .map_or((0, 0), |sp| (sp.view.cursor, sp.line_count()));
             format!(
                 "line {}/{}",
                 group_digits((cursor + 1).min(total)),
@@ -333,11 +333,11 @@ fn body_lines(
     wrap: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    pane.height = height.max(1);
+    pane.view.height = height.max(1);
     pane.keep_cursor_visible();
     let total = pane.text.line_count();
     let gutter = total.max(1).to_string().len();
-    let rows: Vec<(usize, usize)> = (pane.top..pane.top + height)
+    let rows: Vec<(usize, usize)> = (pane.view.top..pane.view.top + height)
         .map_while(|r| pane.line_for_row(r).map(|l| (r, l)))
         .collect();
     // Highlight runs of consecutive lines together (folds break the runs).
@@ -364,7 +364,7 @@ fn body_lines(
         .zip(spans)
         .map(|(&(row, n), line_spans)| {
             let line = pane.text.line(n);
-            let gutter_style = if row == pane.cursor {
+            let gutter_style = if row == pane.view.cursor {
                 theme.selected
             } else {
                 theme.dim
@@ -423,7 +423,7 @@ fn spool_lines(
     wrap: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    sp.height = height.max(1);
+    sp.view.height = height.max(1);
     sp.keep_cursor_visible();
     let total = sp.line_count();
     let gutter = total.max(1).to_string().len();
@@ -433,7 +433,7 @@ fn spool_lines(
         width.max(1)
     };
     let json = matches!(sp.kind, BodyKind::Json | BodyKind::NdJson);
-    (sp.top..(sp.top + height).min(total))
+    (sp.view.top..(sp.view.top + height).min(total))
         .map(|n| {
             let text = sp.text.line(n, DRAW_LINE_BYTES);
             let mut spans = Vec::new();
@@ -449,7 +449,7 @@ fn spool_lines(
             let mut out = vec![
                 Span::styled(
                     format!("{:>gutter$}", n + 1),
-                    if n == sp.cursor {
+                    if n == sp.view.cursor {
                         theme.selected
                     } else {
                         theme.dim
