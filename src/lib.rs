@@ -11,6 +11,7 @@ pub mod demo;
 pub mod fhir;
 pub mod history;
 pub mod import;
+pub mod text;
 pub mod tui;
 pub mod ui;
 pub mod view_body;

@@ -776,8 +776,8 @@ pub(super) fn loaded_entry(entry: Entry) -> Loaded {
             if entry.truncated {
                 let note = format!(
                     "History kept the first {} of this {} body.",
-                    super::response::human_size(entry.body.len()),
-                    super::response::human_size(s.size as usize)
+                    crate::text::human_size(entry.body.len()),
+                    crate::text::human_size(s.size as usize)
                 );
                 body.note = Some(match body.note.take() {
                     Some(n) => format!("{note} {n}"),

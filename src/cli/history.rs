@@ -25,7 +25,7 @@ pub fn run(root: &Path, args: &HistoryArgs, out: &mut String) -> Result<u8, Stri
         }
         return Ok(0);
     }
-    let (settings, _) = crate::app::settings::load_settings(root);
+    let (settings, _) = crate::workspace::settings::load_settings(root);
     let store = HistoryStore::open(&path, settings.history.unwrap_or_default())
         .map_err(|e| e.to_string())?;
     if let Some(id) = args.show {
@@ -77,7 +77,7 @@ pub fn line(r: &Summary) -> String {
         r.method,
         status,
         format!("{} ms", r.elapsed_ms),
-        crate::app::response::human_size(r.size as usize),
+        crate::text::human_size(r.size as usize),
         r.env.as_deref().unwrap_or("-"),
         r.url
     )

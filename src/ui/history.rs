@@ -11,10 +11,10 @@ use ratatui::widgets::{
 
 use super::Theme;
 use crate::app::history::{HistoryMode, HistoryView, Loaded};
-use crate::app::response::human_size;
 use crate::app::{App, Confirmed, Overlay, PromptFor};
 use crate::history::diff::DiffLine;
 use crate::history::{Source, Summary};
+use crate::text::human_size;
 
 /// Whether the history screen is on screen (itself, or under one of its own dialogs).
 pub fn showing(app: &App) -> bool {

@@ -14,7 +14,7 @@ use super::overlays::centered;
 use super::widgets::{SPINNER, shorten};
 use crate::app::App;
 use crate::app::jobs::DownloadState;
-use crate::app::response::human_size;
+use crate::text::human_size;
 use crate::worker::auth::jwt::human;
 use crate::worker::export::{ExportJob, JobState};
 

@@ -186,8 +186,8 @@ fn prepare_bytes(kind: BodyKind, bytes: &Bytes, progress: Option<&Progress>) -> 
 
 /// A body on disk: its kind from the Content-Type and its first bytes, its lines indexed.
 fn prepare_spooled(resp: &HttpResponse, file: &Arc<SpoolFile>) -> PreparedBody {
-    let size = crate::app::response::human_size(usize::try_from(file.len()).unwrap_or(usize::MAX));
-    let limit = crate::app::response::human_size(super::spool::spool_above());
+    let size = crate::text::human_size(usize::try_from(file.len()).unwrap_or(usize::MAX));
+    let limit = crate::text::human_size(super::spool::spool_above());
     let text = match SpoolText::index(file.clone()) {
         Ok(t) => t,
         Err(e) => {

@@ -123,7 +123,7 @@ pub fn open_workspace_history(
     root: &Path,
     events: mpsc::UnboundedSender<WorkerEvent>,
 ) -> Result<Option<HistoryHandle>, String> {
-    let (settings, problem) = crate::app::settings::load_settings(root);
+    let (settings, problem) = crate::workspace::settings::load_settings(root);
     if let Some(p) = problem {
         return Err(format!("History is off: {p}"));
     }

@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod location;
 pub mod model;
 pub mod seed;
+pub mod settings;
 pub mod store;
 pub mod template;
 

@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::body_pane::{BodyPane, group_digits};
-use crate::app::response::{Outcome, ResponseTab, ResponseView, human_size};
+use crate::app::response::{Outcome, ResponseTab, ResponseView};
 use crate::app::spool_pane::{DRAW_LINE_BYTES, SpoolPane};
 use crate::app::{App, Pane};
+use crate::text::human_size;
 use crate::ui::Theme;
 use crate::ui::widgets::{SPINNER, pane_block, shorten};
 use crate::view_body::{BodyKind, JsonLineState, TokenKind, highlight_json_line_capped};
