@@ -1,7 +1,7 @@
 //! `App::update`: the only place state changes. It never awaits; anything that needs I/O beyond
 //! small workspace saves is returned as a `Command` for the event loop and the worker.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
@@ -9,11 +9,11 @@ use super::action::Action;
 use super::keymap::{self, Ctx};
 use super::response::{Outcome, ResponseTab, ResponseView};
 use super::state::*;
-use crate::worker::build::build_request;
 use crate::worker::capture::{self, CaptureOutcome};
+use crate::worker::prepare::{Seed, prepare};
 use crate::worker::{HttpError, RequestId, WorkerCommand, WorkerEvent};
 use crate::workspace::seed::template_environment;
-use crate::workspace::template::{Context, redact};
+use crate::workspace::template::redact;
 use crate::workspace::{
     BodyKind, Capture, CaptureSource, Environment, Folder, KeyValue, LoadProblem, METHODS,
     NodePath, RequestSpec, SavedRequest, Store, Variable, Workspace,
@@ -526,17 +526,15 @@ impl App {
         let Some(spec) = self.editors.get(&path).map(|e| e.draft.clone()) else {
             return Vec::new();
         };
-        let collection = self.ws.collection(path.collection().unwrap_or(""));
-        let collection_vars = collection.map(|c| c.variables.clone()).unwrap_or_default();
-        let inherited = collection.and_then(|c| c.auth.clone());
-        let env = self.active_environment().cloned();
-        let ctx = Context {
+        let prepared = prepare(&Seed {
+            workspace: &self.ws,
+            path: Some(&path),
+            spec: &spec,
+            environment: self.active_environment(),
             overrides: &self.session_vars,
-            environment: env.as_ref(),
-            collection: &collection_vars,
-        };
-        let mut built = build_request(&spec, &ctx, inherited.as_ref(), Duration::from_secs(30));
-        if let Ok(Some(plan)) = self.auth_plan(&spec, &built.request.url) {
+        });
+        let mut built = prepared.clone();
+        if let Some(plan) = &prepared.auth {
             let token = match self.tokens.get(&plan.env) {
                 Some(super::auth::TokenState::Valid(t)) => t.access_token.clone(),
                 _ => format!("{{{{{}}}}}", plan.auth.token_variable),
@@ -1137,37 +1135,17 @@ impl App {
             return Vec::new();
         };
         let spec = ed.draft.clone();
-        let collection_vars = self
-            .ws
-            .collection(path.collection().unwrap_or(""))
-            .map(|c| c.variables.clone())
-            .unwrap_or_default();
         let env = self.active_environment().cloned();
-        let inherited_auth = self
-            .ws
-            .collection(path.collection().unwrap_or(""))
-            .and_then(|c| c.auth.clone());
-        let timeout = Duration::from_secs(
-            env.as_ref()
-                .map(|e| e.timeout_secs)
-                .unwrap_or(crate::workspace::DEFAULT_TIMEOUT_SECS),
-        );
-        let ctx = Context {
-            overrides: &self.session_vars,
+        let mut built = prepare(&Seed {
+            workspace: &self.ws,
+            path: Some(&path),
+            spec: &spec,
             environment: env.as_ref(),
-            collection: &collection_vars,
-        };
-        let mut built = build_request(&spec, &ctx, inherited_auth.as_ref(), timeout);
-        let plan = match self.auth_plan(&spec, &built.request.url) {
-            Ok(plan) => plan,
-            Err(e) => {
-                self.error(format!("{e}; sending without sign-in."));
-                None
-            }
-        };
-        if let Some(p) = &plan {
-            // The worker fills in the token; it is not missing.
-            built.unresolved.retain(|n| *n != p.auth.token_variable);
+            overrides: &self.session_vars,
+        });
+        let plan = built.auth.take();
+        if let Some(e) = built.auth_problem.take() {
+            self.error(format!("{e}; sending without sign-in."));
         }
         if !built.unresolved.is_empty() && !anyway {
             let names: Vec<String> = built

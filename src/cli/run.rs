@@ -8,11 +8,11 @@ use tokio::sync::mpsc;
 
 use crate::view_body::BodyKind;
 use crate::view_body::ansi::write_json_ansi;
-use crate::worker::auth::{AuthEvent, plan_for};
-use crate::worker::build::build_request;
+use crate::worker::auth::AuthEvent;
 use crate::worker::capture::{self, CaptureOutcome};
+use crate::worker::prepare::{Seed, prepare};
 use crate::worker::{self, RequestId, WorkerCommand, WorkerEvent};
-use crate::workspace::template::{Context, redact};
+use crate::workspace::template::redact;
 use crate::workspace::{NodePath, Workspace};
 
 /// What `--output` prints.
@@ -86,26 +86,17 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
         ),
         None => None,
     };
-    let collection = ws.collection(path.collection().unwrap_or(""));
-    let collection_vars = collection.map(|c| c.variables.clone()).unwrap_or_default();
-    let inherited = collection.and_then(|c| c.auth.clone());
-    let timeout = Duration::from_secs(
-        env.map(|e| e.timeout_secs)
-            .unwrap_or(crate::workspace::DEFAULT_TIMEOUT_SECS),
-    );
-    let ctx = Context {
-        overrides: &args.vars,
+    let built = prepare(&Seed {
+        workspace: ws,
+        path: Some(&path),
+        spec: &saved.spec,
         environment: env,
-        collection: &collection_vars,
-    };
-    let mut built = build_request(&saved.spec, &ctx, inherited.as_ref(), timeout);
-    let plan = match env {
-        Some(e) => plan_for(e, &args.vars, &saved.spec, &built.request.url)?,
-        None => None,
-    };
-    if let Some(p) = &plan {
-        built.unresolved.retain(|n| *n != p.auth.token_variable);
+        overrides: &args.vars,
+    });
+    if let Some(problem) = &built.auth_problem {
+        return Err(problem.clone());
     }
+    let plan = built.auth.clone();
     if !built.unresolved.is_empty() {
         let names: Vec<String> = built
             .unresolved

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod export;
 pub mod history;
 pub mod http;
+pub mod prepare;
 pub mod spool;
 
 use std::collections::HashMap;

@@ -11,6 +11,7 @@ use crate::app::{App, EditorTab, Pane, RequestEditor};
 use crate::ui::Theme;
 use crate::ui::widgets::{pane_block, template_line};
 use crate::view_body::{JsonLineState, highlight_json_line, validate_json};
+use crate::worker::prepare::Seed;
 use crate::workspace::template::Context;
 use crate::workspace::{BodyKind, KeyValue};
 
@@ -39,17 +40,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bo
     if inner.height < 3 {
         return;
     }
-    let env = app.active_environment();
-    let collection_vars = app
-        .ws
-        .collection(ed.path.collection().unwrap_or(""))
-        .map(|c| c.variables.as_slice())
-        .unwrap_or(&[]);
-    let ctx = Context {
+    // The same context a send would use, so green/red variables tell the truth.
+    let seed = Seed {
+        workspace: &app.ws,
+        path: Some(&ed.path),
+        spec: &ed.draft,
+        environment: app.active_environment(),
         overrides: &app.session_vars,
-        environment: env,
-        collection: collection_vars,
     };
+    let ctx = seed.context();
 
     let [url_row, tabs_row, _gap, content] = Layout::vertical([
         Constraint::Length(1),
