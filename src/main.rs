@@ -322,7 +322,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
         None => {
             let mut app = App::new(store, ws, problems, active_env);
-            let depth = fhirside::ui::theme_file::detect_color_depth(|k| std::env::var(k).ok());
+            let depth =
+                fhirside::tui::style::theme_file::detect_color_depth(|k| std::env::var(k).ok());
             let theme_problems = app.init_themes(cli.theme.as_deref(), depth);
             app.init_keys(Some(&fhirside::workspace::location::user_config_dir()));
             if let Some(s) = &server {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use fhirside::app::App;
-use fhirside::ui::theme_file::ColorDepth;
+use fhirside::tui::style::theme_file::ColorDepth;
 use fhirside::worker::export::{ExportJob, ExportParams};
 use fhirside::workspace::jobs::JobStore;
 use fhirside::workspace::{Environment, NodePath, RequestSpec, Store, Variable};
@@ -55,7 +55,7 @@ fn valid_files() -> Vec<(String, String)> {
         ),
         (
             "themes/mine.toml".into(),
-            fhirside::ui::theme_file::theme_to_toml(&fhirside::ui::Theme::dark())
+            fhirside::tui::style::theme_file::theme_to_toml(&fhirside::tui::style::Theme::dark())
                 .replacen("name = \"dark\"", "name = \"mine\"", 1),
         ),
     ]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fhirside::app::{App, Msg, Overlay};
-use fhirside::ui::Theme;
+use fhirside::tui::style::Theme;
 use fhirside::workspace::{NodePath, Store};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

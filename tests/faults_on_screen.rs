@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fhirside::app::{App, Command, Msg};
-use fhirside::ui::Theme;
+use fhirside::tui::style::Theme;
 use fhirside::worker::{self, WorkerCommand, WorkerEvent, WorkerHandle};
 use fhirside::workspace::{NodePath, Store};
 use ratatui::Terminal;

@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fhirside::app::{App, Command, Msg};
 use fhirside::cli::demo::demo_environment;
 use fhirside::demo::{DemoOptions, DemoServer};
-use fhirside::ui::Theme;
+use fhirside::tui::style::Theme;
 use fhirside::worker::export::{ExportParams, JobState};
 use fhirside::worker::{self, WorkerCommand, WorkerEvent, WorkerHandle};
 use fhirside::workspace::{NodePath, RequestSpec, Store};

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use fhirside::ui::Theme;
-use fhirside::ui::theme_file::{
+use fhirside::tui::style::Theme;
+use fhirside::tui::style::theme_file::{
     ColorDepth, ThemeError, adapt, builtin_themes, detect_color_depth, load_themes, parse_theme,
     pick_theme, theme_to_toml,
 };

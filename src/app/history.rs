@@ -808,22 +808,24 @@ fn view_key(app: &mut App, view: &mut ResponseView, name: &str) {
     }
     let action = app
         .keymap
-        .lookup_name(super::keymap::Ctx::Response, name)
+        .lookup_name(crate::tui::keys::bindings::Ctx::Response, name)
         .or(match name {
-            "tab" => Some(super::action::Action::NextTab),
-            "backtab" => Some(super::action::Action::PrevTab),
-            "space" => Some(super::action::Action::PageDown),
+            "tab" => Some(crate::tui::keys::action::Action::NextTab),
+            "backtab" => Some(crate::tui::keys::action::Action::PrevTab),
+            "space" => Some(crate::tui::keys::action::Action::PageDown),
             _ => None,
         });
-    let Some(action) = action.or_else(|| app.keymap.lookup_name(super::keymap::Ctx::Global, name))
-    else {
+    let Some(action) = action.or_else(|| {
+        app.keymap
+            .lookup_name(crate::tui::keys::bindings::Ctx::Global, name)
+    }) else {
         return;
     };
     match action {
-        super::action::Action::NextTab | super::action::Action::PrevTab => {
+        crate::tui::keys::action::Action::NextTab | crate::tui::keys::action::Action::PrevTab => {
             let all = ResponseTab::ALL;
             let i = all.iter().position(|t| *t == view.tab).unwrap_or(0);
-            let step = if action == super::action::Action::NextTab {
+            let step = if action == crate::tui::keys::action::Action::NextTab {
                 1
             } else {
                 all.len() - 1

@@ -1,7 +1,6 @@
 //! Application state, actions and the update function (the "model" and "update" of the
 //! ratatui app structure). Nothing here draws or does network I/O.
 
-pub mod action;
 pub mod auth;
 #[doc(hidden)]
 pub mod bench;
@@ -15,9 +14,6 @@ pub mod fuzzy;
 pub mod history;
 pub mod jobs;
 pub mod kept;
-pub mod keymap;
-pub mod keys;
-pub mod keys_file;
 pub mod palette;
 pub mod response;
 mod response_flow;
@@ -31,11 +27,13 @@ pub mod viewport;
 #[cfg(test)]
 pub(crate) mod history_tests;
 #[cfg(test)]
+mod keys_tests;
+#[cfg(test)]
 mod response_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use action::Action;
+pub use crate::tui::keys::Action;
 pub use history::HistoryCall;
 pub use state::*;
 pub use update::{Command, Msg};

@@ -1,9 +1,9 @@
 //! The command palette: jump to any request or environment, or run a command, by fuzzy name.
 
-use super::action::Action;
 use super::fuzzy;
 use super::state::{App, Pane};
 use super::update::Command;
+use crate::tui::keys::action::Action;
 use crate::workspace::NodePath;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

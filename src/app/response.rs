@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use super::action::Action;
 use super::body_pane::{BodyPane, group_digits};
 use super::spool_pane::{RECORD_BYTES, SpoolPane};
+use crate::tui::keys::action::Action;
 use crate::view_body::{BodyKind, BodyText, pretty_json_body};
 use crate::worker::HttpResponse;
 use crate::worker::RequestId;

@@ -74,7 +74,7 @@ fn view(app: &App) -> &super::response::ResponseView {
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal
-        .draw(|f| crate::ui::draw(f, app, &crate::ui::Theme::dark()))
+        .draw(|f| crate::ui::draw(f, app, &crate::tui::style::Theme::dark()))
         .unwrap();
     let text = format!("{}", terminal.backend());
     // The receive time depends on the machine's time zone.

@@ -320,11 +320,11 @@ pub struct App {
     pub capabilities: std::collections::HashMap<String, super::capabilities::CapsState>,
     pub caps_requests: std::collections::HashMap<crate::worker::RequestId, String>,
     /// The interface colours in use, the themes to choose from, and the terminal's colour depth.
-    pub theme: crate::ui::Theme,
-    pub themes: Vec<crate::ui::Theme>,
-    pub color_depth: crate::ui::theme_file::ColorDepth,
+    pub theme: crate::tui::style::Theme,
+    pub themes: Vec<crate::tui::style::Theme>,
+    pub color_depth: crate::tui::style::theme_file::ColorDepth,
     /// The key bindings in force: the defaults with `keys.toml` laid over them.
-    pub keymap: super::keys::Keymap,
+    pub keymap: crate::tui::keys::keymap::Keymap,
     /// Drafts from a session that ended with unsaved edits, until restored or discarded.
     pub pending_drafts: Vec<(NodePath, RequestSpec)>,
     /// Where each pane (or, in the narrow layout, its tab) was last drawn, for mouse clicks.

@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use crossterm::event::{KeyEvent, MouseEvent, MouseEventKind};
 
-use super::action::Action;
-use super::keymap::{self, Ctx};
 use super::response::{Outcome, ResponseTab, ResponseView};
 use super::state::*;
+use crate::tui::keys::action::Action;
+use crate::tui::keys::bindings::Ctx;
 use crate::worker::capture::{self, CaptureOutcome};
 use crate::worker::prepare::{Seed, prepare};
 use crate::worker::{HttpError, RequestId, WorkerCommand, WorkerEvent};
@@ -100,9 +100,9 @@ impl App {
             capabilities: Default::default(),
             caps_requests: Default::default(),
             pending_drafts: Vec::new(),
-            theme: crate::ui::Theme::dark(),
-            themes: vec![crate::ui::Theme::dark()],
-            color_depth: crate::ui::theme_file::ColorDepth::Ansi16,
+            theme: crate::tui::style::Theme::dark(),
+            themes: vec![crate::tui::style::Theme::dark()],
+            color_depth: crate::tui::style::theme_file::ColorDepth::Ansi16,
             keymap: Default::default(),
             tokens: Default::default(),
             pane_areas: Vec::new(),
@@ -284,7 +284,7 @@ impl App {
         if self.overlay.is_some() && !matches!(self.overlay, Some(Overlay::EnvEditor { .. })) {
             return self.on_overlay_key(key);
         }
-        let name = keymap::key_name(&key);
+        let name = crate::tui::keys::key_name(&key);
         if self.browsing && self.overlay.is_none() {
             if name == "ctrl-c" {
                 self.quit = true;
@@ -1429,7 +1429,7 @@ impl App {
     }
 
     fn on_overlay_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let name = keymap::key_name(&key);
+        let name = crate::tui::keys::key_name(&key);
         if name == "ctrl-c" {
             self.quit = true;
             return Vec::new();

@@ -4,4 +4,7 @@
 pub mod clipboard;
 pub mod editor;
 pub mod event_loop;
+pub mod keys;
+pub mod style;
 pub mod terminal;
+pub mod widgets;

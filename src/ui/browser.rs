@@ -10,12 +10,12 @@ use ratatui::widgets::{
 };
 
 use super::Theme;
-use super::widgets::{SPINNER, shorten};
 use crate::app::App;
 use crate::app::browser::{Loaded, Lookup, Page, PageContent};
 use crate::fhir::{
     BundleView, Column, EntryView, cell, columns_for, outcome_summary, references_in_line,
 };
+use crate::tui::widgets::{SPINNER, shorten};
 use crate::view_body::{JsonLineState, highlight_json_line};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -11,10 +11,10 @@ use ratatui::widgets::{
 
 use super::Theme;
 use super::overlays::centered;
-use super::widgets::{SPINNER, shorten};
 use crate::app::App;
 use crate::app::jobs::DownloadState;
 use crate::text::human_size;
+use crate::tui::widgets::{SPINNER, shorten};
 use crate::worker::auth::jwt::human;
 use crate::worker::export::{ExportJob, JobState};
 

@@ -6,9 +6,6 @@ pub mod history;
 pub mod jobs;
 pub mod overlays;
 pub mod panes;
-pub mod theme;
-pub mod theme_file;
-pub mod widgets;
 
 #[cfg(test)]
 mod history_tests;
@@ -19,7 +16,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::{App, Pane};
-pub use theme::Theme;
+pub use crate::tui::style::Theme;
+use crate::tui::widgets;
 
 /// Below this width the panes are shown one at a time with a tab strip.
 pub const NARROW_WIDTH: u16 = 100;

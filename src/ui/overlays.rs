@@ -12,9 +12,9 @@ use ratatui::widgets::{
 use ratatui_textarea::TextArea;
 
 use super::Theme;
-use super::widgets::mask;
-use crate::app::keymap::Ctx;
 use crate::app::{App, Overlay};
+use crate::tui::keys::bindings::Ctx;
+use crate::tui::widgets::mask;
 use crate::workspace::METHODS;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -527,8 +527,8 @@ fn sign_in(
     theme: &Theme,
 ) {
     use crate::app::auth::SignInView;
-    let spinner =
-        super::widgets::SPINNER[(app.frame % super::widgets::SPINNER.len() as u64) as usize];
+    let spinner = crate::tui::widgets::SPINNER
+        [(app.frame % crate::tui::widgets::SPINNER.len() as u64) as usize];
     let mut lines = vec![Line::raw("")];
     match view {
         SignInView::Waiting { flow } => {

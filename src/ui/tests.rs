@@ -484,7 +484,7 @@ fn key_conflicts_are_listed_at_start() {
     // The same file named without the temporary folder, so the snapshot's line breaks hold
     // wherever the test runs.
     let overrides =
-        crate::app::keys_file::parse_keys(std::path::Path::new("keys.toml"), 1, keys).unwrap();
-    app.keymap = crate::app::keys::Keymap::build(&overrides);
+        crate::tui::keys::file::parse_keys(std::path::Path::new("keys.toml"), 1, keys).unwrap();
+    app.keymap = crate::tui::keys::keymap::Keymap::build(&overrides);
     insta::assert_snapshot!(render(&mut app, 120, 35));
 }

@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 use crate::app::{App, Pane, RowKind};
-use crate::ui::Theme;
-use crate::ui::widgets::{SPINNER, pane_block};
+use crate::tui::style::Theme;
+use crate::tui::widgets::{SPINNER, pane_block};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
     let block = pane_block(Pane::Collections, "", focused, theme);

@@ -6,8 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState};
 
 use crate::app::{App, Pane};
-use crate::ui::Theme;
-use crate::ui::widgets::pane_block;
+use crate::tui::style::Theme;
+use crate::tui::widgets::pane_block;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, focused: bool) {
     let block = pane_block(Pane::Environments, "", focused, theme);

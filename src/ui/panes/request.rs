@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
 use crate::app::{App, EditorTab, Pane, RequestEditor};
-use crate::ui::Theme;
-use crate::ui::widgets::{pane_block, template_line};
+use crate::tui::style::Theme;
+use crate::tui::widgets::{pane_block, template_line};
 use crate::view_body::{JsonLineState, highlight_json_line, validate_json};
 use crate::worker::prepare::Seed;
 use crate::workspace::template::Context;

@@ -11,8 +11,8 @@ use crate::app::response::{Outcome, ResponseTab, ResponseView};
 use crate::app::spool_pane::{DRAW_LINE_BYTES, SpoolPane};
 use crate::app::{App, Pane};
 use crate::text::human_size;
-use crate::ui::Theme;
-use crate::ui::widgets::{SPINNER, pane_block, shorten};
+use crate::tui::style::Theme;
+use crate::tui::widgets::{SPINNER, pane_block, shorten};
 use crate::view_body::{BodyKind, JsonLineState, TokenKind, highlight_json_line_capped};
 use crate::worker::capture::CaptureOutcome;
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 
 use super::action::Action;
-use super::keymap::{BINDINGS, Binding, Ctx, key_name};
+use super::bindings::{BINDINGS, Binding, Ctx, key_name};
 
 /// Where a user binding was written: the file and the 1-based line and column of its action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl fmt::Display for Origin {
 }
 
 /// One `action = keys` entry of a keys file, already checked: the action is bound in `ctx` by
-/// default and every key is in canonical form (see [`super::keymap::parse_key`]).
+/// default and every key is in canonical form (see [`super::bindings::parse_key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Override {
     pub ctx: Ctx,

@@ -522,19 +522,25 @@ pub fn theme_to_toml(theme: &Theme) -> String {
 /// `(path in the repository, file contents)`, the default (`dark`) first.
 pub fn builtin_themes() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("themes/dark.toml", include_str!("../../themes/dark.toml")),
-        ("themes/light.toml", include_str!("../../themes/light.toml")),
+        (
+            "themes/dark.toml",
+            include_str!("../../../themes/dark.toml"),
+        ),
+        (
+            "themes/light.toml",
+            include_str!("../../../themes/light.toml"),
+        ),
         (
             "themes/high-contrast.toml",
-            include_str!("../../themes/high-contrast.toml"),
+            include_str!("../../../themes/high-contrast.toml"),
         ),
         (
             "themes/catppuccin-mocha.toml",
-            include_str!("../../themes/catppuccin-mocha.toml"),
+            include_str!("../../../themes/catppuccin-mocha.toml"),
         ),
         (
             "themes/solarized-light.toml",
-            include_str!("../../themes/solarized-light.toml"),
+            include_str!("../../../themes/solarized-light.toml"),
         ),
     ]
 }

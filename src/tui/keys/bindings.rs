@@ -670,7 +670,7 @@ mod readme_tests {
     /// The README is a promise: every key the app binds is documented there, word for word.
     #[test]
     fn readme_lists_every_binding() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         for b in BINDINGS {
             assert!(
                 readme.contains(b.help),
