@@ -5,7 +5,7 @@
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use fhirside::app::bench::BodyBench;
+use fhirside::tui::bench::BodyBench;
 use fhirside::view_body::{
     BodyKind, BodyText, FoldRegions, LazyHighlighter, LineIndex, SearchOptions, detect_kind,
     find_all, generate_searchset, pretty_json, pretty_json_body, pretty_json_preview,

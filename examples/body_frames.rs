@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use fhirside::app::bench::BodyBench;
+use fhirside::tui::bench::BodyBench;
 
 fn main() {
     let n: usize = std::env::args()

@@ -6,7 +6,7 @@
 //! Run: `/usr/bin/time -v target/release/examples/mem_body [PATIENTS] [--fold]`
 //! (`benches/tui_figures.sh` does this).
 
-use fhirside::app::bench::BodyBench;
+use fhirside::tui::bench::BodyBench;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -5,11 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use fhirside::app::App;
 use fhirside::cli::demo::{DEMO_ENV, DemoArgs, prepare_workspace};
 use fhirside::demo::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, DemoServer};
-use fhirside::tui::event_loop::{self, LoopOptions};
-use fhirside::worker;
 use fhirside::workspace::Store;
 use fhirside::workspace::location::resolve_workspace_dir;
 use fhirside::workspace::seed::seed_if_new;
@@ -321,48 +318,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
         None => {
-            let mut app = App::new(store, ws, problems, active_env);
-            let depth =
-                fhirside::tui::style::theme_file::detect_color_depth(|k| std::env::var(k).ok());
-            let theme_problems = app.init_themes(cli.theme.as_deref(), depth);
-            app.init_keys(Some(&fhirside::workspace::location::user_config_dir()));
-            if let Some(s) = &server {
-                app.info(format!(
-                    "Demo at {}: Enter opens a request, Ctrl-R sends it (sign-in is automatic); f finds patients; ? lists keys.",
-                    s.fhir_url()
-                ));
-            }
-            if !theme_problems.is_empty() {
-                app.error(theme_problems.join(" · "));
-            }
-            let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
-            let history = match fhirside::worker::history::open_workspace_history(
-                app.store.root(),
-                events_tx.clone(),
-            ) {
-                Ok(h) => h,
-                Err(e) => {
-                    app.history_problem = Some(e.clone());
-                    app.error(e);
-                    None
-                }
-            };
-            app.history_enabled = history.is_some();
-            let handle = worker::spawn_recording(events_tx, history.clone());
-            event_loop::run(
-                app,
-                handle,
-                events_rx,
-                LoopOptions {
-                    mouse: !cli.no_mouse,
-                    history: history.clone(),
-                    env_given: cli.env.is_some(),
-                },
-            )
+            fhirside::tui::run(fhirside::tui::Start {
+                store,
+                ws,
+                problems,
+                active_env,
+                env_given: cli.env.is_some(),
+                theme: cli.theme.clone(),
+                mouse: !cli.no_mouse,
+                greeting: server.as_ref().map(|s| {
+                    format!(
+                        "Demo at {}: Enter opens a request, Ctrl-R sends it (sign-in is automatic); f finds patients; ? lists keys.",
+                        s.fhir_url()
+                    )
+                }),
+            })
             .await?;
-            if let Some(h) = history {
-                h.flush(std::time::Duration::from_secs(3));
-            }
             ExitCode::SUCCESS
         }
     };

@@ -34,9 +34,19 @@ impl TerminalGuard {
         restore(self.mouse)
     }
 
+    /// Takes the terminal back after `$EDITOR`. Nothing here asks the terminal anything:
+    /// under tmux or over SSH an answer (a cursor position report) can arrive late or not at
+    /// all, and a question without a fallback would end the program. The screen is cleared
+    /// plainly and the next frame is drawn whole on a fresh terminal handle.
     pub fn resume(&mut self) -> io::Result<()> {
         setup(self.mouse)?;
-        self.terminal.clear()
+        execute!(
+            io::stdout(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+            crossterm::cursor::MoveTo(0, 0)
+        )?;
+        self.terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        Ok(())
     }
 }
 

@@ -83,6 +83,9 @@ pub enum WorkerCommand {
     },
     /// Run a jq filter over a response body on a blocking thread.
     Filter(Box<body::FilterJob>),
+    /// Report bytes received while bodies arrive (`Receiving` events, a few a second): the
+    /// TUI asks for them, the CLI does not.
+    ReportProgress(bool),
 }
 
 #[derive(Debug)]
@@ -116,6 +119,13 @@ pub enum WorkerEvent {
     },
     Auth(AuthEvent),
     History(history::HistoryEvent),
+    /// Bytes received so far for a request in flight (only when asked for).
+    Receiving {
+        id: RequestId,
+        received: usize,
+        total: Option<usize>,
+        spooling: bool,
+    },
 }
 
 /// A response with its body already prepared for display.
@@ -217,6 +227,7 @@ struct Worker {
     watching: HashMap<String, CancellationToken>,
     tokens: HashMap<String, EnvTokens>,
     history: Option<history::HistoryHandle>,
+    report_progress: bool,
     generation: u64,
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
@@ -244,6 +255,7 @@ impl Worker {
             watching: HashMap::new(),
             tokens: HashMap::new(),
             history: None,
+            report_progress: false,
             generation: 0,
             internal_tx,
             internal_rx,
@@ -285,6 +297,9 @@ impl Worker {
                 let internal = self.internal_tx.clone();
                 let history = self.history.clone().filter(|_| record.is_some());
                 let progress = spool::register(id);
+                if self.report_progress {
+                    report_receiving(id, progress.clone(), token.clone(), self.events.clone());
+                }
                 tokio::spawn(async move {
                     let started = std::time::Instant::now();
                     let at_ms = crate::history::now_ms();
@@ -329,6 +344,7 @@ impl Worker {
                     });
                 });
             }
+            WorkerCommand::ReportProgress(on) => self.report_progress = on,
             WorkerCommand::Cancel { id } => {
                 if let Some(token) = self.in_flight.remove(&id) {
                     token.cancel();
@@ -633,6 +649,42 @@ impl Worker {
             });
         });
     }
+}
+
+/// Sends `Receiving` events for request `id` five times a second while bytes arrive, until
+/// the exchange ends (its progress is dropped by the sender) or is cancelled.
+fn report_receiving(
+    id: RequestId,
+    progress: std::sync::Arc<spool::ReceiveProgress>,
+    cancelled: CancellationToken,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+) {
+    let progress = std::sync::Arc::downgrade(&progress);
+    tokio::spawn(async move {
+        let mut last = 0;
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = cancelled.cancelled() => break,
+            }
+            // The sender holds the other reference until the answer has gone out.
+            let Some(p) = progress.upgrade() else { break };
+            let received = p.received();
+            if received != last {
+                last = received;
+                let ev = WorkerEvent::Receiving {
+                    id,
+                    received,
+                    total: p.total(),
+                    spooling: p.spooling(),
+                };
+                if events.send(ev).is_err() {
+                    break;
+                }
+            }
+        }
+    });
 }
 
 async fn need_token(

@@ -1,12 +1,14 @@
-//! Small reusable pieces: pane frames, the tab strip, the status bar, template highlighting.
+//! Small reusable pieces: pane frames, key hints, template highlighting, masking, text fields.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
+pub mod fuzzy;
+pub mod text_field;
+
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, BorderType, Borders};
 
-use crate::app::{App, Pane, StatusKind};
+use crate::tui::keys::{Ctx, Keymap};
+use crate::tui::screens::Pane;
 use crate::tui::style::Theme;
 use crate::workspace::template::{Context, Lookup, Segment, segments};
 
@@ -38,96 +40,6 @@ pub fn pane_block<'a>(pane: Pane, extra: &str, focused: bool, theme: &Theme) -> 
                 theme.title
             },
         ))
-}
-
-/// The strip of pane names shown in the narrow layout.
-pub fn pane_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = Vec::new();
-    for p in Pane::ALL {
-        let label = format!(" {} {} ", p.index() + 1, p.title());
-        spans.push(Span::styled(
-            label,
-            if p == app.focus {
-                theme.selected
-            } else {
-                theme.dim
-            },
-        ));
-        spans.push(Span::raw(" "));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-pub fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = vec![
-        Span::styled(" env ", theme.dim),
-        Span::styled(
-            app.active_env.clone().unwrap_or_else(|| "none".into()),
-            theme.accent,
-        ),
-        Span::styled(" │ ", theme.dim),
-    ];
-    // Always on while it applies: certificate checks are off for this environment.
-    if app.active_environment().is_some_and(|e| e.insecure) {
-        spans.push(Span::styled("⚠ TLS certificates NOT checked", theme.error));
-        spans.push(Span::styled(" │ ", theme.dim));
-    }
-    if let Some((text, level)) = app.token_status() {
-        let style = match level {
-            crate::app::auth::Level::Ok => theme.ok,
-            crate::app::auth::Level::Warn => theme.warning,
-            crate::app::auth::Level::Bad => theme.error,
-        };
-        spans.push(Span::styled(text, style));
-        spans.push(Span::styled(" │ ", theme.dim));
-    }
-    if let Some(flight) = app.in_flight.values().next() {
-        spans.push(Span::styled(
-            format!(
-                "{} {} {} {:.1}s  Esc cancels",
-                SPINNER[(app.frame % SPINNER.len() as u64) as usize],
-                flight.method,
-                shorten(&flight.url, 40),
-                flight.started.elapsed().as_secs_f32()
-            ),
-            theme.warning,
-        ));
-        spans.push(Span::styled(" │ ", theme.dim));
-    } else if let Some(status) = &app.status {
-        let style = match status.kind {
-            StatusKind::Info => theme.text,
-            StatusKind::Error => theme.error,
-        };
-        spans.push(Span::styled(status.text.clone(), style));
-        spans.push(Span::styled(" │ ", theme.dim));
-    }
-    let used: usize = spans.iter().map(|s| s.width()).sum();
-    let mut hint_spans = Vec::new();
-    let mut width = 0;
-    let budget = (area.width as usize).saturating_sub(used + 1);
-    // A screen or dialog on top has its own keys; the pane's hints would mislead.
-    let hints = if matches!(
-        app.overlay,
-        None | Some(crate::app::Overlay::EnvEditor { .. })
-    ) {
-        app.keymap.hints(app.context_for_focus())
-    } else {
-        Vec::new()
-    };
-    for (key, help) in hints {
-        let w = key.chars().count() + help.chars().count() + 3;
-        if width + w > budget {
-            break;
-        }
-        width += w;
-        hint_spans.push(Span::styled(key, theme.key_hint));
-        hint_spans.push(Span::styled(format!(" {help}  "), theme.dim));
-    }
-    spans.extend(hint_spans);
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(theme.status_bar),
-        area,
-    );
 }
 
 pub fn shorten(s: &str, max: usize) -> String {
@@ -165,4 +77,14 @@ pub fn mask(value: &str, secret: bool, reveal: bool) -> String {
     } else {
         value.to_string()
     }
+}
+
+/// The hinted keys of `ctx` as `key label` pairs, for a dialog's or screen's last line.
+pub fn hint_spans(keymap: &Keymap, ctx: Ctx, theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (key, label) in keymap.hints(ctx) {
+        spans.push(Span::styled(key, theme.key_hint));
+        spans.push(Span::styled(format!(" {label}  "), theme.dim));
+    }
+    spans
 }

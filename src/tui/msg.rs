@@ -1,0 +1,167 @@
+//! What flows through the app: messages in (keys, worker events, results of disk work), commands
+//! out (to the worker, the history actor, the terminal, the disk). `App::update` turns one into
+//! the other; `runtime` carries commands out and brings their results back as messages.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::history::HistoryCall;
+use crate::worker::export::ExportJob;
+use crate::worker::{WorkerCommand, WorkerEvent};
+use crate::workspace::{Environment, Folder, NodePath, RequestSpec, StoreError};
+
+use super::screens::Intent;
+use super::session::Session;
+
+/// Everything that can happen to the app.
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
+    /// The terminal's new size (also the size the first frame is drawn at).
+    Resize(u16, u16),
+    Worker(WorkerEvent),
+    /// Spinner and clock refresh while something runs.
+    Tick,
+    /// The external editor closed: the new body, or why it failed.
+    ExternalEditDone(Result<String, String>),
+    /// Something a screen asked for, coming back (the result of disk work, among others).
+    Intent(Intent),
+}
+
+/// Work for the runtime.
+pub enum Command {
+    Worker(WorkerCommand),
+    /// Ask the history actor for something; the answer comes back as a worker event.
+    History(HistoryCall),
+    /// Put text on the clipboard with OSC 52 (works over SSH).
+    Copy(String),
+    /// Suspend the TUI and edit `text` in `$EDITOR`.
+    EditExternally {
+        text: String,
+        extension: &'static str,
+    },
+    /// Write to (or read from) the workspace; `reply` turns the result into a message.
+    Disk(DiskJob),
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::Worker(c) => f.debug_tuple("Worker").field(c).finish(),
+            Command::History(c) => f.debug_tuple("History").field(c).finish(),
+            Command::Copy(_) => f.write_str("Copy(..)"),
+            Command::EditExternally { extension, .. } => {
+                write!(f, "EditExternally({extension})")
+            }
+            Command::Disk(job) => f.debug_tuple("Disk").field(&job.op).finish(),
+        }
+    }
+}
+
+/// Work on the workspace's files, done by the runtime (which owns the store), never inside
+/// `update`.
+#[derive(Debug, Clone)]
+pub enum DiskOp {
+    /// Write a request file (new or existing).
+    SaveRequest {
+        path: NodePath,
+        spec: RequestSpec,
+    },
+    SaveEnvironment(Environment),
+    CreateEnvironment(Environment),
+    RenameEnvironment {
+        env: Environment,
+        old: String,
+    },
+    DeleteEnvironment(String),
+    /// A collection (a one-part path) or a folder.
+    CreateFolder(NodePath),
+    /// A folder and everything in it, written at `path` (a duplicate).
+    WriteTree {
+        path: NodePath,
+        folder: Folder,
+    },
+    MoveNode {
+        from: NodePath,
+        to: NodePath,
+        is_request: bool,
+    },
+    /// A request renamed: its file moved (when the name changes) and written again.
+    RenameRequest {
+        from: NodePath,
+        to: NodePath,
+        spec: RequestSpec,
+    },
+    DeleteNode {
+        path: NodePath,
+        is_request: bool,
+    },
+    ReloadRequest(NodePath),
+    ReloadEnvironment(String),
+    /// The user chose their version over a file another program changed.
+    AcceptDiskVersion(PathBuf),
+    SaveJob(Box<ExportJob>),
+    RemoveJob(String),
+    /// Remember the theme in `settings.toml`.
+    RememberTheme(String),
+    /// Import a file (Postman, .http, curl) into the workspace; the names already taken are
+    /// read from `taken` (the workspace as the app has it).
+    Import {
+        file: PathBuf,
+        taken: Box<crate::workspace::Workspace>,
+    },
+    /// Unsaved edits, kept in `.drafts/` (the whole set: others are removed).
+    WriteDrafts(Vec<(NodePath, RequestSpec)>),
+    /// Remove the drafts fhirside wrote.
+    DiscardDrafts,
+    WriteSession(Box<Session>),
+}
+
+/// What disk work gave back, when more than "done".
+#[derive(Debug)]
+pub enum DiskValue {
+    Done,
+    Request(RequestSpec),
+    Environment(Environment),
+    /// An import: the collections and environments written, and the report.
+    Imported(Box<Imported>),
+    /// Where the file went (for the message).
+    Written(PathBuf),
+}
+
+/// What an import added, for the app to take into its workspace.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub collections: Vec<crate::workspace::Collection>,
+    pub environments: Vec<Environment>,
+    pub report: String,
+}
+
+/// A disk failure as the screens see it: the store's own error (a file changed on disk opens
+/// the conflict dialog) or a sentence.
+#[derive(Debug)]
+pub enum DiskError {
+    Store(StoreError),
+    Other(String),
+}
+
+impl std::fmt::Display for DiskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiskError::Store(e) => e.fmt(f),
+            DiskError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+pub type DiskResult = Result<DiskValue, DiskError>;
+
+/// Turns the result of disk work into the message the asking screen handles.
+pub type Reply = Box<dyn FnOnce(DiskResult) -> Intent + Send>;
+
+pub struct DiskJob {
+    pub op: DiskOp,
+    pub reply: Option<Reply>,
+}

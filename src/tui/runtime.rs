@@ -1,0 +1,241 @@
+//! The one dispatcher: carries the app's commands out — to the worker, the history actor, the
+//! terminal (clipboard, `$EDITOR`) and the workspace's files — and feeds what comes back to
+//! the app as messages, until nothing is left to do. The event loop, the benchmarks and the
+//! tests all drive the app through it, so they exercise the same path.
+//!
+//! It owns the store (the workspace on disk): screens never write files themselves.
+
+use std::collections::VecDeque;
+
+use super::app::App;
+use super::msg::{Command, DiskError, DiskJob, DiskOp, DiskResult, DiskValue, Imported, Msg};
+use crate::worker::history::HistoryHandle;
+use crate::worker::{WorkerCommand, WorkerHandle};
+use crate::workspace::jobs::JobStore;
+use crate::workspace::{Folder, NodePath, Store, StoreError};
+
+/// What the runtime needs of the terminal.
+pub trait Host {
+    /// Puts text on the clipboard (OSC 52).
+    fn copy(&mut self, text: &str) -> std::io::Result<()>;
+    /// Hands the terminal to `$EDITOR` on `text` and takes it back.
+    fn edit(&mut self, text: &str, extension: &str) -> Result<String, String>;
+}
+
+/// A host with no terminal: copies and edits are recorded (tests, benchmarks).
+#[derive(Debug, Default)]
+pub struct Headless {
+    pub copied: Vec<String>,
+    /// What the "editor" returns: the text unchanged when `None`.
+    pub edit_result: Option<Result<String, String>>,
+}
+
+impl Host for Headless {
+    fn copy(&mut self, text: &str) -> std::io::Result<()> {
+        self.copied.push(text.to_string());
+        Ok(())
+    }
+
+    fn edit(&mut self, text: &str, _extension: &str) -> Result<String, String> {
+        self.edit_result
+            .clone()
+            .unwrap_or_else(|| Ok(text.to_string()))
+    }
+}
+
+pub struct Runtime {
+    pub store: Store,
+    pub job_store: Option<JobStore>,
+    pub worker: Option<WorkerHandle>,
+    pub history: Option<HistoryHandle>,
+    /// Worker commands, kept when there is no worker (tests read them).
+    pub unsent: Vec<WorkerCommand>,
+}
+
+impl Runtime {
+    pub fn new(store: Store, job_store: Option<JobStore>) -> Self {
+        Self {
+            store,
+            job_store,
+            worker: None,
+            history: None,
+            unsent: Vec::new(),
+        }
+    }
+
+    /// One message through the app, then everything it asked for.
+    pub fn update(&mut self, app: &mut App, msg: Msg, host: &mut dyn Host) {
+        let commands = app.update(msg);
+        self.dispatch(app, commands, host);
+    }
+
+    /// Carries out `commands`, feeding their results back into the app, until none are left.
+    pub fn dispatch(&mut self, app: &mut App, commands: Vec<Command>, host: &mut dyn Host) {
+        let mut queue: VecDeque<Command> = commands.into();
+        while let Some(cmd) = queue.pop_front() {
+            let follow = match cmd {
+                Command::Worker(c) => {
+                    match &self.worker {
+                        Some(w) => w.send(c),
+                        None => self.unsent.push(c),
+                    }
+                    None
+                }
+                Command::History(call) => {
+                    if let Some(h) = &self.history {
+                        h.call(call);
+                    }
+                    None
+                }
+                Command::Copy(text) => match host.copy(&text) {
+                    Ok(()) => None,
+                    Err(e) => Some(Msg::Intent(super::screens::Intent::Error(format!(
+                        "The text could not be copied: {e}."
+                    )))),
+                },
+                Command::EditExternally { text, extension } => {
+                    Some(Msg::ExternalEditDone(host.edit(&text, extension)))
+                }
+                Command::Disk(DiskJob { op, reply }) => {
+                    let result = self.disk(op);
+                    match (reply, result) {
+                        (Some(reply), r) => Some(Msg::Intent(reply(r))),
+                        (None, Err(e)) => {
+                            Some(Msg::Intent(super::screens::Intent::Error(e.to_string())))
+                        }
+                        (None, Ok(_)) => None,
+                    }
+                }
+            };
+            if let Some(msg) = follow {
+                queue.extend(app.update(msg));
+            }
+        }
+    }
+
+    /// Does one piece of disk work.
+    pub fn disk(&mut self, op: DiskOp) -> DiskResult {
+        let s = &mut self.store;
+        let store =
+            |r: Result<(), StoreError>| r.map(|_| DiskValue::Done).map_err(DiskError::Store);
+        match op {
+            DiskOp::SaveRequest { path, spec } => s
+                .save_request(&path, &spec)
+                .map(|_| DiskValue::Written(s.request_path(&path)))
+                .map_err(DiskError::Store),
+            DiskOp::SaveEnvironment(env) => store(s.save_environment(&env)),
+            DiskOp::CreateEnvironment(env) => store(s.create_environment(&env)),
+            DiskOp::RenameEnvironment { env, old } => store(s.rename_environment(&env, &old)),
+            DiskOp::DeleteEnvironment(name) => store(s.delete_environment(&name)),
+            DiskOp::CreateFolder(path) => store(s.create_folder(&path)),
+            DiskOp::WriteTree { path, folder } => store(write_tree(s, &folder, &path)),
+            DiskOp::MoveNode {
+                from,
+                to,
+                is_request,
+            } => store(s.move_node(&from, &to, is_request)),
+            DiskOp::RenameRequest { from, to, spec } => store((|| {
+                if from != to {
+                    s.move_node(&from, &to, true)?;
+                }
+                s.save_request(&to, &spec)
+            })()),
+            DiskOp::DeleteNode { path, is_request } => store(s.delete_node(&path, is_request)),
+            DiskOp::ReloadRequest(path) => s
+                .reload_request(&path)
+                .map(DiskValue::Request)
+                .map_err(|p| DiskError::Other(p.to_string())),
+            DiskOp::ReloadEnvironment(name) => s
+                .reload_environment(&name)
+                .map(DiskValue::Environment)
+                .map_err(|p| DiskError::Other(p.to_string())),
+            DiskOp::AcceptDiskVersion(path) => {
+                s.accept_disk_version(&path);
+                Ok(DiskValue::Done)
+            }
+            DiskOp::SaveJob(job) => match self.job_store.as_mut() {
+                Some(js) => js
+                    .save(&job)
+                    .map(|_| DiskValue::Done)
+                    .map_err(DiskError::Store),
+                None => Ok(DiskValue::Done),
+            },
+            DiskOp::RemoveJob(id) => match self.job_store.as_mut() {
+                Some(js) => js
+                    .remove(&id)
+                    .map(|_| DiskValue::Done)
+                    .map_err(DiskError::Store),
+                None => Ok(DiskValue::Done),
+            },
+            DiskOp::RememberTheme(name) => remember_theme(s.root(), &name),
+            DiskOp::Import { file, taken } => import(s, *taken, &file),
+            DiskOp::WriteDrafts(drafts) => {
+                super::drafts::write_all(s.root(), &drafts);
+                Ok(DiskValue::Done)
+            }
+            DiskOp::DiscardDrafts => {
+                super::drafts::discard(s.root());
+                Ok(DiskValue::Done)
+            }
+            DiskOp::WriteSession(session) => {
+                let path = s.root().join(super::session::SESSION_FILE);
+                let text = toml::to_string_pretty(&*session).map_err(|e| {
+                    DiskError::Other(format!("The session could not be written: {e}"))
+                })?;
+                crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
+                    .map(|_| DiskValue::Written(path))
+                    .map_err(|e| DiskError::Other(format!("The session could not be written: {e}")))
+            }
+        }
+    }
+}
+
+fn write_tree(store: &mut Store, folder: &Folder, path: &NodePath) -> Result<(), StoreError> {
+    store.create_folder(path)?;
+    for r in &folder.requests {
+        store.save_request(&path.child(&r.file_stem), &r.spec)?;
+    }
+    for sub in &folder.folders {
+        write_tree(store, sub, &path.child(&sub.name))?;
+    }
+    Ok(())
+}
+
+/// Remembers the theme in `settings.toml`; a broken settings file is never written over.
+fn remember_theme(root: &std::path::Path, name: &str) -> DiskResult {
+    let path = root.join(crate::workspace::settings::SETTINGS_FILE);
+    let (mut settings, problem) = crate::workspace::settings::load_settings(root);
+    if let Some(p) = problem {
+        return Err(DiskError::Other(format!("{p}; the file is left as it is")));
+    }
+    settings.theme = Some(name.to_string());
+    let text = toml::to_string_pretty(&settings).map_err(|e| DiskError::Other(e.to_string()))?;
+    crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
+        .map(|_| DiskValue::Written(path))
+        .map_err(|e| DiskError::Other(e.to_string()))
+}
+
+/// Imports `file` into the store; what was written is handed back for the app's workspace.
+fn import(
+    store: &mut Store,
+    mut ws: crate::workspace::Workspace,
+    file: &std::path::Path,
+) -> DiskResult {
+    let before_c: Vec<String> = ws.collections.iter().map(|c| c.root.name.clone()).collect();
+    let before_e: Vec<String> = ws.environments.iter().map(|e| e.name.clone()).collect();
+    let report = crate::cli::import::import_files(store, &mut ws, &[file.to_path_buf()])
+        .map_err(DiskError::Other)?;
+    Ok(DiskValue::Imported(Box::new(Imported {
+        collections: ws
+            .collections
+            .into_iter()
+            .filter(|c| !before_c.contains(&c.root.name))
+            .collect(),
+        environments: ws
+            .environments
+            .into_iter()
+            .filter(|e| !before_e.contains(&e.name))
+            .collect(),
+        report,
+    })))
+}

@@ -1,0 +1,970 @@
+//! The Collections pane: collections, folders and saved requests as a tree. It owns every
+//! change to the tree — new requests, folders and collections, rename, duplicate, move, delete,
+//! requests made from curl or from history, imports — each written by the runtime first and
+//! taken into the workspace when the write succeeded.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph};
+
+use super::dialogs::confirm::Confirm;
+use super::dialogs::move_to::MoveTo;
+use super::dialogs::prompt::Prompt;
+use super::dialogs::reader::Reader;
+use super::{Cx, Intent, Pane, View};
+use crate::tui::keys::Action;
+use crate::tui::msg::{DiskOp, DiskResult, DiskValue};
+use crate::tui::widgets::{SPINNER, pane_block};
+use crate::workspace::{
+    Collection, Folder, NodePath, RequestSpec, SavedRequest, Workspace, file_safe_name,
+};
+
+const PAGE: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Collection,
+    Folder,
+    Request,
+}
+
+/// One visible line of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow {
+    pub path: NodePath,
+    pub depth: usize,
+    pub kind: RowKind,
+    pub name: String,
+    pub method: String,
+    pub expanded: bool,
+}
+
+/// What the tree shows beside a request, from other screens (the root fills it in).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Badge {
+    pub dirty: bool,
+    pub sending: bool,
+    pub status: Option<u16>,
+}
+
+/// What to do once a new request is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// Open it and start typing its URL.
+    EditUrl,
+    /// Open it in the Request pane.
+    Open,
+}
+
+pub enum Msg {
+    NewRequest {
+        parent: NodePath,
+        name: String,
+    },
+    NewFolder {
+        parent: NodePath,
+        name: String,
+    },
+    NewCollection(String),
+    Rename {
+        path: NodePath,
+        is_request: bool,
+        display: String,
+    },
+    Move {
+        from: NodePath,
+        dest: NodePath,
+        is_request: bool,
+    },
+    Delete {
+        path: NodePath,
+        is_request: bool,
+    },
+    /// A request to write at the end of `folder` (a curl paste, a history entry saved).
+    Add {
+        folder: NodePath,
+        spec: Box<RequestSpec>,
+        then: Then,
+        note: String,
+    },
+    PasteCurl {
+        folder: NodePath,
+        text: String,
+    },
+    Import(PathBuf),
+    Done(Done, DiskResult),
+}
+
+pub enum Done {
+    Created {
+        path: NodePath,
+        collection: bool,
+    },
+    Added {
+        path: NodePath,
+        spec: Box<RequestSpec>,
+        then: Then,
+        note: String,
+    },
+    Duplicated {
+        path: NodePath,
+        node: Node,
+    },
+    Moved {
+        from: NodePath,
+        to: NodePath,
+        is_request: bool,
+        note: String,
+    },
+    Renamed {
+        path: NodePath,
+        to: NodePath,
+        spec: Box<RequestSpec>,
+        display: String,
+    },
+    Deleted {
+        path: NodePath,
+        is_request: bool,
+    },
+    Imported,
+}
+
+/// A duplicated node, to take into the tree once written.
+pub enum Node {
+    Request(Box<RequestSpec>),
+    Folder(Box<Folder>),
+}
+
+#[derive(Debug, Default)]
+pub struct Collections {
+    pub selected: usize,
+    pub expanded: HashSet<NodePath>,
+}
+
+/// The tree as visible rows.
+pub fn tree_rows(ws: &Workspace, expanded: &HashSet<NodePath>) -> Vec<TreeRow> {
+    fn walk(
+        expanded: &HashSet<NodePath>,
+        f: &Folder,
+        path: NodePath,
+        depth: usize,
+        kind: RowKind,
+        out: &mut Vec<TreeRow>,
+    ) {
+        let open = expanded.contains(&path);
+        out.push(TreeRow {
+            path: path.clone(),
+            depth,
+            kind,
+            name: f.name.clone(),
+            method: String::new(),
+            expanded: open,
+        });
+        if !open {
+            return;
+        }
+        for r in &f.requests {
+            out.push(TreeRow {
+                path: path.child(&r.file_stem),
+                depth: depth + 1,
+                kind: RowKind::Request,
+                name: r.spec.name.clone(),
+                method: r.spec.method.clone(),
+                expanded: false,
+            });
+        }
+        for sub in &f.folders {
+            walk(
+                expanded,
+                sub,
+                path.child(&sub.name),
+                depth + 1,
+                RowKind::Folder,
+                out,
+            );
+        }
+    }
+    let mut out = Vec::new();
+    for c in &ws.collections {
+        walk(
+            expanded,
+            &c.root,
+            NodePath(vec![c.root.name.clone()]),
+            0,
+            RowKind::Collection,
+            &mut out,
+        );
+    }
+    out
+}
+
+impl Collections {
+    /// Every collection expanded (as at start).
+    pub fn new(ws: &Workspace) -> Self {
+        Self {
+            selected: 0,
+            expanded: ws
+                .collections
+                .iter()
+                .map(|c| NodePath(vec![c.root.name.clone()]))
+                .collect(),
+        }
+    }
+
+    pub fn rows(&self, ws: &Workspace) -> Vec<TreeRow> {
+        tree_rows(ws, &self.expanded)
+    }
+
+    /// Puts the cursor on `path`, expanding its ancestors so it is visible.
+    pub fn select_path(&mut self, ws: &Workspace, path: &NodePath) {
+        let mut p = path.parent();
+        while let Some(pp) = p {
+            self.expanded.insert(pp.clone());
+            p = pp.parent();
+        }
+        if let Some(i) = self.rows(ws).iter().position(|r| &r.path == path) {
+            self.selected = i;
+        }
+    }
+
+    pub fn selected_row(&self, ws: &Workspace) -> Option<TreeRow> {
+        self.rows(ws).get(self.selected).cloned()
+    }
+
+    /// The folder a new request goes into: the selected folder, or the selected request's.
+    fn target_folder(row: &Option<TreeRow>) -> Option<NodePath> {
+        match row {
+            Some(r) if r.kind == RowKind::Request => r.path.parent(),
+            Some(r) => Some(r.path.clone()),
+            None => None,
+        }
+    }
+
+    /// A key's action while the pane has the focus; `draft_of` gives an open request's unsaved
+    /// version (a duplicate copies what the user sees).
+    pub fn on_action(
+        &mut self,
+        action: Action,
+        cx: &mut Cx,
+        draft_of: &dyn Fn(&NodePath) -> Option<RequestSpec>,
+    ) -> bool {
+        let rows = self.rows(&cx.model.ws);
+        let count = rows.len();
+        let row = rows.get(self.selected).cloned();
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
+            Action::PageUp => self.selected = self.selected.saturating_sub(PAGE),
+            Action::PageDown => self.selected = (self.selected + PAGE).min(count.saturating_sub(1)),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = count.saturating_sub(1),
+            Action::Right => {
+                if let Some(r) = row.filter(|r| r.kind != RowKind::Request) {
+                    self.expanded.insert(r.path);
+                }
+            }
+            Action::Left => {
+                if let Some(r) = row {
+                    if r.kind != RowKind::Request && r.expanded {
+                        self.expanded.remove(&r.path);
+                    } else if let Some(parent) = r.path.parent() {
+                        self.select_path(&cx.model.ws, &parent);
+                    }
+                }
+            }
+            Action::Activate => match row {
+                Some(r) if r.kind == RowKind::Request => cx.intent(Intent::OpenRequest(r.path)),
+                Some(r) if !self.expanded.remove(&r.path) => {
+                    self.expanded.insert(r.path);
+                }
+                _ => {}
+            },
+            Action::New | Action::NewFolder => match Self::target_folder(&row) {
+                Some(parent) if action == Action::New => {
+                    cx.open(Prompt::new("New request name", "", move |t| {
+                        Some(Intent::Collections(Msg::NewRequest {
+                            parent: parent.clone(),
+                            name: t.to_string(),
+                        }))
+                    }))
+                }
+                Some(parent) => cx.open(Prompt::new("New folder name", "", move |t| {
+                    Some(Intent::Collections(Msg::NewFolder {
+                        parent: parent.clone(),
+                        name: t.to_string(),
+                    }))
+                })),
+                None => open_new_collection(cx),
+            },
+            Action::NewCollection => open_new_collection(cx),
+            Action::PasteCurl => match Self::target_folder(&row) {
+                Some(folder) => cx.open(Prompt::new(
+                    "Paste a curl command (Enter creates the request)",
+                    "",
+                    move |t| {
+                        Some(Intent::Collections(Msg::PasteCurl {
+                            folder: folder.clone(),
+                            text: t.to_string(),
+                        }))
+                    },
+                )),
+                None => cx.info("Create or select a collection first (c)."),
+            },
+            Action::Import => cx.open(Prompt::new(
+                "File to import: Postman collection or environment, .http, or curl",
+                "",
+                |t| Some(Intent::Collections(Msg::Import(PathBuf::from(t.trim())))),
+            )),
+            Action::Rename => {
+                if let Some(r) = row {
+                    let is_request = r.kind == RowKind::Request;
+                    let path = r.path.clone();
+                    cx.open(Prompt::new(
+                        if is_request {
+                            "Rename request"
+                        } else {
+                            "Rename folder"
+                        },
+                        &r.name,
+                        move |t| {
+                            Some(Intent::Collections(Msg::Rename {
+                                path: path.clone(),
+                                is_request,
+                                display: t.to_string(),
+                            }))
+                        },
+                    ));
+                }
+            }
+            Action::Duplicate => {
+                if let Some(r) = row {
+                    self.duplicate(&r, cx, draft_of);
+                }
+            }
+            Action::Move => {
+                if let Some(r) = row.filter(|r| r.kind != RowKind::Collection) {
+                    let is_request = r.kind == RowKind::Request;
+                    let current_parent = r.path.parent();
+                    let targets: Vec<NodePath> = cx
+                        .model
+                        .ws
+                        .all_folders()
+                        .into_iter()
+                        .filter(|t| Some(t) != current_parent.as_ref())
+                        .filter(|t| is_request || !t.0.starts_with(&r.path.0))
+                        .collect();
+                    if targets.is_empty() {
+                        cx.info("There is no other folder to move it to.");
+                    } else {
+                        cx.open(MoveTo {
+                            from: r.path,
+                            is_request,
+                            targets,
+                            selected: 0,
+                        });
+                    }
+                }
+            }
+            Action::Delete => {
+                if let Some(r) = row {
+                    let what = match r.kind {
+                        RowKind::Request => format!("request '{}'", r.name),
+                        RowKind::Folder => format!("folder '{}' and everything in it", r.name),
+                        RowKind::Collection => {
+                            format!("collection '{}' and everything in it", r.name)
+                        }
+                    };
+                    cx.open(Confirm::new(
+                        format!("Delete {what}?"),
+                        Intent::Collections(Msg::Delete {
+                            path: r.path,
+                            is_request: r.kind == RowKind::Request,
+                        }),
+                    ));
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn duplicate(
+        &mut self,
+        row: &TreeRow,
+        cx: &mut Cx,
+        draft_of: &dyn Fn(&NodePath) -> Option<RequestSpec>,
+    ) {
+        let ws = &cx.model.ws;
+        let Some(parent) = row.path.parent() else {
+            cx.info(
+                "Collections are duplicated by copying their folder; use a new collection instead.",
+            );
+            return;
+        };
+        let Some(folder) = ws.folder(&parent) else {
+            return;
+        };
+        let copy_name = folder.free_name(&format!("{} copy", row.name));
+        let path = parent.child(&copy_name);
+        if row.kind == RowKind::Request {
+            let Some(mut spec) =
+                draft_of(&row.path).or_else(|| ws.request(&row.path).map(|r| r.spec.clone()))
+            else {
+                return;
+            };
+            spec.name = copy_name;
+            let op = DiskOp::SaveRequest {
+                path: path.clone(),
+                spec: spec.clone(),
+            };
+            cx.disk(op, move |r| {
+                Intent::Collections(Msg::Done(
+                    Done::Duplicated {
+                        path,
+                        node: Node::Request(Box::new(spec)),
+                    },
+                    r,
+                ))
+            });
+        } else {
+            let Some(mut sub) = ws.folder(&row.path).cloned() else {
+                return;
+            };
+            sub.name = copy_name;
+            let op = DiskOp::WriteTree {
+                path: path.clone(),
+                folder: sub.clone(),
+            };
+            cx.disk(op, move |r| {
+                Intent::Collections(Msg::Done(
+                    Done::Duplicated {
+                        path,
+                        node: Node::Folder(Box::new(sub)),
+                    },
+                    r,
+                ))
+            });
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg, cx: &mut Cx) {
+        match msg {
+            Msg::NewCollection(text) => {
+                let name = file_safe_name(&text);
+                if cx.model.ws.collection(&name).is_some() {
+                    cx.error(format!("A collection named '{name}' already exists."));
+                    return;
+                }
+                let path = NodePath(vec![name]);
+                cx.disk(DiskOp::CreateFolder(path.clone()), move |r| {
+                    Intent::Collections(Msg::Done(
+                        Done::Created {
+                            path,
+                            collection: true,
+                        },
+                        r,
+                    ))
+                });
+            }
+            Msg::NewFolder { parent, name } => {
+                let name = file_safe_name(&name);
+                match cx.model.ws.folder(&parent) {
+                    Some(f) if f.free_name(&name) == name => {
+                        let path = parent.child(&name);
+                        cx.disk(DiskOp::CreateFolder(path.clone()), move |r| {
+                            Intent::Collections(Msg::Done(
+                                Done::Created {
+                                    path,
+                                    collection: false,
+                                },
+                                r,
+                            ))
+                        });
+                    }
+                    Some(_) => cx.error(format!("'{name}' already exists there.")),
+                    None => cx.error("That folder is gone."),
+                }
+            }
+            Msg::NewRequest { parent, name } => {
+                let spec = RequestSpec::new(name.trim(), "GET", "{{fhirurl}}/");
+                self.add(
+                    cx,
+                    &parent,
+                    spec,
+                    Then::EditUrl,
+                    "Request created: type its URL, Enter when done.".into(),
+                );
+            }
+            Msg::Add {
+                folder,
+                spec,
+                then,
+                note,
+            } => self.add(cx, &folder, *spec, then, note),
+            Msg::PasteCurl { folder, text } => {
+                match crate::import::curl::parse_curl_with_notes(&text) {
+                    Ok((spec, notes)) => {
+                        let mut note = format!("Request '{}' created from curl.", spec.name);
+                        for n in notes {
+                            note.push(' ');
+                            note.push_str(&n);
+                        }
+                        self.add(cx, &folder, spec, Then::Open, note);
+                    }
+                    Err(e) => cx.error(e.to_string()),
+                }
+            }
+            Msg::Import(file) => {
+                let taken = Box::new(cx.model.ws.clone());
+                cx.disk(DiskOp::Import { file, taken }, |r| {
+                    Intent::Collections(Msg::Done(Done::Imported, r))
+                });
+            }
+            Msg::Rename {
+                path,
+                is_request,
+                display,
+            } => self.rename(cx, path, is_request, display),
+            Msg::Move {
+                from,
+                dest,
+                is_request,
+            } => {
+                let Some(folder) = cx.model.ws.folder(&dest) else {
+                    return;
+                };
+                let name = from.last().to_string();
+                if folder.free_name(&name) != name {
+                    cx.error(format!("'{name}' already exists in {}.", dest.display()));
+                    return;
+                }
+                let to = dest.child(&name);
+                let note = format!("Moved to {}.", dest.display());
+                let op = DiskOp::MoveNode {
+                    from: from.clone(),
+                    to: to.clone(),
+                    is_request,
+                };
+                cx.disk(op, move |r| {
+                    Intent::Collections(Msg::Done(
+                        Done::Moved {
+                            from,
+                            to,
+                            is_request,
+                            note,
+                        },
+                        r,
+                    ))
+                });
+            }
+            Msg::Delete { path, is_request } => {
+                let op = DiskOp::DeleteNode {
+                    path: path.clone(),
+                    is_request,
+                };
+                cx.disk(op, move |r| {
+                    Intent::Collections(Msg::Done(Done::Deleted { path, is_request }, r))
+                });
+            }
+            Msg::Done(done, result) => self.done(done, result, cx),
+        }
+    }
+
+    /// Writes `spec` as a new request at the end of `folder` (under a free file name).
+    fn add(
+        &mut self,
+        cx: &mut Cx,
+        folder: &NodePath,
+        mut spec: RequestSpec,
+        then: Then,
+        note: String,
+    ) {
+        let Some(f) = cx.model.ws.folder(folder) else {
+            cx.error("That folder is gone.");
+            return;
+        };
+        let stem = f.free_name(&spec.name);
+        spec.seq = f.requests.iter().map(|r| r.spec.seq).max().unwrap_or(0) + 1;
+        let path = folder.child(&stem);
+        let spec = Box::new(spec);
+        let op = DiskOp::SaveRequest {
+            path: path.clone(),
+            spec: (*spec).clone(),
+        };
+        cx.disk(op, move |r| {
+            Intent::Collections(Msg::Done(
+                Done::Added {
+                    path,
+                    spec,
+                    then,
+                    note,
+                },
+                r,
+            ))
+        });
+    }
+
+    fn rename(&mut self, cx: &mut Cx, path: NodePath, is_request: bool, display: String) {
+        let name = file_safe_name(&display);
+        let ws = &cx.model.ws;
+        let Some(parent) = path.parent() else {
+            // A collection: rename its directory.
+            if ws.collection(&name).is_some() {
+                cx.error(format!("A collection named '{name}' already exists."));
+                return;
+            }
+            let to = NodePath(vec![name.clone()]);
+            let op = DiskOp::MoveNode {
+                from: path.clone(),
+                to: to.clone(),
+                is_request: false,
+            };
+            let note = format!("Renamed to '{name}'.");
+            cx.disk(op, move |r| {
+                Intent::Collections(Msg::Done(
+                    Done::Moved {
+                        from: path,
+                        to,
+                        is_request: false,
+                        note,
+                    },
+                    r,
+                ))
+            });
+            return;
+        };
+        let to = parent.child(&name);
+        if to != path
+            && ws
+                .folder(&parent)
+                .is_some_and(|f| f.free_name(&name) != name)
+        {
+            cx.error(format!("'{name}' already exists there."));
+            return;
+        }
+        if !is_request {
+            let note = format!("Renamed to '{display}'.");
+            let op = DiskOp::MoveNode {
+                from: path.clone(),
+                to: to.clone(),
+                is_request,
+            };
+            cx.disk(op, move |r| {
+                Intent::Collections(Msg::Done(
+                    Done::Moved {
+                        from: path,
+                        to,
+                        is_request,
+                        note,
+                    },
+                    r,
+                ))
+            });
+            return;
+        }
+        let Some(mut spec) = ws.request(&path).map(|r| r.spec.clone()) else {
+            cx.error("That request is gone.");
+            return;
+        };
+        spec.name = display.clone();
+        let spec = Box::new(spec);
+        // Moved (when the file name changes) and written with its new display name, as one job.
+        let op = DiskOp::RenameRequest {
+            from: path.clone(),
+            to: to.clone(),
+            spec: (*spec).clone(),
+        };
+        cx.disk(op, move |r| {
+            Intent::Collections(Msg::Done(
+                Done::Renamed {
+                    path,
+                    to,
+                    spec,
+                    display,
+                },
+                r,
+            ))
+        });
+    }
+
+    fn done(&mut self, done: Done, result: DiskResult, cx: &mut Cx) {
+        let result = match result {
+            Ok(v) => v,
+            Err(e) => {
+                cx.error(e.to_string());
+                return;
+            }
+        };
+        let ws = &mut cx.model.ws;
+        match done {
+            Done::Created {
+                path,
+                collection: true,
+            } => {
+                let name = path.last().to_string();
+                ws.collections.push(Collection {
+                    root: Folder::new(&name),
+                    ..Default::default()
+                });
+                ws.collections.sort_by(|a, b| a.root.name.cmp(&b.root.name));
+                self.select_path(&cx.model.ws, &path);
+                cx.info(format!("Collection '{name}' created."));
+            }
+            Done::Created {
+                path,
+                collection: false,
+            } => {
+                let name = path.last().to_string();
+                if let Some(f) = path.parent().and_then(|p| ws.folder_mut(&p)) {
+                    f.folders.push(Folder::new(&name));
+                    f.sort();
+                }
+                self.select_path(&cx.model.ws, &path);
+                cx.info(format!("Folder '{name}' created."));
+            }
+            Done::Added {
+                path,
+                spec,
+                then,
+                note,
+            } => {
+                if let Some(f) = path.parent().and_then(|p| ws.folder_mut(&p)) {
+                    f.requests.push(SavedRequest {
+                        file_stem: path.last().to_string(),
+                        spec: *spec,
+                    });
+                    f.sort();
+                }
+                self.select_path(&cx.model.ws, &path);
+                cx.intent(Intent::OpenRequest(path));
+                if then == Then::EditUrl {
+                    cx.intent(Intent::Focus(Pane::Request));
+                    cx.intent(Intent::Request(super::request::Msg::EditUrl));
+                }
+                cx.info(note);
+            }
+            Done::Duplicated { path, node } => {
+                if let Some(f) = path.parent().and_then(|p| ws.folder_mut(&p)) {
+                    match node {
+                        Node::Request(spec) => f.requests.push(SavedRequest {
+                            file_stem: path.last().to_string(),
+                            spec: *spec,
+                        }),
+                        Node::Folder(sub) => f.folders.push(*sub),
+                    }
+                    f.sort();
+                }
+                self.select_path(&cx.model.ws, &path);
+                cx.info(format!("Duplicated as '{}'.", path.last()));
+            }
+            Done::Moved {
+                from,
+                to,
+                is_request,
+                note,
+            } => {
+                let name = from.last().to_string();
+                match (from.parent(), to.parent()) {
+                    (None, _) => {
+                        if let Some(c) = ws.collections.iter_mut().find(|c| c.root.name == name) {
+                            c.root.name = to.last().to_string();
+                        }
+                        ws.collections.sort_by(|a, b| a.root.name.cmp(&b.root.name));
+                    }
+                    (Some(src), Some(dest)) if is_request => {
+                        let taken = ws.folder_mut(&src).and_then(|f| {
+                            let i = f.requests.iter().position(|r| r.file_stem == name)?;
+                            Some(f.requests.remove(i))
+                        });
+                        if let (Some(mut r), Some(f)) = (taken, ws.folder_mut(&dest)) {
+                            r.file_stem = to.last().to_string();
+                            f.requests.push(r);
+                            f.sort();
+                        }
+                    }
+                    (Some(src), Some(dest)) => {
+                        let taken = ws.folder_mut(&src).and_then(|f| {
+                            let i = f.folders.iter().position(|x| x.name == name)?;
+                            Some(f.folders.remove(i))
+                        });
+                        if let (Some(mut x), Some(f)) = (taken, ws.folder_mut(&dest)) {
+                            x.name = to.last().to_string();
+                            f.folders.push(x);
+                            f.sort();
+                        }
+                    }
+                    _ => {}
+                }
+                self.rekey(&from, &to);
+                cx.intent(Intent::Rekey {
+                    from,
+                    to: to.clone(),
+                });
+                self.select_path(&cx.model.ws, &to);
+                cx.info(note);
+            }
+            Done::Renamed {
+                path,
+                to,
+                spec,
+                display,
+            } => {
+                if let Some(r) = ws.request_mut(&path) {
+                    r.file_stem = to.last().to_string();
+                    r.spec = (*spec).clone();
+                }
+                if let Some(f) = to.parent().and_then(|p| ws.folder_mut(&p)) {
+                    f.sort();
+                }
+                self.rekey(&path, &to);
+                cx.intent(Intent::Rekey {
+                    from: path,
+                    to: to.clone(),
+                });
+                cx.intent(Intent::Request(super::request::Msg::Renamed {
+                    path: to.clone(),
+                    name: spec.name.clone(),
+                }));
+                self.select_path(&cx.model.ws, &to);
+                cx.info(format!("Renamed to '{display}'."));
+            }
+            Done::Deleted { path, is_request } => {
+                match path.parent() {
+                    None => ws.collections.retain(|c| c.root.name != path.last()),
+                    Some(parent) => {
+                        if let Some(f) = ws.folder_mut(&parent) {
+                            if is_request {
+                                f.requests.retain(|r| r.file_stem != path.last());
+                            } else {
+                                f.folders.retain(|x| x.name != path.last());
+                            }
+                        }
+                    }
+                }
+                cx.intent(Intent::Forget(path.clone()));
+                let rows = self.rows(&cx.model.ws).len();
+                self.selected = self.selected.min(rows.saturating_sub(1));
+                cx.info(format!("Deleted {}.", path.display()));
+            }
+            Done::Imported => {
+                let DiskValue::Imported(imported) = result else {
+                    return;
+                };
+                for c in imported.collections {
+                    self.expanded.insert(NodePath(vec![c.root.name.clone()]));
+                    ws.collections.push(c);
+                }
+                ws.environments.extend(imported.environments);
+                ws.collections.sort_by(|a, b| a.root.name.cmp(&b.root.name));
+                ws.environments.sort_by(|a, b| a.name.cmp(&b.name));
+                cx.open(Reader::text("Import report", &imported.report));
+            }
+        }
+    }
+
+    /// After a rename or move, keeps expansion under the new path.
+    fn rekey(&mut self, from: &NodePath, to: &NodePath) {
+        self.expanded = self
+            .expanded
+            .iter()
+            .map(|p| rekeyed(p, from, to).unwrap_or_else(|| p.clone()))
+            .collect();
+    }
+
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        v: &View,
+        badge: &dyn Fn(&NodePath) -> Badge,
+    ) {
+        let theme = v.theme;
+        let model = v.model;
+        let block = pane_block(Pane::Collections, "", v.focused, theme);
+        let rows = self.rows(&model.ws);
+        if rows.is_empty() {
+            let p = Paragraph::new(vec![Line::styled(
+                "No collections. Press c to create one.",
+                theme.dim,
+            )])
+            .block(block);
+            frame.render_widget(p, area);
+            return;
+        }
+        let items: Vec<ListItem> = rows
+            .iter()
+            .map(|row| {
+                let mut spans = vec![Span::raw("  ".repeat(row.depth))];
+                match row.kind {
+                    RowKind::Collection | RowKind::Folder => {
+                        spans.push(Span::styled(
+                            if row.expanded { "▾ " } else { "▸ " },
+                            theme.dim,
+                        ));
+                        let style = if row.kind == RowKind::Collection {
+                            theme.accent
+                        } else {
+                            theme.text
+                        };
+                        spans.push(Span::styled(row.name.clone(), style));
+                    }
+                    RowKind::Request => {
+                        let b = badge(&row.path);
+                        spans.push(Span::styled(
+                            format!("{:<6} ", short_method(&row.method)),
+                            theme.method(&row.method),
+                        ));
+                        spans.push(Span::styled(row.name.clone(), theme.text));
+                        if b.dirty {
+                            spans.push(Span::styled(" *", theme.warning));
+                        }
+                        if b.sending {
+                            let s = SPINNER[(model.frame % SPINNER.len() as u64) as usize];
+                            spans.push(Span::styled(format!(" {s}"), theme.warning));
+                        } else if let Some(code) = b.status {
+                            spans.push(Span::styled(format!(" {code}"), theme.status_code(code)));
+                        }
+                        if model.open.as_ref() == Some(&row.path) {
+                            spans.push(Span::styled(" ◂", theme.accent));
+                        }
+                    }
+                }
+                ListItem::new(Line::from(spans))
+            })
+            .collect();
+        let list = List::new(items).block(block).highlight_style(if v.focused {
+            theme.selected
+        } else {
+            theme.selected_unfocused
+        });
+        let mut state = ListState::default().with_selected(Some(self.selected.min(rows.len() - 1)));
+        frame.render_stateful_widget(list, area, &mut state);
+    }
+}
+
+fn open_new_collection(cx: &mut Cx) {
+    cx.open(Prompt::new("New collection name", "", |t| {
+        Some(Intent::Collections(Msg::NewCollection(t.to_string())))
+    }));
+}
+
+/// `p` moved from under `from` to under `to`, or `None` when it is not under `from`.
+pub fn rekeyed(p: &NodePath, from: &NodePath, to: &NodePath) -> Option<NodePath> {
+    p.0.starts_with(&from.0).then(|| {
+        let mut v = to.0.clone();
+        v.extend_from_slice(&p.0[from.0.len()..]);
+        NodePath(v)
+    })
+}
+
+fn short_method(m: &str) -> &str {
+    match m {
+        "DELETE" => "DEL",
+        "OPTIONS" => "OPT",
+        m => m,
+    }
+}

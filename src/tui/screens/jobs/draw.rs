@@ -1,0 +1,539 @@
+//! The jobs screen: every bulk export with its live state, and the selected one's manifest and
+//! download progress. Shows only what the server says: no invented percentages.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, BorderType, Borders, Clear, Gauge, Paragraph, Row, Table, TableState, Wrap,
+};
+
+use super::export_form::{ExportForm, FIELD_ROWS};
+use super::{Jobs, plural};
+use crate::text::human_size;
+use crate::tui::model::{DownloadState, Model};
+use crate::tui::screens::View;
+use crate::tui::screens::dialogs::centered;
+use crate::tui::style::Theme;
+use crate::tui::widgets::{SPINNER, hint_spans, shorten};
+use crate::worker::auth::jwt::human;
+use crate::worker::export::{ExportJob, JobState};
+
+fn since(t: std::time::SystemTime) -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(t)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn ago(t: Option<std::time::SystemTime>) -> String {
+    match t {
+        Some(t) => format!("{} ago", human(since(t))),
+        None => "—".into(),
+    }
+}
+
+/// The URL from its path on (`/$export?_type=Patient`), or the whole text when it has no host.
+fn url_path(url: &str) -> &str {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url)
+}
+
+fn state_style(theme: &Theme, s: JobState) -> ratatui::style::Style {
+    match s {
+        JobState::Complete => theme.ok,
+        JobState::Failed => theme.error,
+        JobState::Cancelled => theme.dim,
+        _ => theme.warning,
+    }
+}
+
+impl Jobs {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, v: &View) {
+        let theme = v.theme;
+        let app = v.model;
+        let selected = self.selected;
+        if let Some(form) = &self.form {
+            draw_form(frame, area, form, v);
+            return;
+        }
+        let r = centered(
+            area,
+            area.width.saturating_sub(4),
+            area.height.saturating_sub(2),
+        );
+        frame.render_widget(Clear, r);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(theme.border_focused)
+            .title(Span::styled(" Bulk export jobs ", theme.title_focused));
+        let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+        frame.render_widget(block, r);
+        let spinner = SPINNER[(app.frame % SPINNER.len() as u64) as usize];
+        let jobs = &app.jobs.list;
+        if jobs.is_empty() {
+            let lines = vec![
+                Line::raw(""),
+                Line::styled(
+                    "No export jobs yet. Send a $export request (like the seeded Export): when the server",
+                    theme.text,
+                ),
+                Line::styled(
+                    "answers 202 with a Content-Location, the job appears here and is polled live.",
+                    theme.text,
+                ),
+                Line::raw(""),
+                Line::styled("n starts one from a form here; Esc closes.", theme.dim),
+            ];
+            frame.render_widget(Paragraph::new(lines), inner);
+            return;
+        }
+        let list_h = (jobs.len() as u16 + 1).min(inner.height / 2).max(2);
+        let [list, detail, hints] = Layout::vertical([
+            Constraint::Length(list_h),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        let now = std::time::SystemTime::now();
+        // Narrow screens keep what tells the jobs apart and how far they are (state, kick-off,
+        // elapsed, polls, progress) instead of squeezing every column into a stub.
+        let all_widths = [
+            Constraint::Length(12),
+            Constraint::Fill(1), // replaced by the kick-off width below
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(11),
+            Constraint::Length(10),
+            Constraint::Min(26),
+        ];
+        let wide = list.width >= 110;
+        let keep: &[usize] = if wide {
+            &[0, 1, 2, 3, 4, 5, 6, 7]
+        } else {
+            &[0, 1, 3, 7]
+        };
+        // The kick-off column's share of the width (the other columns are fixed, one space apart).
+        let fixed: usize = if wide {
+            12 + 9 + 9 + 6 + 11 + 10 + 26 + 7
+        } else {
+            12 + 9 + 26 + 3
+        };
+        let kickoff_width = (list.width as usize).saturating_sub(fixed).max(8);
+        let pick = |cells: Vec<Line<'static>>| -> Vec<Line<'static>> {
+            cells
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.contains(i))
+                .map(|(_, c)| c)
+                .collect()
+        };
+        let rows: Vec<Row> = jobs
+            .iter()
+            .map(|j| {
+                let running = !j.state.is_terminal();
+                let progress = match (&j.progress, running) {
+                    (Some(p), _) => p.to_string(),
+                    (None, true) => format!("{spinner} running (no X-Progress)"),
+                    (None, false) => String::new(),
+                };
+                let next = j
+                    .next_poll_at
+                    .filter(|_| running)
+                    .map(|t| {
+                        format!(
+                            "in {}",
+                            human(t.duration_since(now).map(|d| d.as_secs()).unwrap_or(0))
+                        )
+                    })
+                    .unwrap_or_else(|| "—".into());
+                Row::new(pick(vec![
+                    Line::styled(j.state.label().to_string(), state_style(theme, j.state)),
+                    Line::raw(if j.kickoff_url.chars().count() <= kickoff_width {
+                        j.kickoff_url.clone()
+                    } else {
+                        // The job's server is the environment's: the path says which export it is.
+                        shorten(url_path(&j.kickoff_url), kickoff_width)
+                    }),
+                    Line::raw(
+                        chrono::DateTime::<chrono::Local>::from(j.kicked_off_at)
+                            .format("%H:%M:%S")
+                            .to_string(),
+                    ),
+                    Line::raw(human(elapsed(j))),
+                    Line::raw(j.polls.to_string()),
+                    Line::raw(ago(j.last_poll_at)),
+                    Line::raw(next),
+                    Line::raw(progress),
+                ]))
+            })
+            .collect();
+        let header = Row::new(pick(
+            [
+                "state",
+                "kick-off",
+                "started",
+                "elapsed",
+                "polls",
+                "last poll",
+                "next poll",
+                "progress",
+            ]
+            .into_iter()
+            .map(Line::raw)
+            .collect(),
+        ))
+        .style(theme.header_name.add_modifier(Modifier::BOLD));
+        let widths: Vec<Constraint> = keep
+            .iter()
+            .map(|&i| match i {
+                1 => Constraint::Length(kickoff_width as u16),
+                _ => all_widths[i],
+            })
+            .collect();
+        let table = Table::new(rows, widths)
+            .header(header)
+            .row_highlight_style(theme.selected);
+        let mut st = TableState::default().with_selected(Some(selected.min(jobs.len() - 1)));
+        frame.render_stateful_widget(table, list, &mut st);
+        if let Some(job) = jobs.get(selected.min(jobs.len() - 1)) {
+            self.details(frame, detail, app, job, theme);
+        }
+        let mut hint = hint_spans(&app.keymap, self.ctx(), theme);
+        if jobs.len() as u16 + 1 > list_h {
+            hint.insert(
+                0,
+                Span::styled(
+                    format!("job {} of {} · ", selected + 1, jobs.len()),
+                    theme.dim,
+                ),
+            );
+        }
+        frame.render_widget(Paragraph::new(Line::from(hint)), hints);
+    }
+
+    fn details(&self, frame: &mut Frame, area: Rect, app: &Model, job: &ExportJob, theme: &Theme) {
+        let mut lines = vec![
+            Line::raw(""),
+            Line::from(vec![
+                Span::styled("status URL  ", theme.dim),
+                Span::raw(job.status_url.clone()),
+            ]),
+        ];
+        if let Some(e) = &job.last_error {
+            lines.push(Line::styled(format!("last problem: {e}"), theme.warning));
+        }
+        if let Some(o) = &job.outcome {
+            lines.push(Line::styled(format!("server says: {o}"), theme.error));
+        }
+        let mut gauge_ratio = job.progress.as_ref().and_then(|p| p.ratio());
+        let mut gauge_label = None;
+        if let Some(m) = &job.manifest {
+            lines.push(Line::from(vec![
+                Span::styled("transactionTime  ", theme.dim),
+                Span::raw(m.transaction_time.clone().unwrap_or_default()),
+                Span::styled(
+                    format!("   requiresAccessToken {}", m.requires_access_token),
+                    theme.dim,
+                ),
+            ]));
+            let view = Some(&self.outputs).filter(|v| v.job.as_deref() == Some(job.id.as_str()));
+            let files: Vec<(&str, &crate::worker::export::ManifestOutput)> = m
+                .output
+                .iter()
+                .map(|o| ("", o))
+                .chain(m.error.iter().map(|o| ("error file", o)))
+                .collect();
+            let type_w = files
+                .iter()
+                .map(|(k, o)| o.type_.len() + k.len() + 1)
+                .max()
+                .unwrap_or(4)
+                .clamp(4, 32);
+            lines.push(Line::styled(
+                format!("    {:<type_w$}{:>10}  url", "type", "count"),
+                theme.header_name.add_modifier(Modifier::BOLD),
+            ));
+            for (i, (kind, o)) in files.iter().enumerate() {
+                let picked = view.is_some_and(|v| v.picked.contains(&i));
+                let cursor = view.is_some_and(|v| v.focus && v.row == i);
+                let label = if kind.is_empty() {
+                    o.type_.clone()
+                } else {
+                    format!("{} {kind}", o.type_)
+                };
+                let text = format!(
+                    "{} {label:<type_w$}{:>10}  {}",
+                    if picked { "[x]" } else { "[ ]" },
+                    o.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+                    o.url
+                );
+                let style = match (cursor, kind.is_empty()) {
+                    (true, _) => theme.selected,
+                    (false, true) => theme.text,
+                    (false, false) => theme.error,
+                };
+                lines.push(Line::styled(text, style));
+            }
+            lines.push(Line::styled(
+            "Tab moves into the files · space picks · D downloads the picked ones (none picked: all outputs) · Enter on an error file shows its issues",
+            theme.dim,
+        ));
+        }
+        match app.jobs.downloads.get(&job.id) {
+            Some(DownloadState::Running(p)) => {
+                if let Some(p) = p.as_ref().filter(|p| p.all_total_known && p.all_total > 0) {
+                    gauge_ratio = Some(p.all_done as f64 / p.all_total as f64);
+                    gauge_label = Some(format!(
+                        "download {} of {} · {}/s",
+                        human_size(p.all_done as usize),
+                        human_size(p.all_total as usize),
+                        human_size(p.bytes_per_sec as usize)
+                    ));
+                }
+                let text = match p {
+                    Some(p) => format!(
+                        "downloading {} · {} of {} · {}/s",
+                        p.name,
+                        human_size(p.all_done as usize),
+                        if p.all_total_known {
+                            human_size(p.all_total as usize)
+                        } else {
+                            "?".into()
+                        },
+                        human_size(p.bytes_per_sec as usize)
+                    ),
+                    None => "starting the download…".into(),
+                };
+                lines.push(Line::styled(text, theme.warning));
+                for (name, (done, total)) in
+                    app.jobs.file_progress.get(&job.id).into_iter().flatten()
+                {
+                    let bar = match total {
+                        Some(t) if *t > 0 => {
+                            let filled = ((*done as f64 / *t as f64) * 20.0)
+                                .round()
+                                .clamp(0.0, 20.0) as usize;
+                            format!(
+                                "[{}{}] {} of {}",
+                                "█".repeat(filled),
+                                "·".repeat(20 - filled),
+                                human_size(*done as usize),
+                                human_size(*t as usize)
+                            )
+                        }
+                        _ => format!("[{}] {}", "·".repeat(20), human_size(*done as usize)),
+                    };
+                    lines.push(Line::styled(format!("  {bar}  {name}"), theme.text));
+                }
+            }
+            Some(DownloadState::Done(Ok(r))) => {
+                lines.push(Line::styled(
+                    format!(
+                        "downloaded {} into {}",
+                        plural(r.files.len(), "file"),
+                        r.dir.display()
+                    ),
+                    theme.ok,
+                ));
+                let name_w = r
+                    .files
+                    .iter()
+                    .map(|f| {
+                        f.path
+                            .file_name()
+                            .map_or(0, |n| n.to_string_lossy().chars().count())
+                    })
+                    .max()
+                    .unwrap_or(8)
+                    .min(40);
+                for f in &r.files {
+                    let style = if f.error.is_some() || f.count_mismatch() {
+                        theme.error
+                    } else {
+                        theme.text
+                    };
+                    let note = f
+                        .error
+                        .clone()
+                        .or_else(|| f.mismatch_note())
+                        .unwrap_or_else(|| "ok".into());
+                    let name = f
+                        .path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    lines.push(Line::styled(
+                        format!(
+                            "  {name:<name_w$}  {:>9}  {:>12}  {note}",
+                            human_size(f.bytes as usize),
+                            plural(f.lines.unwrap_or(0) as usize, "line")
+                        ),
+                        style,
+                    ));
+                }
+            }
+            Some(DownloadState::Done(Err(e))) => lines.push(Line::styled(e.clone(), theme.error)),
+            None => {}
+        }
+        let [gauge_row, text] = Layout::vertical([
+            Constraint::Length(if gauge_ratio.is_some() { 1 } else { 0 }),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
+        if let Some(ratio) = gauge_ratio {
+            let mut gauge = Gauge::default()
+                .ratio(ratio.clamp(0.0, 1.0))
+                .gauge_style(theme.accent);
+            if let Some(label) = gauge_label {
+                gauge = gauge.label(label);
+            }
+            frame.render_widget(gauge, gauge_row);
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
+    }
+}
+
+/// How long a job ran: until now while it runs, until its last poll once it ended.
+fn elapsed(j: &ExportJob) -> u64 {
+    let end = match (j.state.is_terminal(), j.last_poll_at) {
+        (true, Some(t)) => t,
+        _ => std::time::SystemTime::now(),
+    };
+    end.duration_since(j.kicked_off_at)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The kick-off form: fixed fields, a checklist of resource types, and Start.
+fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
+    let theme = v.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focused)
+        .title(Span::styled(" Start a bulk export ", theme.title_focused));
+    let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+    frame.render_widget(block, r);
+    let rows = form.rows();
+    // Fixed fields, the types title, the checklist (with Start), the hints.
+    let mut constraints: Vec<Constraint> = vec![Constraint::Length(1); FIELD_ROWS.len() + 1];
+    constraints.push(Constraint::Fill(1));
+    constraints.push(Constraint::Length(1));
+    let areas = Layout::vertical(constraints).split(inner);
+    let label_style = |row: usize| {
+        if form.row == row {
+            theme.selected
+        } else {
+            theme.header_name
+        }
+    };
+    for (i, name) in FIELD_ROWS.iter().enumerate() {
+        let [l, val] =
+            Layout::horizontal([Constraint::Length(16), Constraint::Fill(1)]).areas(areas[i]);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{name:<15}"), label_style(i))),
+            l,
+        );
+        if i == 0 {
+            let choices = [
+                "system ($export)",
+                "all patients (Patient/$export)",
+                "a group (Group/{id}/$export)",
+            ];
+            let spans: Vec<Span> = choices
+                .iter()
+                .enumerate()
+                .flat_map(|(k, c)| {
+                    let style = if k == form.scope {
+                        theme.tab_active
+                    } else {
+                        theme.dim
+                    };
+                    [Span::styled(c.to_string(), style), Span::raw("   ")]
+                })
+                .collect();
+            frame.render_widget(Paragraph::new(Line::from(spans)), val);
+        } else {
+            let t = match i {
+                1 => &form.group,
+                2 => &form.since,
+                3 => &form.type_filter,
+                4 => &form.container,
+                _ => &form.output_format,
+            };
+            t.draw(frame, val, form.row == i, theme);
+        }
+    }
+    let types_title = if form.types_from_server {
+        "_type — from the server's CapabilityStatement (none picked: all)"
+    } else {
+        "_type — common types; send Capability statement to list the server's own (none picked: all)"
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(types_title, theme.dim)),
+        areas[FIELD_ROWS.len()],
+    );
+    // The type checklist in columns on the remaining rows would be long: show a window around the cursor.
+    let list_area = areas[FIELD_ROWS.len() + 1];
+    let first_type = FIELD_ROWS.len();
+    // The last row is Start; the types get the rest, in a window that keeps the cursor in it.
+    let visible = (list_area.height as usize).saturating_sub(1).max(1);
+    let cur = form
+        .row
+        .saturating_sub(first_type)
+        .min(form.types.len().saturating_sub(1));
+    let start = if form.row >= first_type {
+        cur.saturating_sub(visible - 1)
+    } else {
+        0
+    };
+    let mut lines: Vec<Line> = form
+        .types
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(visible)
+        .map(|(k, (t, on))| {
+            let style = if form.row == first_type + k {
+                theme.selected
+            } else {
+                theme.text
+            };
+            Line::styled(format!("[{}] {t}", if *on { "x" } else { " " }), style)
+        })
+        .collect();
+    let picked = form.types.iter().filter(|(_, on)| *on).count();
+    lines.push(Line::styled(
+        format!(
+            "  Start export (Enter){}",
+            if picked > 0 {
+                format!(" · {} picked", plural(picked, "type"))
+            } else {
+                String::new()
+            }
+        ),
+        if form.row == rows - 1 {
+            theme.selected
+        } else {
+            theme.key_hint
+        },
+    ));
+    frame.render_widget(Paragraph::new(lines), list_area);
+    let mut hint = hint_spans(&v.model.keymap, crate::tui::keys::Ctx::ExportForm, theme);
+    hint.push(Span::styled("· letters jump in the type list", theme.dim));
+    frame.render_widget(
+        Paragraph::new(Line::from(hint)),
+        areas[FIELD_ROWS.len() + 2],
+    );
+}

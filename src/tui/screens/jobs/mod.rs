@@ -1,0 +1,520 @@
+//! The jobs screen: every bulk export with its live state (polled by the worker), the selected
+//! one's manifest and downloads, and the kick-off form. Jobs live in the shared model (a `202`
+//! in the Response pane starts one); this screen holds only its cursor, the picked outputs and
+//! the form. `Esc` in the form goes back to the list.
+
+mod draw;
+pub mod export_form;
+
+use std::collections::BTreeSet;
+
+use crossterm::event::KeyEvent;
+
+pub use export_form::ExportForm;
+use export_form::FormOutcome;
+
+use super::dialogs::confirm::Confirm;
+use super::dialogs::reader::{Reader, Tone};
+use super::response::{Outcome, ResponseView};
+use super::{Cx, Handled, Intent};
+use crate::tui::keys::{Action, Ctx};
+use crate::tui::model::DownloadState;
+use crate::tui::msg::DiskOp;
+use crate::worker::export::{
+    DownloadEvent, DownloadReport, ExportJob, ExportParams, ExportScope, JobState,
+};
+use crate::worker::{HttpResponse, WorkerCommand};
+
+/// Which of a finished job's files (outputs, then error files) to download, and where the
+/// cursor is in that list.
+#[derive(Debug, Clone, Default)]
+pub struct OutputsView {
+    pub job: Option<String>,
+    /// Keys move through the files rather than the jobs.
+    pub focus: bool,
+    pub row: usize,
+    pub picked: BTreeSet<usize>,
+}
+
+pub enum Msg {
+    Cancel(String),
+    Remove(String),
+}
+
+#[derive(Default)]
+pub struct Jobs {
+    pub selected: usize,
+    pub outputs: OutputsView,
+    /// The kick-off form, while it is open.
+    pub form: Option<Box<ExportForm>>,
+}
+
+/// The kick-off parameters read back from a kick-off URL (for display and the jobs file).
+pub fn params_from_url(url: &str) -> ExportParams {
+    let mut p = ExportParams::default();
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    if let Some(rest) = path.strip_suffix("/$export") {
+        if rest.ends_with("/Patient") {
+            p.scope = ExportScope::Patient;
+        } else if let Some((_, id)) = rest.rsplit_once("/Group/") {
+            p.scope = ExportScope::Group(id.to_string());
+        }
+    }
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "_type" => {
+                p.types = v
+                    .split(',')
+                    .map(str::to_string)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }
+            "_since" => p.since = Some(v.into_owned()),
+            "_typeFilter" => p.type_filter.push(v.into_owned()),
+            "_container" => p.container = Some(v.into_owned()),
+            "_outputFormat" => p.output_format = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    p
+}
+
+/// Polling resumes for every unfinished job (at start).
+pub fn resume(cx: &mut Cx) {
+    let jobs: Vec<ExportJob> = cx
+        .model
+        .jobs
+        .list
+        .iter()
+        .filter(|j| !j.state.is_terminal())
+        .cloned()
+        .collect();
+    for j in jobs {
+        let auth = cx.model.plan_for_env(&j.env, &j.status_url);
+        cx.worker(WorkerCommand::WatchJob {
+            job: Box::new(j),
+            auth,
+        });
+    }
+}
+
+/// A kick-off answer (`202` + `Content-Location`) becomes a job being watched; returns its
+/// status URL.
+pub fn watch_accepted(cx: &mut Cx, request_url: &str, response: &HttpResponse) -> Option<String> {
+    if response.status != 202 || !request_url.contains("$export") {
+        return None;
+    }
+    let status_url = response.header("content-location")?.to_string();
+    let env = cx.model.active_env.clone().unwrap_or_default();
+    let params = ExportParams {
+        insecure: cx.model.active_environment().is_some_and(|e| e.insecure),
+        ..params_from_url(request_url)
+    };
+    let job = ExportJob::accepted(&env, request_url, &status_url, params);
+    cx.disk_quietly(DiskOp::SaveJob(Box::new(job.clone())));
+    let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+    cx.worker(WorkerCommand::WatchJob {
+        job: Box::new(job.clone()),
+        auth,
+    });
+    cx.info("Export accepted: fhirside is watching the job (J shows the jobs).");
+    cx.model.jobs.list.push(job);
+    Some(status_url)
+}
+
+/// A job after a poll (or a cancel): said when its state changes, saved, kept.
+pub fn on_job(job: ExportJob, cx: &mut Cx) {
+    let before = cx.model.jobs.get(&job.id).map(|j| j.state);
+    if before != Some(job.state) {
+        match job.state {
+            JobState::Complete => {
+                let files = job.manifest.as_ref().map_or(0, |m| m.output.len());
+                cx.info(format!(
+                    "Export finished: {}. J shows the manifest; D downloads.",
+                    plural(files, "file")
+                ));
+            }
+            JobState::Failed => cx.error(format!(
+                "Export failed: {}",
+                job.outcome.clone().unwrap_or_default()
+            )),
+            JobState::Cancelled => cx.info("Export cancelled."),
+            _ => {}
+        }
+    }
+    cx.disk_quietly(DiskOp::SaveJob(Box::new(job.clone())));
+    let list = &mut cx.model.jobs.list;
+    match list.iter_mut().find(|j| j.id == job.id) {
+        Some(slot) => *slot = job,
+        None => list.push(job),
+    }
+}
+
+pub fn on_download(job: String, event: DownloadEvent, cx: &mut Cx) {
+    if let DownloadEvent::Progress(p) = event {
+        let jobs = &mut cx.model.jobs;
+        jobs.file_progress
+            .entry(job.clone())
+            .or_default()
+            .insert(p.name.clone(), (p.file_done, p.file_total));
+        jobs.downloads.insert(job, DownloadState::Running(Some(p)));
+    }
+}
+
+pub fn on_download_done(job: String, result: Result<Box<DownloadReport>, String>, cx: &mut Cx) {
+    match &result {
+        Ok(r) if r.all_good() => cx.info(format!(
+            "Downloaded {} into {}.",
+            plural(r.files.len(), "file"),
+            r.dir.display()
+        )),
+        Ok(r) => cx.error(format!(
+            "Downloaded into {} with problems: {} failed, {} with a line count that differs from the manifest.",
+            r.dir.display(),
+            r.failures().count(),
+            r.mismatches().count()
+        )),
+        Err(e) => cx.error(e.clone()),
+    }
+    cx.model
+        .jobs
+        .downloads
+        .insert(job, DownloadState::Done(result));
+}
+
+/// "1 file", "3 files".
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The types the server listed in a CapabilityStatement received this session, from the
+/// capability cache or an answer kept in the Response pane.
+pub fn server_types<'a>(
+    cx: &Cx,
+    kept: impl Iterator<Item = &'a ResponseView>,
+) -> Option<Vec<String>> {
+    let from = |caps: &crate::fhir::Capabilities| {
+        let types: Vec<String> = caps
+            .resource_types()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        (!types.is_empty()).then_some(types)
+    };
+    if let Some(t) = cx.model.active_capabilities().and_then(from) {
+        return Some(t);
+    }
+    // Kept bodies can be large: only small ones that say they are a CapabilityStatement are read.
+    kept.filter_map(|v| match &v.outcome {
+        Outcome::Received { response, .. }
+            if response.body.len() < 4 * 1024 * 1024
+                && response
+                    .body
+                    .windows(19)
+                    .any(|w| w == b"CapabilityStatement") =>
+        {
+            let json: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+            crate::fhir::Capabilities::parse(&json)
+                .as_ref()
+                .and_then(from)
+        }
+        _ => None,
+    })
+    .next()
+}
+
+impl Jobs {
+    pub fn ctx(&self) -> Ctx {
+        if self.form.is_some() {
+            Ctx::ExportForm
+        } else {
+            Ctx::Jobs
+        }
+    }
+
+    /// Opens the kick-off form with `types` to pick from (the server's, when known).
+    pub fn open_form(&mut self, types: Option<Vec<String>>) {
+        self.form = Some(Box::new(match types {
+            Some(t) => ExportForm::new(t, true),
+            None => ExportForm::with_common_types(),
+        }));
+    }
+
+    pub fn on_paste(&mut self, text: &str) {
+        if let Some(f) = self.form.as_mut() {
+            let row = f.row;
+            if let Some(t) = f.text_mut(row) {
+                t.paste(text);
+            }
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg, cx: &mut Cx) {
+        match msg {
+            Msg::Cancel(id) => {
+                let Some(job) = cx.model.jobs.get(&id).cloned() else {
+                    return;
+                };
+                let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+                cx.worker(WorkerCommand::CancelJob {
+                    job: Box::new(job),
+                    auth,
+                });
+            }
+            Msg::Remove(id) => {
+                cx.disk_quietly(DiskOp::RemoveJob(id.clone()));
+                let jobs = &mut cx.model.jobs;
+                jobs.list.retain(|x| x.id != id);
+                jobs.downloads.remove(&id);
+                jobs.file_progress.remove(&id);
+                self.selected = self.selected.min(jobs.list.len().saturating_sub(1));
+            }
+        }
+    }
+
+    /// A key on the jobs screen (or its form); `Close` leaves the screen. `types` gives the
+    /// form its list of types when `n` opens it.
+    pub fn on_key(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        cx: &mut Cx,
+        types: impl FnOnce(&Cx) -> Option<Vec<String>>,
+    ) -> Handled {
+        if let Some(form) = self.form.as_mut() {
+            match form.on_key(key, action, cx) {
+                FormOutcome::Stay => {}
+                FormOutcome::Back => self.form = None,
+                FormOutcome::Start => match export_form::start_command(form, cx) {
+                    Ok(cmd) => {
+                        cx.info("Starting the export…");
+                        cx.worker(cmd);
+                        self.form = None;
+                        self.selected = cx.model.jobs.list.len();
+                    }
+                    Err(e) => cx.error(e),
+                },
+            }
+            return Handled::Yes;
+        }
+        let count = cx.model.jobs.list.len();
+        let job = cx.model.jobs.list.get(self.selected).cloned();
+        let files = job
+            .as_ref()
+            .and_then(|j| j.manifest.as_ref())
+            .map_or(0, |m| m.output.len() + m.error.len());
+        if self.outputs.job.as_deref() != job.as_ref().map(|j| j.id.as_str()) {
+            self.outputs = OutputsView {
+                job: job.as_ref().map(|j| j.id.clone()),
+                ..Default::default()
+            };
+        }
+        if self.outputs.focus {
+            match action {
+                Some(Action::Down) => {
+                    self.outputs.row = (self.outputs.row + 1).min(files.saturating_sub(1));
+                    return Handled::Yes;
+                }
+                Some(Action::Up) => {
+                    self.outputs.row = self.outputs.row.saturating_sub(1);
+                    return Handled::Yes;
+                }
+                Some(Action::Toggle) => {
+                    let r = self.outputs.row;
+                    if !self.outputs.picked.remove(&r) {
+                        self.outputs.picked.insert(r);
+                    }
+                    return Handled::Yes;
+                }
+                Some(Action::Activate) => {
+                    if let Some(j) = &job {
+                        self.show_error_file(j, cx);
+                    }
+                    return Handled::Yes;
+                }
+                _ => {}
+            }
+        }
+        match action {
+            Some(Action::NextTab) => {
+                if files > 0 {
+                    self.outputs.focus = !self.outputs.focus;
+                } else {
+                    cx.info("Outputs can be picked once the job is complete.");
+                }
+            }
+            Some(Action::Close) => return Handled::Close,
+            Some(Action::New) => self.open_form(types(cx)),
+            Some(Action::Down) => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
+            Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(Action::CancelJob) => match job {
+                Some(j) if !j.state.is_terminal() => cx.open(Confirm::new(
+                    "Cancel this export on the server (DELETE on its status URL)?",
+                    Intent::Jobs(Msg::Cancel(j.id)),
+                )),
+                Some(j) => cx.info(format!(
+                    "This job has ended ({}); there is nothing to cancel. d removes it from the list.",
+                    j.state.label()
+                )),
+                None => cx.info("No job selected."),
+            },
+            Some(Action::Download) => match job {
+                Some(j) if j.state == JobState::Complete => self.download(j, cx),
+                _ => cx.info("Only a finished job can be downloaded."),
+            },
+            Some(Action::Delete) => match job {
+                Some(j) if j.state.is_terminal() => cx.open(Confirm::new(
+                    format!(
+                        "Remove this {} job from the list? (Downloaded files stay in exports/.)",
+                        j.state.label()
+                    ),
+                    Intent::Jobs(Msg::Remove(j.id)),
+                )),
+                Some(_) => cx.info("Cancel a running job (x) before removing it."),
+                None => {}
+            },
+            _ => return Handled::No,
+        }
+        Handled::Yes
+    }
+
+    /// Downloads the picked files (none picked: every output) into `exports/JOB/`.
+    fn download(&mut self, mut j: ExportJob, cx: &mut Cx) {
+        if let Some(m) = j.manifest.as_mut() {
+            let picked = &self.outputs.picked;
+            let outputs = m.output.len();
+            if picked.is_empty() {
+                m.error.clear();
+            } else {
+                m.output = m
+                    .output
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| picked.contains(i))
+                    .map(|(_, o)| o.clone())
+                    .collect();
+                m.error = m
+                    .error
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| picked.contains(&(outputs + i)))
+                    .map(|(_, o)| o.clone())
+                    .collect();
+                // Error files are fetched like outputs.
+                let errors = std::mem::take(&mut m.error);
+                m.output.extend(errors);
+            }
+        }
+        cx.model.jobs.file_progress.remove(&j.id);
+        let dir = cx.model.root.join("exports").join(&j.id);
+        cx.model
+            .jobs
+            .downloads
+            .insert(j.id.clone(), DownloadState::Running(None));
+        let auth = cx.model.plan_for_env(&j.env, &j.status_url);
+        cx.info(format!("Downloading into {}…", dir.display()));
+        cx.worker(WorkerCommand::DownloadJob {
+            job: Box::new(j),
+            dir,
+            auth,
+        });
+    }
+
+    /// Enter on an error file: its OperationOutcome issues, from the downloaded copy.
+    fn show_error_file(&self, job: &ExportJob, cx: &mut Cx) {
+        let Some(m) = &job.manifest else {
+            return;
+        };
+        let Some(i) = self.outputs.row.checked_sub(m.output.len()) else {
+            cx.info("Enter shows an error file's issues; this row is an output (space picks it).");
+            return;
+        };
+        let Some(file) = m.error.get(i) else {
+            return;
+        };
+        let dir = cx.model.root.join("exports").join(&job.id);
+        let name = file.url.rsplit('/').next().unwrap_or("").to_string();
+        let path = dir.join(&name);
+        // Read a bounded amount: error files can be long; the first issues tell the story.
+        let text = match read_prefix(&path, 1024 * 1024) {
+            Ok(t) => t,
+            Err(_) => {
+                cx.info(format!(
+                    "Download the error file first (space picks it, D downloads); then Enter shows its issues."
+                ));
+                return;
+            }
+        };
+        let mut lines = Vec::new();
+        for (n, line) in text.lines().enumerate().take(500) {
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
+                lines.push((Tone::Warning, format!("line {}: not JSON", n + 1)));
+                continue;
+            };
+            match crate::fhir::parse_outcome(&json) {
+                Some(issues) => {
+                    for issue in issues {
+                        lines.push((
+                            if issue.is_error() {
+                                Tone::Error
+                            } else {
+                                Tone::Warning
+                            },
+                            format!("{} ({}): {}", issue.severity, issue.code, issue.message()),
+                        ));
+                    }
+                }
+                None => lines.push((
+                    Tone::Dim,
+                    format!("line {}: not an OperationOutcome", n + 1),
+                )),
+            }
+        }
+        if lines.is_empty() {
+            lines.push((Tone::Dim, "The file is empty.".into()));
+        }
+        cx.open(Reader::new(format!("Error file {name}"), lines));
+    }
+}
+
+fn read_prefix(path: &std::path::Path, max: usize) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(max as u64)
+        .read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_from_kickoff_urls() {
+        let p = params_from_url(
+            "http://x/$export?_container=export&_type=Patient,Observation&_since=2024-01-01",
+        );
+        assert_eq!(p.scope, ExportScope::System);
+        assert_eq!(p.types, vec!["Patient", "Observation"]);
+        assert_eq!(p.container.as_deref(), Some("export"));
+        assert_eq!(
+            params_from_url("http://x/Group/g1/$export").scope,
+            ExportScope::Group("g1".into())
+        );
+        assert_eq!(
+            params_from_url("http://x/Patient/$export").scope,
+            ExportScope::Patient
+        );
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(1, "file"), "1 file");
+        assert_eq!(plural(0, "line"), "0 lines");
+    }
+}

@@ -1,0 +1,917 @@
+//! The Request pane: the open request's method and URL, and tabs for query parameters,
+//! headers, body and capture rules. It keeps every opened request's draft, sends the open one
+//! (through the one request-preparation path, after the questions worth asking), copies it as
+//! curl, saves it, and carries out the choices of a conflict over a request's file.
+
+mod draw;
+pub mod editor;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+pub use editor::{EditorTab, RequestEditor};
+
+use super::dialogs::choice::Choice;
+use super::dialogs::confirm::Confirm;
+use super::dialogs::conflict::{Choice as ConflictChoice, ConflictOn};
+use super::dialogs::key_value::KeyValue;
+use super::dialogs::method_picker::MethodPicker;
+use super::dialogs::reader::Reader;
+use super::{Cx, Intent, saved_or_conflict};
+use crate::tui::keys::{Action, Ctx, key_name};
+use crate::tui::model::{InFlight, Purpose};
+use crate::tui::msg::{Command, DiskOp, DiskResult, DiskValue};
+use crate::tui::widgets::text_field::TextField;
+use crate::worker::WorkerCommand;
+use crate::workspace::template::redact;
+use crate::workspace::{BodyKind, Capture, CaptureSource, KeyValue as Kv, NodePath, RequestSpec};
+
+pub enum Msg {
+    SetMethod(String),
+    /// Start editing the open request's URL.
+    EditUrl,
+    /// A query parameter, header or form field (a new one when `index` is `None`).
+    SetRow {
+        tab: EditorTab,
+        index: Option<usize>,
+        key: String,
+        value: String,
+    },
+    SetCapture {
+        index: Option<usize>,
+        variable: String,
+        source: String,
+    },
+    /// A body kind chosen; `edit` starts editing it.
+    SetBodyKind {
+        kind: BodyKind,
+        edit: bool,
+    },
+    /// The search parameters the server does not list were accepted for this request.
+    AllowParams {
+        path: NodePath,
+        params: Vec<String>,
+    },
+    /// A request was renamed (its display name changed).
+    Renamed {
+        path: NodePath,
+        name: String,
+    },
+    Resolve {
+        path: NodePath,
+        file: PathBuf,
+        choice: ConflictChoice,
+    },
+    Done(Done, DiskResult),
+}
+
+pub enum Done {
+    Saved {
+        path: NodePath,
+        spec: Box<RequestSpec>,
+    },
+    Reloaded {
+        path: NodePath,
+        file: PathBuf,
+        copy: Option<String>,
+    },
+    Copied {
+        path: NodePath,
+        file: PathBuf,
+        copy: NodePath,
+        spec: Box<RequestSpec>,
+    },
+    KeptMine {
+        path: NodePath,
+    },
+}
+
+#[derive(Default)]
+pub struct Request {
+    pub editors: HashMap<NodePath, RequestEditor>,
+    /// Unlisted search parameters the user chose to send anyway, per request, this session.
+    allowed_params: HashSet<(NodePath, Vec<String>)>,
+}
+
+impl Request {
+    pub fn open(&self, model_open: Option<&NodePath>) -> Option<&RequestEditor> {
+        model_open.and_then(|p| self.editors.get(p))
+    }
+
+    fn open_mut(&mut self, cx: &Cx) -> Option<&mut RequestEditor> {
+        let path = cx.model.open.as_ref()?;
+        self.editors.get_mut(path)
+    }
+
+    pub fn has_unsaved(&self) -> bool {
+        self.editors.values().any(RequestEditor::dirty)
+    }
+
+    pub fn dirty_count(&self) -> usize {
+        self.editors.values().filter(|e| e.dirty()).count()
+    }
+
+    /// The draft of an opened request, if it has one.
+    pub fn draft_of(&self, path: &NodePath) -> Option<RequestSpec> {
+        self.editors.get(path).map(|e| e.draft.clone())
+    }
+
+    /// Makes `path` the open request, keeping its draft if it was opened before.
+    pub fn open_request(&mut self, path: &NodePath, cx: &mut Cx) -> bool {
+        if !self.editors.contains_key(path) {
+            let Some(saved) = cx.model.ws.request(path) else {
+                return false;
+            };
+            self.editors.insert(
+                path.clone(),
+                RequestEditor::new(path.clone(), saved.spec.clone()),
+            );
+        }
+        cx.model.open = Some(path.clone());
+        true
+    }
+
+    /// The keymap context of the pane now: while text is edited, the editing keys.
+    pub fn ctx(&self, open: Option<&NodePath>) -> Ctx {
+        if self.open(open).is_some_and(RequestEditor::editing) {
+            Ctx::Editing
+        } else {
+            Ctx::Request
+        }
+    }
+
+    /// Keys while the URL or the body is being edited; `false`: not editing.
+    pub fn on_text_key(&mut self, key: &KeyEvent, cx: &mut Cx) -> bool {
+        let Some(path) = cx.model.open.clone() else {
+            return false;
+        };
+        if !self.editors.get(&path).is_some_and(RequestEditor::editing) {
+            return false;
+        }
+        let keymap = &cx.model.keymap;
+        let editing = keymap.lookup(Ctx::Editing, key);
+        let text = keymap.lookup(Ctx::Text, key);
+        let global = keymap.in_text_editor(&key_name(key));
+        let Some(ed) = self.editors.get_mut(&path) else {
+            return false;
+        };
+        if let Some(url) = ed.url.as_mut() {
+            match editing {
+                Some(Action::Finish) => ed.commit_url(),
+                Some(Action::Close) => ed.url = None,
+                Some(Action::Complete) => {
+                    let caps = cx.model.active_capabilities().cloned().unwrap_or_default();
+                    match complete_url(url, &caps) {
+                        Some((done, shown)) => {
+                            ed.completed_eq = done.ends_with('=');
+                            url.set_text(&done);
+                            if let Some(s) = shown {
+                                cx.info(s);
+                            }
+                        }
+                        None => ed.commit_url(),
+                    }
+                }
+                _ if matches!(global, Some(Action::Send | Action::Save)) => {
+                    ed.commit_url();
+                    cx.intent(Intent::Action(global.unwrap_or(Action::Save)));
+                }
+                _ => {
+                    let swallow = ed.completed_eq && key.code == KeyCode::Char('=');
+                    ed.completed_eq = false;
+                    if !swallow {
+                        url.input(key, text);
+                    }
+                }
+            }
+            return true;
+        }
+        match editing {
+            Some(Action::Close) => ed.body_editing = false,
+            _ if global == Some(Action::ForceQuit) => cx.intent(Intent::Quit),
+            _ if matches!(global, Some(Action::Send | Action::Save)) => {
+                cx.intent(Intent::Action(global.unwrap_or(Action::Save)))
+            }
+            _ => {
+                ed.body.input(key, text);
+                ed.draft.body.text = ed.body.text();
+            }
+        }
+        true
+    }
+
+    /// Pasted text goes into the field being edited.
+    pub fn on_paste(&mut self, text: &str, cx: &Cx) {
+        let Some(ed) = self.open_mut(cx) else {
+            return;
+        };
+        // Shell line continuations join lines (a pasted multi-line curl command).
+        let clean = text.replace("\\\r\n", " ").replace("\\\n", " ");
+        if let Some(url) = ed.url.as_mut() {
+            url.paste(&clean.replace(['\r', '\n'], ""));
+        } else if ed.body_editing {
+            ed.body.paste(&clean);
+            ed.draft.body.text = ed.body.text();
+        }
+    }
+
+    /// A key's action while the pane has the focus.
+    pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
+        let Some(path) = cx.model.open.clone() else {
+            if matches!(action, Action::Edit | Action::EditUrl | Action::New) {
+                cx.info("Open a request from Collections first (Enter on it).");
+                return true;
+            }
+            return false;
+        };
+        let Some(ed) = self.editors.get_mut(&path) else {
+            return false;
+        };
+        let rows = ed.row_count();
+        match action {
+            Action::Up => ed.row = ed.row.saturating_sub(1),
+            Action::Down => ed.row = (ed.row + 1).min(rows.saturating_sub(1)),
+            Action::Top => ed.row = 0,
+            Action::Bottom => ed.row = rows.saturating_sub(1),
+            Action::NextTab | Action::Right | Action::PrevTab | Action::Left => {
+                ed.tab = ed
+                    .tab
+                    .step(matches!(action, Action::NextTab | Action::Right));
+                ed.row = 0;
+            }
+            Action::EditUrl => ed.url = Some(TextField::line(&ed.draft.url)),
+            Action::PickMethod => cx.open(MethodPicker::new(&ed.draft.method)),
+            Action::CycleBodyKind => {
+                ed.tab = EditorTab::Body;
+                ed.row = 0;
+                cx.open(body_kind_picker(ed.draft.body.kind, false));
+            }
+            Action::ExternalEdit => {
+                ed.tab = EditorTab::Body;
+                if ed.draft.body.kind == BodyKind::None {
+                    cx.open(body_kind_picker(BodyKind::Json, false));
+                    cx.info("Choose the body kind first; E then opens $EDITOR.");
+                    return true;
+                }
+                let extension = if ed.draft.body.kind == BodyKind::Json {
+                    "json"
+                } else {
+                    "txt"
+                };
+                cx.command(Command::EditExternally {
+                    text: ed.draft.body.text.clone(),
+                    extension,
+                });
+            }
+            Action::Toggle => {
+                let row = ed.row;
+                if let Some(kv) = ed.table_mut().and_then(|t| t.get_mut(row)) {
+                    kv.enabled = !kv.enabled;
+                }
+            }
+            Action::Delete => {
+                let row = ed.row;
+                if ed.tab == EditorTab::Captures {
+                    if row < ed.draft.captures.len() {
+                        ed.draft.captures.remove(row);
+                    }
+                } else if let Some(t) = ed.table_mut()
+                    && row < t.len()
+                {
+                    t.remove(row);
+                }
+                ed.row = ed.row.min(ed.row_count().saturating_sub(1));
+            }
+            Action::Edit | Action::New => {
+                let index = (action == Action::Edit && ed.row < rows).then_some(ed.row);
+                match ed.tab {
+                    EditorTab::Body if ed.draft.body.kind == BodyKind::None => {
+                        // Only choosing a kind gives a request a body.
+                        cx.open(body_kind_picker(BodyKind::Json, true));
+                    }
+                    EditorTab::Body if ed.draft.body.kind != BodyKind::Form => {
+                        if action == Action::Edit {
+                            ed.body_editing = true;
+                        }
+                    }
+                    EditorTab::Captures => {
+                        let (k, v) = index
+                            .and_then(|i| ed.draft.captures.get(i))
+                            .map(|c| {
+                                let src = match c.source {
+                                    CaptureSource::Body => c.path.clone(),
+                                    CaptureSource::Header => format!("header:{}", c.path),
+                                };
+                                (c.variable.clone(), src)
+                            })
+                            .unwrap_or_else(|| (String::new(), "$.".into()));
+                        cx.open(KeyValue::new(
+                            "Capture: variable ← $.json.path or header:Name",
+                            &k,
+                            &v,
+                            move |variable, source| {
+                                Intent::Request(Msg::SetCapture {
+                                    index,
+                                    variable,
+                                    source,
+                                })
+                            },
+                        ));
+                    }
+                    tab => {
+                        let (k, v) = index
+                            .and_then(|i| match tab {
+                                EditorTab::Params => ed.draft.query.get(i),
+                                EditorTab::Headers => ed.draft.headers.get(i),
+                                _ => ed.draft.body.form.get(i),
+                            })
+                            .map(|kv| (kv.key.clone(), kv.value.clone()))
+                            .unwrap_or_default();
+                        let title = match tab {
+                            EditorTab::Params => "Query parameter",
+                            EditorTab::Headers => "Header",
+                            _ => "Form field",
+                        };
+                        cx.open(KeyValue::new(title, &k, &v, move |key, value| {
+                            Intent::Request(Msg::SetRow {
+                                tab,
+                                index,
+                                key,
+                                value,
+                            })
+                        }));
+                    }
+                }
+            }
+            Action::CopyCurl | Action::CopyCurlWithSecrets => {
+                self.copy_curl(action == Action::CopyCurlWithSecrets, cx)
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn update(&mut self, msg: Msg, cx: &mut Cx) {
+        match msg {
+            Msg::SetMethod(m) => {
+                if let Some(ed) = self.open_mut(cx) {
+                    ed.draft.method = m;
+                }
+            }
+            Msg::EditUrl => {
+                if let Some(ed) = self.open_mut(cx) {
+                    ed.url = Some(TextField::line(&ed.draft.url));
+                }
+            }
+            Msg::SetRow {
+                tab,
+                index,
+                key,
+                value,
+            } => {
+                let Some(ed) = self.open_mut(cx) else {
+                    return;
+                };
+                let table = match tab {
+                    EditorTab::Params => &mut ed.draft.query,
+                    EditorTab::Headers => &mut ed.draft.headers,
+                    _ => &mut ed.draft.body.form,
+                };
+                match index.and_then(|i| table.get_mut(i)) {
+                    Some(kv) => {
+                        kv.key = key;
+                        kv.value = value;
+                    }
+                    None => {
+                        table.push(Kv::new(key, value));
+                        ed.row = table.len() - 1;
+                    }
+                }
+                if tab == EditorTab::Body {
+                    ed.draft.body.kind = BodyKind::Form;
+                }
+            }
+            Msg::SetCapture {
+                index,
+                variable,
+                source,
+            } => {
+                let Some(ed) = self.open_mut(cx) else {
+                    return;
+                };
+                let (source, path) = match source.strip_prefix("header:") {
+                    Some(h) => (CaptureSource::Header, h.trim().to_string()),
+                    None => (CaptureSource::Body, source.trim().to_string()),
+                };
+                let c = Capture {
+                    variable,
+                    source,
+                    path,
+                };
+                match index.and_then(|i| ed.draft.captures.get_mut(i)) {
+                    Some(slot) => *slot = c,
+                    None => {
+                        ed.draft.captures.push(c);
+                        ed.row = ed.draft.captures.len() - 1;
+                    }
+                }
+            }
+            Msg::SetBodyKind { kind, edit } => {
+                let Some(ed) = self.open_mut(cx) else {
+                    return;
+                };
+                ed.draft.body.kind = kind;
+                ed.tab = EditorTab::Body;
+                ed.row = 0;
+                ed.body_editing = edit && matches!(kind, BodyKind::Json | BodyKind::Text);
+            }
+            Msg::AllowParams { path, params } => {
+                self.allowed_params.insert((path, params));
+                self.send(false, cx);
+            }
+            Msg::Renamed { path, name } => {
+                if let Some(ed) = self.editors.get_mut(&path) {
+                    ed.draft.name = name.clone();
+                    ed.saved.name = name;
+                }
+            }
+            Msg::Resolve { path, file, choice } => self.resolve(path, file, choice, cx),
+            Msg::Done(done, result) => self.done(done, result, cx),
+        }
+    }
+
+    /// `Ctrl-S`: writes the open request.
+    pub fn save_open(&mut self, cx: &mut Cx) {
+        let Some(path) = cx.model.open.clone() else {
+            cx.info("Nothing to save: no request is open.");
+            return;
+        };
+        let Some(ed) = self.editors.get(&path) else {
+            return;
+        };
+        let spec = Box::new(ed.draft.clone());
+        let conflict = saved_or_conflict(ConflictOn::Request(path.clone()));
+        cx.disk(
+            DiskOp::SaveRequest {
+                path: path.clone(),
+                spec: (*spec).clone(),
+            },
+            move |r| match r {
+                Ok(v) => Intent::Request(Msg::Done(Done::Saved { path, spec }, Ok(v))),
+                Err(e) => conflict(Err(e)),
+            },
+        );
+    }
+
+    /// The body came back from `$EDITOR`.
+    pub fn external_edit_done(&mut self, result: Result<String, String>, cx: &mut Cx) {
+        match result {
+            Ok(text) => {
+                if let Some(ed) = self.open_mut(cx) {
+                    let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
+                    ed.body = TextField::lines(&text);
+                    ed.draft.body.text = text;
+                }
+                cx.info("Body updated from the editor (Ctrl-S saves it).");
+            }
+            Err(e) => cx.error(e),
+        }
+    }
+
+    /// `I`: an `If-Match` header from the last answer's `ETag`, for a safe update.
+    pub fn add_if_match(&mut self, etag: Option<String>, cx: &mut Cx) {
+        let Some(etag) = etag else {
+            cx.info("The last answer to this request has no ETag (read the resource first).");
+            return;
+        };
+        if let Some(ed) = self.open_mut(cx) {
+            ed.draft
+                .headers
+                .retain(|h| !h.key.eq_ignore_ascii_case("if-match"));
+            ed.draft.headers.push(Kv::new("If-Match", &etag));
+            cx.info(format!("If-Match: {etag} added (Ctrl-S keeps it)."));
+        }
+    }
+
+    /// `Ctrl-R`: sends the open request, after asking what is worth asking (unresolved
+    /// variables, a write whose body does not match its URL, search parameters the server does
+    /// not list); `anyway` skips the questions.
+    pub fn send(&mut self, anyway: bool, cx: &mut Cx) {
+        let Some(path) = cx.model.open.clone() else {
+            cx.info("Open a request from Collections first (Enter on it), then Ctrl-R sends it.");
+            return;
+        };
+        let Some(ed) = self.editors.get(&path) else {
+            return;
+        };
+        let spec = ed.draft.clone();
+        let mut built = cx.model.prepare(Some(&path), &spec);
+        if let Some(e) = built.auth_problem.take() {
+            cx.error(format!("{e}; sending without sign-in."));
+        }
+        let env_name = cx.model.active_env.clone();
+        if !built.unresolved.is_empty() && !anyway {
+            let names: Vec<String> = built
+                .unresolved
+                .iter()
+                .map(|n| format!("{{{{{n}}}}}"))
+                .collect();
+            cx.open(Confirm::new(
+                format!(
+                    "{} {} no value in environment '{}'. Send anyway?",
+                    names.join(", "),
+                    if names.len() == 1 { "has" } else { "have" },
+                    env_name.as_deref().unwrap_or("(none)")
+                ),
+                Intent::Send { anyway: true },
+            ));
+            return;
+        }
+        // A FHIR create or update is checked against its URL before it goes out.
+        if !anyway && spec.body.kind == BodyKind::Json {
+            let body = built
+                .request
+                .body
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let problems =
+                crate::fhir::check_write(&built.request.method, &built.request.url, &body);
+            if !problems.is_empty() {
+                cx.open(Confirm::new(
+                    format!("{} Send anyway?", problems.join(" ")),
+                    Intent::Send { anyway: true },
+                ));
+                return;
+            }
+        }
+        if !anyway && let Some(caps) = cx.model.active_capabilities() {
+            let unknown = crate::fhir::unsupported_params(caps, &built.request.url);
+            if !unknown.is_empty()
+                && !self
+                    .allowed_params
+                    .contains(&(path.clone(), unknown.clone()))
+            {
+                cx.open(Confirm::new(
+                    format!(
+                        "The server's CapabilityStatement does not list {}: it may ignore {} or answer 400. Send anyway (asked once for this request)?",
+                        unknown.join(", "),
+                        if unknown.len() == 1 { "it" } else { "them" }
+                    ),
+                    Intent::Request(Msg::AllowParams { path, params: unknown }),
+                ));
+                return;
+            }
+        }
+        if let Some(note) = doubled_slash(&built.request.url) {
+            cx.info(note);
+        } else {
+            cx.model.clear_info();
+        }
+        // One request per saved request at a time: a new send replaces the old one.
+        let previous: Vec<_> = cx
+            .model
+            .in_flight
+            .iter()
+            .filter(|(_, f)| f.purpose == Purpose::Saved(path.clone()))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in previous {
+            cx.model.in_flight.remove(&id);
+            cx.worker(WorkerCommand::Cancel { id });
+        }
+        let id = cx.model.next_request_id();
+        cx.model.in_flight.insert(
+            id,
+            InFlight {
+                purpose: Purpose::Saved(path.clone()),
+                started: Instant::now(),
+                method: built.request.method.clone(),
+                url: redact(&built.request.url, &built.secrets),
+                secrets: built.secrets.clone(),
+            },
+        );
+        let mut record = cx.model.record_meta(
+            crate::history::Source::Request,
+            env_name.as_deref(),
+            built.secrets.clone(),
+        );
+        if let Some(meta) = record.as_mut() {
+            meta.saved = Some(path.0.join(" / "));
+        }
+        cx.worker(WorkerCommand::Send {
+            id,
+            request: built.request,
+            auth: built.auth,
+            record,
+        });
+    }
+
+    /// `y` / `Y`: the open request as a curl command, shown and copied with OSC 52. The
+    /// environment's token is included only in the version with secrets.
+    fn copy_curl(&mut self, with_secrets: bool, cx: &mut Cx) {
+        let Some(path) = cx.model.open.clone() else {
+            cx.info("Open a request first.");
+            return;
+        };
+        let Some(spec) = self.editors.get(&path).map(|e| e.draft.clone()) else {
+            return;
+        };
+        let mut built = cx.model.prepare(Some(&path), &spec);
+        if let Some(plan) = &built.auth {
+            let token = match cx.model.valid_token(&plan.env) {
+                Some(t) => t.access_token.clone(),
+                None => format!("{{{{{}}}}}", plan.auth.token_variable),
+            };
+            built
+                .request
+                .headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            built
+                .request
+                .headers
+                .push(("Authorization".into(), format!("Bearer {token}")));
+        }
+        let r = &built.request;
+        let text = if with_secrets {
+            crate::import::curl::to_curl(&r.method, &r.url, &r.headers, r.body.as_deref(), false)
+        } else {
+            crate::import::curl::to_curl_redacting(
+                &r.method,
+                &r.url,
+                &r.headers,
+                r.body.as_deref(),
+                &built.secrets,
+            )
+        };
+        let title = if with_secrets {
+            "curl — WITH secrets and token (copied; treat it as a password)"
+        } else {
+            "curl — secrets and Authorization redacted (copied; Y copies with them)"
+        };
+        cx.command(Command::Copy(text.clone()));
+        cx.open(Reader::text(title, &text).copyable(text));
+    }
+
+    fn resolve(&mut self, path: NodePath, file: PathBuf, choice: ConflictChoice, cx: &mut Cx) {
+        match choice {
+            ConflictChoice::Reload => cx.disk(DiskOp::ReloadRequest(path.clone()), move |r| {
+                Intent::Request(Msg::Done(
+                    Done::Reloaded {
+                        path,
+                        file,
+                        copy: None,
+                    },
+                    r,
+                ))
+            }),
+            ConflictChoice::KeepMine => cx.disk(DiskOp::AcceptDiskVersion(file), move |r| {
+                Intent::Request(Msg::Done(Done::KeptMine { path }, r))
+            }),
+            ConflictChoice::SaveCopy => {
+                let (Some(parent), Some(ed)) = (path.parent(), self.editors.get(&path)) else {
+                    cx.error("The copy was not saved: the request is not open.");
+                    return;
+                };
+                let mut spec = ed.draft.clone();
+                let name = cx
+                    .model
+                    .ws
+                    .folder(&parent)
+                    .map(|f| f.free_name(&format!("{} mine", path.last())))
+                    .unwrap_or_else(|| format!("{} mine", path.last()));
+                spec.name = format!("{} (mine)", spec.name);
+                let copy = parent.child(&name);
+                let spec = Box::new(spec);
+                let op = DiskOp::SaveRequest {
+                    path: copy.clone(),
+                    spec: (*spec).clone(),
+                };
+                cx.disk(op, move |r| {
+                    Intent::Request(Msg::Done(
+                        Done::Copied {
+                            path,
+                            file,
+                            copy,
+                            spec,
+                        },
+                        r,
+                    ))
+                });
+            }
+        }
+    }
+
+    fn done(&mut self, done: Done, result: DiskResult, cx: &mut Cx) {
+        match (done, result) {
+            (Done::Saved { path, spec }, Ok(v)) => {
+                if let Some(r) = cx.model.ws.request_mut(&path) {
+                    r.spec = (*spec).clone();
+                }
+                if let Some(ed) = self.editors.get_mut(&path) {
+                    ed.saved = *spec;
+                }
+                match v {
+                    DiskValue::Written(file) => cx.info(format!("Saved {}.", file.display())),
+                    _ => cx.info("Saved."),
+                }
+            }
+            (Done::Reloaded { path, file, copy }, Ok(DiskValue::Request(spec))) => {
+                if let Some(r) = cx.model.ws.request_mut(&path) {
+                    r.spec = spec.clone();
+                }
+                if let Some(ed) = self.editors.get_mut(&path) {
+                    ed.set_draft(spec.clone());
+                    ed.saved = spec;
+                    ed.url = None;
+                    ed.body_editing = false;
+                }
+                cx.info(match copy {
+                    Some(copy) => format!(
+                        "Your version is saved as '{copy}'; {} was reloaded from disk.",
+                        file.display()
+                    ),
+                    None => format!("Reloaded {} from disk.", file.display()),
+                });
+            }
+            (Done::Reloaded { .. }, Err(e)) => cx.error(format!(
+                "It could not be read again ({e}); nothing changed."
+            )),
+            (
+                Done::Copied {
+                    path,
+                    file,
+                    copy,
+                    spec,
+                },
+                Ok(_),
+            ) => {
+                if let Some(f) = copy.parent().and_then(|p| cx.model.ws.folder_mut(&p)) {
+                    f.requests.push(crate::workspace::SavedRequest {
+                        file_stem: copy.last().to_string(),
+                        spec: *spec,
+                    });
+                    f.sort();
+                }
+                let name = copy.last().to_string();
+                cx.intent(Intent::OpenRequest(copy));
+                cx.disk(DiskOp::ReloadRequest(path.clone()), move |r| {
+                    Intent::Request(Msg::Done(
+                        Done::Reloaded {
+                            path,
+                            file,
+                            copy: Some(name),
+                        },
+                        r,
+                    ))
+                });
+            }
+            (Done::Copied { .. }, Err(e)) => cx.error(format!("The copy was not saved: {e}")),
+            (Done::KeptMine { path }, Ok(_)) => {
+                if cx.model.open.as_ref() == Some(&path) {
+                    self.save_open(cx);
+                }
+            }
+            (_, Err(e)) => cx.error(e.to_string()),
+            (_, Ok(_)) => {}
+        }
+    }
+
+    /// After a rename or move, open editors follow their request.
+    pub fn rekey(&mut self, from: &NodePath, to: &NodePath) {
+        let moved: Vec<NodePath> = self
+            .editors
+            .keys()
+            .filter(|p| super::collections::rekeyed(p, from, to).is_some())
+            .cloned()
+            .collect();
+        for p in moved {
+            if let (Some(mut ed), Some(np)) = (
+                self.editors.remove(&p),
+                super::collections::rekeyed(&p, from, to),
+            ) {
+                ed.path = np.clone();
+                self.editors.insert(np, ed);
+            }
+        }
+    }
+
+    /// After a delete, its editors go.
+    pub fn forget(&mut self, path: &NodePath) {
+        self.editors.retain(|p, _| !p.0.starts_with(&path.0));
+    }
+}
+
+/// The body kinds to choose from; choosing sends `SetBodyKind`.
+fn body_kind_picker(current: BodyKind, edit: bool) -> Choice {
+    const KINDS: [BodyKind; 4] = [
+        BodyKind::Json,
+        BodyKind::Text,
+        BodyKind::Form,
+        BodyKind::None,
+    ];
+    let selected = KINDS.iter().position(|k| *k == current).unwrap_or(0);
+    Choice::new(
+        "Body kind",
+        vec![
+            "json".into(),
+            "text".into(),
+            "form (x-www-form-urlencoded)".into(),
+            "none".into(),
+        ],
+        selected,
+        move |i| {
+            Intent::Request(Msg::SetBodyKind {
+                kind: KINDS[i.min(3)],
+                edit,
+            })
+        },
+    )
+}
+
+/// A note when the URL holds `//` after its host (a base variable ending in `/`, then
+/// `{{base}}/metadata`): servers answer 404 or a redirect for it.
+fn doubled_slash(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    path.contains("//").then(|| {
+        "The URL has '//' in its path (a base variable ending in '/' before '/…'?); sent as it is."
+            .to_string()
+    })
+}
+
+/// Tab in the URL line: completes a resource type after the base, or a search parameter after
+/// `?`/`&` (adding `=` when only one fits). Returns the new text and, when several fit, a line
+/// naming them; `None` when there is nothing to complete.
+fn complete_url(
+    url: &TextField,
+    caps: &crate::fhir::Capabilities,
+) -> Option<(String, Option<String>)> {
+    let text = url.text();
+    let (head, prefix, candidates) = match text.rfind(['?', '&']) {
+        Some(i) => {
+            let part = &text[i + 1..];
+            if part.contains('=') {
+                return None;
+            }
+            let path = text[..i].split('?').next().unwrap_or("");
+            let type_ = path.rsplit('/').next().unwrap_or("");
+            (
+                text[..=i].to_string(),
+                part.to_string(),
+                caps.complete_search_param(type_, part),
+            )
+        }
+        None => {
+            let i = text.rfind('/').map(|i| i + 1).unwrap_or(0);
+            let part = &text[i..];
+            (
+                text[..i].to_string(),
+                part.to_string(),
+                caps.complete_resource_type(part),
+            )
+        }
+    };
+    if candidates.is_empty() {
+        return None;
+    }
+    // The longest common prefix of the candidates; a single one is completed in full.
+    let mut common = candidates[0].clone();
+    for c in &candidates[1..] {
+        while !c.starts_with(&common) {
+            common.pop();
+        }
+    }
+    if common.len() < prefix.len() {
+        common = prefix.clone();
+    }
+    let suffix = if candidates.len() == 1 && text.contains('?') {
+        "="
+    } else {
+        ""
+    };
+    let shown = (candidates.len() > 1).then(|| {
+        let names: Vec<&str> = candidates.iter().take(12).map(String::as_str).collect();
+        format!(
+            "{}{}",
+            names.join("  "),
+            if candidates.len() > 12 { "  …" } else { "" }
+        )
+    });
+    Some((format!("{head}{common}{suffix}"), shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubled_slashes_in_the_path_are_noticed_but_not_in_the_scheme_or_query() {
+        assert!(doubled_slash("https://x.test//metadata").is_some());
+        assert!(doubled_slash("https://x.test/metadata").is_none());
+        assert!(doubled_slash("https://x.test/Patient?u=http://a").is_none());
+    }
+}
