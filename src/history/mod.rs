@@ -67,7 +67,6 @@ pub struct RecordMeta {
 
 pub use crate::workspace::settings::HistoryLimits as Limits;
 
-
 /// One exchange to record, already redacted (see [`redact::redact_exchange`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {

@@ -149,7 +149,10 @@ impl<B: ratatui::backend::Backend> ratatui::backend::Backend for SafeBackend<B> 
         self.inner.get_cursor_position()
     }
 
-    fn set_cursor_position<P: Into<ratatui::layout::Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
         self.inner.set_cursor_position(position)
     }
 
