@@ -380,6 +380,10 @@ async fn demo_server(port: u16, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "  authority     {}   (stands in for https://login.microsoftonline.com)",
         server.authority()
     );
+    println!(
+        "  storage       {}   (stands in for https://ACCOUNT.blob.core.windows.net)",
+        server.storage_url()
+    );
     println!("  tenant id     {DEMO_TENANT_ID}");
     println!("  client id     {DEMO_CLIENT_ID}");
     println!("  client secret {DEMO_CLIENT_SECRET}");

@@ -1136,6 +1136,221 @@ async fn wait_done(s: &DemoServer, t: &str, status_url: &str) -> reqwest::Respon
     panic!("export did not finish")
 }
 
+/// A token for the storage resource (v2 `.default` scope, or v1 `resource=`).
+async fn storage_token(s: &DemoServer, v2: bool) -> String {
+    storage_token_for(s, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, v2).await
+}
+
+async fn storage_token_for(s: &DemoServer, client: &str, secret: &str, v2: bool) -> String {
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", client),
+        ("client_secret", secret),
+    ];
+    if v2 {
+        form.push(("scope", "https://storage.azure.com/.default"));
+    } else {
+        form.push(("resource", "https://storage.azure.com/"));
+    }
+    let r = http()
+        .post(token_url(s, v2))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(r.status(), StatusCode::OK);
+    json_of(r).await["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
+}
+
+/// A Get Blob request as Azure clients send it (`x-ms-version`, bearer token).
+fn blob_get(url: &str, tok: Option<&str>) -> reqwest::RequestBuilder {
+    let r = http().get(url).header("x-ms-version", "2021-08-06");
+    match tok {
+        Some(t) => r.bearer_auth(t),
+        None => r,
+    }
+}
+
+/// Checks an Azure Storage refusal: status, `x-ms-error-code` and the XML body's code.
+async fn assert_storage_error(r: reqwest::Response, status: StatusCode, code: &str) -> String {
+    assert_eq!(r.status(), status, "{code}");
+    assert_eq!(r.headers()["x-ms-error-code"], code);
+    assert!(r.headers().contains_key("x-ms-request-id"));
+    assert_eq!(r.headers()["content-type"], "application/xml");
+    let body = r.text().await.expect("xml");
+    assert!(
+        body.contains("<?xml version=\"1.0\" encoding=\"utf-8\"?><Error>"),
+        "{body}"
+    );
+    assert!(body.contains(&format!("<Code>{code}</Code>")), "{body}");
+    assert!(
+        body.contains("RequestId:") && body.contains("Time:"),
+        "{body}"
+    );
+    body
+}
+
+async fn finished_export(s: &DemoServer, t: &str, path: &str) -> Value {
+    let r = export_req(s, t, path).send().await.expect("kickoff");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let url = r.headers()["content-location"]
+        .to_str()
+        .expect("cl")
+        .to_string();
+    json_of(wait_done(s, t, &url).await).await
+}
+
+#[tokio::test]
+async fn storage_refuses_like_azure() {
+    let mut o = opts(5);
+    o.export_duration = Duration::from_millis(100);
+    let s = start(o).await;
+    let t = token(&s).await;
+    let m = finished_export(&s, &t, "/$export?_type=Patient").await;
+    let url = m["output"][0]["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with(&s.storage_url()));
+
+    // No Authorization at all.
+    let r = http().get(&url).send().await.expect("anon");
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap_or("")
+            .contains("resource_id=https://storage.azure.com")
+    );
+    assert_storage_error(r, StatusCode::UNAUTHORIZED, "NoAuthenticationInformation").await;
+    // A token for the FHIR service, and one for ARM: wrong audience.
+    for wrong in [
+        t.clone(),
+        app_token_for(
+            &s,
+            DEMO_CLIENT_ID,
+            DEMO_CLIENT_SECRET,
+            "https://management.azure.com/.default",
+        )
+        .await,
+    ] {
+        let body = assert_storage_error(
+            blob_get(&url, Some(&wrong)).send().await.expect("aud"),
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationInfo",
+        )
+        .await;
+        assert!(body.contains("Audience validation failed"), "{body}");
+    }
+    // A forged token.
+    assert_storage_error(
+        blob_get(&url, Some("eyJhbGciOiJIUzI1NiJ9.e30.AAAA"))
+            .send()
+            .await
+            .expect("forged"),
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationInfo",
+    )
+    .await;
+    // The right token without x-ms-version (or with one too old for bearer tokens).
+    let st = storage_token(&s, true).await;
+    for version in [None, Some("2017-04-17")] {
+        let mut r = http().get(&url).bearer_auth(&st);
+        if let Some(v) = version {
+            r = r.header("x-ms-version", v);
+        }
+        let body = assert_storage_error(
+            r.send().await.expect("ver"),
+            StatusCode::FORBIDDEN,
+            "AuthenticationFailed",
+        )
+        .await;
+        assert!(
+            body.contains("Authentication scheme Bearer is not supported in this version."),
+            "{body}"
+        );
+    }
+    // v1 and v2 spellings of the storage audience both work.
+    let st1 = storage_token(&s, false).await;
+    for tok in [&st, &st1] {
+        let r = blob_get(&url, Some(tok)).send().await.expect("ok");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["x-ms-blob-type"], "BlockBlob");
+        assert_eq!(r.headers()["accept-ranges"], "bytes");
+        assert_eq!(r.text().await.expect("t").lines().count(), 5);
+    }
+    // An app without a data role on the account.
+    let norole =
+        storage_token_for(&s, DEMO_NOROLE_CLIENT_ID, DEMO_NOROLE_CLIENT_SECRET, true).await;
+    assert_storage_error(
+        blob_get(&url, Some(&norole)).send().await.expect("norole"),
+        StatusCode::FORBIDDEN,
+        "AuthorizationPermissionMismatch",
+    )
+    .await;
+    // Unknown container, unknown blob, a range past the end.
+    let (base, _) = url.rsplit_once('/').expect("path");
+    assert_storage_error(
+        blob_get(
+            &format!("{}/nosuch/Patient-1.ndjson", s.storage_url()),
+            Some(&st),
+        )
+        .send()
+        .await
+        .expect("c"),
+        StatusCode::NOT_FOUND,
+        "ContainerNotFound",
+    )
+    .await;
+    assert_storage_error(
+        blob_get(&format!("{base}/Nope-1.ndjson"), Some(&st))
+            .send()
+            .await
+            .expect("b"),
+        StatusCode::NOT_FOUND,
+        "BlobNotFound",
+    )
+    .await;
+    let r = blob_get(&url, Some(&st))
+        .header("range", "bytes=99999999-")
+        .send()
+        .await
+        .expect("range");
+    assert!(
+        r.headers()["content-range"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("bytes */")
+    );
+    assert_storage_error(r, StatusCode::RANGE_NOT_SATISFIABLE, "InvalidRange").await;
+    // x-ms-range wins over Range.
+    let r = blob_get(&url, Some(&st))
+        .header("range", "bytes=0-99")
+        .header("x-ms-range", "bytes=0-9")
+        .send()
+        .await
+        .expect("x-ms-range");
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.bytes().await.expect("b").len(), 10);
+    s.shutdown().await;
+
+    // --faults storage-forbidden: even the demo app is refused.
+    let mut o = opts(3);
+    o.export_duration = Duration::from_millis(100);
+    o.faults.storage_forbidden = true;
+    let s = start(o).await;
+    let t = token(&s).await;
+    let m = finished_export(&s, &t, "/$export?_type=Patient").await;
+    let url = m["output"][0]["url"].as_str().expect("url").to_string();
+    let st = storage_token(&s, true).await;
+    assert_storage_error(
+        blob_get(&url, Some(&st)).send().await.expect("forbidden"),
+        StatusCode::FORBIDDEN,
+        "AuthorizationPermissionMismatch",
+    )
+    .await;
+    s.shutdown().await;
+}
+
 #[tokio::test]
 async fn bulk_export_lifecycle() {
     let mut o = opts(30);
@@ -1215,7 +1430,7 @@ async fn bulk_export_lifecycle() {
             .starts_with("application/json")
     );
     let m = json_of(r).await;
-    assert_eq!(m["requiresAccessToken"], true);
+    assert_eq!(m["requiresAccessToken"], false);
     assert!(
         m["transactionTime"].is_string()
             && m["request"].as_str().unwrap_or("").ends_with("/$export")
@@ -1238,12 +1453,27 @@ async fn bulk_export_lifecycle() {
         .expect("patient file");
     assert_eq!(patient_out["count"], 30);
     let file_url = patient_out["url"].as_str().expect("url").to_string();
-    assert!(file_url.ends_with("/Patient-1.ndjson"));
+    // Written to the storage stand-in (another origin), no `_container`: a container of its own.
+    let job_id = status_url.rsplit('/').next().expect("id");
+    assert_eq!(
+        file_url,
+        format!("{}/export-{job_id}/Patient-1.ndjson", s.storage_url())
+    );
     assert_eq!(
         http().get(&file_url).send().await.expect("file").status(),
         StatusCode::UNAUTHORIZED
     );
-    let full = get(&s, &t, &file_url).await;
+    // The FHIR token is for another audience: storage refuses it.
+    assert_eq!(
+        blob_get(&file_url, Some(&t))
+            .send()
+            .await
+            .expect("file")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let st = storage_token(&s, true).await;
+    let full = blob_get(&file_url, Some(&st)).send().await.expect("file");
     assert_eq!(full.status(), StatusCode::OK);
     let text = full.text().await.expect("ndjson");
     let lines: Vec<&str> = text.lines().collect();
@@ -1253,9 +1483,7 @@ async fn bulk_export_lifecycle() {
             .map(|v| v["resourceType"] == "Patient")
             .unwrap_or(false)
     }));
-    let r = http()
-        .get(&file_url)
-        .bearer_auth(&t)
+    let r = blob_get(&file_url, Some(&st))
         .header("range", "bytes=100-")
         .send()
         .await
@@ -1278,10 +1506,18 @@ async fn bulk_export_lifecycle() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(del().await.expect("del2").status(), StatusCode::NOT_FOUND);
-    assert_eq!(get(&s, &t, &file_url).await.status(), StatusCode::NOT_FOUND);
+    // Deleting the job leaves what it wrote in the storage account (as on Azure).
+    assert_eq!(
+        blob_get(&file_url, Some(&st))
+            .send()
+            .await
+            .expect("file")
+            .status(),
+        StatusCode::OK
+    );
 
     // group export with _type and _typeFilter
-    let r = export_req(&s, &t, &format!("/Group/{DEMO_GROUP_ID}/$export?_type=Patient,Observation&_typeFilter=Observation%3Fcode%3D8867-4")).send().await.expect("group");
+    let r = export_req(&s, &t, &format!("/Group/{DEMO_GROUP_ID}/$export?_type=Patient,Observation&_typeFilter=Observation%3Fcode%3D8867-4&_container=fhir-out")).send().await.expect("group");
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let url = r.headers()["content-location"]
         .to_str()
@@ -1290,9 +1526,19 @@ async fn bulk_export_lifecycle() {
     let m = json_of(wait_done(&s, &t, &url).await).await;
     for o in m["output"].as_array().expect("output") {
         assert!(o["type"] == "Patient" || o["type"] == "Observation");
+        // `_container`: a `{timestamp}-{id}/` folder inside it.
+        let u = o["url"].as_str().expect("u");
+        let folder = u
+            .strip_prefix(&format!("{}/fhir-out/", s.storage_url()))
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(f, _)| f)
+            .expect("folder");
+        assert!(folder.len() > 16 && folder.as_bytes()[8] == b'T', "{u}");
         if o["type"] == "Observation" {
-            let body = get(&s, &t, o["url"].as_str().expect("u"))
+            let body = blob_get(u, Some(&st))
+                .send()
                 .await
+                .expect("blob")
                 .text()
                 .await
                 .expect("t");

@@ -10,7 +10,14 @@ use support::Pty;
 #[test]
 fn kick_off_watch_and_download() {
     let mut pty = Pty::spawn(
-        &["--demo", "--export-duration", "2s", "--progress-headers"],
+        // --storage-public-read: the download sends no storage token (yet).
+        &[
+            "--demo",
+            "--export-duration",
+            "2s",
+            "--progress-headers",
+            "--storage-public-read",
+        ],
         120,
         35,
     );

@@ -609,12 +609,6 @@ fn route(
             export::kickoff(st, export::Scope::System, query, headers, &request_url)
         }
         ["_operations", "export", id] => export::status(st, method, id),
-        ["_export", id, file] => {
-            if method != Method::GET {
-                return Err(not_allowed());
-            }
-            export::file(st, id, file, headers)
-        }
         [rtype, rest @ ..] if !is_supported(rtype) => {
             let _ = rest;
             Err(FhirError::unknown_type(rtype))

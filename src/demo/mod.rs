@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Layout: FHIR base at the root (`/metadata`, `/Patient`, `/$export`, …);
-//! Entra under `/login/{tenant}/oauth2/…` and `/login/devicelogin`.
+//! Entra under `/login/{tenant}/oauth2/…` and `/login/devicelogin`; an Azure
+//! Blob Storage stand-in on a second port ([`DemoServer::storage_url`]) that
+//! holds export outputs and import inputs/errors.
 //! Choices where Azure/Entra leave room:
 //! - the export snapshot is taken at kick-off (`transactionTime` = kick-off);
 //! - user tokens (`scp`) are authorised because the demo user's object id has
@@ -32,6 +34,7 @@ mod fhir_routes;
 mod metadata;
 mod outcome;
 mod search;
+pub mod storage;
 mod store;
 mod util;
 
@@ -68,6 +71,9 @@ pub const DEMO_DATA_ROLE: &str = "FhirDataContributor";
 pub const DEMO_GROUP_ID: &str = "demo-cohort";
 /// A second resource the demo tenant knows (tokens for it are rejected by FHIR).
 pub const DEMO_OTHER_RESOURCE: &str = entra::ARM_RESOURCE;
+/// The Azure Storage resource (v1 `resource=https://storage.azure.com/`,
+/// v2 `scope=https://storage.azure.com/.default`).
+pub const DEMO_STORAGE_RESOURCE: &str = storage::STORAGE_RESOURCE;
 /// Identifier system of the patients' medical record numbers.
 pub const DEMO_MRN_SYSTEM: &str = data::MRN_SYSTEM;
 
@@ -86,6 +92,9 @@ pub struct Faults {
     pub export_throttle: bool,
     /// Export jobs end with 500 and an OperationOutcome (code `exception`).
     pub export_fail: bool,
+    /// The storage account has no role assignments: every read or write
+    /// answers 403 `AuthorizationPermissionMismatch`.
+    pub storage_forbidden: bool,
 }
 
 /// Options of the demo server.
@@ -106,6 +115,11 @@ pub struct DemoOptions {
     pub device_code_interval: Duration,
     /// Device-code lifetime (`expires_in`).
     pub device_code_ttl: Duration,
+    /// Port of the storage stand-in on 127.0.0.1 (0 = a free one).
+    pub storage_port: u16,
+    /// Blobs can be read without credentials (containers with Azure's public
+    /// access level "Blob"); off by default, as on Azure.
+    pub storage_public_read: bool,
 }
 
 impl Default for DemoOptions {
@@ -119,6 +133,8 @@ impl Default for DemoOptions {
             patients: 1000,
             device_code_interval: Duration::from_secs(5),
             device_code_ttl: Duration::from_secs(900),
+            storage_port: 0,
+            storage_public_read: false,
         }
     }
 }
@@ -130,18 +146,22 @@ pub(crate) struct AppState {
     base: String,
     /// Entra authority stand-in (`{base}/login`).
     authority: String,
+    /// Storage account base URL (another origin), no trailing slash.
+    storage_base: String,
     /// Per-process HS256 signing key.
     key: [u8; 32],
     store: RwLock<store::Store>,
     entra: Mutex<entra::EntraState>,
     exports: Mutex<export::ExportState>,
+    blobs: RwLock<storage::Blobs>,
 }
 
 /// A running demo server.
 pub struct DemoServer {
     addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    storage_addr: SocketAddr,
+    shutdown: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 async fn add_request_id(mut resp: Response) -> Response {
@@ -156,7 +176,11 @@ impl DemoServer {
     pub async fn start(port: u16, opts: DemoOptions) -> std::io::Result<DemoServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let storage_listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", opts.storage_port)).await?;
+        let storage_addr = storage_listener.local_addr()?;
         let base = format!("http://127.0.0.1:{}", addr.port());
+        let storage_base = format!("http://127.0.0.1:{}", storage_addr.port());
         let mut store = store::Store::default();
         data::populate(&mut store, opts.seed, opts.patients, chrono::Utc::now());
         let mut key = [0u8; 32];
@@ -165,28 +189,37 @@ impl DemoServer {
             opts,
             authority: format!("{base}/login"),
             base,
+            storage_base,
             key,
             store: RwLock::new(store),
             entra: Mutex::new(entra::EntraState::default()),
             exports: Mutex::new(export::ExportState::default()),
+            blobs: RwLock::new(storage::Blobs::default()),
         });
         let app: Router = entra::routes()
             .fallback(fhir_routes::dispatch)
             .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
             .layer(middleware::map_response(add_request_id))
+            .with_state(state.clone());
+        let storage_app: Router = Router::new()
+            .fallback(storage::dispatch)
+            .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
             .with_state(state);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let serve = |listener: tokio::net::TcpListener, app: Router| {
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+            })
+        };
+        let tasks = vec![serve(listener, app), serve(storage_listener, storage_app)];
         Ok(DemoServer {
             addr,
-            shutdown: Some(tx),
-            task,
+            storage_addr,
+            shutdown,
+            tasks,
         })
     }
 
@@ -204,17 +237,23 @@ impl DemoServer {
         format!("{}/login", self.fhir_url())
     }
 
+    /// Storage account stand-in, e.g. `http://127.0.0.1:PORT2` (plays
+    /// `https://ACCOUNT.blob.core.windows.net`).
+    pub fn storage_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.storage_addr.port())
+    }
+
     /// Stops serving; waits up to two seconds for open connections.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let abort = self.task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
-            .await
-            .is_err()
-        {
-            abort.abort();
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        for mut task in self.tasks {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
         }
     }
 }

@@ -169,6 +169,42 @@ impl Store {
         }
     }
 
+    /// Versions an export adds with `includeAssociatedData`: earlier versions
+    /// of every resource (`_history`) and the last version of deleted ones
+    /// (`_deleted`).
+    pub fn associated_versions(
+        &self,
+        rtype: &str,
+        history: bool,
+        deleted: bool,
+    ) -> Vec<(DateTime<Utc>, Arc<Value>)> {
+        let Some(t) = self.types.get(rtype) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in t.values() {
+            let Some((current, earlier)) = e.versions.split_last() else {
+                continue;
+            };
+            let is_deleted = current.resource.is_none();
+            if history {
+                out.extend(
+                    earlier
+                        .iter()
+                        .filter_map(|v| Some((v.last_updated, v.resource.clone()?))),
+                );
+            } else if deleted && is_deleted {
+                out.extend(
+                    earlier
+                        .iter()
+                        .rev()
+                        .find_map(|v| Some((v.last_updated, v.resource.clone()?))),
+                );
+            }
+        }
+        out
+    }
+
     /// All live resources of a type with their last-updated time.
     pub fn all_live(&self, rtype: &str) -> Vec<(DateTime<Utc>, Arc<Value>)> {
         let Some(t) = self.types.get(rtype) else {
