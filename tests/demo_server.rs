@@ -927,9 +927,17 @@ async fn search_parameters_paging_and_includes() {
     while let Some(url) = next {
         let page = json_of(get(&s, &t, &url).await).await;
         assert!(page.get("total").is_none());
-        if pages == 1 {
-            assert!(link(&page, "previous").is_some());
-        }
+        // Azure pages forward only: `self` and `next`, never `previous`/`first`/`last`.
+        let relations: Vec<&str> = page["link"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .filter_map(|l| l["relation"].as_str())
+            .collect();
+        assert!(
+            relations.iter().all(|r| *r == "self" || *r == "next"),
+            "{relations:?}"
+        );
         seen.extend(ids(&page, "match"));
         next = link(&page, "next");
         pages += 1;
@@ -946,7 +954,20 @@ async fn search_parameters_paging_and_includes() {
         b["entry"][0]["resource"]["issue"][0]["severity"],
         "information"
     );
+    assert_eq!(
+        b["entry"][0]["resource"]["issue"][0]["diagnostics"],
+        "The '_count' parameter exceeds limit configured for server. Current limit is 1000 while `_count` parameter set to 5000."
+    );
     assert_eq!(ids(&b, "match").len(), 200);
+    // Clamped under strict handling too (SearchOptionsFactory does not refuse it).
+    let r = http()
+        .get(format!("{}/Patient?_count=5000", s.fhir_url()))
+        .bearer_auth(&t)
+        .header("prefer", "handling=strict")
+        .send()
+        .await
+        .expect("strict count");
+    assert_eq!(r.status(), StatusCode::OK);
     let b = json_of(get(&s, &t, "/Patient?_count=0").await).await;
     assert_eq!(b["total"], 200);
     assert!(ids(&b, "match").is_empty());
@@ -972,6 +993,12 @@ async fn search_parameters_paging_and_includes() {
         b["entry"][0]["resource"]["issue"][0]["diagnostics"],
         "The search parameter 'foo' is not supported for resource type 'Patient'."
     );
+    // The dropped parameter is visible in the self link: it is not there.
+    let self_link = link(&b, "self").expect("self");
+    assert!(
+        self_link.contains("_count=2") && !self_link.contains("foo"),
+        "{self_link}"
+    );
     let r = http()
         .get(format!("{}/Patient?foo=bar", s.fhir_url()))
         .bearer_auth(&t)
@@ -980,6 +1007,9 @@ async fn search_parameters_paging_and_includes() {
         .await
         .expect("strict");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let oo = json_of(r).await;
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    assert!(issue(&oo).1.contains("'foo'"), "{oo}");
 
     // names, identifier, sort
     let all = json_of(get(&s, &t, "/Patient?_count=1000").await).await;
@@ -1719,4 +1749,181 @@ async fn malformed_input_gets_4xx_not_5xx() {
         .expect("authorize");
     assert!(r.status().is_client_error());
     s.shutdown().await;
+}
+
+#[tokio::test]
+async fn routes_are_case_insensitive_like_azure() {
+    let mut o = opts(5);
+    o.export_duration = Duration::from_millis(100);
+    let s = start(o).await;
+    let t = token(&s).await;
+    for path in ["/Metadata", "/METADATA"] {
+        let r = http()
+            .get(format!("{}{path}", s.fhir_url()))
+            .send()
+            .await
+            .expect("metadata");
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(json_of(r).await["resourceType"], "CapabilityStatement");
+    }
+    let r = http()
+        .get(format!("{}/Health/Check", s.fhir_url()))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = export_req(&s, &t, "/$Export?_type=Patient")
+        .send()
+        .await
+        .expect("kickoff");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let url = r.headers()["content-location"]
+        .to_str()
+        .expect("cl")
+        .to_string();
+    let mixed = url.replace("/_operations/export/", "/_Operations/Export/");
+    assert_ne!(get(&s, &t, &mixed).await.status(), StatusCode::NOT_FOUND);
+    let pid = ids(
+        &json_of(get(&s, &t, "/Patient?_count=1").await).await,
+        "match",
+    )[0]
+    .clone();
+    assert_eq!(
+        get(&s, &t, &format!("/Patient/{pid}/_History"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&s, &t, &format!("/Patient/{pid}/$Everything"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Resource types are case-sensitive, as ResourceTypesRouteConstraint has them.
+    assert_eq!(
+        get(&s, &t, "/patient").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&s, &t, &format!("/PATIENT/{pid}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn throttled_answers_carry_x_ms_retry_after_ms() {
+    let mut o = opts(5);
+    o.export_duration = Duration::from_secs(30);
+    o.faults.export_throttle = true;
+    let s = start(o).await;
+    let t = token(&s).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let r = get(&s, &t, "/Patient?_count=2").await;
+        statuses.push(r.status().as_u16());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(r.headers()["x-ms-retry-after-ms"], "1500");
+            assert_eq!(r.headers()["retry-after"], "2");
+            let oo = json_of(r).await;
+            assert_eq!(issue(&oo).0, "throttled");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 200, 200, 200, 429]);
+    // Status polls: the 429 carries both headers.
+    let r = export_req(&s, &t, "/$export")
+        .send()
+        .await
+        .expect("kickoff");
+    let url = r.headers()["content-location"]
+        .to_str()
+        .expect("cl")
+        .to_string();
+    let mut throttled = None;
+    for _ in 0..3 {
+        let r = get(&s, &t, &url).await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            throttled = Some(r);
+        }
+    }
+    let r = throttled.expect("a throttled poll");
+    assert_eq!(r.headers()["x-ms-retry-after-ms"], "1000");
+    assert_eq!(r.headers()["retry-after"], "1");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_mode_with_its_own_ca() {
+    let mut o = opts(3);
+    o.tls = true;
+    let s = start(o).await;
+    assert!(s.fhir_url().starts_with("https://127.0.0.1:"));
+    assert!(s.storage_url().starts_with("https://127.0.0.1:"));
+    assert!(s.authority().starts_with("https://"));
+    let ca_path = s.ca_cert_path().expect("ca path");
+    let pem = std::fs::read(&ca_path).expect("ca pem");
+    assert!(String::from_utf8_lossy(&pem).contains("BEGIN CERTIFICATE"));
+    // A client that does not know the CA refuses the connection.
+    let plain = reqwest::Client::new();
+    assert!(
+        plain
+            .get(format!("{}/metadata", s.fhir_url()))
+            .send()
+            .await
+            .is_err()
+    );
+    // Trusting the CA works, for FHIR, Entra and storage alike.
+    let ca = reqwest::Certificate::from_pem(&pem).expect("cert");
+    let c = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .expect("client");
+    let r = c
+        .get(format!("{}/metadata", s.fhir_url()))
+        .send()
+        .await
+        .expect("https metadata");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .post(token_url(&s, true))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", DEMO_CLIENT_ID),
+            ("client_secret", DEMO_CLIENT_SECRET),
+            ("scope", &format!("{}/.default", s.fhir_url())),
+        ])
+        .send()
+        .await
+        .expect("token");
+    let tok = json_of(r).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let r = c
+        .get(format!("{}/Patient", s.fhir_url()))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .get(format!("{}/nosuch/x", s.storage_url()))
+        .send()
+        .await
+        .expect("storage");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // `insecure` clients (no verification) get through too.
+    let insecure = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client");
+    let r = insecure
+        .get(format!("{}/metadata", s.fhir_url()))
+        .send()
+        .await
+        .expect("insecure");
+    assert_eq!(r.status(), StatusCode::OK);
+    s.shutdown().await;
+    assert!(!ca_path.exists(), "the CA folder goes with the server");
 }

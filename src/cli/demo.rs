@@ -27,7 +27,8 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
             kind: AuthKind::ClientCredentials,
             ..Default::default()
         }),
-        insecure: false,
+        // `--tls`: the certificate comes from a CA made at start that no trust store knows.
+        insecure: server.ca_cert_path().is_some(),
     }
 }
 
@@ -104,6 +105,9 @@ pub struct DemoArgs {
     /// level "Blob"); by default storage wants an Entra token for https://storage.azure.com.
     #[arg(long)]
     pub storage_public_read: bool,
+    /// Serve https with a certificate signed by a CA made at start (its path is printed).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 impl DemoArgs {
@@ -115,6 +119,7 @@ impl DemoArgs {
             faults: parse_faults(&self.faults)?,
             storage_port: self.storage_port,
             storage_public_read: self.storage_public_read,
+            tls: self.tls,
             ..DemoOptions::default()
         })
     }

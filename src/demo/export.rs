@@ -354,8 +354,11 @@ pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, Fhir
                     )
                 };
                 let mut resp = fhir_json(code, &outcome(&[issue]));
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                let h = resp.headers_mut();
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                if code == StatusCode::TOO_MANY_REQUESTS {
+                    h.insert("x-ms-retry-after-ms", HeaderValue::from_static("1000"));
+                }
                 return Ok(resp);
             }
             let total = st.opts.export_duration;

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use super::outcome::{FhirError, fhir_json};
+use super::outcome::{FhirError, TOO_MANY_REQUESTS, fhir_json, throttled};
 use super::store::{Store, WRITABLE, is_supported};
 use super::util::{fhir_instant, http_date, new_guid, parse_date_range, parse_query};
 use super::{AppState, HealthFault, auth, bundle, export, metadata, search};
@@ -521,10 +521,54 @@ fn health(st: &AppState) -> Response {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.split('/')
+    let mut segs: Vec<String> = path
+        .split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect()
+        .collect();
+    canonical_literals(&mut segs);
+    segs
+}
+
+/// Literal route segments, matched case-insensitively as ASP.NET Core routing
+/// does for microsoft/fhir-server's `KnownRoutes.cs` templates (`/Metadata`,
+/// `/$Export`, `/Health/Check`, `/_Operations/Export/1` all route). Resource
+/// types stay case-sensitive (`ResourceTypesRouteConstraint`: `/patient` is
+/// not a route), and ids are never touched: only `$…`/`_…` segments (which
+/// no id can be) and the fixed first segments are folded.
+fn canonical_literals(segs: &mut [String]) {
+    const LITERALS: &[&str] = &[
+        "$export",
+        "$everything",
+        "$validate",
+        "$import",
+        "$bulk-delete",
+        "$reindex",
+        "_history",
+        "_search",
+        "_operations",
+    ];
+    for s in segs.iter_mut() {
+        if (s.starts_with('$') || s.starts_with('_'))
+            && let Some(l) = LITERALS.iter().find(|l| l.eq_ignore_ascii_case(s))
+        {
+            *s = l.to_string();
+        }
+    }
+    match segs {
+        [first] if first.eq_ignore_ascii_case("metadata") => *first = "metadata".into(),
+        [a, b] if a.eq_ignore_ascii_case("health") && b.eq_ignore_ascii_case("check") => {
+            *a = "health".into();
+            *b = "check".into();
+        }
+        [ops, kind, ..] if ops == "_operations" => {
+            let lower = kind.to_ascii_lowercase();
+            if ["export", "import", "bulk-delete", "reindex"].contains(&lower.as_str()) {
+                *kind = lower;
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The fallback handler serving every FHIR path.
@@ -557,6 +601,19 @@ pub async fn dispatch(
         return e.into_response();
     }
     let query = parse_query(uri.query().unwrap_or(""));
+    let is_search = matches!(
+        (&method, seg.as_slice()),
+        (&Method::GET, [t]) if !t.starts_with(['$', '_'])
+    ) || matches!((&method, seg.as_slice()), (&Method::POST, [_, "_search"]));
+    if is_search && st.opts.faults.export_throttle {
+        let n = st
+            .searches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if n % 4 == 0 {
+            return throttled(1500, TOO_MANY_REQUESTS);
+        }
+    }
     match route(&st, &method, &seg, &uri, &query, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(),

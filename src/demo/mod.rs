@@ -36,6 +36,7 @@ mod outcome;
 mod search;
 pub mod storage;
 mod store;
+mod tls;
 mod util;
 
 use std::net::SocketAddr;
@@ -88,7 +89,9 @@ pub enum HealthFault {
 #[derive(Debug, Default, Clone)]
 pub struct Faults {
     pub health: Option<HealthFault>,
-    /// About every third export status poll answers 429 or 503 with `Retry-After: 1`.
+    /// Throttling: every third export status poll answers 429 or 503 with
+    /// `Retry-After: 1` (429s with `x-ms-retry-after-ms: 1000` too), and every
+    /// fourth search or page answers 429 with `x-ms-retry-after-ms: 1500`.
     pub export_throttle: bool,
     /// Export jobs end with 500 and an OperationOutcome (code `exception`).
     pub export_fail: bool,
@@ -120,6 +123,9 @@ pub struct DemoOptions {
     /// Blobs can be read without credentials (containers with Azure's public
     /// access level "Blob"); off by default, as on Azure.
     pub storage_public_read: bool,
+    /// Serve https (FHIR, Entra and storage) with a certificate signed by a
+    /// CA made at start ([`DemoServer::ca_cert_path`]).
+    pub tls: bool,
 }
 
 impl Default for DemoOptions {
@@ -135,6 +141,7 @@ impl Default for DemoOptions {
             device_code_ttl: Duration::from_secs(900),
             storage_port: 0,
             storage_public_read: false,
+            tls: false,
         }
     }
 }
@@ -154,12 +161,16 @@ pub(crate) struct AppState {
     entra: Mutex<entra::EntraState>,
     exports: Mutex<export::ExportState>,
     blobs: RwLock<storage::Blobs>,
+    /// Searches seen, for the throttle fault.
+    searches: std::sync::atomic::AtomicU64,
 }
 
 /// A running demo server.
 pub struct DemoServer {
     addr: SocketAddr,
     storage_addr: SocketAddr,
+    scheme: &'static str,
+    tls: Option<tls::DemoTls>,
     shutdown: tokio_util::sync::CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -171,6 +182,22 @@ async fn add_request_id(mut resp: Response) -> Response {
     resp
 }
 
+fn spawn_serve<L>(
+    listener: L,
+    app: Router,
+    stop: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+    })
+}
+
 impl DemoServer {
     /// Binds 127.0.0.1:port (0 = free port) and serves in a background tokio task.
     pub async fn start(port: u16, opts: DemoOptions) -> std::io::Result<DemoServer> {
@@ -179,8 +206,14 @@ impl DemoServer {
         let storage_listener =
             tokio::net::TcpListener::bind(("127.0.0.1", opts.storage_port)).await?;
         let storage_addr = storage_listener.local_addr()?;
-        let base = format!("http://127.0.0.1:{}", addr.port());
-        let storage_base = format!("http://127.0.0.1:{}", storage_addr.port());
+        let tls = if opts.tls {
+            Some(tls::DemoTls::generate()?)
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://127.0.0.1:{}", addr.port());
+        let storage_base = format!("{scheme}://127.0.0.1:{}", storage_addr.port());
         let mut store = store::Store::default();
         data::populate(&mut store, opts.seed, opts.patients, chrono::Utc::now());
         let mut key = [0u8; 32];
@@ -195,6 +228,7 @@ impl DemoServer {
             entra: Mutex::new(entra::EntraState::default()),
             exports: Mutex::new(export::ExportState::default()),
             blobs: RwLock::new(storage::Blobs::default()),
+            searches: std::sync::atomic::AtomicU64::new(0),
         });
         let app: Router = entra::routes()
             .fallback(fhir_routes::dispatch)
@@ -206,18 +240,21 @@ impl DemoServer {
             .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
             .with_state(state);
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let serve = |listener: tokio::net::TcpListener, app: Router| {
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .await;
-            })
+        let tasks = match &tls {
+            Some(t) => vec![
+                spawn_serve(t.listener(listener)?, app, shutdown.clone()),
+                spawn_serve(t.listener(storage_listener)?, storage_app, shutdown.clone()),
+            ],
+            None => vec![
+                spawn_serve(listener, app, shutdown.clone()),
+                spawn_serve(storage_listener, storage_app, shutdown.clone()),
+            ],
         };
-        let tasks = vec![serve(listener, app), serve(storage_listener, storage_app)];
         Ok(DemoServer {
             addr,
             storage_addr,
+            scheme,
+            tls,
             shutdown,
             tasks,
         })
@@ -227,9 +264,15 @@ impl DemoServer {
         self.addr
     }
 
-    /// FHIR base URL, e.g. `http://127.0.0.1:PORT` (at the root, like Azure).
+    /// FHIR base URL, e.g. `http://127.0.0.1:PORT` (at the root, like Azure;
+    /// `https://` with [`DemoOptions::tls`]).
     pub fn fhir_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.addr.port())
+        format!("{}://127.0.0.1:{}", self.scheme, self.addr.port())
+    }
+
+    /// The CA certificate (PEM) of the https mode, for a client's trust store.
+    pub fn ca_cert_path(&self) -> Option<std::path::PathBuf> {
+        self.tls.as_ref().map(tls::DemoTls::ca_path)
     }
 
     /// Entra authority stand-in, e.g. `http://127.0.0.1:PORT/login`.
@@ -240,7 +283,7 @@ impl DemoServer {
     /// Storage account stand-in, e.g. `http://127.0.0.1:PORT2` (plays
     /// `https://ACCOUNT.blob.core.windows.net`).
     pub fn storage_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.storage_addr.port())
+        format!("{}://127.0.0.1:{}", self.scheme, self.storage_addr.port())
     }
 
     /// Stops serving; waits up to two seconds for open connections.

@@ -1,7 +1,10 @@
 //! FHIR search: parameter table (shared with the CapabilityStatement),
 //! value parsing (string/token/date/reference), `_sort`, `_count`, paging
-//! with an opaque continuation token, `_include`/`_revinclude`, and the
-//! searchset Bundle.
+//! with an opaque continuation token (`ct`; only `next` links, as Azure pages
+//! forward only), `_include`/`_revinclude`, and the searchset Bundle.
+//! Lenient by default (unknown parameters become a warning OperationOutcome
+//! entry and drop out of the `self` link), strict with
+//! `Prefer: handling=strict` (400), as `SearchOptionsFactory.cs` does.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -346,12 +349,12 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                     ))
                 })?;
                 if n > MAX_COUNT {
+                    // SearchOptionsFactory.cs: clamped to MaxItemCountPerSearch with an
+                    // informational issue in the Bundle, strict handling or not
+                    // (Resources.resx `SearchParamaterCountExceedLimit`).
                     let msg = format!(
-                        "The _count parameter exceeded the maximum of {MAX_COUNT}. The number of results returned has been limited to {MAX_COUNT}."
+                        "The '_count' parameter exceeds limit configured for server. Current limit is {MAX_COUNT} while `_count` parameter set to {n}."
                     );
-                    if strict {
-                        return Err(FhirError::bad_request(msg));
-                    }
                     q.issues
                         .push(Issue::new("information", "informational", msg));
                     q.count = MAX_COUNT;
@@ -973,15 +976,6 @@ pub fn page_bundle(
         let page = &all[start..end];
         if end < total {
             links.push(json!({"relation": "next", "url": link(Some(encode_ct(end)), true)}));
-        }
-        if start > 0 {
-            let prev = start.saturating_sub(q.count);
-            let url = if prev == 0 {
-                link(None, true)
-            } else {
-                link(Some(encode_ct(prev)), true)
-            };
-            links.push(json!({"relation": "previous", "url": url}));
         }
         for r in page {
             entries.push(entry(base, r, "match"));
