@@ -129,8 +129,55 @@ async fn metadata_and_health() {
         .collect();
     assert_eq!(
         types,
-        ["Patient", "Observation", "Encounter", "Condition", "Group"]
+        [
+            "Patient",
+            "Practitioner",
+            "PractitionerRole",
+            "Organization",
+            "Location",
+            "Encounter",
+            "Observation",
+            "Condition",
+            "Procedure",
+            "MedicationRequest",
+            "AllergyIntolerance",
+            "DiagnosticReport",
+            "Group"
+        ]
     );
+    let by_type = |t: &str| {
+        cs["rest"][0]["resource"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .find(|r| r["type"] == t)
+            .cloned()
+            .expect("type")
+    };
+    let role = by_type("PractitionerRole");
+    let incl = role["searchInclude"].to_string();
+    for i in [
+        "PractitionerRole:practitioner",
+        "PractitionerRole:organization",
+        "PractitionerRole:location",
+    ] {
+        assert!(incl.contains(i), "{incl}");
+    }
+    let rev = by_type("Practitioner")["searchRevInclude"].to_string();
+    assert!(
+        rev.contains("PractitionerRole:practitioner") && rev.contains("Encounter:participant"),
+        "{rev}"
+    );
+    let obs_params = by_type("Observation")["searchParam"].to_string();
+    for p in [
+        "\"code\"",
+        "\"date\"",
+        "\"category\"",
+        "\"patient\"",
+        "\"subject\"",
+    ] {
+        assert!(obs_params.contains(p), "{p}");
+    }
     let patient = &cs["rest"][0]["resource"][0];
     let params: Vec<&str> = patient["searchParam"]
         .as_array()
@@ -1473,7 +1520,21 @@ async fn bulk_export_lifecycle() {
         .collect();
     assert_eq!(
         types,
-        ["Condition", "Encounter", "Group", "Observation", "Patient"]
+        [
+            "AllergyIntolerance",
+            "Condition",
+            "DiagnosticReport",
+            "Encounter",
+            "Group",
+            "Location",
+            "MedicationRequest",
+            "Observation",
+            "Organization",
+            "Patient",
+            "Practitioner",
+            "PractitionerRole",
+            "Procedure"
+        ]
     );
     let patient_out = m["output"]
         .as_array()
@@ -1926,4 +1987,238 @@ async fn https_mode_with_its_own_ca() {
     assert_eq!(r.status(), StatusCode::OK);
     s.shutdown().await;
     assert!(!ca_path.exists(), "the CA folder goes with the server");
+}
+
+#[tokio::test]
+async fn directory_types_with_include_and_revinclude() {
+    let s = start(opts(30)).await;
+    let t = token(&s).await;
+    // Patient.generalPractitioner
+    let b = json_of(
+        get(
+            &s,
+            &t,
+            "/Patient?_count=3&_include=Patient:general-practitioner",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ids(&b, "match").len(), 3);
+    let included: Vec<&str> = b["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .filter_map(|e| e["resource"]["resourceType"].as_str())
+        .collect();
+    assert!(
+        !included.is_empty() && included.iter().all(|t| *t == "Practitioner"),
+        "{included:?}"
+    );
+    // PractitionerRole -> practitioner, organization, location
+    let b = json_of(get(&s, &t, "/PractitionerRole?_include=PractitionerRole:practitioner&_include=PractitionerRole:organization&_include=PractitionerRole:location").await).await;
+    let kinds: std::collections::BTreeSet<&str> = b["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .filter_map(|e| e["resource"]["resourceType"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["Location", "Organization", "Practitioner"]
+    );
+    // Practitioner <- PractitionerRole, and an Encounter's participant
+    let b = json_of(get(&s, &t, "/Practitioner?_count=1&_revinclude=PractitionerRole:practitioner&_revinclude=Encounter:participant").await).await;
+    let prac = ids(&b, "match")[0].clone();
+    let rev: Vec<&Value> = b["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .collect();
+    assert!(
+        rev.iter()
+            .any(|e| e["resource"]["resourceType"] == "PractitionerRole")
+    );
+    assert!(
+        rev.iter()
+            .any(|e| e["resource"]["resourceType"] == "Encounter")
+    );
+    assert!(
+        rev.iter()
+            .all(|e| e.to_string().contains(&format!("Practitioner/{prac}")))
+    );
+    // DiagnosticReport.result -> Observations with reference ranges and flags
+    let b = json_of(
+        get(
+            &s,
+            &t,
+            "/DiagnosticReport?code=http://loinc.org|57698-3&_count=1&_include=DiagnosticReport:result",
+        )
+        .await,
+    )
+    .await;
+    let report = b["entry"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .find(|e| e["search"]["mode"] == "match")
+        .expect("a lipid panel");
+    let results = report["resource"]["result"]
+        .as_array()
+        .expect("results")
+        .len();
+    let obs: Vec<&Value> = b["entry"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .map(|e| &e["resource"])
+        .collect();
+    assert_eq!(obs.len(), results);
+    assert!(obs.iter().all(|o| o["referenceRange"].is_array()
+        && o["interpretation"][0]["coding"][0]["code"].is_string()));
+    // Encounter.participant / service-provider and the other clinical types
+    for q in [
+        "/Encounter?_count=1&_include=Encounter:participant&_include=Encounter:service-provider",
+        "/Procedure?_count=2&_include=Procedure:patient",
+        "/MedicationRequest?_count=2&_include=MedicationRequest:requester",
+        "/AllergyIntolerance?_count=2&_include=AllergyIntolerance:patient",
+        "/Location?_include=Location:organization",
+    ] {
+        let b = json_of(get(&s, &t, q).await).await;
+        assert!(!ids(&b, "match").is_empty(), "{q}");
+        assert!(!ids(&b, "include").is_empty(), "{q}");
+    }
+    // An include the type does not have is refused.
+    assert_eq!(
+        get(&s, &t, "/Patient?_include=Observation:patient")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    // $everything carries the new compartment types.
+    let pid = ids(
+        &json_of(get(&s, &t, "/Patient?_count=1").await).await,
+        "match",
+    )[0]
+    .clone();
+    let b = json_of(get(&s, &t, &format!("/Patient/{pid}/$everything?_count=1000")).await).await;
+    let kinds: std::collections::BTreeSet<&str> = b["entry"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .filter_map(|e| e["resource"]["resourceType"].as_str())
+        .collect();
+    assert!(
+        kinds.contains("Observation") && kinds.contains("DiagnosticReport"),
+        "{kinds:?}"
+    );
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn chart_searches_by_code_date_category_and_sort() {
+    let s = start(opts(10)).await;
+    let t = token(&s).await;
+    let pid = ids(
+        &json_of(get(&s, &t, "/Patient?_count=1").await).await,
+        "match",
+    )[0]
+    .clone();
+    let series = |q: String| {
+        let (s, t) = (&s, &t);
+        async move { json_of(get(s, t, &q).await).await }
+    };
+    // Heart rate by system|code and by code, newest first and oldest first.
+    let desc = series(format!(
+        "/Observation?patient={pid}&code=http://loinc.org|8867-4&_sort=-date&_count=100"
+    ))
+    .await;
+    let dates = |b: &Value| -> Vec<String> {
+        b["entry"]
+            .as_array()
+            .expect("e")
+            .iter()
+            .filter(|e| e["search"]["mode"] == "match")
+            .filter_map(|e| {
+                e["resource"]["effectiveDateTime"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let d = dates(&desc);
+    assert!(d.len() >= 6, "three years of visits: {d:?}");
+    assert!(d.windows(2).all(|w| w[0] >= w[1]), "{d:?}");
+    let asc = series(format!(
+        "/Observation?subject=Patient/{pid}&code=8867-4&_sort=date&_count=100"
+    ))
+    .await;
+    let mut a = dates(&asc);
+    a.reverse();
+    assert_eq!(a, d);
+    let first = desc["entry"][0]["resource"].clone();
+    assert_eq!(
+        first["valueQuantity"]["system"],
+        "http://unitsofmeasure.org"
+    );
+    assert_eq!(first["valueQuantity"]["code"], "/min");
+    // date prefixes bound the series
+    let cut = &d[d.len() / 2][..10];
+    let later = dates(
+        &series(format!(
+            "/Observation?patient={pid}&code=8867-4&date=ge{cut}&_count=100"
+        ))
+        .await,
+    );
+    assert!(
+        !later.is_empty() && later.iter().all(|x| x.as_str() >= cut),
+        "{later:?}"
+    );
+    let earlier = dates(
+        &series(format!(
+            "/Observation?patient={pid}&code=8867-4&date=lt{cut}&_count=100"
+        ))
+        .await,
+    );
+    assert_eq!(earlier.len() + later.len(), d.len());
+    // category: labs only, each with a reference range and an H/L/N flag
+    let labs = series(format!(
+        "/Observation?patient={pid}&category=laboratory&_count=200"
+    ))
+    .await;
+    let entries: Vec<&Value> = labs["entry"]
+        .as_array()
+        .expect("e")
+        .iter()
+        .filter(|e| e["search"]["mode"] == "match")
+        .map(|e| &e["resource"])
+        .collect();
+    assert!(!entries.is_empty());
+    for o in &entries {
+        assert_eq!(o["category"][0]["coding"][0]["code"], "laboratory");
+        let flag = o["interpretation"][0]["coding"][0]["code"]
+            .as_str()
+            .unwrap_or("");
+        assert!(["H", "L", "N"].contains(&flag), "{o}");
+        assert!(o["referenceRange"][0].is_object());
+    }
+    let vitals = series(format!(
+        "/Observation?patient={pid}&category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs&_count=1"
+    ))
+    .await;
+    assert_eq!(
+        vitals["entry"][0]["resource"]["category"][0]["coding"][0]["code"],
+        "vital-signs"
+    );
+    // The BP panel carries its components.
+    let bp = series(format!("/Observation?patient={pid}&code=85354-9&_count=1")).await;
+    let comps = bp["entry"][0]["resource"]["component"]
+        .as_array()
+        .expect("components");
+    assert_eq!(comps[0]["code"]["coding"][0]["code"], "8480-6");
+    assert_eq!(comps[1]["code"]["coding"][0]["code"], "8462-4");
+    s.shutdown().await;
 }

@@ -22,7 +22,6 @@ use super::store::{Store, TYPES};
 use super::util::{fhir_instant, parse_date_range, parse_query};
 use super::{AppState, storage};
 
-const COMPARTMENT: &[&str] = &["Patient", "Observation", "Encounter", "Condition"];
 /// Bounds of `_maxCount` (resources per query), as `ExportJobRecord.cs` checks them.
 const MAX_COUNT_RANGE: std::ops::RangeInclusive<u64> = 1..=10_000;
 
@@ -168,10 +167,13 @@ pub fn kickoff(
             other => return Err(unsupported_param(other)),
         }
     }
+    let compartment: Vec<&str> = std::iter::once("Patient")
+        .chain(search::COMPARTMENT_TYPES.iter().copied())
+        .collect();
     let allowed: &[&str] = if scope == Scope::System {
         TYPES
     } else {
-        COMPARTMENT
+        &compartment
     };
     if let Some(ts) = &types
         && let Some(bad) = ts.iter().find(|t| !allowed.contains(&t.as_str()))
@@ -231,7 +233,7 @@ pub fn kickoff(
                         .and_then(Value::as_str)
                         .is_some_and(|id| ps.contains(id))
                 } else {
-                    search::subject_ref(&r)
+                    search::patient_ref(&r)
                         .and_then(|s| s.strip_prefix("Patient/"))
                         .is_some_and(|id| ps.contains(id))
                 };

@@ -600,6 +600,8 @@ pub async fn dispatch(
     if let Err(e) = auth::check_bearer(&st, &headers) {
         return e.into_response();
     }
+    let mut ready = st.ready.clone();
+    let _ = ready.wait_for(|r| *r).await;
     let query = parse_query(uri.query().unwrap_or(""));
     let is_search = matches!(
         (&method, seg.as_slice()),

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::search::{self, INCLUDES, RESULT_PARAMS, SORTS};
+use super::search::{self, RESULT_PARAMS, SORTS};
 use super::store::{TYPES, WRITABLE};
 use super::util::fhir_instant;
 use super::{AppState, DEMO_TENANT_ID};
@@ -43,8 +43,8 @@ pub fn capability_statement(st: &AppState) -> Value {
                 "conditionalRead": "not-supported",
                 "conditionalUpdate": false,
                 "conditionalDelete": "not-supported",
-                "searchInclude": INCLUDES.iter().filter(|(s, _)| s == t).map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>(),
-                "searchRevInclude": if *t == "Patient" { INCLUDES.iter().map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>() } else { Vec::new() },
+                "searchInclude": search::includes().filter(|(s, _)| s == t).map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>(),
+                "searchRevInclude": search::revincludes_of(t).iter().map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>(),
                 "searchParam": search::params_for(t).iter().map(|(n, ty)| json!({"name": n, "definition": param_def(t, n), "type": ty})).collect::<Vec<_>>(),
             });
             let sorts: Vec<&str> = SORTS.iter().filter(|(x, _)| x == t).map(|(_, n)| *n).collect();

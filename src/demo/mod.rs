@@ -27,6 +27,7 @@
 
 mod auth;
 mod bundle;
+mod clinical;
 mod data;
 mod entra;
 mod export;
@@ -161,6 +162,8 @@ pub(crate) struct AppState {
     entra: Mutex<entra::EntraState>,
     exports: Mutex<export::ExportState>,
     blobs: RwLock<storage::Blobs>,
+    /// True once the synthetic population is in the store.
+    ready: tokio::sync::watch::Receiver<bool>,
     /// Searches seen, for the throttle fault.
     searches: std::sync::atomic::AtomicU64,
 }
@@ -168,6 +171,7 @@ pub(crate) struct AppState {
 /// A running demo server.
 pub struct DemoServer {
     addr: SocketAddr,
+    ready: tokio::sync::watch::Receiver<bool>,
     storage_addr: SocketAddr,
     scheme: &'static str,
     tls: Option<tls::DemoTls>,
@@ -214,8 +218,11 @@ impl DemoServer {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let base = format!("{scheme}://127.0.0.1:{}", addr.port());
         let storage_base = format!("{scheme}://127.0.0.1:{}", storage_addr.port());
-        let mut store = store::Store::default();
-        data::populate(&mut store, opts.seed, opts.patients, chrono::Utc::now());
+        // The population is generated off the async threads while the server
+        // already listens; FHIR requests wait for it (`ready`), so start-up
+        // shows at once and the first search answers once the data is there.
+        let (ready_tx, ready) = tokio::sync::watch::channel(false);
+        let (seed, patients) = (opts.seed, opts.patients);
         let mut key = [0u8; 32];
         rand::rng().fill(&mut key);
         let state = Arc::new(AppState {
@@ -224,7 +231,8 @@ impl DemoServer {
             base,
             storage_base,
             key,
-            store: RwLock::new(store),
+            store: RwLock::new(store::Store::default()),
+            ready,
             entra: Mutex::new(entra::EntraState::default()),
             exports: Mutex::new(export::ExportState::default()),
             blobs: RwLock::new(storage::Blobs::default()),
@@ -238,7 +246,14 @@ impl DemoServer {
         let storage_app: Router = Router::new()
             .fallback(storage::dispatch)
             .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
-            .with_state(state);
+            .with_state(state.clone());
+        let filler = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = store::Store::default();
+            data::populate(&mut store, seed, patients, chrono::Utc::now());
+            *filler.store.write().unwrap_or_else(|e| e.into_inner()) = store;
+            let _ = ready_tx.send(true);
+        });
         let shutdown = tokio_util::sync::CancellationToken::new();
         let tasks = match &tls {
             Some(t) => vec![
@@ -252,6 +267,7 @@ impl DemoServer {
         };
         Ok(DemoServer {
             addr,
+            ready: state.ready.clone(),
             storage_addr,
             scheme,
             tls,
@@ -287,6 +303,13 @@ impl DemoServer {
     }
 
     /// Stops serving; waits up to two seconds for open connections.
+    /// Waits until the synthetic population has been generated (FHIR
+    /// requests wait for it by themselves).
+    pub async fn ready(&self) {
+        let mut rx = self.ready.clone();
+        let _ = rx.wait_for(|r| *r).await;
+    }
+
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         for mut task in self.tasks {

@@ -11,9 +11,36 @@ use serde_json::{Map, Value, json};
 use super::util::fhir_instant;
 
 /// Resource types the demo serves. Group is read-only.
-pub const TYPES: &[&str] = &["Patient", "Observation", "Encounter", "Condition", "Group"];
+pub const TYPES: &[&str] = &[
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Location",
+    "Encounter",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "MedicationRequest",
+    "AllergyIntolerance",
+    "DiagnosticReport",
+    "Group",
+];
 /// Types that accept create/update/delete.
-pub const WRITABLE: &[&str] = &["Patient", "Observation", "Encounter", "Condition"];
+pub const WRITABLE: &[&str] = &[
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Location",
+    "Encounter",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "MedicationRequest",
+    "AllergyIntolerance",
+    "DiagnosticReport",
+];
 
 pub fn is_supported(rtype: &str) -> bool {
     TYPES.contains(&rtype)
