@@ -2222,3 +2222,490 @@ async fn chart_searches_by_code_date_category_and_sort() {
     assert_eq!(comps[1]["code"]["coding"][0]["code"], "8462-4");
     s.shutdown().await;
 }
+
+fn post_json(url: String, t: &str, body: &Value) -> reqwest::RequestBuilder {
+    http()
+        .post(url)
+        .bearer_auth(t)
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string())
+}
+
+#[tokio::test]
+async fn validate_answers_an_operation_outcome() {
+    let s = start(opts(3)).await;
+    let t = token(&s).await;
+    let base = s.fhir_url();
+    let ok = json!({"resourceType": "Patient", "name": [{"family": "Valid"}], "gender": "female"});
+    let r = post_json(format!("{base}/Patient/$validate"), &t, &ok)
+        .send()
+        .await
+        .expect("validate");
+    assert_eq!(r.status(), StatusCode::OK);
+    let oo = json_of(r).await;
+    assert_eq!(oo["resourceType"], "OperationOutcome");
+    assert_eq!(oo["issue"][0]["severity"], "information");
+    assert_eq!(oo["issue"][0]["diagnostics"], "All OK");
+    // Wrapped in Parameters, as the service accepts it.
+    let wrapped =
+        json!({"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": ok}]});
+    let oo = json_of(
+        post_json(format!("{base}/Patient/$validate"), &t, &wrapped)
+            .send()
+            .await
+            .expect("wrapped"),
+    )
+    .await;
+    assert_eq!(oo["issue"][0]["diagnostics"], "All OK");
+    // Unknown fields and a missing required status: error issues.
+    let bad = json!({"resourceType": "Observation", "code": {"text": "x"}, "colour": "red"});
+    let r = post_json(format!("{base}/Observation/$validate"), &t, &bad)
+        .send()
+        .await
+        .expect("bad");
+    assert_eq!(r.status(), StatusCode::OK);
+    let oo = json_of(r).await;
+    let text = oo["issue"].to_string();
+    assert!(text.contains("unknown element 'colour'"), "{text}");
+    assert!(text.contains("Observation.status"), "{text}");
+    assert!(
+        oo["issue"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .all(|i| i["severity"] == "error")
+    );
+    // Missing or wrong resourceType: refused before validating.
+    for (path, body) in [
+        ("/Patient/$validate", json!({"name": []})),
+        (
+            "/Patient/$validate",
+            json!({"resourceType": "Observation", "status": "final"}),
+        ),
+    ] {
+        let r = post_json(format!("{base}{path}"), &t, &body)
+            .send()
+            .await
+            .expect("refused");
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(json_of(r).await["resourceType"], "OperationOutcome");
+    }
+    // A stored resource by id (GET), case-insensitive operation name.
+    let pid = ids(
+        &json_of(get(&s, &t, "/Patient?_count=1").await).await,
+        "match",
+    )[0]
+    .clone();
+    let oo = json_of(get(&s, &t, &format!("/Patient/{pid}/$Validate")).await).await;
+    assert_eq!(oo["issue"][0]["diagnostics"], "All OK", "{oo}");
+    s.shutdown().await;
+}
+
+async fn poll_until(s: &DemoServer, t: &str, url: &str, done: StatusCode) -> reqwest::Response {
+    for _ in 0..100 {
+        let r = get(s, t, url).await;
+        if r.status() == done {
+            return r;
+        }
+        assert!(r.status() == StatusCode::ACCEPTED, "{}", r.status());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job did not finish")
+}
+
+fn content_location(r: &reqwest::Response) -> String {
+    r.headers()["content-location"]
+        .to_str()
+        .expect("content-location")
+        .to_string()
+}
+
+#[tokio::test]
+async fn import_lifecycle_with_an_error_file_and_initial_load_lock() {
+    let mut o = opts(3);
+    o.export_duration = Duration::from_millis(600);
+    let s = start(o).await;
+    let t = token(&s).await;
+    let base = s.fhir_url();
+    let input = |ty: &str, file: &str| {
+        json!({"name": "input", "part": [
+            {"name": "type", "valueString": ty},
+            {"name": "url", "valueUri": format!("{}/import/{file}", s.storage_url())}
+        ]})
+    };
+    let body = |mode: &str, inputs: Vec<Value>| {
+        let mut p = vec![
+            json!({"name": "inputFormat", "valueString": "application/fhir+ndjson"}),
+            json!({"name": "mode", "valueString": mode}),
+        ];
+        p.extend(inputs);
+        json!({"resourceType": "Parameters", "parameter": p})
+    };
+    let kick =
+        |b: Value| post_json(format!("{base}/$import"), &t, &b).header("prefer", "respond-async");
+    // Refusals, in the service's words.
+    let r = kick(body("Sideways", vec![input("Patient", "Patient.ndjson")]))
+        .send()
+        .await
+        .expect("mode");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(issue(&json_of(r).await).1.contains("InitialLoad"));
+    let r = kick(body(
+        "IncrementalLoad",
+        vec![
+            input("Patient", "Patient.ndjson"),
+            input("Patient", "Patient.ndjson"),
+        ],
+    ))
+    .send()
+    .await
+    .expect("dupes");
+    assert!(issue(&json_of(r).await).1.contains("duplicate files"));
+    let foreign = json!({"name": "input", "part": [{"name": "type", "valueString": "Patient"}, {"name": "url", "valueUri": "https://elsewhere.blob.core.windows.net/x/y.ndjson"}]});
+    let r = kick(body("IncrementalLoad", vec![foreign]))
+        .send()
+        .await
+        .expect("foreign");
+    assert!(
+        issue(&json_of(r).await)
+            .1
+            .contains("storage account endpoint")
+    );
+
+    // Incremental: a clean Patient file and an Observation file with one bad line.
+    let r = kick(body(
+        "IncrementalLoad",
+        vec![
+            input("Patient", "Patient.ndjson"),
+            input("Observation", "Observation.ndjson"),
+        ],
+    ))
+    .send()
+    .await
+    .expect("kickoff");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let url = content_location(&r);
+    assert!(
+        url.starts_with(&format!("{base}/_operations/import/")),
+        "{url}"
+    );
+    assert_eq!(get(&s, &t, &url).await.status(), StatusCode::ACCEPTED);
+    let done = json_of(poll_until(&s, &t, &url, StatusCode::OK).await).await;
+    let counts: Vec<(String, u64)> = done["output"]
+        .as_array()
+        .expect("output")
+        .iter()
+        .map(|o| {
+            (
+                o["type"].as_str().unwrap_or("").to_string(),
+                o["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("Patient".to_string(), 2), ("Observation".to_string(), 2)]
+    );
+    let errors = done["error"].as_array().expect("error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["count"], 1);
+    let err_url = errors[0]["url"].as_str().expect("error url");
+    assert!(err_url.starts_with(&format!("{}/fhirlogs/", s.storage_url())));
+    let st = storage_token(&s, true).await;
+    let text = blob_get(err_url, Some(&st))
+        .send()
+        .await
+        .expect("error file")
+        .text()
+        .await
+        .expect("t");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["resourceType"], "OperationOutcome");
+    assert!(
+        lines[0]["issue"][0]["diagnostics"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Failed to process resource at line: 1")
+    );
+    assert_eq!(
+        get(&s, &t, "/Patient/import-sample-1").await.status(),
+        StatusCode::OK
+    );
+    // Cancelling a finished import is a conflict.
+    let r = http()
+        .delete(&url)
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("cancel done");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // InitialLoad: writes are locked (423) while it runs; reads are not; cancel works.
+    let r = kick(body(
+        "InitialLoad",
+        vec![input("Patient", "Patient.ndjson")],
+    ))
+    .send()
+    .await
+    .expect("initial");
+    let url = content_location(&r);
+    let w = post_json(
+        format!("{base}/Patient"),
+        &t,
+        &json!({"resourceType": "Patient"}),
+    )
+    .send()
+    .await
+    .expect("write");
+    assert_eq!(w.status(), StatusCode::LOCKED);
+    assert_eq!(json_of(w).await["code"], "Locked");
+    assert_eq!(
+        get(&s, &t, "/Patient?_count=1").await.status(),
+        StatusCode::OK
+    );
+    let r = http()
+        .delete(&url)
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = get(&s, &t, &url).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(issue(&json_of(r).await).1.contains("cancellation"));
+    let w = post_json(
+        format!("{base}/Patient"),
+        &t,
+        &json!({"resourceType": "Patient"}),
+    )
+    .send()
+    .await
+    .expect("write after cancel");
+    assert_eq!(w.status(), StatusCode::CREATED);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn bulk_delete_dry_run_lifecycle_and_cancel() {
+    let mut o = opts(10);
+    o.export_duration = Duration::from_millis(500);
+    let s = start(o).await;
+    let t = token(&s).await;
+    let base = s.fhir_url();
+    let query = "code=http://loinc.org|8867-4";
+    // Dry run: the same search with _summary=count.
+    let count =
+        json_of(get(&s, &t, &format!("/Observation?{query}&_summary=count")).await).await["total"]
+            .as_u64()
+            .expect("total");
+    assert!(count > 0);
+    let del = |path: String| {
+        http()
+            .delete(format!("{base}{path}"))
+            .bearer_auth(&t)
+            .header("prefer", "respond-async")
+            .header("accept", "application/fhir+json")
+    };
+    let r = http()
+        .delete(format!("{base}/Observation/$bulk-delete?{query}"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("no prefer");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = del(format!(
+        "/Observation/$bulk-delete?{query}&_hardDelete=true"
+    ))
+    .send()
+    .await
+    .expect("kickoff");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let url = content_location(&r);
+    assert!(url.starts_with(&format!("{base}/_operations/bulk-delete/")));
+    let running = get(&s, &t, &url).await;
+    assert_eq!(running.status(), StatusCode::ACCEPTED);
+    assert_eq!(running.headers()["x-progress"], "in progress");
+    let p = json_of(running).await;
+    assert_eq!(p["parameter"][0]["name"], "Issues");
+    assert_eq!(
+        p["parameter"][0]["resource"]["issue"][0]["details"]["text"],
+        "Job In Progress"
+    );
+    let done = json_of(poll_until(&s, &t, &url, StatusCode::OK).await).await;
+    assert_eq!(done["resourceType"], "Parameters");
+    assert_eq!(done["parameter"][0]["name"], "ResourceDeletedCount");
+    assert_eq!(done["parameter"][0]["part"][0]["name"], "Observation");
+    assert_eq!(
+        done["parameter"][0]["part"][0]["valueInteger64"],
+        count.to_string()
+    );
+    let after = json_of(get(&s, &t, &format!("/Observation?{query}&_summary=count")).await).await;
+    assert_eq!(after["total"], 0);
+    assert_eq!(
+        http()
+            .delete(&url)
+            .bearer_auth(&t)
+            .send()
+            .await
+            .expect("late cancel")
+            .status(),
+        StatusCode::CONFLICT
+    );
+
+    // System level with excludedResourceTypes, dry run on the base; then cancelled.
+    let since = "_lastUpdated=ge2000-01-01";
+    let total = json_of(get(&s, &t, &format!("/?{since}&_summary=count")).await).await["total"]
+        .as_u64()
+        .expect("system total");
+    assert!(total > 0);
+    let r = del(format!(
+        "/$bulk-delete?{since}&excludedResourceTypes=Patient,Practitioner"
+    ))
+    .send()
+    .await
+    .expect("system");
+    let url = content_location(&r);
+    assert_eq!(
+        http()
+            .delete(&url)
+            .bearer_auth(&t)
+            .send()
+            .await
+            .expect("cancel")
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    let r = get(&s, &t, &url).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = json_of(r).await;
+    assert_eq!(
+        p["parameter"][0]["resource"]["issue"][0]["details"]["text"],
+        "Job Canceled"
+    );
+    assert_eq!(
+        json_of(get(&s, &t, "/Patient?_summary=count").await).await["total"],
+        10,
+        "nothing was deleted"
+    );
+
+    // Soft delete with _remove-references: Encounters lose the deleted practitioner.
+    let pr = ids(
+        &json_of(get(&s, &t, "/Practitioner?_count=1").await).await,
+        "match",
+    )[0]
+    .clone();
+    let r = del(format!(
+        "/Practitioner/$bulk-delete?_id={pr}&_remove-references=true"
+    ))
+    .send()
+    .await
+    .expect("refs");
+    let url = content_location(&r);
+    let done = json_of(poll_until(&s, &t, &url, StatusCode::OK).await).await;
+    assert_eq!(done["parameter"][0]["part"][0]["valueInteger64"], "1");
+    assert_eq!(
+        get(&s, &t, &format!("/Practitioner/{pr}")).await.status(),
+        StatusCode::GONE
+    );
+    let left = json_of(
+        get(
+            &s,
+            &t,
+            &format!("/Encounter?participant=Practitioner/{pr}&_summary=count"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(left["total"], 0);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn reindex_lifecycle() {
+    let mut o = opts(3);
+    o.export_duration = Duration::from_millis(400);
+    let s = start(o).await;
+    let t = token(&s).await;
+    let base = s.fhir_url();
+    let body = json!({"resourceType": "Parameters", "parameter": [{"name": "targetResourceTypes", "valueString": "Patient,Observation"}]});
+    let r = post_json(format!("{base}/$reindex"), &t, &body)
+        .send()
+        .await
+        .expect("kickoff");
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let url = content_location(&r);
+    assert!(url.starts_with(&format!("{base}/_operations/reindex/")));
+    let job = json_of(r).await;
+    let field = |p: &Value, n: &str| {
+        p["parameter"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|x| x["name"] == n)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(field(&job, "status")["valueString"], "Queued");
+    assert_eq!(
+        field(&job, "resources")["valueString"],
+        "Patient,Observation"
+    );
+    // Status answers are 200 throughout; the status field moves.
+    let r = get(&s, &t, &url).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(field(&json_of(r).await, "status")["valueString"], "Running");
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let p = json_of(get(&s, &t, &url).await).await;
+    assert_eq!(field(&p, "status")["valueString"], "Completed");
+    assert_eq!(field(&p, "progress")["valueDecimal"], 100.0);
+    // A second job, cancelled.
+    let r = post_json(
+        format!("{base}/$reindex"),
+        &t,
+        &json!({"resourceType": "Parameters", "parameter": []}),
+    )
+    .send()
+    .await
+    .expect("second");
+    let url = content_location(&r);
+    let r = http()
+        .delete(&url)
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        field(&json_of(r).await, "status")["valueString"],
+        "Canceled"
+    );
+    assert_eq!(
+        field(&json_of(get(&s, &t, &url).await).await, "status")["valueString"],
+        "Canceled"
+    );
+    assert_eq!(
+        get(&s, &t, "/_operations/reindex/9999").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The CapabilityStatement lists what the demo runs.
+    let cs = json_of(
+        http()
+            .get(format!("{base}/metadata"))
+            .send()
+            .await
+            .expect("cs"),
+    )
+    .await;
+    let ops: Vec<&str> = cs["rest"][0]["operation"]
+        .as_array()
+        .expect("ops")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(ops, ["export", "import", "bulk-delete", "reindex"]);
+    s.shutdown().await;
+}

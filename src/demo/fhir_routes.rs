@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::outcome::{FhirError, TOO_MANY_REQUESTS, fhir_json, throttled};
 use super::store::{Store, WRITABLE, is_supported};
 use super::util::{fhir_instant, http_date, new_guid, parse_date_range, parse_query};
-use super::{AppState, HealthFault, auth, bundle, export, metadata, search};
+use super::{AppState, HealthFault, auth, bundle, export, metadata, ops, search, validate};
 
 /// The result of one interaction, shared by REST handlers and batch entries.
 #[derive(Debug, Clone)]
@@ -484,6 +484,43 @@ fn op_everything(
     )))
 }
 
+/// `GET [base]?…&_summary=count`: how many resources of every type match
+/// (the dry run of a system-level `$bulk-delete`). Other system-level
+/// searches are not modelled.
+fn system_count(
+    store: &Store,
+    base: &str,
+    params: &[(String, String)],
+) -> Result<OpResult, FhirError> {
+    if !params.iter().any(|(k, v)| k == "_summary" && v == "count") {
+        return Err(FhirError::not_supported(
+            "The demo answers system-level searches only with _summary=count.",
+        ));
+    }
+    let filters: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "_summary")
+        .cloned()
+        .collect();
+    let mut total = 0;
+    for t in WRITABLE {
+        let f = search::filter_only(t, &filters)?;
+        total += store
+            .all_live(t)
+            .iter()
+            .filter(|(_, r)| f.matches(r))
+            .count();
+    }
+    Ok(OpResult::ok(json!({
+        "resourceType": "Bundle",
+        "id": new_guid(),
+        "meta": {"lastUpdated": fhir_instant(Utc::now())},
+        "type": "searchset",
+        "total": total,
+        "link": [{"relation": "self", "url": format!("{base}?{}", super::util::encode_query(params))}]
+    })))
+}
+
 fn health(st: &AppState) -> Response {
     let (overall, detail_status, description, code) = match st.opts.faults.health {
         None => (
@@ -602,6 +639,9 @@ pub async fn dispatch(
     }
     let mut ready = st.ready.clone();
     let _ = ready.wait_for(|r| *r).await;
+    if !ops::lock_exempt(&method, &seg) && ops::initial_load_running(&st) {
+        return ops::locked();
+    }
     let query = parse_query(uri.query().unwrap_or(""));
     let is_search = matches!(
         (&method, seg.as_slice()),
@@ -651,6 +691,10 @@ fn route(
         r.into_response()
     };
     match seg {
+        [] if method == Method::GET => {
+            let store = st.store.read().unwrap_or_else(|e| e.into_inner());
+            Ok(system_count(&store, base, query)?.into_response())
+        }
         [] => {
             if method != Method::POST {
                 return Err(not_allowed());
@@ -668,6 +712,33 @@ fn route(
             export::kickoff(st, export::Scope::System, query, headers, &request_url)
         }
         ["_operations", "export", id] => export::status(st, method, id),
+        ["_operations", "import", id] => ops::status(st, ops::OpKind::Import, method, id),
+        ["_operations", "bulk-delete", id] => ops::status(st, ops::OpKind::BulkDelete, method, id),
+        ["_operations", "reindex", id] => ops::status(st, ops::OpKind::Reindex, method, id),
+        ["$import"] => {
+            if method != Method::POST {
+                return Err(not_allowed());
+            }
+            content_type_ok(headers)?;
+            ops::import_kickoff(st, headers, &parse_json(body)?, &request_url)
+        }
+        ["$bulk-delete"] => {
+            if method != Method::DELETE {
+                return Err(not_allowed());
+            }
+            ops::bulk_delete_kickoff(st, None, query, headers, &request_url)
+        }
+        ["$reindex"] => {
+            if method != Method::POST {
+                return Err(not_allowed());
+            }
+            let b = if body.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                Some(parse_json(body)?)
+            };
+            ops::reindex_kickoff(st, b.as_ref())
+        }
         [rtype, rest @ ..] if !is_supported(rtype) => {
             let _ = rest;
             Err(FhirError::unknown_type(rtype))
@@ -738,6 +809,51 @@ fn route(
             let store = st.store.read().unwrap_or_else(|e| e.into_inner());
             Ok(op_everything(&store, base, id, query)?.into_response())
         }
+        [rtype, "$bulk-delete"] => {
+            if method != Method::DELETE {
+                return Err(not_allowed());
+            }
+            if !WRITABLE.contains(rtype) {
+                return Err(FhirError::bad_request(format!(
+                    "Requested operation does not support resource type: {rtype}."
+                )));
+            }
+            ops::bulk_delete_kickoff(st, Some(rtype), query, headers, &request_url)
+        }
+        [rtype, "$validate"] => {
+            if method != Method::POST {
+                return Err(not_allowed());
+            }
+            content_type_ok(headers)?;
+            let b = parse_json(body)?;
+            let res = validate::resource_of(&b)?.ok_or_else(|| {
+                FhirError::bad_request(
+                    "The Parameters resource has no 'resource' part to validate.",
+                )
+            })?;
+            Ok(validation_outcome(validate::run(rtype, res)?))
+        }
+        [rtype, id, "$validate"] => {
+            let stored;
+            let res = match *method {
+                Method::GET => None,
+                Method::POST => {
+                    content_type_ok(headers)?;
+                    stored = parse_json(body)?;
+                    validate::resource_of(&stored)?
+                }
+                _ => return Err(not_allowed()),
+            };
+            let issues = match res {
+                Some(r) => validate::run(rtype, r)?,
+                None => {
+                    let store = st.store.read().unwrap_or_else(|e| e.into_inner());
+                    let current = op_read(&store, rtype, id)?;
+                    validate::run(rtype, current.body.as_ref().unwrap_or(&Value::Null))?
+                }
+            };
+            Ok(validation_outcome(issues))
+        }
         [rtype, id] if id.starts_with('$') || id.starts_with('_') => {
             let _ = rtype;
             Err(FhirError::not_supported(format!(
@@ -794,6 +910,11 @@ fn route(
         }
         _ => Err(FhirError::not_found("The requested route was not found.")),
     }
+}
+
+/// The `$validate` answer: 200 with the OperationOutcome of the issues.
+fn validation_outcome(issues: Vec<super::outcome::Issue>) -> Response {
+    fhir_json(StatusCode::OK, &super::outcome::outcome(&issues))
 }
 
 /// Builds a plain response with the given status and no body (used by export).

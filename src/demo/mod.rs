@@ -33,12 +33,14 @@ mod entra;
 mod export;
 mod fhir_routes;
 mod metadata;
+mod ops;
 mod outcome;
 mod search;
 pub mod storage;
 mod store;
 mod tls;
 mod util;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -162,6 +164,7 @@ pub(crate) struct AppState {
     entra: Mutex<entra::EntraState>,
     exports: Mutex<export::ExportState>,
     blobs: RwLock<storage::Blobs>,
+    ops: Mutex<ops::OpsState>,
     /// True once the synthetic population is in the store.
     ready: tokio::sync::watch::Receiver<bool>,
     /// Searches seen, for the throttle fault.
@@ -235,7 +238,12 @@ impl DemoServer {
             ready,
             entra: Mutex::new(entra::EntraState::default()),
             exports: Mutex::new(export::ExportState::default()),
-            blobs: RwLock::new(storage::Blobs::default()),
+            blobs: RwLock::new({
+                let mut b = storage::Blobs::default();
+                ops::seed_import_samples(&mut b);
+                b
+            }),
+            ops: Mutex::new(ops::OpsState::default()),
             searches: std::sync::atomic::AtomicU64::new(0),
         });
         let app: Router = entra::routes()

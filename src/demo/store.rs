@@ -189,6 +189,14 @@ impl Store {
         Some(version)
     }
 
+    /// Keeps only the current version (`$bulk-delete?_purgeHistory=true`).
+    pub fn purge_history(&mut self, rtype: &str, id: &str) {
+        if let Some(e) = self.types.get_mut(rtype).and_then(|t| t.get_mut(id)) {
+            let keep = e.versions.len().saturating_sub(1);
+            e.versions.drain(..keep);
+        }
+    }
+
     /// Removes a resource with all its history (`?hardDelete=true`).
     pub fn hard_delete(&mut self, rtype: &str, id: &str) {
         if let Some(t) = self.types.get_mut(rtype) {
