@@ -989,6 +989,7 @@ async fn search_parameters_paging_and_includes() {
         next = link(&page, "next");
         pages += 1;
     }
+    assert!(pages > 1, "the search spans several pages");
     assert_eq!(seen.len(), total);
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), total);
