@@ -42,7 +42,17 @@ fn token_url(s: &DemoServer, v2: bool) -> String {
 }
 
 async fn app_token_for(s: &DemoServer, client_id: &str, secret: &str, scope: &str) -> String {
-    let r = http()
+    app_token_via(&http(), s, client_id, secret, scope).await
+}
+
+async fn app_token_via(
+    c: &reqwest::Client,
+    s: &DemoServer,
+    client_id: &str,
+    secret: &str,
+    scope: &str,
+) -> String {
+    let r = c
         .post(token_url(s, true))
         .form(&[
             ("grant_type", "client_credentials"),
@@ -1947,21 +1957,14 @@ async fn https_mode_with_its_own_ca() {
         .await
         .expect("https metadata");
     assert_eq!(r.status(), StatusCode::OK);
-    let r = c
-        .post(token_url(&s, true))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", DEMO_CLIENT_SECRET),
-            ("scope", &format!("{}/.default", s.fhir_url())),
-        ])
-        .send()
-        .await
-        .expect("token");
-    let tok = json_of(r).await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
+    let tok = app_token_via(
+        &c,
+        &s,
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        &format!("{}/.default", s.fhir_url()),
+    )
+    .await;
     let r = c
         .get(format!("{}/Patient", s.fhir_url()))
         .bearer_auth(&tok)
@@ -2314,6 +2317,15 @@ async fn poll_until(s: &DemoServer, t: &str, url: &str, done: StatusCode) -> req
     panic!("job did not finish")
 }
 
+async fn delete_url(t: &str, url: &str) -> reqwest::Response {
+    http()
+        .delete(url)
+        .bearer_auth(t)
+        .send()
+        .await
+        .expect("delete")
+}
+
 fn content_location(r: &reqwest::Response) -> String {
     r.headers()["content-location"]
         .to_str()
@@ -2437,12 +2449,7 @@ async fn import_lifecycle_with_an_error_file_and_initial_load_lock() {
         StatusCode::OK
     );
     // Cancelling a finished import is a conflict.
-    let r = http()
-        .delete(&url)
-        .bearer_auth(&t)
-        .send()
-        .await
-        .expect("cancel done");
+    let r = delete_url(&t, &url).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
 
     // InitialLoad: writes are locked (423) while it runs; reads are not; cancel works.
@@ -2468,12 +2475,7 @@ async fn import_lifecycle_with_an_error_file_and_initial_load_lock() {
         get(&s, &t, "/Patient?_count=1").await.status(),
         StatusCode::OK
     );
-    let r = http()
-        .delete(&url)
-        .bearer_auth(&t)
-        .send()
-        .await
-        .expect("cancel");
+    let r = delete_url(&t, &url).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let r = get(&s, &t, &url).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -2546,16 +2548,7 @@ async fn bulk_delete_dry_run_lifecycle_and_cancel() {
     );
     let after = json_of(get(&s, &t, &format!("/Observation?{query}&_summary=count")).await).await;
     assert_eq!(after["total"], 0);
-    assert_eq!(
-        http()
-            .delete(&url)
-            .bearer_auth(&t)
-            .send()
-            .await
-            .expect("late cancel")
-            .status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(delete_url(&t, &url).await.status(), StatusCode::CONFLICT);
 
     // System level with excludedResourceTypes, dry run on the base; then cancelled.
     let since = "_lastUpdated=ge2000-01-01";
@@ -2570,16 +2563,7 @@ async fn bulk_delete_dry_run_lifecycle_and_cancel() {
     .await
     .expect("system");
     let url = content_location(&r);
-    assert_eq!(
-        http()
-            .delete(&url)
-            .bearer_auth(&t)
-            .send()
-            .await
-            .expect("cancel")
-            .status(),
-        StatusCode::ACCEPTED
-    );
+    assert_eq!(delete_url(&t, &url).await.status(), StatusCode::ACCEPTED);
     let r = get(&s, &t, &url).await;
     assert_eq!(r.status(), StatusCode::OK);
     let p = json_of(r).await;
@@ -2673,12 +2657,7 @@ async fn reindex_lifecycle() {
     .await
     .expect("second");
     let url = content_location(&r);
-    let r = http()
-        .delete(&url)
-        .bearer_auth(&t)
-        .send()
-        .await
-        .expect("cancel");
+    let r = delete_url(&t, &url).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(
         field(&json_of(r).await, "status")["valueString"],

@@ -127,8 +127,8 @@ pub fn parse_json(body: &[u8]) -> Result<Value, FhirError> {
     })
 }
 
-/// Minimal structural validation of a resource about to be stored.
-pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
+/// The resource as an object and its `resourceType`, or the 400 for neither.
+pub fn typed_object(res: &Value) -> Result<(&serde_json::Map<String, Value>, &str), FhirError> {
     let obj = res
         .as_object()
         .ok_or_else(|| FhirError::bad_request("The resource must be a JSON object."))?;
@@ -138,6 +138,12 @@ pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
         .ok_or_else(|| {
             FhirError::bad_request("The resource is missing the required 'resourceType' element.")
         })?;
+    Ok((obj, rt))
+}
+
+/// Minimal structural validation of a resource about to be stored.
+pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
+    let (obj, rt) = typed_object(res)?;
     if rt != rtype {
         return Err(FhirError::bad_request(format!(
             "Resource type in the URL must match resourceType in the resource. Expected '{rtype}', found '{rt}'."

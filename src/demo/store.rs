@@ -26,21 +26,11 @@ pub const TYPES: &[&str] = &[
     "DiagnosticReport",
     "Group",
 ];
-/// Types that accept create/update/delete.
-pub const WRITABLE: &[&str] = &[
-    "Patient",
-    "Practitioner",
-    "PractitionerRole",
-    "Organization",
-    "Location",
-    "Encounter",
-    "Observation",
-    "Condition",
-    "Procedure",
-    "MedicationRequest",
-    "AllergyIntolerance",
-    "DiagnosticReport",
-];
+/// Types that accept create/update/delete: all but Group (the last).
+pub const WRITABLE: &[&str] = match TYPES.split_last() {
+    Some((_, rest)) => rest,
+    None => &[],
+};
 
 pub fn is_supported(rtype: &str) -> bool {
     TYPES.contains(&rtype)

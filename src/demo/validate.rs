@@ -13,7 +13,7 @@
 
 use serde_json::Value;
 
-use super::fhir_routes::validate as store_rules;
+use super::fhir_routes::{typed_object, validate as store_rules};
 use super::outcome::{FhirError, Issue};
 
 const COMMON: &[&str] = &[
@@ -332,15 +332,7 @@ pub fn resource_of(body: &Value) -> Result<Option<&Value>, FhirError> {
 /// Validates `res` against `url_type`: `Err` for what the service refuses
 /// outright, otherwise the issues (errors, or "All OK").
 pub fn run(url_type: &str, res: &Value) -> Result<Vec<Issue>, FhirError> {
-    let obj = res
-        .as_object()
-        .ok_or_else(|| FhirError::bad_request("The resource must be a JSON object."))?;
-    let rt = obj
-        .get("resourceType")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            FhirError::bad_request("The resource is missing the required 'resourceType' element.")
-        })?;
+    let (obj, rt) = typed_object(res)?;
     if rt != url_type {
         return Err(FhirError::bad_request(
             "Resource type in the URL must match resourceType in the resource.",
