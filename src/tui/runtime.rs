@@ -179,9 +179,12 @@ impl Runtime {
             }
             DiskOp::WriteSession(session) => {
                 let path = s.root().join(super::session::SESSION_FILE);
-                let text = toml::to_string_pretty(&*session).map_err(|e| {
+                let mut text = toml::to_string_pretty(&*session).map_err(|e| {
                     DiskError::Other(format!("The session could not be written: {e}"))
                 })?;
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
                 crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
                     .map(|_| DiskValue::Written(path))
                     .map_err(|e| DiskError::Other(format!("The session could not be written: {e}")))
