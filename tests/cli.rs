@@ -17,6 +17,17 @@ fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
         .expect("fhirside runs")
 }
 
+/// A second environment with only a `fhirurl`, so none is chosen by itself.
+fn write_plain_env(ws: &std::path::Path, name: &str) {
+    let dir = ws.join("environments");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.toml")),
+        "[[variables]]\nkey = \"x\"\nvalue = \"1\"\n",
+    )
+    .unwrap();
+}
+
 async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
     let server = DemoServer::start(
         0,
@@ -71,11 +82,16 @@ async fn run_fails_clearly() {
         dir.path(),
         &["run", "Azure FHIR service/Nope", "--env", "demo"],
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "a name that names nothing is usage"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no saved request"));
-    // Without an environment the templates cannot be filled.
+    // With two environments and none active, the templates cannot be filled.
+    write_plain_env(dir.path(), "other");
     let out = fhirside(dir.path(), &["run", "Azure FHIR service/List patients"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("{{fhirurl}}"),
         "{}",
@@ -232,8 +248,15 @@ async fn bulk_export_waits_downloads_and_checks_counts() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("accepted: "), "{stdout}");
-    assert!(stdout.contains("complete"), "{stdout}");
+    // Progress on stderr; the manifest and the files on stdout.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("accepted: "), "{stderr}");
+    assert!(stderr.contains("complete"), "{stderr}");
+    assert!(
+        !stdout.contains("accepted: ") && !stdout.contains("poll "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("transactionTime "), "{stdout}");
     assert!(stdout.contains("Patient-1.ndjson"), "{stdout}");
     assert!(stdout.contains(" ok"), "{stdout}");
     let lines = std::fs::read_to_string(out_dir.join("Patient-1.ndjson"))
@@ -249,7 +272,7 @@ async fn bulk_export_waits_downloads_and_checks_counts() {
     assert_eq!(jobs.len(), 1);
     let text = std::fs::read_to_string(jobs[0].path()).unwrap();
     assert!(!text.contains("eyJ"), "no token in the job file");
-    // A bad parameter is the server's sentence, exit 2.
+    // A bad parameter is the server's sentence, exit 1 (it was reached and said no).
     let out = tokio::task::spawn_blocking({
         let ws_dir = dir.path().to_path_buf();
         move || {
@@ -269,7 +292,7 @@ async fn bulk_export_waits_downloads_and_checks_counts() {
     .unwrap();
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -409,10 +432,10 @@ async fn run_is_recorded_and_history_prints_it_for_scripts() {
     assert_eq!(auth[1], "Bearer <redacted>");
     // A bad filter and a missing entry are explained.
     let out = fhirside(dir.path(), &["history", "--grep", "since:tomorrowish"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a time"));
     let out = fhirside(dir.path(), &["history", "--show", "999"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no history entry 999"));
     // Switched off in settings.toml: nothing more is recorded.
     std::fs::write(

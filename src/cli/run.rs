@@ -1,11 +1,13 @@
 //! `fhirside run`: sends a saved request without the TUI, with the same templating, sign-in and
 //! capture rules, for scripts and cron.
 
-use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::exit::{CliError, CliResult, Exit};
+use super::out::{self, Stdout, field};
+use crate::text::sanitize::{bytes_for_terminal, needs_escaping};
 use crate::view_body::BodyKind;
 use crate::view_body::ansi::write_json_ansi;
 use crate::worker::auth::{AuthEvent, plan_for};
@@ -30,6 +32,8 @@ pub struct RunArgs {
     pub vars: Vec<(String, String)>,
     pub output: Output,
     pub fail: bool,
+    /// Print the body as it came even on a terminal.
+    pub raw: bool,
     pub color: bool,
     /// Record the exchange in this workspace's history (as `settings.toml` says).
     pub history_root: Option<std::path::PathBuf>,
@@ -76,13 +80,15 @@ pub fn find_request(ws: &Workspace, wanted: &str) -> Result<NodePath, String> {
 }
 
 /// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send).
-pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
-    let path = find_request(ws, &args.request)?;
-    let saved = ws.request(&path).ok_or("the request disappeared")?;
+pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResult {
+    let path = find_request(ws, &args.request).map_err(CliError::Usage)?;
+    let saved = ws
+        .request(&path)
+        .ok_or_else(|| CliError::Failed("the request disappeared".into()))?;
     let env = match &args.env {
         Some(name) => Some(
             ws.environment(name)
-                .ok_or_else(|| format!("no environment '{name}'"))?,
+                .ok_or_else(|| CliError::Usage(format!("no environment '{name}'")))?,
         ),
         None => None,
     };
@@ -100,7 +106,9 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     };
     let mut built = build_request(&saved.spec, &ctx, inherited.as_ref(), timeout);
     let plan = match env {
-        Some(e) => plan_for(e, &args.vars, &saved.spec, &built.request.url)?,
+        Some(e) => {
+            plan_for(e, &args.vars, &saved.spec, &built.request.url).map_err(CliError::Usage)?
+        }
         None => None,
     };
     if let Some(p) = &plan {
@@ -112,22 +120,22 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
             .iter()
             .map(|n| format!("{{{{{n}}}}}"))
             .collect();
-        return Err(format!(
+        return Err(CliError::Usage(format!(
             "{} {} no value{}; pass --env NAME or --var name=value",
             names.join(", "),
             if names.len() == 1 { "has" } else { "have" },
             env.map(|e| format!(" in environment '{}'", e.name))
                 .unwrap_or_default()
-        ));
+        )));
     }
     if let Some(problem) = worker::spool::configure(None) {
-        eprintln!("fhirside: {problem}");
+        out::error(problem);
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let history = match &args.history_root {
         Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
             .unwrap_or_else(|e| {
-                eprintln!("fhirside: {e}");
+                out::error(e);
                 None
             }),
         None => None,
@@ -158,22 +166,21 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
             }
             Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
             Some(_) => {}
-            None => return Err("the worker stopped".into()),
+            None => return Err(CliError::Failed("the worker stopped".into())),
         }
     };
     let mut received = match received {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "fhirside: {} {shown_url}: {}",
+            return Err(CliError::Unreachable(format!(
+                "{} {shown_url}: {}",
                 built.request.method,
                 redact(&e.to_string(), &built.secrets)
-            );
-            return Ok(2);
+            )));
         }
     };
     if let Some(note) = &received.auth_note {
-        eprintln!("fhirside: {note}");
+        out::error(note);
     }
     if received.body.pending.is_some() {
         // The worker sends a large body's top lines first; the command line wants all of it.
@@ -181,47 +188,44 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     }
     for outcome in capture::apply(&saved.spec.captures, &received.response) {
         match outcome {
-            CaptureOutcome::Set { variable, .. } => eprintln!("captured {variable}"),
-            CaptureOutcome::Missing { rule, reason } => eprintln!("capture {rule}: {reason}"),
+            CaptureOutcome::Set { variable, .. } => out::note(format_args!("captured {variable}")),
+            CaptureOutcome::Missing { rule, reason } => {
+                out::note(format_args!("capture {rule}: {reason}"))
+            }
         }
     }
     let r = &received.response;
-    let mut out = String::new();
+    let code = if args.fail && r.status >= 400 {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    };
     let status_line = format!(
         "{} {} {} ({} ms)",
         r.version,
         r.status,
-        r.reason,
+        field(&r.reason),
         r.elapsed.as_millis()
     );
-    let body_text = received.body.pretty.text();
-    let body = |out: &mut String| {
-        if args.color && received.body.kind == BodyKind::Json {
-            write_json_ansi(body_text, out);
-        } else {
-            out.push_str(body_text);
+    let headers = |stdout: &mut Stdout| -> Result<(), out::OutputError> {
+        stdout.line(&status_line)?;
+        for (k, v) in &r.headers {
+            stdout.line(format!("{}: {}", field(k), field(v)))?;
         }
-        if !body_text.is_empty() && !body_text.ends_with('\n') {
-            out.push('\n');
-        }
+        Ok(())
+    };
+    let body_out = BodyOut {
+        terminal: stdout.is_terminal(),
+        raw: args.raw,
+        color: args.color && received.body.kind == BodyKind::Json,
     };
     match args.output {
-        Output::Body => body(&mut out),
-        Output::Headers => {
-            out.push_str(&status_line);
-            out.push('\n');
-            for (k, v) in &r.headers {
-                out.push_str(&format!("{k}: {v}\n"));
-            }
-        }
+        Output::Body => body_out.write(r, received.body.pretty.text(), stdout)?,
+        Output::Headers => headers(stdout)?,
         Output::Full => {
-            out.push_str(&status_line);
-            out.push('\n');
-            for (k, v) in &r.headers {
-                out.push_str(&format!("{k}: {v}\n"));
-            }
-            out.push('\n');
-            body(&mut out);
+            headers(stdout)?;
+            stdout.line("")?;
+            body_out.write(r, received.body.pretty.text(), stdout)?;
         }
         Output::Json => {
             let body_json: serde_json::Value =
@@ -241,40 +245,95 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
                 "headers": headers,
                 "body": body_json,
             });
-            out.push_str(&serde_json::to_string_pretty(&v).unwrap_or_default());
-            out.push('\n');
+            stdout.data(&super::json::to_pretty_safe(&v))?;
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    // A body too large for memory is in a temporary file: it is copied out as it came.
-    if let (Some(file), Output::Body | Output::Full) = (&r.spool, &args.output)
-        && let Err(e) = file.copy_to(&mut stdout)
-    {
-        eprintln!("fhirside: reading the body back from its temporary file failed: {e}");
-        return Ok(2);
-    }
-    let _ = stdout.flush();
-    Ok(if args.fail && r.status >= 400 { 1 } else { 0 })
+    stdout.flush()?;
+    Ok(code)
 }
 
-fn report_auth(ev: &AuthEvent) {
+/// How the body is printed: byte-exact off a terminal (like curl) or with `--raw`; on a
+/// terminal pretty (and highlighted), with control characters shown escaped.
+struct BodyOut {
+    terminal: bool,
+    raw: bool,
+    color: bool,
+}
+
+impl BodyOut {
+    fn write(
+        &self,
+        r: &crate::worker::http::HttpResponse,
+        pretty: &str,
+        stdout: &mut Stdout,
+    ) -> Result<(), CliError> {
+        // A body too large for memory is in a temporary file: it is copied out from there.
+        if let Some(file) = &r.spool {
+            let copied = if self.terminal && !self.raw {
+                let mut w = stdout.sanitising();
+                file.copy_to(&mut w).map_err(out::OutputError::from)?;
+                w.finish()
+            } else {
+                file.copy_to(stdout.raw())
+                    .map(|_| ())
+                    .map_err(out::OutputError::from)
+            };
+            return copied.map_err(|e| match e {
+                out::OutputError::Failed(e) => spool_error(e),
+                closed => closed.into(),
+            });
+        }
+        if !self.terminal || self.raw {
+            stdout.data(&r.body)?;
+            return Ok(());
+        }
+        if needs_escaping(pretty) || std::str::from_utf8(&r.body).is_err() {
+            out::note(
+                "fhirside: the body holds control characters or bytes that are not text; they are shown escaped (--raw prints it as it came)",
+            );
+        }
+        let shown = bytes_for_terminal(pretty.as_bytes());
+        if self.color {
+            let mut s = String::with_capacity(shown.len() + shown.len() / 2);
+            write_json_ansi(&shown, &mut s);
+            stdout.data(s.as_bytes())?;
+        } else {
+            stdout.data(shown.as_bytes())?;
+        }
+        if !shown.is_empty() && !shown.ends_with('\n') {
+            stdout.data(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+fn spool_error(e: std::io::Error) -> CliError {
+    CliError::Failed(format!(
+        "reading the body back from its temporary file failed: {e}"
+    ))
+}
+
+/// Sign-in prompts and failures on stderr. Every field came from a server: each is shown on
+/// one line with its control characters escaped.
+pub fn report_auth(ev: &AuthEvent) {
     match ev {
-        AuthEvent::DeviceCode { prompt, .. } => eprintln!(
-            "To sign in, open {} and enter the code {}",
-            prompt.verification_uri, prompt.user_code
-        ),
-        AuthEvent::Browser { url, port, .. } => eprintln!(
-            "To sign in, open this address in a browser (over SSH: ssh -L {port}:localhost:{port} <host>):\n{url}"
-        ),
-        AuthEvent::Failed { error, .. } => eprintln!("fhirside: sign-in failed: {error}"),
+        AuthEvent::DeviceCode { prompt, .. } => {
+            out::note(format_args!(
+                "To sign in, open {} and enter the code {}",
+                field(&prompt.verification_uri),
+                field(&prompt.user_code)
+            ));
+            if !prompt.message.is_empty() {
+                out::note(field(&prompt.message));
+            }
+        }
+        AuthEvent::Browser { url, port, .. } => out::note(format_args!(
+            "To sign in, open this address in a browser (over SSH: ssh -L {port}:localhost:{port} <host>):\n{}",
+            field(url)
+        )),
+        AuthEvent::Failed { error, .. } => out::error(format_args!("sign-in failed: {error}")),
         _ => {}
     }
-}
-
-/// Colour when stdout is a terminal and NO_COLOR is not set.
-pub fn want_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! JSON Schemas of the workspace's files.
