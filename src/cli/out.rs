@@ -8,7 +8,6 @@
 //! [`OutputError::Closed`], which ends the command quietly; any other failure (`> /dev/full`)
 //! is [`OutputError::Failed`], one sentence and exit 1.
 
-
 use std::io::{self, IsTerminal, Write};
 
 use crate::text::sanitize::{for_line, for_terminal};
