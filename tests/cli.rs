@@ -1059,3 +1059,104 @@ async fn no_colour_off_a_terminal_or_with_no_color_for_every_verb() {
     .unwrap();
     server.shutdown().await;
 }
+
+/// Runs bash's completion for `words` (the last one is being completed) with the script
+/// `fhirside completions bash` prints, and returns what bash would offer.
+fn bash_complete(words: &[&str]) -> Vec<String> {
+    let script = bin().args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', r"'\''")))
+        .collect();
+    let cword = words.len() - 1;
+    let program = format!(
+        "source /dev/stdin\nCOMP_WORDS=({})\nCOMP_CWORD={cword}\n_clap_complete_fhirside fhirside {} {}\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        quoted.join(" "),
+        quoted[cword],
+        quoted[cword.saturating_sub(1)],
+    );
+    let mut child = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("fhirside-tests-no-config"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&script.stdout)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn bash_completes_verbs_request_paths_and_environment_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(bin().arg("init").arg(&ws).status().unwrap().success());
+    write_plain_env(&ws, "prod");
+    let w = ws.to_str().unwrap();
+    assert_eq!(bash_complete(&["fhirside", "comp"]), ["completions"]);
+    // Request paths hold spaces: bash gets them escaped, ready to run.
+    let offered = bash_complete(&[
+        "fhirside",
+        "--workspace",
+        w,
+        "run",
+        "Azure\\ FHIR\\ service/L",
+    ]);
+    assert_eq!(offered, ["Azure\\ FHIR\\ service/List\\ patients"]);
+    let offered = bash_complete(&["fhirside", "--workspace", w, "run", "Az"]);
+    assert_eq!(offered.len(), 6, "{offered:?}");
+    let offered = bash_complete(&["fhirside", "--workspace", w, "run", "X", "--env", ""]);
+    assert_eq!(offered, ["azure", "prod"]);
+    let offered = bash_complete(&["fhirside", "--workspace", w, "export", "--env", "p"]);
+    assert_eq!(offered, ["prod"]);
+    // The other shells get a registration script that calls fhirside back.
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        assert!(
+            script.contains("COMPLETE") && script.contains("fhirside"),
+            "{shell}: {script}"
+        );
+    }
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn the_man_page_renders_with_every_verb_and_the_exit_codes() {
+    let out = bin().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = text(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.starts_with(".TH"),
+        "roff: {page}"
+    );
+    for verb in [
+        "init",
+        "run",
+        "check",
+        "fmt",
+        "completions",
+        "history",
+        "Exit codes",
+    ] {
+        assert!(page.contains(verb), "{verb}");
+    }
+}

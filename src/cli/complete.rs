@@ -4,7 +4,7 @@
 //! now — a static script could not know them.
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::{EnvCompleter, Shells};
@@ -164,15 +164,15 @@ fn escape_for_bash(name: &str) -> String {
     out
 }
 
-/// Whether `dir` would be taken for the workspace (used by tests).
-pub fn workspace_for(args: &[&str], cwd: &Path) -> PathBuf {
-    let given = workspace_in(args.iter().map(OsString::from));
-    resolve_workspace_dir(given.as_deref(), cwd)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn workspace_for(args: &[&str], cwd: &Path) -> PathBuf {
+        let given = workspace_in(args.iter().map(OsString::from));
+        resolve_workspace_dir(given.as_deref(), cwd)
+    }
 
     #[test]
     fn the_workspace_comes_from_the_line_being_completed() {
