@@ -1160,3 +1160,70 @@ fn the_man_page_renders_with_every_verb_and_the_exit_codes() {
         assert!(page.contains(verb), "{verb}");
     }
 }
+
+#[test]
+fn check_reports_every_problem_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(bin().arg("init").arg(&ws).status().unwrap().success());
+    let out = fhirside(&ws, &["check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a new workspace is clean: {}",
+        text(&out.stdout)
+    );
+    assert!(out.stdout.is_empty());
+    // Break one file of every kind.
+    std::fs::write(
+        ws.join("environments/bad.toml"),
+        "[[variables]]\nkey = \"a\"\nvalue = \"open\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("collections/Azure FHIR service/Typo.toml"),
+        "name = \"Typo\"\nurl = \"x\"\nheaders = 3\n",
+    )
+    .unwrap();
+    write_request(&ws, "Azure FHIR service", "Evil", "GET\u{1b}[2J", "x");
+    std::fs::write(
+        ws.join("settings.toml"),
+        "theme = \"light\"\nspool_above_mb = \"lots\"\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join("keys.toml"), "[global]\nsned = \"ctrl-r\"\n").unwrap();
+    std::fs::create_dir_all(ws.join("themes")).unwrap();
+    std::fs::write(
+        ws.join("themes/mine.toml"),
+        "name = \"mine\"\n[text]\nfg = \"blurple\"\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join(".session.toml"), "active_env = [\n").unwrap();
+    let out = fhirside(&ws, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_clean("check", &out.stdout);
+    let report = text(&out.stdout);
+    let lines: Vec<&str> = report.lines().collect();
+    for (file, pos) in [
+        ("bad.toml", ":3:"),
+        ("Typo.toml", ":3:"),
+        ("settings.toml", ":2:"),
+        ("keys.toml", ":2:"),
+        ("mine.toml", ":3:"),
+        (".session.toml", ":1:"),
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(file) && l.contains(pos)),
+            "{file}{pos} in:\n{report}"
+        );
+    }
+    assert!(
+        report.contains("Evil.toml") && report.contains("GET\\x1b[2J"),
+        "{report}"
+    );
+    assert!(
+        text(&out.stderr).contains("problems in"),
+        "{}",
+        text(&out.stderr)
+    );
+}

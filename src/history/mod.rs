@@ -67,7 +67,7 @@ pub struct RecordMeta {
 
 /// The `[history]` table of `settings.toml`: whether exchanges are kept, and the bounds (the
 /// oldest entries go first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// `false` keeps nothing (and leaves an existing history file alone).

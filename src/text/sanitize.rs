@@ -171,10 +171,10 @@ mod tests {
 
     fn holds_unsafe(s: &str, one_line: bool) -> bool {
         let b = s.as_bytes();
-        s.char_indices().any(|(i, c)| {
-            is_unsafe(c)
-                || (one_line && c == '\n')
-                || (c == '\r' && (one_line || b.get(i + 1) != Some(&b'\n')))
+        s.char_indices().any(|(i, c)| match c {
+            '\r' => one_line || b.get(i + 1) != Some(&b'\n'),
+            '\n' => one_line,
+            c => is_unsafe(c),
         })
     }
 
