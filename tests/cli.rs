@@ -3,6 +3,7 @@
 mod fault_servers;
 mod support;
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -1226,4 +1227,126 @@ fn check_reports_every_problem_with_its_position() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_pages_follows_next_links_into_ndjson_bounded() {
+    let (server, dir) = demo_workspace().await;
+    let ws = dir.path().to_path_buf();
+    write_request(
+        &ws,
+        "Paging",
+        "Patients",
+        "GET",
+        "{{fhirurl}}/Patient?_count=7",
+    );
+    // A server whose next link is always itself, and one that sends it to another host.
+    let looping = Router::new().route(
+        "/Patient",
+        get(|headers: axum::http::HeaderMap| async move {
+            let host = headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            axum::Json(serde_json::json!({
+                "resourceType": "Bundle", "type": "searchset",
+                "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}],
+                "link": [{"relation": "next", "url": format!("http://{host}/Patient")}],
+            }))
+        }),
+    );
+    let looping = fault_servers::serve(looping).await;
+    let elsewhere = Router::new().route(
+        "/Patient",
+        get(|| async {
+            axum::Json(serde_json::json!({
+                "resourceType": "Bundle", "type": "searchset",
+                "entry": [{"resource": {"resourceType": "Patient", "id": "q"}}],
+                "link": [{"relation": "next", "url": "http://127.0.0.2:9/Patient?page=2"}],
+            }))
+        }),
+    );
+    let elsewhere = fault_servers::serve(elsewhere).await;
+    write_request(
+        &ws,
+        "Paging",
+        "Loop",
+        "GET",
+        &format!("http://{looping}/Patient"),
+    );
+    write_request(
+        &ws,
+        "Paging",
+        "Elsewhere",
+        "GET",
+        &format!("http://{elsewhere}/Patient"),
+    );
+    let out_file = ws.join("out").join("patients.ndjson");
+    std::fs::create_dir_all(out_file.parent().unwrap()).unwrap();
+    let outs = tokio::task::spawn_blocking({
+        let (ws, out_file) = (ws.clone(), out_file.clone());
+        move || {
+            let all = ["run", "Paging/Patients", "--env", "demo", "--all-pages"];
+            let mut max = all.to_vec();
+            max.extend(["--max", "10"]);
+            let mut file = all.to_vec();
+            file.extend(["--out", out_file.to_str().unwrap()]);
+            vec![
+                fhirside(&ws, &all),
+                fhirside(&ws, &max),
+                fhirside(&ws, &file),
+                fhirside(&ws, &["run", "Paging/Loop", "--env", "demo", "--all-pages"]),
+                fhirside(
+                    &ws,
+                    &["run", "Paging/Elsewhere", "--env", "demo", "--all-pages"],
+                ),
+            ]
+        }
+    })
+    .await
+    .unwrap();
+    let ids = |b: &[u8]| -> Vec<String> {
+        text(b)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("one resource a line");
+                assert_eq!(v["resourceType"], "Patient");
+                v["id"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let all = &outs[0];
+    assert!(all.status.success(), "{}", text(&all.stderr));
+    let got = ids(&all.stdout);
+    assert_eq!(got.len(), 30, "every patient once");
+    assert_eq!(got.iter().collect::<HashSet<_>>().len(), 30);
+    let progress = text(&all.stderr);
+    assert!(progress.contains("page 5 · 30 resources"), "{progress}");
+    assert_eq!(ids(&outs[1].stdout).len(), 10, "--max");
+    assert!(outs[2].status.success());
+    assert!(outs[2].stdout.is_empty(), "--out: nothing on stdout");
+    assert_eq!(ids(&std::fs::read(&out_file).unwrap()).len(), 30);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // The same next link forever: one page, a warning, done.
+    let looped = &outs[3];
+    assert!(looped.status.success(), "{}", text(&looped.stderr));
+    assert_eq!(ids(&looped.stdout), ["p"]);
+    assert!(
+        text(&looped.stderr).contains("already fetched"),
+        "{}",
+        text(&looped.stderr)
+    );
+    // Another host: not followed, said so, what came before kept.
+    let away = &outs[4];
+    assert_eq!(away.status.code(), Some(1));
+    assert_eq!(ids(&away.stdout), ["q"]);
+    assert!(
+        text(&away.stderr).contains("another server"),
+        "{}",
+        text(&away.stderr)
+    );
+    server.shutdown().await;
 }

@@ -135,7 +135,7 @@ impl Printer {
 
 /// A JSON value without the whitespace between tokens (strings kept byte for byte, numbers
 /// as written: nothing is re-encoded).
-fn minify(json: &[u8]) -> Vec<u8> {
+pub(super) fn minify(json: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(json.len());
     let mut in_string = false;
     let mut escaped = false;

@@ -7,15 +7,18 @@ use tokio::sync::mpsc;
 
 use super::exit::{CliError, CliResult, Exit};
 use super::out::{self, Stdout, field};
+use crate::history::RecordMeta;
 use crate::text::sanitize::{bytes_for_terminal, needs_escaping};
 use crate::view_body::BodyKind;
 use crate::view_body::ansi::write_json_ansi;
 use crate::worker::auth::{AuthEvent, plan_for};
+use crate::worker::build::BuiltRequest;
 use crate::worker::build::build_request;
 use crate::worker::capture::{self, CaptureOutcome};
-use crate::worker::{self, RequestId, WorkerCommand, WorkerEvent};
+use crate::worker::http::HttpRequest;
+use crate::worker::{self, AuthPlan, Received, RequestId, WorkerCommand, WorkerEvent};
 use crate::workspace::template::{Context, redact};
-use crate::workspace::{NodePath, Workspace};
+use crate::workspace::{NodePath, SavedRequest, Workspace};
 
 /// What `--output` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,13 +82,30 @@ pub fn find_request(ws: &Workspace, wanted: &str) -> Result<NodePath, String> {
     }
 }
 
-/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send).
-pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResult {
-    let path = find_request(ws, &args.request).map_err(CliError::Usage)?;
+/// A saved request ready to send: built from the templates, with its sign-in plan and what
+/// history records about it.
+pub struct Prepared<'w> {
+    pub saved: &'w SavedRequest,
+    pub built: BuiltRequest,
+    pub plan: Option<AuthPlan>,
+    pub record: RecordMeta,
+    /// The URL with secrets redacted, for messages.
+    pub shown_url: String,
+}
+
+/// Finds the request and the environment and fills the templates; a name that names nothing or
+/// a variable without a value is a usage error.
+pub fn prepare<'w>(
+    ws: &'w Workspace,
+    request: &str,
+    env_name: Option<&str>,
+    vars: &[(String, String)],
+) -> Result<Prepared<'w>, CliError> {
+    let path = find_request(ws, request).map_err(CliError::Usage)?;
     let saved = ws
         .request(&path)
         .ok_or_else(|| CliError::Failed("the request disappeared".into()))?;
-    let env = match &args.env {
+    let env = match env_name {
         Some(name) => Some(
             ws.environment(name)
                 .ok_or_else(|| CliError::Usage(format!("no environment '{name}'")))?,
@@ -100,15 +120,13 @@ pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResul
             .unwrap_or(crate::workspace::DEFAULT_TIMEOUT_SECS),
     );
     let ctx = Context {
-        overrides: &args.vars,
+        overrides: vars,
         environment: env,
         collection: &collection_vars,
     };
     let mut built = build_request(&saved.spec, &ctx, inherited.as_ref(), timeout);
     let plan = match env {
-        Some(e) => {
-            plan_for(e, &args.vars, &saved.spec, &built.request.url).map_err(CliError::Usage)?
-        }
+        Some(e) => plan_for(e, vars, &saved.spec, &built.request.url).map_err(CliError::Usage)?,
         None => None,
     };
     if let Some(p) = &plan {
@@ -128,63 +146,117 @@ pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResul
                 .unwrap_or_default()
         )));
     }
-    if let Some(problem) = worker::spool::configure(None) {
-        out::error(problem);
-    }
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let history = match &args.history_root {
-        Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
-            .unwrap_or_else(|e| {
-                out::error(e);
-                None
-            }),
-        None => None,
-    };
-    let handle = worker::spawn_recording(tx, history.clone());
     let shown_url = redact(&built.request.url, &built.secrets);
     let mut secrets = built.secrets.clone();
     secrets.extend(crate::history::workspace_secrets(ws));
-    let record = crate::history::RecordMeta {
+    let record = RecordMeta {
         source: Some(crate::history::Source::Cli),
         env: env.map(|e| e.name.clone()),
         saved: Some(path.0.join(" / ")),
         secrets,
     };
-    handle.send(WorkerCommand::Send {
-        id: RequestId(1),
-        request: built.request.clone(),
-        auth: plan,
-        record: history.is_some().then(|| Box::new(record)),
-    });
-    let received = loop {
-        match rx.recv().await {
-            Some(WorkerEvent::Response { result, .. }) => {
-                if let Some(h) = &history {
-                    h.flush(Duration::from_secs(5));
+    Ok(Prepared {
+        saved,
+        built,
+        plan,
+        record,
+        shown_url,
+    })
+}
+
+/// The worker for one command: sends requests one at a time, prints sign-in prompts, records
+/// each exchange in the workspace's history (as `settings.toml` says).
+pub struct Sender {
+    handle: worker::WorkerHandle,
+    rx: mpsc::UnboundedReceiver<WorkerEvent>,
+    history: Option<crate::worker::history::HistoryHandle>,
+    next_id: u64,
+}
+
+impl Sender {
+    pub fn start(history_root: Option<&std::path::Path>) -> Sender {
+        if let Some(problem) = worker::spool::configure(None) {
+            out::error(problem);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let history = match history_root {
+            Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
+                .unwrap_or_else(|e| {
+                    out::error(e);
+                    None
+                }),
+            None => None,
+        };
+        let handle = worker::spawn_recording(tx, history.clone());
+        Sender {
+            handle,
+            rx,
+            history,
+            next_id: 1,
+        }
+    }
+
+    /// Sends `request` and waits for the answer (its whole body). Not getting one is
+    /// [`CliError::Unreachable`], told with secrets redacted.
+    pub async fn send(
+        &mut self,
+        request: HttpRequest,
+        plan: Option<AuthPlan>,
+        record: &RecordMeta,
+        secrets: &[String],
+    ) -> Result<Box<Received>, CliError> {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        let what = format!(
+            "{} {}",
+            field(&request.method),
+            field(&redact(&request.url, secrets))
+        );
+        self.handle.send(WorkerCommand::Send {
+            id,
+            request,
+            auth: plan,
+            record: self.history.is_some().then(|| Box::new(record.clone())),
+        });
+        let received = loop {
+            match self.rx.recv().await {
+                Some(WorkerEvent::Response { id: got, result }) if got == id => {
+                    if let Some(h) = &self.history {
+                        h.flush(Duration::from_secs(5));
+                    }
+                    break result;
                 }
-                break result;
+                Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
+                Some(_) => {}
+                None => return Err(CliError::Failed("the worker stopped".into())),
             }
-            Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
-            Some(_) => {}
-            None => return Err(CliError::Failed("the worker stopped".into())),
+        };
+        let mut received = received.map_err(|e| {
+            CliError::Unreachable(format!("{what}: {}", redact(&e.to_string(), secrets)))
+        })?;
+        if received.body.pending.is_some() {
+            // The worker sends a large body's top lines first; the command line wants all of it.
+            received.body = worker::body::prepare(&received.response);
         }
-    };
-    let mut received = match received {
-        Ok(r) => r,
-        Err(e) => {
-            return Err(CliError::Unreachable(format!(
-                "{} {shown_url}: {}",
-                built.request.method,
-                redact(&e.to_string(), &built.secrets)
-            )));
-        }
-    };
+        Ok(received)
+    }
+}
+
+/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send).
+pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResult {
+    let Prepared {
+        saved,
+        built,
+        plan,
+        record,
+        shown_url,
+    } = prepare(ws, &args.request, args.env.as_deref(), &args.vars)?;
+    let mut sender = Sender::start(args.history_root.as_deref());
+    let received = sender
+        .send(built.request.clone(), plan, &record, &built.secrets)
+        .await?;
     if let Some(note) = &received.auth_note {
         out::error(note);
-    }
-    if received.body.pending.is_some() {
-        // The worker sends a large body's top lines first; the command line wants all of it.
-        received.body = worker::body::prepare(&received.response);
     }
     for outcome in capture::apply(&saved.spec.captures, &received.response) {
         match outcome {
