@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use super::exit::{CliError, CliResult, Exit};
 use super::out::{self, Stdout};
 use crate::text::sanitize::for_terminal;
-use crate::view_body::ansi::write_json_ansi;
 use crate::view_body::{BodyKind, PrettyError, check_ndjson, detect_kind, pretty_json};
 
 pub struct FmtArgs {
@@ -122,13 +121,7 @@ impl Printer {
         } else {
             std::borrow::Cow::Borrowed(text)
         };
-        if self.colour {
-            let mut s = String::with_capacity(text.len() + text.len() / 2);
-            write_json_ansi(&text, &mut s);
-            stdout.data(s.as_bytes())?;
-        } else {
-            stdout.data(text.as_bytes())?;
-        }
+        stdout.json(&text, self.colour)?;
         stdout.data(b"\n")
     }
 }

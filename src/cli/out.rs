@@ -76,6 +76,17 @@ impl Stdout {
         Ok(())
     }
 
+    /// JSON text already made safe for where it goes, highlighted with ANSI colours or not.
+    pub fn json(&mut self, text: &str, colour: bool) -> Result<(), OutputError> {
+        if colour {
+            let mut s = String::with_capacity(text.len() + text.len() / 2);
+            crate::view_body::ansi::write_json_ansi(text, &mut s);
+            self.data(s.as_bytes())
+        } else {
+            self.data(text.as_bytes())
+        }
+    }
+
     /// The writer itself, for copying a file out byte-exact.
     pub fn raw(&mut self) -> &mut dyn Write {
         &mut self.w

@@ -10,7 +10,6 @@ use super::out::{self, Stdout, field};
 use crate::history::RecordMeta;
 use crate::text::sanitize::{bytes_for_terminal, needs_escaping};
 use crate::view_body::BodyKind;
-use crate::view_body::ansi::write_json_ansi;
 use crate::worker::auth::{AuthEvent, plan_for};
 use crate::worker::build::BuiltRequest;
 use crate::worker::build::build_request;
@@ -365,13 +364,7 @@ impl BodyOut {
             );
         }
         let shown = bytes_for_terminal(pretty.as_bytes());
-        if self.color {
-            let mut s = String::with_capacity(shown.len() + shown.len() / 2);
-            write_json_ansi(&shown, &mut s);
-            stdout.data(s.as_bytes())?;
-        } else {
-            stdout.data(shown.as_bytes())?;
-        }
+        stdout.json(&shown, self.color)?;
         if !shown.is_empty() && !shown.ends_with('\n') {
             stdout.data(b"\n")?;
         }
