@@ -213,7 +213,9 @@ fn remember_theme(root: &std::path::Path, name: &str) -> DiskResult {
     }
     settings.theme = Some(name.to_string());
     let text = toml::to_string_pretty(&settings).map_err(|e| DiskError::Other(e.to_string()))?;
-    crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
+    // A settings file fhirside writes points editors at its schema, like every other file.
+    let bytes = crate::workspace::schemas::with_directive(root, &path, text.as_bytes());
+    crate::workspace::atomic::write_atomic(&path, &bytes, false)
         .map(|_| DiskValue::Written(path))
         .map_err(|e| DiskError::Other(e.to_string()))
 }
