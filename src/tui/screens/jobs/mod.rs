@@ -39,10 +39,14 @@ pub struct OutputsView {
 pub enum Msg {
     Cancel(String),
     Remove(String),
+    /// The jobs folder as it is now: jobs another fhirside started appear and are watched.
+    Scanned(Vec<ExportJob>),
 }
 
 #[derive(Default)]
 pub struct Jobs {
+    /// When the jobs folder was last read for jobs started elsewhere.
+    pub scanned_at: Option<std::time::Instant>,
     pub selected: usize,
     pub outputs: OutputsView,
     /// The kick-off form, while it is open.
@@ -271,6 +275,22 @@ impl Jobs {
                     job: Box::new(job),
                     auth,
                 });
+            }
+            Msg::Scanned(found) => {
+                for job in found {
+                    if cx.model.jobs.get(&job.id).is_some() {
+                        continue;
+                    }
+                    if !job.state.is_terminal() {
+                        let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+                        cx.worker(WorkerCommand::WatchJob {
+                            job: Box::new(job.clone()),
+                            auth,
+                        });
+                    }
+                    cx.info("A job started elsewhere (fhirside export) appeared in the list.");
+                    cx.model.jobs.list.push(job);
+                }
             }
             Msg::Remove(id) => {
                 cx.disk_quietly(DiskOp::RemoveJob(id.clone()));
