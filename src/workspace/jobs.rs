@@ -17,8 +17,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::atomic::write_atomic;
+use super::export_job::ExportJob;
 use super::store::{LoadProblem, StoreError, parse_toml_file};
-use crate::worker::export::{ExportJob, Manifest};
+use crate::fhir::bulk::Manifest;
 
 pub const JOBS_DIR: &str = "jobs";
 
@@ -209,7 +210,8 @@ pub fn manifest_needs_refresh(m: &Manifest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::export::{ExportParams, JobState, ManifestOutput};
+    use crate::fhir::bulk::ManifestOutput;
+    use crate::workspace::export_job::{ExportParams, JobState};
 
     fn job() -> ExportJob {
         ExportJob::accepted(

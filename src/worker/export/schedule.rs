@@ -10,33 +10,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 /// Never poll more often than this.
 pub const MIN_DELAY: Duration = Duration::from_secs(1);
 /// A server's `Retry-After` is believed up to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
-/// Tuning of the schedule (defaults for real servers; tests may start faster, never below 1 s).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollPolicy {
-    /// First interval when the server gives no hint.
-    pub initial: Duration,
-    /// Growth per answer without a hint.
-    pub factor: f64,
-    /// Largest interval without a hint, and largest back-off after errors.
-    pub ceiling: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        PollPolicy {
-            initial: Duration::from_secs(3),
-            factor: 1.5,
-            ceiling: Duration::from_secs(60),
-        }
-    }
-}
+pub use crate::workspace::export_job::{PollPolicy, Schedule};
 
 /// What the last poll came back with, as far as the schedule cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +24,6 @@ pub enum Answer {
     Running,
     /// 429, 503, another transient 5xx, or no answer at all (network).
     Trouble,
-}
-
-/// The schedule's memory between polls (kept with the job so a resumed job keeps its pace).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Schedule {
-    /// The interval used for the next unhinted poll, in milliseconds (0 = not started).
-    #[serde(default)]
-    pub interval_ms: u64,
-    /// Consecutive troubled answers.
-    #[serde(default)]
-    pub troubles: u32,
 }
 
 fn clamp(d: Duration, lo: Duration, hi: Duration) -> Duration {
