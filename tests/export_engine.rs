@@ -17,9 +17,47 @@ use fhirside::demo::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_GROUP_ID, DEMO_TENANT_ID, DemoOptions, DemoServer,
     Faults,
 };
+use fhirside::worker::credentials::CredentialPolicy;
 use fhirside::worker::export::download::{DownloadOptions, download_all};
 use fhirside::worker::export::*;
 use fhirside::workspace::jobs::JobStore;
+
+/// A credential policy that trusts the origin of `url` (the server under test).
+fn home(url: &str) -> CredentialPolicy {
+    CredentialPolicy::for_origin_of(url)
+}
+
+fn creds<'a>(policy: &'a CredentialPolicy, token: Option<&'a str>) -> DownloadCredentials<'a> {
+    DownloadCredentials {
+        fhir_token: token,
+        ..DownloadCredentials::without_tokens(policy)
+    }
+}
+
+/// One poll, trusting the job's own status URL.
+async fn poll(c: &reqwest::Client, job: &mut ExportJob, token: Option<&str>) -> PollResult {
+    let policy = home(&job.status_url);
+    poll_once(c, job, &policy, token).await
+}
+
+async fn cancel_job(
+    c: &reqwest::Client,
+    job: &mut ExportJob,
+    token: Option<&str>,
+) -> Result<(), ExportError> {
+    let policy = home(&job.status_url);
+    cancel(c, job, &policy, token).await
+}
+
+async fn wait<T: TokenSource>(
+    c: &reqwest::Client,
+    job: &mut ExportJob,
+    tokens: &mut T,
+    on_poll: impl FnMut(&ExportJob, &PollResult),
+) -> PollResult {
+    let policy = home(&job.status_url);
+    wait_until_done(c, job, &policy, tokens, on_poll).await
+}
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -73,10 +111,17 @@ fn fast() -> PollPolicy {
 
 async fn start_job(s: &DemoServer, tok: &str, params: ExportParams) -> ExportJob {
     let mut tokens = FixedToken(tok.to_string());
-    kickoff_with(&client(), "demo", &s.fhir_url(), &params, &mut tokens)
-        .await
-        .expect("kick-off")
-        .with_policy(fast())
+    kickoff_with(
+        &client(),
+        "demo",
+        &s.fhir_url(),
+        &params,
+        &home(&s.fhir_url()),
+        &mut tokens,
+    )
+    .await
+    .expect("kick-off")
+    .with_policy(fast())
 }
 
 async fn run(job: &mut ExportJob, tok: &str) -> (PollResult, Vec<PollResult>, Vec<ExportJob>) {
@@ -85,7 +130,7 @@ async fn run(job: &mut ExportJob, tok: &str) -> (PollResult, Vec<PollResult>, Ve
     let mut snapshots = Vec::new();
     let r = tokio::time::timeout(
         LIMIT,
-        wait_until_done(&client(), job, &mut tokens, |j, r| {
+        wait(&client(), job, &mut tokens, |j, r| {
             seen.push(r.clone());
             snapshots.push(j.clone());
         }),
@@ -140,7 +185,7 @@ async fn complete_job_with_progress_then_download() {
         &client(),
         &m,
         dir.path(),
-        Some(&tok),
+        creds(&home(&s.fhir_url()), Some(&tok)),
         &DownloadOptions::default(),
         &|e| events.lock().expect("lock").push(e),
     )
@@ -273,6 +318,7 @@ async fn failed_job_shows_its_outcome_and_refused_kickoffs_explain() {
         "demo",
         &s.fhir_url(),
         &bad,
+        &home(&s.fhir_url()),
         &mut FixedToken(tok.clone()),
     )
     .await
@@ -287,6 +333,7 @@ async fn failed_job_shows_its_outcome_and_refused_kickoffs_explain() {
             scope: ExportScope::Group("no-such-group".into()),
             ..Default::default()
         },
+        &home(&s.fhir_url()),
         &mut FixedToken(tok.clone()),
     )
     .await
@@ -298,6 +345,7 @@ async fn failed_job_shows_its_outcome_and_refused_kickoffs_explain() {
         "demo",
         &ExportParams::default(),
         &kickoff_request(&s.fhir_url(), &ExportParams::default()),
+        &home(&s.fhir_url()),
         None,
     )
     .await
@@ -312,18 +360,15 @@ async fn cancel_then_poll_is_gone() {
     let tok = token(&s).await;
     let c = client();
     let mut job = start_job(&s, &tok, ExportParams::default()).await;
-    assert_eq!(
-        poll_once(&c, &mut job, Some(&tok)).await,
-        PollResult::Running
-    );
-    cancel(&c, &mut job, Some(&tok)).await.expect("cancel");
+    assert_eq!(poll(&c, &mut job, Some(&tok)).await, PollResult::Running);
+    cancel_job(&c, &mut job, Some(&tok)).await.expect("cancel");
     assert_eq!(job.state, JobState::Cancelled);
     assert_eq!(job.next_poll_at, None);
-    assert_eq!(poll_once(&c, &mut job, Some(&tok)).await, PollResult::Gone);
+    assert_eq!(poll(&c, &mut job, Some(&tok)).await, PollResult::Gone);
     assert_eq!(job.state, JobState::Cancelled);
     assert_eq!(job.polls, 2);
     // Cancelling again: the server has forgotten it; still cancelled, no error.
-    cancel(&c, &mut job, Some(&tok))
+    cancel_job(&c, &mut job, Some(&tok))
         .await
         .expect("cancel again");
     assert_eq!(job.state, JobState::Cancelled);
@@ -374,6 +419,7 @@ async fn a_401_gets_a_fresh_token_and_continues() {
         "demo",
         &s.fhir_url(),
         &ExportParams::default(),
+        &home(&s.fhir_url()),
         &mut tokens,
     )
     .await
@@ -381,11 +427,11 @@ async fn a_401_gets_a_fresh_token_and_continues() {
     .with_policy(fast());
     assert_eq!(tokens.refused, ["stale-token"]);
     assert_eq!(
-        poll_once(&c, &mut job, Some("stale-token")).await,
+        poll(&c, &mut job, Some("stale-token")).await,
         PollResult::Unauthorized
     );
     assert_eq!(job.state, JobState::Accepted);
-    let r = tokio::time::timeout(LIMIT, wait_until_done(&c, &mut job, &mut tokens, |_, _| {}))
+    let r = tokio::time::timeout(LIMIT, wait(&c, &mut job, &mut tokens, |_, _| {}))
         .await
         .expect("in time");
     assert_eq!(r, PollResult::Complete);
@@ -393,7 +439,7 @@ async fn a_401_gets_a_fresh_token_and_continues() {
     // Every token refused: the driver stops and says so, the job stays resumable.
     let mut job2 = start_job(&s, &tok, ExportParams::default()).await;
     let mut bad = FixedToken("bad".into());
-    let r = tokio::time::timeout(LIMIT, wait_until_done(&c, &mut job2, &mut bad, |_, _| {}))
+    let r = tokio::time::timeout(LIMIT, wait(&c, &mut job2, &mut bad, |_, _| {}))
         .await
         .expect("in time");
     assert_eq!(r, PollResult::Unauthorized);
@@ -406,8 +452,9 @@ async fn a_401_gets_a_fresh_token_and_continues() {
     );
     // No sign-in configured: one poll, and a sentence saying so.
     let polls = job2.polls;
+    let policy = home(&job2.status_url);
     assert_eq!(
-        poll_with(&c, &mut job2, &mut NoToken).await,
+        poll_with(&c, &mut job2, &policy, &mut NoToken).await,
         PollResult::Unauthorized
     );
     assert_eq!(job2.polls, polls + 1);
@@ -427,10 +474,7 @@ async fn jobs_survive_a_restart_and_resume() {
     let c = client();
     let ws = tempfile::tempdir().expect("ws");
     let mut job = start_job(&s, &tok, ExportParams::default()).await;
-    assert_eq!(
-        poll_once(&c, &mut job, Some(&tok)).await,
-        PollResult::Running
-    );
+    assert_eq!(poll(&c, &mut job, Some(&tok)).await, PollResult::Running);
     let id = job.id.clone();
     {
         let (mut store, jobs, problems) = JobStore::load(ws.path());
@@ -455,7 +499,7 @@ async fn jobs_survive_a_restart_and_resume() {
     let mut tokens = FixedToken(tok.clone());
     let r = tokio::time::timeout(
         LIMIT,
-        wait_until_done(&c, &mut job, &mut tokens, |j, _| {
+        wait(&c, &mut job, &mut tokens, |j, _| {
             store.save(j).expect("save after poll");
         }),
     )
@@ -526,29 +570,29 @@ async fn retry_after_decides_the_next_poll() {
             .expect("scheduled")
     };
     let mut j = bare_job(&format!("http://{addr}/status/seconds"));
-    assert_eq!(poll_once(&c, &mut j, None).await, PollResult::Running);
+    assert_eq!(poll(&c, &mut j, None).await, PollResult::Running);
     assert!(gap(&j) >= Duration::from_secs(2) && gap(&j) < Duration::from_secs(3));
     assert_eq!(j.progress, Some(Progress::Fraction { done: 3, total: 10 }));
     let mut j = bare_job(&format!("http://{addr}/status/date"));
-    poll_once(&c, &mut j, None).await;
+    poll(&c, &mut j, None).await;
     assert!(
         gap(&j) >= Duration::from_secs(3) && gap(&j) <= Duration::from_secs(6),
         "{:?}",
         gap(&j)
     );
     let mut j = bare_job(&format!("http://{addr}/status/huge"));
-    poll_once(&c, &mut j, None).await;
+    poll(&c, &mut j, None).await;
     assert_eq!(gap(&j), Duration::from_secs(3600));
     let mut j = bare_job(&format!("http://{addr}/status/zero"));
     assert!(matches!(
-        poll_once(&c, &mut j, None).await,
+        poll(&c, &mut j, None).await,
         PollResult::Throttled(_)
     ));
     assert!(gap(&j) >= Duration::from_secs(1));
     // Nothing listening: a network error, shown, not fatal.
     let mut j = bare_job("http://127.0.0.1:9/status");
     assert!(matches!(
-        poll_once(&c, &mut j, None).await,
+        poll(&c, &mut j, None).await,
         PollResult::NetworkError(_)
     ));
     assert_eq!(j.state, JobState::Accepted);
@@ -598,14 +642,14 @@ async fn a_line_count_mismatch_is_flagged() {
     let addr = serve(app).await;
     let c = client();
     let mut job = bare_job(&format!("http://{addr}/status"));
-    assert_eq!(poll_once(&c, &mut job, None).await, PollResult::Complete);
+    assert_eq!(poll(&c, &mut job, None).await, PollResult::Complete);
     let m = job.manifest.expect("manifest");
     let dir = tempfile::tempdir().expect("tmp");
     let report = download_all(
         &c,
         &m,
         dir.path(),
-        Some("secret-token"),
+        creds(&home(&format!("http://{addr}")), Some("secret-token")),
         &DownloadOptions::default(),
         &|_| {},
     )
@@ -761,9 +805,16 @@ async fn an_interrupted_download_resumes_with_range() {
         retry_delay: Duration::from_millis(10),
         ..Default::default()
     };
-    let report = download_all(&c, &m, dir.path(), None, &quick, &|_| {})
-        .await
-        .expect("download");
+    let report = download_all(
+        &c,
+        &m,
+        dir.path(),
+        creds(&home(&m.output[0].url), None),
+        &quick,
+        &|_| {},
+    )
+    .await
+    .expect("download");
     let f = &report.files[0];
     assert_eq!(f.error, None, "{f:?}");
     assert_eq!(f.attempts, 2);
@@ -783,9 +834,16 @@ async fn an_interrupted_download_resumes_with_range() {
         retries: 0,
         ..Default::default()
     };
-    let report = download_all(&c, &m, dir.path(), None, &no_retry, &|_| {})
-        .await
-        .expect("download");
+    let report = download_all(
+        &c,
+        &m,
+        dir.path(),
+        creds(&home(&m.output[0].url), None),
+        &no_retry,
+        &|_| {},
+    )
+    .await
+    .expect("download");
     let f = &report.files[0];
     assert!(
         f.error.as_deref().unwrap_or("").contains("dropped"),
@@ -799,9 +857,16 @@ async fn an_interrupted_download_resumes_with_range() {
             .len(),
         half as u64
     );
-    let report = download_all(&c, &m, dir.path(), None, &no_retry, &|_| {})
-        .await
-        .expect("download");
+    let report = download_all(
+        &c,
+        &m,
+        dir.path(),
+        creds(&home(&m.output[0].url), None),
+        &no_retry,
+        &|_| {},
+    )
+    .await
+    .expect("download");
     let f = &report.files[0];
     assert_eq!(f.error, None, "{f:?}");
     assert_eq!(f.resumed_bytes, half as u64);
@@ -822,7 +887,7 @@ async fn an_ignored_range_restarts_cleanly() {
         &c,
         &m,
         dir.path(),
-        None,
+        creds(&home(&m.output[0].url), None),
         &DownloadOptions::default(),
         &|_| {},
     )
@@ -854,7 +919,7 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
         &c,
         &manifest_of(&urls, true),
         dir.path(),
-        Some("tok"),
+        creds(&home(&urls[0]), Some("tok")),
         &DownloadOptions::default(),
         &|e| {
             if let DownloadEvent::Progress(p) = e {
@@ -880,7 +945,7 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
         &c,
         &manifest_of(&urls[..1], false),
         dir2.path(),
-        Some("tok"),
+        creds(&home(&urls[0]), Some("tok")),
         &DownloadOptions::default(),
         &|_| {},
     )

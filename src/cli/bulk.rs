@@ -8,9 +8,10 @@ use tokio::sync::mpsc;
 
 use crate::worker::AuthPlan;
 use crate::worker::auth::{AuthEvent, acquire, plan_for};
+use crate::worker::credentials::CredentialPolicy;
 use crate::worker::export::{
-    DownloadEvent, DownloadOptions, ExportParams, ExportScope, PollResult, TokenSource,
-    download_all, kickoff_with, wait_until_done,
+    DownloadCredentials, DownloadEvent, DownloadOptions, ExportParams, ExportScope, PollResult,
+    TokenSource, credentials_needed, download_all, kickoff_with, wait_until_done,
 };
 use crate::workspace::jobs::JobStore;
 use crate::workspace::{RequestSpec, Workspace};
@@ -102,6 +103,11 @@ pub async fn run(
         output_format: None,
         insecure: env.insecure,
     };
+    // Where the environment's token may go: its fhirurl's origin and its trusted_origins.
+    let policy = CredentialPolicy::for_environment(env, &[]);
+    for problem in policy.problems() {
+        eprintln!("fhirside: {problem}");
+    }
     let probe = format!("{base}/$export");
     let plan = plan_for(env, &[], &RequestSpec::new("export", "GET", &probe), &probe)?;
     let (events, mut auth_rx) = mpsc::unbounded_channel();
@@ -134,7 +140,7 @@ pub async fn run(
         false => crate::worker::http::client(),
     };
     let start = SystemTime::now();
-    let mut job = kickoff_with(&client, &env.name, &base, &params, &mut tokens)
+    let mut job = kickoff_with(&client, &env.name, &base, &params, &policy, &mut tokens)
         .await
         .map_err(|e| e.to_string())?;
     let (mut jobs, _, _) = JobStore::load(store_root);
@@ -144,7 +150,7 @@ pub async fn run(
         println!("The job is saved in the workspace; fhirside's jobs screen (J) keeps polling it.");
         return Ok(0);
     }
-    let result = wait_until_done(&client, &mut job, &mut tokens, |j, r| {
+    let result = wait_until_done(&client, &mut job, &policy, &mut tokens, |j, r| {
         let _ = jobs.save(j);
         let progress = j
             .progress
@@ -157,7 +163,9 @@ pub async fn run(
             .map(|d| format!(" · next poll in {} s", d.as_secs()))
             .unwrap_or_default();
         let extra = match r {
-            PollResult::Throttled(e) | PollResult::NetworkError(e) => format!(" · {e}"),
+            PollResult::Throttled(e) | PollResult::NetworkError(e) | PollResult::Refused(e) => {
+                format!(" · {e}")
+            }
             _ => String::new(),
         };
         println!(
@@ -198,10 +206,15 @@ pub async fn run(
     let Some(dir) = args.download else {
         return Ok(0);
     };
-    let token = if manifest.requires_access_token {
-        tokens.token(None).await.ok().flatten()
-    } else {
-        None
+    let opts = DownloadOptions::default();
+    let (needs_fhir, _) = credentials_needed(&policy, &manifest, opts.include_error_files);
+    let token = match needs_fhir {
+        true => tokens.token(None).await.ok().flatten(),
+        false => None,
+    };
+    let creds = DownloadCredentials {
+        fhir_token: token.as_deref(),
+        ..DownloadCredentials::without_tokens(&policy)
     };
     let on_event = |e: DownloadEvent| {
         if let DownloadEvent::FileDone(f) = e {
@@ -218,16 +231,9 @@ pub async fn run(
             );
         }
     };
-    let report = download_all(
-        &client,
-        &manifest,
-        &dir,
-        token.as_deref(),
-        &DownloadOptions::default(),
-        &on_event,
-    )
-    .await
-    .map_err(|e| format!("download into {}: {e}", dir.display()))?;
+    let report = download_all(&client, &manifest, &dir, creds, &opts, &on_event)
+        .await
+        .map_err(|e| format!("download into {}: {e}", dir.display()))?;
     println!(
         "{} downloaded {} files into {}",
         stamp(start),

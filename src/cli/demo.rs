@@ -28,6 +28,8 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
             ..Default::default()
         }),
         insecure: false,
+        trusted_origins: Vec::new(),
+        storage_hosts: None,
     }
 }
 

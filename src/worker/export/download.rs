@@ -18,6 +18,57 @@ use tokio::sync::Semaphore;
 
 use super::job::{Manifest, ManifestOutput};
 use super::progress::parse_retry_after;
+use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
+use crate::worker::http::{self, HttpError, HttpRequest};
+
+/// A whole-file download has no overall deadline (files can be gigabytes); an attempt ends when
+/// no bytes arrive for [`DownloadOptions::idle_timeout`].
+const NO_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What downloads may send: the environment's credential policy and the tokens in hand. Each
+/// file gets the token its [`Permit`] names, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct DownloadCredentials<'a> {
+    pub policy: &'a CredentialPolicy,
+    pub fhir_token: Option<&'a str>,
+    pub storage_token: Option<&'a str>,
+}
+
+impl<'a> DownloadCredentials<'a> {
+    /// No tokens: files are fetched without `Authorization` (and those that need the token say so).
+    pub fn without_tokens(policy: &'a CredentialPolicy) -> Self {
+        DownloadCredentials {
+            policy,
+            fhir_token: None,
+            storage_token: None,
+        }
+    }
+
+    fn token_for(&self, credential: Credential) -> Option<&'a str> {
+        match credential {
+            Credential::FhirToken => self.fhir_token,
+            Credential::StorageToken => self.storage_token,
+        }
+    }
+}
+
+/// The credentials the manifest's files will need under `policy` (so a caller signs in only for
+/// those): `(FHIR token, storage token)`.
+pub fn credentials_needed(
+    policy: &CredentialPolicy,
+    manifest: &Manifest,
+    include_error_files: bool,
+) -> (bool, bool) {
+    let mut needs = (false, false);
+    for (o, _, _) in plan(manifest, include_error_files) {
+        match policy.output_file(&o.url, manifest.requires_access_token) {
+            Ok(Some(p)) if p.credential() == Credential::FhirToken => needs.0 = true,
+            Ok(Some(_)) => needs.1 = true,
+            _ => {}
+        }
+    }
+    needs
+}
 
 /// Files downloaded at once by default.
 pub const DEFAULT_CONCURRENCY: usize = 3;
@@ -237,7 +288,8 @@ pub fn plan(manifest: &Manifest, include_error_files: bool) -> Vec<(ManifestOutp
 struct Shared<'a> {
     client: &'a reqwest::Client,
     dir: PathBuf,
-    token: Option<&'a str>,
+    creds: DownloadCredentials<'a>,
+    requires_access_token: bool,
     opts: &'a DownloadOptions,
     on_event: &'a (dyn Fn(DownloadEvent) + Send + Sync),
     started: Instant,
@@ -309,27 +361,26 @@ impl FileCounters<'_, '_> {
     }
 }
 
-/// Downloads the manifest's files into `dir` (created if needed), `opts.concurrency` at a time.
-/// `token` is sent only when the manifest says `requiresAccessToken`. Problems with one file are
-/// in its report; only a folder that cannot be created is an error.
+/// Downloads the manifest's files into `dir`, `opts.concurrency` at a time. Files hold patient
+/// data: each is created 0600, and missing folders 0700. Each file gets the credential
+/// `creds.policy` permits for its URL ([`CredentialPolicy::output_file`]); a file that needs the
+/// token on an origin that may not have it is refused without a request. Problems with one file
+/// are in its report; only a folder that cannot be created is an error.
 pub async fn download_all(
     client: &reqwest::Client,
     manifest: &Manifest,
     dir: &Path,
-    token: Option<&str>,
+    creds: DownloadCredentials<'_>,
     opts: &DownloadOptions,
     on_event: &(dyn Fn(DownloadEvent) + Send + Sync),
 ) -> std::io::Result<DownloadReport> {
-    tokio::fs::create_dir_all(dir).await?;
+    create_private_dirs(dir).await?;
     let files = plan(manifest, opts.include_error_files);
     let shared = Shared {
         client,
         dir: dir.to_path_buf(),
-        token: if manifest.requires_access_token {
-            token
-        } else {
-            None
-        },
+        creds,
+        requires_access_token: manifest.requires_access_token,
         opts,
         on_event,
         started: Instant::now(),
@@ -358,6 +409,28 @@ pub async fn download_all(
         bytes_received: shared.received.load(Ordering::Relaxed),
         elapsed: shared.started.elapsed(),
     })
+}
+
+/// Creates `dir` and any missing parents readable by this user only (0700). Folders that exist
+/// are left as they are (a `--download` folder may be the user's own).
+pub async fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// Makes `dir` (a job's own download folder) private even if it existed before.
+pub async fn make_private(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    create_private_dirs(dir).await?;
+    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await
 }
 
 /// `bytes START-END/TOTAL` → (START, TOTAL); `bytes */TOTAL` → (None, TOTAL).
@@ -413,6 +486,17 @@ async fn download_one(
         attempts: 0,
         error: None,
     };
+    let permit = match shared
+        .creds
+        .policy
+        .output_file(&out.url, shared.requires_access_token)
+    {
+        Ok(p) => p,
+        Err(refused) => {
+            report.error = Some(format!("{name}: {refused}"));
+            return report;
+        }
+    };
     // A link planted where the part goes would redirect our writes: remove it.
     if let Ok(m) = tokio::fs::symlink_metadata(&part).await
         && !m.is_file()
@@ -427,7 +511,17 @@ async fn download_one(
     counters.set_done(part_len(&part).await);
     loop {
         report.attempts += 1;
-        match attempt(shared, index, name, out, &part, &mut counters, &mut report).await {
+        let step = attempt(
+            shared,
+            index,
+            name,
+            out,
+            permit.as_ref(),
+            &part,
+            &mut counters,
+            &mut report,
+        );
+        match step.await {
             Attempt::Done => break,
             Attempt::Retry(why, wait) if report.attempts <= shared.opts.retries => {
                 report.error = Some(why);
@@ -470,34 +564,55 @@ async fn attempt(
     index: usize,
     name: &str,
     out: &ManifestOutput,
+    permit: Option<&Permit>,
     part: &Path,
     counters: &mut FileCounters<'_, '_>,
     report: &mut FileReport,
 ) -> Attempt {
     let have = part_len(part).await;
     counters.set_done(have);
-    let mut req = shared
-        .client
-        .get(&out.url)
-        .header("Accept", "application/fhir+ndjson, application/ndjson, */*")
-        // Byte ranges must refer to the file itself, not a compressed rendition.
-        .header("Accept-Encoding", "identity");
-    if let Some(t) = shared.token {
-        req = req.bearer_auth(t);
-    }
+    let mut req = HttpRequest {
+        method: "GET".into(),
+        url: out.url.clone(),
+        headers: vec![
+            (
+                "Accept".into(),
+                "application/fhir+ndjson, application/ndjson, */*".into(),
+            ),
+            // Byte ranges must refer to the file itself, not a compressed rendition.
+            ("Accept-Encoding".into(), "identity".into()),
+        ],
+        body: None,
+        timeout: NO_DEADLINE,
+        insecure: false,
+    };
     if have > 0 {
-        req = req.header("Range", format!("bytes={have}-"));
+        req.headers.push(("Range".into(), format!("bytes={have}-")));
     }
+    let token = permit.and_then(|p| Some((p, shared.creds.token_for(p.credential())?)));
+    if let Some((p, t)) = token
+        && let Err(e) = p.attach(&mut req, t)
+    {
+        return Attempt::Fatal(e.to_string());
+    }
+    let sent_token = token.is_some();
     let retry_wait = shared.opts.retry_delay;
-    let resp = match tokio::time::timeout(shared.opts.idle_timeout, req.send()).await {
+    let resp = match tokio::time::timeout(shared.opts.idle_timeout, http::open(shared.client, &req))
+        .await
+    {
         Err(_) => return Attempt::Retry(format!("No answer from {} in time", out.url), retry_wait),
+        Ok(Err(
+            e @ (HttpError::RedirectRefused(_)
+            | HttpError::Downgrade { .. }
+            | HttpError::TooManyRedirects(_)
+            | HttpError::InvalidUrl(_)
+            | HttpError::NoScheme
+            | HttpError::Tls { .. }),
+        )) => return Attempt::Fatal(format!("Downloading {} failed: {e}", out.url)),
         Ok(Err(e)) => {
-            return Attempt::Retry(
-                format!("Downloading {} failed: {}", out.url, root(&e)),
-                retry_wait,
-            );
+            return Attempt::Retry(format!("Downloading {} failed: {e}", out.url), retry_wait);
         }
-        Ok(Ok(r)) => r,
+        Ok(Ok(opened)) => opened.response,
     };
     let status = resp.status().as_u16();
     let header = |n: &str| {
@@ -561,9 +676,10 @@ async fn attempt(
             let detail = body.split_whitespace().collect::<Vec<_>>().join(" ");
             let detail: String = detail.chars().take(200).collect();
             let hint = match status {
-                401 | 403 if shared.token.is_none() => {
+                401 | 403 if !sent_token && !shared.requires_access_token => {
                     " (the manifest says no access token is needed, so none was sent)"
                 }
+                401 | 403 if !sent_token => " (no token could be had, so none was sent)",
                 401 | 403 => " (the token was sent; it may have expired or lack access)",
                 _ => "",
             };
@@ -577,14 +693,7 @@ async fn attempt(
             });
         }
     };
-    let mut file = match tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
-        .open(part)
-        .await
-    {
+    let mut file = match open_private(part, append).await {
         Ok(f) => f,
         Err(e) => return Attempt::Fatal(format!("{} could not be written: {e}", part.display())),
     };
@@ -647,6 +756,22 @@ async fn attempt(
             Attempt::Done
         }
     }
+}
+
+/// Opens a `.part` file readable by this user only (0600), also one left by an older version.
+async fn open_private(part: &Path, append: bool) -> std::io::Result<tokio::fs::File> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .mode(0o600)
+        .open(part)
+        .await?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .await?;
+    Ok(file)
 }
 
 fn root(e: &(dyn std::error::Error + 'static)) -> String {

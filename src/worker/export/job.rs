@@ -16,6 +16,7 @@ use super::progress::{Progress, parse_progress, parse_retry_after};
 use super::schedule::{Answer, PollPolicy, Schedule, random_jitter};
 pub use crate::fhir::bulk::{Manifest, ManifestOutput};
 use crate::fhir::outcome::{parse_outcome, summary};
+use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
 use crate::worker::http::{self, HttpError, HttpRequest, HttpResponse};
 pub use crate::workspace::export_job::{ExportJob, ExportParams, ExportScope, JobState};
 
@@ -58,20 +59,27 @@ pub enum ExportError {
         "The server accepted the export (202) but sent no Content-Location header, so there is no status URL to poll."
     )]
     NoStatusUrl,
+    /// The credential policy refused a URL (a status URL on another origin, …).
+    #[error(transparent)]
+    Untrusted(#[from] crate::worker::credentials::Refusal),
 }
 
 fn header_value(name: &str, value: &str) -> (String, String) {
     (name.to_string(), value.to_string())
 }
 
-fn with_token(mut req: HttpRequest, token: Option<&str>) -> HttpRequest {
-    req.headers
-        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+/// `req` with the token on it, if a token is given: only through the policy's permit.
+fn with_token(
+    mut req: HttpRequest,
+    permit: &Permit,
+    token: Option<&str>,
+) -> Result<HttpRequest, ExportError> {
     if let Some(t) = token {
-        req.headers
-            .push(("Authorization".into(), format!("Bearer {t}")));
+        permit
+            .attach(&mut req, t)
+            .map_err(|e| ExportError::Refused(e.to_string()))?;
     }
-    req
+    Ok(req)
 }
 
 /// `GET {base}/$export` (or `Patient/$export`, `Group/{id}/$export`) with the parameters, and the
@@ -200,14 +208,18 @@ fn refusal(what: &str, resp: &HttpResponse) -> String {
 
 /// Sends the kick-off request. A 202 with a Content-Location (resolved against the request URL
 /// when relative) becomes an [`ExportJob`] in state `Accepted`, its first poll scheduled.
+/// The status URL must be on an origin `policy` lets the token go to: anything else is
+/// refused, and no job is made.
 pub async fn kickoff(
     client: &reqwest::Client,
     env: &str,
     params: &ExportParams,
     req: &HttpRequest,
+    policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> Result<ExportJob, ExportError> {
-    let req = with_token(req.clone(), token);
+    let permit = policy.permit("The kick-off URL", &req.url, Credential::FhirToken)?;
+    let req = with_token(req.clone(), &permit, token)?;
     let resp = http::send(client, &req).await?;
     match resp.status {
         202 => {
@@ -222,9 +234,15 @@ pub async fn kickoff(
                 .map(|u| u.to_string())
                 .map_err(|e| {
                     ExportError::Refused(format!(
-                        "The server's Content-Location '{location}' is not a usable URL: {e}."
+                        "The server's Content-Location '{}' is not a usable URL: {e}.",
+                        location
+                            .chars()
+                            .take(200)
+                            .collect::<String>()
+                            .escape_debug()
                     ))
                 })?;
+            policy.status_url(&status_url)?;
             let mut job = ExportJob::accepted(env, &req.url, &status_url, params.clone());
             let retry_after = resp
                 .header("retry-after")
@@ -262,6 +280,9 @@ pub enum PollResult {
     Unauthorized,
     /// 404/410 for a job we cancelled: the server has forgotten it, as it should.
     Gone,
+    /// The credential policy does not let the token go to the status URL: not polled. The job
+    /// stays as it was (resumable once the origin is trusted); the sentence is `job.last_error`.
+    Refused(String),
 }
 
 impl PollResult {
@@ -300,8 +321,13 @@ fn has_outcome(resp: &HttpResponse) -> bool {
 pub async fn poll_once(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> PollResult {
+    let permit = match policy.status_url(&job.status_url) {
+        Ok(p) => p,
+        Err(e) => return refuse(job, e.to_string()),
+    };
     let req = with_token(
         HttpRequest {
             method: "GET".into(),
@@ -314,8 +340,13 @@ pub async fn poll_once(
             timeout: REQUEST_TIMEOUT,
             insecure: false,
         },
+        &permit,
         token,
     );
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return refuse(job, e.to_string()),
+    };
     let sent = http::send(client, &req).await;
     let now = SystemTime::now();
     job.polls = job.polls.saturating_add(1);
@@ -409,6 +440,13 @@ fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollR
     }
 }
 
+/// Not polled: the policy refused the status URL.
+fn refuse(job: &mut ExportJob, why: String) -> PollResult {
+    job.last_error = Some(why.clone());
+    job.next_poll_at = None;
+    PollResult::Refused(why)
+}
+
 fn fail(job: &mut ExportJob, why: String) -> PollResult {
     job.state = JobState::Failed;
     job.outcome = Some(why.clone());
@@ -442,8 +480,10 @@ fn trouble(
 pub async fn cancel(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> Result<(), ExportError> {
+    let permit = policy.status_url(&job.status_url)?;
     let req = with_token(
         HttpRequest {
             method: "DELETE".into(),
@@ -453,8 +493,9 @@ pub async fn cancel(
             timeout: REQUEST_TIMEOUT,
             insecure: false,
         },
+        &permit,
         token,
-    );
+    )?;
     let resp = http::send(client, &req).await?;
     match resp.status {
         200..=299 | 404 | 410 => {
@@ -513,21 +554,23 @@ pub async fn kickoff_with<T: TokenSource>(
     env: &str,
     base: &str,
     params: &ExportParams,
+    policy: &CredentialPolicy,
     tokens: &mut T,
 ) -> Result<ExportJob, ExportError> {
     let req = kickoff_request(base, params);
+    policy.permit("The kick-off URL", &req.url, Credential::FhirToken)?;
     let token = tokens
         .token(None)
         .await
         .map_err(|e| ExportError::Refused(format!("Signing in for the export failed: {e}")))?;
-    match kickoff(client, env, params, &req, token.as_deref()).await {
+    match kickoff(client, env, params, &req, policy, token.as_deref()).await {
         Err(ExportError::Unauthorized) if token.is_some() => {
             let fresh = tokens.token(token.as_deref()).await.map_err(|e| {
                 ExportError::Refused(format!(
                     "The server refused the token (401) and getting a new one failed: {e}"
                 ))
             })?;
-            kickoff(client, env, params, &req, fresh.as_deref()).await
+            kickoff(client, env, params, &req, policy, fresh.as_deref()).await
         }
         other => other,
     }
@@ -539,8 +582,13 @@ pub async fn kickoff_with<T: TokenSource>(
 pub async fn poll_with<T: TokenSource>(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     tokens: &mut T,
 ) -> PollResult {
+    // Refused before any sign-in is asked for.
+    if let Err(e) = policy.status_url(&job.status_url) {
+        return refuse(job, e.to_string());
+    }
     let token = match tokens.token(None).await {
         Ok(t) => t,
         Err(e) => {
@@ -548,7 +596,7 @@ pub async fn poll_with<T: TokenSource>(
             return PollResult::Unauthorized;
         }
     };
-    let first = poll_once(client, job, token.as_deref()).await;
+    let first = poll_once(client, job, policy, token.as_deref()).await;
     if first != PollResult::Unauthorized {
         return first;
     }
@@ -568,7 +616,7 @@ pub async fn poll_with<T: TokenSource>(
             return PollResult::Unauthorized;
         }
     };
-    let second = poll_once(client, job, fresh.as_deref()).await;
+    let second = poll_once(client, job, policy, fresh.as_deref()).await;
     if second == PollResult::Unauthorized {
         job.last_error = Some(
             "The server refused a fresh token too (401); stopped polling. Check the app's roles, then resume the job."
@@ -579,11 +627,13 @@ pub async fn poll_with<T: TokenSource>(
 }
 
 /// Polls on schedule until the job completes, fails or is gone, or a fresh token is refused
-/// (`Unauthorized`; the job stays resumable). `on_poll` sees the job after every poll (save it,
-/// redraw). Cancel by dropping the future (e.g. in `tokio::select!`).
+/// (`Unauthorized`) or the policy refuses the status URL (`Refused`; either way the job stays
+/// resumable). `on_poll` sees the job after every poll (save it, redraw). Cancel by dropping
+/// the future (e.g. in `tokio::select!`).
 pub async fn wait_until_done<T: TokenSource>(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     tokens: &mut T,
     mut on_poll: impl FnMut(&ExportJob, &PollResult),
 ) -> PollResult {
@@ -601,9 +651,9 @@ pub async fn wait_until_done<T: TokenSource>(
         {
             tokio::time::sleep(wait).await;
         }
-        let r = poll_with(client, job, tokens).await;
+        let r = poll_with(client, job, policy, tokens).await;
         on_poll(job, &r);
-        if r.is_final() || r == PollResult::Unauthorized {
+        if r.is_final() || matches!(r, PollResult::Unauthorized | PollResult::Refused(_)) {
             return r;
         }
     }
