@@ -103,6 +103,13 @@ pub async fn run(
         output_format: None,
         insecure: env.insecure,
     };
+    let (settings, problem) = crate::workspace::settings::load_settings(store_root);
+    for p in problem
+        .into_iter()
+        .chain(crate::worker::spool::configure_from(&settings))
+    {
+        eprintln!("fhirside: {p}");
+    }
     // Where the environment's token may go: its fhirurl's origin and its trusted_origins.
     let policy = CredentialPolicy::for_environment(env, &[]);
     for problem in policy.problems() {
