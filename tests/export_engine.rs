@@ -931,7 +931,7 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
     .expect("download");
     assert!(report.all_good(), "{report:?}");
     let max = st.max_in_flight.load(Ordering::SeqCst);
-    assert!((1..=3).contains(&max), "at most 3 at once, saw {max}");
+    assert_eq!(max, 4, "four at once by default, saw {max}");
     let totals = totals.into_inner().expect("totals");
     let last = totals.iter().max_by_key(|p| p.all_done).expect("events");
     assert_eq!(last.all_done, 7 * big_file().len() as u64);

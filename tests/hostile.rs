@@ -771,3 +771,257 @@ async fn cli_export_follows_a_status_url_on_a_trusted_origin() {
     );
     assert!(files.log.contains(&format!("Bearer {TOKEN}")));
 }
+
+// ----- Azure Storage downloads (issue 16) ---------------------------------------------------
+
+const FHIR_TOKEN: &str = "fhir-tok-0461";
+const STORAGE_TOKEN: &str = "storage-tok-0462";
+
+fn ndjson_lines(n: usize, tag: &str) -> Vec<u8> {
+    (0..n)
+        .map(|i| format!("{{\"resourceType\":\"Patient\",\"id\":\"{tag}-{i}\"}}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// An Entra client-credentials environment whose storage host is `storage_origin`.
+fn entra_env(fhirurl: &str, authority: &str, storage_origin: &str) -> Environment {
+    let mut env = Environment::new("azure");
+    env.variables = vec![
+        Variable::plain("fhirurl", fhirurl),
+        Variable::plain("authority", authority),
+        Variable::plain("tenantid", "t1"),
+        Variable::plain("clientid", "app"),
+        Variable::secret("clientsecret", "app-secret-0463"),
+    ];
+    env.auth = Some(AuthConfig {
+        kind: AuthKind::ClientCredentials,
+        ..Default::default()
+    });
+    env.storage_hosts = Some(vec![storage_origin.to_string()]);
+    env
+}
+
+#[tokio::test]
+async fn storage_files_come_with_a_storage_token_and_throttling_follows_azures_header() {
+    use hostile_server::blob::{BlobOptions, blob_store};
+    let idp = hostile_server::idp(FHIR_TOKEN, STORAGE_TOKEN).await;
+    let blobs: std::collections::HashMap<String, Vec<u8>> = (1..=6)
+        .map(|i| {
+            (
+                format!("export/job1/Patient-{i}.ndjson"),
+                ndjson_lines(500, &i.to_string()),
+            )
+        })
+        .collect();
+    let store = blob_store(
+        BlobOptions {
+            token: STORAGE_TOKEN.into(),
+            throttle_first: 2,
+            ..Default::default()
+        },
+        blobs,
+    )
+    .await;
+    let blob_origin = store.listener.origin();
+    // The status URL is throttled once with x-ms-retry-after-ms 40 and Retry-After 30.
+    let polls = Arc::new(AtomicU64::new(0));
+    let fhir = listen({
+        let polls = polls.clone();
+        move |own| {
+            Arc::new(move |seen: &Seen| {
+                if seen.target.contains("$export") {
+                    return accepted(&format!("{own}/status/1"));
+                }
+                if polls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    return (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("x-ms-retry-after-ms", "40"), ("retry-after", "30")],
+                        "",
+                    )
+                        .into_response();
+                }
+                let outputs: Vec<(&str, String, u64)> = (1..=6)
+                    .map(|i| {
+                        (
+                            "Patient",
+                            format!("{blob_origin}/export/job1/Patient-{i}.ndjson"),
+                            500,
+                        )
+                    })
+                    .collect();
+                manifest(false, &outputs)
+            })
+        }
+    })
+    .await;
+    let env = entra_env(&fhir.origin(), &idp.origin(), &store.listener.origin());
+    let mut w = Worker::new();
+    let started = std::time::Instant::now();
+    w.handle.send(WorkerCommand::StartExport {
+        env: env.name.clone(),
+        base: fhir.origin(),
+        params: Box::default(),
+        auth: plan(&env, &fhir.url("/$export")),
+    });
+    let job = loop {
+        match w.next().await {
+            WorkerEvent::Job(job) if job.state == fhirside::worker::export::JobState::Complete => {
+                break job;
+            }
+            WorkerEvent::Job(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // First poll at 1 s, the throttled one retried after the 1 s floor, not 30 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(job.throttled, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let download_started = std::time::Instant::now();
+    w.handle.send(WorkerCommand::DownloadJob {
+        job,
+        dir: dir.path().join("job"),
+        auth: plan(&env, &fhir.url("/$export")),
+    });
+    let report = loop {
+        if let WorkerEvent::DownloadDone { result, .. } = w.next().await {
+            break result.expect("the download ran");
+        }
+    };
+    assert!(report.all_good(), "{report:?}");
+    assert_eq!(report.throttled(), 2);
+    assert!(download_started.elapsed() < Duration::from_secs(10));
+    for f in &report.files {
+        assert_eq!(f.lines, Some(500), "{f:?}");
+        let mode = std::fs::metadata(&f.path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // Storage saw only the storage token, always with a service version; the FHIR token
+    // stayed with the FHIR service.
+    let seen = store.listener.log.all();
+    assert!(seen.len() >= 8, "{}", store.listener.log.dump());
+    for s in &seen {
+        assert_eq!(s.header("x-ms-version"), Some("2021-08-06"), "{}", s.text());
+        assert_eq!(
+            s.header("authorization"),
+            Some(format!("Bearer {STORAGE_TOKEN}").as_str())
+        );
+    }
+    assert!(!store.listener.log.contains(FHIR_TOKEN));
+    assert!(
+        idp.log
+            .contains("resource=https%3A%2F%2Fstorage.azure.com%2F"),
+        "{}",
+        idp.log.dump()
+    );
+    assert!(!fhir.log.contains(STORAGE_TOKEN));
+}
+
+#[tokio::test]
+async fn storage_refusals_are_sentences() {
+    use fhirside::worker::credentials::CredentialPolicy;
+    use fhirside::worker::export::{DownloadCredentials, DownloadOptions, download_all};
+    use hostile_server::blob::{BlobOptions, blob_store};
+    // A blob URL of Azure's shape, resolved to the stand-in without any DNS query.
+    async fn fetch(
+        options: BlobOptions,
+        path: &str,
+        token: Option<&str>,
+        unavailable: Option<&str>,
+    ) -> String {
+        let blobs = [(
+            "export/job1/Patient-1.ndjson".to_string(),
+            ndjson_lines(3, "p"),
+        )]
+        .into_iter()
+        .collect();
+        let store = blob_store(options, blobs).await;
+        let host = "acct.blob.core.windows.net";
+        let client = fhirside::worker::http::client_builder()
+            .resolve(host, store.listener.addr)
+            .build()
+            .unwrap();
+        let origin = format!("http://{host}:{}", store.listener.addr.port());
+        let env = entra_env(
+            "https://ws-svc.fhir.azurehealthcareapis.com",
+            "http://x",
+            &origin,
+        );
+        let policy = CredentialPolicy::for_environment(&env, &[]);
+        let m = Manifest {
+            output: vec![output("Patient", format!("{origin}{path}"), 3)],
+            ..Default::default()
+        };
+        let creds = DownloadCredentials {
+            storage_token: token,
+            storage_unavailable: unavailable,
+            ..DownloadCredentials::without_tokens(&policy)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let report = download_all(
+            &client,
+            &m,
+            dir.path(),
+            creds,
+            &DownloadOptions::default(),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.files[0].attempts, 1, "a refusal is not retried");
+        report.files[0].error.clone().unwrap_or_default()
+    }
+    let ok = || BlobOptions {
+        token: STORAGE_TOKEN.into(),
+        ..Default::default()
+    };
+    let file = "/export/job1/Patient-1.ndjson";
+    let e = fetch(
+        BlobOptions {
+            no_role: true,
+            ..ok()
+        },
+        file,
+        Some(STORAGE_TOKEN),
+        None,
+    )
+    .await;
+    assert!(
+        e.contains("the app needs the Storage Blob Data Reader role on acct"),
+        "{e}"
+    );
+    let e = fetch(
+        ok(),
+        file,
+        None,
+        Some("a fixed bearer token is for the FHIR service only"),
+    )
+    .await;
+    assert!(
+        e.contains("none was sent") && e.contains("fixed bearer token"),
+        "{e}"
+    );
+    let e = fetch(
+        BlobOptions {
+            public_access_off: true,
+            ..ok()
+        },
+        file,
+        None,
+        None,
+    )
+    .await;
+    assert!(e.contains("Public access is not permitted on acct"), "{e}");
+    let e = fetch(ok(), file, Some("fhir-token-by-mistake"), None).await;
+    assert!(e.contains("https://storage.azure.com"), "{e}");
+    let e = fetch(ok(), "/nocontainer/x.ndjson", Some(STORAGE_TOKEN), None).await;
+    assert!(e.contains("container is not in acct"), "{e}");
+    let e = fetch(ok(), "/export/job1/Gone.ndjson", Some(STORAGE_TOKEN), None).await;
+    assert!(e.contains("file is not in acct"), "{e}");
+    let e = fetch(ok(), &format!("{file}?se=2020-01-01&sig=abc"), None, None).await;
+    assert!(e.contains("signed link (SAS) on acct has expired"), "{e}");
+}

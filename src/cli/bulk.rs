@@ -36,6 +36,21 @@ struct CliTokens {
     events: mpsc::UnboundedSender<AuthEvent>,
 }
 
+impl CliTokens {
+    /// A token for Azure Storage by the same sign-in (audience `https://storage.azure.com`).
+    async fn storage_token(&self) -> Result<String, String> {
+        let plan = self
+            .plan
+            .as_ref()
+            .ok_or_else(|| "the environment has no sign-in".to_string())?;
+        let auth = crate::worker::storage::storage_auth(&plan.auth)?;
+        acquire(&self.http, &auth, &plan.env, None, false, &self.events)
+            .await
+            .map(|t| t.access_token)
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl TokenSource for CliTokens {
     fn token(
         &mut self,
@@ -175,8 +190,12 @@ pub async fn run(
             }
             _ => String::new(),
         };
+        let throttled = match j.throttled {
+            0 => String::new(),
+            n => format!(" · throttled {n}×"),
+        };
         println!(
-            "{} {} · poll {}{progress}{next}{extra}",
+            "{} {} · poll {}{progress}{throttled}{next}{extra}",
             stamp(start),
             j.state.label(),
             j.polls
@@ -213,14 +232,31 @@ pub async fn run(
     let Some(dir) = args.download else {
         return Ok(0);
     };
-    let opts = DownloadOptions::default();
-    let (needs_fhir, _) = credentials_needed(&policy, &manifest, opts.include_error_files);
+    let opts = DownloadOptions {
+        concurrency: settings
+            .download_parallel
+            .map_or(crate::worker::export::download::DEFAULT_CONCURRENCY, |n| {
+                usize::from(n.clamp(1, 32))
+            }),
+        ..DownloadOptions::default()
+    };
+    let (needs_fhir, needs_storage) =
+        credentials_needed(&policy, &manifest, opts.include_error_files);
     let token = match needs_fhir {
         true => tokens.token(None).await.ok().flatten(),
         false => None,
     };
+    let storage = match needs_storage {
+        true => Some(tokens.storage_token().await),
+        false => None,
+    };
     let creds = DownloadCredentials {
         fhir_token: token.as_deref(),
+        storage_token: storage.as_ref().and_then(|r| r.as_deref().ok()),
+        storage_unavailable: storage
+            .as_ref()
+            .and_then(|r| r.as_ref().err())
+            .map(String::as_str),
         ..DownloadCredentials::without_tokens(&policy)
     };
     let on_event = |e: DownloadEvent| {
@@ -241,8 +277,12 @@ pub async fn run(
     let report = download_all(&client, &manifest, &dir, creds, &opts, &on_event)
         .await
         .map_err(|e| format!("download into {}: {e}", dir.display()))?;
+    let throttled = match report.throttled() {
+        0 => String::new(),
+        n => format!(" (throttled {n}× on the way)"),
+    };
     println!(
-        "{} downloaded {} files into {}",
+        "{} downloaded {} files into {}{throttled}",
         stamp(start),
         report.files.len(),
         dir.display()

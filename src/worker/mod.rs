@@ -11,6 +11,7 @@ pub mod export;
 pub mod history;
 pub mod http;
 pub mod spool;
+pub mod storage;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -473,7 +474,7 @@ impl Worker {
                         None => Err("The job has no manifest yet.".to_string()),
                         Some(manifest) => {
                             // A token only when some file may have it.
-                            let (needs_fhir, _) = export::credentials_needed(
+                            let (needs_fhir, needs_storage) = export::credentials_needed(
                                 &policy,
                                 manifest,
                                 opts.include_error_files,
@@ -482,8 +483,17 @@ impl Worker {
                                 true => tokens.token(None).await.ok().flatten(),
                                 false => None,
                             };
+                            let storage = match needs_storage {
+                                true => Some(tokens.storage_token().await),
+                                false => None,
+                            };
                             let creds = export::DownloadCredentials {
                                 fhir_token: token.as_deref(),
+                                storage_token: storage.as_ref().and_then(|r| r.as_deref().ok()),
+                                storage_unavailable: storage
+                                    .as_ref()
+                                    .and_then(|r| r.as_ref().err())
+                                    .map(String::as_str),
                                 ..export::DownloadCredentials::without_tokens(&policy)
                             };
                             let ev = events.clone();
@@ -616,12 +626,16 @@ impl Worker {
                                 let _ = tx.send(Internal::RenewDue { env, obtained_at });
                             });
                         }
-                        let _ = self.auth_events.send(AuthEvent::Acquired {
-                            env,
-                            token,
-                            variable,
-                            renewed,
-                        });
+                        // [storage] The storage token is the worker's alone: it never reaches
+                        // the UI or a `{{variable}}`.
+                        if !storage::key_env(&env).1 {
+                            let _ = self.auth_events.send(AuthEvent::Acquired {
+                                env,
+                                token,
+                                variable,
+                                renewed,
+                            });
+                        }
                     }
                     Err(AuthError::Cancelled) => {
                         for w in entry.waiters.drain(..) {
@@ -632,10 +646,12 @@ impl Worker {
                         for w in entry.waiters.drain(..) {
                             let _ = w.send(Err(e.to_string()));
                         }
-                        let _ = self.auth_events.send(AuthEvent::Failed {
-                            env,
-                            error: e.to_string(),
-                        });
+                        if !storage::key_env(&env).1 {
+                            let _ = self.auth_events.send(AuthEvent::Failed {
+                                env,
+                                error: e.to_string(),
+                            });
+                        }
                     }
                 }
             }
@@ -656,18 +672,31 @@ impl Worker {
     fn start_acquiring(&mut self, env: &str, renewal: bool) {
         self.generation += 1;
         let generation = self.generation;
+        // [storage] A storage token (Part 2 of issue 16) is cached under its own key; its first
+        // sign-in tries the FHIR token's refresh token, so a user sign-in is not asked twice.
+        let (env_name, is_storage) = storage::key_env(env);
+        let fhir_refresh = match is_storage {
+            true => self
+                .tokens
+                .get(env_name)
+                .and_then(|e| e.token.clone())
+                .filter(|t| t.refresh_token.is_some()),
+            false => None,
+        };
         let Some(entry) = self.tokens.get_mut(env) else {
             return;
         };
         let cancel = CancellationToken::new();
         entry.acquiring = Some((generation, cancel.clone()));
         let auth = entry.auth.clone();
-        let prior = entry.token.clone();
+        let prior = entry.token.clone().or(fhir_refresh);
         let http = self.auth_http.clone();
         let events = self.auth_events.clone();
         let internal = self.internal_tx.clone();
         let env = env.to_string();
-        if !renewal {
+        // Prompts (device code, browser) name the environment itself.
+        let prompt_env = env_name.to_string();
+        if !renewal && !is_storage {
             let _ = events.send(AuthEvent::Started {
                 env: env.clone(),
                 flow: auth.kind.label(),
@@ -675,7 +704,7 @@ impl Worker {
         }
         tokio::spawn(async move {
             let result = tokio::select! {
-                r = auth::acquire(&http, &auth, &env, prior.as_ref(), renewal, &events) => r,
+                r = auth::acquire(&http, &auth, &prompt_env, prior.as_ref(), renewal, &events) => r,
                 _ = cancel.cancelled() => Err(AuthError::Cancelled),
             };
             let _ = internal.send(Internal::Acquired {
@@ -858,6 +887,23 @@ fn record_exchange(
 struct JobTokens {
     internal: mpsc::UnboundedSender<Internal>,
     plan: Option<AuthPlan>,
+}
+
+impl JobTokens {
+    /// A token for Azure Storage by the environment's own sign-in, cached apart from the FHIR
+    /// token; `Err` says why there is none.
+    async fn storage_token(&self) -> Result<String, String> {
+        let plan = self
+            .plan
+            .as_ref()
+            .ok_or_else(|| "the environment has no sign-in".to_string())?;
+        let storage_plan = AuthPlan {
+            env: storage::storage_key(&plan.env),
+            auth: Box::new(storage::storage_auth(&plan.auth)?),
+            policy: plan.policy.clone(),
+        };
+        need_token(&self.internal, &storage_plan, None).await
+    }
 }
 
 impl export::TokenSource for JobTokens {

@@ -112,6 +112,9 @@ pub struct ExportJob {
     pub next_poll_at: Option<SystemTime>,
     #[serde(default)]
     pub polls: u32,
+    /// Polls answered `429 Too Many Requests` (the jobs screen shows how throttled a job is).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
     /// The last transient problem (throttling, network); cleared by a good answer.
@@ -143,6 +146,7 @@ impl ExportJob {
             last_poll_at: None,
             next_poll_at: None,
             polls: 0,
+            throttled: 0,
             progress: None,
             last_error: None,
             manifest: None,
@@ -180,7 +184,7 @@ pub struct PollPolicy {
 impl Default for PollPolicy {
     fn default() -> Self {
         PollPolicy {
-            initial: Duration::from_secs(3),
+            initial: Duration::from_secs(1),
             factor: 1.5,
             ceiling: Duration::from_secs(60),
         }
@@ -196,6 +200,10 @@ pub struct Schedule {
     /// Consecutive troubled answers.
     #[serde(default)]
     pub troubles: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// RFC 3339 text for times in job files.

@@ -17,6 +17,9 @@ pub struct Settings {
     /// A compressed (gzip, brotli) body may decode to at most this many MB (default 4,096).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_decoded_mb: Option<u64>,
+    /// Export files downloaded at once (default 4, at most 32).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_parallel: Option<u8>,
 }
 
 pub const SETTINGS_FILE: &str = "settings.toml";

@@ -7,6 +7,8 @@
 //! origin, a gzip bomb that counts how much of itself was sent.
 #![allow(dead_code)]
 
+pub mod blob;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -278,4 +280,31 @@ pub fn lazy_gzip(
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// An Entra-like token endpoint (`POST /{tenant}/oauth2/token` and `/oauth2/v2.0/token`):
+/// `storage_token` for a request for Azure Storage (v1 `resource=https://storage.azure.com/`,
+/// v2 `scope=https://storage.azure.com/.default`), `fhir_token` for anything else.
+pub async fn idp(fhir_token: &'static str, storage_token: &'static str) -> Listener {
+    listen(move |_| {
+        Arc::new(move |seen: &Seen| {
+            let form = String::from_utf8_lossy(&seen.body).into_owned();
+            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+                .into_owned()
+                .collect();
+            let asks_storage = pairs.iter().any(|(k, v)| {
+                (k == "resource" && v == "https://storage.azure.com/")
+                    || (k == "scope" && v.split(' ').any(|s| s == "https://storage.azure.com/.default"))
+            });
+            let token = if asks_storage { storage_token } else { fhir_token };
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                serde_json::json!({"token_type": "Bearer", "expires_in": 3600, "access_token": token})
+                    .to_string(),
+            )
+                .into_response()
+        })
+    })
+    .await
 }

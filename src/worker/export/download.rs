@@ -17,9 +17,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::job::{Manifest, ManifestOutput};
-use super::progress::parse_retry_after;
+use super::progress::retry_hint;
 use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
 use crate::worker::http::{self, HttpError, HttpRequest};
+use crate::worker::storage;
 
 /// A whole-file download has no overall deadline (files can be gigabytes); an attempt ends when
 /// no bytes arrive for [`DownloadOptions::idle_timeout`].
@@ -32,6 +33,8 @@ pub struct DownloadCredentials<'a> {
     pub policy: &'a CredentialPolicy,
     pub fhir_token: Option<&'a str>,
     pub storage_token: Option<&'a str>,
+    /// Why no storage token could be had, for the sentence of a storage refusal.
+    pub storage_unavailable: Option<&'a str>,
 }
 
 impl<'a> DownloadCredentials<'a> {
@@ -41,6 +44,7 @@ impl<'a> DownloadCredentials<'a> {
             policy,
             fhir_token: None,
             storage_token: None,
+            storage_unavailable: None,
         }
     }
 
@@ -71,7 +75,9 @@ pub fn credentials_needed(
 }
 
 /// Files downloaded at once by default.
-pub const DEFAULT_CONCURRENCY: usize = 3;
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Longest pause between attempts at one file (a server's hint up to 60 s wins).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
@@ -79,7 +85,8 @@ pub struct DownloadOptions {
     pub concurrency: usize,
     /// Further attempts per file after a dropped connection or a transient answer (each resumes).
     pub retries: u32,
-    /// Pause before such an attempt (a `Retry-After` up to 60 s wins).
+    /// Pause before the first such attempt, doubled for each further one (with jitter) up to
+    /// [`MAX_BACKOFF`]; a server's `x-ms-retry-after-ms` or `Retry-After` (up to 60 s) wins.
     pub retry_delay: Duration,
     /// Give up on an attempt when no bytes arrive for this long.
     pub idle_timeout: Duration,
@@ -91,7 +98,7 @@ impl Default for DownloadOptions {
     fn default() -> Self {
         DownloadOptions {
             concurrency: DEFAULT_CONCURRENCY,
-            retries: 3,
+            retries: 4,
             retry_delay: Duration::from_millis(500),
             idle_timeout: Duration::from_secs(60),
             include_error_files: true,
@@ -138,6 +145,8 @@ pub struct FileReport {
     pub expected: Option<u64>,
     /// Bytes of a `.part` that were kept (resumed with `Range`), over all attempts.
     pub resumed_bytes: u64,
+    /// Answers `429 Too Many Requests` received for this file.
+    pub throttled: u32,
     /// The server ignored `Range` (200) and the file was started over.
     pub restarted: bool,
     pub attempts: u32,
@@ -182,6 +191,11 @@ pub struct DownloadReport {
 impl DownloadReport {
     pub fn failures(&self) -> impl Iterator<Item = &FileReport> {
         self.files.iter().filter(|f| f.error.is_some())
+    }
+
+    /// `429` answers across all files.
+    pub fn throttled(&self) -> u32 {
+        self.files.iter().map(|f| f.throttled).sum()
     }
 
     pub fn mismatches(&self) -> impl Iterator<Item = &FileReport> {
@@ -325,6 +339,8 @@ struct FileCounters<'s, 'a> {
     shared: &'s Shared<'a>,
     done: u64,
     total: Option<u64>,
+    /// Non-blank lines of what is in the `.part` so far.
+    lines: LineCounter,
 }
 
 impl FileCounters<'_, '_> {
@@ -482,6 +498,7 @@ async fn download_one(
         lines: None,
         expected: out.count,
         resumed_bytes: 0,
+        throttled: 0,
         restarted: false,
         attempts: 0,
         error: None,
@@ -507,6 +524,7 @@ async fn download_one(
         shared,
         done: 0,
         total: None,
+        lines: LineCounter::default(),
     };
     counters.set_done(part_len(&part).await);
     loop {
@@ -544,17 +562,8 @@ async fn download_one(
         return report;
     }
     report.bytes = counters.done;
-    let path = final_path.clone();
-    match tokio::task::spawn_blocking(move || count_lines(&path)).await {
-        Ok(Ok(n)) => report.lines = Some(n),
-        Ok(Err(e)) => {
-            report.error = Some(format!(
-                "{} could not be read back: {e}",
-                final_path.display()
-            ))
-        }
-        Err(e) => report.error = Some(format!("Counting lines failed: {e}")),
-    }
+    // Counted while the bytes arrived: no second pass over the file.
+    report.lines = Some(counters.lines.total());
     report
 }
 
@@ -596,7 +605,13 @@ async fn attempt(
         return Attempt::Fatal(e.to_string());
     }
     let sent_token = token.is_some();
-    let retry_wait = shared.opts.retry_delay;
+    let on_storage = permit.is_some_and(|p| p.credential() == Credential::StorageToken);
+    if on_storage {
+        // A bearer token for Azure Storage needs a service version.
+        req.headers
+            .push(("x-ms-version".into(), storage::X_MS_VERSION.into()));
+    }
+    let retry_wait = backoff(shared.opts.retry_delay, report.attempts);
     let resp = match tokio::time::timeout(shared.opts.idle_timeout, http::open(shared.client, &req))
         .await
     {
@@ -640,6 +655,13 @@ async fn attempt(
             }
             report.resumed_bytes += have;
             counters.set_total(cr.and_then(|(_, t)| t).or(length.map(|l| l + have)));
+            // The kept part's lines, once (the rest is counted as it arrives).
+            counters.lines = match count_part(part).await {
+                Ok(l) => l,
+                Err(e) => {
+                    return Attempt::Fatal(format!("{} could not be read: {e}", part.display()));
+                }
+            };
             true
         }
         200 => {
@@ -647,12 +669,19 @@ async fn attempt(
                 report.restarted = true;
             }
             counters.set_total(length);
+            counters.lines = LineCounter::default();
             false
         }
         416 if have > 0 => {
             if cr.and_then(|(_, t)| t) == Some(have) {
                 counters.set_total(Some(have));
-                return Attempt::Done;
+                return match count_part(part).await {
+                    Ok(l) => {
+                        counters.lines = l;
+                        Attempt::Done
+                    }
+                    Err(e) => Attempt::Fatal(format!("{} could not be read: {e}", part.display())),
+                };
             }
             let _ = tokio::fs::remove_file(part).await;
             counters.set_done(0);
@@ -662,18 +691,41 @@ async fn attempt(
             );
         }
         429 | 500 | 502 | 503 | 504 => {
-            let wait = header("retry-after")
-                .and_then(|v| parse_retry_after(&v, SystemTime::now()))
-                .map(|d| d.min(Duration::from_secs(60)))
-                .unwrap_or(retry_wait);
+            if status == 429 {
+                report.throttled = report.throttled.saturating_add(1);
+            }
+            let wait = retry_hint(
+                header("x-ms-retry-after-ms").as_deref(),
+                header("retry-after").as_deref(),
+                SystemTime::now(),
+            )
+            .map(|d| d.min(Duration::from_secs(60)))
+            .unwrap_or(retry_wait);
             return Attempt::Retry(
                 format!("The file server answered {status} for {}", out.url),
                 wait,
             );
         }
         _ => {
-            let body = resp.text().await.unwrap_or_default();
-            let detail = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let error_code = header("x-ms-error-code");
+            let body = read_capped(resp, 64 * 1024).await;
+            if let Some(sentence) = storage::explain(
+                status,
+                error_code.as_deref(),
+                &body,
+                &out.url,
+                sent_token,
+                shared.creds.storage_unavailable.filter(|_| on_storage),
+            ) {
+                return Attempt::Fatal(format!("{name}: {sentence}"));
+            }
+            let detail: String = body
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let detail: String = detail.chars().take(200).collect();
             let hint = match status {
                 401 | 403 if !sent_token && !shared.requires_access_token => {
@@ -726,6 +778,7 @@ async fn attempt(
                     return Attempt::Fatal(format!("{} could not be written: {e}", part.display()));
                 }
                 done += chunk.len() as u64;
+                counters.lines.feed(&chunk);
                 shared
                     .received
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -758,6 +811,31 @@ async fn attempt(
     }
 }
 
+/// The pause before attempt `attempt + 1`: `base` doubled per attempt so far, capped at
+/// [`MAX_BACKOFF`], between half and all of it ("equal jitter", so files retried together do
+/// not return together).
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+    let full = base.mul_f64(exp).min(MAX_BACKOFF);
+    full.mul_f64(0.5 + 0.5 * rand::random::<f64>())
+}
+
+/// Up to `max` bytes of an error answer's body, as text (a hostile server may send gigabytes).
+async fn read_capped(resp: reqwest::Response, max: usize) -> String {
+    let mut stream = resp.bytes_stream();
+    let mut body = Vec::new();
+    while body.len() < max {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let room = max - body.len();
+                body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&[]));
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// Opens a `.part` file readable by this user only (0600), also one left by an older version.
 async fn open_private(part: &Path, append: bool) -> std::io::Result<tokio::fs::File> {
     use std::os::unix::fs::PermissionsExt;
@@ -784,26 +862,56 @@ fn root(e: &(dyn std::error::Error + 'static)) -> String {
     last
 }
 
-/// Non-blank lines of an NDJSON file.
-pub fn count_lines(path: &Path) -> std::io::Result<u64> {
-    let mut f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let (mut count, mut content) = (0u64, false);
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        for &b in &buf[..n] {
+/// Counts non-blank NDJSON lines as bytes go by, across chunk boundaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounter {
+    complete: u64,
+    /// The current line has something besides white space.
+    content: bool,
+}
+
+impl LineCounter {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
             if b == b'\n' {
-                count += u64::from(content);
-                content = false;
+                self.complete += u64::from(self.content);
+                self.content = false;
             } else if !b.is_ascii_whitespace() {
-                content = true;
+                self.content = true;
             }
         }
     }
-    Ok(count + u64::from(content))
+
+    /// Lines so far, counting a last line without a newline.
+    pub fn total(&self) -> u64 {
+        self.complete + u64::from(self.content)
+    }
+}
+
+/// Non-blank lines of an NDJSON file.
+pub fn count_lines(path: &Path) -> std::io::Result<u64> {
+    count_file(path).map(|c| c.total())
+}
+
+fn count_file(path: &Path) -> std::io::Result<LineCounter> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut counter = LineCounter::default();
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(counter);
+        }
+        counter.feed(buf.get(..n).unwrap_or(&[]));
+    }
+}
+
+/// The lines of a kept `.part` (only when resuming).
+async fn count_part(part: &Path) -> std::io::Result<LineCounter> {
+    let part = part.to_path_buf();
+    tokio::task::spawn_blocking(move || count_file(&part))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 #[cfg(test)]
@@ -894,6 +1002,36 @@ mod tests {
         assert_eq!(content_range("bytes 5-9/*"), Some((Some(5), None)));
         assert_eq!(content_range("bytes */42"), Some((None, Some(42))));
         assert_eq!(content_range("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn lines_are_counted_as_chunks_arrive() {
+        let text = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n{\"c\":3}";
+        for split in 0..text.len() {
+            let mut c = LineCounter::default();
+            let (a, b) = text.split_at(split);
+            c.feed(a);
+            c.feed(b);
+            assert_eq!(c.total(), 3, "split at {split}");
+        }
+        let mut c = LineCounter::default();
+        c.feed(b"{}\n");
+        assert_eq!(c.total(), 1);
+        c.feed(b"   ");
+        assert_eq!(c.total(), 1, "a blank tail is not a line");
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_a_ceiling() {
+        let base = Duration::from_millis(500);
+        for attempt in 1..40 {
+            let d = backoff(base, attempt);
+            let full = base
+                .mul_f64(2f64.powi(attempt.saturating_sub(1).min(16) as i32))
+                .min(MAX_BACKOFF);
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+        assert!(backoff(base, 30) <= MAX_BACKOFF);
     }
 
     #[test]

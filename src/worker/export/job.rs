@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 use thiserror::Error;
 
-use super::progress::{Progress, parse_progress, parse_retry_after};
+use super::progress::{Progress, parse_progress, retry_hint};
 use super::schedule::{Answer, PollPolicy, Schedule, random_jitter};
 pub use crate::fhir::bulk::{Manifest, ManifestOutput};
 use crate::fhir::outcome::{parse_outcome, summary};
@@ -244,9 +244,11 @@ pub async fn kickoff(
                 })?;
             policy.status_url(&status_url)?;
             let mut job = ExportJob::accepted(env, &req.url, &status_url, params.clone());
-            let retry_after = resp
-                .header("retry-after")
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let retry_after = retry_hint(
+                resp.header("x-ms-retry-after-ms"),
+                resp.header("retry-after"),
+                SystemTime::now(),
+            );
             let delay = job.schedule.first(&job.policy, retry_after);
             job.next_poll_at = Some(job.kicked_off_at + delay);
             Ok(job)
@@ -369,9 +371,11 @@ pub async fn poll_once(
 }
 
 fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollResult {
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now));
+    let retry_after = retry_hint(
+        resp.header("x-ms-retry-after-ms"),
+        resp.header("retry-after"),
+        now,
+    );
     let cancelled = job.state == JobState::Cancelled;
     match resp.status {
         202 => {
@@ -463,6 +467,9 @@ fn trouble(
 ) -> PollResult {
     if job.state == JobState::Accepted {
         job.state = JobState::InProgress;
+    }
+    if resp.status == 429 {
+        job.throttled = job.throttled.saturating_add(1);
     }
     let what = if resp.status == 429 {
         "The server is throttling status polls"

@@ -30,9 +30,50 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// Azure's `x-ms-retry-after-ms` (microsoft/fhir-server adds it beside `Retry-After` on 429s:
+/// `src/Microsoft.Health.Fhir.Api/Features/Headers/HeaderDictionaryExtensions.cs`) is a wait in
+/// milliseconds, believed from 20 ms to 60 s; it is honoured before `Retry-After`.
+pub const MS_RETRY_MIN: Duration = Duration::from_millis(20);
+pub const MS_RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// The wait a throttled answer asks for: `x-ms-retry-after-ms` (clamped to 20 ms – 60 s)
+/// before `Retry-After` (seconds or a date).
+pub fn retry_hint(
+    x_ms_retry_after_ms: Option<&str>,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    let ms = x_ms_retry_after_ms
+        .map(str::trim)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| Duration::from_secs_f64((v / 1000.0).min(1e9)).clamp(MS_RETRY_MIN, MS_RETRY_MAX));
+    ms.or_else(|| retry_after.and_then(|v| parse_retry_after(v, now)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn azure_milliseconds_come_first_and_are_clamped() {
+        let now = SystemTime::UNIX_EPOCH;
+        let ms = |v: &str| retry_hint(Some(v), Some("7"), now);
+        assert_eq!(ms("1500"), Some(Duration::from_millis(1500)));
+        assert_eq!(ms("1"), Some(MS_RETRY_MIN));
+        assert_eq!(ms("99999999999999999999"), Some(MS_RETRY_MAX));
+        assert_eq!(
+            ms("NaN"),
+            Some(Duration::from_secs(7)),
+            "unreadable: Retry-After"
+        );
+        assert_eq!(ms("-5"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_hint(None, Some("7"), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(retry_hint(None, None, now), None);
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {

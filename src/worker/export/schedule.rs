@@ -2,7 +2,7 @@
 //! supplies the jitter, and gets a delay back.
 //!
 //! - A `Retry-After` from the server is honoured, clamped to [1 s, 1 h].
-//! - Without one, polling starts at [`PollPolicy::initial`] and slows by ×1.5 per answer up to a
+//! - Without one, polling starts at [`PollPolicy::initial`] (1 s) and slows by ×1.5 per answer up to a
 //!   ceiling of 60 s: long exports are not hammered, short ones finish promptly.
 //! - 429, 5xx and network failures back off exponentially from the current interval with jitter
 //!   (so several jobs do not retry in step); they are not fatal.
@@ -117,9 +117,9 @@ mod tests {
         for _ in 0..12 {
             got.push(s.next(&p, Answer::Running, None, 0.5));
         }
-        assert_eq!(got[0], secs(3.0));
-        assert_eq!(got[1], secs(4.5));
-        assert_eq!(got[2], secs(6.75));
+        assert_eq!(got[0], secs(1.0));
+        assert_eq!(got[1], secs(1.5));
+        assert_eq!(got[2], secs(2.25));
         assert!(got.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(*got.last().unwrap(), secs(60.0));
     }
@@ -144,7 +144,7 @@ mod tests {
             secs(3600.0)
         );
         // Hints do not advance our own pace.
-        assert_eq!(s.next(&p, Answer::Running, None, 0.0), secs(3.0));
+        assert_eq!(s.next(&p, Answer::Running, None, 0.0), secs(1.0));
     }
 
     #[test]
@@ -154,9 +154,9 @@ mod tests {
         let a = s.next(&p, Answer::Trouble, None, 0.0);
         let b = s.next(&p, Answer::Trouble, None, 0.0);
         let c = s.next(&p, Answer::Trouble, None, 0.999);
-        assert_eq!(a, secs(1.5)); // half of 3 s
-        assert_eq!(b, secs(3.0)); // half of 6 s
-        assert!(c > secs(11.9) && c <= secs(12.0));
+        assert_eq!(a, secs(1.0)); // half of 2 s (the back-off starts at 2 s at least)
+        assert_eq!(b, secs(2.0)); // half of 4 s
+        assert!(c > secs(7.9) && c <= secs(8.0));
         for _ in 0..20 {
             let d = s.next(&p, Answer::Trouble, None, 1.0);
             assert!(d <= secs(60.0) && d >= MIN_DELAY);
