@@ -745,8 +745,9 @@ async fn attempt(
             });
         }
     };
+    // Large writes: each write to a tokio file is a trip to the blocking pool.
     let mut file = match open_private(part, append).await {
-        Ok(f) => f,
+        Ok(f) => tokio::io::BufWriter::with_capacity(1 << 20, f),
         Err(e) => return Attempt::Fatal(format!("{} could not be written: {e}", part.display())),
     };
     let mut done = if append { have } else { 0 };
@@ -790,7 +791,10 @@ async fn attempt(
             }
         }
     };
-    let synced = file.flush().await.and(file.sync_all().await);
+    let synced = match file.flush().await {
+        Ok(()) => file.get_mut().sync_all().await,
+        Err(e) => Err(e),
+    };
     drop(file);
     if let Err(e) = synced {
         return Attempt::Fatal(format!("{} could not be written: {e}", part.display()));
@@ -872,13 +876,16 @@ pub struct LineCounter {
 
 impl LineCounter {
     pub fn feed(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if b == b'\n' {
-                self.complete += u64::from(self.content);
-                self.content = false;
-            } else if !b.is_ascii_whitespace() {
-                self.content = true;
-            }
+        let blank = |seg: &[u8]| seg.iter().all(u8::is_ascii_whitespace);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', bytes) {
+            let seg = bytes.get(start..nl).unwrap_or(&[]);
+            self.complete += u64::from(self.content || !blank(seg));
+            self.content = false;
+            start = nl + 1;
+        }
+        if !self.content {
+            self.content = !blank(bytes.get(start..).unwrap_or(&[]));
         }
     }
 
