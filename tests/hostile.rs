@@ -75,6 +75,44 @@ impl Worker {
         }
     }
 
+    /// Kicks off an export for `env` at `base` and waits until it is complete.
+    async fn export_until_complete(&mut self, env: &Environment, base: &str) -> Box<ExportJob> {
+        self.handle.send(WorkerCommand::StartExport {
+            env: env.name.clone(),
+            base: base.to_string(),
+            params: Box::default(),
+            auth: plan(env, &format!("{base}/$export")),
+        });
+        loop {
+            match self.next().await {
+                WorkerEvent::Job(job)
+                    if job.state == fhirside::worker::export::JobState::Complete =>
+                {
+                    return job;
+                }
+                WorkerEvent::Job(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// Downloads the job's files into `dir` with `env`'s sign-in.
+    async fn download(
+        &mut self,
+        job: Box<ExportJob>,
+        dir: std::path::PathBuf,
+        env: &Environment,
+    ) -> fhirside::worker::export::DownloadReport {
+        let auth = plan(env, &job.kickoff_url);
+        self.handle
+            .send(WorkerCommand::DownloadJob { job, dir, auth });
+        loop {
+            if let WorkerEvent::DownloadDone { result, .. } = self.next().await {
+                return *result.expect("the download ran");
+            }
+        }
+    }
+
     async fn send(
         &mut self,
         request: HttpRequest,
@@ -248,16 +286,13 @@ async fn files_that_need_the_token_on_another_origin_are_refused() {
     };
     let dir = tempfile::tempdir().unwrap();
     let mut w = Worker::new();
-    w.handle.send(WorkerCommand::DownloadJob {
-        job: Box::new(finished_job(&env.name, &home, m)),
-        dir: dir.path().join("exports").join("job"),
-        auth: plan(&env, &home.url("/$export")),
-    });
-    let report = loop {
-        if let WorkerEvent::DownloadDone { result, .. } = w.next().await {
-            break result.expect("the download ran");
-        }
-    };
+    let report = w
+        .download(
+            Box::new(finished_job(&env.name, &home, m)),
+            dir.path().join("exports").join("job"),
+            &env,
+        )
+        .await;
     let patient = &report.files[0];
     assert_eq!(patient.error, None, "{patient:?}");
     assert_eq!(patient.lines, Some(3));
@@ -287,16 +322,13 @@ async fn downloads_are_private_files_in_private_folders() {
     let ws = tempfile::tempdir().unwrap();
     let job_dir = ws.path().join("exports").join("job-1");
     let mut w = Worker::new();
-    w.handle.send(WorkerCommand::DownloadJob {
-        job: Box::new(finished_job(&env.name, &home, m)),
-        dir: job_dir.clone(),
-        auth: plan(&env, &home.url("/$export")),
-    });
-    let report = loop {
-        if let WorkerEvent::DownloadDone { result, .. } = w.next().await {
-            break result.expect("the download ran");
-        }
-    };
+    let report = w
+        .download(
+            Box::new(finished_job(&env.name, &home, m)),
+            job_dir.clone(),
+            &env,
+        )
+        .await;
     assert!(report.all_good(), "{report:?}");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&report.files[0].path), 0o600);
@@ -304,9 +336,8 @@ async fn downloads_are_private_files_in_private_folders() {
     assert_eq!(mode(&ws.path().join("exports")), 0o700);
 }
 
-#[tokio::test]
-async fn an_origin_listed_in_trusted_origins_gets_the_token() {
-    // The status URL and the files live on a second origin the environment trusts.
+/// A FHIR service (`home`) whose status URL and files are on a second origin (`files`).
+async fn status_elsewhere() -> (Listener, Listener) {
     let files = export_service(
         |own| format!("{own}/status/1"),
         |own| {
@@ -319,35 +350,18 @@ async fn an_origin_listed_in_trusted_origins_gets_the_token() {
     .await;
     let status = files.url("/status/1");
     let home = export_service(move |_| status.clone(), |_| manifest(false, &[])).await;
+    (home, files)
+}
+
+#[tokio::test]
+async fn an_origin_listed_in_trusted_origins_gets_the_token() {
+    let (home, files) = status_elsewhere().await;
     let mut env = env_for(&home.origin());
     env.trusted_origins = vec![files.origin()];
     let mut w = Worker::new();
-    w.handle.send(WorkerCommand::StartExport {
-        env: env.name.clone(),
-        base: home.origin(),
-        params: Box::default(),
-        auth: plan(&env, &home.url("/$export")),
-    });
-    let job = loop {
-        match w.next().await {
-            WorkerEvent::Job(job) if job.state == fhirside::worker::export::JobState::Complete => {
-                break job;
-            }
-            WorkerEvent::Job(_) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    };
+    let job = w.export_until_complete(&env, &home.origin()).await;
     let dir = tempfile::tempdir().unwrap();
-    w.handle.send(WorkerCommand::DownloadJob {
-        job,
-        dir: dir.path().join("job"),
-        auth: plan(&env, &home.url("/$export")),
-    });
-    let report = loop {
-        if let WorkerEvent::DownloadDone { result, .. } = w.next().await {
-            break result.expect("the download ran");
-        }
-    };
+    let report = w.download(job, dir.path().join("job"), &env).await;
     assert!(report.all_good(), "{report:?}");
     let bearer = format!("Bearer {TOKEN}");
     for target in ["/status/1", "/files/Patient.ndjson"] {
@@ -575,6 +589,12 @@ async fn run_binary(ws: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> std
     .unwrap()
 }
 
+/// `fhirside export --env hostile --download OUT`.
+async fn export_download(ws: &Path, out: &Path) -> std::process::Output {
+    let out = out.to_string_lossy().into_owned();
+    run_binary(ws, &["export", "--env", "hostile", "--download", &out], &[]).await
+}
+
 fn text(out: &std::process::Output) -> String {
     format!(
         "{}\n{}",
@@ -634,18 +654,7 @@ async fn cli_download_keeps_the_token_home_and_writes_private_files() {
     .await;
     let ws = workspace(&home.origin(), "");
     let out_dir = ws.path().join("out");
-    let out = run_binary(
-        ws.path(),
-        &[
-            "export",
-            "--env",
-            "hostile",
-            "--download",
-            out_dir.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
+    let out = export_download(ws.path(), &out_dir).await;
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(
@@ -726,18 +735,7 @@ async fn cli_run_stops_a_body_over_the_decoded_limit_and_leaves_no_temporary_fil
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_export_follows_a_status_url_on_a_trusted_origin() {
-    let files = export_service(
-        |own| format!("{own}/status/1"),
-        |own| {
-            manifest(
-                true,
-                &[("Patient", format!("{own}/files/Patient.ndjson"), 3)],
-            )
-        },
-    )
-    .await;
-    let status = files.url("/status/1");
-    let home = export_service(move |_| status.clone(), |_| manifest(false, &[])).await;
+    let (home, files) = status_elsewhere().await;
     let ws = workspace(
         &home.origin(),
         &format!(
@@ -746,18 +744,7 @@ async fn cli_export_follows_a_status_url_on_a_trusted_origin() {
         ),
     );
     let out_dir = ws.path().join("out");
-    let out = run_binary(
-        ws.path(),
-        &[
-            "export",
-            "--env",
-            "hostile",
-            "--download",
-            out_dir.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .await;
+    let out = export_download(ws.path(), &out_dir).await;
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
     // The entry that is not an origin is named, and ignored.
@@ -858,21 +845,7 @@ async fn storage_files_come_with_a_storage_token_and_throttling_follows_azures_h
     let env = entra_env(&fhir.origin(), &idp.origin(), &store.listener.origin());
     let mut w = Worker::new();
     let started = std::time::Instant::now();
-    w.handle.send(WorkerCommand::StartExport {
-        env: env.name.clone(),
-        base: fhir.origin(),
-        params: Box::default(),
-        auth: plan(&env, &fhir.url("/$export")),
-    });
-    let job = loop {
-        match w.next().await {
-            WorkerEvent::Job(job) if job.state == fhirside::worker::export::JobState::Complete => {
-                break job;
-            }
-            WorkerEvent::Job(_) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    };
+    let job = w.export_until_complete(&env, &fhir.origin()).await;
     // First poll at 1 s, the throttled one retried after the 1 s floor, not 30 s.
     assert!(
         started.elapsed() < Duration::from_secs(8),
@@ -882,16 +855,7 @@ async fn storage_files_come_with_a_storage_token_and_throttling_follows_azures_h
     assert_eq!(job.throttled, 1);
     let dir = tempfile::tempdir().unwrap();
     let download_started = std::time::Instant::now();
-    w.handle.send(WorkerCommand::DownloadJob {
-        job,
-        dir: dir.path().join("job"),
-        auth: plan(&env, &fhir.url("/$export")),
-    });
-    let report = loop {
-        if let WorkerEvent::DownloadDone { result, .. } = w.next().await {
-            break result.expect("the download ran");
-        }
-    };
+    let report = w.download(job, dir.path().join("job"), &env).await;
     assert!(report.all_good(), "{report:?}");
     assert_eq!(report.throttled(), 2);
     assert!(download_started.elapsed() < Duration::from_secs(10));

@@ -11,7 +11,7 @@ use crate::worker::auth::{AuthEvent, acquire, plan_for};
 use crate::worker::credentials::CredentialPolicy;
 use crate::worker::export::{
     DownloadCredentials, DownloadEvent, DownloadOptions, ExportParams, ExportScope, PollResult,
-    TokenSource, credentials_needed, download_all, kickoff_with, wait_until_done,
+    TokenSource, download_all, kickoff_with, tokens_for, wait_until_done,
 };
 use crate::workspace::jobs::JobStore;
 use crate::workspace::{RequestSpec, Workspace};
@@ -36,21 +36,6 @@ struct CliTokens {
     events: mpsc::UnboundedSender<AuthEvent>,
 }
 
-impl CliTokens {
-    /// A token for Azure Storage by the same sign-in (audience `https://storage.azure.com`).
-    async fn storage_token(&self) -> Result<String, String> {
-        let plan = self
-            .plan
-            .as_ref()
-            .ok_or_else(|| "the environment has no sign-in".to_string())?;
-        let auth = crate::worker::storage::storage_auth(&plan.auth)?;
-        acquire(&self.http, &auth, &plan.env, None, false, &self.events)
-            .await
-            .map(|t| t.access_token)
-            .map_err(|e| e.to_string())
-    }
-}
-
 impl TokenSource for CliTokens {
     fn token(
         &mut self,
@@ -73,6 +58,23 @@ impl TokenSource for CliTokens {
                     .map_err(|e| e.to_string()),
             }
         }
+    }
+
+    /// A token for Azure Storage by the same sign-in (audience `https://storage.azure.com`).
+    async fn storage_token(&mut self) -> Result<String, String> {
+        let plan = self.plan.as_ref().ok_or(crate::worker::NO_SIGN_IN)?;
+        let storage = plan.for_storage()?;
+        acquire(
+            &self.http,
+            &storage.auth,
+            &plan.env,
+            None,
+            false,
+            &self.events,
+        )
+        .await
+        .map(|t| t.access_token)
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -240,25 +242,9 @@ pub async fn run(
             }),
         ..DownloadOptions::default()
     };
-    let (needs_fhir, needs_storage) =
-        credentials_needed(&policy, &manifest, opts.include_error_files);
-    let token = match needs_fhir {
-        true => tokens.token(None).await.ok().flatten(),
-        false => None,
-    };
-    let storage = match needs_storage {
-        true => Some(tokens.storage_token().await),
-        false => None,
-    };
-    let creds = DownloadCredentials {
-        fhir_token: token.as_deref(),
-        storage_token: storage.as_ref().and_then(|r| r.as_deref().ok()),
-        storage_unavailable: storage
-            .as_ref()
-            .and_then(|r| r.as_ref().err())
-            .map(String::as_str),
-        ..DownloadCredentials::without_tokens(&policy)
-    };
+    let (token, storage) =
+        tokens_for(&mut tokens, &policy, &manifest, opts.include_error_files).await;
+    let creds = DownloadCredentials::with(&policy, token.as_deref(), storage.as_ref());
     let on_event = |e: DownloadEvent| {
         if let DownloadEvent::FileDone(f) = e {
             let note = f

@@ -203,6 +203,15 @@ pub struct Opened {
 /// Asked for when the request does not say: the encodings [`send_observed`] decodes.
 const ACCEPT_ENCODING: &str = "gzip, br";
 
+/// Text a server wrote, fit to quote in a sentence: its first 200 characters, escaped.
+pub fn quoted(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .collect::<String>()
+        .escape_debug()
+        .to_string()
+}
+
 /// A URL in a sentence: the server wrote it, so only its (already escaped) first 200 characters.
 fn shown(url: &url::Url) -> String {
     url.as_str().chars().take(200).collect()
@@ -259,11 +268,7 @@ pub async fn open(client: &reqwest::Client, req: &HttpRequest) -> Result<Opened,
         let next = url.join(&location).map_err(|e| {
             HttpError::RedirectRefused(format!(
                 "The server redirected ({status}) to '{}', which is not a usable URL: {e}.",
-                location
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-                    .escape_debug()
+                quoted(&location)
             ))
         })?;
         if !matches!(next.scheme(), "http" | "https") {

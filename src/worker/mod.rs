@@ -474,28 +474,18 @@ impl Worker {
                         None => Err("The job has no manifest yet.".to_string()),
                         Some(manifest) => {
                             // A token only when some file may have it.
-                            let (needs_fhir, needs_storage) = export::credentials_needed(
+                            let (token, storage) = export::tokens_for(
+                                &mut tokens,
                                 &policy,
                                 manifest,
                                 opts.include_error_files,
+                            )
+                            .await;
+                            let creds = export::DownloadCredentials::with(
+                                &policy,
+                                token.as_deref(),
+                                storage.as_ref(),
                             );
-                            let token = match needs_fhir {
-                                true => tokens.token(None).await.ok().flatten(),
-                                false => None,
-                            };
-                            let storage = match needs_storage {
-                                true => Some(tokens.storage_token().await),
-                                false => None,
-                            };
-                            let creds = export::DownloadCredentials {
-                                fhir_token: token.as_deref(),
-                                storage_token: storage.as_ref().and_then(|r| r.as_deref().ok()),
-                                storage_unavailable: storage
-                                    .as_ref()
-                                    .and_then(|r| r.as_ref().err())
-                                    .map(String::as_str),
-                                ..export::DownloadCredentials::without_tokens(&policy)
-                            };
                             let ev = events.clone();
                             let job_id = id.clone();
                             let on_event = move |e: export::DownloadEvent| {
@@ -883,27 +873,13 @@ fn record_exchange(
     );
 }
 
+/// Why a job has no token to send.
+pub const NO_SIGN_IN: &str = "the environment has no sign-in";
+
 /// Tokens for export polling and downloads, from the worker's per-environment cache.
 struct JobTokens {
     internal: mpsc::UnboundedSender<Internal>,
     plan: Option<AuthPlan>,
-}
-
-impl JobTokens {
-    /// A token for Azure Storage by the environment's own sign-in, cached apart from the FHIR
-    /// token; `Err` says why there is none.
-    async fn storage_token(&self) -> Result<String, String> {
-        let plan = self
-            .plan
-            .as_ref()
-            .ok_or_else(|| "the environment has no sign-in".to_string())?;
-        let storage_plan = AuthPlan {
-            env: storage::storage_key(&plan.env),
-            auth: Box::new(storage::storage_auth(&plan.auth)?),
-            policy: plan.policy.clone(),
-        };
-        need_token(&self.internal, &storage_plan, None).await
-    }
 }
 
 impl export::TokenSource for JobTokens {
@@ -920,5 +896,12 @@ impl export::TokenSource for JobTokens {
                 Some(plan) => need_token(&internal, &plan, refused).await.map(Some),
             }
         }
+    }
+
+    /// A token for Azure Storage by the environment's own sign-in, cached apart from the FHIR
+    /// token; `Err` says why there is none.
+    async fn storage_token(&mut self) -> Result<String, String> {
+        let plan = self.plan.as_ref().ok_or(NO_SIGN_IN)?;
+        need_token(&self.internal, &plan.for_storage()?, None).await
     }
 }

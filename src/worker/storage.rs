@@ -76,6 +76,18 @@ pub fn storage_auth(fhir: &ResolvedAuth) -> Result<ResolvedAuth, String> {
     Ok(a)
 }
 
+impl super::AuthPlan {
+    /// This plan for Azure Storage: the same sign-in for the storage audience, cached under
+    /// [`storage_key`].
+    pub fn for_storage(&self) -> Result<super::AuthPlan, String> {
+        Ok(super::AuthPlan {
+            env: storage_key(&self.env),
+            auth: Box::new(storage_auth(&self.auth)?),
+            policy: self.policy.clone(),
+        })
+    }
+}
+
 /// The storage account of a blob URL (`ACCOUNT.blob.core.windows.net` → `ACCOUNT`).
 pub fn account_of(url: &str) -> String {
     url::Url::parse(url)

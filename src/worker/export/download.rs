@@ -48,12 +48,47 @@ impl<'a> DownloadCredentials<'a> {
         }
     }
 
+    /// The FHIR token in hand, and the outcome of asking for a storage token (if one was asked).
+    pub fn with(
+        policy: &'a CredentialPolicy,
+        fhir_token: Option<&'a str>,
+        storage: Option<&'a Result<String, String>>,
+    ) -> Self {
+        DownloadCredentials {
+            policy,
+            fhir_token,
+            storage_token: storage.and_then(|r| r.as_deref().ok()),
+            storage_unavailable: storage.and_then(|r| r.as_ref().err()).map(String::as_str),
+        }
+    }
+
     fn token_for(&self, credential: Credential) -> Option<&'a str> {
         match credential {
             Credential::FhirToken => self.fhir_token,
             Credential::StorageToken => self.storage_token,
         }
     }
+}
+
+/// The tokens the manifest's files need under `policy`, from `tokens`: the FHIR token (if any
+/// file may have it) and the outcome of asking for a storage token (if any file is on a
+/// storage host). Nobody is asked to sign in for a token no file will get.
+pub async fn tokens_for<T: super::job::TokenSource>(
+    tokens: &mut T,
+    policy: &CredentialPolicy,
+    manifest: &Manifest,
+    include_error_files: bool,
+) -> (Option<String>, Option<Result<String, String>>) {
+    let (needs_fhir, needs_storage) = credentials_needed(policy, manifest, include_error_files);
+    let fhir = match needs_fhir {
+        true => tokens.token(None).await.ok().flatten(),
+        false => None,
+    };
+    let storage = match needs_storage {
+        true => Some(tokens.storage_token().await),
+        false => None,
+    };
+    (fhir, storage)
 }
 
 /// The credentials the manifest's files will need under `policy` (so a caller signs in only for

@@ -235,11 +235,7 @@ pub async fn kickoff(
                 .map_err(|e| {
                     ExportError::Refused(format!(
                         "The server's Content-Location '{}' is not a usable URL: {e}.",
-                        location
-                            .chars()
-                            .take(200)
-                            .collect::<String>()
-                            .escape_debug()
+                        http::quoted(location)
                     ))
                 })?;
             policy.status_url(&status_url)?;
@@ -529,6 +525,11 @@ pub trait TokenSource {
         &mut self,
         refused: Option<&str>,
     ) -> impl Future<Output = Result<Option<String>, String>> + Send;
+
+    /// A token for Azure Storage by the same sign-in; `Err` says why there is none.
+    fn storage_token(&mut self) -> impl Future<Output = Result<String, String>> + Send {
+        std::future::ready(Err(crate::worker::NO_SIGN_IN.to_string()))
+    }
 }
 
 /// No sign-in: requests go out without `Authorization`.

@@ -14,7 +14,7 @@ pub mod schedule;
 
 pub use download::{
     DownloadCredentials, DownloadEvent, DownloadOptions, DownloadProgress, DownloadReport,
-    FileReport, credentials_needed, download_all,
+    FileReport, credentials_needed, download_all, tokens_for,
 };
 pub use job::{
     ExportError, ExportJob, ExportParams, ExportScope, FixedToken, JobState, Manifest,
