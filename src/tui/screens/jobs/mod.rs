@@ -94,7 +94,7 @@ pub fn resume(cx: &mut Cx) {
         .cloned()
         .collect();
     for j in jobs {
-        let auth = cx.model.plan_for_env(&j.env, &j.status_url);
+        let auth = cx.model.plan_for_env(&j.env, &j.kickoff_url);
         cx.worker(WorkerCommand::WatchJob {
             job: Box::new(j),
             auth,
@@ -110,13 +110,24 @@ pub fn watch_accepted(cx: &mut Cx, request_url: &str, response: &HttpResponse) -
     }
     let status_url = response.header("content-location")?.to_string();
     let env = cx.model.active_env.clone().unwrap_or_default();
+    // A status URL on an origin the environment's token may not go to is never saved or polled.
+    if let Some(e) = cx.model.active_environment() {
+        let policy = crate::worker::credentials::CredentialPolicy::for_environment(
+            e,
+            &cx.model.session_vars,
+        );
+        if let Err(refusal) = policy.status_url(&status_url) {
+            cx.error(refusal.to_string());
+            return None;
+        }
+    }
     let params = ExportParams {
         insecure: cx.model.active_environment().is_some_and(|e| e.insecure),
         ..params_from_url(request_url)
     };
     let job = ExportJob::accepted(&env, request_url, &status_url, params);
     cx.disk_quietly(DiskOp::SaveJob(Box::new(job.clone())));
-    let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+    let auth = cx.model.plan_for_env(&job.env, &job.kickoff_url);
     cx.worker(WorkerCommand::WatchJob {
         job: Box::new(job.clone()),
         auth,
@@ -270,7 +281,7 @@ impl Jobs {
                 let Some(job) = cx.model.jobs.get(&id).cloned() else {
                     return;
                 };
-                let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+                let auth = cx.model.plan_for_env(&job.env, &job.kickoff_url);
                 cx.worker(WorkerCommand::CancelJob {
                     job: Box::new(job),
                     auth,
@@ -282,7 +293,7 @@ impl Jobs {
                         continue;
                     }
                     if !job.state.is_terminal() {
-                        let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+                        let auth = cx.model.plan_for_env(&job.env, &job.kickoff_url);
                         cx.worker(WorkerCommand::WatchJob {
                             job: Box::new(job.clone()),
                             auth,
@@ -437,12 +448,19 @@ impl Jobs {
             }
         }
         cx.model.jobs.file_progress.remove(&j.id);
-        let dir = cx.model.root.join("exports").join(&j.id);
+        // Patient data: the folders are made private (0700) before anything lands there.
+        let dir = match crate::workspace::jobs::export_dir(&cx.model.root, &j.id) {
+            Ok(d) => d,
+            Err(e) => {
+                cx.error(format!("The download folder could not be made: {e}."));
+                return;
+            }
+        };
         cx.model
             .jobs
             .downloads
             .insert(j.id.clone(), DownloadState::Running(None));
-        let auth = cx.model.plan_for_env(&j.env, &j.status_url);
+        let auth = cx.model.plan_for_env(&j.env, &j.kickoff_url);
         cx.info(format!("Downloading into {}…", dir.display()));
         cx.worker(WorkerCommand::DownloadJob {
             job: Box::new(j),
