@@ -1243,3 +1243,73 @@ async fn a_fresh_short_lived_token_is_used_by_the_next_request() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15 §3: hostile token endpoints cannot panic, hang or hammer
+
+/// A token endpoint answering `expires_in` with whatever JSON value it is given (raw text),
+/// counting its callers.
+fn hostile_token_endpoint(expires_in: &'static str, hits: Arc<AtomicUsize>) -> Router {
+    Router::new().route(
+        "/token",
+        post(move || {
+            let hits = hits.clone();
+            async move {
+                let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
+                (
+                    [("content-type", "application/json")],
+                    format!(
+                        r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":{expires_in}}}"#
+                    ),
+                )
+            }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn absurd_expires_in_values_neither_panic_nor_hang() {
+    bounded(async {
+        let fhir = serve(echo_auth_app()).await;
+        for value in [
+            "99999999999999999999999",
+            "\"99999999999999999999999\"",
+            "1e300",
+            "-5",
+            "12.5",
+            "\"soon\"",
+            "null",
+            "{}",
+        ] {
+            let hits = Arc::new(AtomicUsize::new(0));
+            let idp = serve(hostile_token_endpoint(value, hits.clone())).await;
+            let auth = resolved(&local_cc_env(fhir, idp));
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("http://{fhir}/Patient")),
+                plan("stub", &auth),
+            );
+            let r = h
+                .response(id, Duration::from_secs(3))
+                .await
+                .unwrap_or_else(|e| panic!("expires_in {value}: {e}"));
+            assert_eq!(
+                String::from_utf8_lossy(&r.response.body),
+                "Bearer tok-1",
+                "expires_in {value}"
+            );
+            // The worker is still there and still answers.
+            let id = h.send(get_req(format!("http://{fhir}/Patient")), None);
+            assert_eq!(
+                h.response(id, Duration::from_secs(3))
+                    .await
+                    .unwrap()
+                    .response
+                    .status,
+                200,
+                "expires_in {value}"
+            );
+        }
+    })
+    .await;
+}

@@ -7,9 +7,11 @@ pub mod body;
 pub mod build;
 pub mod capture;
 pub mod export;
+pub mod guard;
 pub mod history;
 pub mod http;
 pub mod spool;
+pub mod time;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -292,8 +294,10 @@ impl Worker {
                             progress,
                             send_with_auth(&client, &mut request, auth, &internal),
                         );
+                        // A panic while sending still answers the request (with a sentence).
+                        let send = guard::guarded("Sending the request", send);
                         tokio::select! {
-                            r = send => r,
+                            r = send => r.unwrap_or_else(|e| Err(HttpError::Other(e))),
                             _ = token.cancelled() => Err(HttpError::Cancelled),
                         }
                     };
@@ -388,12 +392,16 @@ impl Worker {
                     plan: auth.clone(),
                 };
                 tokio::spawn(async move {
-                    match export::kickoff_with(&client, &env, &base, &params, &mut tokens).await {
-                        Ok(job) => {
+                    let kickoff = export::kickoff_with(&client, &env, &base, &params, &mut tokens);
+                    match guard::guarded("The export kick-off", kickoff).await {
+                        Err(e) => {
+                            let _ = events.send(WorkerEvent::ExportRefused(e));
+                        }
+                        Ok(Ok(job)) => {
                             let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
                             let _ = internal.send(Internal::Watch(Box::new(job), auth));
                         }
-                        Err(e) => {
+                        Ok(Err(e)) => {
                             let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
                         }
                     }
@@ -621,8 +629,9 @@ impl Worker {
             });
         }
         tokio::spawn(async move {
+            let acquire = auth::acquire(&http, &auth, &env, prior.as_ref(), renewal, &events);
             let result = tokio::select! {
-                r = auth::acquire(&http, &auth, &env, prior.as_ref(), renewal, &events) => r,
+                r = guard::guarded("Signing in", acquire) => r.unwrap_or_else(|e| Err(AuthError::Flow(e))),
                 _ = cancel.cancelled() => Err(AuthError::Cancelled),
             };
             let _ = internal.send(Internal::Acquired {

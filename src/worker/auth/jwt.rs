@@ -1,7 +1,7 @@
 //! Reading an access token offline, like a JWT decoder page: header, claims explained, and the
 //! warnings that matter for a FHIR service. Nothing is sent anywhere; signatures are not checked.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use serde_json::Value;
@@ -33,8 +33,14 @@ pub fn decode(token: &str) -> Option<Decoded> {
 
 /// The `exp` of a JWT, for tokens that come without an `expires_in`.
 pub fn expiry(token: &str) -> Option<SystemTime> {
-    let exp = decode(token)?.claims.get("exp")?.as_u64()?;
-    Some(UNIX_EPOCH + Duration::from_secs(exp))
+    let claims = decode(token)?.claims;
+    let exp = claims.get("exp")?;
+    // A negative or fractional `exp` is read as well as it can be; a huge one saturates.
+    let secs = exp
+        .as_u64()
+        .or_else(|| exp.as_i64().map(|_| 0))
+        .or_else(|| exp.as_f64().map(|f| f.max(0.0) as u64))?;
+    Some(crate::worker::time::from_unix_secs(secs))
 }
 
 /// What each common claim means, for the viewer.
@@ -64,11 +70,11 @@ pub fn time_claim(value: &Value, now: SystemTime) -> Option<String> {
     let secs = value.as_i64()?;
     let when = chrono::DateTime::from_timestamp(secs, 0)?.with_timezone(&chrono::Local);
     let now_secs = now.duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-    let delta = secs - now_secs;
+    let delta = secs.saturating_sub(now_secs);
     let rel = if delta >= 0 {
-        format!("in {}", human(delta as u64))
+        format!("in {}", human(delta.unsigned_abs()))
     } else {
-        format!("{} ago", human((-delta) as u64))
+        format!("{} ago", human(delta.unsigned_abs()))
     };
     Some(format!("{} ({rel})", when.format("%Y-%m-%d %H:%M:%S")))
 }
@@ -136,6 +142,7 @@ pub fn warnings(d: &Decoded, expected_audience: &str, now: SystemTime) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn jwt(claims: &str) -> String {
         let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);

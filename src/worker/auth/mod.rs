@@ -45,7 +45,8 @@ pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 impl Token {
     pub fn usable(&self, now: SystemTime) -> bool {
-        self.expires_at.is_none_or(|e| e > now + self.margin())
+        self.expires_at
+            .is_none_or(|e| e > super::time::later(now, self.margin()))
     }
 
     /// How much life a token must have left to be handed out: a minute, or a quarter of a
@@ -66,7 +67,7 @@ impl Token {
         let lead = (life / 5)
             .min(Duration::from_secs(300))
             .max(self.margin() * 3 / 2);
-        Some(exp - lead)
+        Some(super::time::earlier(exp, lead))
     }
 }
 

@@ -2,7 +2,7 @@
 //! v1's string-typed `expires_in` / `expires_on`.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Token;
 use super::resolve::{AuthError, ResolvedAuth};
+use crate::worker::time;
 use crate::workspace::TokenFlavor;
 
 /// A token response as Entra (v1 and v2) and standard servers send it.
@@ -41,19 +42,29 @@ fn bearer() -> BasicTokenType {
     BasicTokenType::Bearer
 }
 
+/// Seconds as servers send them: a number, a numeric string (Entra v1), fractional, negative
+/// or absurdly large. Negative means "already expired" (0); huge values saturate; anything
+/// unreadable is treated as absent.
 fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum NumOrStr {
         Num(u64),
+        Neg(i64),
         Float(f64),
         Str(String),
+        Other(serde::de::IgnoredAny),
     }
+    let secs = |f: f64| -> Option<u64> {
+        // `as` saturates, so 1e23 becomes u64::MAX (clamped later) rather than a panic.
+        (!f.is_nan()).then(|| f.max(0.0) as u64)
+    };
     Ok(match Option::<NumOrStr>::deserialize(d)? {
         Some(NumOrStr::Num(n)) => Some(n),
-        Some(NumOrStr::Float(f)) if f >= 0.0 => Some(f as u64),
-        Some(NumOrStr::Str(s)) => s.trim().parse().ok(),
-        _ => None,
+        Some(NumOrStr::Neg(n)) => Some(n.max(0).unsigned_abs()),
+        Some(NumOrStr::Float(f)) => secs(f),
+        Some(NumOrStr::Str(s)) => s.trim().parse::<f64>().ok().and_then(secs),
+        Some(NumOrStr::Other(_)) | None => None,
     })
 }
 
@@ -82,8 +93,8 @@ impl FlexibleTokenResponse {
         let now = SystemTime::now();
         let expires_at = match (self.expires_on, self.expires_in) {
             // Prefer the relative lifetime: it does not depend on the two clocks agreeing.
-            (_, Some(secs)) => Some(now + Duration::from_secs(secs)),
-            (Some(on), None) => Some(UNIX_EPOCH + Duration::from_secs(on)),
+            (_, Some(secs)) => Some(time::later(now, Duration::from_secs(secs))),
+            (Some(on), None) => Some(time::from_unix_secs(on)),
             (None, None) => None,
         };
         Token {
@@ -361,6 +372,7 @@ fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn entra_v1_strings_are_understood() {
@@ -384,5 +396,24 @@ mod tests {
             t.into_token().expires_at,
             Some(UNIX_EPOCH + Duration::from_secs(4102444800))
         );
+    }
+
+    #[test]
+    fn hostile_lifetimes_are_read_without_panicking() {
+        for (raw, expect_expiry) in [
+            ("99999999999999999999999", true),
+            ("\"1e30\"", true),
+            ("-10", true),
+            ("7.9", true),
+            ("\"later\"", false),
+            ("[1]", false),
+        ] {
+            let json = format!(r#"{{"access_token":"a","expires_in":{raw}}}"#);
+            let t: FlexibleTokenResponse = serde_json::from_str(&json).unwrap();
+            let token = t.into_token();
+            assert_eq!(token.expires_at.is_some(), expect_expiry, "{raw}");
+            let _ = token.refresh_at();
+            let _ = token.usable(SystemTime::now());
+        }
     }
 }
