@@ -795,6 +795,20 @@ async fn a_short_lived_token_is_renewed_on_its_own_before_it_expires() {
         let (t1, renewed, _) = acquired_token(&h.auth[first].event);
         assert!(!renewed);
         let exp1 = t1.expires_at.unwrap();
+        // Renewal happens for tokens in use: one request uses it.
+        let auth = resolved(&env);
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &auth),
+        );
+        assert_eq!(
+            h.response(id, Duration::from_secs(2))
+                .await
+                .unwrap()
+                .response
+                .status,
+            200
+        );
         let second = h
             .wait_auth_from(first + 1, Duration::from_secs(4), "renewal", is_ended)
             .await;
@@ -846,6 +860,11 @@ async fn a_user_token_is_renewed_with_its_refresh_token_without_a_browser() {
             .wait_auth_from(0, Duration::from_secs(3), "Acquired", is_ended)
             .await;
         let (t1, _, _) = acquired_token(&h.auth[first].event);
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &resolved(&env)),
+        );
+        h.response(id, Duration::from_secs(2)).await.unwrap();
         let second = h
             .wait_auth_from(first + 1, Duration::from_secs(4), "renewal", is_ended)
             .await;
@@ -888,6 +907,11 @@ async fn a_failed_refresh_on_renewal_does_not_start_a_browser_sign_in() {
         follow_to_loopback(&consent(&url, "accept").await).await;
         h.wait_auth(Duration::from_secs(3), "Acquired", is_acquired)
             .await;
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &resolved(&env)),
+        );
+        h.response(id, Duration::from_secs(2)).await.unwrap();
         // The sign-in server goes away: the renewal's refresh (due ~1.5 s after) fails.
         server.shutdown().await;
         h.settle(Duration::from_secs(3)).await;
@@ -1310,6 +1334,165 @@ async fn absurd_expires_in_values_neither_panic_nor_hang() {
                 "expires_in {value}"
             );
         }
+    })
+    .await;
+}
+
+/// `expires_in: 0`: before the floor, every answer scheduled a renewal due at once (hundreds of
+/// token requests a second, for ever). Counted at the token server, not timed.
+#[tokio::test]
+async fn a_zero_lifetime_is_renewed_at_most_once_per_floor() {
+    bounded(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let idp = serve(hostile_token_endpoint("0", hits.clone())).await;
+        let fhir = serve(echo_auth_app()).await;
+        let auth = resolved(&local_cc_env(fhir, idp));
+        // Production rules: one automatic sign-in per 30 s.
+        let mut h = Harness::with_options(fhirside::worker::WorkerOptions::default());
+        h.sign_in("stub", auth.clone());
+        for _ in 0..15 {
+            let id = h.send(
+                get_req(format!("http://{fhir}/Patient")),
+                plan("stub", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(2)).await.unwrap();
+            assert_eq!(String::from_utf8_lossy(&r.response.body), "Bearer tok-1");
+            h.settle(Duration::from_millis(150)).await;
+        }
+        let n = hits.load(Ordering::SeqCst);
+        assert_eq!(n, 1, "{n} token requests in about 3 s");
+    })
+    .await;
+}
+
+/// A token endpoint that always fails is not asked again by every request: after a failure the
+/// next automatic try waits (30 s, doubling), and requests meanwhile get the sentence at once.
+#[tokio::test]
+async fn failed_sign_ins_back_off_instead_of_retrying_per_request() {
+    bounded(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let count = hits.clone();
+        let idp = serve(Router::new().route(
+            "/token",
+            post(move || {
+                let count = count.clone();
+                async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            }),
+        ))
+        .await;
+        let fhir = serve(echo_auth_app()).await;
+        let auth = resolved(&local_cc_env(fhir, idp));
+        let mut h = Harness::with_options(fhirside::worker::WorkerOptions::default());
+        for i in 0..10 {
+            let id = h.send(
+                get_req(format!("http://{fhir}/Patient")),
+                plan("stub", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(3)).await.unwrap();
+            let note = r.auth_note.unwrap_or_default();
+            if i > 0 {
+                assert!(note.contains("signs in again by itself in"), "{note}");
+            }
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // A person asking is not held back.
+        let from = h.auth.len();
+        h.sign_in("stub", auth);
+        h.wait_auth_from(from, Duration::from_secs(3), "second failure", is_failed)
+            .await;
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+/// A token nobody uses is not renewed for ever (an environment the user left): it is renewed
+/// once after its last use, then left to lapse.
+#[tokio::test]
+async fn an_unused_token_is_not_renewed_again() {
+    bounded(async {
+        let server = demo(DemoOptions {
+            token_ttl: Duration::from_secs(2),
+            ..demo_opts()
+        })
+        .await;
+        let env = demo_env(&server, cc(TokenFlavor::EntraV1));
+        let auth = resolved(&env);
+        let mut h = Harness::new();
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &auth),
+        );
+        h.response(id, Duration::from_secs(3)).await.unwrap();
+        // One renewal (the token was used), then none: over 5 s a 2 s token would otherwise
+        // be renewed three or four times.
+        h.settle(Duration::from_secs(5)).await;
+        assert_eq!(h.count(is_acquired), 2, "{:#?}", h.auth_events());
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// `interval: 0` in a device-code answer: before the floor the worker polled hundreds of times
+/// a second. RFC 8628's 5 s applies; counted at the server over about 6 s.
+#[tokio::test]
+async fn a_zero_device_code_interval_polls_no_faster_than_every_five_seconds() {
+    bounded(async {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let p = polls.clone();
+        let app = Router::new()
+            .route(
+                "/devicecode",
+                post(|| async {
+                    axum::Json(serde_json::json!({
+                        "device_code": "dev-0", "user_code": "ZERO-WAIT",
+                        "verification_uri": "http://127.0.0.1:1/device",
+                        "expires_in": 60, "interval": 0
+                    }))
+                }),
+            )
+            .route(
+                "/token",
+                post(move || {
+                    let p = p.clone();
+                    async move {
+                        p.fetch_add(1, Ordering::SeqCst);
+                        (
+                            StatusCode::BAD_REQUEST,
+                            axum::Json(serde_json::json!({"error": "authorization_pending"})),
+                        )
+                    }
+                }),
+            );
+        let addr = serve(app).await;
+        let env = env_with(
+            "local",
+            &[("clientid", "c"), ("fhirurl", "http://127.0.0.1:1")],
+            AuthConfig {
+                kind: AuthKind::DeviceCode,
+                flavor: TokenFlavor::Oauth2,
+                token_url: Some(format!("http://{addr}/token")),
+                device_code_url: Some(format!("http://{addr}/devicecode")),
+                ..Default::default()
+            },
+        );
+        let mut h = Harness::with_options(fhirside::worker::WorkerOptions::default());
+        h.sign_in("local", resolved(&env));
+        let prompt = prompt_of(
+            &h.wait_auth(Duration::from_secs(2), "DeviceCode", |e| {
+                matches!(e, AuthEvent::DeviceCode { .. })
+            })
+            .await,
+        );
+        assert_eq!(prompt.interval, Duration::from_secs(5));
+        h.settle(Duration::from_secs(6)).await;
+        let n = polls.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&n), "{n} polls in 6 s");
+        h.handle.send(WorkerCommand::CancelSignIn {
+            env: "local".into(),
+        });
     })
     .await;
 }

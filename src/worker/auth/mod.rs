@@ -2,6 +2,7 @@
 //! waits. One token per environment; requests wait for a token being fetched rather than each
 //! starting their own sign-in.
 
+pub mod cache;
 pub mod command;
 pub mod jwt;
 pub mod loopback;
@@ -11,8 +12,8 @@ pub mod resolve;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
 
+pub use cache::{CachePolicy, EnvTokens, TokenKey};
 pub use oauth::DeviceCodePrompt;
 pub use resolve::{AuthError, ResolvedAuth, resolve_auth};
 
@@ -113,6 +114,19 @@ pub async fn acquire(
     renewal: bool,
     events: &mpsc::UnboundedSender<AuthEvent>,
 ) -> Result<Token, AuthError> {
+    acquire_with(http, auth, env, prior, renewal, events, None).await
+}
+
+/// [`acquire`] with the device-code poll floor given (`None`: RFC 8628's 5 s).
+pub async fn acquire_with(
+    http: &reqwest::Client,
+    auth: &ResolvedAuth,
+    env: &str,
+    prior: Option<&Token>,
+    renewal: bool,
+    events: &mpsc::UnboundedSender<AuthEvent>,
+    device_poll_floor: Option<Duration>,
+) -> Result<Token, AuthError> {
     if let Some(rt) = prior.and_then(|t| t.refresh_token.as_deref()) {
         match oauth::refresh(http, auth, rt).await {
             Ok(t) => return Ok(t),
@@ -150,7 +164,8 @@ pub async fn acquire(
         AuthKind::Command => command::run(&auth.command, auth.command_timeout).await,
         AuthKind::DeviceCode => {
             let env = env.to_string();
-            oauth::device_code(http, auth, |prompt| {
+            let floor = device_poll_floor.unwrap_or(oauth::DEVICE_POLL_FLOOR);
+            oauth::device_code(http, auth, floor, |prompt| {
                 let _ = events.send(AuthEvent::DeviceCode { env, prompt });
                 std::future::ready(())
             })
@@ -232,14 +247,6 @@ pub(crate) struct NeedToken {
     /// The token the server just refused (401): do not hand it out again.
     pub refused: Option<String>,
     pub reply: oneshot::Sender<Result<String, String>>,
-}
-
-/// Per-environment token state owned by the worker.
-pub(crate) struct EnvTokens {
-    pub auth: ResolvedAuth,
-    pub token: Option<Token>,
-    pub acquiring: Option<(u64, CancellationToken)>,
-    pub waiters: Vec<oneshot::Sender<Result<String, String>>>,
 }
 
 #[cfg(test)]

@@ -206,11 +206,40 @@ pub struct DeviceCodePrompt {
     pub interval: Duration,
 }
 
+/// RFC 8628 §3.5: without an interval a client polls every 5 s; fhirside never polls faster,
+/// whatever the server announces (`interval: 0` would otherwise mean hundreds a second).
+pub const DEVICE_POLL_FLOOR: Duration = Duration::from_secs(5);
+/// A longer announced interval is taken up to this (a typo must not stall sign-in for hours).
+const DEVICE_POLL_CEILING: Duration = Duration::from_secs(120);
+/// However long the server says its code lives, polling stops after this.
+const DEVICE_CODE_MAX_LIFE: Duration = Duration::from_secs(3600);
+
+/// The server's device answer with its interval clamped to `[floor, ceiling]`. The crate polls
+/// at the answer's interval (and adds 5 s on `slow_down`), so the clamp goes into the answer.
+fn clamp_interval(
+    details: DeviceAuthorizationResponse<DeviceFields>,
+    floor: Duration,
+) -> DeviceAuthorizationResponse<DeviceFields> {
+    let wanted = details
+        .interval()
+        .clamp(floor, DEVICE_POLL_CEILING.max(floor));
+    if wanted == details.interval() {
+        return details;
+    }
+    let mut json = match serde_json::to_value(&details) {
+        Ok(v) => v,
+        Err(_) => return details,
+    };
+    json["interval"] = serde_json::Value::from(wanted.as_secs().max(1));
+    serde_json::from_value(json).unwrap_or(details)
+}
+
 /// Device code: asks for a code, hands the prompt to `show`, then polls at the server's interval
-/// (the crate handles `authorization_pending` and `slow_down`).
+/// but never faster than `floor` (the crate handles `authorization_pending` and `slow_down`).
 pub async fn device_code<F, Fut>(
     http: &reqwest::Client,
     cfg: &ResolvedAuth,
+    floor: Duration,
     show: F,
 ) -> Result<Token, AuthError>
 where
@@ -228,18 +257,20 @@ where
         .request_async(http)
         .await
         .map_err(|e| explain(e, &cfg.device_code_url))?;
+    let details = clamp_interval(details, floor);
+    let lifetime = details.expires_in().min(DEVICE_CODE_MAX_LIFE);
     let message = details.extra_fields().message.clone().unwrap_or_default();
     show(DeviceCodePrompt {
         user_code: details.user_code().secret().clone(),
         verification_uri: details.verification_uri().to_string(),
         message,
-        expires_in: details.expires_in(),
+        expires_in: lifetime,
         interval: details.interval(),
     })
     .await;
     client
         .exchange_device_access_token(&details)
-        .request_async(http, tokio::time::sleep, None)
+        .request_async(http, tokio::time::sleep, Some(lifetime))
         .await
         .map(FlexibleTokenResponse::into_token)
         .map_err(|e| match &e {

@@ -13,7 +13,7 @@ pub const DEFAULT_REDIRECT_PORT: u16 = 8400;
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Sign-in settings with every template filled in.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct ResolvedAuth {
     pub kind: AuthKind,
     pub flavor: TokenFlavor,
