@@ -502,8 +502,10 @@ async fn authorization_code_with_pkce_through_the_loopback() {
     .await;
 }
 
+/// A forged redirect (wrong `state`, or an `error` without the state) is answered and ignored;
+/// the sign-in goes on and the real redirect completes it.
 #[tokio::test]
-async fn authorization_code_with_a_tampered_state_fails() {
+async fn authorization_code_ignores_a_tampered_state_and_takes_the_real_redirect() {
     bounded(async {
         let server = demo(demo_opts()).await;
         let port = free_port();
@@ -519,9 +521,19 @@ async fn authorization_code_with_a_tampered_state_fails() {
         let location = consent(&url, "accept").await;
         let forged = with_param(&location, "state", "forged-state");
         let page = follow_to_loopback(&forged).await;
-        assert!(page.contains("Sign-in failed"), "{page}");
-        let error = failure(&h.wait_auth(Duration::from_secs(3), "end", is_ended).await);
-        assert!(error.contains("wrong state"), "{error}");
+        assert!(page.contains("ignored"), "{page}");
+        let port = url::Url::parse(&location).unwrap().port().unwrap();
+        let page = follow_to_loopback(&format!(
+            "http://localhost:{port}/?error=access_denied&error_description=forged"
+        ))
+        .await;
+        assert!(page.contains("ignored"), "{page}");
+        h.settle(Duration::from_millis(200)).await;
+        assert_eq!(h.count(is_ended), 0, "{:#?}", h.auth_events());
+        let page = follow_to_loopback(&location).await;
+        assert!(page.contains("Signed in"), "{page}");
+        h.wait_auth(Duration::from_secs(3), "Acquired", is_acquired)
+            .await;
         server.shutdown().await;
     })
     .await;
