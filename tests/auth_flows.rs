@@ -1508,3 +1508,43 @@ async fn a_zero_device_code_interval_polls_no_faster_than_every_five_seconds() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17: explicit URLs, new kinds, honest messages
+
+/// Explicit token URLs (a sovereign cloud, B2C, APIM, a proxy) need no `tenantid`.
+#[tokio::test]
+async fn explicit_token_urls_sign_in_without_a_tenant() {
+    bounded(async {
+        let server = demo(demo_opts()).await;
+        for (flavor, path) in [
+            (TokenFlavor::EntraV1, "oauth2/token"),
+            (TokenFlavor::EntraV2, "oauth2/v2.0/token"),
+        ] {
+            let mut env = demo_env(
+                &server,
+                AuthConfig {
+                    kind: AuthKind::ClientCredentials,
+                    flavor,
+                    token_url: Some(format!(
+                        "{}/{}/{path}",
+                        server.authority(),
+                        fhirside::demo::DEMO_TENANT_ID
+                    )),
+                    ..Default::default()
+                },
+            );
+            env.variables.retain(|v| v.key != "tenantid");
+            let auth = resolved(&env);
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+                plan("demo", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 200, "{flavor:?}: {:?}", h.auth_events());
+        }
+        server.shutdown().await;
+    })
+    .await;
+}

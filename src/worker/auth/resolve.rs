@@ -139,13 +139,9 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         );
     let authority = var("authority").unwrap_or_else(|| DEFAULT_AUTHORITY.into());
     let authority = authority.trim_end_matches('/');
-    let tenant = if needs_entra {
-        var("tenantid").ok_or_else(|| {
-            AuthError::Missing("set tenantid (the Entra tenant id) in the environment".into())
-        })?
-    } else {
-        String::new()
-    };
+    // The tenant only builds default Entra URLs: explicit URLs (sovereign clouds, B2C, APIM,
+    // proxies) need none.
+    let tenant = var("tenantid");
     let user_flow = matches!(
         config.kind,
         AuthKind::AuthorizationCode | AuthKind::DeviceCode
@@ -153,29 +149,33 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
     // User flows always speak v2 on Entra; v1 is for client credentials with `resource=`.
     let v2 = config.flavor == TokenFlavor::EntraV2
         || (user_flow && config.flavor == TokenFlavor::EntraV1);
-    let entra_base = format!("{authority}/{tenant}/oauth2");
-    let pick = |explicit: &Option<String>, v1: String, v2u: String| -> Result<String, AuthError> {
+    let pick = |explicit: &Option<String>, what: &str, needed: bool| -> Result<String, AuthError> {
         match explicit {
             Some(t) => fill(t),
-            None if config.flavor == TokenFlavor::Oauth2 => Ok(String::new()),
-            None if v2 => Ok(v2u),
-            None => Ok(v1),
+            None if config.flavor == TokenFlavor::Oauth2 || !needs_entra || !needed => {
+                Ok(String::new())
+            }
+            None => {
+                let tenant = tenant.as_deref().ok_or_else(|| {
+                    AuthError::Missing(format!(
+                        "set tenantid (the Entra tenant id) in the environment, or an explicit {what}_url"
+                    ))
+                })?;
+                let version = if v2 { "/v2.0" } else { "" };
+                Ok(format!("{authority}/{tenant}/oauth2{version}/{what}"))
+            }
         }
     };
-    let token_url = pick(
-        &config.token_url,
-        format!("{entra_base}/token"),
-        format!("{entra_base}/v2.0/token"),
-    )?;
+    let token_url = pick(&config.token_url, "token", true)?;
     let authorize_url = pick(
         &config.authorize_url,
-        format!("{entra_base}/authorize"),
-        format!("{entra_base}/v2.0/authorize"),
+        "authorize",
+        config.kind == AuthKind::AuthorizationCode,
     )?;
     let device_code_url = pick(
         &config.device_code_url,
-        format!("{entra_base}/devicecode"),
-        format!("{entra_base}/v2.0/devicecode"),
+        "devicecode",
+        config.kind == AuthKind::DeviceCode,
     )?;
     let client_id = match &config.client_id {
         Some(t) => fill(t)?,
@@ -374,5 +374,60 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("command"));
+    }
+
+    /// Before, `flavor = "entra_v1"`/`"entra_v2"` demanded `tenantid` even with explicit URLs
+    /// (sovereign clouds, B2C, APIM): "Sign-in is not set up: set tenantid".
+    #[test]
+    fn explicit_urls_need_no_tenant() {
+        let mut e = env();
+        e.variables.retain(|v| v.key != "tenantid");
+        for flavor in [TokenFlavor::EntraV1, TokenFlavor::EntraV2] {
+            let r = resolve_auth(
+                &AuthConfig {
+                    kind: AuthKind::ClientCredentials,
+                    flavor,
+                    token_url: Some("https://login.microsoftonline.us/t/oauth2/v2.0/token".into()),
+                    ..Default::default()
+                },
+                &Context {
+                    environment: Some(&e),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                r.token_url,
+                "https://login.microsoftonline.us/t/oauth2/v2.0/token"
+            );
+            let r = resolve_auth(
+                &AuthConfig {
+                    kind: AuthKind::DeviceCode,
+                    flavor,
+                    token_url: Some("https://b2c.example/token".into()),
+                    device_code_url: Some("https://b2c.example/devicecode".into()),
+                    ..Default::default()
+                },
+                &Context {
+                    environment: Some(&e),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(r.device_code_url, "https://b2c.example/devicecode");
+        }
+        // Without explicit URLs the tenant is still asked for, naming the alternative.
+        let err = resolve_auth(
+            &AuthConfig {
+                kind: AuthKind::ClientCredentials,
+                ..Default::default()
+            },
+            &Context {
+                environment: Some(&e),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("token_url"), "{err}");
     }
 }
