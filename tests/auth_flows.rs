@@ -1548,3 +1548,43 @@ async fn explicit_token_urls_sign_in_without_a_tenant() {
     })
     .await;
 }
+
+/// A token URL answering 404 with an empty body said "server returned empty error response";
+/// a 307 said nothing of the redirect. Both now name the URL, the status and what to check.
+#[tokio::test]
+async fn token_url_404_and_redirects_are_explained() {
+    bounded(async {
+        let idp = serve(
+            Router::new()
+                .route("/token", post(|| async { StatusCode::NOT_FOUND }))
+                .route(
+                    "/moved",
+                    post(|| async {
+                        (
+                            StatusCode::TEMPORARY_REDIRECT,
+                            [("location", "https://elsewhere.example/token")],
+                        )
+                    }),
+                ),
+        )
+        .await;
+        for (path, wanted) in [
+            ("/token", "answered 404: check the authority and tenant"),
+            ("/moved", "redirect not followed"),
+        ] {
+            let mut env = local_cc_env("127.0.0.1:1".parse().unwrap(), idp);
+            if let Some(a) = env.auth.as_mut() {
+                a.token_url = Some(format!("http://{idp}{path}"));
+            }
+            let mut h = Harness::new();
+            h.sign_in("stub", resolved(&env));
+            let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+            assert!(error.contains(wanted), "{error}");
+            assert!(error.contains(&format!("http://{idp}{path}")), "{error}");
+            if path == "/moved" {
+                assert!(error.contains("https://elsewhere.example/token"), "{error}");
+            }
+        }
+    })
+    .await;
+}

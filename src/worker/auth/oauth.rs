@@ -146,6 +146,58 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// The token client as the `oauth2` crate sees it, noting the last answer's status and
+/// `Location`: the crate drops both when an error body is empty, and "the token URL answered
+/// 404" is the sentence a person needs.
+pub(crate) struct Observed {
+    http: reqwest::Client,
+    last: std::sync::Mutex<Option<(u16, Option<String>)>>,
+}
+
+impl Observed {
+    pub(crate) fn new(http: &reqwest::Client) -> Self {
+        Observed {
+            http: http.clone(),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn last(&self) -> Option<(u16, Option<String>)> {
+        self.last.lock().map(|l| l.clone()).unwrap_or(None)
+    }
+
+    /// An oauth2 error as a sentence, with what this client saw of the answer.
+    pub(crate) fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
+        &self,
+        e: RequestTokenError<RE, T>,
+        url: &str,
+    ) -> AuthError {
+        explain(e, url, self.last())
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Observed {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + Sync + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = oauth2::AsyncHttpClient::call(&self.http, request).await?;
+            let location = response
+                .headers()
+                .get(oauth2::http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if let Ok(mut last) = self.last.lock() {
+                *last = Some((response.status().as_u16(), location));
+            }
+            Ok(response)
+        })
+    }
+}
+
 pub async fn client_credentials(
     http: &reqwest::Client,
     cfg: &ResolvedAuth,
@@ -158,10 +210,11 @@ pub async fn client_credentials(
     for s in &cfg.scopes {
         req = req.add_scope(Scope::new(s.clone()));
     }
-    req.request_async(http)
+    let http = Observed::new(http);
+    req.request_async(&http)
         .await
         .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| explain(e, &cfg.token_url))
+        .map_err(|e| http.explain(e, &cfg.token_url))
 }
 
 pub async fn refresh(
@@ -175,11 +228,12 @@ pub async fn refresh(
     for s in &cfg.scopes {
         req = req.add_scope(Scope::new(s.clone()));
     }
+    let http = Observed::new(http);
     let mut token = req
-        .request_async(http)
+        .request_async(&http)
         .await
         .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| explain(e, &cfg.token_url))?;
+        .map_err(|e| http.explain(e, &cfg.token_url))?;
     // Servers that do not rotate refresh tokens keep the old one valid.
     if token.refresh_token.is_none() {
         token.refresh_token = Some(refresh_token.to_string());
@@ -253,10 +307,11 @@ where
     for s in &cfg.scopes {
         req = req.add_scope(Scope::new(s.clone()));
     }
+    let http = Observed::new(http);
     let details: DeviceAuthorizationResponse<DeviceFields> = req
-        .request_async(http)
+        .request_async(&http)
         .await
-        .map_err(|e| explain(e, &cfg.device_code_url))?;
+        .map_err(|e| http.explain(e, &cfg.device_code_url))?;
     let details = clamp_interval(details, floor);
     let lifetime = details.expires_in().min(DEVICE_CODE_MAX_LIFE);
     let message = details.extra_fields().message.clone().unwrap_or_default();
@@ -270,7 +325,7 @@ where
     .await;
     client
         .exchange_device_access_token(&details)
-        .request_async(http, tokio::time::sleep, Some(lifetime))
+        .request_async(&http, tokio::time::sleep, Some(lifetime))
         .await
         .map(FlexibleTokenResponse::into_token)
         .map_err(|e| match &e {
@@ -283,10 +338,10 @@ where
                     "access_denied" | "authorization_declined" => {
                         AuthError::Flow("Sign-in was declined on the verification page.".into())
                     }
-                    _ => explain(e, &cfg.token_url),
+                    _ => http.explain(e, &cfg.token_url),
                 }
             }
-            _ => explain(e, &cfg.token_url),
+            _ => http.explain(e, &cfg.token_url),
         })
 }
 
@@ -329,24 +384,49 @@ pub async fn exchange_code(
     let redirect = RedirectUrl::new(cfg.redirect_uri())
         .map_err(|_| url_err("redirect URI", &cfg.redirect_uri()))?;
     let client = base_client(cfg)?.set_redirect_uri(redirect);
+    let http = Observed::new(http);
     client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(http)
+        .request_async(&http)
         .await
         .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| explain(e, &cfg.token_url))
+        .map_err(|e| http.explain(e, &cfg.token_url))
 }
 
 /// An OAuth error as a sentence: the server's own description (Entra's AADSTS text) first.
 fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
     e: RequestTokenError<RE, T>,
     url: &str,
+    seen: Option<(u16, Option<String>)>,
 ) -> AuthError {
     let host = url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| url.to_string());
+    // Answers that are not an OAuth error at all: say what came back and what to check.
+    if !matches!(
+        e,
+        RequestTokenError::ServerResponse(_) | RequestTokenError::Request(_)
+    ) && let Some((status, location)) = seen
+        && status != 200
+    {
+        return AuthError::Flow(match (status, location) {
+            (404, _) => format!(
+                "The token URL {url} answered 404: check the authority and tenant (or token_url)."
+            ),
+            (300..=399, Some(to)) => format!(
+                "The token URL {url} answered {status} with a redirect to {}; redirect not followed (a token endpoint is never redirected): set token_url to the right address.",
+                plain(&to)
+            ),
+            (300..=399, None) => format!(
+                "The token URL {url} answered {status} (a redirect without a Location); redirect not followed: check token_url."
+            ),
+            (status, _) => format!(
+                "The token URL {url} answered {status} without an OAuth error: check the authority, tenant and token_url."
+            ),
+        });
+    }
     AuthError::Flow(match e {
         RequestTokenError::ServerResponse(r) => {
             let json = serde_json::to_value(&r).unwrap_or_default();
@@ -447,4 +527,12 @@ mod tests {
             let _ = token.usable(SystemTime::now());
         }
     }
+}
+
+/// A server-given word for a sentence: control characters shown as `?`, at most 300 chars.
+fn plain(s: &str) -> String {
+    s.chars()
+        .take(300)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
