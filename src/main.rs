@@ -62,6 +62,9 @@ enum Cmd {
         /// Exit 1 when the answer is HTTP 400 or above.
         #[arg(long)]
         fail: bool,
+        /// Send even when the environment's sign-in fails (without a token).
+        #[arg(long)]
+        allow_unsigned: bool,
     },
     /// Import Postman collections or environments, REST Client .http files, or curl commands.
     Import {
@@ -205,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vars,
             output,
             fail,
+            allow_unsigned,
         }) => {
             for p in &problems {
                 eprintln!("warning: {p}");
@@ -217,6 +221,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fail,
                 color: fhirside::cli::run::want_color(),
                 history_root: Some(store.root().to_path_buf()),
+                allow_unsigned,
             };
             match fhirside::cli::run::run(&ws, args).await {
                 Ok(code) => ExitCode::from(code),

@@ -17,6 +17,34 @@ fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
         .expect("fhirside runs")
 }
 
+/// A FHIR stand-in that answers 401 and records each request's Authorization header.
+async fn counting_fhir() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use axum::http::{HeaderMap, StatusCode};
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let s = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap| {
+        let s = s.clone();
+        async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            s.lock().unwrap().push(auth);
+            StatusCode::UNAUTHORIZED
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, seen)
+}
+
 async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
     let server = DemoServer::start(
         0,
@@ -81,28 +109,55 @@ async fn run_fails_clearly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A 401 with --fail: the demo's no-role client gets 403 from FHIR; a wrong secret gets no token.
-    let out = fhirside(
-        dir.path(),
-        &[
+    // A wrong secret gets no token: the request is not sent (exit 2), unless --allow-unsigned
+    // (then the FHIR service's 401 and --fail give exit 1). Before, it went out with an empty
+    // `Authorization: Bearer ` and exited 0.
+    let (fhir, seen) = counting_fhir().await;
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
             "run",
             "Azure FHIR service/List patients",
             "--env",
             "demo",
             "--var",
             "clientsecret=wrong",
-            "--fail",
-        ],
+            "--var",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(format!("fhirurl=http://{fhir}"));
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let refused = args(&[]);
+    let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
+    let out = fhirside(dir.path(), &refused);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("AADSTS7000215"), "{err}");
+    assert!(err.contains("Not sent"), "{err}");
+    assert!(err.contains("--allow-unsigned"), "{err}");
+    assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        0,
+        "nothing reached the FHIR server"
     );
+    let unsigned = args(&["--allow-unsigned", "--fail"]);
+    let unsigned: Vec<&str> = unsigned.iter().map(String::as_str).collect();
+    let out = fhirside(dir.path(), &unsigned);
     assert_eq!(
         out.status.code(),
         Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("AADSTS7000215"), "{err}");
-    assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![String::new()],
+        "sent once, without a token"
+    );
     // Nothing listens here: exit 2 with a sentence.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -118,6 +173,8 @@ async fn run_fails_clearly() {
             "demo",
             "--var",
             &format!("fhirurl=http://127.0.0.1:{port}"),
+            // (the demo's Entra knows no such resource: sign-in fails, so send unsigned)
+            "--allow-unsigned",
         ],
     );
     assert_eq!(out.status.code(), Some(2));

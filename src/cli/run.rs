@@ -33,6 +33,8 @@ pub struct RunArgs {
     pub color: bool,
     /// Record the exchange in this workspace's history (as `settings.toml` says).
     pub history_root: Option<std::path::PathBuf>,
+    /// Send without a token when the environment's sign-in fails (default: exit 2 unsent).
+    pub allow_unsigned: bool,
 }
 
 /// Finds a request by `Collection/Folder/Request`, matching file names or display names.
@@ -75,7 +77,8 @@ pub fn find_request(ws: &Workspace, wanted: &str) -> Result<NodePath, String> {
     }
 }
 
-/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send).
+/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send, including
+/// when the environment's sign-in failed and `--allow-unsigned` was not given).
 pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     let path = find_request(ws, &args.request)?;
     let saved = ws.request(&path).ok_or("the request disappeared")?;
@@ -99,10 +102,13 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
         collection: &collection_vars,
     };
     let mut built = build_request(&saved.spec, &ctx, inherited.as_ref(), timeout);
-    let plan = match env {
+    let mut plan = match env {
         Some(e) => plan_for(e, &args.vars, &saved.spec, &built.request.url)?,
         None => None,
     };
+    if let Some(p) = plan.as_mut() {
+        p.refuse_unsigned = !args.allow_unsigned;
+    }
     if let Some(p) = &plan {
         built.unresolved.retain(|n| *n != p.auth.token_variable);
     }
@@ -169,6 +175,9 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
                 built.request.method,
                 redact(&e.to_string(), &built.secrets)
             );
+            if !args.allow_unsigned && e.to_string().starts_with("Not sent, because signing in") {
+                eprintln!("fhirside: --allow-unsigned sends it without a token anyway.");
+            }
             return Ok(2);
         }
     };

@@ -35,6 +35,9 @@ pub struct RequestId(pub u64);
 pub struct AuthPlan {
     pub env: String,
     pub auth: Box<ResolvedAuth>,
+    /// When signing in fails, do not send the request without a token (answer with the
+    /// reason instead). `fhirside run` sets it unless `--allow-unsigned`; the TUI asks.
+    pub refuse_unsigned: bool,
 }
 
 #[derive(Debug)]
@@ -762,7 +765,18 @@ async fn send_with_auth(
     };
     let token = match need_token(internal, &plan, None).await {
         Ok(t) => t,
+        Err(e) if plan.refuse_unsigned => {
+            return Err(HttpError::Other(format!(
+                "Not sent, because signing in failed: {e}"
+            )));
+        }
         Err(e) => {
+            // An `Authorization: Bearer ` with nothing after it (an empty {{bearerToken}}) is
+            // no credential: it is left out rather than sent.
+            request.headers.retain(|(k, v)| {
+                !(k.eq_ignore_ascii_case("authorization")
+                    && v.trim().eq_ignore_ascii_case("bearer"))
+            });
             let mut r = exchange(client, request).await?;
             r.auth_note = Some(format!("Sent without a new token: {e}"));
             return Ok(r);

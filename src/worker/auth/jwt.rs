@@ -125,7 +125,7 @@ pub fn describe(token: &str, expect: &Expectations, now: SystemTime) -> Vec<View
         ));
     }
     out.extend(warns.into_iter().map(ViewLine::Warning));
-    let mut fields = |title: &str, v: &Value, out: &mut Vec<ViewLine>| {
+    let fields = |title: &str, v: &Value, out: &mut Vec<ViewLine>| {
         out.push(ViewLine::Blank);
         out.push(ViewLine::Section(title.into()));
         for (k, v) in v.as_object().into_iter().flatten() {

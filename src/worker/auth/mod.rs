@@ -221,6 +221,7 @@ pub fn plan_for(
         Ok(auth) if auth.applies_to(url) => Ok(Some(super::AuthPlan {
             env: env.name.clone(),
             auth: Box::new(auth),
+            refuse_unsigned: false,
         })),
         Ok(_) => Ok(None),
         Err(e) => {

@@ -192,6 +192,14 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         None if user_flow => vec![format!("{audience}/.default"), "offline_access".into()],
         None => vec![format!("{audience}/.default")],
     };
+    let command = match &config.command {
+        Some(c) => fill(c)?,
+        // The Azure CLI preset: whoever ran `az login` needs no app registration.
+        None if config.kind == AuthKind::Command && !audience.is_empty() => {
+            az_cli_command(&audience)
+        }
+        None => String::new(),
+    };
     let resolved = ResolvedAuth {
         kind: config.kind,
         flavor: config.flavor,
@@ -208,10 +216,7 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         scopes,
         redirect_port: config.redirect_port.unwrap_or(DEFAULT_REDIRECT_PORT),
         redirect_path: config.redirect_path.clone().unwrap_or_else(|| "/".into()),
-        command: match &config.command {
-            Some(c) => fill(c)?,
-            None => String::new(),
-        },
+        command,
         command_timeout: config
             .command_timeout_secs
             .map(Duration::from_secs)
@@ -228,13 +233,24 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
     Ok(resolved)
 }
 
+/// `az account get-access-token` for `resource`, JSON output (token and expiry are parsed).
+/// The resource is single-quoted for the shell, so no value of `fhirurl` can run anything.
+pub fn az_cli_command(resource: &str) -> String {
+    format!(
+        "az account get-access-token --resource '{}' -o json",
+        resource.replace('\'', r"'\''")
+    )
+}
+
 fn check(r: &ResolvedAuth) -> Result<(), AuthError> {
     let missing = |what: &str| Err(AuthError::Missing(what.into()));
     match r.kind {
         AuthKind::None => Ok(()),
         AuthKind::Bearer if r.static_token.is_empty() => missing("the bearer token is empty"),
         AuthKind::Bearer => Ok(()),
-        AuthKind::Command if r.command.is_empty() => missing("set the command that prints a token"),
+        AuthKind::Command if r.command.is_empty() => {
+            missing("set fhirurl (for the Azure CLI preset) or the command that prints a token")
+        }
         AuthKind::Command => Ok(()),
         _ if r.token_url.is_empty() => missing("set token_url (the OAuth2 token endpoint)"),
         _ if r.client_id.is_empty() => missing("set clientid (the app registration's client id)"),
@@ -368,10 +384,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("tenantid"), "{err}");
-        let err = resolved(AuthConfig {
-            kind: AuthKind::Command,
-            ..Default::default()
-        })
+        // No command and no fhirurl for the Azure CLI preset.
+        e.variables.retain(|v| v.key != "fhirurl");
+        let err = resolve_auth(
+            &AuthConfig {
+                kind: AuthKind::Command,
+                ..Default::default()
+            },
+            &Context {
+                environment: Some(&e),
+                ..Default::default()
+            },
+        )
         .unwrap_err();
         assert!(err.to_string().contains("command"));
     }
@@ -429,5 +453,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("token_url"), "{err}");
+    }
+
+    #[test]
+    fn the_command_kind_defaults_to_the_azure_cli() {
+        let r = resolved(AuthConfig {
+            kind: AuthKind::Command,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            r.command,
+            "az account get-access-token --resource 'https://ws-svc.fhir.azurehealthcareapis.com' -o json"
+        );
+        assert_eq!(
+            az_cli_command("https://x/'; rm -rf ~; '"),
+            r"az account get-access-token --resource 'https://x/'\''; rm -rf ~; '\''' -o json"
+        );
     }
 }
