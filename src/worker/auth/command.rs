@@ -20,6 +20,15 @@ pub async fn run_secret(command: &str, timeout: Duration) -> Result<String, Auth
     Ok(secret)
 }
 
+/// Runs a command and returns all it printed (a PEM key); never quoted in errors.
+pub async fn run_full(command: &str, timeout: Duration, what: &str) -> Result<String, AuthError> {
+    let out = output(command, timeout, what).await?;
+    if out.trim().is_empty() {
+        return Err(AuthError::Flow(format!("The {what} printed nothing.")));
+    }
+    Ok(out)
+}
+
 pub async fn run(command: &str, timeout: Duration) -> Result<Token, AuthError> {
     parse_output(&output(command, timeout, "token command").await?)
 }

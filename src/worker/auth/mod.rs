@@ -2,9 +2,11 @@
 //! waits. One token per environment; requests wait for a token being fetched rather than each
 //! starting their own sign-in.
 
+pub mod assertion;
 pub mod cache;
 pub mod command;
 pub mod jwt;
+pub mod keys;
 pub mod loopback;
 pub mod oauth;
 pub mod resolve;
@@ -161,6 +163,11 @@ pub async fn acquire_with(
             oauth::client_credentials(http, &with_secret).await
         }
         AuthKind::ClientCredentials => oauth::client_credentials(http, auth).await,
+        AuthKind::PrivateKeyJwt => {
+            let key = assertion::load(auth).await?;
+            let signed = assertion::sign(auth, &key, SystemTime::now())?;
+            oauth::client_credentials_with_assertion(http, auth, &signed).await
+        }
         AuthKind::Command => command::run(&auth.command, auth.command_timeout).await,
         AuthKind::DeviceCode => {
             let env = env.to_string();

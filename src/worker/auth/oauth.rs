@@ -217,6 +217,34 @@ pub async fn client_credentials(
         .map_err(|e| http.explain(e, &cfg.token_url))
 }
 
+/// Client credentials proven by a signed assertion instead of a secret (RFC 7523 §2.2).
+pub async fn client_credentials_with_assertion(
+    http: &reqwest::Client,
+    cfg: &ResolvedAuth,
+    assertion: &str,
+) -> Result<Token, AuthError> {
+    let without_secret = ResolvedAuth {
+        client_secret: None,
+        ..cfg.clone()
+    };
+    let client = base_client(&without_secret)?;
+    let mut req = client
+        .exchange_client_credentials()
+        .add_extra_param("client_assertion_type", super::assertion::ASSERTION_TYPE)
+        .add_extra_param("client_assertion", assertion.to_string());
+    if cfg.flavor == TokenFlavor::EntraV1 && cfg.scopes.is_empty() {
+        req = req.add_extra_param("resource", cfg.audience.clone());
+    }
+    for s in &cfg.scopes {
+        req = req.add_scope(Scope::new(s.clone()));
+    }
+    let http = Observed::new(http);
+    req.request_async(&http)
+        .await
+        .map(FlexibleTokenResponse::into_token)
+        .map_err(|e| http.explain(e, &cfg.token_url))
+}
+
 pub async fn refresh(
     http: &reqwest::Client,
     cfg: &ResolvedAuth,

@@ -33,6 +33,13 @@ pub struct ResolvedAuth {
     pub command_timeout: Duration,
     pub static_token: String,
     pub token_variable: String,
+    /// `private_key_jwt`: where the key comes from (a path or a command), the certificate,
+    /// the algorithm and `kid` (empty: defaults).
+    pub key_file: String,
+    pub key_command: String,
+    pub certificate_file: String,
+    pub algorithm: String,
+    pub key_id: String,
     /// Requests under this base get the token; others never do.
     pub fhir_base: String,
 }
@@ -135,7 +142,10 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
     let needs_entra = config.flavor != TokenFlavor::Oauth2
         && matches!(
             config.kind,
-            AuthKind::ClientCredentials | AuthKind::AuthorizationCode | AuthKind::DeviceCode
+            AuthKind::ClientCredentials
+                | AuthKind::PrivateKeyJwt
+                | AuthKind::AuthorizationCode
+                | AuthKind::DeviceCode
         );
     let authority = var("authority").unwrap_or_else(|| DEFAULT_AUTHORITY.into());
     let authority = authority.trim_end_matches('/');
@@ -185,12 +195,21 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         Some(t) => Some(fill(t)?).filter(|s| !s.is_empty()),
         None => var("clientsecret"),
     };
+    let smart = config.kind == AuthKind::PrivateKeyJwt && config.flavor == TokenFlavor::Oauth2;
     let scopes: Vec<String> = match &config.scope {
         Some(t) => fill(t)?.split_whitespace().map(str::to_string).collect(),
+        // SMART Backend Services asks for system scopes.
+        None if smart => vec!["system/*.read".into()],
         None if config.flavor == TokenFlavor::EntraV1 && !user_flow => Vec::new(),
         None if audience.is_empty() => Vec::new(),
         None if user_flow => vec![format!("{audience}/.default"), "offline_access".into()],
         None => vec![format!("{audience}/.default")],
+    };
+    let opt_fill = |t: &Option<String>| -> Result<String, AuthError> {
+        t.as_deref()
+            .map(fill)
+            .transpose()
+            .map(Option::unwrap_or_default)
     };
     let command = match &config.command {
         Some(c) => fill(c)?,
@@ -227,6 +246,11 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
             _ => String::new(),
         },
         token_variable: config.token_variable().to_string(),
+        key_file: opt_fill(&config.key_file)?,
+        key_command: opt_fill(&config.key_command)?,
+        certificate_file: opt_fill(&config.certificate_file)?,
+        algorithm: opt_fill(&config.algorithm)?.to_ascii_uppercase(),
+        key_id: opt_fill(&config.key_id)?,
         fhir_base,
     };
     check(&resolved)?;
@@ -261,6 +285,12 @@ fn check(r: &ResolvedAuth) -> Result<(), AuthError> {
         }
         AuthKind::ClientCredentials if r.audience.is_empty() && r.scopes.is_empty() => {
             missing("set fhirurl (the token's audience)")
+        }
+        AuthKind::PrivateKeyJwt if r.key_file.is_empty() && r.key_command.is_empty() => {
+            missing("set key_file (the PEM private key's path) or key_command")
+        }
+        AuthKind::PrivateKeyJwt if r.audience.is_empty() && r.scopes.is_empty() => {
+            missing("set fhirurl (the token's audience) or scope")
         }
         AuthKind::DeviceCode if r.device_code_url.is_empty() => missing("set device_code_url"),
         AuthKind::AuthorizationCode if r.authorize_url.is_empty() => missing("set authorize_url"),
