@@ -1589,3 +1589,274 @@ async fn token_url_404_and_redirects_are_explained() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 §1: signed client assertions (Entra certificates, SMART Backend Services)
+
+use fhirside::worker::auth::keys;
+
+/// One RSA key and its self-signed certificate per test binary (RSA generation is slow).
+fn rsa_key_and_cert() -> &'static (String, String) {
+    static KEY: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let k = keys::generate(false).unwrap();
+        let cert = keys::self_signed_certificate(&k, "fhirside test", 30).unwrap();
+        (k.to_pem().unwrap(), cert)
+    })
+}
+
+/// Writes `text` to a new 0600 file in `dir`.
+fn private_file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path.display().to_string()
+}
+
+fn cert_config(flavor: TokenFlavor, key_file: String, cert_file: String) -> AuthConfig {
+    AuthConfig {
+        kind: AuthKind::PrivateKeyJwt,
+        flavor,
+        key_file: Some(key_file),
+        certificate_file: Some(cert_file),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn entra_certificate_sign_in_v1_and_v2_and_its_refusals() {
+    bounded(async {
+        let (key_pem, cert_pem) = rsa_key_and_cert();
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = private_file(dir.path(), "key.pem", key_pem);
+        let cert_file = private_file(dir.path(), "cert.pem", cert_pem);
+        let server = demo(DemoOptions {
+            entra_certificates: vec![cert_pem.clone()],
+            ..demo_opts()
+        })
+        .await;
+        for flavor in [TokenFlavor::EntraV1, TokenFlavor::EntraV2] {
+            let mut env = demo_env(
+                &server,
+                cert_config(flavor, key_file.clone(), cert_file.clone()),
+            );
+            // No secret anywhere: the certificate is the credential.
+            env.variables.retain(|v| v.key != "clientsecret");
+            let auth = resolved(&env);
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+                plan("demo", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 200, "{flavor:?}: {:#?}", h.auth_events());
+            let (token, _, _) = acquired_token(
+                &h.wait_auth(Duration::from_secs(1), "Acquired", is_acquired)
+                    .await,
+            );
+            let claims = jwt::decode(&token.access_token).unwrap().claims;
+            assert_eq!(claims["roles"][0], fhirside::demo::DEMO_DATA_ROLE);
+        }
+        // Another key (same certificate header): AADSTS700027, a bad signature.
+        let other = keys::generate(true).unwrap().to_pem().unwrap();
+        let other_key = private_file(dir.path(), "other.pem", &other);
+        let mut env = demo_env(
+            &server,
+            cert_config(TokenFlavor::EntraV2, other_key, cert_file.clone()),
+        );
+        if let Some(a) = env.auth.as_mut() {
+            a.algorithm = Some("ES384".into());
+        }
+        let mut h = Harness::new();
+        h.sign_in("demo", resolved(&env));
+        let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+        assert!(error.contains("AADSTS700027"), "{error}");
+        // A certificate the app does not know: AADSTS700027, key not found.
+        let stranger = keys::generate(false).unwrap();
+        let stranger_cert = keys::self_signed_certificate(&stranger, "stranger", 30).unwrap();
+        let sk = private_file(dir.path(), "s.pem", &stranger.to_pem().unwrap());
+        let sc = private_file(dir.path(), "s.crt", &stranger_cert);
+        let env = demo_env(&server, cert_config(TokenFlavor::EntraV2, sk, sc));
+        let mut h = Harness::new();
+        h.sign_in("demo", resolved(&env));
+        let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+        assert!(
+            error.contains("AADSTS700027") && error.contains("key was not found"),
+            "{error}"
+        );
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// Assertions posted by hand: a stale one (AADSTS700024) and one for another audience
+/// (AADSTS700023).
+#[tokio::test]
+async fn entra_refuses_stale_and_misaddressed_assertions() {
+    bounded(async {
+        let (key_pem, cert_pem) = rsa_key_and_cert();
+        let server = demo(DemoOptions {
+            entra_certificates: vec![cert_pem.clone()],
+            ..demo_opts()
+        })
+        .await;
+        let mut file = keys::parse_pem(key_pem).unwrap();
+        file.certificate_der = Some(keys::certificate_der(cert_pem).unwrap());
+        let token_url = format!(
+            "{}/{}/oauth2/v2.0/token",
+            server.authority(),
+            fhirside::demo::DEMO_TENANT_ID
+        );
+        let cfg = fhirside::worker::auth::ResolvedAuth {
+            flavor: TokenFlavor::EntraV2,
+            client_id: fhirside::demo::DEMO_CLIENT_ID.into(),
+            token_url: token_url.clone(),
+            ..Default::default()
+        };
+        let post = |assertion: String| {
+            let token_url = token_url.clone();
+            async move {
+                browser()
+                    .post(&token_url)
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", fhirside::demo::DEMO_CLIENT_ID),
+                        ("scope", &format!("{}/.default", "http://x")),
+                        (
+                            "client_assertion_type",
+                            fhirside::worker::auth::assertion::ASSERTION_TYPE,
+                        ),
+                        ("client_assertion", &assertion),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let stale = fhirside::worker::auth::assertion::sign(&cfg, &file, hour_ago).unwrap();
+        let body = post(stale).await;
+        assert!(
+            body.contains("AADSTS700024") && body.contains("invalid_client"),
+            "{body}"
+        );
+        let elsewhere = fhirside::worker::auth::ResolvedAuth {
+            token_url: "https://login.microsoftonline.com/other/oauth2/v2.0/token".into(),
+            ..cfg.clone()
+        };
+        let body = post(
+            fhirside::worker::auth::assertion::sign(&elsewhere, &file, SystemTime::now()).unwrap(),
+        )
+        .await;
+        assert!(body.contains("AADSTS700023"), "{body}");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+fn smart_config(
+    fhir: &str,
+    token_url: String,
+    key_file: String,
+) -> fhirside::workspace::Environment {
+    env_with(
+        "smart",
+        &[("fhirurl", fhir), ("clientid", "smart-app")],
+        AuthConfig {
+            kind: AuthKind::PrivateKeyJwt,
+            flavor: TokenFlavor::Oauth2,
+            token_url: Some(token_url),
+            key_file: Some(key_file),
+            ..Default::default()
+        },
+    )
+}
+
+#[tokio::test]
+async fn smart_backend_services_sign_in_with_es384_and_rs384_and_refusals() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let ec = keys::generate(true).unwrap();
+        let rsa = keys::parse_pem(&rsa_key_and_cert().0).unwrap().key;
+        let jwks = serde_json::json!({"keys": [
+            ec.public_jwk("ES384", &ec.thumbprint()),
+            rsa.public_jwk("RS384", &rsa.thumbprint()),
+        ]});
+        let server = demo(DemoOptions {
+            smart_clients: vec![("smart-app".into(), jwks)],
+            ..demo_opts()
+        })
+        .await;
+        let token_url = format!("{}/smart/token", server.fhir_url());
+        for (name, pem) in [
+            ("ec.pem", ec.to_pem().unwrap()),
+            ("rsa.pem", rsa.to_pem().unwrap()),
+        ] {
+            let key_file = private_file(dir.path(), name, &pem);
+            let env = smart_config(&server.fhir_url(), token_url.clone(), key_file);
+            let auth = resolved(&env);
+            assert_eq!(auth.scopes, vec!["system/*.read"]);
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+                plan("smart", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 200, "{name}: {:#?}", h.auth_events());
+            // An export kick-off is accepted with the same token.
+            let mut kick = get_req(format!("{}/$export", server.fhir_url()));
+            kick.headers.push(("Prefer".into(), "respond-async".into()));
+            let id = h.send(kick, plan("smart", &auth));
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 202, "{name}");
+        }
+        // An unregistered key: SMART's "No public keys found…" as invalid_client.
+        let stranger = private_file(
+            dir.path(),
+            "x.pem",
+            &keys::generate(true).unwrap().to_pem().unwrap(),
+        );
+        let mut h = Harness::new();
+        h.sign_in(
+            "smart",
+            resolved(&smart_config(
+                &server.fhir_url(),
+                token_url.clone(),
+                stranger,
+            )),
+        );
+        let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+        assert!(
+            error.contains("invalid_client") && error.contains("No public keys found"),
+            "{error}"
+        );
+        // A key file others can read is refused before anything is sent.
+        let loose = dir.path().join("loose.pem");
+        std::fs::write(&loose, ec.to_pem().unwrap()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let mut h = Harness::new();
+            h.sign_in(
+                "smart",
+                resolved(&smart_config(
+                    &server.fhir_url(),
+                    token_url,
+                    loose.display().to_string(),
+                )),
+            );
+            let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+            assert!(error.contains("chmod 600"), "{error}");
+        }
+        server.shutdown().await;
+    })
+    .await;
+}

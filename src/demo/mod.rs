@@ -25,6 +25,7 @@
 
 mod auth;
 mod bundle;
+mod client_assertion;
 mod data;
 mod entra;
 mod export;
@@ -32,6 +33,7 @@ mod fhir_routes;
 mod metadata;
 mod outcome;
 mod search;
+mod smart;
 mod store;
 mod util;
 
@@ -106,6 +108,12 @@ pub struct DemoOptions {
     pub device_code_interval: Duration,
     /// Device-code lifetime (`expires_in`).
     pub device_code_ttl: Duration,
+    /// Certificates (PEM) registered for [`DEMO_CLIENT_ID`]: it may then sign in with a
+    /// signed client assertion instead of its secret.
+    pub entra_certificates: Vec<String>,
+    /// Clients of the SMART Backend Services token endpoint (`/smart/token`): client id and
+    /// the JWKS registered for it.
+    pub smart_clients: Vec<(String, serde_json::Value)>,
 }
 
 impl Default for DemoOptions {
@@ -119,6 +127,8 @@ impl Default for DemoOptions {
             patients: 1000,
             device_code_interval: Duration::from_secs(5),
             device_code_ttl: Duration::from_secs(900),
+            entra_certificates: Vec::new(),
+            smart_clients: Vec::new(),
         }
     }
 }
@@ -135,6 +145,7 @@ pub(crate) struct AppState {
     store: RwLock<store::Store>,
     entra: Mutex<entra::EntraState>,
     exports: Mutex<export::ExportState>,
+    smart: Mutex<smart::SmartState>,
 }
 
 /// A running demo server.
@@ -169,8 +180,10 @@ impl DemoServer {
             store: RwLock::new(store),
             entra: Mutex::new(entra::EntraState::default()),
             exports: Mutex::new(export::ExportState::default()),
+            smart: Mutex::new(smart::SmartState::default()),
         });
         let app: Router = entra::routes()
+            .merge(smart::routes())
             .fallback(fhir_routes::dispatch)
             .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
             .layer(middleware::map_response(add_request_id))
