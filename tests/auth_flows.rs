@@ -22,6 +22,7 @@ fn plan(env: &str, auth: &fhirside::worker::auth::ResolvedAuth) -> Option<AuthPl
     Some(AuthPlan {
         env: env.into(),
         auth: auth.clone().into(),
+        given: None,
         refuse_unsigned: false,
     })
 }
@@ -1857,6 +1858,86 @@ async fn smart_backend_services_sign_in_with_es384_and_rs384_and_refusals() {
             assert!(error.contains("chmod 600"), "{error}");
         }
         server.shutdown().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 §3: one token world
+
+/// After "Get token" captures `access_token` into `bearerToken`, the next request sends that
+/// token (not a new automatic one); when the server refuses it, automatic sign-in takes over
+/// and the note says so. Before, the capture was ignored and then overwritten silently.
+#[tokio::test]
+async fn a_captured_token_is_what_the_next_request_sends() {
+    bounded(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let idp = serve(counting_token_endpoint(hits.clone())).await;
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let s = seen.clone();
+        let fhir = serve(Router::new().route(
+            "/Patient",
+            get(move |headers: HeaderMap| {
+                let s = s.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let refused = auth == "Bearer captured-but-revoked";
+                    s.lock().unwrap().push(auth);
+                    if refused {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+            }),
+        ))
+        .await;
+        let env = local_cc_env(fhir, idp);
+        let url = format!("http://{fhir}/Patient");
+        let spec = fhirside::workspace::RequestSpec::new("p", "GET", &url);
+        let mut h = Harness::new();
+        let captures = vec![("bearerToken".to_string(), "captured-tok".to_string())];
+        let p = fhirside::worker::auth::plan_for(&env, &captures, &spec, &url).unwrap();
+        let given = p
+            .as_ref()
+            .and_then(|p| p.given.clone())
+            .expect("the capture is the given token");
+        assert_eq!(
+            given.origin,
+            fhirside::worker::auth::current::TokenOrigin::Captured
+        );
+        let id = h.send(get_req(&url), p);
+        let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(r.response.status, 200);
+        assert!(r.auth_note.is_none(), "{:?}", r.auth_note);
+        assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer captured-tok");
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "no automatic sign-in");
+        let last = fhirside::worker::auth::current::last_sent("stub").unwrap();
+        assert_eq!(last.token, "captured-tok");
+        // A captured token the server refuses: sign-in takes over, and says so.
+        let captures = vec![(
+            "bearerToken".to_string(),
+            "captured-but-revoked".to_string(),
+        )];
+        let p = fhirside::worker::auth::plan_for(&env, &captures, &spec, &url).unwrap();
+        let id = h.send(get_req(&url), p.clone());
+        let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(r.response.status, 200);
+        let note = r.auth_note.unwrap_or_default();
+        assert!(
+            note.contains("{{bearerToken}}") && note.contains("signed in by itself"),
+            "{note}"
+        );
+        assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer tok-1");
+        // The next request does not try the refused capture again.
+        let id = h.send(get_req(&url), p);
+        h.response(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer tok-1");
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
     })
     .await;
 }

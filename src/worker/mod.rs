@@ -35,6 +35,9 @@ pub struct RequestId(pub u64);
 pub struct AuthPlan {
     pub env: String,
     pub auth: Box<ResolvedAuth>,
+    /// The token the user put in the token variable (a capture or a hand-set value): sent while
+    /// it lasts, before automatic sign-in (see `auth::current`).
+    pub given: Option<auth::current::GivenToken>,
     /// When signing in fails, do not send the request without a token (answer with the
     /// reason instead). `fhirside run` sets it unless `--allow-unsigned`; the TUI asks.
     pub refuse_unsigned: bool,
@@ -503,6 +506,7 @@ impl Worker {
                 });
             }
             WorkerCommand::SignOut { env } => {
+                auth::current::forget(&env);
                 self.tokens.retain(|k, e| {
                     if k.env != env {
                         return true;
@@ -558,6 +562,14 @@ impl Worker {
                 let key = TokenKey::of(&need.env, &need.auth);
                 let policy = self.options.cache;
                 let entry = self.entry(&key, *need.auth);
+                if let Some(t) = entry.given_to_send(
+                    need.given.as_ref(),
+                    need.refused.as_deref(),
+                    SystemTime::now(),
+                ) {
+                    let _ = need.reply.send(Ok(t));
+                    return;
+                }
                 let answer = entry.answer(
                     need.refused.as_deref(),
                     SystemTime::now(),
@@ -600,6 +612,7 @@ impl Worker {
                         entry.last_error = None;
                         // Waiting requests use it: that counts as use.
                         entry.used = !entry.waiters.is_empty();
+                        entry.issued(&token.access_token);
                         for w in entry.waiters.drain(..) {
                             let _ = w.send(Ok(token.access_token.clone()));
                         }
@@ -734,6 +747,7 @@ async fn need_token(
         env: plan.env.clone(),
         auth: plan.auth.clone(),
         refused,
+        given: plan.given.clone(),
         reply,
     };
     if internal.send(Internal::NeedToken(msg)).is_err() {
@@ -782,17 +796,39 @@ async fn send_with_auth(
             return Ok(r);
         }
     };
+    let sent = |token: &str| {
+        let origin = match &plan.given {
+            Some(g) if g.value == token => g.origin,
+            _ => auth::current::TokenOrigin::SignIn(plan.auth.kind),
+        };
+        auth::current::record_sent(&plan.env, token, origin);
+    };
+    // The user's token was there but is not the one going out: say so, once.
+    let took_over = |token: &str| {
+        plan.given.as_ref().filter(|g| g.value != token).map(|g| {
+            format!(
+                "The token in {{{{{}}}}} ({}) has expired or was refused; fhirside signed in by itself instead.",
+                g.variable,
+                g.origin.label()
+            )
+        })
+    };
     set_bearer(request, &token);
-    let first = exchange(client, request).await?;
+    sent(&token);
+    let mut first = exchange(client, request).await?;
     if first.response.status != 401 {
+        first.auth_note = first.auth_note.take().or_else(|| took_over(&token));
         return Ok(first);
     }
     match need_token(internal, &plan, Some(token)).await {
         Ok(fresh) => {
             set_bearer(request, &fresh);
+            sent(&fresh);
             let mut second = exchange(client, request).await?;
             second.auth_note = Some(if second.response.status == 401 {
                 "The service refused a fresh token too (401); not retrying again. Check the audience and roles (T shows the token).".into()
+            } else if let Some(note) = took_over(&fresh) {
+                format!("The first answer was 401. {note}")
             } else {
                 "The first answer was 401; fhirside got a new token and retried once.".into()
             });

@@ -88,6 +88,22 @@ pub struct EnvTokens {
     pub last_error: Option<String>,
     /// The token was handed to a request since it was obtained (renew on use).
     pub used: bool,
+    /// The last tokens sign-in issued (so the UI's mirror of them is not taken for the
+    /// user's own) and the user's tokens the server refused.
+    pub issued: Vec<String>,
+    pub refused_given: Vec<String>,
+}
+
+/// How many issued / refused tokens an entry remembers.
+const REMEMBERED: usize = 8;
+
+fn remember(list: &mut Vec<String>, token: &str) {
+    if !list.iter().any(|t| t == token) {
+        list.push(token.to_string());
+        if list.len() > REMEMBERED {
+            list.remove(0);
+        }
+    }
 }
 
 impl EnvTokens {
@@ -101,7 +117,29 @@ impl EnvTokens {
             failures: 0,
             last_error: None,
             used: false,
+            issued: Vec::new(),
+            refused_given: Vec::new(),
         }
+    }
+
+    /// Notes a token sign-in just issued.
+    pub fn issued(&mut self, token: &str) {
+        remember(&mut self.issued, token);
+    }
+
+    /// The user's token, when the rule says it is the one to send now.
+    pub fn given_to_send(
+        &mut self,
+        given: Option<&super::current::GivenToken>,
+        refused: Option<&str>,
+        now: SystemTime,
+    ) -> Option<String> {
+        let g = given?;
+        if refused == Some(g.value.as_str()) {
+            remember(&mut self.refused_given, &g.value);
+        }
+        let own = self.issued.iter().any(|t| *t == g.value);
+        (!own && g.fresh(now) && !self.refused_given.contains(&g.value)).then(|| g.value.clone())
     }
 
     /// Forgets the token and the failure record (new settings, or a person asking).

@@ -5,6 +5,7 @@
 pub mod assertion;
 pub mod cache;
 pub mod command;
+pub mod current;
 pub mod jwt;
 pub mod keys;
 pub mod loopback;
@@ -227,6 +228,7 @@ pub fn plan_for(
     match resolve_auth(config, &ctx) {
         Ok(auth) if auth.applies_to(url) => Ok(Some(super::AuthPlan {
             env: env.name.clone(),
+            given: given_token(env, overrides, &auth),
             auth: Box::new(auth),
             refuse_unsigned: false,
         })),
@@ -248,12 +250,37 @@ pub fn plan_for(
     }
 }
 
+/// The token the user put in the token variable: a session capture (an override), else the
+/// environment's own value. Static-token environments have no separate "given" token.
+fn given_token(
+    env: &crate::workspace::Environment,
+    overrides: &[(String, String)],
+    auth: &ResolvedAuth,
+) -> Option<current::GivenToken> {
+    if auth.kind == AuthKind::Bearer {
+        return None;
+    }
+    let var = auth.token_variable.as_str();
+    let nonempty = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let (value, origin) = match overrides.iter().rev().find(|(k, _)| k == var) {
+        Some((_, v)) => (nonempty(v)?, current::TokenOrigin::Captured),
+        None => (nonempty(env.get(var)?)?, current::TokenOrigin::HandSet),
+    };
+    Some(current::GivenToken {
+        value,
+        origin,
+        variable: var.to_string(),
+    })
+}
+
 /// Requests for tokens, from the send tasks to the worker that owns the cache.
 pub(crate) struct NeedToken {
     pub env: String,
     pub auth: Box<ResolvedAuth>,
     /// The token the server just refused (401): do not hand it out again.
     pub refused: Option<String>,
+    /// The user's own token for this environment, if any (see [`current`]).
+    pub given: Option<current::GivenToken>,
     pub reply: oneshot::Sender<Result<String, String>>,
 }
 
