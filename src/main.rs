@@ -129,6 +129,34 @@ enum Cmd {
         #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
         color: String,
     },
+    /// Print the token an environment's requests send, decoded and explained (--raw: the
+    /// token itself, for curl).
+    Token {
+        #[arg(long = "env", id = "token_env")]
+        token_env: Option<String>,
+        /// Print the token itself.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Make a key pair for signed client assertions, and the certificate (Entra) or JWKS
+    /// (SMART) to register.
+    Keygen {
+        /// Which server the key is for.
+        #[arg(long = "for", value_enum)]
+        key_for: fhirside::cli::keygen::KeyFor,
+        /// SMART: ES384 (default) or RS384; Entra: PS256 (default) or RS256.
+        #[arg(long)]
+        alg: Option<String>,
+        /// Folder for the files (default: keys/ in the user's config folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// File name stem.
+        #[arg(long, default_value = "fhirside")]
+        name: String,
+        /// Certificate lifetime (Entra).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
     /// Run the built-in demo FHIR service and Entra stand-in alone, for curl or other clients.
     DemoServer {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -165,6 +193,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Some(Cmd::Fmt { file, color }) = &cli.command {
         return fmt_file(file, color);
+    }
+    if let Some(Cmd::Keygen {
+        key_for,
+        alg,
+        out,
+        name,
+        days,
+    }) = &cli.command
+    {
+        let args = fhirside::cli::keygen::KeygenArgs {
+            key_for: *key_for,
+            algorithm: alg.clone(),
+            dir: out
+                .clone()
+                .unwrap_or_else(|| fhirside::workspace::location::user_config_dir().join("keys")),
+            name: name.clone(),
+            days: *days,
+        };
+        return Ok(match fhirside::cli::keygen::run(&args) {
+            Ok(report) => {
+                print!("{}", report.text);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("fhirside: {e}");
+                ExitCode::from(2)
+            }
+        });
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     // The demo keeps its workspace in a temporary folder unless told otherwise.
@@ -324,7 +380,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) => ExitCode::SUCCESS,
+        Some(Cmd::Token { token_env, raw }) => {
+            let Some(env) = token_env.or(active_env) else {
+                eprintln!("fhirside: token needs --env NAME");
+                return Ok(ExitCode::from(2));
+            };
+            let args = fhirside::cli::token::TokenArgs { env, raw };
+            let terminal = fhirside::cli::token::stdout_is_terminal();
+            match fhirside::cli::token::run(&ws, &args, terminal).await {
+                Ok(out) => {
+                    for line in &out.stderr {
+                        eprintln!("{line}");
+                    }
+                    print!("{}", out.stdout);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("fhirside: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Some(Cmd::DemoServer { .. }) | Some(Cmd::Fmt { .. }) | Some(Cmd::Keygen { .. }) => {
+            ExitCode::SUCCESS
+        }
         None => {
             let mut app = App::new(store, ws, problems, active_env);
             let depth = fhirside::ui::theme_file::detect_color_depth(|k| std::env::var(k).ok());
@@ -388,6 +467,10 @@ async fn demo_server(port: u16, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  tenant id     {DEMO_TENANT_ID}");
     println!("  client id     {DEMO_CLIENT_ID}");
     println!("  client secret {DEMO_CLIENT_SECRET}");
+    println!(
+        "  SMART token   {}/smart/token   (Backend Services; register a JWKS with --smart-jwks)",
+        server.fhir_url()
+    );
     println!();
     println!("Try:");
     println!("  curl {}/metadata", server.fhir_url());

@@ -5,4 +5,6 @@ pub mod demo;
 pub mod duration;
 pub mod history;
 pub mod import;
+pub mod keygen;
 pub mod run;
+pub mod token;
