@@ -48,9 +48,9 @@ pub fn explain_claim(name: &str) -> &'static str {
     match name {
         "aud" => "audience: the service this token is for",
         "iss" => "issuer: who signed it",
-        "tid" => "tenant id (Entra)",
+        "tid" => "tenant id",
         "oid" => "object id of the user or service principal (Entra)",
-        "appid" => "client id of the app that asked for it (Entra v1)",
+        "appid" => "client id of the app that asked for it",
         "azp" => "authorized party: client id of the app that asked for it",
         "client_id" => "client id of the app that asked for it (OAuth2 / SMART)",
         "roles" => "app roles granted (Entra: the FHIR data roles)",
