@@ -1896,7 +1896,9 @@ async fn a_captured_token_is_what_the_next_request_sends() {
             }),
         ))
         .await;
-        let env = local_cc_env(fhir, idp);
+        let mut env = local_cc_env(fhir, idp);
+        // Its own name: the last-sent registry is per environment and shared by this binary.
+        env.name = "capture-test".into();
         let url = format!("http://{fhir}/Patient");
         let spec = fhirside::workspace::RequestSpec::new("p", "GET", &url);
         let mut h = Harness::new();
@@ -1916,7 +1918,7 @@ async fn a_captured_token_is_what_the_next_request_sends() {
         assert!(r.auth_note.is_none(), "{:?}", r.auth_note);
         assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer captured-tok");
         assert_eq!(hits.load(Ordering::SeqCst), 0, "no automatic sign-in");
-        let last = fhirside::worker::auth::current::last_sent("stub").unwrap();
+        let last = fhirside::worker::auth::current::last_sent("capture-test").unwrap();
         assert_eq!(last.token, "captured-tok");
         // A captured token the server refuses: sign-in takes over, and says so.
         let captures = vec![(

@@ -267,7 +267,8 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
     Ok(if args.fail && r.status >= 400 { 1 } else { 0 })
 }
 
-fn report_auth(ev: &AuthEvent) {
+/// Prints what a person must do to sign in (device code, browser) and sign-in failures.
+pub fn report_auth(ev: &AuthEvent) {
     match ev {
         AuthEvent::DeviceCode { prompt, .. } => eprintln!(
             "To sign in, open {} and enter the code {}",

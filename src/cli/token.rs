@@ -59,15 +59,9 @@ pub async fn run(
             let http = crate::worker::auth::oauth::http_client();
             let printer = tokio::spawn(async move {
                 while let Some(ev) = rx.recv().await {
-                    match ev {
-                        AuthEvent::DeviceCode { prompt, .. } => eprintln!(
-                            "To sign in, open {} and enter the code {}",
-                            prompt.verification_uri, prompt.user_code
-                        ),
-                        AuthEvent::Browser { url, port, .. } => eprintln!(
-                            "To sign in, open (over SSH: ssh -L {port}:localhost:{port} <host>):\n{url}"
-                        ),
-                        _ => {}
+                    // A failure is this command's own error; the prompts are for the person.
+                    if !matches!(ev, AuthEvent::Failed { .. }) {
+                        super::run::report_auth(&ev);
                     }
                 }
             });

@@ -138,7 +138,7 @@ impl EnvTokens {
         if refused == Some(g.value.as_str()) {
             remember(&mut self.refused_given, &g.value);
         }
-        let own = self.issued.iter().any(|t| *t == g.value);
+        let own = self.issued.contains(&g.value);
         (!own && g.fresh(now) && !self.refused_given.contains(&g.value)).then(|| g.value.clone())
     }
 

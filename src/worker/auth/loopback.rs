@@ -114,11 +114,11 @@ async fn serve_one(
     let outcome = if let Some(err) = params.get("error") {
         let desc = params
             .get("error_description")
-            .map(|d| format!(": {}", plain(d)))
+            .map(|d| format!(": {}", super::plain(d)))
             .unwrap_or_default();
         Err(AuthError::Flow(format!(
             "Sign-in was not completed ({}{desc}).",
-            plain(err)
+            super::plain(err)
         )))
     } else if let Some(code) = params.get("code").filter(|c| !c.is_empty()) {
         Ok(code.clone())
@@ -171,14 +171,6 @@ async fn reply(socket: &mut TcpStream, status: &str, title: &str, text: &str) {
 /// Compares without stopping at the first difference.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A server-given word for a sentence: control characters shown as `?`, at most 300 chars.
-fn plain(s: &str) -> String {
-    s.chars()
-        .take(300)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 /// Opens `url` in a local browser when one is likely to exist; over SSH this does nothing.

@@ -273,6 +273,15 @@ fn given_token(
     })
 }
 
+/// A server-given word for a sentence: control characters shown as `?`, at most 300 chars.
+/// (The CLI's sanitiser covers output as a whole; this keeps sign-in sentences plain anywhere.)
+pub(crate) fn plain(s: &str) -> String {
+    s.chars()
+        .take(300)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// Requests for tokens, from the send tasks to the worker that owns the cache.
 pub(crate) struct NeedToken {
     pub env: String,

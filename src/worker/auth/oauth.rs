@@ -202,19 +202,7 @@ pub async fn client_credentials(
     http: &reqwest::Client,
     cfg: &ResolvedAuth,
 ) -> Result<Token, AuthError> {
-    let client = base_client(cfg)?;
-    let mut req = client.exchange_client_credentials();
-    if cfg.flavor == TokenFlavor::EntraV1 && cfg.scopes.is_empty() {
-        req = req.add_extra_param("resource", cfg.audience.clone());
-    }
-    for s in &cfg.scopes {
-        req = req.add_scope(Scope::new(s.clone()));
-    }
-    let http = Observed::new(http);
-    req.request_async(&http)
-        .await
-        .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| http.explain(e, &cfg.token_url))
+    client_credentials_grant(http, cfg, None).await
 }
 
 /// Client credentials proven by a signed assertion instead of a secret (RFC 7523 §2.2).
@@ -223,15 +211,28 @@ pub async fn client_credentials_with_assertion(
     cfg: &ResolvedAuth,
     assertion: &str,
 ) -> Result<Token, AuthError> {
-    let without_secret = ResolvedAuth {
-        client_secret: None,
-        ..cfg.clone()
+    client_credentials_grant(http, cfg, Some(assertion)).await
+}
+
+async fn client_credentials_grant(
+    http: &reqwest::Client,
+    cfg: &ResolvedAuth,
+    assertion: Option<&str>,
+) -> Result<Token, AuthError> {
+    let client = match assertion {
+        // The assertion is the credential: no secret goes with it.
+        Some(_) => base_client(&ResolvedAuth {
+            client_secret: None,
+            ..cfg.clone()
+        })?,
+        None => base_client(cfg)?,
     };
-    let client = base_client(&without_secret)?;
-    let mut req = client
-        .exchange_client_credentials()
-        .add_extra_param("client_assertion_type", super::assertion::ASSERTION_TYPE)
-        .add_extra_param("client_assertion", assertion.to_string());
+    let mut req = client.exchange_client_credentials();
+    if let Some(a) = assertion {
+        req = req
+            .add_extra_param("client_assertion_type", super::assertion::ASSERTION_TYPE)
+            .add_extra_param("client_assertion", a.to_string());
+    }
     if cfg.flavor == TokenFlavor::EntraV1 && cfg.scopes.is_empty() {
         req = req.add_extra_param("resource", cfg.audience.clone());
     }
@@ -445,7 +446,7 @@ fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
             ),
             (300..=399, Some(to)) => format!(
                 "The token URL {url} answered {status} with a redirect to {}; redirect not followed (a token endpoint is never redirected): set token_url to the right address.",
-                plain(&to)
+                super::plain(&to)
             ),
             (300..=399, None) => format!(
                 "The token URL {url} answered {status} (a redirect without a Location); redirect not followed: check token_url."
@@ -555,12 +556,4 @@ mod tests {
             let _ = token.usable(SystemTime::now());
         }
     }
-}
-
-/// A server-given word for a sentence: control characters shown as `?`, at most 300 chars.
-fn plain(s: &str) -> String {
-    s.chars()
-        .take(300)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
