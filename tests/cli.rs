@@ -38,6 +38,34 @@ fn write_plain_env(ws: &std::path::Path, name: &str) {
     .unwrap();
 }
 
+/// A FHIR stand-in that answers 401 and records each request's Authorization header.
+async fn counting_fhir() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use axum::http::{HeaderMap, StatusCode};
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let s = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap| {
+        let s = s.clone();
+        async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            s.lock().unwrap().push(auth);
+            StatusCode::UNAUTHORIZED
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, seen)
+}
+
 async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
     let server = DemoServer::start(
         0,
@@ -107,28 +135,55 @@ async fn run_fails_clearly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // A 401 with --fail: the demo's no-role client gets 403 from FHIR; a wrong secret gets no token.
-    let out = fhirside(
-        dir.path(),
-        &[
+    // A wrong secret gets no token: the request is not sent (exit 2), unless --allow-unsigned
+    // (then the FHIR service's 401 and --fail give exit 1). Before, it went out with an empty
+    // `Authorization: Bearer ` and exited 0.
+    let (fhir, seen) = counting_fhir().await;
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = [
             "run",
             "Azure FHIR service/List patients",
             "--env",
             "demo",
             "--var",
             "clientsecret=wrong",
-            "--fail",
-        ],
+            "--var",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.push(format!("fhirurl=http://{fhir}"));
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let refused = args(&[]);
+    let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
+    let out = fhirside(dir.path(), &refused);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("AADSTS7000215"), "{err}");
+    assert!(err.contains("Not sent"), "{err}");
+    assert!(err.contains("--allow-unsigned"), "{err}");
+    assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        0,
+        "nothing reached the FHIR server"
     );
+    let unsigned = args(&["--allow-unsigned", "--fail"]);
+    let unsigned: Vec<&str> = unsigned.iter().map(String::as_str).collect();
+    let out = fhirside(dir.path(), &unsigned);
     assert_eq!(
         out.status.code(),
         Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("AADSTS7000215"), "{err}");
-    assert!(!err.contains("wrong"), "the secret is not echoed: {err}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![String::new()],
+        "sent once, without a token"
+    );
     // Nothing listens here: exit 2 with a sentence.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -144,6 +199,8 @@ async fn run_fails_clearly() {
             "demo",
             "--var",
             &format!("fhirurl=http://127.0.0.1:{port}"),
+            // (the demo's Entra knows no such resource: sign-in fails, so send unsigned)
+            "--allow-unsigned",
         ],
     );
     assert_eq!(out.status.code(), Some(2));
@@ -1351,4 +1408,227 @@ async fn all_pages_follows_next_links_into_ndjson_bounded() {
         text(&away.stderr)
     );
     server.shutdown().await;
+}
+/// `keygen --for smart` → the demo's SMART endpoint with that JWKS → `token` and `run` with a
+/// `private_key_jwt` environment: the new user's whole path, through the real binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keygen_then_token_and_run_with_a_smart_key() {
+    let keys = tempfile::tempdir().unwrap();
+    let out = fhirside(
+        keys.path(),
+        &[
+            "keygen",
+            "--for",
+            "smart",
+            "--out",
+            &keys.path().join("k").display().to_string(),
+            "--name",
+            "app",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("private_key_jwt") && text.contains("\"kty\": \"EC\""),
+        "{text}"
+    );
+    let key_file = keys.path().join("k/app.key.pem");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let dir = std::fs::metadata(keys.path().join("k"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(dir & 0o777, 0o700);
+    }
+    // Never overwritten.
+    let again = fhirside(
+        keys.path(),
+        &[
+            "keygen",
+            "--for",
+            "smart",
+            "--out",
+            &keys.path().join("k").display().to_string(),
+            "--name",
+            "app",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2));
+    let jwks: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(keys.path().join("k/app.jwks.json")).unwrap(),
+    )
+    .unwrap();
+    let server = DemoServer::start(
+        0,
+        DemoOptions {
+            patients: 10,
+            smart_clients: vec![("smart-app".into(), jwks)],
+            ..DemoOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (_, dir) = {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, mut ws, _) = Store::load(dir.path());
+        prepare_workspace(&mut store, &mut ws, &server).unwrap();
+        let mut env = fhirside::workspace::Environment::new("smart");
+        env.variables = vec![
+            fhirside::workspace::Variable::plain("fhirurl", &server.fhir_url()),
+            fhirside::workspace::Variable::plain("clientid", "smart-app"),
+        ];
+        env.auth = Some(fhirside::workspace::AuthConfig {
+            kind: fhirside::workspace::AuthKind::PrivateKeyJwt,
+            flavor: fhirside::workspace::TokenFlavor::Oauth2,
+            token_url: Some(format!("{}/smart/token", server.fhir_url())),
+            key_file: Some(key_file.display().to_string()),
+            ..Default::default()
+        });
+        store.save_environment(&env).unwrap();
+        ((), dir)
+    };
+    let out = fhirside(dir.path(), &["token", "--env", "smart"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("from automatic sign-in (signed client assertion"),
+        "{text}"
+    );
+    assert!(
+        text.contains("system/*.read") && text.contains("granted scopes"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("403"),
+        "a SMART token is not judged by Entra's rules: {text}"
+    );
+    let raw = fhirside(dir.path(), &["token", "--env", "smart", "--raw"]);
+    let raw_text = String::from_utf8_lossy(&raw.stdout);
+    assert_eq!(raw_text.trim().split('.').count(), 3, "{raw_text}");
+    assert!(raw.stderr.is_empty(), "no warning when not a terminal");
+    let out = fhirside(
+        dir.path(),
+        &["run", "Azure FHIR service/List patients", "--env", "smart"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["resourceType"], "Bundle");
+    server.shutdown().await;
+}
+
+/// `kind = "command"` with no command runs the Azure CLI and reads its JSON (a stand-in `az`
+/// on PATH here).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_azure_cli_preset_reads_az_json() {
+    use std::os::unix::fs::PermissionsExt;
+    let (fhir, seen) = counting_fhir().await;
+    let bin = tempfile::tempdir().unwrap();
+    let az = bin.path().join("az");
+    std::fs::write(
+        &az,
+        "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\nprintf '{\"accessToken\":\"az-token\",\"expiresOn\":\"2099-01-01 00:00:00.000000\",\"expires_on\":4070908800,\"tokenType\":\"Bearer\"}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut ws, _) = Store::load(dir.path());
+    fhirside::workspace::seed::seed_if_new(&mut store, &mut ws).unwrap();
+    let mut env = fhirside::workspace::Environment::new("az");
+    env.variables = vec![fhirside::workspace::Variable::plain(
+        "fhirurl",
+        &format!("http://{fhir}"),
+    )];
+    env.auth = Some(fhirside::workspace::AuthConfig {
+        kind: fhirside::workspace::AuthKind::Command,
+        ..Default::default()
+    });
+    store.save_environment(&env).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_fhirside"))
+        .arg("--workspace")
+        .arg(dir.path())
+        .args([
+            "run",
+            "Azure FHIR service/Capability statement",
+            "--env",
+            "az",
+            "--allow-unsigned",
+        ])
+        .env("PATH", path)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .unwrap();
+    let _ = out;
+    assert_eq!(
+        seen.lock().unwrap().first().map(String::as_str),
+        Some("Bearer az-token")
+    );
+    let args = std::fs::read_to_string(bin.path().join("args")).unwrap();
+    assert_eq!(
+        args.trim(),
+        format!("account get-access-token --resource http://{fhir} -o json")
+    );
+}
+
+#[test]
+fn keygen_for_entra_writes_a_key_and_a_certificate_to_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("keys");
+    let out = fhirside(
+        dir.path(),
+        &[
+            "keygen",
+            "--for",
+            "entra",
+            "--out",
+            &out_dir.display().to_string(),
+            "--days",
+            "30",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("Thumbprint") && text.contains("az ad app credential reset"),
+        "{text}"
+    );
+    let cert = std::fs::read_to_string(out_dir.join("fhirside.cert.pem")).unwrap();
+    assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
+    let key = std::fs::read_to_string(out_dir.join("fhirside.key.pem")).unwrap();
+    assert!(
+        !text.contains(key.lines().nth(1).unwrap()),
+        "the key is never printed"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
 }

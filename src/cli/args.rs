@@ -108,6 +108,34 @@ pub enum Cmd {
     },
     /// Print the man page (roff): `fhirside man | man -l -`.
     Man,
+    /// Print the token an environment's requests send, decoded and explained (--raw: the
+    /// token itself, for curl).
+    Token {
+        #[arg(long = "env", id = "token_env")]
+        token_env: Option<String>,
+        /// Print the token itself.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Make a key pair for signed client assertions, and the certificate (Entra) or JWKS
+    /// (SMART) to register.
+    Keygen {
+        /// Which server the key is for.
+        #[arg(long = "for", value_enum)]
+        key_for: super::keygen::KeyFor,
+        /// SMART: ES384 (default) or RS384; Entra: PS256 (default) or RS256.
+        #[arg(long)]
+        alg: Option<String>,
+        /// Folder for the files (default: keys/ in the user's config folder).
+        #[arg(long, value_hint = clap::ValueHint::DirPath)]
+        out: Option<PathBuf>,
+        /// File name stem.
+        #[arg(long, default_value = "fhirside")]
+        name: String,
+        /// Certificate lifetime (Entra).
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
     /// Run the built-in demo FHIR service and Entra stand-in alone, for curl or other clients.
     DemoServer {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -132,6 +160,9 @@ pub struct RunCmd {
     /// Exit 1 when the answer is HTTP 400 or above.
     #[arg(long)]
     pub fail: bool,
+    /// Send even when the environment's sign-in fails (without a token).
+    #[arg(long)]
+    pub allow_unsigned: bool,
     /// Print the body as it came even when stdout is a terminal and it holds control bytes.
     #[arg(long)]
     pub raw: bool,

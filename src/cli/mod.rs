@@ -14,6 +14,7 @@ pub mod fmt;
 pub mod history;
 pub mod import;
 pub mod json;
+pub mod keygen;
 pub mod list;
 pub mod open;
 pub mod out;
@@ -21,6 +22,7 @@ pub mod pages;
 pub mod run;
 pub mod schema;
 pub mod serve;
+pub mod token;
 
 use args::{Cli, Cmd};
 use exit::{CliError, CliResult, Exit};
@@ -80,6 +82,27 @@ async fn command_result(cli: &Cli, command: Cmd, stdout: &mut Stdout) -> CliResu
             return Ok(Exit::Ok);
         }
         Cmd::DemoServer { port } => return serve::run(*port, &cli.demo_args, stdout).await,
+        Cmd::Keygen {
+            key_for,
+            alg,
+            out: dir,
+            name,
+            days,
+        } => {
+            let args = keygen::KeygenArgs {
+                key_for: *key_for,
+                algorithm: alg.clone(),
+                dir: dir
+                    .clone()
+                    .unwrap_or_else(|| crate::workspace::location::user_config_dir().join("keys")),
+                name: name.clone(),
+                days: *days,
+            };
+            let report = keygen::run(&args).map_err(CliError::Failed)?;
+            stdout.text(report.text)?;
+            stdout.flush()?;
+            return Ok(Exit::Ok);
+        }
         _ => {}
     }
     let opened = open_workspace(OpenOptions {
@@ -132,6 +155,7 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
                 vars: r.vars,
                 output: r.output,
                 fail: r.fail,
+                allow_unsigned: r.allow_unsigned,
                 raw: r.raw,
                 color: out::colour_wanted(stdout.is_terminal()),
                 history_root: Some(root.to_path_buf()),
@@ -198,7 +222,32 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
             };
             history::run(root, &args, stdout)
         }
+        Cmd::Token { token_env, raw } => {
+            let env = open::choose_environment(
+                &o.ws,
+                root,
+                token_env.as_deref().or(o.active_env.as_deref()),
+            )
+            .announce()
+            .ok_or_else(|| CliError::Usage("token needs --env NAME".into()))?;
+            let args = token::TokenArgs { env, raw };
+            let printed = token::run(&o.ws, &args, stdout.is_terminal())
+                .await
+                .map_err(CliError::Unreachable)?;
+            for line in &printed.stderr {
+                out::note(line);
+            }
+            // --raw is the token itself, byte for byte, for piping into curl.
+            if raw {
+                stdout.data(printed.stdout.as_bytes())?;
+            } else {
+                stdout.text(printed.stdout)?;
+            }
+            stdout.flush()?;
+            Ok(Exit::Ok)
+        }
         Cmd::Init { .. }
+        | Cmd::Keygen { .. }
         | Cmd::Fmt { .. }
         | Cmd::Completions { .. }
         | Cmd::Man

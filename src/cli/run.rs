@@ -38,6 +38,8 @@ pub struct RunArgs {
     pub color: bool,
     /// Record the exchange in this workspace's history (as `settings.toml` says).
     pub history_root: Option<std::path::PathBuf>,
+    /// Send without a token when the environment's sign-in fails (default: exit 2 unsent).
+    pub allow_unsigned: bool,
 }
 
 /// Finds a request by `Collection/Folder/Request`, matching file names or display names.
@@ -231,19 +233,33 @@ impl Sender {
     }
 }
 
-/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send).
+/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send, including
+/// when the environment's sign-in failed and `--allow-unsigned` was not given).
 pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResult {
     let Prepared {
         saved,
         built,
-        plan,
+        mut plan,
         record,
         shown_url,
     } = prepare(ws, &args.request, args.env.as_deref(), &args.vars)?;
+    // When the configured sign-in fails, nothing is sent (unless asked).
+    if let Some(p) = plan.as_mut() {
+        p.refuse_unsigned = !args.allow_unsigned;
+    }
     let mut sender = Sender::start(args.history_root.as_deref());
-    let received = sender
+    let received = match sender
         .send(built.request.clone(), plan, &record, &built.secrets)
-        .await?;
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            if !args.allow_unsigned && e.to_string().contains("Not sent, because signing in") {
+                out::note("--allow-unsigned sends it without a token anyway.");
+            }
+            return Err(e);
+        }
+    };
     if let Some(note) = &received.auth_note {
         out::error(note);
     }

@@ -19,6 +19,7 @@ pub async fn run(port: u16, args: &DemoArgs, stdout: &mut Stdout) -> CliResult {
   tenant id     {DEMO_TENANT_ID}
   client id     {DEMO_CLIENT_ID}
   client secret {DEMO_CLIENT_SECRET}
+  SMART token   {fhir}/smart/token   (Backend Services; register a JWKS with --smart-jwks)
 
 Try:
   curl {fhir}/metadata

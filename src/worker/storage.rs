@@ -61,7 +61,10 @@ pub fn storage_auth(fhir: &ResolvedAuth) -> Result<ResolvedAuth, String> {
             }
             a.command = command;
         }
-        AuthKind::ClientCredentials | AuthKind::AuthorizationCode | AuthKind::DeviceCode => {}
+        AuthKind::ClientCredentials
+        | AuthKind::PrivateKeyJwt
+        | AuthKind::AuthorizationCode
+        | AuthKind::DeviceCode => {}
     }
     if a.flavor == TokenFlavor::EntraV1 && !user_flow {
         a.audience = format!("{STORAGE_AUDIENCE}/");
@@ -84,6 +87,9 @@ impl super::AuthPlan {
             env: storage_key(&self.env),
             auth: Box::new(storage_auth(&self.auth)?),
             policy: self.policy.clone(),
+            // The user's own token in `{{bearerToken}}` is for the FHIR service, not storage.
+            given: None,
+            refuse_unsigned: self.refuse_unsigned,
         })
     }
 }

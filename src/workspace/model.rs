@@ -110,13 +110,17 @@ pub enum AuthKind {
     DeviceCode,
     /// The token printed by a command, e.g. `az account get-access-token`.
     Command,
+    /// Client credentials proven by a signed JWT (RFC 7523 `private_key_jwt`): an Entra
+    /// certificate (flavor `entra_v1`/`entra_v2`) or SMART Backend Services (`oauth2`).
+    PrivateKeyJwt,
 }
 
 impl AuthKind {
-    pub const ALL: [AuthKind; 6] = [
+    pub const ALL: [AuthKind; 7] = [
         AuthKind::None,
         AuthKind::Bearer,
         AuthKind::ClientCredentials,
+        AuthKind::PrivateKeyJwt,
         AuthKind::AuthorizationCode,
         AuthKind::DeviceCode,
         AuthKind::Command,
@@ -130,6 +134,7 @@ impl AuthKind {
             AuthKind::AuthorizationCode => "user sign-in (browser, PKCE)",
             AuthKind::DeviceCode => "device code",
             AuthKind::Command => "token from a command",
+            AuthKind::PrivateKeyJwt => "signed client assertion (certificate / SMART)",
         }
     }
 }
@@ -193,6 +198,24 @@ pub struct AuthConfig {
     /// The variable the token lands in, for `{{…}}` use; default `bearerToken`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_variable: Option<String>,
+    /// `private_key_jwt`: the PEM private key's path (the key itself is never in this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    /// `private_key_jwt`: a command that prints the PEM private key (a vault CLI), instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_command: Option<String>,
+    /// `private_key_jwt`: the certificate registered with Entra (PEM), for `x5t`/`x5t#S256`;
+    /// default: a certificate in the key file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_file: Option<String>,
+    /// `private_key_jwt`: RS256, RS384, PS256 or ES384; default PS256 for Entra, RS384 (or
+    /// ES384 for an EC key) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// `private_key_jwt`: the `kid` header (the key's id in the JWKS the server knows);
+    /// default: the key's RFC 7638 thumbprint, as `fhirside keygen` prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 impl AuthConfig {

@@ -31,7 +31,7 @@ impl ExportJob {
         if self.polls == 0 && !self.state.is_terminal() {
             self.schedule = Schedule::default();
             let delay = self.schedule.first(&self.policy, None);
-            self.next_poll_at = Some(self.kicked_off_at + delay);
+            self.next_poll_at = Some(crate::worker::time::later(self.kicked_off_at, delay));
         }
         self
     }
@@ -40,7 +40,7 @@ impl ExportJob {
         let delay = self
             .schedule
             .next(&self.policy, answer, retry_after, random_jitter());
-        self.next_poll_at = Some(now + delay);
+        self.next_poll_at = Some(crate::worker::time::later(now, delay));
     }
 }
 
@@ -246,7 +246,7 @@ pub async fn kickoff(
                 SystemTime::now(),
             );
             let delay = job.schedule.first(&job.policy, retry_after);
-            job.next_poll_at = Some(job.kicked_off_at + delay);
+            job.next_poll_at = Some(crate::worker::time::later(job.kicked_off_at, delay));
             Ok(job)
         }
         401 => Err(ExportError::Unauthorized),
