@@ -352,6 +352,16 @@ async fn demo_server(port: u16, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         "  authority     {}   (stands in for https://login.microsoftonline.com)",
         server.authority()
     );
+    println!(
+        "  storage       {}   (stands in for https://ACCOUNT.blob.core.windows.net)",
+        server.storage_url()
+    );
+    if let Some(ca) = server.ca_cert_path() {
+        println!(
+            "  CA cert       {}   (https: trust it, e.g. curl --cacert, or set insecure)",
+            ca.display()
+        );
+    }
     println!("  tenant id     {DEMO_TENANT_ID}");
     println!("  client id     {DEMO_CLIENT_ID}");
     println!("  client secret {DEMO_CLIENT_SECRET}");

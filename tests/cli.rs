@@ -198,6 +198,8 @@ async fn bulk_export_waits_downloads_and_checks_counts() {
             patients: 20,
             export_duration: std::time::Duration::from_secs(1),
             progress_headers: true,
+            // `export --download` sends no storage token (yet): public-read containers.
+            storage_public_read: true,
             ..DemoOptions::default()
         },
     )

@@ -10,7 +10,14 @@ use support::Pty;
 #[test]
 fn kick_off_watch_and_download() {
     let mut pty = Pty::spawn(
-        &["--demo", "--export-duration", "2s", "--progress-headers"],
+        // --storage-public-read: the download sends no storage token (yet).
+        &[
+            "--demo",
+            "--export-duration",
+            "2s",
+            "--progress-headers",
+            "--storage-public-read",
+        ],
         120,
         35,
     );
@@ -25,17 +32,32 @@ fn kick_off_watch_and_download() {
     pty.wait_for_text_within("Patient-1.ndjson", Duration::from_secs(20))
         .unwrap();
     pty.wait_for_text("complete").unwrap();
-    // Pick only the first output (Condition), then download.
+    // Pick only the first output (AllergyIntolerance, the types sort by name), then download.
     pty.send("\t");
     pty.send(" ");
-    pty.wait_for_text("[x] Condition").unwrap();
+    pty.wait_for_text("[x] AllergyIntolerance").unwrap();
     pty.send("D");
     pty.wait_for_text_within("downloaded into", Duration::from_secs(20))
         .unwrap();
     let screen = pty.screen_text();
-    let downloaded: Vec<&str> = screen.lines().filter(|l| l.contains("lines  ok")).collect();
+    // The file's line, and its "ok" (on the same line, or the next when the path is long).
+    let lines: Vec<&str> = screen.lines().collect();
+    let downloaded: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains(".ndjson ") && lines[i].contains(" lines"))
+        .collect();
     assert_eq!(downloaded.len(), 1, "{screen}");
-    assert!(downloaded[0].contains("Condition-1.ndjson"), "{screen}");
+    let at = downloaded[0];
+    assert!(
+        lines[at].contains("AllergyIntolerance-1.ndjson"),
+        "{screen}"
+    );
+    assert!(
+        lines[at].contains("lines  ok")
+            || lines
+                .get(at + 1)
+                .is_some_and(|l| l.trim_start_matches(['│', ' ']).starts_with("ok")),
+        "{screen}"
+    );
     assert!(!screen.contains("differs"), "{screen}");
     pty.ctrl_c();
     assert!(pty.wait_exit(Duration::from_secs(5)).is_some());

@@ -27,7 +27,8 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
             kind: AuthKind::ClientCredentials,
             ..Default::default()
         }),
-        insecure: false,
+        // `--tls`: the certificate comes from a CA made at start that no trust store knows.
+        insecure: server.ca_cert_path().is_some(),
     }
 }
 
@@ -56,7 +57,7 @@ pub fn prepare_workspace(
     Ok(())
 }
 
-/// Fault switches by name: `throttle`, `fail`, `degraded`, `unhealthy`.
+/// Fault switches by name: `throttle`, `fail`, `degraded`, `unhealthy`, `storage-forbidden`.
 pub fn parse_faults(list: &[String]) -> Result<Faults, String> {
     let mut f = Faults::default();
     for name in list
@@ -70,9 +71,10 @@ pub fn parse_faults(list: &[String]) -> Result<Faults, String> {
             "fail" => f.export_fail = true,
             "degraded" => f.health = Some(HealthFault::Degraded),
             "unhealthy" => f.health = Some(HealthFault::Unhealthy),
+            "storage-forbidden" => f.storage_forbidden = true,
             other => {
                 return Err(format!(
-                    "unknown fault '{other}': use throttle, fail, degraded or unhealthy"
+                    "unknown fault '{other}': use throttle, fail, degraded, unhealthy or storage-forbidden"
                 ));
             }
         }
@@ -92,9 +94,20 @@ pub struct DemoArgs {
     /// Send X-Progress and Retry-After while exports run (the Azure service sends neither).
     #[arg(long)]
     pub progress_headers: bool,
-    /// Fault switches: throttle (429/503 on polls), fail (jobs fail), degraded, unhealthy.
+    /// Fault switches: throttle (429/503 on polls), fail (jobs fail), degraded, unhealthy,
+    /// storage-forbidden (the storage account refuses every read with 403).
     #[arg(long, value_delimiter = ',')]
     pub faults: Vec<String>,
+    /// Port of the demo's Azure Storage stand-in on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub storage_port: u16,
+    /// Let anyone read the demo's export files without a storage token (Azure's public access
+    /// level "Blob"); by default storage wants an Entra token for https://storage.azure.com.
+    #[arg(long)]
+    pub storage_public_read: bool,
+    /// Serve https with a certificate signed by a CA made at start (its path is printed).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 impl DemoArgs {
@@ -104,6 +117,9 @@ impl DemoArgs {
             export_duration: self.export_duration,
             progress_headers: self.progress_headers,
             faults: parse_faults(&self.faults)?,
+            storage_port: self.storage_port,
+            storage_public_read: self.storage_public_read,
+            tls: self.tls,
             ..DemoOptions::default()
         })
     }

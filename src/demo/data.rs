@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
+use super::clinical::{self, Directory, Person};
 use super::store::Store;
 use super::util::fold;
 
@@ -96,98 +97,23 @@ const STREETS: &[&str] = &[
     "Church Street",
 ];
 
-/// (LOINC code, display, unit, min, max, decimals, category)
-const OBS: &[(&str, &str, &str, f64, f64, u32, &str)] = &[
-    (
-        "8867-4",
-        "Heart rate",
-        "/min",
-        52.0,
-        110.0,
-        0,
-        "vital-signs",
-    ),
-    (
-        "8480-6",
-        "Systolic blood pressure",
-        "mm[Hg]",
-        98.0,
-        168.0,
-        0,
-        "vital-signs",
-    ),
-    (
-        "8462-4",
-        "Diastolic blood pressure",
-        "mm[Hg]",
-        58.0,
-        102.0,
-        0,
-        "vital-signs",
-    ),
-    (
-        "29463-7",
-        "Body weight",
-        "kg",
-        48.0,
-        118.0,
-        1,
-        "vital-signs",
-    ),
-    (
-        "8310-5",
-        "Body temperature",
-        "Cel",
-        36.0,
-        38.6,
-        1,
-        "vital-signs",
-    ),
-    (
-        "2339-0",
-        "Glucose [Mass/volume] in Blood",
-        "mg/dL",
-        70.0,
-        190.0,
-        0,
-        "laboratory",
-    ),
-    (
-        "39156-5",
-        "Body mass index (BMI) [Ratio]",
-        "kg/m2",
-        18.0,
-        36.0,
-        1,
-        "vital-signs",
-    ),
+const PRACTITIONERS: &[(&str, &str, &str)] = &[
+    ("Amara", "Okonkwo", "female"),
+    ("Henrik", "Lindqvist", "male"),
+    ("Mei", "Takahashi", "female"),
+    ("Rafael", "Moreno", "male"),
+    ("Claire", "Fitzgerald", "female"),
+    ("Tomasz", "Wiśniewski", "male"),
+    ("Leila", "Haddad", "female"),
+    ("Samuel", "Adeyemi", "male"),
 ];
-const UNIT_DISPLAY: &[(&str, &str)] = &[
-    ("/min", "beats/minute"),
-    ("mm[Hg]", "mmHg"),
-    ("kg", "kg"),
-    ("Cel", "°C"),
-    ("mg/dL", "mg/dL"),
-    ("kg/m2", "kg/m2"),
+/// (name, organization index)
+const LOCATIONS: &[(&str, usize)] = &[
+    ("Fhirside General Hospital — Emergency Department", 0),
+    ("Harbour Lane Family Practice", 1),
+    ("Elm Road Health Centre", 1),
 ];
-/// (SNOMED code, display)
-const CONDITIONS: &[(&str, &str)] = &[
-    ("44054006", "Diabetes mellitus type 2"),
-    ("38341003", "Hypertensive disorder"),
-    ("195967001", "Asthma"),
-    ("55822004", "Hyperlipidemia"),
-    ("35489007", "Depressive disorder"),
-    ("40055000", "Chronic sinusitis"),
-    ("233604007", "Pneumonia"),
-    ("68566005", "Urinary tract infectious disease"),
-    ("271737000", "Anemia"),
-];
-/// (v3 ActCode, display)
-const ENC_CLASS: &[(&str, &str)] = &[
-    ("AMB", "ambulatory"),
-    ("IMP", "inpatient encounter"),
-    ("EMER", "emergency"),
-];
+const ORGANIZATIONS: &[&str] = &["Fhirside General Hospital", "Harbour Lane Primary Care"];
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
@@ -200,13 +126,70 @@ fn guid(rng: &mut StdRng) -> String {
         .to_string()
 }
 
-fn instant(t: DateTime<Utc>) -> String {
-    super::util::fhir_datetime(t)
-}
-
-fn round(v: f64, decimals: u32) -> f64 {
-    let f = 10f64.powi(decimals as i32);
-    (v * f).round() / f
+/// Practitioners (each with a PractitionerRole), organizations and
+/// locations: the directory the clinical resources refer to.
+fn directory(store: &mut Store, rng: &mut StdRng, at: DateTime<Utc>) -> Directory {
+    let mut dir = Directory {
+        practitioners: Vec::new(),
+        organizations: Vec::new(),
+        locations: Vec::new(),
+    };
+    for (n, name) in ORGANIZATIONS.iter().enumerate() {
+        let id = guid(rng);
+        let org = json!({
+            "resourceType": "Organization",
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": format!("19{:08}", 40_000 + n * 7)}],
+            "active": true,
+            "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov", "display": "Healthcare Provider"}]}],
+            "name": name,
+            "telecom": [{"system": "phone", "value": format!("+1-555-010-{:04}", 1000 + n)}],
+            "address": [{"line": [STREETS[n]], "city": CITIES[0].0, "state": CITIES[0].1, "country": CITIES[0].2}]
+        });
+        store.seed("Organization", &id, org, at);
+        dir.organizations.push((id, name.to_string()));
+    }
+    for (name, org) in LOCATIONS {
+        let id = guid(rng);
+        let (org_id, org_name) = &dir.organizations[*org];
+        let loc = json!({
+            "resourceType": "Location",
+            "status": "active",
+            "name": name,
+            "mode": "instance",
+            "managingOrganization": {"reference": format!("Organization/{org_id}"), "display": org_name},
+        });
+        store.seed("Location", &id, loc, at);
+        dir.locations.push((id, name.to_string(), *org));
+    }
+    for (n, (given, family, gender)) in PRACTITIONERS.iter().enumerate() {
+        let id = guid(rng);
+        let display = format!("Dr. {given} {family}");
+        let prac = json!({
+            "resourceType": "Practitioner",
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": format!("15{:08}", 10_000 + n * 13)}],
+            "active": true,
+            "name": [{"use": "official", "text": display, "family": family, "given": [given], "prefix": ["Dr."]}],
+            "gender": gender,
+        });
+        store.seed("Practitioner", &id, prac, at);
+        // Everyone works at the practice; the first two also at the hospital.
+        let org_ix = if n < 2 { 0 } else { 1 };
+        let loc_ix = if n < 2 { 0 } else { 1 + n % 2 };
+        let (org_id, org_name) = &dir.organizations[org_ix];
+        let (loc_id, loc_name, _) = &dir.locations[loc_ix];
+        let role = json!({
+            "resourceType": "PractitionerRole",
+            "active": true,
+            "practitioner": {"reference": format!("Practitioner/{id}"), "display": display},
+            "organization": {"reference": format!("Organization/{org_id}"), "display": org_name},
+            "location": [{"reference": format!("Location/{loc_id}"), "display": loc_name}],
+            "code": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/practitioner-role", "code": "doctor", "display": "Doctor"}]}],
+            "specialty": [{"coding": [{"system": "http://snomed.info/sct", "code": if n < 2 { "773568002" } else { "419772000" }, "display": if n < 2 { "Emergency medicine" } else { "Family practice" }}]}],
+        });
+        store.seed("PractitionerRole", &guid(rng), role, at);
+        dir.practitioners.push((id, display));
+    }
+    dir
 }
 
 /// Fills `store` with the population; `now` anchors clinical dates and
@@ -218,13 +201,15 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
         .with_ymd_and_hms(2025, 6, 1, 0, 0, 0)
         .single()
         .unwrap_or(now);
-    let total_estimate = (patients * 8).max(1) as i64;
+    // Seeded resources are stamped 2 ms apart, ending before `now`.
     let mut serial: i64 = 0;
-    let stamp = |serial: &mut i64| {
-        *serial += 1;
-        now - ChronoDuration::days(30)
-            + ChronoDuration::milliseconds(*serial * (30 * 86_400_000 / total_estimate / 2).max(1))
+    let origin = now - ChronoDuration::days(30);
+    let mut stamp = || {
+        serial += 1;
+        origin + ChronoDuration::milliseconds(serial * 2)
     };
+    let mut dir_rng = StdRng::seed_from_u64(seed ^ 0x5eed_d1ec_7042);
+    let dir = directory(store, &mut dir_rng, origin);
     let mut members = Vec::new();
     for n in 0..patients {
         let pid = guid(&mut rng);
@@ -269,6 +254,9 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
             .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
             .collect();
         let mrn = format!("MRN-{:06}", n + 1);
+        let gp = n % dir.practitioners.len().max(1);
+        let (gp_id, gp_name) = dir.practitioners[gp].clone();
+        let (org_id, org_name) = dir.organizations[1].clone();
         let patient = json!({
             "resourceType": "Patient",
             "identifier": [{
@@ -297,87 +285,30 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
                 "state": state,
                 "postalCode": format!("{:05}", rng.random_range(1000..99999)),
                 "country": country
-            }]
+            }],
+            "generalPractitioner": [{"reference": format!("Practitioner/{gp_id}"), "display": gp_name}],
+            "managingOrganization": {"reference": format!("Organization/{org_id}"), "display": org_name}
         });
-        let at = stamp(&mut serial);
-        store.seed("Patient", &pid, patient, at);
-        if members.len() < super::data::GROUP_SIZE {
+        store.seed("Patient", &pid, patient, stamp());
+        let rich = members.len() < GROUP_SIZE;
+        if rich {
             members.push(pid.clone());
         }
-        let subject =
-            json!({"reference": format!("Patient/{pid}"), "display": format!("{given} {family}")});
+        let display = format!("{given} {family}");
         let birth_dt = Utc.from_utc_datetime(&birth.and_hms_opt(0, 0, 0).unwrap_or_default());
-        let span_days = (anchor - birth_dt).num_days().clamp(30, 5 * 365);
-        let random_time = |rng: &mut StdRng| {
-            anchor - ChronoDuration::days(rng.random_range(1..span_days))
-                + ChronoDuration::minutes(rng.random_range(8 * 60..18 * 60))
+        // Each patient's story has its own stream, so the population's names do
+        // not depend on how much clinical data is generated.
+        let mut clinical_rng =
+            StdRng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ n as u64);
+        let person = Person {
+            id: &pid,
+            display: &display,
+            female: gender == "female",
+            birth: birth_dt,
+            gp,
+            rich,
         };
-
-        let mut encounter_ids = Vec::new();
-        for _ in 0..rng.random_range(1..=3) {
-            let eid = guid(&mut rng);
-            let (cls, cls_display) = *pick(&mut rng, ENC_CLASS);
-            let start = random_time(&mut rng);
-            let end = if cls == "IMP" {
-                start + ChronoDuration::days(rng.random_range(1..8))
-            } else {
-                start + ChronoDuration::minutes(rng.random_range(15..240))
-            };
-            let in_progress = rng.random_bool(0.05);
-            let mut period = json!({"start": instant(start)});
-            if !in_progress {
-                period["end"] = json!(instant(end));
-            }
-            let enc = json!({
-                "resourceType": "Encounter",
-                "status": if in_progress { "in-progress" } else { "finished" },
-                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": cls, "display": cls_display},
-                "type": [{"coding": [{"system": "http://snomed.info/sct", "code": "185349003", "display": "Encounter for check up"}]}],
-                "subject": subject,
-                "period": period
-            });
-            store.seed("Encounter", &eid, enc, stamp(&mut serial));
-            encounter_ids.push((eid, start));
-        }
-
-        for _ in 0..rng.random_range(2..=6) {
-            let oid = guid(&mut rng);
-            let (code, display, unit, lo, hi, dec, cat) = *pick(&mut rng, OBS);
-            let value = round(rng.random_range(lo..hi), dec);
-            let (enc_id, enc_start) = pick(&mut rng, &encounter_ids).clone();
-            let unit_display = UNIT_DISPLAY
-                .iter()
-                .find(|(u, _)| *u == unit)
-                .map(|(_, d)| *d)
-                .unwrap_or(unit);
-            let obs = json!({
-                "resourceType": "Observation",
-                "status": "final",
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": cat, "display": if cat == "laboratory" { "Laboratory" } else { "Vital Signs" }}]}],
-                "code": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}], "text": display},
-                "subject": subject,
-                "encounter": {"reference": format!("Encounter/{enc_id}")},
-                "effectiveDateTime": instant(enc_start + ChronoDuration::minutes(rng.random_range(0..60))),
-                "valueQuantity": {"value": value, "unit": unit_display, "system": "http://unitsofmeasure.org", "code": unit}
-            });
-            store.seed("Observation", &oid, obs, stamp(&mut serial));
-        }
-
-        for _ in 0..rng.random_range(0..=2) {
-            let cid = guid(&mut rng);
-            let (code, display) = *pick(&mut rng, CONDITIONS);
-            let active = rng.random_bool(0.7);
-            let cond = json!({
-                "resourceType": "Condition",
-                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": if active { "active" } else { "resolved" }}]},
-                "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]},
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "problem-list-item", "display": "Problem List Item"}]}],
-                "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}], "text": display},
-                "subject": subject,
-                "onsetDateTime": instant(random_time(&mut rng))
-            });
-            store.seed("Condition", &cid, cond, stamp(&mut serial));
-        }
+        clinical::generate(store, &mut clinical_rng, &mut stamp, &person, &dir, anchor);
     }
     let group = json!({
         "resourceType": "Group",
@@ -387,7 +318,7 @@ pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc
         "quantity": members.len(),
         "member": members.iter().map(|m| json!({"entity": {"reference": format!("Patient/{m}")}})).collect::<Vec<_>>()
     });
-    store.seed("Group", super::DEMO_GROUP_ID, group, stamp(&mut serial));
+    store.seed("Group", super::DEMO_GROUP_ID, group, stamp());
 }
 
 #[cfg(test)]
@@ -395,12 +326,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn deterministic_and_fast() {
+    fn deterministic() {
         let now = Utc::now();
-        let started = std::time::Instant::now();
         let mut a = Store::default();
         populate(&mut a, 42, 1000, now);
-        assert!(started.elapsed() < std::time::Duration::from_secs(3));
         let mut b = Store::default();
         populate(&mut b, 42, 1000, now);
         let pa: Vec<_> = a
@@ -415,8 +344,120 @@ mod tests {
             .collect();
         assert_eq!(pa.len(), 1000);
         assert_eq!(pa, pb);
-        assert!(a.all_live("Observation").len() >= 2000);
+        let obs = a.all_live("Observation");
+        assert!(obs.len() >= 15_000, "{}", obs.len());
+        let oa: Vec<_> = obs
+            .iter()
+            .map(|(_, r)| r["effectiveDateTime"].clone())
+            .collect();
+        let ob: Vec<_> = b
+            .all_live("Observation")
+            .iter()
+            .map(|(_, r)| r["effectiveDateTime"].clone())
+            .collect();
+        assert_eq!(oa, ob, "clinical data is deterministic too");
+        for t in [
+            "Practitioner",
+            "PractitionerRole",
+            "Organization",
+            "Location",
+            "Procedure",
+            "MedicationRequest",
+            "AllergyIntolerance",
+            "DiagnosticReport",
+        ] {
+            assert!(!a.all_live(t).is_empty(), "{t}");
+        }
         let group = a.live("Group", super::super::DEMO_GROUP_ID).expect("group");
         assert_eq!(group["member"].as_array().map(Vec::len), Some(GROUP_SIZE));
+    }
+
+    fn value_of(o: &Value) -> f64 {
+        o.pointer("/valueQuantity/value")
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NAN)
+    }
+
+    #[test]
+    fn values_follow_the_conditions() {
+        let mut s = Store::default();
+        populate(&mut s, 42, 100, Utc::now());
+        let code_of = |r: &Value| {
+            r.pointer("/code/coding/0/code")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let onset = |pid: &str, code: &str| {
+            s.all_live("Condition").into_iter().find_map(|(_, c)| {
+                (c.pointer("/subject/reference").and_then(Value::as_str) == Some(pid)
+                    && code_of(&c).as_deref() == Some(code))
+                .then(|| c["onsetDateTime"].as_str().unwrap_or("").to_string())
+            })
+        };
+        // (sum, count) of HbA1c after a diabetes diagnosis / without one, and of
+        // systolic pressure after a hypertension diagnosis / without one.
+        let mut acc = [(0.0f64, 0usize); 4];
+        let mut flagged_high = 0;
+        let mut add = |i: usize, v: f64| {
+            acc[i].0 += v;
+            acc[i].1 += 1;
+        };
+        for (_, o) in s.all_live("Observation") {
+            let pid = o
+                .pointer("/subject/reference")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let when = o["effectiveDateTime"].as_str().unwrap_or("").to_string();
+            match code_of(&o).as_deref() {
+                Some("4548-4") => match onset(pid, "44054006") {
+                    Some(on) if when >= on => {
+                        add(0, value_of(&o));
+                        if o.pointer("/interpretation/0/coding/0/code") == Some(&json!("H")) {
+                            flagged_high += 1;
+                        }
+                    }
+                    Some(_) => {}
+                    None => add(1, value_of(&o)),
+                },
+                Some("85354-9") => {
+                    assert_eq!(
+                        o.pointer("/component/0/code/coding/0/code"),
+                        Some(&json!("8480-6"))
+                    );
+                    assert_eq!(
+                        o.pointer("/component/1/code/coding/0/code"),
+                        Some(&json!("8462-4"))
+                    );
+                    let sys = o
+                        .pointer("/component/0/valueQuantity/value")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0);
+                    match onset(pid, "38341003") {
+                        Some(on) if when >= on => add(2, sys),
+                        Some(_) => {}
+                        None => add(3, sys),
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mean = |i: usize| acc[i].0 / acc[i].1.max(1) as f64;
+        assert!(acc.iter().all(|(_, n)| *n > 0), "{acc:?}");
+        assert!(
+            mean(0) > 6.8 && mean(1) < 5.7,
+            "HbA1c {} vs {}",
+            mean(0),
+            mean(1)
+        );
+        assert!(
+            flagged_high * 10 >= acc[0].1 * 9,
+            "diabetics' HbA1c flagged H"
+        );
+        assert!(
+            mean(2) > 132.0 && mean(3) < 125.0,
+            "systolic {} vs {}",
+            mean(2),
+            mean(3)
+        );
     }
 }

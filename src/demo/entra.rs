@@ -228,6 +228,10 @@ fn resolve_resource(st: &AppState, r: &str) -> Option<String> {
         Some(st.base.clone())
     } else if t.eq_ignore_ascii_case(ARM_RESOURCE.trim_end_matches('/')) {
         Some(ARM_RESOURCE.to_string())
+    } else if t.eq_ignore_ascii_case(super::storage::STORAGE_RESOURCE) {
+        // Azure Storage: v1 tokens keep the requested spelling (trailing slash or not).
+        let slash = if r.trim().ends_with('/') { "/" } else { "" };
+        Some(format!("{}{slash}", super::storage::STORAGE_RESOURCE))
     } else {
         None
     }

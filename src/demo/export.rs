@@ -1,7 +1,11 @@
 //! Bulk `$export` (system, Patient, Group) in the asynchronous request
-//! pattern: kick-off validation like Azure, a status URL whose answers follow
-//! job progress and the fault switches, and NDJSON files served with Range
-//! support. The data snapshot is taken at kick-off.
+//! pattern: kick-off validation like Azure (microsoft/fhir-server
+//! `ExportController.cs`, `ValidateExportRequestFilterAttribute.cs`), a status
+//! URL whose answers follow job progress and the fault switches
+//! (`GetExportRequestHandler.cs`: 202 while running, 200 + manifest with
+//! `requiresAccessToken: false` when done), and NDJSON files written to the
+//! storage stand-in when the job completes. The data snapshot is taken at
+//! kick-off.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
@@ -11,22 +15,15 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::fhir_routes::{empty, prefer};
 use super::outcome::{FhirError, Issue, fhir_json, outcome};
 use super::search::{self, Filter};
 use super::store::{Store, TYPES};
 use super::util::{fhir_instant, parse_date_range, parse_query};
+use super::{AppState, storage};
 
-const COMPARTMENT: &[&str] = &["Patient", "Observation", "Encounter", "Condition"];
-const PARAMS: &[&str] = &[
-    "_type",
-    "_since",
-    "_till",
-    "_typeFilter",
-    "_container",
-    "_outputFormat",
-];
+/// Bounds of `_maxCount` (resources per query), as `ExportJobRecord.cs` checks them.
+const MAX_COUNT_RANGE: std::ops::RangeInclusive<u64> = 1..=10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -43,6 +40,11 @@ struct Job {
     /// type -> ndjson bytes and resource count
     files: BTreeMap<String, (Vec<u8>, usize)>,
     polls: u32,
+    /// Storage container and folder (`""` or `"{timestamp}-{id}/"`) of the outputs.
+    container: String,
+    folder: String,
+    /// The files have been written to the storage stand-in.
+    committed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -51,14 +53,16 @@ pub struct ExportState {
     jobs: HashMap<u64, Job>,
 }
 
-fn container_ok(name: &str) -> bool {
-    let b = name.as_bytes();
-    (3..=63).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-        && !name.contains("--")
+fn unsupported_param(name: &str) -> FhirError {
+    // Microsoft.Health.Fhir.Api Resources.resx `UnsupportedParameter`.
+    FhirError::bad_request(format!("The \"{name}\" parameter is not supported."))
+}
+
+/// Which extra versions an export carries (`includeAssociatedData`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Associated {
+    history: bool,
+    deleted: bool,
 }
 
 /// Handles `GET [base]/$export`, `/Patient/$export`, `/Group/{id}/$export`.
@@ -87,6 +91,8 @@ pub fn kickoff(
     let mut since = None;
     let mut till = None;
     let mut type_filters: Vec<String> = Vec::new();
+    let mut container: Option<String> = None;
+    let mut associated = Associated::default();
     for (k, v) in query {
         match k.as_str() {
             "_type" => {
@@ -117,9 +123,34 @@ pub fn kickoff(
                     .filter(|s| !s.is_empty()),
             ),
             "_container" => {
-                if !container_ok(v) {
+                if !storage::container_name_ok(v) {
                     return Err(FhirError::bad_request(format!(
                         "The container name '{v}' is invalid."
+                    )));
+                }
+                container = Some(v.clone());
+            }
+            // System level only (ExportController.Export binds it, the others do not).
+            "includeAssociatedData" if scope == Scope::System => {
+                for part in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    match part {
+                        "_history" => associated.history = true,
+                        "_deleted" => associated.deleted = true,
+                        _ => {
+                            return Err(FhirError::bad_request(
+                                "The export parameter \"includeAssociatedData\" contains an invalid value. Supported values are: _history, _deleted. ",
+                            ));
+                        }
+                    }
+                }
+            }
+            "_maxCount" => {
+                let ok = v.parse::<u64>().is_ok_and(|n| MAX_COUNT_RANGE.contains(&n));
+                if !ok {
+                    return Err(FhirError::bad_request(format!(
+                        "Export operation parameter 'MaximumNumberOfResourcesPerQuery' was out of the range of valid values. Please specify a different value within a range '{}' - '{}'.",
+                        MAX_COUNT_RANGE.start(),
+                        MAX_COUNT_RANGE.end()
                     )));
                 }
             }
@@ -133,18 +164,16 @@ pub fn kickoff(
                     )));
                 }
             }
-            other => {
-                let _ = PARAMS;
-                return Err(FhirError::bad_request(format!(
-                    "The parameter '{other}' is not supported for $export."
-                )));
-            }
+            other => return Err(unsupported_param(other)),
         }
     }
+    let compartment: Vec<&str> = std::iter::once("Patient")
+        .chain(search::COMPARTMENT_TYPES.iter().copied())
+        .collect();
     let allowed: &[&str] = if scope == Scope::System {
         TYPES
     } else {
-        COMPARTMENT
+        &compartment
     };
     if let Some(ts) = &types
         && let Some(bad) = ts.iter().find(|t| !allowed.contains(&t.as_str()))
@@ -152,6 +181,11 @@ pub fn kickoff(
         return Err(FhirError::bad_request(format!(
             "The resource type '{bad}' in '_type' is not supported for this export."
         )));
+    }
+    if (associated.history || associated.deleted) && !type_filters.is_empty() {
+        return Err(FhirError::bad_request(
+            "The request \"_typeFilter\" cannot be used with an export request with historical or soft deleted resources.",
+        ));
     }
     if !type_filters.is_empty() && types.is_none() {
         return Err(FhirError::bad_request(
@@ -178,6 +212,9 @@ pub fn kickoff(
     let mut files = BTreeMap::new();
     for t in &types {
         let mut items = store.all_live(t);
+        if associated.history || associated.deleted {
+            items.extend(store.associated_versions(t, associated.history, associated.deleted));
+        }
         items.sort_by_key(|(lu, _)| *lu);
         let mut data = Vec::new();
         let mut n = 0;
@@ -196,7 +233,7 @@ pub fn kickoff(
                         .and_then(Value::as_str)
                         .is_some_and(|id| ps.contains(id))
                 } else {
-                    search::subject_ref(&r)
+                    search::patient_ref(&r)
                         .and_then(|s| s.strip_prefix("Patient/"))
                         .is_some_and(|id| ps.contains(id))
                 };
@@ -216,14 +253,28 @@ pub fn kickoff(
     let mut ex = st.exports.lock().unwrap_or_else(|e| e.into_inner());
     ex.next_id += 1;
     let id = ex.next_id;
+    let transaction_time = Utc::now();
+    // ExportOrchestratorJob.cs: without `_container` the job writes to a
+    // container of its own (`export-{id}`); with one, into a folder
+    // `{yyyyMMddTHHmmss}-{id}/` of that container.
+    let (container, folder) = match container {
+        Some(c) => (
+            c,
+            format!("{}-{id}/", transaction_time.format("%Y%m%dT%H%M%S")),
+        ),
+        None => (format!("export-{id}"), String::new()),
+    };
     ex.jobs.insert(
         id,
         Job {
             started: Instant::now(),
-            transaction_time: Utc::now(),
+            transaction_time,
             request: request_url.to_string(),
             files,
             polls: 0,
+            container,
+            folder,
+            committed: false,
         },
     );
     let mut resp = empty(StatusCode::ACCEPTED);
@@ -305,8 +356,11 @@ pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, Fhir
                     )
                 };
                 let mut resp = fhir_json(code, &outcome(&[issue]));
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                let h = resp.headers_mut();
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                if code == StatusCode::TOO_MANY_REQUESTS {
+                    h.insert("x-ms-retry-after-ms", HeaderValue::from_static("1000"));
+                }
                 return Ok(resp);
             }
             let total = st.opts.export_duration;
@@ -336,15 +390,34 @@ pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, Fhir
                     "The export job failed: the destination storage account could not be reached (simulated failure).",
                 ));
             }
+            if !job.committed {
+                let mut blobs = st.blobs.write().unwrap_or_else(|e| e.into_inner());
+                for (t, (data, _)) in &job.files {
+                    blobs.put(
+                        &job.container,
+                        &format!("{}{t}-1.ndjson", job.folder),
+                        data.clone(),
+                        "application/fhir+ndjson",
+                    );
+                }
+                blobs.create_container(&job.container);
+                job.committed = true;
+            }
             let output: Vec<Value> = job
                 .files
                 .iter()
-                .map(|(t, (_, count))| json!({"type": t, "url": format!("{}/_export/{n}/{t}-1.ndjson", st.base), "count": count}))
+                .map(|(t, (_, count))| {
+                    json!({
+                        "type": t,
+                        "url": format!("{}/{}/{}{t}-1.ndjson", st.storage_base, job.container, job.folder),
+                        "count": count
+                    })
+                })
                 .collect();
             let manifest = json!({
                 "transactionTime": fhir_instant(job.transaction_time),
                 "request": job.request,
-                "requiresAccessToken": true,
+                "requiresAccessToken": false,
                 "output": output,
                 "error": [],
                 "issues": []
@@ -359,101 +432,5 @@ pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, Fhir
         _ => Err(FhirError::method_not_allowed(format!(
             "The method '{method}' is not allowed for the export status URL."
         ))),
-    }
-}
-
-/// Parses `bytes=N-` / `bytes=N-M` for a body of `len` bytes.
-fn parse_range(v: &str, len: usize) -> Option<Result<(usize, usize), ()>> {
-    let spec = v.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None; // multiple ranges: serve the whole file
-    }
-    let (a, b) = spec.split_once('-')?;
-    let result = if a.is_empty() {
-        // suffix range: last N bytes
-        let n: usize = b.parse().ok()?;
-        if n == 0 || len == 0 {
-            Err(())
-        } else {
-            Ok((len.saturating_sub(n), len - 1))
-        }
-    } else {
-        let start: usize = a.parse().ok()?;
-        let end: usize = if b.is_empty() {
-            len.saturating_sub(1)
-        } else {
-            b.parse::<usize>().ok()?.min(len.saturating_sub(1))
-        };
-        if start >= len || end < start {
-            Err(())
-        } else {
-            Ok((start, end))
-        }
-    };
-    Some(result)
-}
-
-/// `GET [base]/_export/{id}/{Type}-1.ndjson`.
-pub fn file(
-    st: &AppState,
-    id: &str,
-    name: &str,
-    headers: &HeaderMap,
-) -> Result<Response, FhirError> {
-    let missing = || {
-        FhirError::not_found(format!(
-            "The export file '{name}' of job '{id}' was not found."
-        ))
-    };
-    let n: u64 = id.parse().map_err(|_| missing())?;
-    let ex = st.exports.lock().unwrap_or_else(|e| e.into_inner());
-    let job = ex.jobs.get(&n).ok_or_else(missing)?;
-    if job.started.elapsed() < st.opts.export_duration || st.opts.faults.export_fail {
-        return Err(missing());
-    }
-    let rtype = name.strip_suffix("-1.ndjson").ok_or_else(missing)?;
-    let (data, _) = job.files.get(rtype).ok_or_else(missing)?;
-    let len = data.len();
-    let ctype = [
-        (header::CONTENT_TYPE, "application/fhir+ndjson"),
-        (header::ACCEPT_RANGES, "bytes"),
-    ];
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_range(v, len));
-    match range {
-        None => Ok((StatusCode::OK, ctype, data.clone()).into_response()),
-        Some(Ok((s, e))) => {
-            let mut resp =
-                (StatusCode::PARTIAL_CONTENT, ctype, data[s..=e].to_vec()).into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes {s}-{e}/{len}")) {
-                resp.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            Ok(resp)
-        }
-        Some(Err(())) => {
-            let mut resp = empty(StatusCode::RANGE_NOT_SATISFIABLE);
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
-                resp.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            Ok(resp)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=5-", 10), Some(Ok((5, 9))));
-        assert_eq!(parse_range("bytes=2-4", 10), Some(Ok((2, 4))));
-        assert_eq!(parse_range("bytes=-3", 10), Some(Ok((7, 9))));
-        assert_eq!(parse_range("bytes=10-", 10), Some(Err(())));
-        assert_eq!(parse_range("items=1-", 10), None);
-        assert!(container_ok("fhir-export"));
-        assert!(!container_ok("Bad_Name"));
     }
 }

@@ -12,10 +12,10 @@ use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
-use super::outcome::{FhirError, fhir_json};
+use super::outcome::{FhirError, TOO_MANY_REQUESTS, fhir_json, throttled};
 use super::store::{Store, WRITABLE, is_supported};
 use super::util::{fhir_instant, http_date, new_guid, parse_date_range, parse_query};
-use super::{AppState, HealthFault, auth, bundle, export, metadata, search};
+use super::{AppState, HealthFault, auth, bundle, export, metadata, ops, search, validate};
 
 /// The result of one interaction, shared by REST handlers and batch entries.
 #[derive(Debug, Clone)]
@@ -127,8 +127,8 @@ pub fn parse_json(body: &[u8]) -> Result<Value, FhirError> {
     })
 }
 
-/// Minimal structural validation of a resource about to be stored.
-pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
+/// The resource as an object and its `resourceType`, or the 400 for neither.
+pub fn typed_object(res: &Value) -> Result<(&serde_json::Map<String, Value>, &str), FhirError> {
     let obj = res
         .as_object()
         .ok_or_else(|| FhirError::bad_request("The resource must be a JSON object."))?;
@@ -138,6 +138,12 @@ pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
         .ok_or_else(|| {
             FhirError::bad_request("The resource is missing the required 'resourceType' element.")
         })?;
+    Ok((obj, rt))
+}
+
+/// Minimal structural validation of a resource about to be stored.
+pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
+    let (obj, rt) = typed_object(res)?;
     if rt != rtype {
         return Err(FhirError::bad_request(format!(
             "Resource type in the URL must match resourceType in the resource. Expected '{rtype}', found '{rt}'."
@@ -484,6 +490,43 @@ fn op_everything(
     )))
 }
 
+/// `GET [base]?…&_summary=count`: how many resources of every type match
+/// (the dry run of a system-level `$bulk-delete`). Other system-level
+/// searches are not modelled.
+fn system_count(
+    store: &Store,
+    base: &str,
+    params: &[(String, String)],
+) -> Result<OpResult, FhirError> {
+    if !params.iter().any(|(k, v)| k == "_summary" && v == "count") {
+        return Err(FhirError::not_supported(
+            "The demo answers system-level searches only with _summary=count.",
+        ));
+    }
+    let filters: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "_summary")
+        .cloned()
+        .collect();
+    let mut total = 0;
+    for t in WRITABLE {
+        let f = search::filter_only(t, &filters)?;
+        total += store
+            .all_live(t)
+            .iter()
+            .filter(|(_, r)| f.matches(r))
+            .count();
+    }
+    Ok(OpResult::ok(json!({
+        "resourceType": "Bundle",
+        "id": new_guid(),
+        "meta": {"lastUpdated": fhir_instant(Utc::now())},
+        "type": "searchset",
+        "total": total,
+        "link": [{"relation": "self", "url": format!("{base}?{}", super::util::encode_query(params))}]
+    })))
+}
+
 fn health(st: &AppState) -> Response {
     let (overall, detail_status, description, code) = match st.opts.faults.health {
         None => (
@@ -521,10 +564,54 @@ fn health(st: &AppState) -> Response {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.split('/')
+    let mut segs: Vec<String> = path
+        .split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect()
+        .collect();
+    canonical_literals(&mut segs);
+    segs
+}
+
+/// Literal route segments, matched case-insensitively as ASP.NET Core routing
+/// does for microsoft/fhir-server's `KnownRoutes.cs` templates (`/Metadata`,
+/// `/$Export`, `/Health/Check`, `/_Operations/Export/1` all route). Resource
+/// types stay case-sensitive (`ResourceTypesRouteConstraint`: `/patient` is
+/// not a route), and ids are never touched: only `$…`/`_…` segments (which
+/// no id can be) and the fixed first segments are folded.
+fn canonical_literals(segs: &mut [String]) {
+    const LITERALS: &[&str] = &[
+        "$export",
+        "$everything",
+        "$validate",
+        "$import",
+        "$bulk-delete",
+        "$reindex",
+        "_history",
+        "_search",
+        "_operations",
+    ];
+    for s in segs.iter_mut() {
+        if (s.starts_with('$') || s.starts_with('_'))
+            && let Some(l) = LITERALS.iter().find(|l| l.eq_ignore_ascii_case(s))
+        {
+            *s = l.to_string();
+        }
+    }
+    match segs {
+        [first] if first.eq_ignore_ascii_case("metadata") => *first = "metadata".into(),
+        [a, b] if a.eq_ignore_ascii_case("health") && b.eq_ignore_ascii_case("check") => {
+            *a = "health".into();
+            *b = "check".into();
+        }
+        [ops, kind, ..] if ops == "_operations" => {
+            let lower = kind.to_ascii_lowercase();
+            if ["export", "import", "bulk-delete", "reindex"].contains(&lower.as_str()) {
+                *kind = lower;
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The fallback handler serving every FHIR path.
@@ -556,7 +643,25 @@ pub async fn dispatch(
     if let Err(e) = auth::check_bearer(&st, &headers) {
         return e.into_response();
     }
+    let mut ready = st.ready.clone();
+    let _ = ready.wait_for(|r| *r).await;
+    if !ops::lock_exempt(&method, &seg) && ops::initial_load_running(&st) {
+        return ops::locked();
+    }
     let query = parse_query(uri.query().unwrap_or(""));
+    let is_search = matches!(
+        (&method, seg.as_slice()),
+        (&Method::GET, [t]) if !t.starts_with(['$', '_'])
+    ) || matches!((&method, seg.as_slice()), (&Method::POST, [_, "_search"]));
+    if is_search && st.opts.faults.export_throttle {
+        let n = st
+            .searches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if n % 4 == 0 {
+            return throttled(1500, TOO_MANY_REQUESTS);
+        }
+    }
     match route(&st, &method, &seg, &uri, &query, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -592,6 +697,10 @@ fn route(
         r.into_response()
     };
     match seg {
+        [] if method == Method::GET => {
+            let store = st.store.read().unwrap_or_else(|e| e.into_inner());
+            Ok(system_count(&store, base, query)?.into_response())
+        }
         [] => {
             if method != Method::POST {
                 return Err(not_allowed());
@@ -609,11 +718,32 @@ fn route(
             export::kickoff(st, export::Scope::System, query, headers, &request_url)
         }
         ["_operations", "export", id] => export::status(st, method, id),
-        ["_export", id, file] => {
-            if method != Method::GET {
+        ["_operations", "import", id] => ops::status(st, ops::OpKind::Import, method, id),
+        ["_operations", "bulk-delete", id] => ops::status(st, ops::OpKind::BulkDelete, method, id),
+        ["_operations", "reindex", id] => ops::status(st, ops::OpKind::Reindex, method, id),
+        ["$import"] => {
+            if method != Method::POST {
                 return Err(not_allowed());
             }
-            export::file(st, id, file, headers)
+            content_type_ok(headers)?;
+            ops::import_kickoff(st, headers, &parse_json(body)?, &request_url)
+        }
+        ["$bulk-delete"] => {
+            if method != Method::DELETE {
+                return Err(not_allowed());
+            }
+            ops::bulk_delete_kickoff(st, None, query, headers, &request_url)
+        }
+        ["$reindex"] => {
+            if method != Method::POST {
+                return Err(not_allowed());
+            }
+            let b = if body.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                Some(parse_json(body)?)
+            };
+            ops::reindex_kickoff(st, b.as_ref())
         }
         [rtype, rest @ ..] if !is_supported(rtype) => {
             let _ = rest;
@@ -685,6 +815,51 @@ fn route(
             let store = st.store.read().unwrap_or_else(|e| e.into_inner());
             Ok(op_everything(&store, base, id, query)?.into_response())
         }
+        [rtype, "$bulk-delete"] => {
+            if method != Method::DELETE {
+                return Err(not_allowed());
+            }
+            if !WRITABLE.contains(rtype) {
+                return Err(FhirError::bad_request(format!(
+                    "Requested operation does not support resource type: {rtype}."
+                )));
+            }
+            ops::bulk_delete_kickoff(st, Some(rtype), query, headers, &request_url)
+        }
+        [rtype, "$validate"] => {
+            if method != Method::POST {
+                return Err(not_allowed());
+            }
+            content_type_ok(headers)?;
+            let b = parse_json(body)?;
+            let res = validate::resource_of(&b)?.ok_or_else(|| {
+                FhirError::bad_request(
+                    "The Parameters resource has no 'resource' part to validate.",
+                )
+            })?;
+            Ok(validation_outcome(validate::run(rtype, res)?))
+        }
+        [rtype, id, "$validate"] => {
+            let stored;
+            let res = match *method {
+                Method::GET => None,
+                Method::POST => {
+                    content_type_ok(headers)?;
+                    stored = parse_json(body)?;
+                    validate::resource_of(&stored)?
+                }
+                _ => return Err(not_allowed()),
+            };
+            let issues = match res {
+                Some(r) => validate::run(rtype, r)?,
+                None => {
+                    let store = st.store.read().unwrap_or_else(|e| e.into_inner());
+                    let current = op_read(&store, rtype, id)?;
+                    validate::run(rtype, current.body.as_ref().unwrap_or(&Value::Null))?
+                }
+            };
+            Ok(validation_outcome(issues))
+        }
         [rtype, id] if id.starts_with('$') || id.starts_with('_') => {
             let _ = rtype;
             Err(FhirError::not_supported(format!(
@@ -741,6 +916,11 @@ fn route(
         }
         _ => Err(FhirError::not_found("The requested route was not found.")),
     }
+}
+
+/// The `$validate` answer: 200 with the OperationOutcome of the issues.
+fn validation_outcome(issues: Vec<super::outcome::Issue>) -> Response {
+    fhir_json(StatusCode::OK, &super::outcome::outcome(&issues))
 }
 
 /// Builds a plain response with the given status and no body (used by export).

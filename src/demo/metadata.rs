@@ -4,7 +4,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::search::{self, INCLUDES, RESULT_PARAMS, SORTS};
+use super::search::{self, RESULT_PARAMS, SORTS};
 use super::store::{TYPES, WRITABLE};
 use super::util::fhir_instant;
 use super::{AppState, DEMO_TENANT_ID};
@@ -43,14 +43,17 @@ pub fn capability_statement(st: &AppState) -> Value {
                 "conditionalRead": "not-supported",
                 "conditionalUpdate": false,
                 "conditionalDelete": "not-supported",
-                "searchInclude": INCLUDES.iter().filter(|(s, _)| s == t).map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>(),
-                "searchRevInclude": if *t == "Patient" { INCLUDES.iter().map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>() } else { Vec::new() },
+                "searchInclude": search::includes().filter(|(s, _)| s == t).map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>(),
+                "searchRevInclude": search::revincludes_of(t).iter().map(|(s, p)| format!("{s}:{p}")).collect::<Vec<_>>(),
                 "searchParam": search::params_for(t).iter().map(|(n, ty)| json!({"name": n, "definition": param_def(t, n), "type": ty})).collect::<Vec<_>>(),
             });
             let sorts: Vec<&str> = SORTS.iter().filter(|(x, _)| x == t).map(|(_, n)| *n).collect();
             let sortable = ["_lastUpdated", "_id"].iter().copied().chain(sorts).collect::<Vec<_>>().join(",");
             r["extension"] = json!([{"url": "http://fhirside.example.org/StructureDefinition/sortable-parameters", "valueString": sortable}]);
-            let mut ops = Vec::new();
+            let mut ops = vec![json!({"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"})];
+            if WRITABLE.contains(t) {
+                ops.push(json!({"name": "bulk-delete", "definition": format!("{base}/OperationDefinition/ResourceTypeBulkDelete")}));
+            }
             if *t == "Patient" {
                 ops.push(json!({"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}));
                 ops.push(json!({"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"}));
@@ -98,7 +101,13 @@ pub fn capability_statement(st: &AppState) -> Value {
                 "name": p,
                 "type": match *p { "_count" => "number", "_include" | "_revinclude" | "_sort" => "string", _ => "token" }
             })).collect::<Vec<_>>(),
-            "operation": [{"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}]
+            // What the demo runs (KnownRoutes.cs names; $bulk-update is not modelled).
+            "operation": [
+                {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
+                {"name": "import", "definition": format!("{base}/OperationDefinition/import")},
+                {"name": "bulk-delete", "definition": format!("{base}/OperationDefinition/bulk-delete")},
+                {"name": "reindex", "definition": format!("{base}/OperationDefinition/reindex")}
+            ]
         }]
     })
 }

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Layout: FHIR base at the root (`/metadata`, `/Patient`, `/$export`, …);
-//! Entra under `/login/{tenant}/oauth2/…` and `/login/devicelogin`.
+//! Entra under `/login/{tenant}/oauth2/…` and `/login/devicelogin`; an Azure
+//! Blob Storage stand-in on a second port ([`DemoServer::storage_url`]) that
+//! holds export outputs and import inputs/errors.
 //! Choices where Azure/Entra leave room:
 //! - the export snapshot is taken at kick-off (`transactionTime` = kick-off);
 //! - user tokens (`scp`) are authorised because the demo user's object id has
@@ -25,15 +27,20 @@
 
 mod auth;
 mod bundle;
+mod clinical;
 mod data;
 mod entra;
 mod export;
 mod fhir_routes;
 mod metadata;
+mod ops;
 mod outcome;
 mod search;
+pub mod storage;
 mod store;
+mod tls;
 mod util;
+mod validate;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
@@ -68,6 +75,9 @@ pub const DEMO_DATA_ROLE: &str = "FhirDataContributor";
 pub const DEMO_GROUP_ID: &str = "demo-cohort";
 /// A second resource the demo tenant knows (tokens for it are rejected by FHIR).
 pub const DEMO_OTHER_RESOURCE: &str = entra::ARM_RESOURCE;
+/// The Azure Storage resource (v1 `resource=https://storage.azure.com/`,
+/// v2 `scope=https://storage.azure.com/.default`).
+pub const DEMO_STORAGE_RESOURCE: &str = storage::STORAGE_RESOURCE;
 /// Identifier system of the patients' medical record numbers.
 pub const DEMO_MRN_SYSTEM: &str = data::MRN_SYSTEM;
 
@@ -82,10 +92,15 @@ pub enum HealthFault {
 #[derive(Debug, Default, Clone)]
 pub struct Faults {
     pub health: Option<HealthFault>,
-    /// About every third export status poll answers 429 or 503 with `Retry-After: 1`.
+    /// Throttling: every third export status poll answers 429 or 503 with
+    /// `Retry-After: 1` (429s with `x-ms-retry-after-ms: 1000` too), and every
+    /// fourth search or page answers 429 with `x-ms-retry-after-ms: 1500`.
     pub export_throttle: bool,
     /// Export jobs end with 500 and an OperationOutcome (code `exception`).
     pub export_fail: bool,
+    /// The storage account has no role assignments: every read or write
+    /// answers 403 `AuthorizationPermissionMismatch`.
+    pub storage_forbidden: bool,
 }
 
 /// Options of the demo server.
@@ -106,6 +121,14 @@ pub struct DemoOptions {
     pub device_code_interval: Duration,
     /// Device-code lifetime (`expires_in`).
     pub device_code_ttl: Duration,
+    /// Port of the storage stand-in on 127.0.0.1 (0 = a free one).
+    pub storage_port: u16,
+    /// Blobs can be read without credentials (containers with Azure's public
+    /// access level "Blob"); off by default, as on Azure.
+    pub storage_public_read: bool,
+    /// Serve https (FHIR, Entra and storage) with a certificate signed by a
+    /// CA made at start ([`DemoServer::ca_cert_path`]).
+    pub tls: bool,
 }
 
 impl Default for DemoOptions {
@@ -119,6 +142,9 @@ impl Default for DemoOptions {
             patients: 1000,
             device_code_interval: Duration::from_secs(5),
             device_code_ttl: Duration::from_secs(900),
+            storage_port: 0,
+            storage_public_read: false,
+            tls: false,
         }
     }
 }
@@ -130,18 +156,30 @@ pub(crate) struct AppState {
     base: String,
     /// Entra authority stand-in (`{base}/login`).
     authority: String,
+    /// Storage account base URL (another origin), no trailing slash.
+    storage_base: String,
     /// Per-process HS256 signing key.
     key: [u8; 32],
     store: RwLock<store::Store>,
     entra: Mutex<entra::EntraState>,
     exports: Mutex<export::ExportState>,
+    blobs: RwLock<storage::Blobs>,
+    ops: Mutex<ops::OpsState>,
+    /// True once the synthetic population is in the store.
+    ready: tokio::sync::watch::Receiver<bool>,
+    /// Searches seen, for the throttle fault.
+    searches: std::sync::atomic::AtomicU64,
 }
 
 /// A running demo server.
 pub struct DemoServer {
     addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    ready: tokio::sync::watch::Receiver<bool>,
+    storage_addr: SocketAddr,
+    scheme: &'static str,
+    tls: Option<tls::DemoTls>,
+    shutdown: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 async fn add_request_id(mut resp: Response) -> Response {
@@ -151,42 +189,98 @@ async fn add_request_id(mut resp: Response) -> Response {
     resp
 }
 
+fn spawn_serve<L>(
+    listener: L,
+    app: Router,
+    stop: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+    })
+}
+
 impl DemoServer {
     /// Binds 127.0.0.1:port (0 = free port) and serves in a background tokio task.
     pub async fn start(port: u16, opts: DemoOptions) -> std::io::Result<DemoServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let base = format!("http://127.0.0.1:{}", addr.port());
-        let mut store = store::Store::default();
-        data::populate(&mut store, opts.seed, opts.patients, chrono::Utc::now());
+        let storage_listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", opts.storage_port)).await?;
+        let storage_addr = storage_listener.local_addr()?;
+        let tls = if opts.tls {
+            Some(tls::DemoTls::generate()?)
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base = format!("{scheme}://127.0.0.1:{}", addr.port());
+        let storage_base = format!("{scheme}://127.0.0.1:{}", storage_addr.port());
+        // The population is generated off the async threads while the server
+        // already listens; FHIR requests wait for it (`ready`), so start-up
+        // shows at once and the first search answers once the data is there.
+        let (ready_tx, ready) = tokio::sync::watch::channel(false);
+        let (seed, patients) = (opts.seed, opts.patients);
         let mut key = [0u8; 32];
         rand::rng().fill(&mut key);
         let state = Arc::new(AppState {
             opts,
             authority: format!("{base}/login"),
             base,
+            storage_base,
             key,
-            store: RwLock::new(store),
+            store: RwLock::new(store::Store::default()),
+            ready,
             entra: Mutex::new(entra::EntraState::default()),
             exports: Mutex::new(export::ExportState::default()),
+            blobs: RwLock::new({
+                let mut b = storage::Blobs::default();
+                ops::seed_import_samples(&mut b);
+                b
+            }),
+            ops: Mutex::new(ops::OpsState::default()),
+            searches: std::sync::atomic::AtomicU64::new(0),
         });
         let app: Router = entra::routes()
             .fallback(fhir_routes::dispatch)
             .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
             .layer(middleware::map_response(add_request_id))
-            .with_state(state);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            .with_state(state.clone());
+        let storage_app: Router = Router::new()
+            .fallback(storage::dispatch)
+            .layer(DefaultBodyLimit::max(256 * 1024 * 1024))
+            .with_state(state.clone());
+        let filler = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = store::Store::default();
+            data::populate(&mut store, seed, patients, chrono::Utc::now());
+            *filler.store.write().unwrap_or_else(|e| e.into_inner()) = store;
+            let _ = ready_tx.send(true);
         });
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let tasks = match &tls {
+            Some(t) => vec![
+                spawn_serve(t.listener(listener)?, app, shutdown.clone()),
+                spawn_serve(t.listener(storage_listener)?, storage_app, shutdown.clone()),
+            ],
+            None => vec![
+                spawn_serve(listener, app, shutdown.clone()),
+                spawn_serve(storage_listener, storage_app, shutdown.clone()),
+            ],
+        };
         Ok(DemoServer {
             addr,
-            shutdown: Some(tx),
-            task,
+            ready: state.ready.clone(),
+            storage_addr,
+            scheme,
+            tls,
+            shutdown,
+            tasks,
         })
     }
 
@@ -194,9 +288,15 @@ impl DemoServer {
         self.addr
     }
 
-    /// FHIR base URL, e.g. `http://127.0.0.1:PORT` (at the root, like Azure).
+    /// FHIR base URL, e.g. `http://127.0.0.1:PORT` (at the root, like Azure;
+    /// `https://` with [`DemoOptions::tls`]).
     pub fn fhir_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.addr.port())
+        format!("{}://127.0.0.1:{}", self.scheme, self.addr.port())
+    }
+
+    /// The CA certificate (PEM) of the https mode, for a client's trust store.
+    pub fn ca_cert_path(&self) -> Option<std::path::PathBuf> {
+        self.tls.as_ref().map(tls::DemoTls::ca_path)
     }
 
     /// Entra authority stand-in, e.g. `http://127.0.0.1:PORT/login`.
@@ -204,17 +304,30 @@ impl DemoServer {
         format!("{}/login", self.fhir_url())
     }
 
+    /// Storage account stand-in, e.g. `http://127.0.0.1:PORT2` (plays
+    /// `https://ACCOUNT.blob.core.windows.net`).
+    pub fn storage_url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme, self.storage_addr.port())
+    }
+
     /// Stops serving; waits up to two seconds for open connections.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let abort = self.task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
-            .await
-            .is_err()
-        {
-            abort.abort();
+    /// Waits until the synthetic population has been generated (FHIR
+    /// requests wait for it by themselves).
+    pub async fn ready(&self) {
+        let mut rx = self.ready.clone();
+        let _ = rx.wait_for(|r| *r).await;
+    }
+
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        for mut task in self.tasks {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
         }
     }
 }

@@ -114,3 +114,27 @@ pub fn fhir_json(status: StatusCode, body: &Value) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     (status, [(header::CONTENT_TYPE, FHIR_JSON)], text).into_response()
 }
+
+/// A 429 as microsoft/fhir-server's `ThrottlingMiddleware.cs` sends it: an
+/// OperationOutcome (`throttled`) and both `x-ms-retry-after-ms` and
+/// `Retry-After` (whole seconds, at least 1), as
+/// `HeaderDictionaryExtensions.AddRetryAfterHeaders` writes them.
+pub fn throttled(retry_after_ms: u64, diagnostics: &str) -> Response {
+    let mut resp = fhir_json(
+        StatusCode::TOO_MANY_REQUESTS,
+        &outcome(&[Issue::new("error", "throttled", diagnostics)]),
+    );
+    let secs = retry_after_ms.div_ceil(1000).max(1);
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&retry_after_ms.to_string()) {
+        h.insert("x-ms-retry-after-ms", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        h.insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// Azure's sentence for a throttled request (Resources.resx `TooManyConcurrentRequests`).
+pub const TOO_MANY_REQUESTS: &str =
+    "The maximum number of concurrent API calls on this instance was reached.";

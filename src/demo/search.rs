@@ -1,7 +1,10 @@
 //! FHIR search: parameter table (shared with the CapabilityStatement),
 //! value parsing (string/token/date/reference), `_sort`, `_count`, paging
-//! with an opaque continuation token, `_include`/`_revinclude`, and the
-//! searchset Bundle.
+//! with an opaque continuation token (`ct`; only `next` links, as Azure pages
+//! forward only), `_include`/`_revinclude`, and the searchset Bundle.
+//! Lenient by default (unknown parameters become a warning OperationOutcome
+//! entry and drop out of the `self` link), strict with
+//! `Prefer: handling=strict` (400), as `SearchOptionsFactory.cs` does.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,6 +26,8 @@ pub enum StrField {
     Name,
     Family,
     Given,
+    /// A plain `name` string (Organization, Location).
+    Title,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +39,7 @@ pub enum TokField {
     Status,
     Class,
     ClinicalStatus,
+    Intent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,9 @@ pub enum DateField {
     Effective,
     Period,
     Onset,
+    Performed,
+    Authored,
+    Recorded,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,13 +60,15 @@ pub enum Kind {
     Str(StrField),
     Tok(TokField),
     Date(DateField),
-    /// `patient` (target must be Patient) or `subject` (any type).
+    /// A reference at `path` (dot-separated, arrays walked), restricted to
+    /// `target` when the parameter has a single target type.
     Ref {
-        patient_only: bool,
+        target: Option<&'static str>,
+        path: &'static str,
     },
 }
 
-/// (resource type or "*", name, FHIR search param type, kind, definition url suffix)
+/// (resource type or "*", name, FHIR search param type, kind)
 pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
     ("*", "_id", "token", Kind::Id),
     (
@@ -83,18 +94,97 @@ pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
         Kind::Date(DateField::BirthDate),
     ),
     (
+        "Patient",
+        "general-practitioner",
+        "reference",
+        reference(None, "generalPractitioner"),
+    ),
+    (
+        "Patient",
+        "organization",
+        "reference",
+        reference(Some("Organization"), "managingOrganization"),
+    ),
+    ("Practitioner", "name", "string", Kind::Str(StrField::Name)),
+    (
+        "Practitioner",
+        "family",
+        "string",
+        Kind::Str(StrField::Family),
+    ),
+    (
+        "Practitioner",
+        "given",
+        "string",
+        Kind::Str(StrField::Given),
+    ),
+    (
+        "Practitioner",
+        "identifier",
+        "token",
+        Kind::Tok(TokField::Identifier),
+    ),
+    (
+        "Practitioner",
+        "gender",
+        "token",
+        Kind::Tok(TokField::Gender),
+    ),
+    ("Organization", "name", "string", Kind::Str(StrField::Title)),
+    (
+        "Organization",
+        "identifier",
+        "token",
+        Kind::Tok(TokField::Identifier),
+    ),
+    ("Location", "name", "string", Kind::Str(StrField::Title)),
+    (
+        "Location",
+        "organization",
+        "reference",
+        reference(Some("Organization"), "managingOrganization"),
+    ),
+    (
+        "PractitionerRole",
+        "practitioner",
+        "reference",
+        reference(Some("Practitioner"), "practitioner"),
+    ),
+    (
+        "PractitionerRole",
+        "organization",
+        "reference",
+        reference(Some("Organization"), "organization"),
+    ),
+    (
+        "PractitionerRole",
+        "location",
+        "reference",
+        reference(Some("Location"), "location"),
+    ),
+    (
+        "PractitionerRole",
+        "role",
+        "token",
+        Kind::Tok(TokField::Code),
+    ),
+    (
         "Observation",
         "patient",
         "reference",
-        Kind::Ref { patient_only: true },
+        reference(Some("Patient"), "subject"),
     ),
     (
         "Observation",
         "subject",
         "reference",
-        Kind::Ref {
-            patient_only: false,
-        },
+        reference(None, "subject"),
+    ),
+    (
+        "Observation",
+        "encounter",
+        "reference",
+        reference(Some("Encounter"), "encounter"),
     ),
     ("Observation", "code", "token", Kind::Tok(TokField::Code)),
     (
@@ -119,15 +209,37 @@ pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
         "Encounter",
         "patient",
         "reference",
-        Kind::Ref { patient_only: true },
+        reference(Some("Patient"), "subject"),
     ),
     (
         "Encounter",
         "subject",
         "reference",
-        Kind::Ref {
-            patient_only: false,
-        },
+        reference(None, "subject"),
+    ),
+    (
+        "Encounter",
+        "participant",
+        "reference",
+        reference(None, "participant.individual"),
+    ),
+    (
+        "Encounter",
+        "practitioner",
+        "reference",
+        reference(Some("Practitioner"), "participant.individual"),
+    ),
+    (
+        "Encounter",
+        "location",
+        "reference",
+        reference(Some("Location"), "location.location"),
+    ),
+    (
+        "Encounter",
+        "service-provider",
+        "reference",
+        reference(Some("Organization"), "serviceProvider"),
     ),
     ("Encounter", "status", "token", Kind::Tok(TokField::Status)),
     ("Encounter", "class", "token", Kind::Tok(TokField::Class)),
@@ -136,17 +248,21 @@ pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
         "Condition",
         "patient",
         "reference",
-        Kind::Ref { patient_only: true },
+        reference(Some("Patient"), "subject"),
     ),
     (
         "Condition",
         "subject",
         "reference",
-        Kind::Ref {
-            patient_only: false,
-        },
+        reference(None, "subject"),
     ),
     ("Condition", "code", "token", Kind::Tok(TokField::Code)),
+    (
+        "Condition",
+        "category",
+        "token",
+        Kind::Tok(TokField::Category),
+    ),
     (
         "Condition",
         "clinical-status",
@@ -159,7 +275,181 @@ pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
         "date",
         Kind::Date(DateField::Onset),
     ),
+    (
+        "Procedure",
+        "patient",
+        "reference",
+        reference(Some("Patient"), "subject"),
+    ),
+    (
+        "Procedure",
+        "subject",
+        "reference",
+        reference(None, "subject"),
+    ),
+    (
+        "Procedure",
+        "encounter",
+        "reference",
+        reference(Some("Encounter"), "encounter"),
+    ),
+    (
+        "Procedure",
+        "performer",
+        "reference",
+        reference(None, "performer.actor"),
+    ),
+    (
+        "Procedure",
+        "location",
+        "reference",
+        reference(Some("Location"), "location"),
+    ),
+    ("Procedure", "code", "token", Kind::Tok(TokField::Code)),
+    ("Procedure", "status", "token", Kind::Tok(TokField::Status)),
+    (
+        "Procedure",
+        "date",
+        "date",
+        Kind::Date(DateField::Performed),
+    ),
+    (
+        "MedicationRequest",
+        "patient",
+        "reference",
+        reference(Some("Patient"), "subject"),
+    ),
+    (
+        "MedicationRequest",
+        "subject",
+        "reference",
+        reference(None, "subject"),
+    ),
+    (
+        "MedicationRequest",
+        "encounter",
+        "reference",
+        reference(Some("Encounter"), "encounter"),
+    ),
+    (
+        "MedicationRequest",
+        "requester",
+        "reference",
+        reference(None, "requester"),
+    ),
+    (
+        "MedicationRequest",
+        "code",
+        "token",
+        Kind::Tok(TokField::Code),
+    ),
+    (
+        "MedicationRequest",
+        "status",
+        "token",
+        Kind::Tok(TokField::Status),
+    ),
+    (
+        "MedicationRequest",
+        "intent",
+        "token",
+        Kind::Tok(TokField::Intent),
+    ),
+    (
+        "MedicationRequest",
+        "authoredon",
+        "date",
+        Kind::Date(DateField::Authored),
+    ),
+    (
+        "AllergyIntolerance",
+        "patient",
+        "reference",
+        reference(Some("Patient"), "patient"),
+    ),
+    (
+        "AllergyIntolerance",
+        "code",
+        "token",
+        Kind::Tok(TokField::Code),
+    ),
+    (
+        "AllergyIntolerance",
+        "category",
+        "token",
+        Kind::Tok(TokField::Category),
+    ),
+    (
+        "AllergyIntolerance",
+        "clinical-status",
+        "token",
+        Kind::Tok(TokField::ClinicalStatus),
+    ),
+    (
+        "AllergyIntolerance",
+        "date",
+        "date",
+        Kind::Date(DateField::Recorded),
+    ),
+    (
+        "DiagnosticReport",
+        "patient",
+        "reference",
+        reference(Some("Patient"), "subject"),
+    ),
+    (
+        "DiagnosticReport",
+        "subject",
+        "reference",
+        reference(None, "subject"),
+    ),
+    (
+        "DiagnosticReport",
+        "encounter",
+        "reference",
+        reference(Some("Encounter"), "encounter"),
+    ),
+    (
+        "DiagnosticReport",
+        "result",
+        "reference",
+        reference(Some("Observation"), "result"),
+    ),
+    (
+        "DiagnosticReport",
+        "performer",
+        "reference",
+        reference(None, "performer"),
+    ),
+    (
+        "DiagnosticReport",
+        "code",
+        "token",
+        Kind::Tok(TokField::Code),
+    ),
+    (
+        "DiagnosticReport",
+        "category",
+        "token",
+        Kind::Tok(TokField::Category),
+    ),
+    (
+        "DiagnosticReport",
+        "status",
+        "token",
+        Kind::Tok(TokField::Status),
+    ),
+    (
+        "DiagnosticReport",
+        "date",
+        "date",
+        Kind::Date(DateField::Effective),
+    ),
 ];
+
+const fn reference(target: Option<&'static str>, path: &'static str) -> Kind {
+    Kind::Ref { target, path }
+}
 
 /// Result parameters understood on every search.
 pub const RESULT_PARAMS: &[&str] = &[
@@ -179,20 +469,55 @@ pub const SORTS: &[(&str, &str)] = &[
     ("Patient", "family"),
     ("Patient", "given"),
     ("Patient", "name"),
+    ("Practitioner", "family"),
+    ("Practitioner", "name"),
+    ("Organization", "name"),
+    ("Location", "name"),
     ("Observation", "date"),
     ("Encounter", "date"),
     ("Condition", "onset-date"),
+    ("Procedure", "date"),
+    ("MedicationRequest", "authoredon"),
+    ("AllergyIntolerance", "date"),
+    ("DiagnosticReport", "date"),
 ];
 
-/// (source type, search parameter) usable in `_include`/`_revinclude`.
-pub const INCLUDES: &[(&str, &str)] = &[
-    ("Observation", "patient"),
-    ("Observation", "subject"),
-    ("Encounter", "patient"),
-    ("Encounter", "subject"),
-    ("Condition", "patient"),
-    ("Condition", "subject"),
-];
+/// (source type, search parameter) usable in `_include`/`_revinclude`:
+/// every reference parameter.
+pub fn includes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    PARAMS
+        .iter()
+        .filter(|(t, _, _, k)| *t != "*" && matches!(k, Kind::Ref { .. }))
+        .map(|(t, n, _, _)| (*t, *n))
+}
+
+/// Reference parameters of other types that can point at `rtype` (its
+/// `_revinclude` values).
+pub fn revincludes_of(rtype: &str) -> Vec<(&'static str, &'static str)> {
+    includes()
+        .filter(|(s, p)| match param_kind(s, p) {
+            Some(Kind::Ref {
+                target: Some(t), ..
+            }) => t == rtype,
+            // Untargeted references (subject, participant, performer, …) point at people.
+            Some(Kind::Ref { target: None, .. }) => {
+                matches!(rtype, "Patient" | "Practitioner" | "Organization")
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+/// Types a reference parameter may point at (its target, or any type).
+fn ref_target_ok(rtype: &str, name: &str, t: &str) -> bool {
+    match param_kind(rtype, name) {
+        Some(Kind::Ref {
+            target: Some(x), ..
+        }) => x == t,
+        Some(Kind::Ref { target: None, .. }) => super::store::is_supported(t),
+        _ => false,
+    }
+}
 
 pub fn param_kind(rtype: &str, name: &str) -> Option<Kind> {
     PARAMS
@@ -237,7 +562,8 @@ enum Pred {
         values: Vec<(Prefix, DateRange)>,
     },
     Ref {
-        patient_only: bool,
+        target: Option<&'static str>,
+        path: &'static str,
         type_mod: Option<String>,
         values: Vec<String>,
     },
@@ -346,12 +672,12 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                     ))
                 })?;
                 if n > MAX_COUNT {
+                    // SearchOptionsFactory.cs: clamped to MaxItemCountPerSearch with an
+                    // informational issue in the Bundle, strict handling or not
+                    // (Resources.resx `SearchParamaterCountExceedLimit`).
                     let msg = format!(
-                        "The _count parameter exceeded the maximum of {MAX_COUNT}. The number of results returned has been limited to {MAX_COUNT}."
+                        "The '_count' parameter exceeds limit configured for server. Current limit is {MAX_COUNT} while `_count` parameter set to {n}."
                     );
-                    if strict {
-                        return Err(FhirError::bad_request(msg));
-                    }
                     q.issues
                         .push(Issue::new("information", "informational", msg));
                     q.count = MAX_COUNT;
@@ -437,23 +763,24 @@ pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Q
                         )));
                     }
                 };
-                let known = INCLUDES.iter().any(|(s, p)| *s == src && *p == sp);
-                let target_ok = target.is_none_or(|t| t == "Patient");
+                let known = includes().any(|(s, p)| s == src && p == sp);
+                let target_ok = target.is_none_or(|t| ref_target_ok(src, sp, t));
                 let type_ok = if name == "_include" {
                     src == rtype
                 } else {
-                    rtype == "Patient"
+                    // The searched type must be one the parameter can point at.
+                    ref_target_ok(src, sp, rtype)
                 };
                 if !(known && target_ok && type_ok) {
                     return Err(FhirError::not_supported(format!(
                         "The {name} value '{value}' is not supported for resource type '{rtype}'."
                     )));
                 }
-                let pair = (src.to_string(), sp.to_string());
                 if name == "_include" {
-                    q.includes.push(pair);
+                    q.includes
+                        .push((sp.to_string(), target.unwrap_or("").to_string()));
                 } else {
-                    q.revincludes.push(pair);
+                    q.revincludes.push((src.to_string(), sp.to_string()));
                 }
             }
             _ => match param_kind(rtype, name) {
@@ -564,14 +891,15 @@ fn compile(
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Pred::Date { field, values })
         }
-        Kind::Ref { patient_only } => {
+        Kind::Ref { target, path } => {
             let type_mod = match modifier {
                 None => None,
-                Some("Patient") => Some("Patient".to_string()),
+                Some(m) if ref_target_ok(rtype, name, m) => Some(m.to_string()),
                 Some(m) => return Err(bad_mod(m)),
             };
             Ok(Pred::Ref {
-                patient_only,
+                target,
+                path,
                 type_mod,
                 values,
             })
@@ -581,6 +909,22 @@ fn compile(
 
 fn strings(res: &Value, field: StrField) -> Vec<String> {
     let mut out = Vec::new();
+    if field == StrField::Title {
+        if let Some(n) = res.get("name").and_then(Value::as_str) {
+            out.push(n.to_string());
+        }
+        for a in res
+            .get("alias")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(a) = a.as_str() {
+                out.push(a.to_string());
+            }
+        }
+        return out;
+    }
     for name in res
         .get("name")
         .and_then(Value::as_array)
@@ -628,6 +972,17 @@ fn strings(res: &Value, field: StrField) -> Vec<String> {
 }
 
 fn codings(cc: &Value, out: &mut Vec<(Option<String>, String)>) {
+    if let Value::Array(items) = cc {
+        for item in items {
+            codings(item, out);
+        }
+        return;
+    }
+    if let Some(code) = cc.as_str() {
+        // A bare code (AllergyIntolerance.category).
+        out.push((None, code.to_string()));
+        return;
+    }
     for c in cc
         .get("coding")
         .and_then(Value::as_array)
@@ -675,18 +1030,20 @@ fn tokens(res: &Value, field: TokField) -> Vec<(Option<String>, String)> {
             }
         }
         TokField::Code => {
-            if let Some(c) = res.get("code") {
-                codings(c, &mut out);
+            for key in ["code", "medicationCodeableConcept"] {
+                if let Some(c) = res.get(key) {
+                    codings(c, &mut out);
+                }
             }
         }
         TokField::Category => {
-            for c in res
-                .get("category")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            if let Some(c) = res.get("category") {
                 codings(c, &mut out);
+            }
+        }
+        TokField::Intent => {
+            if let Some(s) = res.get("intent").and_then(Value::as_str) {
+                out.push((None, s.to_string()));
             }
         }
         TokField::ClinicalStatus => {
@@ -721,6 +1078,14 @@ fn dates(res: &Value, field: DateField) -> Vec<DateRange> {
             period(res.get("effectivePeriod")).into_iter().collect()
         }
         DateField::Period => period(res.get("period")).into_iter().collect(),
+        DateField::Performed => {
+            if let Some(r) = at(res.get("performedDateTime")) {
+                return vec![r];
+            }
+            period(res.get("performedPeriod")).into_iter().collect()
+        }
+        DateField::Authored => at(res.get("authoredOn")).into_iter().collect(),
+        DateField::Recorded => at(res.get("recordedDate")).into_iter().collect(),
     }
 }
 
@@ -751,14 +1116,43 @@ fn period(p: Option<&Value>) -> Option<DateRange> {
     }
 }
 
-/// The `subject.reference` of a clinical resource, normalised to `Type/id`.
-pub fn subject_ref(res: &Value) -> Option<&str> {
-    res.pointer("/subject/reference").and_then(Value::as_str)
+/// The `reference` strings at a dot-separated path, walking arrays
+/// (`participant.individual`, `result`, `location.location`).
+pub fn refs<'a>(res: &'a Value, path: &str) -> Vec<&'a str> {
+    let mut nodes: Vec<&Value> = vec![res];
+    for key in path.split('.') {
+        let mut next = Vec::new();
+        for n in nodes {
+            match n.get(key) {
+                Some(Value::Array(items)) => next.extend(items.iter()),
+                Some(v) => next.push(v),
+                None => {}
+            }
+        }
+        nodes = next;
+    }
+    nodes
+        .into_iter()
+        .flat_map(|n| match n {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            v => vec![v],
+        })
+        .filter_map(|n| n.get("reference").and_then(Value::as_str))
+        .collect()
+}
+
+/// The patient a clinical resource belongs to (`subject`, or `patient` for
+/// AllergyIntolerance), as `Patient/{id}`.
+pub fn patient_ref(res: &Value) -> Option<&str> {
+    ["/subject/reference", "/patient/reference"]
+        .iter()
+        .find_map(|p| res.pointer(p).and_then(Value::as_str))
+        .filter(|r| r.starts_with("Patient/"))
 }
 
 fn ref_matches(
     reference: &str,
-    patient_only: bool,
+    target: Option<&str>,
     type_mod: &Option<String>,
     value: &str,
 ) -> bool {
@@ -774,11 +1168,7 @@ fn ref_matches(
     let r = tail(reference);
     let (r_type, r_id) = r.split_once('/').unwrap_or(("", r.as_str()));
     let v = tail(value);
-    let wanted_type = if patient_only {
-        Some("Patient")
-    } else {
-        type_mod.as_deref()
-    };
+    let wanted_type = target.or(type_mod.as_deref());
     if let Some(t) = wanted_type
         && r_type != t
     {
@@ -796,7 +1186,7 @@ fn has_value(res: &Value, kind: Kind) -> bool {
         Kind::Str(f) => !strings(res, f).is_empty(),
         Kind::Tok(f) => !tokens(res, f).is_empty(),
         Kind::Date(f) => !dates(res, f).is_empty(),
-        Kind::Ref { .. } => subject_ref(res).is_some(),
+        Kind::Ref { path, .. } => !refs(res, path).is_empty(),
     }
 }
 
@@ -853,15 +1243,13 @@ fn pred_matches(p: &Pred, res: &Value) -> bool {
                 .all(|(prefix, q)| have.iter().any(|r| date_match(*prefix, q, r)))
         }
         Pred::Ref {
-            patient_only,
+            target,
+            path,
             type_mod,
             values,
-        } => match subject_ref(res) {
-            Some(r) => values
-                .iter()
-                .any(|v| ref_matches(r, *patient_only, type_mod, v)),
-            None => false,
-        },
+        } => refs(res, path)
+            .iter()
+            .any(|r| values.iter().any(|v| ref_matches(r, *target, type_mod, v))),
         Pred::Missing { kind, missing } => has_value(res, *kind) != *missing,
     }
 }
@@ -974,15 +1362,6 @@ pub fn page_bundle(
         if end < total {
             links.push(json!({"relation": "next", "url": link(Some(encode_ct(end)), true)}));
         }
-        if start > 0 {
-            let prev = start.saturating_sub(q.count);
-            let url = if prev == 0 {
-                link(None, true)
-            } else {
-                link(Some(encode_ct(prev)), true)
-            };
-            links.push(json!({"relation": "previous", "url": url}));
-        }
         for r in page {
             entries.push(entry(base, r, "match"));
         }
@@ -1037,39 +1416,64 @@ pub fn run(
         .filter(|(_, r)| q.filter.matches(r))
         .collect();
     let all = sorted(rtype, &q, items);
-    let included = |page: &[Arc<Value>]| includes_for(store, &q, page);
+    let included = |page: &[Arc<Value>]| includes_for(store, rtype, &q, page);
     Ok(page_bundle(base, rtype, &q, &all, included))
 }
 
-fn includes_for(store: &Store, q: &Query, page: &[Arc<Value>]) -> Vec<Arc<Value>> {
+/// `Type/id` of a reference string (relative or absolute).
+fn type_and_id(reference: &str) -> Option<(&str, &str)> {
+    let mut it = reference.trim_end_matches('/').rsplitn(3, '/');
+    let id = it.next()?;
+    let t = it.next()?;
+    Some((t, id))
+}
+
+fn includes_for(store: &Store, rtype: &str, q: &Query, page: &[Arc<Value>]) -> Vec<Arc<Value>> {
     let mut seen: HashSet<String> = page.iter().map(|r| full_url("", r)).collect();
     let mut out = Vec::new();
-    if !q.includes.is_empty() {
+    for (sp, target) in &q.includes {
+        let Some(Kind::Ref { path, .. }) = param_kind(rtype, sp) else {
+            continue;
+        };
         for r in page {
-            if let Some(reference) = subject_ref(r)
-                && let Some((t, id)) = reference.split_once('/')
-                && let Some(target) = store.live(t, id)
-                && seen.insert(full_url("", &target))
-            {
-                out.push(target);
+            for reference in refs(r, path) {
+                if let Some((t, id)) = type_and_id(reference)
+                    && (target.is_empty() || t == target)
+                    && let Some(found) = store.live(t, id)
+                    && seen.insert(full_url("", &found))
+                {
+                    out.push(found);
+                }
             }
         }
     }
     for (src, sp) in &q.revincludes {
-        let ids: HashSet<String> = page
-            .iter()
-            .filter_map(|r| r.get("id").and_then(Value::as_str))
-            .map(|id| format!("Patient/{id}"))
-            .collect();
-        let _ = sp; // `patient` and `subject` both follow Observation.subject
+        let Some(Kind::Ref { path, .. }) = param_kind(src, sp) else {
+            continue;
+        };
+        let keys: HashSet<String> = page.iter().map(|r| full_url("", r)).collect();
         for (_, r) in store.all_live(src) {
-            if subject_ref(&r).is_some_and(|s| ids.contains(s)) && seen.insert(full_url("", &r)) {
+            let points_here = refs(&r, path).iter().any(|reference| {
+                type_and_id(reference).is_some_and(|(t, id)| keys.contains(&format!("/{t}/{id}")))
+            });
+            if points_here && seen.insert(full_url("", &r)) {
                 out.push(r);
             }
         }
     }
     out
 }
+
+/// Types in the Patient compartment the demo serves (besides Patient).
+pub const COMPARTMENT_TYPES: &[&str] = &[
+    "Encounter",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "MedicationRequest",
+    "AllergyIntolerance",
+    "DiagnosticReport",
+];
 
 /// Resources in a patient's compartment (the patient first).
 pub fn compartment(store: &Store, patient_id: &str, types: Option<&[String]>) -> Vec<Arc<Value>> {
@@ -1081,12 +1485,12 @@ pub fn compartment(store: &Store, patient_id: &str, types: Option<&[String]>) ->
         out.push(p);
     }
     let reference = format!("Patient/{patient_id}");
-    for t in ["Encounter", "Observation", "Condition"] {
+    for t in COMPARTMENT_TYPES {
         if !want(t) {
             continue;
         }
         let mut items = store.all_live(t);
-        items.retain(|(_, r)| subject_ref(r) == Some(reference.as_str()));
+        items.retain(|(_, r)| patient_ref(r) == Some(reference.as_str()));
         items.sort_by_key(|(lu, _)| *lu);
         out.extend(items.into_iter().map(|(_, r)| r));
     }

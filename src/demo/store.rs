@@ -11,9 +11,26 @@ use serde_json::{Map, Value, json};
 use super::util::fhir_instant;
 
 /// Resource types the demo serves. Group is read-only.
-pub const TYPES: &[&str] = &["Patient", "Observation", "Encounter", "Condition", "Group"];
-/// Types that accept create/update/delete.
-pub const WRITABLE: &[&str] = &["Patient", "Observation", "Encounter", "Condition"];
+pub const TYPES: &[&str] = &[
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Location",
+    "Encounter",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "MedicationRequest",
+    "AllergyIntolerance",
+    "DiagnosticReport",
+    "Group",
+];
+/// Types that accept create/update/delete: all but Group (the last).
+pub const WRITABLE: &[&str] = match TYPES.split_last() {
+    Some((_, rest)) => rest,
+    None => &[],
+};
 
 pub fn is_supported(rtype: &str) -> bool {
     TYPES.contains(&rtype)
@@ -162,11 +179,55 @@ impl Store {
         Some(version)
     }
 
+    /// Keeps only the current version (`$bulk-delete?_purgeHistory=true`).
+    pub fn purge_history(&mut self, rtype: &str, id: &str) {
+        if let Some(e) = self.types.get_mut(rtype).and_then(|t| t.get_mut(id)) {
+            let keep = e.versions.len().saturating_sub(1);
+            e.versions.drain(..keep);
+        }
+    }
+
     /// Removes a resource with all its history (`?hardDelete=true`).
     pub fn hard_delete(&mut self, rtype: &str, id: &str) {
         if let Some(t) = self.types.get_mut(rtype) {
             t.remove(id);
         }
+    }
+
+    /// Versions an export adds with `includeAssociatedData`: earlier versions
+    /// of every resource (`_history`) and the last version of deleted ones
+    /// (`_deleted`).
+    pub fn associated_versions(
+        &self,
+        rtype: &str,
+        history: bool,
+        deleted: bool,
+    ) -> Vec<(DateTime<Utc>, Arc<Value>)> {
+        let Some(t) = self.types.get(rtype) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in t.values() {
+            let Some((current, earlier)) = e.versions.split_last() else {
+                continue;
+            };
+            let is_deleted = current.resource.is_none();
+            if history {
+                out.extend(
+                    earlier
+                        .iter()
+                        .filter_map(|v| Some((v.last_updated, v.resource.clone()?))),
+                );
+            } else if deleted && is_deleted {
+                out.extend(
+                    earlier
+                        .iter()
+                        .rev()
+                        .find_map(|v| Some((v.last_updated, v.resource.clone()?))),
+                );
+            }
+        }
+        out
     }
 
     /// All live resources of a type with their last-updated time.

@@ -65,40 +65,7 @@ pub struct RecordMeta {
     pub secrets: Vec<String>,
 }
 
-/// The `[history]` table of `settings.toml`: whether exchanges are kept, and the bounds (the
-/// oldest entries go first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// `false` keeps nothing (and leaves an existing history file alone).
-    pub enabled: bool,
-    /// Most entries kept.
-    pub max_entries: u32,
-    /// Most bytes kept across all entries (bodies and headers), in megabytes.
-    pub max_total_mb: u32,
-    /// Bodies above this many kilobytes are kept truncated (the full size is still shown).
-    pub max_body_kb: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            max_entries: 5_000,
-            max_total_mb: 256,
-            max_body_kb: 2_048,
-        }
-    }
-}
-
-impl Limits {
-    pub fn max_total_bytes(&self) -> u64 {
-        u64::from(self.max_total_mb) * 1024 * 1024
-    }
-    pub fn max_body_bytes(&self) -> usize {
-        self.max_body_kb as usize * 1024
-    }
-}
+pub use crate::workspace::settings::HistoryLimits as Limits;
 
 /// One exchange to record, already redacted (see [`redact::redact_exchange`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

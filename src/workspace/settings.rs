@@ -10,7 +10,7 @@ pub struct Settings {
     pub theme: Option<String>,
     /// History on or off, and its bounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<crate::history::Limits>,
+    pub history: Option<HistoryLimits>,
     /// Bodies larger than this many MB go to a temporary file instead of memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spool_above_mb: Option<u64>,
@@ -29,5 +29,40 @@ pub fn load_settings(root: &std::path::Path) -> (Settings, Option<String>) {
     match super::store::parse_toml_file(&path) {
         Ok(s) => (s, None),
         Err(p) => (Settings::default(), Some(p.to_string())),
+    }
+}
+
+/// The `[history]` table of `settings.toml`: whether exchanges are kept, and the bounds (the
+/// oldest entries go first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryLimits {
+    /// `false` keeps nothing (and leaves an existing history file alone).
+    pub enabled: bool,
+    /// Most entries kept.
+    pub max_entries: u32,
+    /// Most bytes kept across all entries (bodies and headers), in megabytes.
+    pub max_total_mb: u32,
+    /// Bodies above this many kilobytes are kept truncated (the full size is still shown).
+    pub max_body_kb: u32,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_entries: 5_000,
+            max_total_mb: 256,
+            max_body_kb: 2_048,
+        }
+    }
+}
+
+impl HistoryLimits {
+    pub fn max_total_bytes(&self) -> u64 {
+        u64::from(self.max_total_mb) * 1024 * 1024
+    }
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_kb as usize * 1024
     }
 }

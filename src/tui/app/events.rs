@@ -173,8 +173,12 @@ impl App {
             return;
         };
         let Some(config) = e.auth.clone().filter(|a| a.kind != AuthKind::None) else {
+            let key = cx.model.keymap.say(
+                crate::tui::keys::Ctx::Environments,
+                crate::tui::keys::Action::SignInSettings,
+            );
             cx.info(format!(
-                "'{env}' has no sign-in configured: press S to set it up."
+                "'{env}' has no sign-in configured: press {key} to set it up."
             ));
             return;
         };

@@ -163,8 +163,12 @@ impl App {
                 restored += 1;
             }
         }
+        let save = cx.model.keymap.say(
+            crate::tui::keys::Ctx::Global,
+            crate::tui::keys::Action::Save,
+        );
         cx.info(format!(
-            "{restored} draft(s) restored as unsaved edits: Ctrl-S saves them."
+            "{restored} draft(s) restored as unsaved edits: {save} saves them."
         ));
     }
 

@@ -380,7 +380,9 @@ mod tests {
         let e = parse("[response]\nsend = \"x\"\n").unwrap_err();
         assert_eq!(
             e,
-            vec!["ws/keys.toml:2:1: send has no key in [response]; it can be bound in [global]"]
+            vec![
+                "ws/keys.toml:2:1: send has no key in [response]; it can be bound in [global], [export_form]"
+            ]
         );
         let e = parse("[global]\nsend = [\"ctrl-r\", \"ctrl+s\"]\n").unwrap_err();
         assert_eq!(

@@ -248,6 +248,20 @@ impl Keymap {
             .map(String::as_str)
     }
 
+    /// The first key in force for `action` in `ctx` as a message names it (`Ctrl-R`, `Esc`,
+    /// `J`); "the palette" when the action was left without a key.
+    pub fn say(&self, ctx: Ctx, action: Action) -> String {
+        let key = self.first_key(ctx, action).or_else(|| {
+            ctx.falls_back_to_global()
+                .then(|| self.first_key(Ctx::Global, action))
+                .flatten()
+        });
+        match key {
+            Some(k) => key_label(k),
+            None => "the palette (Ctrl-P)".into(),
+        }
+    }
+
     /// Short hints for the status bar: the context's hinted bindings, then global ones, each
     /// with its first key in force; an action left without keys is not hinted.
     pub fn hints(&self, ctx: Ctx) -> Vec<(String, &'static str)> {
@@ -548,5 +562,66 @@ mod tests {
         let two = Keymap::build(&[b, a]);
         assert_eq!(one.lookup_name(Ctx::Global, "x"), Some(Action::Send));
         assert_eq!(two.lookup_name(Ctx::Global, "x"), Some(Action::Send));
+    }
+}
+
+/// A key as people write it in a sentence: `ctrl-r` → `Ctrl-R`, `esc` → `Esc`, `f5` → `F5`.
+pub fn key_label(key: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = key;
+    for (prefix, label) in [("ctrl-", "Ctrl-"), ("alt-", "Alt-")] {
+        if rest.len() > prefix.len() && rest.starts_with(prefix) {
+            parts.push(label.into());
+            rest = &rest[prefix.len()..];
+        }
+    }
+    let modified = !parts.is_empty();
+    let base = match rest {
+        "esc" => "Esc".into(),
+        "enter" => "Enter".into(),
+        "tab" => "Tab".into(),
+        "backtab" => "Shift-Tab".into(),
+        "space" => "Space".into(),
+        "backspace" => "Backspace".into(),
+        "delete" => "Delete".into(),
+        "pageup" => "PgUp".into(),
+        "pagedown" => "PgDn".into(),
+        "home" => "Home".into(),
+        "end" => "End".into(),
+        "up" | "down" | "left" | "right" => rest.into(),
+        f if f.len() > 1 && f.starts_with('f') => f.to_uppercase(),
+        c if modified => c.to_uppercase(),
+        c => c.into(),
+    };
+    parts.push(base);
+    parts.concat()
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_named_as_in_a_sentence_and_follow_remaps() {
+        assert_eq!(key_label("ctrl-r"), "Ctrl-R");
+        assert_eq!(key_label("esc"), "Esc");
+        assert_eq!(key_label("J"), "J");
+        assert_eq!(key_label("f9"), "F9");
+        let map = Keymap::default();
+        assert_eq!(map.say(Ctx::Global, Action::Send), "Ctrl-R");
+        let remapped = Keymap::build(&[Override {
+            ctx: Ctx::Global,
+            action: Action::Send,
+            keys: vec!["f9".into()],
+            origin: Origin {
+                file: PathBuf::from("keys.toml"),
+                layer: 1,
+                line: 1,
+                column: 1,
+            },
+        }]);
+        assert_eq!(remapped.say(Ctx::Global, Action::Send), "F9");
+        // A pane's action falls back to the global key.
+        assert_eq!(map.say(Ctx::Request, Action::Save), "Ctrl-S");
     }
 }

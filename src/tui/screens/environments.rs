@@ -186,8 +186,12 @@ impl Environments {
                     return;
                 }
                 let env = template_environment(&name);
+                let edit = cx
+                    .model
+                    .keymap
+                    .say(crate::tui::keys::Ctx::Environments, Action::Edit);
                 let note = format!(
-                    "Environment '{name}' created from the Azure template; press e to edit it."
+                    "Environment '{name}' created from the Azure template; press {edit} to edit it."
                 );
                 create(cx, env, note);
             }

@@ -299,9 +299,8 @@ impl History {
                         cx.info("Mark removed.");
                     } else {
                         self.mark = Some(id);
-                        cx.info(format!(
-                            "Entry #{id} marked: select another and press d to compare their bodies."
-                        ));
+                        let diff = cx.model.keymap.say(Ctx::History, Action::Diff);
+                        cx.info(format!("Entry #{id} marked: select another and press {diff} to compare their bodies."));
                     }
                 }
             }

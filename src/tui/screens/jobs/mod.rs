@@ -117,7 +117,10 @@ pub fn watch_accepted(cx: &mut Cx, request_url: &str, response: &HttpResponse) -
         job: Box::new(job.clone()),
         auth,
     });
-    cx.info("Export accepted: fhirside is watching the job (J shows the jobs).");
+    let jobs = cx.model.keymap.say(Ctx::Global, Action::Jobs);
+    cx.info(format!(
+        "Export accepted: fhirside is watching the job ({jobs} shows the jobs)."
+    ));
     cx.model.jobs.list.push(job);
     Some(status_url)
 }
@@ -129,8 +132,12 @@ pub fn on_job(job: ExportJob, cx: &mut Cx) {
         match job.state {
             JobState::Complete => {
                 let files = job.manifest.as_ref().map_or(0, |m| m.output.len());
+                let (jobs, download) = (
+                    cx.model.keymap.say(Ctx::Global, Action::Jobs),
+                    cx.model.keymap.say(Ctx::Jobs, Action::Download),
+                );
                 cx.info(format!(
-                    "Export finished: {}. J shows the manifest; D downloads.",
+                    "Export finished: {}. {jobs} shows the manifest; {download} downloads.",
                     plural(files, "file")
                 ));
             }

@@ -26,7 +26,13 @@ impl Request {
                 Line::raw(""),
                 Line::styled("  No request open.", theme.dim),
                 Line::styled(
-                    "  Pick one in Collections (Enter), or Ctrl-P to jump to it by name.",
+                    format!(
+                        "  Pick one in Collections (Enter), or {} to find it by name.",
+                        model.keymap.say(
+                            crate::tui::keys::Ctx::Global,
+                            crate::tui::keys::Action::Palette
+                        )
+                    ),
                     theme.dim,
                 ),
             ];
@@ -81,7 +87,16 @@ impl Request {
             url.draw(frame, u_area, true, theme);
         } else {
             let mut spans = if ed.draft.url.is_empty() {
-                vec![Span::styled("press u to type the URL", theme.dim)]
+                vec![Span::styled(
+                    format!(
+                        "press {} to type the URL",
+                        model.keymap.say(
+                            crate::tui::keys::Ctx::Request,
+                            crate::tui::keys::Action::EditUrl
+                        )
+                    ),
+                    theme.dim,
+                )]
             } else {
                 template_line(&ed.draft.url, &ctx, theme.text, theme)
             };

@@ -475,7 +475,8 @@ impl Request {
                     ed.body = TextField::lines(&text);
                     ed.draft.body.text = text;
                 }
-                cx.info("Body updated from the editor (Ctrl-S saves it).");
+                let save = cx.model.keymap.say(Ctx::Global, Action::Save);
+                cx.info(format!("Body updated from the editor ({save} saves it)."));
             }
             Err(e) => cx.error(e),
         }
@@ -492,7 +493,8 @@ impl Request {
                 .headers
                 .retain(|h| !h.key.eq_ignore_ascii_case("if-match"));
             ed.draft.headers.push(Kv::new("If-Match", &etag));
-            cx.info(format!("If-Match: {etag} added (Ctrl-S keeps it)."));
+            let save = cx.model.keymap.say(Ctx::Global, Action::Save);
+            cx.info(format!("If-Match: {etag} added ({save} keeps it)."));
         }
     }
 
@@ -501,7 +503,10 @@ impl Request {
     /// not list); `anyway` skips the questions.
     pub fn send(&mut self, anyway: bool, cx: &mut Cx) {
         let Some(path) = cx.model.open.clone() else {
-            cx.info("Open a request from Collections first (Enter on it), then Ctrl-R sends it.");
+            let send = cx.model.keymap.say(Ctx::Global, Action::Send);
+            cx.info(format!(
+                "Open a request from Collections first (Enter on it), then {send} sends it."
+            ));
             return;
         };
         let Some(ed) = self.editors.get(&path) else {

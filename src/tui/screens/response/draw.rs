@@ -55,8 +55,12 @@ impl super::Response {
             return;
         }
         let Some(view) = self.responses.get_mut(&path) else {
+            let send = model.keymap.say(
+                crate::tui::keys::Ctx::Global,
+                crate::tui::keys::Action::Send,
+            );
             let hint = Line::styled(
-                "Nothing sent yet. Ctrl-R (or F5) sends the request.",
+                format!("Nothing sent yet. {send} sends the request."),
                 theme.dim,
             );
             frame.render_widget(Paragraph::new(vec![Line::raw(""), hint]), inner);

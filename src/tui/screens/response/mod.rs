@@ -368,7 +368,11 @@ impl Response {
         let Some((generation, cancel)) = view.begin_filter(expr) else {
             return;
         };
-        cx.info(format!("Filtering with '{expr}'… (Esc stops)"));
+        let back = cx
+            .model
+            .keymap
+            .say(crate::tui::keys::Ctx::Response, Action::Cancel);
+        cx.info(format!("Filtering with '{expr}'… ({back} stops)"));
         cx.worker(WorkerCommand::Filter(Box::new(FilterJob {
             id,
             generation,
