@@ -6,6 +6,9 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

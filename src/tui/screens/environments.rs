@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -59,6 +59,9 @@ fn the_remapped_send_works_while_editing_the_url_but_letters_still_type() {
         dir.path(),
         "[global]\nsend = [\"f9\", \"x\"]\n[request]\nedit_url = \"U\"\n",
     );
+    // x is also the Response pane's copy_request_id: the conflict is reported first.
+    assert!(problems_open(&rig));
+    rig.key("esc");
     rig.app.focus = Pane::Request;
     assert!(rig.key("u").is_empty());
     assert!(
