@@ -37,7 +37,7 @@ fn kick_off_watch_and_download() {
     pty.send(" ");
     pty.wait_for_text("[x] AllergyIntolerance").unwrap();
     pty.send("D");
-    pty.wait_for_text_within("downloaded into", Duration::from_secs(20))
+    pty.wait_for_text_within("downloaded 1 file into", Duration::from_secs(20))
         .unwrap();
     let screen = pty.screen_text();
     // The file's line, and its "ok" (on the same line, or the next when the path is long).

@@ -231,7 +231,7 @@ impl Rig {
         }
     }
 
-    /// Opens a saved request as Enter in Collections would.
+    /// Opens a saved request as the palette does (the Request pane gets the focus).
     pub fn open(&mut self, path: &NodePath) {
         self.msg(Msg::Intent(super::screens::Intent::OpenRequest(
             path.clone(),

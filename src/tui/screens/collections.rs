@@ -280,7 +280,12 @@ impl Collections {
                 }
             }
             Action::Activate => match row {
-                Some(r) if r.kind == RowKind::Request => cx.intent(Intent::OpenRequest(r.path)),
+                Some(r) if r.kind == RowKind::Request => {
+                    cx.intent(Intent::OpenRequest(r.path));
+                    // The tree keeps the focus (and the screen when panes are shown one at a
+                    // time): 3 goes to the request.
+                    cx.intent(Intent::Focus(Pane::Collections));
+                }
                 Some(r) if !self.expanded.remove(&r.path) => {
                     self.expanded.insert(r.path);
                 }

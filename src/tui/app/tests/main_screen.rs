@@ -19,7 +19,7 @@ pub(crate) fn rig_with_response(dir: &std::path::Path) -> Rig {
             .with_timezone(&chrono::Local);
     }
     rig.app.model.status = None;
-    // As after opening it with the tree focused (opening it by Enter focuses the Request pane).
+    // As after opening it with Enter in the tree, which keeps the focus.
     rig.app.focus = Pane::Collections;
     rig
 }

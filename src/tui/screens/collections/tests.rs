@@ -47,3 +47,18 @@ fn new_folder_request_rename_move_and_delete() {
     assert!(!coll.join("Smiths.toml").exists());
     assert_eq!(rig.app.model.open, None);
 }
+
+#[test]
+fn enter_on_a_request_opens_it_and_the_tree_keeps_the_focus() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.keys(&["j", "j", "enter"]);
+    assert_eq!(
+        rig.app.model.open,
+        Some(path(&["Azure FHIR service", "Capability statement"]))
+    );
+    assert_eq!(rig.app.focus, crate::tui::screens::Pane::Collections);
+    // One pane at a time: the tree stays on screen, marking the open request.
+    let screen = rig.draw(80, 24);
+    assert!(screen.contains("Capability statement ◂"), "{screen}");
+}
