@@ -31,6 +31,9 @@ fn lookup_open_follow_back_and_page() {
     pty.wait_for_text("searchset").unwrap();
     pty.enter();
     pty.wait_for_text("/Observation/").unwrap();
+    // The address shows while the page loads; Tab needs the page itself.
+    pty.wait_for_text("\"resourceType\": \"Observation\"")
+        .unwrap();
     // Tab jumps to the first reference (the subject); Enter follows it.
     pty.tab();
     pty.wait_for(
