@@ -48,6 +48,7 @@ pub fn prepare_workspace(
             ws.environments.sort_by(|a, b| a.name.cmp(&b.name));
         }
     }
+    crate::workspace::seed::ensure_gitignore(store.root());
     let seed = seed_collection();
     if ws.collection(seed.name()).is_none() {
         store.save_collection(&seed)?;

@@ -179,9 +179,12 @@ impl Runtime {
             }
             DiskOp::WriteSession(session) => {
                 let path = s.root().join(super::session::SESSION_FILE);
-                let text = toml::to_string_pretty(&*session).map_err(|e| {
+                let mut text = toml::to_string_pretty(&*session).map_err(|e| {
                     DiskError::Other(format!("The session could not be written: {e}"))
                 })?;
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
                 crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
                     .map(|_| DiskValue::Written(path))
                     .map_err(|e| DiskError::Other(format!("The session could not be written: {e}")))
@@ -210,7 +213,9 @@ fn remember_theme(root: &std::path::Path, name: &str) -> DiskResult {
     }
     settings.theme = Some(name.to_string());
     let text = toml::to_string_pretty(&settings).map_err(|e| DiskError::Other(e.to_string()))?;
-    crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
+    // A settings file fhirside writes points editors at its schema, like every other file.
+    let bytes = crate::workspace::schemas::with_directive(root, &path, text.as_bytes());
+    crate::workspace::atomic::write_atomic(&path, &bytes, false)
         .map(|_| DiskValue::Written(path))
         .map_err(|e| DiskError::Other(e.to_string()))
 }

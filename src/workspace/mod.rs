@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod jobs;
 pub mod location;
 pub mod model;
+pub mod schemas;
 pub mod seed;
 pub mod settings;
 pub mod store;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One `key = value` row of an environment, collection, query or header table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyValue {
     pub key: String,
@@ -86,7 +86,9 @@ pub struct Environment {
 }
 
 /// The ways an environment can sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     #[default]
@@ -125,7 +127,9 @@ impl AuthKind {
 }
 
 /// Which token endpoint shape to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenFlavor {
     /// Entra ID v1: `{authority}/{tenant}/oauth2/token` with `resource=`.
@@ -140,7 +144,7 @@ pub enum TokenFlavor {
 /// Sign-in settings of an environment. Every string is a template (`{{clientid}}` …); unset
 /// fields take the Azure defaults, so a bare `kind = "client_credentials"` works with the
 /// walkthrough's variables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     pub kind: AuthKind,
@@ -227,7 +231,9 @@ impl Environment {
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// How the body is written and sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BodyKind {
     #[default]
@@ -241,7 +247,7 @@ pub enum BodyKind {
 }
 
 /// A saved request, one TOML file on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub name: String,
@@ -274,7 +280,7 @@ pub struct RequestSpec {
 }
 
 /// Per-request authentication, as API clients model it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum RequestAuth {
     /// Send no Authorization header even if the environment signs in.
@@ -299,7 +305,7 @@ pub enum RequestAuth {
 }
 
 /// Script lines that were not converted into capture rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeptScript {
     /// `pre-request` or `test`.
@@ -308,7 +314,7 @@ pub struct KeptScript {
 }
 
 /// A saved example response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
     pub name: String,
@@ -321,7 +327,7 @@ pub struct Example {
 }
 
 /// After a successful response, set `variable` from a JSON path in the body or from a header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Capture {
     pub variable: String,
@@ -331,7 +337,9 @@ pub struct Capture {
     pub path: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureSource {
     #[default]
@@ -356,7 +364,7 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Body {
     #[serde(default)]

@@ -71,9 +71,9 @@ pub enum StoreError {
 }
 
 /// On-disk shape of an environment file.
-#[derive(Debug, Serialize, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-struct EnvFile {
+pub(super) struct EnvFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timeout_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,7 +85,7 @@ struct EnvFile {
     variables: Vec<VarFile>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct VarFile {
     key: String,
@@ -107,9 +107,9 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-#[derive(Debug, Serialize, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-struct CollectionFile {
+pub(super) struct CollectionFile {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -291,7 +291,8 @@ impl Store {
             None if on_disk.is_some() => return Err(StoreError::ChangedOnDisk(path.to_path_buf())),
             _ => {}
         }
-        write_atomic(path, bytes, private).map_err(|source| StoreError::Io {
+        let bytes = super::schemas::with_directive(&self.root, path, bytes);
+        write_atomic(path, &bytes, private).map_err(|source| StoreError::Io {
             path: path.to_path_buf(),
             source,
         })?;
