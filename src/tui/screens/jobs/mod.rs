@@ -452,9 +452,9 @@ impl Jobs {
         let text = match read_prefix(&path, 1024 * 1024) {
             Ok(t) => t,
             Err(_) => {
-                cx.info(format!(
-                    "Download the error file first (space picks it, D downloads); then Enter shows its issues."
-                ));
+                cx.info(
+                    "Download the error file first (space picks it, D downloads); then Enter shows its issues.",
+                );
                 return;
             }
         };

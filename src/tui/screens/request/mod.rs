@@ -31,6 +31,7 @@ use crate::worker::WorkerCommand;
 use crate::workspace::template::redact;
 use crate::workspace::{BodyKind, Capture, CaptureSource, KeyValue as Kv, NodePath, RequestSpec};
 
+#[allow(clippy::large_enum_variant)] // moved once, never kept (see `tui::msg::Msg`)
 pub enum Msg {
     SetMethod(String),
     /// Start editing the open request's URL.
