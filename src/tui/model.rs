@@ -398,14 +398,8 @@ mod tests {
     fn the_environment_token_goes_only_to_its_fhir_service() {
         let dir = tempfile::tempdir().unwrap();
         let mut rig = Rig::seeded(dir.path());
+        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
         let model = &mut rig.app.model;
-        {
-            let env = model.ws.environment_mut("azure").unwrap();
-            env.set("tenantid", "t");
-            env.set("clientid", "c");
-            env.set("clientsecret", "s");
-            env.set("fhirurl", "https://ws-svc.fhir.azurehealthcareapis.com");
-        }
         let spec = |url: &str| RequestSpec::new("x", "GET", url);
         let fhir = "https://ws-svc.fhir.azurehealthcareapis.com/Patient";
         assert!(model.prepare(None, &spec(fhir)).auth.is_some());

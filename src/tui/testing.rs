@@ -231,6 +231,26 @@ impl Rig {
         }
     }
 
+    /// `env` signs in with client credentials (tenant `t`, client `c`, secret `s`) for the FHIR
+    /// service at `fhirurl`.
+    pub fn set_client_credentials(&mut self, env: &str, fhirurl: &str) {
+        if let Some(e) = self.app.model.ws.environment_mut(env) {
+            e.set("tenantid", "t");
+            e.set("clientid", "c");
+            e.set("clientsecret", "s");
+            e.set("fhirurl", fhirurl);
+        }
+    }
+
+    /// `env` at `fhirurl` without a sign-in, its `{{bearerToken}}` set by hand this session.
+    pub fn set_token_by_hand(&mut self, env: &str, fhirurl: &str) {
+        self.set_fhirurl(env, fhirurl);
+        if let Some(e) = self.app.model.ws.environment_mut(env) {
+            e.auth = None;
+        }
+        self.app.model.set_session_var("bearerToken", "t".into());
+    }
+
     /// Opens a saved request as the palette does (the Request pane gets the focus).
     pub fn open(&mut self, path: &NodePath) {
         self.msg(Msg::Intent(super::screens::Intent::OpenRequest(
@@ -295,6 +315,14 @@ pub fn received(status: u16, content_type: &str, body: &str) -> Box<Received> {
         body,
         auth_note: None,
     })
+}
+
+/// `screen` with every digit as `#`: ages, times and durations move on with the clock.
+pub fn mask_digits(screen: &str) -> String {
+    screen
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
 }
 
 /// A node path from its parts.

@@ -190,12 +190,7 @@ fn an_export_answered_202_becomes_a_watched_saved_job() {
 fn a_create_whose_body_does_not_match_the_url_asks_first_and_if_match_comes_from_the_etag() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = Rig::seeded(dir.path());
-    rig.set_fhirurl("azure", "http://fhir.test");
-    rig.app.model.ws.environment_mut("azure").unwrap().auth = None;
-    rig.app
-        .model
-        .session_vars
-        .push(("bearerToken".into(), "t".into()));
+    rig.set_token_by_hand("azure", "http://fhir.test");
     rig.open(&path(&["Azure FHIR service", "Create patient"]));
     rig.editor_mut().unwrap().draft.body.text = r#"{"resourceType":"Observation"}"#.into();
     assert!(rig.key("ctrl-r").is_empty());

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::tui::screens::Screen;
-use crate::tui::testing::{Rig, received};
+use crate::tui::testing::{Rig, mask_digits, received};
 
 #[test]
 fn count_adjusts_and_drops_continuation() {
@@ -44,14 +44,6 @@ fn rig_browsing(dir: &std::path::Path, url: &str, l: Loaded) -> Rig {
     rig
 }
 
-/// Digits masked: ages and times move on with the clock.
-fn masked(screen: &str) -> String {
-    screen
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect()
-}
-
 const PATIENTS: &str = r#"{"resourceType":"Bundle","type":"searchset","total":2,
  "link":[{"relation":"next","url":"http://fhir.test/Patient?ct=abc"}],
  "entry":[
@@ -77,7 +69,7 @@ fn browser_patient_table() {
     assert!(screen.contains("Zoë Anne Müller"), "{screen}");
     assert!(screen.contains("MRN-000123"), "{screen}");
     // Ages depend on today's date: mask digits in the age columns only by masking all digits.
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }
 
 #[test]
@@ -93,7 +85,7 @@ fn browser_patient_summary() {
     );
     let screen = rig.draw(120, 20);
     assert!(screen.contains("o observations"), "{screen}");
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }
 
 #[test]
@@ -135,7 +127,7 @@ fn patient_lookup_table_160x48() {
     let screen = rig.draw(160, 48);
     assert!(screen.contains("Zoë Anne Müller"), "{screen}");
     assert!(screen.contains("José O'Brien"), "{screen}");
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }
 
 #[test]
@@ -144,5 +136,5 @@ fn patient_lookup_table_80x24() {
     let mut rig = rig_with_lookup_results(dir.path());
     let screen = rig.draw(80, 24);
     assert!(screen.contains("Müller"), "{screen}");
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }

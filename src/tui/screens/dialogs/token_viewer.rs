@@ -236,13 +236,7 @@ mod tests {
         use base64::Engine;
         let dir = tempfile::tempdir().unwrap();
         let mut rig = Rig::seeded(dir.path());
-        {
-            let env = rig.app.model.ws.environment_mut("azure").unwrap();
-            env.set("tenantid", "t");
-            env.set("clientid", "c");
-            env.set("clientsecret", "s");
-            env.set("fhirurl", "https://ws-svc.fhir.azurehealthcareapis.com");
-        }
+        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
         let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         // Times far in the future so the snapshot does not depend on today's date; no roles.
         let token = format!(

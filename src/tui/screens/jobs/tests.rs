@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::tui::screens::Screen;
-use crate::tui::testing::Rig;
+use crate::tui::testing::{Rig, mask_digits};
 use crate::worker::export::{ExportJob, JobState, Progress};
 
 #[test]
@@ -79,14 +79,6 @@ fn rig_with_jobs(dir: &std::path::Path) -> Rig {
     rig
 }
 
-/// Digits masked: ages and times move on with the clock.
-fn masked(screen: &str) -> String {
-    screen
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect()
-}
-
 /// The jobs screen mid-export: what the server said, no invented percentage.
 #[test]
 fn jobs_screen_mid_progress() {
@@ -99,7 +91,7 @@ fn jobs_screen_mid_progress() {
     assert!(screen.contains("running (no X-Progress)"), "{screen}");
     assert!(screen.contains("429 Too Many Requests"), "{screen}");
     // Times move on: keep only the stable parts in the snapshot.
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }
 
 #[test]
@@ -108,7 +100,7 @@ fn jobs_screen_160x48() {
     let mut rig = rig_with_jobs(dir.path());
     let screen = rig.draw(160, 48);
     assert!(screen.contains("42%"), "{screen}");
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }
 
 #[test]
@@ -117,5 +109,5 @@ fn jobs_screen_80x24() {
     let mut rig = rig_with_jobs(dir.path());
     let screen = rig.draw(80, 24);
     assert!(screen.contains("42%"), "{screen}");
-    insta::assert_snapshot!(masked(&screen));
+    insta::assert_snapshot!(mask_digits(&screen));
 }

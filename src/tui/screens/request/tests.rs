@@ -57,13 +57,7 @@ fn editing_the_url_moves_query_into_the_table_and_save_writes_the_file() {
 fn sending_under_the_fhir_base_hands_the_worker_an_auth_plan() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = Rig::seeded(dir.path());
-    {
-        let env = rig.app.model.ws.environment_mut("azure").unwrap();
-        env.set("tenantid", "t");
-        env.set("clientid", "c");
-        env.set("clientsecret", "s");
-        env.set("fhirurl", "http://fhir.test");
-    }
+    rig.set_client_credentials("azure", "http://fhir.test");
     rig.open(&path(&["Azure FHIR service", "List patients"]));
     // {{bearerToken}} is empty, but the worker fills it in: no "unresolved" question.
     let cmds = rig.key("ctrl-r");
@@ -83,12 +77,7 @@ fn sending_under_the_fhir_base_hands_the_worker_an_auth_plan() {
 fn capabilities_complete_the_url_and_flag_unknown_search_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = Rig::seeded(dir.path());
-    rig.set_fhirurl("azure", "http://fhir.test");
-    rig.app.model.ws.environment_mut("azure").unwrap().auth = None;
-    rig.app
-        .model
-        .session_vars
-        .push(("bearerToken".into(), "t".into()));
+    rig.set_token_by_hand("azure", "http://fhir.test");
     let statement = serde_json::json!({
         "resourceType": "CapabilityStatement", "fhirVersion": "4.0.1",
         "rest": [{"mode": "server", "resource": [
