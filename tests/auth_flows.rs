@@ -22,6 +22,7 @@ fn plan(env: &str, auth: &fhirside::worker::auth::ResolvedAuth) -> Option<AuthPl
     Some(AuthPlan {
         env: env.into(),
         auth: auth.clone().into(),
+        policy: fhirside::worker::credentials::CredentialPolicy::for_origin_of(&auth.fhir_base),
     })
 }
 

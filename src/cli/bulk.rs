@@ -11,9 +11,10 @@ use super::out::{self, Stdout, field};
 
 use crate::worker::AuthPlan;
 use crate::worker::auth::{AuthEvent, acquire, plan_for};
+use crate::worker::credentials::CredentialPolicy;
 use crate::worker::export::{
-    DownloadEvent, DownloadOptions, ExportError, ExportParams, ExportScope, PollResult,
-    TokenSource, download_all, kickoff_with, wait_until_done,
+    DownloadCredentials, DownloadEvent, DownloadOptions, ExportError, ExportParams, ExportScope,
+    PollResult, TokenSource, download_all, kickoff_with, tokens_for, wait_until_done,
 };
 use crate::workspace::jobs::JobStore;
 use crate::workspace::{RequestSpec, Workspace};
@@ -60,6 +61,23 @@ impl TokenSource for CliTokens {
                     .map_err(|e| e.to_string()),
             }
         }
+    }
+
+    /// A token for Azure Storage by the same sign-in (audience `https://storage.azure.com`).
+    async fn storage_token(&mut self) -> Result<String, String> {
+        let plan = self.plan.as_ref().ok_or(crate::worker::NO_SIGN_IN)?;
+        let storage = plan.for_storage()?;
+        acquire(
+            &self.http,
+            &storage.auth,
+            &plan.env,
+            None,
+            false,
+            &self.events,
+        )
+        .await
+        .map(|t| t.access_token)
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -114,6 +132,18 @@ pub async fn run(
         output_format: None,
         insecure: env.insecure,
     };
+    let (settings, problem) = crate::workspace::settings::load_settings(store_root);
+    for p in problem
+        .into_iter()
+        .chain(crate::worker::spool::configure_from(&settings))
+    {
+        out::warning(p);
+    }
+    // Where the environment's token may go: its fhirurl's origin and its trusted_origins.
+    let policy = CredentialPolicy::for_environment(env, &[]);
+    for problem in policy.problems() {
+        out::warning(problem);
+    }
     let probe = format!("{base}/$export");
     let plan = plan_for(env, &[], &RequestSpec::new("export", "GET", &probe), &probe)
         .map_err(CliError::Usage)?;
@@ -134,7 +164,7 @@ pub async fn run(
         false => crate::worker::http::client(),
     };
     let start = SystemTime::now();
-    let mut job = kickoff_with(&client, &env.name, &base, &params, &mut tokens)
+    let mut job = kickoff_with(&client, &env.name, &base, &params, &policy, &mut tokens)
         .await
         .map_err(|e| match e {
             ExportError::Http(e) => CliError::Unreachable(e.to_string()),
@@ -156,7 +186,7 @@ pub async fn run(
         );
         return Ok(Exit::Ok);
     }
-    let result = wait_until_done(&client, &mut job, &mut tokens, |j, r| {
+    let result = wait_until_done(&client, &mut job, &policy, &mut tokens, |j, r| {
         let _ = jobs.save(j);
         let progress = j
             .progress
@@ -169,11 +199,17 @@ pub async fn run(
             .map(|d| format!(" · next poll in {} s", d.as_secs()))
             .unwrap_or_default();
         let extra = match r {
-            PollResult::Throttled(e) | PollResult::NetworkError(e) => format!(" · {e}"),
+            PollResult::Throttled(e) | PollResult::NetworkError(e) | PollResult::Refused(e) => {
+                format!(" · {e}")
+            }
             _ => String::new(),
         };
+        let throttled = match j.throttled {
+            0 => String::new(),
+            n => format!(" · throttled {n}×"),
+        };
         out::note(format_args!(
-            "{} {} · poll {}{}{next}{}",
+            "{} {} · poll {}{}{throttled}{next}{}",
             stamp(start),
             j.state.label(),
             j.polls,
@@ -215,11 +251,17 @@ pub async fn run(
     let Some(dir) = args.download else {
         return Ok(Exit::Ok);
     };
-    let token = if manifest.requires_access_token {
-        tokens.token(None).await.ok().flatten()
-    } else {
-        None
+    let opts = DownloadOptions {
+        concurrency: settings
+            .download_parallel
+            .map_or(crate::worker::export::download::DEFAULT_CONCURRENCY, |n| {
+                usize::from(n.clamp(1, 32))
+            }),
+        ..DownloadOptions::default()
     };
+    let (token, storage) =
+        tokens_for(&mut tokens, &policy, &manifest, opts.include_error_files).await;
+    let creds = DownloadCredentials::with(&policy, token.as_deref(), storage.as_ref());
     let done = std::sync::Mutex::new(Vec::new());
     let on_event = |e: DownloadEvent| {
         if let DownloadEvent::FileDone(f) = e {
@@ -240,22 +282,19 @@ pub async fn run(
             }
         }
     };
-    let report = download_all(
-        &client,
-        &manifest,
-        &dir,
-        token.as_deref(),
-        &DownloadOptions::default(),
-        &on_event,
-    )
-    .await
-    .map_err(|e| CliError::Failed(format!("download into {}: {e}", dir.display())))?;
+    let report = download_all(&client, &manifest, &dir, creds, &opts, &on_event)
+        .await
+        .map_err(|e| CliError::Failed(format!("download into {}: {e}", dir.display())))?;
     for line in done.into_inner().unwrap_or_default() {
         stdout.line(line)?;
     }
     stdout.flush()?;
+    let throttled = match report.throttled() {
+        0 => String::new(),
+        n => format!(" (throttled {n}× on the way)"),
+    };
     out::note(format_args!(
-        "{} downloaded {} files into {}",
+        "{} downloaded {} files into {}{throttled}",
         stamp(start),
         report.files.len(),
         dir.display()

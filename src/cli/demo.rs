@@ -29,6 +29,9 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
         }),
         // `--tls`: the certificate comes from a CA made at start that no trust store knows.
         insecure: server.ca_cert_path().is_some(),
+        trusted_origins: Vec::new(),
+        // The storage stand-in gets the storage token, as *.blob.core.windows.net would.
+        storage_hosts: Some(vec![server.storage_url()]),
     }
 }
 

@@ -107,6 +107,8 @@ pub enum DiskOp {
     /// The user chose their version over a file another program changed.
     AcceptDiskVersion(PathBuf),
     SaveJob(Box<ExportJob>),
+    /// Read the jobs folder again (jobs started by `fhirside export` in another terminal).
+    ScanJobs,
     RemoveJob(String),
     /// Remember the theme in `settings.toml`.
     RememberTheme(String),
@@ -133,6 +135,7 @@ pub enum DiskValue {
     Imported(Box<Imported>),
     /// Where the file went (for the message).
     Written(PathBuf),
+    Jobs(Vec<ExportJob>),
 }
 
 /// What an import added, for the app to take into its workspace.

@@ -160,6 +160,10 @@ impl Runtime {
                     .map_err(DiskError::Store),
                 None => Ok(DiskValue::Done),
             },
+            DiskOp::ScanJobs => {
+                let (_, jobs, _) = JobStore::load(s.root());
+                Ok(DiskValue::Jobs(jobs))
+            }
             DiskOp::RemoveJob(id) => match self.job_store.as_mut() {
                 Some(js) => js
                     .remove(&id)

@@ -6,11 +6,13 @@ pub mod auth;
 pub mod body;
 pub mod build;
 pub mod capture;
+pub mod credentials;
 pub mod export;
 pub mod history;
 pub mod http;
 pub mod prepare;
 pub mod spool;
+pub mod storage;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -26,11 +28,14 @@ pub use http::{HttpError, HttpRequest, HttpResponse};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
-/// Attach the environment's token to this request (and retry once after a 401).
+/// Attach the environment's token to this request (and retry once after a 401), where its
+/// credential policy allows.
 #[derive(Debug, Clone)]
 pub struct AuthPlan {
     pub env: String,
     pub auth: Box<ResolvedAuth>,
+    /// Which origins may receive which of the environment's tokens.
+    pub policy: credentials::CredentialPolicy,
 }
 
 #[derive(Debug)]
@@ -155,17 +160,42 @@ pub async fn exchange(
     request: &HttpRequest,
 ) -> Result<Box<Received>, HttpError> {
     let progress = RECEIVING.try_with(std::sync::Arc::clone).ok();
-    let response = http::send_observed(client, request, progress.as_deref()).await?;
+    let (response, hops) = http::send_traced(client, request, progress.as_deref()).await?;
     tokio::task::spawn_blocking(move || {
         let body = body::prepare_for_view(&response);
         Box::new(Received {
             response,
             body,
-            auth_note: None,
+            auth_note: redirect_note(&hops),
         })
     })
     .await
     .map_err(|e| HttpError::Other(format!("Preparing the body failed: {e}.")))
+}
+
+/// What redirects to another origin left behind, when they left anything (shown with the answer).
+fn redirect_note(hops: &[http::Hop]) -> Option<String> {
+    let notes: Vec<String> = hops
+        .iter()
+        .filter(|h| !h.dropped.is_empty())
+        .map(|h| {
+            let to = credentials::Origin::of(&h.to).map_or_else(|| h.to.clone(), |o| o.host_port());
+            format!(
+                "Redirected ({}) to {to}, another origin: {} not sent there.",
+                h.status,
+                h.dropped.join(", ")
+            )
+        })
+        .collect();
+    (!notes.is_empty()).then(|| notes.join(" "))
+}
+
+/// Adds `note` after any note the answer already has.
+fn add_note(received: &mut Received, note: String) {
+    received.auth_note = Some(match received.auth_note.take() {
+        Some(first) => format!("{first} {note}"),
+        None => note,
+    });
 }
 
 /// The UI's end of the worker. Cloning is cheap; dropping every handle stops the worker.
@@ -376,15 +406,17 @@ impl Worker {
                 }
                 let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
+                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
                     plan: auth,
                 };
                 tokio::spawn(async move {
                     let mut job = *job;
-                    let watch = export::wait_until_done(&client, &mut job, &mut tokens, |j, _| {
-                        let _ = events.send(WorkerEvent::Job(Box::new(j.clone())));
-                    });
+                    let watch =
+                        export::wait_until_done(&client, &mut job, &policy, &mut tokens, |j, _| {
+                            let _ = events.send(WorkerEvent::Job(Box::new(j.clone())));
+                        });
                     tokio::select! {
                         _ = watch => {}
                         _ = stop.cancelled() => {}
@@ -400,12 +432,15 @@ impl Worker {
                 let client = self.client_for(params.insecure);
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
+                let policy = job_policy(auth.as_ref(), &base);
                 let mut tokens = JobTokens {
                     internal: internal.clone(),
                     plan: auth.clone(),
                 };
                 tokio::spawn(async move {
-                    match export::kickoff_with(&client, &env, &base, &params, &mut tokens).await {
+                    let kickoff =
+                        export::kickoff_with(&client, &env, &base, &params, &policy, &mut tokens);
+                    match kickoff.await {
                         Ok(job) => {
                             let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
                             let _ = internal.send(Internal::Watch(Box::new(job), auth));
@@ -422,14 +457,20 @@ impl Worker {
                 }
                 let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
+                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
                     plan: auth,
                 };
                 tokio::spawn(async move {
                     let mut job = *job;
-                    let token = tokens.token(None).await.ok().flatten();
-                    if let Err(e) = export::cancel(&client, &mut job, token.as_deref()).await {
+                    // No sign-in for a status URL the token may not go to.
+                    let token = match policy.status_url(&job.status_url) {
+                        Ok(_) => tokens.token(None).await.ok().flatten(),
+                        Err(_) => None,
+                    };
+                    let cancel = export::cancel(&client, &mut job, &policy, token.as_deref());
+                    if let Err(e) = cancel.await {
                         job.last_error = Some(format!("Cancelling failed: {e}"));
                     }
                     let _ = events.send(WorkerEvent::Job(Box::new(job)));
@@ -438,20 +479,30 @@ impl Worker {
             WorkerCommand::DownloadJob { job, dir, auth } => {
                 let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
+                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
                     plan: auth,
                 };
                 tokio::spawn(async move {
                     let id = job.id.clone();
+                    let opts = export::DownloadOptions::default();
                     let result = match &job.manifest {
                         None => Err("The job has no manifest yet.".to_string()),
                         Some(manifest) => {
-                            let token = if manifest.requires_access_token {
-                                tokens.token(None).await.ok().flatten()
-                            } else {
-                                None
-                            };
+                            // A token only when some file may have it.
+                            let (token, storage) = export::tokens_for(
+                                &mut tokens,
+                                &policy,
+                                manifest,
+                                opts.include_error_files,
+                            )
+                            .await;
+                            let creds = export::DownloadCredentials::with(
+                                &policy,
+                                token.as_deref(),
+                                storage.as_ref(),
+                            );
                             let ev = events.clone();
                             let job_id = id.clone();
                             let on_event = move |e: export::DownloadEvent| {
@@ -460,15 +511,17 @@ impl Worker {
                                     event: Box::new(e),
                                 });
                             };
-                            export::download_all(
-                                &client,
-                                manifest,
-                                &dir,
-                                token.as_deref(),
-                                &export::DownloadOptions::default(),
-                                &on_event,
-                            )
-                            .await
+                            // The job's own folder holds patient data: private, also if it
+                            // was made before.
+                            match export::download::make_private(&dir).await {
+                                Ok(()) => {
+                                    export::download_all(
+                                        &client, manifest, &dir, creds, &opts, &on_event,
+                                    )
+                                    .await
+                                }
+                                Err(e) => Err(e),
+                            }
                             .map(Box::new)
                             .map_err(|e| format!("Download into {} failed: {e}", dir.display()))
                         }
@@ -580,12 +633,16 @@ impl Worker {
                                 let _ = tx.send(Internal::RenewDue { env, obtained_at });
                             });
                         }
-                        let _ = self.auth_events.send(AuthEvent::Acquired {
-                            env,
-                            token,
-                            variable,
-                            renewed,
-                        });
+                        // [storage] The storage token is the worker's alone: it never reaches
+                        // the UI or a `{{variable}}`.
+                        if !storage::key_env(&env).1 {
+                            let _ = self.auth_events.send(AuthEvent::Acquired {
+                                env,
+                                token,
+                                variable,
+                                renewed,
+                            });
+                        }
                     }
                     Err(AuthError::Cancelled) => {
                         for w in entry.waiters.drain(..) {
@@ -596,10 +653,12 @@ impl Worker {
                         for w in entry.waiters.drain(..) {
                             let _ = w.send(Err(e.to_string()));
                         }
-                        let _ = self.auth_events.send(AuthEvent::Failed {
-                            env,
-                            error: e.to_string(),
-                        });
+                        if !storage::key_env(&env).1 {
+                            let _ = self.auth_events.send(AuthEvent::Failed {
+                                env,
+                                error: e.to_string(),
+                            });
+                        }
                     }
                 }
             }
@@ -620,18 +679,31 @@ impl Worker {
     fn start_acquiring(&mut self, env: &str, renewal: bool) {
         self.generation += 1;
         let generation = self.generation;
+        // [storage] A storage token (Part 2 of issue 16) is cached under its own key; its first
+        // sign-in tries the FHIR token's refresh token, so a user sign-in is not asked twice.
+        let (env_name, is_storage) = storage::key_env(env);
+        let fhir_refresh = match is_storage {
+            true => self
+                .tokens
+                .get(env_name)
+                .and_then(|e| e.token.clone())
+                .filter(|t| t.refresh_token.is_some()),
+            false => None,
+        };
         let Some(entry) = self.tokens.get_mut(env) else {
             return;
         };
         let cancel = CancellationToken::new();
         entry.acquiring = Some((generation, cancel.clone()));
         let auth = entry.auth.clone();
-        let prior = entry.token.clone();
+        let prior = entry.token.clone().or(fhir_refresh);
         let http = self.auth_http.clone();
         let events = self.auth_events.clone();
         let internal = self.internal_tx.clone();
         let env = env.to_string();
-        if !renewal {
+        // Prompts (device code, browser) name the environment itself.
+        let prompt_env = env_name.to_string();
+        if !renewal && !is_storage {
             let _ = events.send(AuthEvent::Started {
                 env: env.clone(),
                 flow: auth.kind.label(),
@@ -639,7 +711,7 @@ impl Worker {
         }
         tokio::spawn(async move {
             let result = tokio::select! {
-                r = auth::acquire(&http, &auth, &env, prior.as_ref(), renewal, &events) => r,
+                r = auth::acquire(&http, &auth, &prompt_env, prior.as_ref(), renewal, &events) => r,
                 _ = cancel.cancelled() => Err(AuthError::Cancelled),
             };
             let _ = internal.send(Internal::Acquired {
@@ -706,13 +778,13 @@ async fn need_token(
         .unwrap_or_else(|_| Err("sign-in was abandoned".into()))
 }
 
-fn set_bearer(request: &mut HttpRequest, token: &str) {
-    request
-        .headers
-        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-    request
-        .headers
-        .push(("Authorization".into(), format!("Bearer {token}")));
+/// The credential policy of a job: its environment's, or (no sign-in known) the origin of
+/// `home_url` only (its kick-off URL or FHIR base).
+fn job_policy(plan: Option<&AuthPlan>, home_url: &str) -> credentials::CredentialPolicy {
+    match plan {
+        Some(p) => p.policy.clone(),
+        None => credentials::CredentialPolicy::for_origin_of(home_url),
+    }
 }
 
 /// Attaches the environment's token, sends, and after a 401 gets a new token and retries once.
@@ -726,36 +798,63 @@ async fn send_with_auth(
     let Some(plan) = plan else {
         return exchange(client, request).await;
     };
+    let permit = match plan.policy.permit(
+        "This request",
+        &request.url,
+        credentials::Credential::FhirToken,
+    ) {
+        Ok(p) => p,
+        Err(refused) => {
+            let mut r = exchange(client, request).await?;
+            add_note(&mut r, format!("Sent without the token: {refused}"));
+            return Ok(r);
+        }
+    };
     let token = match need_token(internal, &plan, None).await {
         Ok(t) => t,
         Err(e) => {
             let mut r = exchange(client, request).await?;
-            r.auth_note = Some(format!("Sent without a new token: {e}"));
+            add_note(&mut r, format!("Sent without a new token: {e}"));
             return Ok(r);
         }
     };
-    set_bearer(request, &token);
+    attach(&permit, request, &token)?;
     let first = exchange(client, request).await?;
     if first.response.status != 401 {
         return Ok(first);
     }
     match need_token(internal, &plan, Some(token)).await {
         Ok(fresh) => {
-            set_bearer(request, &fresh);
+            attach(&permit, request, &fresh)?;
             let mut second = exchange(client, request).await?;
-            second.auth_note = Some(if second.response.status == 401 {
+            let note = if second.response.status == 401 {
                 "The service refused a fresh token too (401); not retrying again. Check the audience and roles (T shows the token).".into()
             } else {
                 "The first answer was 401; fhirside got a new token and retried once.".into()
-            });
+            };
+            add_note(&mut second, note);
             Ok(second)
         }
         Err(e) => {
             let mut first = first;
-            first.auth_note = Some(format!("401, and getting a new token failed: {e}"));
+            add_note(
+                &mut first,
+                format!("401, and getting a new token failed: {e}"),
+            );
             Ok(first)
         }
     }
+}
+
+/// The token on the request, through the policy's permit.
+fn attach(
+    permit: &credentials::Permit,
+    request: &mut HttpRequest,
+    token: &str,
+) -> Result<(), HttpError> {
+    permit
+        .attach(request, token)
+        .map_err(|e| HttpError::Other(e.to_string()))
 }
 
 /// Hands a finished exchange to the history actor (which redacts it before writing). The body
@@ -827,6 +926,9 @@ fn record_exchange(
     );
 }
 
+/// Why a job has no token to send.
+pub const NO_SIGN_IN: &str = "the environment has no sign-in";
+
 /// Tokens for export polling and downloads, from the worker's per-environment cache.
 struct JobTokens {
     internal: mpsc::UnboundedSender<Internal>,
@@ -847,5 +949,12 @@ impl export::TokenSource for JobTokens {
                 Some(plan) => need_token(&internal, &plan, refused).await.map(Some),
             }
         }
+    }
+
+    /// A token for Azure Storage by the environment's own sign-in, cached apart from the FHIR
+    /// token; `Err` says why there is none.
+    async fn storage_token(&mut self) -> Result<String, String> {
+        let plan = self.plan.as_ref().ok_or(NO_SIGN_IN)?;
+        need_token(&self.internal, &plan.for_storage()?, None).await
     }
 }

@@ -2,6 +2,7 @@
 //! templating, and the seed a new workspace starts with.
 
 pub mod atomic;
+pub mod export_job;
 pub mod jobs;
 pub mod location;
 pub mod model;

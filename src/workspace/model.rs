@@ -83,6 +83,14 @@ pub struct Environment {
     /// Accept any TLS certificate for this environment only (`insecure = true` in its file):
     /// for test servers with self-signed certificates. The UI warns while it is active.
     pub insecure: bool,
+    /// Origins besides `fhirurl`'s that may receive the environment's FHIR token
+    /// (`trusted_origins = ["https://files.example.org"]`): a status URL or an export file
+    /// there. See `worker::credentials`.
+    pub trusted_origins: Vec<String>,
+    /// Hosts that get a storage token for export files (`storage_hosts = [...]`); `None` means
+    /// Azure Storage's (`*.blob.core.windows.net`, `*.dfs.core.windows.net`) in Entra
+    /// environments and none elsewhere; `Some([])` means none.
+    pub storage_hosts: Option<Vec<String>>,
 }
 
 /// The ways an environment can sign in.
@@ -203,6 +211,8 @@ impl Environment {
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             auth: None,
             insecure: false,
+            trusted_origins: Vec::new(),
+            storage_hosts: None,
         }
     }
 

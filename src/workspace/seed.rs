@@ -52,6 +52,8 @@ pub fn template_environment(name: &str) -> Environment {
             ..Default::default()
         }),
         insecure: false,
+        trusted_origins: Vec::new(),
+        storage_hosts: None,
     }
 }
 

@@ -14,6 +14,12 @@ pub struct Settings {
     /// Bodies larger than this many MB go to a temporary file instead of memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spool_above_mb: Option<u64>,
+    /// A compressed (gzip, brotli) body may decode to at most this many MB (default 4,096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_decoded_mb: Option<u64>,
+    /// Export files downloaded at once (default 4, at most 32).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_parallel: Option<u8>,
 }
 
 pub const SETTINGS_FILE: &str = "settings.toml";

@@ -205,6 +205,7 @@ pub fn plan_for(
         Ok(auth) if auth.applies_to(url) => Ok(Some(super::AuthPlan {
             env: env.name.clone(),
             auth: Box::new(auth),
+            policy: super::credentials::CredentialPolicy::for_environment(env, overrides),
         })),
         Ok(_) => Ok(None),
         Err(e) => {

@@ -629,7 +629,17 @@ impl Request {
             return;
         };
         let mut built = cx.model.prepare(Some(&path), &spec);
-        if let Some(plan) = &built.auth {
+        // The token is shown only where the policy lets it go (what send would do).
+        let permitted = built.auth.as_ref().filter(|plan| {
+            plan.policy
+                .permit(
+                    "The request",
+                    &built.request.url,
+                    crate::worker::credentials::Credential::FhirToken,
+                )
+                .is_ok()
+        });
+        if let Some(plan) = permitted.cloned() {
             let token = match cx.model.valid_token(&plan.env) {
                 Some(t) => t.access_token.clone(),
                 None => format!("{{{{{}}}}}", plan.auth.token_variable),
