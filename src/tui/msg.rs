@@ -15,6 +15,9 @@ use super::screens::Intent;
 use super::session::Session;
 
 /// Everything that can happen to the app.
+// Messages are moved once, from the one who sends to the one who handles: boxing the large
+// variant would add an allocation to each without saving anything kept.
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
@@ -31,6 +34,7 @@ pub enum Msg {
 }
 
 /// Work for the runtime.
+#[allow(clippy::large_enum_variant)] // moved once, never kept (see `Msg`)
 pub enum Command {
     Worker(WorkerCommand),
     /// Ask the history actor for something; the answer comes back as a worker event.

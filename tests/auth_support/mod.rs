@@ -161,8 +161,10 @@ impl Harness {
                     WorkerEvent::Response { id, result } => {
                         self.responses.insert(id, result);
                     }
-                    // Export jobs and body views are not part of these tests.
-                    WorkerEvent::BodyReady { .. } | WorkerEvent::Filtered { .. } => {}
+                    // Export jobs, body views and download progress are not part of these tests.
+                    WorkerEvent::BodyReady { .. }
+                    | WorkerEvent::Filtered { .. }
+                    | WorkerEvent::Receiving { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }

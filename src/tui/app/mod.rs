@@ -6,6 +6,8 @@
 mod events;
 mod intents;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

@@ -198,7 +198,7 @@ pub fn set_field(c: &mut AuthConfig, field: &str, value: &str) -> Result<(), Str
 
 /// What the Enter key opened on the selected row.
 enum Editing {
-    Text(TextField),
+    Text(Box<TextField>),
     /// A list to pick from (the kind or the flavor), with the highlighted choice.
     Pick(usize),
 }
@@ -349,7 +349,7 @@ impl Dialog for SignInSettings {
                         if field == "client_secret" && !value.contains("{{") {
                             t.mask('•');
                         }
-                        Editing::Text(t)
+                        Editing::Text(Box::new(t))
                     }
                 });
             }

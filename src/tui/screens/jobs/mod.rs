@@ -5,6 +5,8 @@
 
 mod draw;
 pub mod export_form;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 
@@ -488,9 +490,9 @@ impl Jobs {
         let text = match read_prefix(&path, 1024 * 1024) {
             Ok(t) => t,
             Err(_) => {
-                cx.info(format!(
-                    "Download the error file first (space picks it, D downloads); then Enter shows its issues."
-                ));
+                cx.info(
+                    "Download the error file first (space picks it, D downloads); then Enter shows its issues.",
+                );
                 return;
             }
         };
@@ -533,33 +535,4 @@ fn read_prefix(path: &std::path::Path, max: usize) -> std::io::Result<String> {
         .take(max as u64)
         .read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn params_from_kickoff_urls() {
-        let p = params_from_url(
-            "http://x/$export?_container=export&_type=Patient,Observation&_since=2024-01-01",
-        );
-        assert_eq!(p.scope, ExportScope::System);
-        assert_eq!(p.types, vec!["Patient", "Observation"]);
-        assert_eq!(p.container.as_deref(), Some("export"));
-        assert_eq!(
-            params_from_url("http://x/Group/g1/$export").scope,
-            ExportScope::Group("g1".into())
-        );
-        assert_eq!(
-            params_from_url("http://x/Patient/$export").scope,
-            ExportScope::Patient
-        );
-    }
-
-    #[test]
-    fn plurals() {
-        assert_eq!(plural(1, "file"), "1 file");
-        assert_eq!(plural(0, "line"), "0 lines");
-    }
 }
