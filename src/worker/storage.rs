@@ -222,6 +222,7 @@ mod tests {
             static_token: String::new(),
             token_variable: "bearerToken".into(),
             fhir_base: "https://ws-svc.fhir.azurehealthcareapis.com".into(),
+            ..ResolvedAuth::default()
         }
     }
 
