@@ -227,16 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Some(Cmd::Import { files }) => {
-            match fhirside::cli::import::import_files(&mut store, &mut ws, &files) {
-                Ok(report) => {
-                    print!("{report}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("fhirside: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            ExitCode::from(fhirside::cli::import::import_command(&mut store, &mut ws, files).await)
         }
         Some(Cmd::Export {
             collection,

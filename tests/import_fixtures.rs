@@ -122,9 +122,10 @@ fn postman_v21_structure_bodies_and_auth() {
     assert_eq!(search.examples[1].status, None);
 
     // path variable substituted; nested folder inherits the folder auth; noauth stays
+    assert_eq!(req(&c, "Read patient").url, "{{fhirurl}}/Patient/{{id}}");
     assert_eq!(
-        req(&c, "Read patient").url,
-        "{{fhirurl}}/Patient/{{patientId}}"
+        req(&c, "Read patient").variables,
+        [KeyValue::new("id", "{{patientId}}")]
     );
     assert_eq!(
         req(&c, "Old patient history").auth,
@@ -327,8 +328,8 @@ fn postman_oauth2_settings_reported() {
     assert_eq!(c.auth, Some(RequestAuth::Oauth2));
     assert_eq!(req(&c, "Conditions").auth, Some(RequestAuth::Oauth2));
     assert_eq!(req(&c, "Public").auth, Some(RequestAuth::None));
-    let o = rep.oauth2.as_ref().unwrap();
-    assert_eq!(o.found_on, "collection");
+    assert_eq!(rep.oauth2[0].found_on, ["collection"]);
+    let o = &rep.oauth2[0].settings;
     assert!(o.use_pkce);
     assert_eq!(o.grant_type, "authorization_code_with_pkce");
     assert_eq!(o.auth_url, "{{authority}}/authorize");

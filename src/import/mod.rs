@@ -8,6 +8,7 @@
 
 pub mod curl;
 pub mod http_file;
+pub mod into_workspace;
 pub mod postman;
 pub mod postman_env;
 pub mod postman_export;
@@ -40,40 +41,29 @@ impl fmt::Display for ImportFormat {
 }
 
 /// What an import produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
+    pub format: ImportFormat,
     pub collections: Vec<Collection>,
     pub environments: Vec<Environment>,
     pub report: ImportReport,
 }
 
-/// OAuth2 settings found on a collection, folder or request (Postman `auth.type = oauth2`).
-/// The workspace model keeps only "sign in with OAuth2" on the request; these settings are for
-/// the app to map onto the environment's sign-in configuration.
+pub use crate::workspace::OAuth2Settings;
+
+/// One OAuth2 configuration found in an import (Postman `auth.type = oauth2`), and where.
+/// Equal configurations found in several places are one entry; configurations that differ
+/// (another scope, another client) are separate entries, each given its own sign-in
+/// environment, never merged silently.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OAuth2Settings {
-    /// Where the settings were found: `collection`, `folder 'X'` or `request 'Y'`.
-    pub found_on: String,
-    /// Postman's `grant_type`: `authorization_code_with_pkce`, `authorization_code`,
-    /// `client_credentials`, `implicit`, `password_credentials`.
-    pub grant_type: String,
-    pub auth_url: String,
-    pub access_token_url: String,
-    pub redirect_uri: String,
-    pub client_id: String,
-    /// As written: usually a `{{variable}}`; a literal value is shown redacted.
-    pub client_secret: String,
-    pub scope: String,
-    /// `header` (HTTP Basic) or `body`.
-    pub client_authentication: String,
-    pub use_pkce: bool,
-    /// `S256` or `plain`, when PKCE is used.
-    pub challenge_algorithm: String,
-    pub state: String,
-    /// Extra parameters for the authorization request (e.g. `aud`, `resource`).
-    pub auth_request_params: Vec<KeyValue>,
-    /// Extra parameters for the token request.
-    pub token_request_params: Vec<KeyValue>,
+pub struct FoundOAuth2 {
+    /// Where: `collection`, `folder 'X'`, `request 'Y'`.
+    pub found_on: Vec<String>,
+    /// As found (a literal client secret included: it goes to the sign-in environment's
+    /// secrets, and is shown redacted). The collection keeps a copy without it for export.
+    pub settings: OAuth2Settings,
+    /// Settings of the block that fhirside does not carry over (e.g. `refreshTokenUrl`).
+    pub not_carried: Vec<String>,
 }
 
 /// A client-credentials sign-in found in a collection-level pre-request script that calls
@@ -90,6 +80,12 @@ pub struct ClientCredentials {
     pub resource: String,
     /// The variable the script stores the access token in, e.g. `bearerToken`.
     pub token_variable: String,
+    /// `basic` when the script sends the client id and secret as HTTP Basic authentication
+    /// (`Authorization: 'Basic ' + btoa(id + ':' + secret)`), else empty (form fields).
+    pub client_authentication: String,
+    /// Defaults the script falls back on (`pm.environment.get('client_id') || 'my-app'`):
+    /// the sign-in environment gets them as variables.
+    pub defaults: Vec<KeyValue>,
 }
 
 /// What happened during an import, shown to the user at the end.
@@ -104,7 +100,7 @@ pub struct ImportReport {
     pub kept_not_run: Vec<String>,
     /// Things that could not be brought over, or need a decision.
     pub warnings: Vec<String>,
-    pub oauth2: Option<OAuth2Settings>,
+    pub oauth2: Vec<FoundOAuth2>,
     pub client_credentials: Option<ClientCredentials>,
 }
 
@@ -115,9 +111,7 @@ impl ImportReport {
         self.converted.extend(other.converted);
         self.kept_not_run.extend(other.kept_not_run);
         self.warnings.extend(other.warnings);
-        if self.oauth2.is_none() {
-            self.oauth2 = other.oauth2;
-        }
+        self.oauth2.extend(other.oauth2);
         if self.client_credentials.is_none() {
             self.client_credentials = other.client_credentials;
         }
@@ -132,6 +126,15 @@ fn show_secret(v: &str) -> &str {
         v
     } else {
         "<redacted>"
+    }
+}
+
+/// A setting's value for the report: redacted when its key looks like a credential.
+pub(crate) fn show_secret_or_value(key: &str, value: &str) -> String {
+    if crate::workspace::looks_secret(key) || key.to_ascii_lowercase().contains("password") {
+        show_secret(value).to_string()
+    } else {
+        value.to_string()
     }
 }
 
@@ -168,52 +171,81 @@ impl fmt::Display for ImportReport {
             if !cc.resource.is_empty() {
                 writeln!(f, "  resource: {}", cc.resource)?;
             }
+            if !cc.client_authentication.is_empty() {
+                writeln!(f, "  client authentication: {}", cc.client_authentication)?;
+            }
+            for d in &cc.defaults {
+                writeln!(f, "  default: {} = {}", d.key, d.value)?;
+            }
             if !cc.token_variable.is_empty() {
                 writeln!(f, "  token saved in: {{{{{}}}}}", cc.token_variable)?;
             }
         }
-        if let Some(o) = &self.oauth2 {
-            let grant = if o.grant_type.is_empty() {
-                "OAuth2"
-            } else {
-                o.grant_type.as_str()
-            };
-            writeln!(
-                f,
-                "OAuth2 sign-in ({grant}) on the {}; set these on the environment's sign-in:",
-                o.found_on
-            )?;
-            writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
-            writeln!(f, "  token URL: {}", show(&o.access_token_url))?;
-            writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
-            writeln!(f, "  client id: {}", show(&o.client_id))?;
-            writeln!(f, "  client secret: {}", show_secret(&o.client_secret))?;
-            writeln!(f, "  scope: {}", show(&o.scope))?;
-            if !o.client_authentication.is_empty() {
-                writeln!(f, "  client authentication: {}", o.client_authentication)?;
-            }
-            if o.use_pkce {
-                let alg = if o.challenge_algorithm.is_empty() {
-                    "S256"
-                } else {
-                    o.challenge_algorithm.as_str()
-                };
-                writeln!(f, "  PKCE: yes ({alg})")?;
-            }
-            for p in &o.auth_request_params {
-                writeln!(
-                    f,
-                    "  authorization request parameter: {}={}",
-                    p.key, p.value
-                )?;
-            }
-            for p in &o.token_request_params {
-                writeln!(f, "  token request parameter: {}={}", p.key, p.value)?;
-            }
+        for found in &self.oauth2 {
+            write_oauth2(f, found)?;
         }
         list(f, "Warnings", &self.warnings)?;
         Ok(())
     }
+}
+
+fn write_oauth2(f: &mut fmt::Formatter<'_>, found: &FoundOAuth2) -> fmt::Result {
+    let o = &found.settings;
+    let grant = if o.grant_type.is_empty() {
+        "OAuth2"
+    } else {
+        o.grant_type.as_str()
+    };
+    let places = match found.found_on.as_slice() {
+        [] => "collection".to_string(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    };
+    writeln!(
+        f,
+        "OAuth2 sign-in ({grant}) on the {places}; set these on the environment's sign-in:"
+    )?;
+    writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
+    writeln!(f, "  token URL: {}", show(&o.access_token_url))?;
+    writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
+    writeln!(f, "  client id: {}", show(&o.client_id))?;
+    writeln!(f, "  client secret: {}", show_secret(&o.client_secret))?;
+    writeln!(f, "  scope: {}", show(&o.scope))?;
+    if !o.state.is_empty() {
+        writeln!(f, "  state: {}", o.state)?;
+    }
+    if !o.client_authentication.is_empty() {
+        writeln!(f, "  client authentication: {}", o.client_authentication)?;
+    }
+    if o.use_pkce {
+        let alg = if o.challenge_algorithm.is_empty() {
+            "S256"
+        } else {
+            o.challenge_algorithm.as_str()
+        };
+        writeln!(f, "  PKCE: yes ({alg})")?;
+    }
+    let param = |f: &mut fmt::Formatter<'_>, kind: &str, p: &KeyValue| {
+        if p.enabled {
+            writeln!(f, "  {kind} parameter: {}={}", p.key, p.value)
+        } else {
+            writeln!(
+                f,
+                "  {kind} parameter: {}={} (disabled: not sent)",
+                p.key, p.value
+            )
+        }
+    };
+    for p in &o.auth_request_params {
+        param(f, "authorization request", p)?;
+    }
+    for p in &o.token_request_params {
+        param(f, "token request", p)?;
+    }
+    for n in &found.not_carried {
+        writeln!(f, "  not carried over: {n}")?;
+    }
+    Ok(())
 }
 
 /// Why an import failed, in plain words, naming the file and where possible the place.
@@ -347,6 +379,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         ImportFormat::PostmanCollection => {
             let (collection, report) = postman::import_collection(&file, text)?;
             Ok(Imported {
+                format,
                 collections: vec![collection],
                 environments: Vec::new(),
                 report,
@@ -355,6 +388,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         ImportFormat::PostmanEnvironment => {
             let (environment, report) = postman_env::import_environment(&file, text)?;
             Ok(Imported {
+                format,
                 collections: Vec::new(),
                 environments: vec![environment],
                 report,
@@ -363,6 +397,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
         ImportFormat::HttpFile => {
             let (collection, report) = http_file::import_http_file(path, text)?;
             Ok(Imported {
+                format,
                 collections: vec![collection],
                 environments: Vec::new(),
                 report,
@@ -379,6 +414,7 @@ pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> 
                 spec,
             });
             Ok(Imported {
+                format,
                 collections: vec![Collection {
                     root,
                     ..Collection::default()

@@ -5,10 +5,12 @@ pub mod atomic;
 pub mod jobs;
 pub mod location;
 pub mod model;
+pub mod names;
 pub mod seed;
 pub mod settings;
 pub mod store;
 pub mod template;
+pub mod tree;
 
 pub use model::*;
 pub use store::{LoadProblem, Store, StoreError};
