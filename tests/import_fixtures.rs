@@ -413,7 +413,12 @@ fn http_file() {
     assert_eq!(req(&c, "Text body").body.text, "line one\nline two");
     assert_eq!(rep.warnings.len(), 2, "{:#?}", rep.warnings);
     assert!(rep.warnings[0].contains("does-not-exist.json"));
-    assert!(rep.warnings[1].contains("{{hostname}}/metadata"));
+    assert!(rep.warnings[1].contains("'Local server without scheme'"));
+    assert_eq!(
+        req(&c, "Local server without scheme").url,
+        "https://{{hostname}}/metadata",
+        "the scheme the file's other URLs use"
+    );
 }
 
 #[test]

@@ -6,8 +6,11 @@
 //! bring over, so nothing is lost silently. Importers never panic on bad input: a file that
 //! cannot be read at all gives an [`ImportError`] naming the file and the place.
 
+mod checks;
 pub mod curl;
+pub mod har;
 pub mod http_file;
+pub mod insomnia;
 pub mod into_workspace;
 pub mod postman;
 pub mod postman_env;
@@ -27,6 +30,10 @@ pub enum ImportFormat {
     PostmanEnvironment,
     HttpFile,
     Curl,
+    /// Insomnia's v4 JSON export.
+    Insomnia,
+    /// An HTTP Archive (browsers' developer tools, proxies).
+    Har,
 }
 
 impl fmt::Display for ImportFormat {
@@ -36,6 +43,8 @@ impl fmt::Display for ImportFormat {
             ImportFormat::PostmanEnvironment => "Postman environment",
             ImportFormat::HttpFile => "REST Client .http file",
             ImportFormat::Curl => "curl command",
+            ImportFormat::Insomnia => "Insomnia v4 export",
+            ImportFormat::Har => "HAR file",
         })
     }
 }
@@ -279,9 +288,15 @@ pub enum ImportError {
         message: String,
     },
     #[error(
-        "{file}: not a file fhirside can import (expected a Postman collection or environment, a .http/.rest file, or a curl command)"
+        "{file}: not a file fhirside can import (expected a Postman collection (v2.0 or v2.1) or environment, an Insomnia v4 export, a HAR file, a .http/.rest file, or a curl command)"
     )]
     Unrecognised { file: String },
+    #[error("{file}: {what}: {advice}")]
+    NotImportable {
+        file: String,
+        what: String,
+        advice: String,
+    },
 }
 
 impl ImportError {
@@ -309,40 +324,151 @@ impl ImportError {
     }
 }
 
-/// Guesses the format from the file name and contents.
-pub fn detect(path: &Path, bytes: &[u8]) -> Option<ImportFormat> {
-    let ext = path
-        .extension()
+/// What a file was recognised as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Detected {
+    Format(ImportFormat),
+    /// A format fhirside recognises but does not import: what it is and what to do.
+    Refused {
+        what: String,
+        advice: String,
+    },
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    if ext == "http" || ext == "rest" {
-        return Some(ImportFormat::HttpFile);
+        .unwrap_or_default()
+}
+
+/// Guesses the format from the file name and contents (`None` for a file fhirside does not
+/// import, including formats it recognises only to explain them).
+pub fn detect(path: &Path, bytes: &[u8]) -> Option<ImportFormat> {
+    let (text, _) = decode_text("", bytes).ok()?;
+    match classify(path, &text, None) {
+        Some(Detected::Format(f)) => Some(f),
+        _ => None,
     }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('{') {
-        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
-        return detect_json(&value);
+}
+
+/// What `text` is; `json` is the already parsed JSON when the text is JSON.
+fn classify(path: &Path, text: &str, json: Option<&serde_json::Value>) -> Option<Detected> {
+    let ext = extension(path);
+    if ext == "http" || ext == "rest" {
+        return Some(Detected::Format(ImportFormat::HttpFile));
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return match json {
+            Some(v) => detect_json(v),
+            None => serde_json::from_str::<serde_json::Value>(trimmed)
+                .ok()
+                .and_then(|v| detect_json(&v)),
+        };
+    }
+    if let Some(d) = detect_yaml(trimmed) {
+        return Some(d);
     }
     if curl::looks_like_curl(trimmed) {
-        return Some(ImportFormat::Curl);
+        return Some(Detected::Format(ImportFormat::Curl));
     }
     if http_file::looks_like_http(trimmed) {
-        return Some(ImportFormat::HttpFile);
+        return Some(Detected::Format(ImportFormat::HttpFile));
     }
     None
 }
 
-fn detect_json(value: &serde_json::Value) -> Option<ImportFormat> {
+fn refused(what: &str, advice: &str) -> Option<Detected> {
+    Some(Detected::Refused {
+        what: what.into(),
+        advice: advice.into(),
+    })
+}
+
+const OPENAPI_ADVICE: &str = "fhirside imports requests, not API descriptions (an operation in it has no values to send); import a Postman collection generated from it (Postman: Import → OpenAPI) or explore the server's own CapabilityStatement with C";
+
+fn detect_json(value: &serde_json::Value) -> Option<Detected> {
     let obj = value.as_object()?;
+    if obj.contains_key("openapi") || obj.contains_key("swagger") {
+        let version = obj
+            .get("openapi")
+            .or_else(|| obj.get("swagger"))
+            .map(value_text)
+            .unwrap_or_default();
+        return refused(
+            &format!("OpenAPI {version} description (JSON)"),
+            OPENAPI_ADVICE,
+        );
+    }
+    if obj.get("_type").and_then(|t| t.as_str()) == Some("export") && obj.contains_key("resources")
+    {
+        let format = obj
+            .get("__export_format")
+            .map(value_text)
+            .unwrap_or_default();
+        if format == "4" {
+            return Some(Detected::Format(ImportFormat::Insomnia));
+        }
+        return refused(
+            &format!("Insomnia export (format {format})"),
+            "export it again from Insomnia as 'Insomnia v4 (JSON)' or as HAR",
+        );
+    }
+    if let Some(log) = obj.get("log").and_then(|l| l.as_object())
+        && log.contains_key("entries")
+    {
+        return Some(Detected::Format(ImportFormat::Har));
+    }
+    if obj.contains_key("requests")
+        && (obj.contains_key("order") || obj.contains_key("folders"))
+        && !obj.contains_key("item")
+    {
+        return refused(
+            "Postman v1 collection",
+            "export it as v2.1 from Postman (… on the collection → Export → Collection v2.1)",
+        );
+    }
     if obj.contains_key("info") || (obj.contains_key("item") && !obj.contains_key("values")) {
-        return Some(ImportFormat::PostmanCollection);
+        return Some(Detected::Format(ImportFormat::PostmanCollection));
     }
     if obj.contains_key("values") || obj.contains_key("_postman_variable_scope") {
-        return Some(ImportFormat::PostmanEnvironment);
+        return Some(Detected::Format(ImportFormat::PostmanEnvironment));
     }
     None
+}
+
+/// YAML files fhirside recognises (it reads no YAML): OpenAPI and Insomnia's newer exports.
+fn detect_yaml(text: &str) -> Option<Detected> {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "---")?;
+    let key = first
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['"', '\'']);
+    let value = first
+        .split_once(':')
+        .map(|(_, v)| v.trim().trim_matches(['"', '\'']))
+        .unwrap_or("");
+    match key {
+        "openapi" | "swagger" if !value.is_empty() => refused(
+            &format!("OpenAPI {value} description (YAML)"),
+            OPENAPI_ADVICE,
+        ),
+        "type" if value.starts_with("collection.insomnia.rest") => refused(
+            "Insomnia collection (YAML)",
+            "export it from Insomnia as 'Insomnia v4 (JSON)' or as HAR",
+        ),
+        "_type" if value == "export" => refused(
+            "Insomnia export (YAML)",
+            "export it from Insomnia as 'Insomnia v4 (JSON)' or as HAR",
+        ),
+        _ => None,
+    }
 }
 
 /// Reads and imports one file, detecting its format.
@@ -358,76 +484,141 @@ pub fn import_file(path: &Path) -> Result<Imported, ImportError> {
 /// format by extension, and anchors relative `< file` includes of `.http` files).
 pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let format = detect(path, bytes).ok_or_else(|| {
-        // A broken JSON file deserves the JSON error rather than "unrecognised".
-        match std::str::from_utf8(bytes) {
-            Ok(t)
-                if t.trim_start_matches('\u{feff}')
-                    .trim_start()
-                    .starts_with('{') =>
-            {
-                match serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}')) {
-                    Err(e) => ImportError::json(&file, &e),
-                    Ok(_) => ImportError::Unrecognised { file: file.clone() },
-                }
-            }
-            _ => ImportError::Unrecognised { file: file.clone() },
+    let (text, encoding) = decode_text(&file, bytes)?;
+    let trimmed = text.trim_start();
+    let json = if extension(path) != "http"
+        && extension(path) != "rest"
+        && (trimmed.starts_with('{') || trimmed.starts_with('['))
+    {
+        Some(
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| ImportError::json(&file, &e))?,
+        )
+    } else {
+        None
+    };
+    let format = match classify(path, &text, json.as_ref()) {
+        Some(Detected::Format(f)) => f,
+        Some(Detected::Refused { what, advice }) => {
+            return Err(ImportError::NotImportable { file, what, advice });
         }
-    })?;
-    let text = text_of(&file, bytes)?;
-    match format {
-        ImportFormat::PostmanCollection => {
-            let (collection, report) = postman::import_collection(&file, text)?;
-            Ok(Imported {
-                format,
-                collections: vec![collection],
-                environments: Vec::new(),
-                report,
-            })
+        None => return Err(ImportError::Unrecognised { file }),
+    };
+    let one = |(collection, report)| (vec![collection], Vec::new(), report);
+    let (mut collections, environments, mut report) = match (format, &json) {
+        (ImportFormat::PostmanCollection, Some(v)) => {
+            one(postman::import_collection_value(&file, v)?)
         }
-        ImportFormat::PostmanEnvironment => {
-            let (environment, report) = postman_env::import_environment(&file, text)?;
-            Ok(Imported {
-                format,
-                collections: Vec::new(),
-                environments: vec![environment],
-                report,
-            })
+        (ImportFormat::PostmanEnvironment, Some(v)) => {
+            let (env, report) = postman_env::import_environment_value(&file, v)?;
+            (Vec::new(), vec![env], report)
         }
-        ImportFormat::HttpFile => {
-            let (collection, report) = http_file::import_http_file(path, text)?;
-            Ok(Imported {
-                format,
-                collections: vec![collection],
-                environments: Vec::new(),
-                report,
-            })
-        }
-        ImportFormat::Curl => {
-            let (mut spec, notes) = curl::parse_curl_with_notes(text)?;
+        (ImportFormat::Insomnia, Some(v)) => insomnia::import_export(&file, v)?,
+        (ImportFormat::Har, Some(v)) => one(har::import_har(&file, v)?),
+        (ImportFormat::HttpFile, _) => one(http_file::import_http_file(path, &text)?),
+        (ImportFormat::Curl, _) => {
+            let (mut spec, notes) = curl::parse_curl_with_notes(&text)?;
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("curl");
-            let mut root = crate::workspace::Folder::new(&crate::workspace::file_safe_name(name));
+            let mut root = crate::workspace::Folder::titled(name);
             let stem = root.free_name(&spec.name);
             spec.seq = 1;
             root.requests.push(crate::workspace::SavedRequest {
                 file_stem: stem,
                 spec,
             });
-            Ok(Imported {
-                format,
-                collections: vec![Collection {
+            let report = ImportReport {
+                imported: 1,
+                warnings: notes,
+                ..ImportReport::default()
+            };
+            one((
+                Collection {
                     root,
                     ..Collection::default()
-                }],
-                environments: Vec::new(),
-                report: ImportReport {
-                    imported: 1,
-                    warnings: notes,
-                    ..ImportReport::default()
                 },
-            })
+                report,
+            ))
+        }
+        _ => return Err(ImportError::Unrecognised { file }),
+    };
+    let env_values: Vec<KeyValue> = environments
+        .iter()
+        .flat_map(|e: &Environment| &e.variables)
+        .filter(|v| v.enabled)
+        .map(|v| KeyValue::new(&v.key, &v.value))
+        .collect();
+    for c in &mut collections {
+        checks::check_collection(c, &env_values, &mut report);
+    }
+    if let Some(note) = encoding {
+        report.converted.insert(0, note);
+    }
+    Ok(Imported {
+        format,
+        collections,
+        environments,
+        report,
+    })
+}
+
+/// The bytes as text: UTF-8 (a leading byte-order mark dropped), or UTF-16 (with a byte-order
+/// mark, or without one when every other byte is zero, as Windows tools write it) with a note
+/// saying so; otherwise an error naming the place of the first bad byte.
+pub(crate) fn decode_text<'a>(
+    file: &str,
+    bytes: &'a [u8],
+) -> Result<(std::borrow::Cow<'a, str>, Option<String>), ImportError> {
+    use std::borrow::Cow;
+    let utf16 = |body: &[u8],
+                 little: bool,
+                 name: &str|
+     -> Result<(Cow<'a, str>, Option<String>), ImportError> {
+        let units = body.chunks_exact(2).map(|p| {
+            let pair = [p[0], p.get(1).copied().unwrap_or(0)];
+            if little {
+                u16::from_le_bytes(pair)
+            } else {
+                u16::from_be_bytes(pair)
+            }
+        });
+        let text: Result<String, _> = char::decode_utf16(units).collect();
+        match text {
+            Ok(t) if body.len() % 2 == 0 => Ok((
+                Cow::Owned(t),
+                Some(format!("the file is {name} text; it was read as such")),
+            )),
+            _ => Err(ImportError::Syntax {
+                file: file.into(),
+                line: 1,
+                column: 1,
+                message: format!("the file starts like {name} text but is not valid {name}"),
+            }),
+        }
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xff, 0xfe]) {
+        return utf16(rest, true, "UTF-16LE");
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        return utf16(rest, false, "UTF-16BE");
+    }
+    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
+        let sample = &bytes[..bytes.len().min(4096)];
+        let zeros_at = |odd: bool| {
+            sample
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| (i % 2 == 1) == odd && **b == 0)
+                .count()
+        };
+        let half = sample.len() / 2;
+        if zeros_at(true) * 10 >= half * 9 && zeros_at(false) == 0 {
+            return utf16(bytes, true, "UTF-16LE");
+        }
+        if zeros_at(false) * 10 >= half * 9 && zeros_at(true) == 0 {
+            return utf16(bytes, false, "UTF-16BE");
         }
     }
+    text_of(file, bytes).map(|t| (Cow::Borrowed(t), None))
 }
 
 /// The bytes as UTF-8 text (a leading byte-order mark dropped), or an error naming the place.

@@ -64,12 +64,29 @@ impl Variable {
     }
 }
 
-/// Keys that hold credentials even when nobody marked them secret.
+/// Keys that hold credentials even when nobody marked them secret (a Postman Vault
+/// reference `vault:NAME` always does).
 pub fn looks_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["secret", "password", "token", "apikey", "api_key", "bearer"]
-        .iter()
-        .any(|needle| k.contains(needle))
+    vault_reference(key).is_some()
+        || ["secret", "password", "token", "apikey", "api_key", "bearer"]
+            .iter()
+            .any(|needle| k.contains(needle))
+}
+
+/// The prefix of a Postman Vault reference, `{{vault:NAME}}`.
+pub const VAULT_PREFIX: &str = "vault:";
+
+/// `NAME` when the variable name `vault:NAME` is a Postman Vault reference: a secret that no
+/// file holds. Imports keep these references as written; the sender is to ask for the value
+/// when sending (as a secret: masked, never written to a file or to history) and keep it for
+/// the session only.
+pub fn vault_reference(variable: &str) -> Option<&str> {
+    variable
+        .trim()
+        .strip_prefix(VAULT_PREFIX)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
 }
 
 /// A named set of variables, one TOML file on disk.
