@@ -140,7 +140,9 @@ fn show_secret(v: &str) -> &str {
 
 /// A setting's value for the report: redacted when its key looks like a credential.
 pub(crate) fn show_secret_or_value(key: &str, value: &str) -> String {
-    if crate::workspace::looks_secret(key) || key.to_ascii_lowercase().contains("password") {
+    let k = key.to_ascii_lowercase();
+    let address = k.ends_with("url") || k.ends_with("uri");
+    if !address && (crate::workspace::looks_secret(key) || k.contains("password")) {
         show_secret(value).to_string()
     } else {
         value.to_string()
@@ -214,9 +216,18 @@ fn write_oauth2(f: &mut fmt::Formatter<'_>, found: &FoundOAuth2) -> fmt::Result 
         f,
         "OAuth2 sign-in ({grant}) on the {places}; set these on the environment's sign-in:"
     )?;
-    writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
+    // The authorization endpoint and redirect only matter to user sign-in.
+    let user_sign_in = !matches!(
+        o.grant_type.as_str(),
+        "client_credentials" | "password_credentials"
+    );
+    if user_sign_in || !o.auth_url.is_empty() {
+        writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
+    }
     writeln!(f, "  token URL: {}", show(&o.access_token_url))?;
-    writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
+    if user_sign_in || !o.redirect_uri.is_empty() {
+        writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
+    }
     writeln!(f, "  client id: {}", show(&o.client_id))?;
     writeln!(f, "  client secret: {}", show_secret(&o.client_secret))?;
     writeln!(f, "  scope: {}", show(&o.scope))?;

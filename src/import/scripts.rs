@@ -826,7 +826,8 @@ pub(crate) fn client_credentials(lines: &[String]) -> Option<ClientCredentials> 
     if !text.contains("pm.sendRequest") || !text.contains("client_credentials") {
         return None;
     }
-    let consts = constants(&text);
+    let mut defaults = Vec::new();
+    let consts = constants(&text, &mut defaults);
     let mut cc = ClientCredentials {
         token_url: find_key_expr(&text, "url")
             .and_then(|e| expr_template(e, &consts))
@@ -841,6 +842,17 @@ pub(crate) fn client_credentials(lines: &[String]) -> Option<ClientCredentials> 
     };
     cc.client_id = param("client_id");
     cc.client_secret = param("client_secret");
+    // `'Authorization': 'Basic ' + btoa(clientId + ':' + clientSecret)`
+    if let Some((id, secret)) = basic_credentials(&text, &consts) {
+        cc.client_authentication = "basic".into();
+        if cc.client_id.is_empty() {
+            cc.client_id = id;
+        }
+        if cc.client_secret.is_empty() {
+            cc.client_secret = secret;
+        }
+    }
+    cc.defaults = defaults;
     cc.scope = param("scope");
     cc.resource = param("resource");
     if cc.resource.is_empty() {
@@ -866,7 +878,7 @@ pub(crate) fn client_credentials(lines: &[String]) -> Option<ClientCredentials> 
 }
 
 /// `const NAME = <expr>` definitions whose value can be written as a template.
-fn constants(text: &str) -> HashMap<String, String> {
+fn constants(text: &str, defaults: &mut Vec<KeyValue>) -> HashMap<String, String> {
     let mut map = HashMap::new();
     for stmt in split_top(text, ';').into_iter().flat_map(|s| s.split('\n')) {
         let s = stmt.trim();
@@ -880,13 +892,50 @@ fn constants(text: &str) -> HashMap<String, String> {
             continue;
         };
         let name = name.trim();
-        if is_ident(name)
-            && let Some(t) = expr_template(expr.trim().trim_end_matches(';'), &map)
+        let expr = expr.trim().trim_end_matches(';');
+        if !is_ident(name) {
+            continue;
+        }
+        // `pm.environment.get('client_id') || 'my-app'`: the variable, with a default.
+        if expr.contains("||")
+            && let [first, fallback] = split_top(expr, '|').as_slice()
+            && let Some(t) = expr_template(first, &map)
+            && let Some((lit, tail)) = string_literal(fallback.trim())
+            && tail.trim().is_empty()
         {
+            if let Some(var) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}"))
+                && !var.contains("{{")
+            {
+                defaults.push(KeyValue::new(var, &lit));
+            }
+            map.insert(name.to_string(), t);
+            continue;
+        }
+        if let Some(t) = expr_template(expr, &map) {
             map.insert(name.to_string(), t);
         }
     }
     map
+}
+
+/// The client id and secret of an HTTP Basic header built in the script:
+/// `btoa(a + ':' + b)` or `CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(a + ':' + b))`.
+fn basic_credentials(text: &str, consts: &HashMap<String, String>) -> Option<(String, String)> {
+    for opener in ["btoa(", "Utf8.parse(", "Buffer.from("] {
+        let Some(pos) = text.find(opener) else {
+            continue;
+        };
+        let from = text.get(pos + opener.len() - 1..)?;
+        let (inner, _) = balanced(from, '(', ')')?;
+        let inner = inner.split_once(",").map(|(a, _)| a).unwrap_or(inner);
+        let parts = split_top(inner, '+');
+        if let [a, colon, b] = parts.as_slice()
+            && string_literal(colon.trim()).is_some_and(|(c, t)| c == ":" && t.trim().is_empty())
+        {
+            return Some((expr_template(a, consts)?, expr_template(b, consts)?));
+        }
+    }
+    None
 }
 
 /// `key: <expr>` (or `"key": <expr>`) anywhere in the text: the expression up to the next

@@ -144,10 +144,13 @@ pub fn sign_in_environments(collection: &str, report: &mut ImportReport) -> Vec<
         let name = if i == 0 {
             base.clone()
         } else {
-            format!(
-                "{base} ({})",
-                found.found_on.first().map(String::as_str).unwrap_or("more")
-            )
+            let on = found.found_on.first().map(String::as_str).unwrap_or("more");
+            // `request 'Read'` → `Read`
+            let on = on
+                .split_once(" '")
+                .map(|(_, n)| n.trim_end_matches('\''))
+                .unwrap_or(on);
+            format!("{base} ({on})")
         };
         let mut env = Environment::new(&crate::workspace::file_safe_name(&name));
         if let Some(auth) = from_oauth2(&mut env, found, &mut notes) {
