@@ -594,7 +594,7 @@ pub(crate) fn decode_text<'a>(
         });
         let text: Result<String, _> = char::decode_utf16(units).collect();
         match text {
-            Ok(t) if body.len() % 2 == 0 => Ok((
+            Ok(t) if body.len().is_multiple_of(2) => Ok((
                 Cow::Owned(t),
                 Some(format!("the file is {name} text; it was read as such")),
             )),
@@ -612,7 +612,7 @@ pub(crate) fn decode_text<'a>(
     if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
         return utf16(rest, false, "UTF-16BE");
     }
-    if bytes.len() >= 4 && bytes.len() % 2 == 0 {
+    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
         let sample = &bytes[..bytes.len().min(4096)];
         let zeros_at = |odd: bool| {
             sample

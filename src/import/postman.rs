@@ -45,6 +45,7 @@ pub fn import_collection_value(
     }
     let mut ctx = Ctx {
         report: ImportReport::default(),
+        unread: std::collections::BTreeMap::new(),
     };
     let info = top.get("info").and_then(Value::as_object);
     let schema = info
@@ -113,7 +114,7 @@ pub fn import_collection_value(
             AuthChoice::Inherit => {}
             AuthChoice::Set(auth, oauth2) => {
                 collection.auth = Some(auth);
-                collection.oauth2 = oauth2;
+                collection.oauth2 = oauth2.map(|o| *o);
             }
         }
     }
@@ -165,11 +166,52 @@ pub fn import_collection_value(
             ));
         }
     }
+    for (what, n) in std::mem::take(&mut ctx.unread) {
+        ctx.warn(format!(
+            "the Postman setting {what} ({n} time{}) is not carried over",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     Ok((collection, ctx.report))
 }
 
 struct Ctx {
     report: ImportReport,
+    /// Postman settings this import does not read, and on how many items: reported once each.
+    unread: std::collections::BTreeMap<String, usize>,
+}
+
+/// Keys of an item (folder or request) that the import reads or that carry nothing to keep.
+const ITEM_KEYS: [&str; 10] = [
+    "name",
+    "item",
+    "request",
+    "response",
+    "event",
+    "description",
+    "auth",
+    "id",
+    "_postman_id",
+    "uid",
+];
+/// Keys of a request object that the import reads.
+const REQUEST_KEYS: [&str; 6] = ["method", "url", "header", "body", "auth", "description"];
+
+impl Ctx {
+    fn note_unread(&mut self, o: &Map<String, Value>, known: &[&str], what: &str) {
+        for (k, v) in o {
+            let empty = match v {
+                Value::Null => true,
+                Value::Array(a) => a.is_empty(),
+                Value::Object(m) => m.is_empty(),
+                Value::String(s) => s.is_empty(),
+                _ => false,
+            };
+            if !known.contains(&k.as_str()) && !empty {
+                *self.unread.entry(format!("{what} '{k}'")).or_default() += 1;
+            }
+        }
+    }
 }
 
 /// What a folder passes down to its requests.
@@ -188,7 +230,7 @@ struct Inherited {
 enum AuthChoice {
     Inherit,
     /// The auth, and for OAuth2 the settings to keep with it (a literal secret replaced).
-    Set(RequestAuth, Option<OAuth2Settings>),
+    Set(RequestAuth, Option<Box<OAuth2Settings>>),
 }
 
 /// Rows set by a script replace rows of the same key and are added otherwise.
@@ -433,7 +475,10 @@ impl Ctx {
                 });
             }
         }
-        AuthChoice::Set(RequestAuth::Oauth2, Some(keep_without_secret(settings)))
+        AuthChoice::Set(
+            RequestAuth::Oauth2,
+            Some(Box::new(keep_without_secret(settings))),
+        )
     }
 
     fn auth(&mut self, v: &Value, on: &str, at: &str) -> AuthChoice {
@@ -485,6 +530,7 @@ impl Ctx {
                 self.warn(format!("{here} is not an object; skipped"));
                 continue;
             };
+            self.note_unread(o, &ITEM_KEYS, "item setting");
             let name = o
                 .get("name")
                 .map(value_text)
@@ -532,7 +578,7 @@ impl Ctx {
             && let AuthChoice::Set(auth, oauth2) = self.auth(a, &on, &format!("{here}.auth"))
         {
             inh.auth = Some(auth);
-            inh.oauth2 = oauth2;
+            inh.oauth2 = oauth2.map(|o| *o);
         }
         if let Some(d) = o.get("description").map(description) {
             sub.description = d;
@@ -605,6 +651,7 @@ impl Ctx {
                 spec.split_query_from_url();
             }
             Value::Object(r) => {
+                self.note_unread(r, &REQUEST_KEYS, "request setting");
                 if let Some(m) = r.get("method").and_then(Value::as_str)
                     && !m.trim().is_empty()
                 {
@@ -637,7 +684,7 @@ impl Ctx {
             format!("{} {url}", spec.method).trim().to_string()
         });
         (spec.auth, spec.oauth2) = match own_auth {
-            AuthChoice::Set(a, o) => (Some(a), o),
+            AuthChoice::Set(a, o) => (Some(a), o.map(|o| *o)),
             AuthChoice::Inherit => (inherited.auth.clone(), inherited.oauth2.clone()),
         };
 
@@ -976,7 +1023,8 @@ fn path_variable_to_template(url: &str, key: &str) -> (String, bool) {
 /// (the sign-in environment holds the literal as a secret variable of that name).
 fn keep_without_secret(mut o: OAuth2Settings) -> OAuth2Settings {
     let secret = o.client_secret.trim();
-    if !secret.is_empty() && !(secret.starts_with("{{") && secret.ends_with("}}")) {
+    let template = secret.starts_with("{{") && secret.ends_with("}}");
+    if !secret.is_empty() && !template {
         o.client_secret = "{{clientsecret}}".into();
     }
     o
