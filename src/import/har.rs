@@ -10,8 +10,7 @@ use serde_json::Value;
 
 use super::{ImportError, ImportReport, value_text};
 use crate::workspace::{
-    Body, BodyKind, Collection, Folder, KeyValue, RequestAuth, RequestSpec, SavedRequest,
-    looks_secret,
+    Collection, Folder, KeyValue, RequestAuth, RequestSpec, SavedRequest, looks_secret,
 };
 
 /// Headers the client sets by itself, or that HTTP/2 shows as pseudo-headers.
@@ -171,26 +170,14 @@ pub fn import_har(file: &str, v: &Value) -> Result<(Collection, ImportReport), I
                         }
                     }
                 }
-                spec.body = Body {
-                    kind: BodyKind::Form,
-                    text: String::new(),
-                    form,
-                };
+                spec.body = super::form_of(form);
             } else if !text.is_empty() {
                 if mime.contains("multipart") {
                     report.warnings.push(format!(
                         "'{label}': a multipart body was kept as text; file parts are not sent as files"
                     ));
                 }
-                spec.body = Body {
-                    kind: if mime.contains("json") {
-                        BodyKind::Json
-                    } else {
-                        BodyKind::Text
-                    },
-                    text,
-                    form: Vec::new(),
-                };
+                spec.body = super::body_for_media_type(&mime, text);
             }
         }
         let stem = names.allocate(&spec.name);

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 
 use super::{ImportError, ImportReport, value_text};
 use crate::workspace::{
-    Body, BodyKind, Collection, Environment, Folder, KeyValue, RequestAuth, RequestSpec,
-    SavedRequest, SiblingNames, Variable, file_safe_name, looks_secret,
+    Collection, Environment, Folder, KeyValue, RequestAuth, RequestSpec, SavedRequest,
+    SiblingNames, Variable, file_safe_name, looks_secret,
 };
 
 /// Folders nested deeper than this are flattened into their ancestor at that depth.
@@ -302,22 +302,10 @@ impl Ctx<'_, '_> {
                     ));
                 }
                 if !form.is_empty() {
-                    spec.body = Body {
-                        kind: BodyKind::Form,
-                        text: String::new(),
-                        form,
-                    };
+                    spec.body = super::form_of(form);
                 }
             } else if !text.is_empty() {
-                spec.body = Body {
-                    kind: if mime.contains("json") {
-                        BodyKind::Json
-                    } else {
-                        BodyKind::Text
-                    },
-                    text,
-                    form: Vec::new(),
-                };
+                spec.body = super::body_for_media_type(&mime, text);
             }
         }
         if let Some(a) = r.get("authentication").and_then(Value::as_object)

@@ -650,6 +650,28 @@ pub(crate) fn text_of<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Import
     }
 }
 
+/// A text body whose kind follows its media type (`…json` is JSON).
+pub(crate) fn body_for_media_type(mime: &str, text: String) -> crate::workspace::Body {
+    crate::workspace::Body {
+        kind: if mime.to_ascii_lowercase().contains("json") {
+            crate::workspace::BodyKind::Json
+        } else {
+            crate::workspace::BodyKind::Text
+        },
+        text,
+        form: Vec::new(),
+    }
+}
+
+/// A form body of `rows`.
+pub(crate) fn form_of(form: Vec<KeyValue>) -> crate::workspace::Body {
+    crate::workspace::Body {
+        kind: crate::workspace::BodyKind::Form,
+        text: String::new(),
+        form,
+    }
+}
+
 /// Turns any JSON value into the text a variable holds: strings as they are, `null` as empty,
 /// everything else as compact JSON.
 pub(crate) fn value_text(v: &serde_json::Value) -> String {
