@@ -129,6 +129,20 @@ fn wrong_types_in_every_field_never_panic() {
 }
 
 #[test]
+fn wrong_types_in_insomnia_and_har_files_never_panic() {
+    for rel in ["formats/insomnia_v4.json", "formats/capture.har"] {
+        let text = std::fs::read_to_string(fixture(rel)).unwrap();
+        let root: Value = serde_json::from_str(&text).unwrap();
+        let mut n = 0;
+        mutate_every_field(&root, &mut |v| {
+            n += 1;
+            let _ = import_bytes(Path::new("x.json"), v.to_string().as_bytes());
+        });
+        assert!(n > 50, "{rel}: only {n} variants");
+    }
+}
+
+#[test]
 fn truncated_fixtures_never_panic() {
     for rel in FIXTURES {
         let bytes = std::fs::read(fixture(rel)).unwrap();
@@ -191,7 +205,10 @@ proptest! {
     #[test]
     fn script_lines_never_panic(lines in proptest::collection::vec("[ -~]{0,80}", 0..12)) {
         let v = json!({"info": {"name": "p"}, "event": [{"listen": "prerequest", "script": {"exec": lines.clone()}}],
-            "item": [{"name": "r", "request": "http://x", "event": [{"listen": "test", "script": {"exec": lines}}]}]});
+            "item": [{"name": "f", "event": [{"listen": "prerequest", "script": {"exec": lines.clone()}}],
+                      "item": [{"name": "r", "request": "http://x", "event": [
+                          {"listen": "prerequest", "script": {"exec": lines.clone()}},
+                          {"listen": "test", "script": {"exec": lines}}]}]}]});
         if let Ok((c, _)) = import_collection_value("x.json", &v) {
             let again = import_collection_value("x.json", &export_collection(&c));
             prop_assert!(again.is_ok());

@@ -19,6 +19,9 @@ pub enum Exit {
     /// 64: the command line is wrong (EX_USAGE): an unknown option, a request, environment or
     /// workspace that is not there, a value that is not valid.
     Usage = 64,
+    /// 130: stopped by Ctrl-C or SIGTERM before the end (128 + SIGINT, as shells report it);
+    /// what was done is kept whole, nothing is half-written.
+    Interrupted = 130,
 }
 
 impl Exit {
@@ -40,7 +43,8 @@ Exit codes:
   1   failed: HTTP 400 or above with --fail, a job failed, check found problems,
       or a local failure (a file not written, a full disk)
   2   could not send the request or reach the server
-  64  usage: a wrong option or value, or a request, environment or workspace not found";
+  64  usage: a wrong option or value, or a request, environment or workspace not found
+  130 stopped by Ctrl-C or SIGTERM (import: what was written is whole)";
 
 /// Why a command stopped; each kind has its exit code, and its text is one sentence.
 #[derive(Debug, thiserror::Error)]

@@ -1,88 +1,149 @@
 //! `fhirside import` and `fhirside export`: files from and for other tools, written into the
-//! workspace without overwriting anything already there.
+//! workspace without overwriting anything already there. The work itself is
+//! `import::into_workspace`; this is the command's glue (Ctrl-C, progress, exit code).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::import::{import_file, postman_export::export_collection};
-use crate::workspace::{Environment, NodePath, Store, Workspace};
+use super::exit::{CliError, CliResult, Exit};
+use super::out::{self, Stdout};
+use crate::import::into_workspace::{ImportSummary, Progress, into_workspace};
+use crate::import::postman_export::export_collection;
+use crate::workspace::{Store, Workspace};
 
-/// `base`, or `base (2)`, `base (3)`… : the first name `taken` says is free.
-fn unused_name(base: &str, taken: impl Fn(&str) -> bool) -> String {
-    let mut name = base.to_string();
-    let mut n = 2;
-    while taken(&name) {
-        name = format!("{base} ({n})");
-        n += 1;
-    }
-    name
-}
-
-/// Writes an imported environment under a name not yet used.
-fn add_environment(
-    store: &mut Store,
-    ws: &mut Workspace,
-    mut env: Environment,
-) -> Result<String, String> {
-    env.name = unused_name(&env.name, |n| {
-        ws.environment(n).is_some() || store.env_path(n).exists()
-    });
-    store.create_environment(&env).map_err(|e| e.to_string())?;
-    let name = env.name.clone();
-    ws.environments.push(env);
-    Ok(name)
-}
-
-/// Imports each file; returns the report to print.
+/// Imports each file and returns the report to show, or the report as an error when no file
+/// could be imported. The TUI's import prompt still calls this (on the UI thread); it is to
+/// move to [`into_workspace`] off the UI thread and [`ImportOutcome::commit`].
+///
+/// [`ImportOutcome::commit`]: crate::import::into_workspace::ImportOutcome::commit
 pub fn import_files(
     store: &mut Store,
     ws: &mut Workspace,
-    files: &[std::path::PathBuf],
+    files: &[PathBuf],
 ) -> Result<String, String> {
-    let mut out = String::new();
-    for file in files {
-        let imported = import_file(file).map_err(|e| e.to_string())?;
-        let mut collection_name = String::new();
-        for mut c in imported.collections {
-            let dir_of = |store: &Store, n: &str| store.node_dir(&NodePath(vec![n.to_string()]));
-            let name = unused_name(&c.root.name, |n| {
-                ws.collection(n).is_some() || dir_of(store, n).exists()
-            });
-            c.root.name = name.clone();
-            store.save_collection(&c).map_err(|e| e.to_string())?;
-            out.push_str(&format!(
-                "collection '{name}' written to {}\n",
-                dir_of(store, &name).display()
-            ));
-            collection_name = name;
-            ws.collections.push(c);
-        }
-        for env in imported.environments {
-            let name = add_environment(store, ws, env)?;
-            out.push_str(&format!(
-                "environment '{name}' written to {}\n",
-                store.env_path(&name).display()
-            ));
-        }
-        // Sign-in settings the collection carried become an environment that does the same.
-        if let Some(env) =
-            crate::import::sign_in::sign_in_environment(&collection_name, &imported.report)
-        {
-            let name = add_environment(store, ws, env)?;
-            out.push_str(&format!(
-                "environment '{name}' written with the collection's sign-in settings (add fhirurl and the other variables it uses; S on it in fhirside edits them)\n"
-            ));
-        }
-        out.push_str(&format!("{}\n", imported.report));
+    let taken: Vec<String> = ws
+        .collections
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let never = AtomicBool::new(false);
+    let root = store.root().to_path_buf();
+    let outcome = into_workspace(&root, files, &taken, &mut |_| {}, &never);
+    let summary = outcome.commit(store, ws);
+    if summary.failures() == summary.files.len() && !summary.files.is_empty() {
+        Err(summary.to_string().trim_end().to_string())
+    } else {
+        Ok(summary.to_string())
     }
-    Ok(out)
+}
+
+/// `fhirside import FILES`: imports off the async runtime's threads, stops cleanly on Ctrl-C
+/// or SIGTERM (the collection being written is left out whole), shows progress on a terminal,
+/// prints the report. Exit: ok when every file was imported, failed otherwise, interrupted
+/// (130) when stopped.
+pub async fn import_command(
+    store: &mut Store,
+    ws: &mut Workspace,
+    files: Vec<PathBuf>,
+    stdout: &mut Stdout,
+) -> CliResult {
+    let taken: Vec<String> = ws
+        .collections
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let root = store.root().to_path_buf();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let show_progress = out::stderr_is_terminal();
+    let flag = cancel.clone();
+    let mut work = tokio::task::spawn_blocking(move || {
+        let mut last_shown = std::time::Instant::now();
+        let mut progress = |p: Progress| {
+            if show_progress && p.total > 0 && last_shown.elapsed().as_millis() >= 100 {
+                last_shown = std::time::Instant::now();
+                redraw_progress(&format!(
+                    "importing file {} of {}: {} of {} requests written",
+                    p.file + 1,
+                    p.files,
+                    p.written,
+                    p.total
+                ));
+            }
+        };
+        let out = into_workspace(&root, &files, &taken, &mut progress, &flag);
+        if show_progress {
+            redraw_progress("");
+        }
+        out
+    });
+    let outcome = loop {
+        tokio::select! {
+            done = &mut work => break done,
+            _ = stop_signal() => {
+                cancel.store(true, Ordering::Relaxed);
+                redraw_progress("");
+                out::note("fhirside: stopping the import…");
+            }
+        }
+    };
+    let outcome =
+        outcome.map_err(|e| CliError::Failed(format!("the import stopped unexpectedly: {e}")))?;
+    let summary: ImportSummary = outcome.commit(store, ws);
+    stdout.text(summary.to_string())?;
+    stdout.flush()?;
+    Ok(if summary.cancelled {
+        Exit::Interrupted
+    } else if summary.failures() > 0 {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Rewrites the progress line on stderr (a terminal: checked by the caller), sanitised.
+fn redraw_progress(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\x1b[K{}", out::field(text));
+    let _ = err.flush();
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there is one.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Writes a collection as Postman v2.1 JSON.
 pub fn export_postman(ws: &Workspace, collection: &str, out: &Path) -> Result<(), String> {
+    let wanted = collection.to_lowercase();
     let c = ws
         .collections
         .iter()
-        .find(|c| c.root.name.eq_ignore_ascii_case(collection))
+        .find(|c| c.name().to_lowercase() == wanted)
+        .or_else(|| {
+            ws.collections
+                .iter()
+                .find(|c| c.title().to_lowercase() == wanted)
+        })
         .ok_or_else(|| format!("no collection '{collection}'"))?;
     let json = serde_json::to_string_pretty(&export_collection(c)).map_err(|e| e.to_string())?;
     crate::workspace::atomic::write_atomic(out, json.as_bytes(), false)

@@ -163,11 +163,7 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
             run::run(&o.ws, args, stdout).await
         }
         Cmd::Import { files } => {
-            let report =
-                import::import_files(&mut o.store, &mut o.ws, &files).map_err(CliError::Failed)?;
-            stdout.text(report)?;
-            stdout.flush()?;
-            Ok(Exit::Ok)
+            import::import_command(&mut o.store, &mut o.ws, files, stdout).await
         }
         Cmd::Export(e) => match e.postman {
             Some(postman) => {

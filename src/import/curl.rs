@@ -399,7 +399,20 @@ pub fn parse_curl_with_notes(cmd: &str) -> Result<(RequestSpec, Vec<String>), Im
     };
     while let Some(a) = args.next() {
         match a.as_str() {
-            "-X" | "--request" => method = Some(need(&a, args.next())?.to_ascii_uppercase()),
+            "-X" | "--request" => {
+                let m = need(&a, args.next())?.to_ascii_uppercase();
+                if !super::checks::is_method_token(&m) {
+                    return Err(err(
+                        1,
+                        1,
+                        format!(
+                            "{a} {} is not an HTTP method (RFC 9110 token)",
+                            super::checks::quoted(&m)
+                        ),
+                    ));
+                }
+                method = Some(m)
+            }
             "-H" | "--header" => {
                 let h = need(&a, args.next())?;
                 match h.split_once(':') {

@@ -123,14 +123,9 @@ pub fn import_http_file(
                     }
                     continue;
                 }
-                if let Some(def) = t.strip_prefix('@')
-                    && let Some((k, v)) = def.split_once('=')
-                {
-                    let k = k.trim();
-                    if !k.is_empty() && !k.contains(char::is_whitespace) {
-                        file_vars.push((k.to_string(), v.trim().to_string(), n));
-                        continue;
-                    }
+                if let Some((k, v)) = file_variable(t) {
+                    file_vars.push((k, v, n));
+                    continue;
                 }
                 match request_line(t) {
                     Some((method, url)) => {
@@ -160,6 +155,10 @@ pub fn import_http_file(
                     cur.url.push_str(t);
                     continue;
                 }
+                if let Some((k, v)) = file_variable(t) {
+                    file_vars.push((k, v, n));
+                    continue;
+                }
                 match t.split_once(':') {
                     Some((k, v))
                         if !k.trim().is_empty() && !k.trim().contains(char::is_whitespace) =>
@@ -181,6 +180,23 @@ pub fn import_http_file(
         }
     }
     finish(&mut cur, &mut has_request, &mut raws);
+
+    // Comment lines and `@name = value` lines at the end of a body (before the next `###`)
+    // are not the body: REST Client reads them as comments and file variables.
+    for r in &mut raws {
+        while let Some((n, l)) = r.body.last() {
+            let t = l.trim();
+            if t.is_empty() || comment(t).is_some() {
+                r.body.pop();
+            } else if let Some((k, v)) = file_variable(t) {
+                file_vars.push((k, v, *n));
+                r.body.pop();
+            } else {
+                break;
+            }
+        }
+    }
+    file_vars.sort_by_key(|(_, _, n)| *n);
 
     // Names for chaining: the `@name`, or the title.
     let names: Vec<Option<String>> = raws.iter().map(|r| r.name.clone()).collect();
@@ -216,6 +232,7 @@ pub fn import_http_file(
     }
 
     let mut specs: Vec<RequestSpec> = Vec::new();
+    let mut schemes = Schemes::default();
     for (i, r) in raws.iter().enumerate() {
         let label = r
             .title
@@ -261,30 +278,36 @@ pub fn import_http_file(
             .iter()
             .map(|(_, c)| c.variable.as_str())
             .collect();
-        check_scheme(
+        schemes.check(
             &mut spec,
             &collection.variables,
             &captured,
             &r.headers,
-            &at,
-            conv.report,
+            specs.len(),
         );
         specs.push(spec);
     }
 
-    // Attach chained captures to the requests they read from.
+    // Attach chained captures to the requests they read from: REST Client reads "the latest
+    // response of the request so named", so every request carrying that name sets them.
     let pending = std::mem::take(&mut conv.pending);
     for (target, cap) in pending {
-        let Some(spec) = specs.get_mut(target) else {
+        let Some(Some(name)) = names.get(target) else {
             continue;
         };
-        if !spec.captures.iter().any(|c| c.variable == cap.variable) {
+        for (j, spec) in specs.iter_mut().enumerate() {
+            if names.get(j).and_then(Option::as_ref) != Some(name)
+                || spec.captures.iter().any(|c| c.variable == cap.variable)
+            {
+                continue;
+            }
             conv.report
                 .converted
                 .push(format!("{cap} on '{}'", spec.name));
-            spec.captures.push(cap);
+            spec.captures.push(cap.clone());
         }
     }
+    schemes.apply(&mut specs, conv.report);
     for spec in specs {
         let file_stem = collection.root.free_name(&spec.name);
         collection
@@ -297,6 +320,14 @@ pub fn import_http_file(
         report.warnings.push("no requests found in the file".into());
     }
     Ok((collection, report))
+}
+
+/// `@name = value`: a file variable definition.
+fn file_variable(t: &str) -> Option<(String, String)> {
+    let (k, v) = t.strip_prefix('@')?.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && !k.contains(char::is_whitespace))
+        .then(|| (k.to_string(), v.trim().to_string()))
 }
 
 fn shorten(s: &str) -> String {
@@ -334,6 +365,9 @@ fn request_line(t: &str) -> Option<(String, String)> {
     (looks_url && !url.contains(char::is_whitespace)).then(|| ("GET".to_string(), url))
 }
 
+/// The largest body file an include may pull into a request.
+const MAX_INCLUDE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Joins body lines, replacing `< path` include lines with the file's content.
 fn body_with_includes(
     lines: &[(usize, String)],
@@ -367,9 +401,36 @@ fn body_with_includes(
         };
         let p = PathBuf::from(file);
         let full = if p.is_absolute() { p } else { base.join(p) };
+        // The file being imported may come from anyone: it may only pull in files from its
+        // own folder, never `~/.ssh/id_rsa` or `../../secrets`.
+        let inside = match (full.canonicalize(), base.canonicalize()) {
+            (Ok(f), Ok(b)) => f.starts_with(&b),
+            _ => true, // missing: reported below as unreadable
+        };
+        if !inside {
+            report.warnings.push(format!(
+                "{at}: body file {file} (line {n}) is outside the .http file's folder, so it was not read; the include line is kept"
+            ));
+            out.push(l.clone());
+            continue;
+        }
+        let size = std::fs::metadata(&full).map(|m| m.len()).unwrap_or(0);
+        if size > MAX_INCLUDE_BYTES {
+            report.warnings.push(format!(
+                "{at}: body file {file} (line {n}) is {size} bytes, more than the {MAX_INCLUDE_BYTES} fhirside reads into a request; the include line is kept"
+            ));
+            out.push(l.clone());
+            continue;
+        }
         match std::fs::read(&full) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(s) => out.push(s.strip_suffix('\n').unwrap_or(&s).to_string()),
+                Ok(s) => {
+                    report.converted.push(format!(
+                        "{at}: the body is the content of {file} as it was at import ({} bytes); later changes to that file are not followed",
+                        s.len()
+                    ));
+                    out.push(s.strip_suffix('\n').unwrap_or(&s).to_string())
+                }
                 Err(_) => {
                     report.warnings.push(format!(
                         "{at}: body file {file} (line {n}) is not UTF-8 text; the include line is kept"
@@ -429,63 +490,133 @@ fn body_of(text: &str, headers: &[KeyValue], vars: &[KeyValue]) -> Body {
     }
 }
 
-/// Flags URLs with no `http://` / `https://` so the user can choose.
-fn check_scheme(
-    spec: &mut RequestSpec,
-    vars: &[KeyValue],
-    captured: &[&str],
-    raw_headers: &[(String, String)],
-    at: &str,
-    report: &mut ImportReport,
-) {
-    if spec.url.contains("://") {
-        return;
-    }
-    if let Some(rest) = spec.url.strip_prefix("{{")
-        && let Some(end) = rest.find("}}")
-    {
-        let var = rest.get(..end).unwrap_or("").trim();
-        if captured.contains(&var) {
+/// URLs without `http://` or `https://`. REST Client sends them with `http://`; fhirside
+/// gives them the scheme the file's other URLs use (else `http://`), and says so once.
+#[derive(Default)]
+struct Schemes {
+    /// How many URLs (and URL-like variable values) of the file use each scheme.
+    seen: std::collections::BTreeMap<String, usize>,
+    /// Requests whose URL gets the file's scheme in front.
+    fix: Vec<usize>,
+    /// Requests whose URL starts with a variable the file does not define (its value may or
+    /// may not hold a scheme): named in one warning.
+    unknown: Vec<(String, String)>,
+}
+
+impl Schemes {
+    fn check(
+        &mut self,
+        spec: &mut RequestSpec,
+        vars: &[KeyValue],
+        captured: &[&str],
+        raw_headers: &[(String, String)],
+        index: usize,
+    ) {
+        if let Some((scheme, _)) = spec.url.split_once("://") {
+            *self.seen.entry(scheme.to_ascii_lowercase()).or_default() += 1;
             return;
         }
-        // Follow file variables a few levels.
-        let mut value: Option<String> = None;
-        let mut name = var.to_string();
-        for _ in 0..5 {
-            let Some(v) = vars.iter().find(|kv| kv.key == name) else {
-                break;
-            };
-            value = Some(v.value.clone());
-            match v.value.strip_prefix("{{").and_then(|r| r.split_once("}}")) {
-                Some((inner, _)) => name = inner.trim().to_string(),
-                None => break,
+        if let Some(rest) = spec.url.strip_prefix("{{")
+            && let Some(end) = rest.find("}}")
+        {
+            let var = rest.get(..end).unwrap_or("").trim();
+            if captured.contains(&var) {
+                return;
             }
+            // Follow file variables a few levels.
+            let mut value: Option<String> = None;
+            let mut name = var.to_string();
+            for _ in 0..5 {
+                let Some(v) = vars.iter().find(|kv| kv.key == name) else {
+                    break;
+                };
+                value = Some(v.value.clone());
+                match v.value.strip_prefix("{{").and_then(|r| r.split_once("}}")) {
+                    Some((inner, _)) => name = inner.trim().to_string(),
+                    None => break,
+                }
+            }
+            match value {
+                Some(v) if v.contains("://") => {
+                    if let Some((scheme, _)) = v.split_once("://") {
+                        *self.seen.entry(scheme.to_ascii_lowercase()).or_default() += 1;
+                    }
+                }
+                Some(_) => self.fix.push(index),
+                None => self.unknown.push((spec.name.clone(), var.to_string())),
+            }
+            return;
         }
-        match value {
-            Some(v) if v.contains("://") => {}
-            Some(v) => report.warnings.push(format!(
-                "{at}: the URL {} has no http:// or https:// ({{{{{var}}}}} is '{v}'); choose one by editing the URL or the variable",
-                spec.url
-            )),
-            None => report.warnings.push(format!(
-                "{at}: the URL {} has no http:// or https://, and {{{{{var}}}}} is not defined in the file; make sure its value starts with one",
-                spec.url
-            )),
+        if spec.url.starts_with('/')
+            && let Some((_, host)) = raw_headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        {
+            spec.url = format!("{}{}", host.trim(), spec.url);
+            spec.headers.retain(|h| !h.key.eq_ignore_ascii_case("host"));
         }
-        return;
+        self.fix.push(index);
     }
-    if spec.url.starts_with('/')
-        && let Some((_, host)) = raw_headers
+
+    fn apply(&self, specs: &mut [RequestSpec], report: &mut ImportReport) {
+        let scheme = self
+            .seen
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("host"))
-    {
-        spec.url = format!("{}{}", host.trim(), spec.url);
-        spec.headers.retain(|h| !h.key.eq_ignore_ascii_case("host"));
+            .filter(|(s, _)| matches!(s.as_str(), "http" | "https"))
+            .max_by_key(|(s, n)| (**n, s.as_str() == "https"))
+            .map(|(s, _)| s.clone());
+        if !self.fix.is_empty() {
+            let (scheme, why) = match scheme {
+                Some(s) => (s, "the scheme the file's other URLs use"),
+                None => ("http".to_string(), "as REST Client sends them"),
+            };
+            let mut names = Vec::new();
+            for i in &self.fix {
+                if let Some(spec) = specs.get_mut(*i) {
+                    spec.url = format!("{scheme}://{}", spec.url);
+                    names.push(format!("'{}'", spec.name));
+                }
+            }
+            report.warnings.push(format!(
+                "{} URL{} had no http:// or https://; {} now start{} with {scheme}://, {why}: {}",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                if names.len() == 1 { "it" } else { "they" },
+                if names.len() == 1 { "s" } else { "" },
+                list_some(&names)
+            ));
+        }
+        if !self.unknown.is_empty() {
+            let mut vars: Vec<String> = self
+                .unknown
+                .iter()
+                .map(|(_, v)| format!("{{{{{v}}}}}"))
+                .collect();
+            vars.sort();
+            vars.dedup();
+            report.warnings.push(format!(
+                "{} URL{} with {} which the file does not define; make sure {} value starts with http:// or https://",
+                self.unknown.len(),
+                if self.unknown.len() == 1 { " starts" } else { "s start" },
+                vars.join(", "),
+                if vars.len() == 1 { "its" } else { "each" }
+            ));
+        }
     }
-    report.warnings.push(format!(
-        "{at}: the URL {} has no http:// or https://; choose one by editing the URL",
-        spec.url
-    ));
+}
+
+/// `a, b, c and 4 more`.
+fn list_some(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    if items.len() <= SHOWN {
+        items.join(", ")
+    } else {
+        format!(
+            "{} and {} more",
+            items.get(..SHOWN).unwrap_or_default().join(", "),
+            items.len() - SHOWN
+        )
+    }
 }
 
 /// Rewrites templates: REST Client built-ins to fhirside's, chained references to variables.
@@ -734,7 +865,8 @@ mod tests {
         let (c, rep) = import(
             "# @name a\nGET https://x/1\n\n###\n# @name a\nGET https://x/2\n\n###\nPOST https://x/3\nContent-Type: application/json\n\n< ./Data/missing.json\n\n###\nGET https://x/{{a.response.body.id}}\n",
         );
-        assert!(c.root.requests[0].spec.captures.is_empty());
+        // "the latest response of the request so named": both requests named `a` capture
+        assert_eq!(c.root.requests[0].spec.captures.len(), 1);
         assert_eq!(c.root.requests[1].spec.captures.len(), 1);
         assert_eq!(c.root.requests[2].spec.body.text, "< ./Data/missing.json");
         assert!(rep.warnings.iter().any(|w| w.contains("missing.json")));
@@ -742,9 +874,25 @@ mod tests {
 
     #[test]
     fn schemeless_urls_are_flagged() {
-        let (_, rep) = import(
-            "@hostname = localhost:8080\nGET {{hostname}}/Patient\n\n###\nGET {{other}}/x\n\n###\nGET /api\nHost: example.com\n",
+        let (c, rep) = import(
+            "@hostname = localhost:8080\nGET {{hostname}}/Patient\n\n###\nGET {{other}}/x\n\n###\nGET /api\nHost: example.com\n\n###\nGET https://secure.example/x\n",
         );
-        assert_eq!(rep.warnings.len(), 3, "{:?}", rep.warnings);
+        // one warning for those given the file's scheme, one for the unknown variable
+        assert_eq!(rep.warnings.len(), 2, "{:?}", rep.warnings);
+        let urls: Vec<&str> = c
+            .root
+            .requests
+            .iter()
+            .map(|r| r.spec.url.as_str())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://{{hostname}}/Patient",
+                "{{other}}/x",
+                "https://example.com/api",
+                "https://secure.example/x"
+            ]
+        );
     }
 }

@@ -6,8 +6,12 @@
 //! bring over, so nothing is lost silently. Importers never panic on bad input: a file that
 //! cannot be read at all gives an [`ImportError`] naming the file and the place.
 
+mod checks;
 pub mod curl;
+pub mod har;
 pub mod http_file;
+pub mod insomnia;
+pub mod into_workspace;
 pub mod postman;
 pub mod postman_env;
 pub mod postman_export;
@@ -26,6 +30,10 @@ pub enum ImportFormat {
     PostmanEnvironment,
     HttpFile,
     Curl,
+    /// Insomnia's v4 JSON export.
+    Insomnia,
+    /// An HTTP Archive (browsers' developer tools, proxies).
+    Har,
 }
 
 impl fmt::Display for ImportFormat {
@@ -35,45 +43,36 @@ impl fmt::Display for ImportFormat {
             ImportFormat::PostmanEnvironment => "Postman environment",
             ImportFormat::HttpFile => "REST Client .http file",
             ImportFormat::Curl => "curl command",
+            ImportFormat::Insomnia => "Insomnia v4 export",
+            ImportFormat::Har => "HAR file",
         })
     }
 }
 
 /// What an import produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
+    pub format: ImportFormat,
     pub collections: Vec<Collection>,
     pub environments: Vec<Environment>,
     pub report: ImportReport,
 }
 
-/// OAuth2 settings found on a collection, folder or request (Postman `auth.type = oauth2`).
-/// The workspace model keeps only "sign in with OAuth2" on the request; these settings are for
-/// the app to map onto the environment's sign-in configuration.
+pub use crate::workspace::OAuth2Settings;
+
+/// One OAuth2 configuration found in an import (Postman `auth.type = oauth2`), and where.
+/// Equal configurations found in several places are one entry; configurations that differ
+/// (another scope, another client) are separate entries, each given its own sign-in
+/// environment, never merged silently.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OAuth2Settings {
-    /// Where the settings were found: `collection`, `folder 'X'` or `request 'Y'`.
-    pub found_on: String,
-    /// Postman's `grant_type`: `authorization_code_with_pkce`, `authorization_code`,
-    /// `client_credentials`, `implicit`, `password_credentials`.
-    pub grant_type: String,
-    pub auth_url: String,
-    pub access_token_url: String,
-    pub redirect_uri: String,
-    pub client_id: String,
-    /// As written: usually a `{{variable}}`; a literal value is shown redacted.
-    pub client_secret: String,
-    pub scope: String,
-    /// `header` (HTTP Basic) or `body`.
-    pub client_authentication: String,
-    pub use_pkce: bool,
-    /// `S256` or `plain`, when PKCE is used.
-    pub challenge_algorithm: String,
-    pub state: String,
-    /// Extra parameters for the authorization request (e.g. `aud`, `resource`).
-    pub auth_request_params: Vec<KeyValue>,
-    /// Extra parameters for the token request.
-    pub token_request_params: Vec<KeyValue>,
+pub struct FoundOAuth2 {
+    /// Where: `collection`, `folder 'X'`, `request 'Y'`.
+    pub found_on: Vec<String>,
+    /// As found (a literal client secret included: it goes to the sign-in environment's
+    /// secrets, and is shown redacted). The collection keeps a copy without it for export.
+    pub settings: OAuth2Settings,
+    /// Settings of the block that fhirside does not carry over (e.g. `refreshTokenUrl`).
+    pub not_carried: Vec<String>,
 }
 
 /// A client-credentials sign-in found in a collection-level pre-request script that calls
@@ -90,6 +89,12 @@ pub struct ClientCredentials {
     pub resource: String,
     /// The variable the script stores the access token in, e.g. `bearerToken`.
     pub token_variable: String,
+    /// `basic` when the script sends the client id and secret as HTTP Basic authentication
+    /// (`Authorization: 'Basic ' + btoa(id + ':' + secret)`), else empty (form fields).
+    pub client_authentication: String,
+    /// Defaults the script falls back on (`pm.environment.get('client_id') || 'my-app'`):
+    /// the sign-in environment gets them as variables.
+    pub defaults: Vec<KeyValue>,
 }
 
 /// What happened during an import, shown to the user at the end.
@@ -104,7 +109,7 @@ pub struct ImportReport {
     pub kept_not_run: Vec<String>,
     /// Things that could not be brought over, or need a decision.
     pub warnings: Vec<String>,
-    pub oauth2: Option<OAuth2Settings>,
+    pub oauth2: Vec<FoundOAuth2>,
     pub client_credentials: Option<ClientCredentials>,
 }
 
@@ -115,9 +120,7 @@ impl ImportReport {
         self.converted.extend(other.converted);
         self.kept_not_run.extend(other.kept_not_run);
         self.warnings.extend(other.warnings);
-        if self.oauth2.is_none() {
-            self.oauth2 = other.oauth2;
-        }
+        self.oauth2.extend(other.oauth2);
         if self.client_credentials.is_none() {
             self.client_credentials = other.client_credentials;
         }
@@ -132,6 +135,17 @@ fn show_secret(v: &str) -> &str {
         v
     } else {
         "<redacted>"
+    }
+}
+
+/// A setting's value for the report: redacted when its key looks like a credential.
+pub(crate) fn show_secret_or_value(key: &str, value: &str) -> String {
+    let k = key.to_ascii_lowercase();
+    let address = k.ends_with("url") || k.ends_with("uri");
+    if !address && (crate::workspace::looks_secret(key) || k.contains("password")) {
+        show_secret(value).to_string()
+    } else {
+        value.to_string()
     }
 }
 
@@ -168,52 +182,90 @@ impl fmt::Display for ImportReport {
             if !cc.resource.is_empty() {
                 writeln!(f, "  resource: {}", cc.resource)?;
             }
+            if !cc.client_authentication.is_empty() {
+                writeln!(f, "  client authentication: {}", cc.client_authentication)?;
+            }
+            for d in &cc.defaults {
+                writeln!(f, "  default: {} = {}", d.key, d.value)?;
+            }
             if !cc.token_variable.is_empty() {
                 writeln!(f, "  token saved in: {{{{{}}}}}", cc.token_variable)?;
             }
         }
-        if let Some(o) = &self.oauth2 {
-            let grant = if o.grant_type.is_empty() {
-                "OAuth2"
-            } else {
-                o.grant_type.as_str()
-            };
-            writeln!(
-                f,
-                "OAuth2 sign-in ({grant}) on the {}; set these on the environment's sign-in:",
-                o.found_on
-            )?;
-            writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
-            writeln!(f, "  token URL: {}", show(&o.access_token_url))?;
-            writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
-            writeln!(f, "  client id: {}", show(&o.client_id))?;
-            writeln!(f, "  client secret: {}", show_secret(&o.client_secret))?;
-            writeln!(f, "  scope: {}", show(&o.scope))?;
-            if !o.client_authentication.is_empty() {
-                writeln!(f, "  client authentication: {}", o.client_authentication)?;
-            }
-            if o.use_pkce {
-                let alg = if o.challenge_algorithm.is_empty() {
-                    "S256"
-                } else {
-                    o.challenge_algorithm.as_str()
-                };
-                writeln!(f, "  PKCE: yes ({alg})")?;
-            }
-            for p in &o.auth_request_params {
-                writeln!(
-                    f,
-                    "  authorization request parameter: {}={}",
-                    p.key, p.value
-                )?;
-            }
-            for p in &o.token_request_params {
-                writeln!(f, "  token request parameter: {}={}", p.key, p.value)?;
-            }
+        for found in &self.oauth2 {
+            write_oauth2(f, found)?;
         }
         list(f, "Warnings", &self.warnings)?;
         Ok(())
     }
+}
+
+fn write_oauth2(f: &mut fmt::Formatter<'_>, found: &FoundOAuth2) -> fmt::Result {
+    let o = &found.settings;
+    let grant = if o.grant_type.is_empty() {
+        "OAuth2"
+    } else {
+        o.grant_type.as_str()
+    };
+    let places = match found.found_on.as_slice() {
+        [] => "collection".to_string(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more", rest.len()),
+    };
+    writeln!(
+        f,
+        "OAuth2 sign-in ({grant}) on the {places}; set these on the environment's sign-in:"
+    )?;
+    // The authorization endpoint and redirect only matter to user sign-in.
+    let user_sign_in = !matches!(
+        o.grant_type.as_str(),
+        "client_credentials" | "password_credentials"
+    );
+    if user_sign_in || !o.auth_url.is_empty() {
+        writeln!(f, "  auth URL: {}", show(&o.auth_url))?;
+    }
+    writeln!(f, "  token URL: {}", show(&o.access_token_url))?;
+    if user_sign_in || !o.redirect_uri.is_empty() {
+        writeln!(f, "  redirect URI: {}", show(&o.redirect_uri))?;
+    }
+    writeln!(f, "  client id: {}", show(&o.client_id))?;
+    writeln!(f, "  client secret: {}", show_secret(&o.client_secret))?;
+    writeln!(f, "  scope: {}", show(&o.scope))?;
+    if !o.state.is_empty() {
+        writeln!(f, "  state: {}", o.state)?;
+    }
+    if !o.client_authentication.is_empty() {
+        writeln!(f, "  client authentication: {}", o.client_authentication)?;
+    }
+    if o.use_pkce {
+        let alg = if o.challenge_algorithm.is_empty() {
+            "S256"
+        } else {
+            o.challenge_algorithm.as_str()
+        };
+        writeln!(f, "  PKCE: yes ({alg})")?;
+    }
+    let param = |f: &mut fmt::Formatter<'_>, kind: &str, p: &KeyValue| {
+        if p.enabled {
+            writeln!(f, "  {kind} parameter: {}={}", p.key, p.value)
+        } else {
+            writeln!(
+                f,
+                "  {kind} parameter: {}={} (disabled: not sent)",
+                p.key, p.value
+            )
+        }
+    };
+    for p in &o.auth_request_params {
+        param(f, "authorization request", p)?;
+    }
+    for p in &o.token_request_params {
+        param(f, "token request", p)?;
+    }
+    for n in &found.not_carried {
+        writeln!(f, "  not carried over: {n}")?;
+    }
+    Ok(())
 }
 
 /// Why an import failed, in plain words, naming the file and where possible the place.
@@ -247,9 +299,15 @@ pub enum ImportError {
         message: String,
     },
     #[error(
-        "{file}: not a file fhirside can import (expected a Postman collection or environment, a .http/.rest file, or a curl command)"
+        "{file}: not a file fhirside can import (expected a Postman collection (v2.0 or v2.1) or environment, an Insomnia v4 export, a HAR file, a .http/.rest file, or a curl command)"
     )]
     Unrecognised { file: String },
+    #[error("{file}: {what}: {advice}")]
+    NotImportable {
+        file: String,
+        what: String,
+        advice: String,
+    },
 }
 
 impl ImportError {
@@ -277,40 +335,151 @@ impl ImportError {
     }
 }
 
-/// Guesses the format from the file name and contents.
-pub fn detect(path: &Path, bytes: &[u8]) -> Option<ImportFormat> {
-    let ext = path
-        .extension()
+/// What a file was recognised as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Detected {
+    Format(ImportFormat),
+    /// A format fhirside recognises but does not import: what it is and what to do.
+    Refused {
+        what: String,
+        advice: String,
+    },
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    if ext == "http" || ext == "rest" {
-        return Some(ImportFormat::HttpFile);
+        .unwrap_or_default()
+}
+
+/// Guesses the format from the file name and contents (`None` for a file fhirside does not
+/// import, including formats it recognises only to explain them).
+pub fn detect(path: &Path, bytes: &[u8]) -> Option<ImportFormat> {
+    let (text, _) = decode_text("", bytes).ok()?;
+    match classify(path, &text, None) {
+        Some(Detected::Format(f)) => Some(f),
+        _ => None,
     }
-    let text = std::str::from_utf8(bytes).ok()?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('{') {
-        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
-        return detect_json(&value);
+}
+
+/// What `text` is; `json` is the already parsed JSON when the text is JSON.
+fn classify(path: &Path, text: &str, json: Option<&serde_json::Value>) -> Option<Detected> {
+    let ext = extension(path);
+    if ext == "http" || ext == "rest" {
+        return Some(Detected::Format(ImportFormat::HttpFile));
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        return match json {
+            Some(v) => detect_json(v),
+            None => serde_json::from_str::<serde_json::Value>(trimmed)
+                .ok()
+                .and_then(|v| detect_json(&v)),
+        };
+    }
+    if let Some(d) = detect_yaml(trimmed) {
+        return Some(d);
     }
     if curl::looks_like_curl(trimmed) {
-        return Some(ImportFormat::Curl);
+        return Some(Detected::Format(ImportFormat::Curl));
     }
     if http_file::looks_like_http(trimmed) {
-        return Some(ImportFormat::HttpFile);
+        return Some(Detected::Format(ImportFormat::HttpFile));
     }
     None
 }
 
-fn detect_json(value: &serde_json::Value) -> Option<ImportFormat> {
+fn refused(what: &str, advice: &str) -> Option<Detected> {
+    Some(Detected::Refused {
+        what: what.into(),
+        advice: advice.into(),
+    })
+}
+
+const OPENAPI_ADVICE: &str = "fhirside imports requests, not API descriptions (an operation in it has no values to send); import a Postman collection generated from it (Postman: Import → OpenAPI) or explore the server's own CapabilityStatement with C";
+
+fn detect_json(value: &serde_json::Value) -> Option<Detected> {
     let obj = value.as_object()?;
+    if obj.contains_key("openapi") || obj.contains_key("swagger") {
+        let version = obj
+            .get("openapi")
+            .or_else(|| obj.get("swagger"))
+            .map(value_text)
+            .unwrap_or_default();
+        return refused(
+            &format!("OpenAPI {version} description (JSON)"),
+            OPENAPI_ADVICE,
+        );
+    }
+    if obj.get("_type").and_then(|t| t.as_str()) == Some("export") && obj.contains_key("resources")
+    {
+        let format = obj
+            .get("__export_format")
+            .map(value_text)
+            .unwrap_or_default();
+        if format == "4" {
+            return Some(Detected::Format(ImportFormat::Insomnia));
+        }
+        return refused(
+            &format!("Insomnia export (format {format})"),
+            "export it again from Insomnia as 'Insomnia v4 (JSON)' or as HAR",
+        );
+    }
+    if let Some(log) = obj.get("log").and_then(|l| l.as_object())
+        && log.contains_key("entries")
+    {
+        return Some(Detected::Format(ImportFormat::Har));
+    }
+    if obj.contains_key("requests")
+        && (obj.contains_key("order") || obj.contains_key("folders"))
+        && !obj.contains_key("item")
+    {
+        return refused(
+            "Postman v1 collection",
+            "export it as v2.1 from Postman (… on the collection → Export → Collection v2.1)",
+        );
+    }
     if obj.contains_key("info") || (obj.contains_key("item") && !obj.contains_key("values")) {
-        return Some(ImportFormat::PostmanCollection);
+        return Some(Detected::Format(ImportFormat::PostmanCollection));
     }
     if obj.contains_key("values") || obj.contains_key("_postman_variable_scope") {
-        return Some(ImportFormat::PostmanEnvironment);
+        return Some(Detected::Format(ImportFormat::PostmanEnvironment));
     }
     None
+}
+
+/// YAML files fhirside recognises (it reads no YAML): OpenAPI and Insomnia's newer exports.
+fn detect_yaml(text: &str) -> Option<Detected> {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "---")?;
+    let key = first
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['"', '\'']);
+    let value = first
+        .split_once(':')
+        .map(|(_, v)| v.trim().trim_matches(['"', '\'']))
+        .unwrap_or("");
+    match key {
+        "openapi" | "swagger" if !value.is_empty() => refused(
+            &format!("OpenAPI {value} description (YAML)"),
+            OPENAPI_ADVICE,
+        ),
+        "type" if value.starts_with("collection.insomnia.rest") => refused(
+            "Insomnia collection (YAML)",
+            "export it from Insomnia as 'Insomnia v4 (JSON)' or as HAR",
+        ),
+        "_type" if value == "export" => refused(
+            "Insomnia export (YAML)",
+            "export it from Insomnia as 'Insomnia v4 (JSON)' or as HAR",
+        ),
+        _ => None,
+    }
 }
 
 /// Reads and imports one file, detecting its format.
@@ -326,72 +495,141 @@ pub fn import_file(path: &Path) -> Result<Imported, ImportError> {
 /// format by extension, and anchors relative `< file` includes of `.http` files).
 pub fn import_bytes(path: &Path, bytes: &[u8]) -> Result<Imported, ImportError> {
     let file = path.display().to_string();
-    let format = detect(path, bytes).ok_or_else(|| {
-        // A broken JSON file deserves the JSON error rather than "unrecognised".
-        match std::str::from_utf8(bytes) {
-            Ok(t)
-                if t.trim_start_matches('\u{feff}')
-                    .trim_start()
-                    .starts_with('{') =>
-            {
-                match serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}')) {
-                    Err(e) => ImportError::json(&file, &e),
-                    Ok(_) => ImportError::Unrecognised { file: file.clone() },
-                }
-            }
-            _ => ImportError::Unrecognised { file: file.clone() },
+    let (text, encoding) = decode_text(&file, bytes)?;
+    let trimmed = text.trim_start();
+    let json = if extension(path) != "http"
+        && extension(path) != "rest"
+        && (trimmed.starts_with('{') || trimmed.starts_with('['))
+    {
+        Some(
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| ImportError::json(&file, &e))?,
+        )
+    } else {
+        None
+    };
+    let format = match classify(path, &text, json.as_ref()) {
+        Some(Detected::Format(f)) => f,
+        Some(Detected::Refused { what, advice }) => {
+            return Err(ImportError::NotImportable { file, what, advice });
         }
-    })?;
-    let text = text_of(&file, bytes)?;
-    match format {
-        ImportFormat::PostmanCollection => {
-            let (collection, report) = postman::import_collection(&file, text)?;
-            Ok(Imported {
-                collections: vec![collection],
-                environments: Vec::new(),
-                report,
-            })
+        None => return Err(ImportError::Unrecognised { file }),
+    };
+    let one = |(collection, report)| (vec![collection], Vec::new(), report);
+    let (mut collections, environments, mut report) = match (format, &json) {
+        (ImportFormat::PostmanCollection, Some(v)) => {
+            one(postman::import_collection_value(&file, v)?)
         }
-        ImportFormat::PostmanEnvironment => {
-            let (environment, report) = postman_env::import_environment(&file, text)?;
-            Ok(Imported {
-                collections: Vec::new(),
-                environments: vec![environment],
-                report,
-            })
+        (ImportFormat::PostmanEnvironment, Some(v)) => {
+            let (env, report) = postman_env::import_environment_value(&file, v)?;
+            (Vec::new(), vec![env], report)
         }
-        ImportFormat::HttpFile => {
-            let (collection, report) = http_file::import_http_file(path, text)?;
-            Ok(Imported {
-                collections: vec![collection],
-                environments: Vec::new(),
-                report,
-            })
-        }
-        ImportFormat::Curl => {
-            let (mut spec, notes) = curl::parse_curl_with_notes(text)?;
+        (ImportFormat::Insomnia, Some(v)) => insomnia::import_export(&file, v)?,
+        (ImportFormat::Har, Some(v)) => one(har::import_har(&file, v)?),
+        (ImportFormat::HttpFile, _) => one(http_file::import_http_file(path, &text)?),
+        (ImportFormat::Curl, _) => {
+            let (mut spec, notes) = curl::parse_curl_with_notes(&text)?;
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("curl");
-            let mut root = crate::workspace::Folder::new(&crate::workspace::file_safe_name(name));
+            let mut root = crate::workspace::Folder::titled(name);
             let stem = root.free_name(&spec.name);
             spec.seq = 1;
             root.requests.push(crate::workspace::SavedRequest {
                 file_stem: stem,
                 spec,
             });
-            Ok(Imported {
-                collections: vec![Collection {
+            let report = ImportReport {
+                imported: 1,
+                warnings: notes,
+                ..ImportReport::default()
+            };
+            one((
+                Collection {
                     root,
                     ..Collection::default()
-                }],
-                environments: Vec::new(),
-                report: ImportReport {
-                    imported: 1,
-                    warnings: notes,
-                    ..ImportReport::default()
                 },
-            })
+                report,
+            ))
+        }
+        _ => return Err(ImportError::Unrecognised { file }),
+    };
+    let env_values: Vec<KeyValue> = environments
+        .iter()
+        .flat_map(|e: &Environment| &e.variables)
+        .filter(|v| v.enabled)
+        .map(|v| KeyValue::new(&v.key, &v.value))
+        .collect();
+    for c in &mut collections {
+        checks::check_collection(c, &env_values, &mut report);
+    }
+    if let Some(note) = encoding {
+        report.converted.insert(0, note);
+    }
+    Ok(Imported {
+        format,
+        collections,
+        environments,
+        report,
+    })
+}
+
+/// The bytes as text: UTF-8 (a leading byte-order mark dropped), or UTF-16 (with a byte-order
+/// mark, or without one when every other byte is zero, as Windows tools write it) with a note
+/// saying so; otherwise an error naming the place of the first bad byte.
+pub(crate) fn decode_text<'a>(
+    file: &str,
+    bytes: &'a [u8],
+) -> Result<(std::borrow::Cow<'a, str>, Option<String>), ImportError> {
+    use std::borrow::Cow;
+    let utf16 = |body: &[u8],
+                 little: bool,
+                 name: &str|
+     -> Result<(Cow<'a, str>, Option<String>), ImportError> {
+        let units = body.chunks_exact(2).map(|p| {
+            let pair = [p[0], p.get(1).copied().unwrap_or(0)];
+            if little {
+                u16::from_le_bytes(pair)
+            } else {
+                u16::from_be_bytes(pair)
+            }
+        });
+        let text: Result<String, _> = char::decode_utf16(units).collect();
+        match text {
+            Ok(t) if body.len().is_multiple_of(2) => Ok((
+                Cow::Owned(t),
+                Some(format!("the file is {name} text; it was read as such")),
+            )),
+            _ => Err(ImportError::Syntax {
+                file: file.into(),
+                line: 1,
+                column: 1,
+                message: format!("the file starts like {name} text but is not valid {name}"),
+            }),
+        }
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xff, 0xfe]) {
+        return utf16(rest, true, "UTF-16LE");
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        return utf16(rest, false, "UTF-16BE");
+    }
+    if bytes.len() >= 4 && bytes.len().is_multiple_of(2) {
+        let sample = &bytes[..bytes.len().min(4096)];
+        let zeros_at = |odd: bool| {
+            sample
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| (i % 2 == 1) == odd && **b == 0)
+                .count()
+        };
+        let half = sample.len() / 2;
+        if zeros_at(true) * 10 >= half * 9 && zeros_at(false) == 0 {
+            return utf16(bytes, true, "UTF-16LE");
+        }
+        if zeros_at(false) * 10 >= half * 9 && zeros_at(true) == 0 {
+            return utf16(bytes, false, "UTF-16BE");
         }
     }
+    text_of(file, bytes).map(|t| (Cow::Borrowed(t), None))
 }
 
 /// The bytes as UTF-8 text (a leading byte-order mark dropped), or an error naming the place.
@@ -409,6 +647,28 @@ pub(crate) fn text_of<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Import
                 message: "the file is not UTF-8 text".into(),
             })
         }
+    }
+}
+
+/// A text body whose kind follows its media type (`…json` is JSON).
+pub(crate) fn body_for_media_type(mime: &str, text: String) -> crate::workspace::Body {
+    crate::workspace::Body {
+        kind: if mime.to_ascii_lowercase().contains("json") {
+            crate::workspace::BodyKind::Json
+        } else {
+            crate::workspace::BodyKind::Text
+        },
+        text,
+        form: Vec::new(),
+    }
+}
+
+/// A form body of `rows`.
+pub(crate) fn form_of(form: Vec<KeyValue>) -> crate::workspace::Body {
+    crate::workspace::Body {
+        kind: crate::workspace::BodyKind::Form,
+        text: String::new(),
+        form,
     }
 }
 

@@ -9,10 +9,10 @@
 use serde_json::{Map, Value};
 
 use super::scripts::{self, exec_lines, read_test_script};
-use super::{ImportError, ImportReport, OAuth2Settings, value_text};
+use super::{FoundOAuth2, ImportError, ImportReport, OAuth2Settings, value_text};
 use crate::workspace::{
     Body, BodyKind, Capture, Collection, Example, Folder, KeptScript, KeyValue, RequestAuth,
-    RequestSpec, SavedRequest, file_safe_name,
+    RequestSpec, SavedRequest, SiblingNames,
 };
 
 /// Parses and imports a Postman collection; `file` names it in messages.
@@ -45,6 +45,7 @@ pub fn import_collection_value(
     }
     let mut ctx = Ctx {
         report: ImportReport::default(),
+        unread: std::collections::BTreeMap::new(),
     };
     let info = top.get("info").and_then(Value::as_object);
     let schema = info
@@ -68,7 +69,7 @@ pub fn import_collection_value(
         })
         .unwrap_or_else(|| "Imported".into());
     let mut collection = Collection {
-        root: Folder::new(&file_safe_name(&name)),
+        root: Folder::titled(&name),
         description: info
             .and_then(|i| i.get("description"))
             .map(description)
@@ -111,11 +112,15 @@ pub fn import_collection_value(
     if let Some(a) = top.get("auth") {
         match ctx.auth(a, "collection", "$.auth") {
             AuthChoice::Inherit => {}
-            AuthChoice::Set(auth) => collection.auth = Some(auth),
+            AuthChoice::Set(auth, oauth2) => {
+                collection.auth = Some(auth);
+                collection.oauth2 = oauth2.map(|o| *o);
+            }
         }
     }
 
-    // Collection scripts: kept, and a client-credentials sign-in recognised.
+    // Collection scripts: a client-credentials sign-in recognised, setting one-liners turned
+    // into collection variables and headers, the rest kept.
     for (phase, lines) in events(&mut ctx, top.get("event"), "$.event") {
         if phase == "pre-request"
             && ctx.report.client_credentials.is_none()
@@ -126,11 +131,24 @@ pub fn import_collection_value(
                 "collection pre-request script ({} lines): signs in with client credentials; use the environment's sign-in instead",
                 lines.len()
             ));
-        } else {
-            ctx.report
-                .kept_not_run
-                .push(format!("collection {phase} script ({} lines)", lines.len()));
+            collection.scripts.push(KeptScript { phase, lines });
+            continue;
         }
+        let lines = if phase == "pre-request" {
+            let setup = scripts::read_pre_request(&lines);
+            ctx.note_setup("collection", &setup);
+            merge_rows(&mut collection.variables, setup.variables);
+            collection.headers.extend(setup.headers);
+            setup.kept
+        } else {
+            lines
+        };
+        if lines.is_empty() {
+            continue;
+        }
+        ctx.report
+            .kept_not_run
+            .push(format!("collection {phase} script ({} lines)", lines.len()));
         collection.scripts.push(KeptScript { phase, lines });
     }
 
@@ -148,17 +166,60 @@ pub fn import_collection_value(
             ));
         }
     }
+    for (what, n) in std::mem::take(&mut ctx.unread) {
+        ctx.warn(format!(
+            "the Postman setting {what} ({n} time{}) is not carried over",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     Ok((collection, ctx.report))
 }
 
 struct Ctx {
     report: ImportReport,
+    /// Postman settings this import does not read, and on how many items: reported once each.
+    unread: std::collections::BTreeMap<String, usize>,
+}
+
+/// Keys of an item (folder or request) that the import reads or that carry nothing to keep.
+const ITEM_KEYS: [&str; 10] = [
+    "name",
+    "item",
+    "request",
+    "response",
+    "event",
+    "description",
+    "auth",
+    "id",
+    "_postman_id",
+    "uid",
+];
+/// Keys of a request object that the import reads.
+const REQUEST_KEYS: [&str; 6] = ["method", "url", "header", "body", "auth", "description"];
+
+impl Ctx {
+    fn note_unread(&mut self, o: &Map<String, Value>, known: &[&str], what: &str) {
+        for (k, v) in o {
+            let empty = match v {
+                Value::Null => true,
+                Value::Array(a) => a.is_empty(),
+                Value::Object(m) => m.is_empty(),
+                Value::String(s) => s.is_empty(),
+                _ => false,
+            };
+            if !known.contains(&k.as_str()) && !empty {
+                *self.unread.entry(format!("{what} '{k}'")).or_default() += 1;
+            }
+        }
+    }
 }
 
 /// What a folder passes down to its requests.
 #[derive(Clone, Default)]
 struct Inherited {
     auth: Option<RequestAuth>,
+    /// The OAuth2 settings that go with an inherited `auth = oauth2`.
+    oauth2: Option<OAuth2Settings>,
     /// Folder path for messages, e.g. `Admin/Users`.
     path: String,
     pre_request: Vec<String>,
@@ -168,8 +229,47 @@ struct Inherited {
 
 enum AuthChoice {
     Inherit,
-    Set(RequestAuth),
+    /// The auth, and for OAuth2 the settings to keep with it (a literal secret replaced).
+    Set(RequestAuth, Option<Box<OAuth2Settings>>),
 }
+
+/// Rows set by a script replace rows of the same key and are added otherwise.
+fn merge_rows(rows: &mut Vec<KeyValue>, set: Vec<KeyValue>) {
+    for kv in set {
+        match rows.iter_mut().find(|r| r.key == kv.key) {
+            Some(r) if kv.enabled => *r = kv,
+            Some(_) => {}
+            None => rows.push(kv),
+        }
+    }
+}
+
+/// Keys of a Postman OAuth2 block that are read into [`OAuth2Settings`] or that need nothing
+/// (how Postman itself stores and shows the token).
+const OAUTH2_KNOWN: [&str; 22] = [
+    "grant_type",
+    "authUrl",
+    "accessTokenUrl",
+    "redirect_uri",
+    "clientId",
+    "clientSecret",
+    "scope",
+    "client_authentication",
+    "challengeAlgorithm",
+    "state",
+    "authRequestParams",
+    "tokenRequestParams",
+    "accessToken",
+    "tokenType",
+    "addTokenTo",
+    "headerPrefix",
+    "tokenName",
+    "useBrowser",
+    "code_verifier",
+    "id",
+    "timestamp",
+    "expires_in",
+];
 
 fn truthy(v: Option<&Value>) -> bool {
     match v {
@@ -278,6 +378,109 @@ impl Ctx {
         self.report.warnings.push(w);
     }
 
+    /// Reports what a pre-request script's setting lines became.
+    fn note_setup(&mut self, on: &str, setup: &scripts::SetupScript) {
+        for c in &setup.converted {
+            self.report.converted.push(format!("{on}: {c}"));
+        }
+    }
+
+    /// An OAuth2 auth block: the settings are recorded for the sign-in environment and kept
+    /// for export; a block with nothing but a saved access token is bearer auth.
+    fn oauth2(&mut self, block: Option<&Value>, on: &str) -> AuthChoice {
+        let p = |k: &str| auth_param(block, k).unwrap_or_default();
+        let grant_type = p("grant_type");
+        let settings = OAuth2Settings {
+            use_pkce: grant_type.contains("pkce"),
+            grant_type,
+            auth_url: p("authUrl"),
+            access_token_url: p("accessTokenUrl"),
+            redirect_uri: p("redirect_uri"),
+            client_id: p("clientId"),
+            client_secret: p("clientSecret"),
+            scope: p("scope"),
+            client_authentication: p("client_authentication"),
+            challenge_algorithm: p("challengeAlgorithm"),
+            state: p("state"),
+            auth_request_params: auth_params_list(block, "authRequestParams"),
+            token_request_params: auth_params_list(block, "tokenRequestParams"),
+        };
+        let token = p("accessToken");
+        let says_how = OAuth2Settings {
+            grant_type: String::new(),
+            use_pkce: false,
+            client_authentication: String::new(),
+            challenge_algorithm: String::new(),
+            ..settings.clone()
+        } != OAuth2Settings::default();
+        if !says_how {
+            if token.is_empty() {
+                self.warn(format!(
+                    "OAuth2 on {on} has no settings; it signs in with the environment's sign-in"
+                ));
+                return AuthChoice::Set(RequestAuth::Oauth2, None);
+            }
+            // Postman's "use this token": bearer auth with a saved token.
+            let shown = token.trim();
+            let template = shown.starts_with("{{") && shown.ends_with("}}");
+            let token = if template {
+                shown.to_string()
+            } else {
+                self.warn(format!(
+                    "OAuth2 on {on} only holds a saved access token: it became bearer auth with {{{{bearerToken}}}}; the token itself (a secret, likely expired) was not imported"
+                ));
+                "{{bearerToken}}".to_string()
+            };
+            self.report.converted.push(format!(
+                "OAuth2 on {on} with only an access token became bearer auth ({token})"
+            ));
+            return AuthChoice::Set(RequestAuth::Bearer { token }, None);
+        }
+        let not_carried: Vec<String> = match block {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|i| {
+                    let o = i.as_object()?;
+                    let key = o.get("key").map(value_text)?;
+                    let value = o.get("value").map(value_text).unwrap_or_default();
+                    (!OAUTH2_KNOWN.contains(&key.as_str()) && !value.is_empty())
+                        .then(|| format!("{key} = {}", super::show_secret_or_value(&key, &value)))
+                })
+                .collect(),
+            Some(Value::Object(o)) => o
+                .iter()
+                .filter(|(k, v)| !OAUTH2_KNOWN.contains(&k.as_str()) && !value_text(v).is_empty())
+                .map(|(k, v)| format!("{k} = {}", super::show_secret_or_value(k, &value_text(v))))
+                .collect(),
+            _ => Vec::new(),
+        };
+        match self
+            .report
+            .oauth2
+            .iter_mut()
+            .find(|f| f.settings == settings)
+        {
+            Some(found) => found.found_on.push(on.to_string()),
+            None => {
+                if let Some(first) = self.report.oauth2.first() {
+                    let first_on = first.found_on.first().cloned().unwrap_or_default();
+                    self.warn(format!(
+                        "OAuth2 settings on {on} differ from those on the {first_on}; each gets a sign-in environment of its own"
+                    ));
+                }
+                self.report.oauth2.push(FoundOAuth2 {
+                    found_on: vec![on.to_string()],
+                    settings: settings.clone(),
+                    not_carried,
+                });
+            }
+        }
+        AuthChoice::Set(
+            RequestAuth::Oauth2,
+            Some(Box::new(keep_without_secret(settings))),
+        )
+    }
+
     fn auth(&mut self, v: &Value, on: &str, at: &str) -> AuthChoice {
         let Some(o) = v.as_object() else {
             if !v.is_null() {
@@ -289,57 +492,25 @@ impl Ctx {
         let block = o.get(kind);
         let p = |k: &str| auth_param(block, k).unwrap_or_default();
         match kind {
-            "noauth" => AuthChoice::Set(RequestAuth::None),
+            "noauth" => AuthChoice::Set(RequestAuth::None, None),
             "inherit" | "" => AuthChoice::Inherit,
-            "bearer" => AuthChoice::Set(RequestAuth::Bearer { token: p("token") }),
-            "basic" => AuthChoice::Set(RequestAuth::Basic {
-                username: p("username"),
-                password: p("password"),
-            }),
-            "apikey" => AuthChoice::Set(RequestAuth::ApiKey {
-                key: p("key"),
-                value: p("value"),
-                in_query: p("in") == "query",
-            }),
-            "oauth2" => {
-                let grant_type = p("grant_type");
-                let settings = OAuth2Settings {
-                    found_on: on.to_string(),
-                    use_pkce: grant_type.contains("pkce"),
-                    grant_type,
-                    auth_url: p("authUrl"),
-                    access_token_url: p("accessTokenUrl"),
-                    redirect_uri: p("redirect_uri"),
-                    client_id: p("clientId"),
-                    client_secret: p("clientSecret"),
-                    scope: p("scope"),
-                    client_authentication: p("client_authentication"),
-                    challenge_algorithm: p("challengeAlgorithm"),
-                    state: p("state"),
-                    auth_request_params: auth_params_list(block, "authRequestParams"),
-                    token_request_params: auth_params_list(block, "tokenRequestParams"),
-                };
-                match &self.report.oauth2 {
-                    None => self.report.oauth2 = Some(settings),
-                    Some(first) => {
-                        let same = OAuth2Settings {
-                            found_on: first.found_on.clone(),
-                            ..settings.clone()
-                        } == *first;
-                        let empty = OAuth2Settings {
-                            found_on: settings.found_on.clone(),
-                            ..OAuth2Settings::default()
-                        } == settings;
-                        if !same && !empty {
-                            self.warn(format!(
-                                "OAuth2 settings on {on} differ from those on the {}; only the first are reported",
-                                first.found_on
-                            ));
-                        }
-                    }
-                }
-                AuthChoice::Set(RequestAuth::Oauth2)
-            }
+            "bearer" => AuthChoice::Set(RequestAuth::Bearer { token: p("token") }, None),
+            "basic" => AuthChoice::Set(
+                RequestAuth::Basic {
+                    username: p("username"),
+                    password: p("password"),
+                },
+                None,
+            ),
+            "apikey" => AuthChoice::Set(
+                RequestAuth::ApiKey {
+                    key: p("key"),
+                    value: p("value"),
+                    in_query: p("in") == "query",
+                },
+                None,
+            ),
+            "oauth2" => self.oauth2(block, on),
             other => {
                 self.warn(format!(
                     "auth type '{other}' on {on} is not supported; it inherits instead"
@@ -350,22 +521,26 @@ impl Ctx {
     }
 
     fn items(&mut self, items: &[Value], at: &str, folder: &mut Folder, inherited: &Inherited) {
+        let mut names = folder.sibling_names();
         for (i, item) in items.iter().enumerate() {
             let here = format!("{at}[{i}]");
+            // Folders and requests share one count, so the source order can be given back.
+            let seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
             let Some(o) = item.as_object() else {
                 self.warn(format!("{here} is not an object; skipped"));
                 continue;
             };
+            self.note_unread(o, &ITEM_KEYS, "item setting");
             let name = o
                 .get("name")
                 .map(value_text)
                 .filter(|n| !n.trim().is_empty());
             if let Some(children) = o.get("item") {
-                self.folder(o, name, children, &here, folder, inherited);
+                let sub = self.folder(o, name, children, &here, inherited, &mut names, seq);
+                folder.folders.push(sub);
             } else if o.contains_key("request") {
-                let seq = u32::try_from(folder.requests.len() + 1).unwrap_or(u32::MAX);
                 let spec = self.request(o, name, &here, seq, inherited);
-                let file_stem = folder.free_name(&spec.name);
+                let file_stem = names.allocate(&spec.name);
                 folder.requests.push(SavedRequest { file_stem, spec });
                 self.report.imported += 1;
             } else {
@@ -377,18 +552,21 @@ impl Ctx {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn folder(
         &mut self,
         o: &Map<String, Value>,
         name: Option<String>,
         children: &Value,
         here: &str,
-        parent: &mut Folder,
         inherited: &Inherited,
-    ) {
+        names: &mut SiblingNames,
+        seq: u32,
+    ) -> Folder {
         let name = name.unwrap_or_else(|| "Folder".into());
-        let dir = parent.free_name(&name);
-        let mut sub = Folder::new(&dir);
+        let mut sub = Folder::new(&names.allocate(&name));
+        sub.set_title(&name);
+        sub.seq = seq;
         let mut inh = inherited.clone();
         inh.path = if inh.path.is_empty() {
             name.clone()
@@ -397,22 +575,26 @@ impl Ctx {
         };
         let on = format!("folder '{}'", inh.path);
         if let Some(a) = o.get("auth")
-            && let AuthChoice::Set(auth) = self.auth(a, &on, &format!("{here}.auth"))
+            && let AuthChoice::Set(auth, oauth2) = self.auth(a, &on, &format!("{here}.auth"))
         {
             inh.auth = Some(auth);
+            inh.oauth2 = oauth2.map(|o| *o);
         }
-        if let Some(d) = o.get("description").map(description)
-            && !d.trim().is_empty()
-        {
-            self.warn(format!(
-                "{on}: folder descriptions are not kept ({} characters dropped)",
-                d.len()
-            ));
+        if let Some(d) = o.get("description").map(description) {
+            sub.description = d;
         }
         let mut own_lines = Vec::new();
         for (phase, lines) in events(self, o.get("event"), &format!("{here}.event")) {
             let header = format!("// from {on}");
             if phase == "pre-request" {
+                let setup = scripts::read_pre_request(&lines);
+                self.note_setup(&on, &setup);
+                merge_rows(&mut sub.variables, setup.variables);
+                sub.headers.extend(setup.headers);
+                let lines = setup.kept;
+                if lines.is_empty() {
+                    continue;
+                }
                 own_lines.push(format!("{} pre-request", lines.len()));
                 inh.pre_request.push(header);
                 inh.pre_request.extend(lines);
@@ -448,7 +630,7 @@ impl Ctx {
                 count(&sub)
             ));
         }
-        parent.folders.push(sub);
+        sub
     }
 
     fn request(
@@ -469,6 +651,7 @@ impl Ctx {
                 spec.split_query_from_url();
             }
             Value::Object(r) => {
+                self.note_unread(r, &REQUEST_KEYS, "request setting");
                 if let Some(m) = r.get("method").and_then(Value::as_str)
                     && !m.trim().is_empty()
                 {
@@ -500,9 +683,9 @@ impl Ctx {
             let url = spec.url.rsplit('/').next().unwrap_or("");
             format!("{} {url}", spec.method).trim().to_string()
         });
-        spec.auth = match own_auth {
-            AuthChoice::Set(a) => Some(a),
-            AuthChoice::Inherit => inherited.auth.clone(),
+        (spec.auth, spec.oauth2) = match own_auth {
+            AuthChoice::Set(a, o) => (Some(a), o.map(|o| *o)),
+            AuthChoice::Inherit => (inherited.auth.clone(), inherited.oauth2.clone()),
         };
 
         // Scripts: folder lines first (they run first in Postman), then the request's own.
@@ -512,7 +695,20 @@ impl Ctx {
         spec.captures = inherited.captures.clone();
         for (phase, lines) in events(self, o.get("event"), &format!("{here}.event")) {
             if phase == "pre-request" {
-                pre.extend(lines);
+                let setup = scripts::read_pre_request(&lines);
+                self.note_setup(&format!("'{}'", spec.name), &setup);
+                merge_rows(&mut spec.variables, setup.variables);
+                for h in setup.headers {
+                    // A header the request sets itself wins, as `add` would not replace it.
+                    if !spec
+                        .headers
+                        .iter()
+                        .any(|x| x.enabled && x.key.eq_ignore_ascii_case(&h.key))
+                    {
+                        spec.headers.push(h);
+                    }
+                }
+                pre.extend(setup.kept);
             } else {
                 let read = read_test_script(&lines);
                 for c in &read.captures {
@@ -607,15 +803,27 @@ impl Ctx {
                             continue;
                         }
                         let value = v.get("value").map(value_text).unwrap_or_default();
-                        let replacement = if value.is_empty() {
+                        let (url, found) = path_variable_to_template(&spec.url, &key);
+                        if !found {
+                            continue;
+                        }
+                        spec.url = url;
+                        // `:id` whose value is `{{id}}` just means "the variable id".
+                        if value.trim() == format!("{{{{{key}}}}}") {
+                            continue;
+                        }
+                        if value.is_empty() {
                             self.warn(format!(
-                                "'{label}': path variable :{key} has no value; it became {{{{{key}}}}}"
+                                "'{label}': path variable :{key} has no value; it became {{{{{key}}}}}, to set in the environment"
                             ));
-                            format!("{{{{{key}}}}}")
-                        } else {
-                            value
-                        };
-                        spec.url = substitute_path_variable(&spec.url, &key, &replacement);
+                            continue;
+                        }
+                        spec.variables.retain(|x| x.key != key);
+                        spec.variables.push(KeyValue {
+                            key,
+                            value,
+                            enabled: !disabled(v),
+                        });
                     }
                 }
             }
@@ -791,13 +999,35 @@ fn url_from_parts(o: &Map<String, Value>) -> String {
     s
 }
 
-/// Replaces each whole path segment `:key` with `value`.
-fn substitute_path_variable(url: &str, key: &str, value: &str) -> String {
+/// Replaces each whole path segment `:key` with `{{key}}`; says whether there was one.
+fn path_variable_to_template(url: &str, key: &str) -> (String, bool) {
     let target = format!(":{key}");
-    url.split('/')
-        .map(|seg| if seg == target { value } else { seg })
+    let template = format!("{{{{{key}}}}}");
+    let mut found = false;
+    let out = url
+        .split('/')
+        .map(|seg| {
+            if seg == target {
+                found = true;
+                template.as_str()
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    (out, found)
+}
+
+/// The settings to keep in the collection: a literal client secret becomes `{{clientsecret}}`
+/// (the sign-in environment holds the literal as a secret variable of that name).
+fn keep_without_secret(mut o: OAuth2Settings) -> OAuth2Settings {
+    let secret = o.client_secret.trim();
+    let template = secret.starts_with("{{") && secret.ends_with("}}");
+    if !secret.is_empty() && !template {
+        o.client_secret = "{{clientsecret}}".into();
+    }
+    o
 }
 
 /// Headers as a list of `{key, value, disabled}` or, in old exports, as `Key: value` lines.
@@ -887,7 +1117,8 @@ mod tests {
         ]}));
         let r = &c.root.requests;
         assert_eq!(r[0].spec.method, "GET");
-        assert_eq!(r[0].spec.url, "{{apimUrl}}CodeSystem/loinc/$lookup");
+        assert_eq!(r[0].spec.url, "{{apimUrl}}CodeSystem/{{id}}/$lookup");
+        assert_eq!(r[0].spec.variables, vec![KeyValue::new("id", "loinc")]);
         assert_eq!(r[0].spec.query.len(), 3);
         assert!(!r[0].spec.query[2].enabled);
         assert_eq!(

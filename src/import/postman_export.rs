@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::scripts::{is_ident, path_key};
 use crate::workspace::{
-    BodyKind, Capture, CaptureSource, Collection, Folder, KeyValue, RequestAuth, RequestSpec,
+    BodyKind, Capture, CaptureSource, Collection, Folder, KeyValue, OAuth2Settings, RequestAuth,
+    RequestSpec,
 };
 
 pub const SCHEMA_V21: &str = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json";
@@ -16,7 +17,7 @@ pub const SCHEMA_V21: &str = "https://schema.getpostman.com/json/collection/v2.1
 pub fn export_collection(c: &Collection) -> Value {
     let mut top = Map::new();
     let mut info = Map::new();
-    info.insert("name".into(), Value::String(c.root.name.clone()));
+    info.insert("name".into(), Value::String(c.title().to_string()));
     if !c.description.is_empty() {
         info.insert("description".into(), Value::String(c.description.clone()));
     }
@@ -24,13 +25,14 @@ pub fn export_collection(c: &Collection) -> Value {
     top.insert("info".into(), Value::Object(info));
     top.insert("item".into(), Value::Array(folder_items(&c.root)));
     if let Some(a) = &c.auth {
-        top.insert("auth".into(), auth(a));
+        top.insert("auth".into(), auth(a, c.oauth2.as_ref()));
     }
-    let events: Vec<Value> = c
-        .scripts
-        .iter()
-        .map(|s| event(&s.phase, &s.lines))
-        .collect();
+    let mut events: Vec<Value> = Vec::new();
+    let setup = setup_lines(&[], &c.headers);
+    if !setup.is_empty() {
+        events.push(event("pre-request", &setup));
+    }
+    events.extend(c.scripts.iter().map(|s| event(&s.phase, &s.lines)));
     if !events.is_empty() {
         top.insert("event".into(), Value::Array(events));
     }
@@ -43,16 +45,65 @@ pub fn export_collection(c: &Collection) -> Value {
     Value::Object(top)
 }
 
+/// A folder's children in their saved order: folders and requests share one count (see
+/// [`Folder::seq`]); on a tie folders come first.
 fn folder_items(f: &Folder) -> Vec<Value> {
-    let mut items: Vec<Value> = f
+    let mut items: Vec<(u32, Value)> = f
         .folders
         .iter()
-        .map(|sub| json!({"name": sub.name, "item": folder_items(sub)}))
+        .map(|sub| (sub.seq, folder_item(sub)))
         .collect();
-    let mut requests: Vec<&RequestSpec> = f.requests.iter().map(|r| &r.spec).collect();
-    requests.sort_by_key(|r| r.seq);
-    items.extend(requests.into_iter().map(request_item));
-    items
+    items.extend(
+        f.requests
+            .iter()
+            .map(|r| (r.spec.seq, request_item(&r.spec))),
+    );
+    items.sort_by_key(|(seq, _)| *seq);
+    items.into_iter().map(|(_, v)| v).collect()
+}
+
+fn folder_item(f: &Folder) -> Value {
+    let mut o = Map::new();
+    o.insert("name".into(), Value::String(f.title().to_string()));
+    if !f.description.is_empty() {
+        o.insert("description".into(), Value::String(f.description.clone()));
+    }
+    let setup = setup_lines(&f.variables, &f.headers);
+    if !setup.is_empty() {
+        o.insert(
+            "event".into(),
+            Value::Array(vec![event("pre-request", &setup)]),
+        );
+    }
+    o.insert("item".into(), Value::Array(folder_items(f)));
+    Value::Object(o)
+}
+
+/// Pre-request lines that the importer reads back as these variables and headers (a
+/// disabled row is written commented out).
+fn setup_lines(variables: &[KeyValue], headers: &[KeyValue]) -> Vec<String> {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let off = |kv: &KeyValue| if kv.enabled { "" } else { "// " };
+    let mut out: Vec<String> = variables
+        .iter()
+        .map(|v| {
+            format!(
+                "{}pm.variables.set({}, {});",
+                off(v),
+                q(&v.key),
+                q(&v.value)
+            )
+        })
+        .collect();
+    out.extend(headers.iter().map(|h| {
+        format!(
+            "{}pm.request.headers.add({{key: {}, value: {}}});",
+            off(h),
+            q(&h.key),
+            q(&h.value)
+        )
+    }));
+    out
 }
 
 fn key_value(kv: &KeyValue, kind: Option<&str>) -> Value {
@@ -72,7 +123,7 @@ fn param(key: &str, value: &str) -> Value {
     json!({"key": key, "value": value, "type": "string"})
 }
 
-fn auth(a: &RequestAuth) -> Value {
+fn auth(a: &RequestAuth, oauth2: Option<&OAuth2Settings>) -> Value {
     match a {
         RequestAuth::None => json!({"type": "noauth"}),
         RequestAuth::Bearer { token } => {
@@ -89,8 +140,51 @@ fn auth(a: &RequestAuth) -> Value {
             param("key", key), param("value", value),
             param("in", if *in_query { "query" } else { "header" })
         ]}),
-        RequestAuth::Oauth2 => json!({"type": "oauth2", "oauth2": []}),
+        RequestAuth::Oauth2 => {
+            json!({"type": "oauth2", "oauth2": oauth2.map(oauth2_params).unwrap_or_default()})
+        }
     }
+}
+
+/// OAuth2 settings as Postman's `oauth2` parameter list.
+fn oauth2_params(o: &OAuth2Settings) -> Vec<Value> {
+    let grant = if o.use_pkce && o.grant_type == "authorization_code" {
+        "authorization_code_with_pkce"
+    } else {
+        o.grant_type.as_str()
+    };
+    let mut out = Vec::new();
+    for (key, value) in [
+        ("grant_type", grant),
+        ("authUrl", &o.auth_url),
+        ("accessTokenUrl", &o.access_token_url),
+        ("redirect_uri", &o.redirect_uri),
+        ("clientId", &o.client_id),
+        ("clientSecret", &o.client_secret),
+        ("scope", &o.scope),
+        ("client_authentication", &o.client_authentication),
+        ("challengeAlgorithm", &o.challenge_algorithm),
+        ("state", &o.state),
+    ] {
+        if !value.is_empty() {
+            out.push(param(key, value));
+        }
+    }
+    let list = |rows: &[KeyValue]| -> Value {
+        Value::Array(
+            rows.iter()
+                .map(|p| json!({"key": p.key, "value": p.value, "enabled": p.enabled, "send_as": "request_url"}))
+                .collect(),
+        )
+    };
+    if !o.auth_request_params.is_empty() {
+        out.push(json!({"key": "authRequestParams", "value": list(&o.auth_request_params), "type": "any"}));
+    }
+    if !o.token_request_params.is_empty() {
+        out.push(json!({"key": "tokenRequestParams", "value": list(&o.token_request_params), "type": "any"}));
+    }
+    out.push(param("addTokenTo", "header"));
+    out
 }
 
 fn event(phase: &str, lines: &[String]) -> Value {
@@ -157,11 +251,45 @@ fn js_key(key: &str) -> String {
     }
 }
 
+/// The request's variables that stand for a whole path segment (`/{{id}}/`): Postman path
+/// variables `:id`.
+fn is_path_variable(spec: &RequestSpec, key: &str) -> bool {
+    let template = format!("{{{{{key}}}}}");
+    spec.url.split('/').skip(1).any(|seg| seg == template)
+}
+
+/// `{{id}}` path segments of the request's path variables written as `:id`.
+fn with_path_variables(spec: &RequestSpec, text: &str) -> String {
+    let mut out = text.to_string();
+    for v in spec
+        .variables
+        .iter()
+        .filter(|v| is_path_variable(spec, &v.key))
+    {
+        let template = format!("{{{{{}}}}}", v.key);
+        let colon = format!(":{}", v.key);
+        out = out
+            .split('/')
+            .enumerate()
+            .map(|(i, seg)| {
+                if i > 0 && seg.split('?').next() == Some(template.as_str()) {
+                    seg.replacen(&template, &colon, 1)
+                } else {
+                    seg.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+    }
+    out
+}
+
 fn url(spec: &RequestSpec) -> Value {
-    let raw = spec.full_url();
+    let raw = with_path_variables(spec, &spec.full_url());
     let mut o = Map::new();
     o.insert("raw".into(), Value::String(raw));
-    let base = spec.url.as_str();
+    let base_url = with_path_variables(spec, &spec.url);
+    let base = base_url.as_str();
     let (protocol, rest) = match base.split_once("://") {
         Some((p, r)) => (Some(p), r),
         None => (None, base),
@@ -187,6 +315,15 @@ fn url(spec: &RequestSpec) -> Value {
             "query".into(),
             Value::Array(spec.query.iter().map(|q| key_value(q, None)).collect()),
         );
+    }
+    let path_vars: Vec<Value> = spec
+        .variables
+        .iter()
+        .filter(|v| is_path_variable(spec, &v.key))
+        .map(|v| key_value(v, None))
+        .collect();
+    if !path_vars.is_empty() {
+        o.insert("variable".into(), Value::Array(path_vars));
     }
     Value::Object(o)
 }
@@ -225,7 +362,7 @@ fn request_item(spec: &RequestSpec) -> Value {
     }
     req.insert("url".into(), url(spec));
     if let Some(a) = &spec.auth {
-        req.insert("auth".into(), auth(a));
+        req.insert("auth".into(), auth(a, spec.oauth2.as_ref()));
     }
     if !spec.description.is_empty() {
         req.insert(
@@ -243,7 +380,32 @@ fn request_item(spec: &RequestSpec) -> Value {
     if !capture_lines.is_empty() {
         events.push(event("test", &capture_lines));
     }
-    for s in &spec.scripts {
+    // Request variables that are not path variables come back from a pre-request line.
+    let others: Vec<KeyValue> = spec
+        .variables
+        .iter()
+        .filter(|v| !is_path_variable(spec, &v.key))
+        .cloned()
+        .collect();
+    let setup = setup_lines(&others, &[]);
+    let mut scripts = spec.scripts.clone();
+    if !setup.is_empty() {
+        match scripts.iter_mut().find(|s| s.phase == "pre-request") {
+            Some(pre) => {
+                let mut lines = setup;
+                lines.append(&mut pre.lines);
+                pre.lines = lines;
+            }
+            None => scripts.insert(
+                0,
+                crate::workspace::KeptScript {
+                    phase: "pre-request".into(),
+                    lines: setup,
+                },
+            ),
+        }
+    }
+    for s in &scripts {
         events.push(event(&s.phase, &s.lines));
     }
     if !events.is_empty() {
@@ -357,6 +519,7 @@ mod tests {
                 token: "{{t}}".into(),
             }),
             scripts: vec![],
+            ..Default::default()
         };
         let (back, _) = import_collection_value("x.json", &export_collection(&c)).unwrap();
         assert_eq!(back, c);

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::ClientCredentials;
-use crate::workspace::{Capture, CaptureSource};
+use crate::workspace::{Capture, CaptureSource, KeyValue};
 
 /// Script lines from an `exec` that is a string or a list of strings; each piece is split on
 /// newlines and a trailing `\r` is dropped.
@@ -654,6 +654,169 @@ fn matching_close(lines: &[String], open: usize) -> Option<usize> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pre-request one-liners that are really settings: literal variables and added headers.
+
+/// What a pre-request script's setting lines became.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct SetupScript {
+    /// `pm.variables.set('k', 'v')` and the other setters with a value that is text (or
+    /// `{{templates}}`); a setter commented out (`// pm.variables.set(…)`) gives a disabled row.
+    pub variables: Vec<KeyValue>,
+    /// `pm.request.headers.add({key: 'Accept', value: '…'})`, `upsert`, `pm.request.addHeader`.
+    pub headers: Vec<KeyValue>,
+    /// Every other line, as written (blank edges trimmed).
+    pub kept: Vec<String>,
+    /// One line per conversion, for the report.
+    pub converted: Vec<String>,
+}
+
+/// Converts the setting one-liners of a pre-request script. Only statements at the top level
+/// count (a setter inside an `if` or a callback is not always run, so it stays a script line).
+pub(crate) fn read_pre_request(lines: &[String]) -> SetupScript {
+    let mut out = SetupScript::default();
+    let mut depth = 0i64;
+    let consts = HashMap::new();
+    for line in lines {
+        let at_top = depth == 0;
+        depth = (depth + brace_delta(line)).max(0);
+        let t = line.trim();
+        if t.is_empty() {
+            out.kept.push(line.clone());
+            continue;
+        }
+        if !at_top {
+            out.kept.push(line.clone());
+            continue;
+        }
+        let (body, enabled) = match t.strip_prefix("//") {
+            Some(rest) => (rest.trim(), false),
+            None => (t, true),
+        };
+        let stmts = split_statements(body);
+        let rows: Option<Vec<(bool, KeyValue)>> = if stmts.is_empty() {
+            None
+        } else {
+            stmts
+                .iter()
+                .map(|st| setting(st, &consts))
+                .collect::<Option<Vec<_>>>()
+        };
+        match rows {
+            Some(rows) => {
+                for (is_header, mut kv) in rows {
+                    kv.enabled = enabled;
+                    let what = if is_header { "header" } else { "variable" };
+                    out.converted.push(format!(
+                        "{}{} became the {what} {} = {}",
+                        if enabled { "" } else { "(commented out) " },
+                        shorten(body),
+                        kv.key,
+                        kv.value
+                    ));
+                    if is_header {
+                        out.headers.push(kv);
+                        continue;
+                    }
+                    // The later setter wins, as it would when the script runs; a setter
+                    // commented out does not hide a live one.
+                    match out.variables.iter().position(|v| v.key == kv.key) {
+                        Some(i) if kv.enabled => {
+                            out.variables.remove(i);
+                            out.variables.push(kv);
+                        }
+                        Some(_) => {}
+                        None => out.variables.push(kv),
+                    }
+                }
+            }
+            None => out.kept.push(line.clone()),
+        }
+    }
+    trim_blank_edges(&mut out.kept);
+    out
+}
+
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(80).collect();
+    if s.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+/// One setting statement: `(false, variable)` or `(true, header)`.
+fn setting(stmt: &str, consts: &HashMap<String, String>) -> Option<(bool, KeyValue)> {
+    let s = stmt.trim().trim_end_matches(';').trim_end();
+    if let Some(rest) = SETTERS.iter().find_map(|p| s.strip_prefix(p)) {
+        let (args, after) = balanced(rest.trim_start(), '(', ')')?;
+        if !after.trim().is_empty() {
+            return None;
+        }
+        let (name, rest) = string_literal(args.trim_start())?;
+        let expr = rest.trim_start().strip_prefix(',')?.trim();
+        if name.is_empty() || expr.is_empty() {
+            return None;
+        }
+        let value = value_template(expr, consts)?;
+        return Some((false, KeyValue::new(name, value)));
+    }
+    for p in [
+        "pm.request.headers.add",
+        "pm.request.headers.upsert",
+        "pm.request.addHeader",
+    ] {
+        if let Some(rest) = s.strip_prefix(p) {
+            let (args, after) = balanced(rest.trim_start(), '(', ')')?;
+            if !after.trim().is_empty() {
+                return None;
+            }
+            let args = args.trim();
+            // `({key: 'Accept', value: '…'})` or `('Accept: …')`
+            if args.starts_with('{') {
+                let (obj, tail) = balanced(args, '{', '}')?;
+                if !tail.trim().is_empty() {
+                    return None;
+                }
+                let mut key = None;
+                let mut value = None;
+                for field in split_top(obj, ',') {
+                    let (k, v) = field.split_once(':')?;
+                    let k = k.trim().trim_matches(|c| c == '"' || c == '\'');
+                    match k {
+                        "key" => key = Some(value_template(v.trim(), consts)?),
+                        "value" => value = Some(value_template(v.trim(), consts)?),
+                        "disabled" if v.trim() == "false" => {}
+                        _ => return None,
+                    }
+                }
+                let key = key.filter(|k| !k.trim().is_empty())?;
+                return Some((true, KeyValue::new(key, value.unwrap_or_default())));
+            }
+            let (text, tail) = string_literal(args)?;
+            if !tail.trim().is_empty() {
+                return None;
+            }
+            let (k, v) = text.split_once(':')?;
+            let k = k.trim();
+            if k.is_empty() || k.contains(char::is_whitespace) {
+                return None;
+            }
+            return Some((true, KeyValue::new(k, v.trim())));
+        }
+    }
+    None
+}
+
+/// A value that is a string, a number, a boolean, or a template expression.
+fn value_template(expr: &str, consts: &HashMap<String, String>) -> Option<String> {
+    let e = expr.trim();
+    if matches!(e, "true" | "false") || (!e.is_empty() && e.parse::<f64>().is_ok()) {
+        return Some(e.to_string());
+    }
+    expr_template(e, consts)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Client-credentials sign-in in a collection pre-request script.
 
 /// Recognises a pre-request script that POSTs `grant_type=client_credentials` with
@@ -663,7 +826,8 @@ pub(crate) fn client_credentials(lines: &[String]) -> Option<ClientCredentials> 
     if !text.contains("pm.sendRequest") || !text.contains("client_credentials") {
         return None;
     }
-    let consts = constants(&text);
+    let mut defaults = Vec::new();
+    let consts = constants(&text, &mut defaults);
     let mut cc = ClientCredentials {
         token_url: find_key_expr(&text, "url")
             .and_then(|e| expr_template(e, &consts))
@@ -678,6 +842,17 @@ pub(crate) fn client_credentials(lines: &[String]) -> Option<ClientCredentials> 
     };
     cc.client_id = param("client_id");
     cc.client_secret = param("client_secret");
+    // `'Authorization': 'Basic ' + btoa(clientId + ':' + clientSecret)`
+    if let Some((id, secret)) = basic_credentials(&text, &consts) {
+        cc.client_authentication = "basic".into();
+        if cc.client_id.is_empty() {
+            cc.client_id = id;
+        }
+        if cc.client_secret.is_empty() {
+            cc.client_secret = secret;
+        }
+    }
+    cc.defaults = defaults;
     cc.scope = param("scope");
     cc.resource = param("resource");
     if cc.resource.is_empty() {
@@ -703,7 +878,7 @@ pub(crate) fn client_credentials(lines: &[String]) -> Option<ClientCredentials> 
 }
 
 /// `const NAME = <expr>` definitions whose value can be written as a template.
-fn constants(text: &str) -> HashMap<String, String> {
+fn constants(text: &str, defaults: &mut Vec<KeyValue>) -> HashMap<String, String> {
     let mut map = HashMap::new();
     for stmt in split_top(text, ';').into_iter().flat_map(|s| s.split('\n')) {
         let s = stmt.trim();
@@ -717,13 +892,50 @@ fn constants(text: &str) -> HashMap<String, String> {
             continue;
         };
         let name = name.trim();
-        if is_ident(name)
-            && let Some(t) = expr_template(expr.trim().trim_end_matches(';'), &map)
+        let expr = expr.trim().trim_end_matches(';');
+        if !is_ident(name) {
+            continue;
+        }
+        // `pm.environment.get('client_id') || 'my-app'`: the variable, with a default.
+        if expr.contains("||")
+            && let [first, fallback] = split_top(expr, '|').as_slice()
+            && let Some(t) = expr_template(first, &map)
+            && let Some((lit, tail)) = string_literal(fallback.trim())
+            && tail.trim().is_empty()
         {
+            if let Some(var) = t.strip_prefix("{{").and_then(|r| r.strip_suffix("}}"))
+                && !var.contains("{{")
+            {
+                defaults.push(KeyValue::new(var, &lit));
+            }
+            map.insert(name.to_string(), t);
+            continue;
+        }
+        if let Some(t) = expr_template(expr, &map) {
             map.insert(name.to_string(), t);
         }
     }
     map
+}
+
+/// The client id and secret of an HTTP Basic header built in the script:
+/// `btoa(a + ':' + b)` or `CryptoJS.enc.Base64.stringify(CryptoJS.enc.Utf8.parse(a + ':' + b))`.
+fn basic_credentials(text: &str, consts: &HashMap<String, String>) -> Option<(String, String)> {
+    for opener in ["btoa(", "Utf8.parse(", "Buffer.from("] {
+        let Some(pos) = text.find(opener) else {
+            continue;
+        };
+        let from = text.get(pos + opener.len() - 1..)?;
+        let (inner, _) = balanced(from, '(', ')')?;
+        let inner = inner.split_once(",").map(|(a, _)| a).unwrap_or(inner);
+        let parts = split_top(inner, '+');
+        if let [a, colon, b] = parts.as_slice()
+            && string_literal(colon.trim()).is_some_and(|(c, t)| c == ":" && t.trim().is_empty())
+        {
+            return Some((expr_template(a, consts)?, expr_template(b, consts)?));
+        }
+    }
+    None
 }
 
 /// `key: <expr>` (or `"key": <expr>`) anywhere in the text: the expression up to the next

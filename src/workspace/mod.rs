@@ -6,11 +6,13 @@ pub mod export_job;
 pub mod jobs;
 pub mod location;
 pub mod model;
+pub mod names;
 pub mod schemas;
 pub mod seed;
 pub mod settings;
 pub mod store;
 pub mod template;
+pub mod tree;
 
 pub use model::*;
 pub use store::{LoadProblem, Store, StoreError};

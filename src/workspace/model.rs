@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::names::{SiblingNames, file_safe_name};
+
 /// One `key = value` row of an environment, collection, query or header table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -62,12 +64,29 @@ impl Variable {
     }
 }
 
-/// Keys that hold credentials even when nobody marked them secret.
+/// Keys that hold credentials even when nobody marked them secret (a Postman Vault
+/// reference `vault:NAME` always does).
 pub fn looks_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["secret", "password", "token", "apikey", "api_key", "bearer"]
-        .iter()
-        .any(|needle| k.contains(needle))
+    vault_reference(key).is_some()
+        || ["secret", "password", "token", "apikey", "api_key", "bearer"]
+            .iter()
+            .any(|needle| k.contains(needle))
+}
+
+/// The prefix of a Postman Vault reference, `{{vault:NAME}}`.
+pub const VAULT_PREFIX: &str = "vault:";
+
+/// `NAME` when the variable name `vault:NAME` is a Postman Vault reference: a secret that no
+/// file holds. Imports keep these references as written; the sender is to ask for the value
+/// when sending (as a secret: masked, never written to a file or to history) and keep it for
+/// the session only.
+pub fn vault_reference(variable: &str) -> Option<&str> {
+    variable
+        .trim()
+        .strip_prefix(VAULT_PREFIX)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
 }
 
 /// A named set of variables, one TOML file on disk.
@@ -304,6 +323,15 @@ pub struct RequestSpec {
     /// How this request authenticates; `None` inherits (collection, then environment sign-in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<RequestAuth>,
+    /// Variables of this request alone, the innermost scope (see [`Workspace::variables_for`]):
+    /// Postman path variables (`/Patient/:id` is kept as `/Patient/{{id}}` with the sample
+    /// value here) and literal `pm.variables.set` lines of its pre-request script.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variables: Vec<KeyValue>,
+    /// OAuth2 settings another tool kept on this request, for export; sending uses the
+    /// environment's sign-in (`auth = oauth2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<OAuth2Settings>,
     /// Script lines brought in by an import that fhirside does not run, kept so nothing is lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scripts: Vec<KeptScript>,
@@ -335,6 +363,51 @@ pub enum RequestAuth {
     },
     /// Sign in with the environment's OAuth2 configuration (see the sign-in settings).
     Oauth2,
+}
+
+/// OAuth2 settings as Postman describes them (`auth.type = oauth2`), kept on the collection or
+/// request so an export gives them back. fhirside itself signs in with the environment's
+/// `[auth]`, which an import derives from these. A client secret is only ever a `{{template}}`
+/// here: a literal one goes to the sign-in environment's secrets instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Settings {
+    /// Postman's `grant_type`: `authorization_code_with_pkce`, `authorization_code`,
+    /// `client_credentials`, `implicit`, `password_credentials`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub grant_type: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub auth_url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub access_token_url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub redirect_uri: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_secret: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    /// `header` (HTTP Basic) or `body`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_authentication: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub use_pkce: bool,
+    /// `S256` or `plain`, when PKCE is used.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub challenge_algorithm: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub state: String,
+    /// Extra parameters for the authorization request (e.g. `aud`, `resource`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auth_request_params: Vec<KeyValue>,
+    /// Extra parameters for the token request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_request_params: Vec<KeyValue>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Script lines that were not converted into capture rules.
@@ -427,6 +500,8 @@ impl RequestSpec {
             body: Body::default(),
             captures: Vec::new(),
             auth: None,
+            variables: Vec::new(),
+            oauth2: None,
             scripts: Vec::new(),
             examples: Vec::new(),
         }
@@ -499,8 +574,24 @@ impl RequestSpec {
 /// A folder of requests and sub-folders. The collection root is a folder too.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Folder {
-    /// Directory name on disk (and the name shown).
+    /// Directory name on disk: the node's address in a [`NodePath`]. See [`Folder::title`] for
+    /// the name to show.
     pub name: String,
+    /// The real name when it is not a safe file name (`Admin/Users`, `CON`, a very long one);
+    /// `None` when it equals `name`. For a collection root, the collection's name.
+    pub title: Option<String>,
+    /// Position among its sibling folders (lower first, ties by name): the source order of
+    /// an import. Postman interleaves folders and requests; an import numbers both from the
+    /// same count, so an export can give the original order back.
+    pub seq: u32,
+    /// Not used on a collection root (the collection has its own).
+    pub description: String,
+    /// Variables for every request under this folder, between the collection's and the
+    /// request's own (see [`Workspace::variables_for`]). Not used on a collection root.
+    pub variables: Vec<KeyValue>,
+    /// Header rows added to every request under this folder (a request's own header of the
+    /// same name wins; see [`Workspace::headers_for`]). Not used on a collection root.
+    pub headers: Vec<KeyValue>,
     pub folders: Vec<Folder>,
     pub requests: Vec<SavedRequest>,
 }
@@ -522,11 +613,22 @@ pub struct Collection {
     pub auth: Option<RequestAuth>,
     /// Collection-level script lines kept but not run.
     pub scripts: Vec<KeptScript>,
+    /// Header rows added to every request of the collection (a folder's or the request's own
+    /// header of the same name wins).
+    pub headers: Vec<KeyValue>,
+    /// OAuth2 settings kept from an import for export (see [`OAuth2Settings`]).
+    pub oauth2: Option<OAuth2Settings>,
 }
 
 impl Collection {
+    /// The collection's directory name, its address in a [`NodePath`].
     pub fn name(&self) -> &str {
         &self.root.name
+    }
+
+    /// The name to show (may hold characters its directory name cannot).
+    pub fn title(&self) -> &str {
+        self.root.title()
     }
 }
 
@@ -562,6 +664,18 @@ impl NodePath {
     pub fn display(&self) -> String {
         self.0.join("/")
     }
+}
+
+/// Why a typed request address found no single request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("no saved request '{wanted}'. Requests: {}", if known.is_empty() { "(none)".to_string() } else { known.join(", ") })]
+    NotFound { wanted: String, known: Vec<String> },
+    #[error("'{wanted}' names more than one request; give one of these addresses: {}", candidates.join(", "))]
+    Ambiguous {
+        wanted: String,
+        candidates: Vec<String>,
+    },
 }
 
 /// Everything fhirside keeps in a workspace folder.
@@ -641,6 +755,141 @@ impl Workspace {
         out
     }
 
+    /// The folders from the collection root down to the node at `path` (a request's parent
+    /// folders, or a folder and its parents), outermost first.
+    fn folder_chain(&self, path: &NodePath) -> Vec<&Folder> {
+        let mut out = Vec::new();
+        let Some((first, rest)) = path.0.split_first() else {
+            return out;
+        };
+        let Some(c) = self.collection(first) else {
+            return out;
+        };
+        let mut folder = &c.root;
+        out.push(folder);
+        for name in rest {
+            match folder.folders.iter().find(|f| &f.name == name) {
+                Some(f) => {
+                    folder = f;
+                    out.push(f);
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// The variables a request (or anything under a folder) sees besides the environment's,
+    /// innermost first, so the first enabled match wins: the request's own, then each folder
+    /// from the nearest outwards, then the collection's. Pass it as the template context's
+    /// collection variables.
+    pub fn variables_for(&self, path: &NodePath) -> Vec<KeyValue> {
+        let mut out = Vec::new();
+        if let Some(r) = self.request(path) {
+            out.extend(r.spec.variables.iter().cloned());
+        }
+        let chain = self.folder_chain(path);
+        for f in chain.iter().skip(1).rev() {
+            out.extend(f.variables.iter().cloned());
+        }
+        if let Some(c) = path.collection().and_then(|n| self.collection(n)) {
+            out.extend(c.variables.iter().cloned());
+        }
+        out
+    }
+
+    /// The header rows a request inherits from its collection and folders, outermost first:
+    /// enabled rows only, a nearer folder's row replacing an outer one of the same name, and
+    /// none the request sets itself (enabled). Add them to the request's own headers to send.
+    pub fn headers_for(&self, path: &NodePath) -> Vec<KeyValue> {
+        let mut out: Vec<KeyValue> = Vec::new();
+        let mut layer = |rows: &[KeyValue]| {
+            for h in rows
+                .iter()
+                .filter(|h| h.enabled && !h.key.trim().is_empty())
+            {
+                out.retain(|o| !o.key.eq_ignore_ascii_case(&h.key));
+                out.push(h.clone());
+            }
+        };
+        if let Some(c) = path.collection().and_then(|n| self.collection(n)) {
+            layer(&c.headers);
+        }
+        for f in self.folder_chain(path).iter().skip(1) {
+            layer(&f.headers);
+        }
+        if let Some(r) = self.request(path) {
+            out.retain(|o| {
+                !r.spec
+                    .headers
+                    .iter()
+                    .any(|h| h.enabled && h.key.eq_ignore_ascii_case(&o.key))
+            });
+        }
+        out
+    }
+
+    /// Finds a request from what a user typed: its address as `fhirside list` prints it
+    /// (`Collection/Folder/Request`, directory and file names: always unique), or the names
+    /// shown (collection, folder and request names, any part may be either), compared without
+    /// case. An exact address always wins, so every address `list` prints finds its request.
+    pub fn find_request(&self, wanted: &str) -> Result<NodePath, AddressError> {
+        let parts: Vec<&str> = wanted
+            .split('/')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let all = self.all_requests();
+        if let Some((p, _)) = all.iter().find(|(p, _)| p.0 == parts) {
+            return Ok(p.clone());
+        }
+        let same = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
+        let by_address: Vec<&NodePath> = all
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| p.0.len() == parts.len() && p.0.iter().zip(&parts).all(|(a, b)| same(a, b)))
+            .collect();
+        if let [one] = by_address.as_slice() {
+            return Ok((*one).clone());
+        }
+        let matches: Vec<NodePath> = all
+            .iter()
+            .filter(|(p, r)| {
+                if p.0.len() != parts.len() {
+                    return false;
+                }
+                let titles = self.titles_of(p, &r.spec.name);
+                p.0.iter()
+                    .zip(&titles)
+                    .zip(&parts)
+                    .all(|((dir, title), want)| same(dir, want) || same(title, want))
+            })
+            .map(|(p, _)| p.clone())
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(AddressError::NotFound {
+                wanted: wanted.to_string(),
+                known: all.iter().map(|(p, _)| p.display()).collect(),
+            }),
+            many => Err(AddressError::Ambiguous {
+                wanted: wanted.to_string(),
+                candidates: many.iter().map(NodePath::display).collect(),
+            }),
+        }
+    }
+
+    /// The names shown for each part of a request's path: collection, folders, request.
+    fn titles_of(&self, path: &NodePath, request_name: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .folder_chain(path)
+            .iter()
+            .map(|f| f.title().to_string())
+            .collect();
+        out.push(request_name.to_string());
+        out
+    }
+
     /// Every collection and folder path, for the "move to" picker.
     pub fn all_folders(&self) -> Vec<NodePath> {
         fn walk(f: &Folder, path: NodePath, out: &mut Vec<NodePath>) {
@@ -665,9 +914,27 @@ impl Folder {
         }
     }
 
-    /// Keeps siblings in the order shown: folders by name, requests by (seq, name).
+    /// A folder named `title`, in a directory whose name is `title` made safe.
+    pub fn titled(title: &str) -> Self {
+        let mut f = Folder::new(&file_safe_name(title));
+        f.set_title(title);
+        f
+    }
+
+    /// The name to show: the real name, which may differ from the directory name.
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Sets the name to show, keeping `title` empty when it equals the directory name.
+    pub fn set_title(&mut self, title: &str) {
+        self.title = (title != self.name).then(|| title.to_string());
+    }
+
+    /// Keeps siblings in the order shown: folders by (seq, name), requests by (seq, name).
     pub fn sort(&mut self) {
-        self.folders.sort_by(|a, b| a.name.cmp(&b.name));
+        self.folders
+            .sort_by(|a, b| (a.seq, &a.name).cmp(&(b.seq, &b.name)));
         self.requests
             .sort_by(|a, b| (a.spec.seq, &a.spec.name).cmp(&(b.spec.seq, &b.spec.name)));
         for f in &mut self.folders {
@@ -675,39 +942,22 @@ impl Folder {
         }
     }
 
-    /// A file or directory name not yet used in this folder, derived from `name`.
-    pub fn free_name(&self, name: &str) -> String {
-        let base = file_safe_name(name);
-        let taken = |n: &str| {
-            self.folders.iter().any(|f| f.name == n)
-                || self.requests.iter().any(|r| r.file_stem == n)
-        };
-        if !taken(&base) {
-            return base;
+    /// The names used by this folder's children, as [`SiblingNames`] compares them.
+    pub fn sibling_names(&self) -> SiblingNames {
+        let mut names = SiblingNames::new();
+        for f in &self.folders {
+            names.insert(&f.name);
         }
-        (2..)
-            .map(|i| format!("{base} {i}"))
-            .find(|n| !taken(n))
-            .unwrap_or(base)
+        for r in &self.requests {
+            names.insert(&r.file_stem);
+        }
+        names
     }
-}
 
-/// Turns a display name into a name that is safe as a file or directory on every OS.
-pub fn file_safe_name(name: &str) -> String {
-    let cleaned: String = name
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '-',
-            c if c.is_control() => '-',
-            c => c,
-        })
-        .collect();
-    let cleaned = cleaned.trim_matches('.').trim().to_string();
-    if cleaned.is_empty() {
-        "untitled".into()
-    } else {
-        cleaned
+    /// A file or directory name not yet used in this folder (compared as a case-insensitive
+    /// file system would), derived from `name`.
+    pub fn free_name(&self, name: &str) -> String {
+        self.sibling_names().allocate(name)
     }
 }
 
@@ -741,13 +991,6 @@ mod tests {
             enabled: false,
         });
         assert_eq!(r.full_url(), "http://h/Patient?name=smith");
-    }
-
-    #[test]
-    fn file_safe_names() {
-        assert_eq!(file_safe_name("a/b: c"), "a-b- c");
-        assert_eq!(file_safe_name("  .. "), "untitled");
-        assert_eq!(file_safe_name("Zoë"), "Zoë");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use schemars::generate::SchemaSettings;
 
 use super::model::RequestSpec;
 use super::settings::Settings;
-use super::store::{COLLECTION_META, CollectionFile, EnvFile};
+use super::store::{COLLECTION_META, CollectionFile, EnvFile, FOLDER_META, FolderFile};
 
 /// The workspace folder that holds the schemas the directives point at.
 pub const SCHEMA_DIR: &str = ".schemas";
@@ -25,14 +25,16 @@ pub enum FileKind {
     Environment,
     Request,
     Collection,
+    Folder,
     Settings,
 }
 
 impl FileKind {
-    pub const ALL: [FileKind; 4] = [
+    pub const ALL: [FileKind; 5] = [
         FileKind::Environment,
         FileKind::Request,
         FileKind::Collection,
+        FileKind::Folder,
         FileKind::Settings,
     ];
 
@@ -41,6 +43,7 @@ impl FileKind {
             FileKind::Environment => "environment",
             FileKind::Request => "request",
             FileKind::Collection => "collection",
+            FileKind::Folder => "folder",
             FileKind::Settings => "settings",
         }
     }
@@ -64,6 +67,10 @@ impl FileKind {
             FileKind::Collection => schema_of::<CollectionFile>(
                 "fhirside collection",
                 "collections/COLLECTION/_collection.toml: the collection's description, variables, inherited auth and kept scripts.",
+            ),
+            FileKind::Folder => schema_of::<FolderFile>(
+                "fhirside folder",
+                "collections/COLLECTION/…/FOLDER/_folder.toml: the folder's real name, position, variables and headers.",
             ),
             FileKind::Settings => schema_of::<Settings>(
                 "fhirside settings",
@@ -91,6 +98,7 @@ impl FileKind {
             ["settings.toml"] => Some(FileKind::Settings),
             ["environments", f] if f.ends_with(".toml") => Some(FileKind::Environment),
             ["collections", _, .., f] if *f == COLLECTION_META => Some(FileKind::Collection),
+            ["collections", _, .., f] if *f == FOLDER_META => Some(FileKind::Folder),
             ["collections", _, .., f] if f.ends_with(".toml") => Some(FileKind::Request),
             _ => None,
         }

@@ -23,10 +23,15 @@ use thiserror::Error;
 use super::atomic::write_atomic;
 use super::model::{
     AuthConfig, Collection, DEFAULT_TIMEOUT_SECS, Environment, Folder, KeptScript, KeyValue,
-    NodePath, RequestAuth, RequestSpec, SavedRequest, Variable, Workspace,
+    NodePath, OAuth2Settings, RequestAuth, RequestSpec, SavedRequest, Variable, Workspace,
 };
+use super::tree::{self, WrittenTree};
 
 pub const COLLECTION_META: &str = "_collection.toml";
+/// A folder's own settings (real name, position, variables, headers), in its directory.
+pub const FOLDER_META: &str = "_folder.toml";
+/// Folders nested deeper than this are reported and not loaded (a bound on the walk).
+pub const MAX_FOLDER_DEPTH: usize = 64;
 pub const SECRETS_FILE: &str = "secrets.toml";
 
 /// A file that could not be loaded, with where the problem is.
@@ -113,17 +118,108 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// On-disk shape of `_collection.toml`.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CollectionFile {
+    /// The collection's real name, when its directory name had to differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     variables: Vec<KeyValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    headers: Vec<KeyValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth: Option<RequestAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    oauth2: Option<OAuth2Settings>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     scripts: Vec<KeptScript>,
+}
+
+impl CollectionFile {
+    pub(super) fn of(c: &Collection) -> Self {
+        CollectionFile {
+            name: c.root.title.clone(),
+            description: c.description.clone(),
+            variables: c.variables.clone(),
+            headers: c.headers.clone(),
+            auth: c.auth.clone(),
+            oauth2: c.oauth2.clone(),
+            scripts: c.scripts.clone(),
+        }
+    }
+
+    /// Whether the file would say anything (an empty one is not written).
+    pub(super) fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_empty()
+            && self.variables.is_empty()
+            && self.headers.is_empty()
+            && self.auth.is_none()
+            && self.oauth2.is_none()
+            && self.scripts.is_empty()
+    }
+
+    fn into_collection(self, mut root: Folder) -> Collection {
+        root.title = self.name.filter(|n| *n != root.name);
+        Collection {
+            root,
+            variables: self.variables,
+            description: self.description,
+            auth: self.auth,
+            scripts: self.scripts,
+            headers: self.headers,
+            oauth2: self.oauth2,
+        }
+    }
+}
+
+/// On-disk shape of a folder's `_folder.toml`: what a folder holds besides its children.
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FolderFile {
+    /// The folder's real name, when its directory name had to differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    seq: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    variables: Vec<KeyValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    headers: Vec<KeyValue>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl FolderFile {
+    pub(super) fn of(f: &Folder) -> Self {
+        FolderFile {
+            name: f.title.clone(),
+            seq: f.seq,
+            description: f.description.clone(),
+            variables: f.variables.clone(),
+            headers: f.headers.clone(),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        *self == FolderFile::default()
+    }
+
+    fn apply(self, f: &mut Folder) {
+        f.title = self.name.filter(|n| *n != f.name);
+        f.seq = self.seq;
+        f.description = self.description;
+        f.variables = self.variables;
+        f.headers = self.headers;
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, Default)]
@@ -193,8 +289,14 @@ impl Store {
             }
         }
 
-        for dir in sorted_entries(&root.join("collections"), |p| p.is_dir()) {
+        let collections_dir = root.join("collections");
+        tree::remove_stale_trees(&collections_dir);
+        for dir in sorted_entries(&collections_dir, |p| p.is_dir()) {
             let name = file_stem_full(&dir);
+            // Hidden entries are never collections (a tree still being written is one).
+            if name.starts_with('.') {
+                continue;
+            }
             let meta_path = dir.join(COLLECTION_META);
             let meta = if meta_path.exists() {
                 store.read_toml::<CollectionFile>(&meta_path, &mut problems)
@@ -202,31 +304,52 @@ impl Store {
                 Some(CollectionFile::default())
             };
             let meta = meta.unwrap_or_default();
-            let mut root_folder = store.load_folder(&dir, &name, &mut problems);
+            let mut root_folder = store.load_folder(&dir, &name, 0, &mut problems);
             root_folder.sort();
-            ws.collections.push(Collection {
-                root: root_folder,
-                variables: meta.variables,
-                description: meta.description,
-                auth: meta.auth,
-                scripts: meta.scripts,
-            });
+            ws.collections.push(meta.into_collection(root_folder));
         }
         (store, ws, problems)
     }
 
-    fn load_folder(&mut self, dir: &Path, name: &str, problems: &mut Vec<LoadProblem>) -> Folder {
+    fn load_folder(
+        &mut self,
+        dir: &Path,
+        name: &str,
+        depth: usize,
+        problems: &mut Vec<LoadProblem>,
+    ) -> Folder {
         let mut folder = Folder::new(name);
+        if depth > 0 {
+            let meta_path = dir.join(FOLDER_META);
+            if meta_path.exists()
+                && let Some(meta) = self.read_toml::<FolderFile>(&meta_path, problems)
+            {
+                meta.apply(&mut folder);
+            }
+        }
         for entry in sorted_entries(dir, |_| true) {
             let entry_name = file_stem_full(&entry);
             if entry_name.starts_with('.') {
                 continue;
             }
             if entry.is_dir() {
-                let sub = self.load_folder(&entry, &entry_name, problems);
+                if depth + 1 > MAX_FOLDER_DEPTH {
+                    problems.push(LoadProblem {
+                        path: entry.clone(),
+                        line: None,
+                        column: None,
+                        message: format!(
+                            "is nested more than {MAX_FOLDER_DEPTH} folders deep; not loaded"
+                        ),
+                    });
+                    self.broken.insert(entry);
+                    continue;
+                }
+                let sub = self.load_folder(&entry, &entry_name, depth + 1, problems);
                 folder.folders.push(sub);
             } else if entry.extension().is_some_and(|e| e == "toml")
                 && entry_name != COLLECTION_META
+                && entry_name != FOLDER_META
                 && let Some(spec) = self.read_toml::<RequestSpec>(&entry, problems)
             {
                 folder.requests.push(SavedRequest {
@@ -424,14 +547,28 @@ impl Store {
     pub fn save_collection_meta(&mut self, c: &Collection) -> Result<(), StoreError> {
         let dir = self.node_dir(&NodePath(vec![c.root.name.clone()]));
         let path = dir.join(COLLECTION_META);
-        let file = CollectionFile {
-            description: c.description.clone(),
-            variables: c.variables.clone(),
-            auth: c.auth.clone(),
-            scripts: c.scripts.clone(),
-        };
-        let text = to_toml(&path, &file)?;
+        let text = to_toml(&path, &CollectionFile::of(c))?;
         self.write(&path, text.as_bytes(), false)
+    }
+
+    /// Saves a folder's own settings (real name, position, variables, headers) into its
+    /// `_folder.toml`; `path` is the folder's node path (not a collection root).
+    pub fn save_folder_meta(&mut self, path: &NodePath, f: &Folder) -> Result<(), StoreError> {
+        let file = self.node_dir(path).join(FOLDER_META);
+        let meta = FolderFile::of(f);
+        if meta.is_empty() && !file.exists() {
+            return Ok(());
+        }
+        let text = to_toml(&file, &meta)?;
+        self.write(&file, text.as_bytes(), false)
+    }
+
+    /// Takes note of files written by [`tree::write_new_collection`] (on another thread or
+    /// before this store existed), so saving them later is not mistaken for a conflict.
+    pub fn adopt(&mut self, written: &WrittenTree) {
+        for (path, stamp) in &written.files {
+            self.seen.insert(path.clone(), *stamp);
+        }
     }
 
     pub fn create_folder(&mut self, path: &NodePath) -> Result<(), StoreError> {
@@ -442,13 +579,25 @@ impl Store {
         fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })
     }
 
-    /// Writes a whole collection (used by seeding and imports).
+    /// Writes a whole collection (used by seeding). A new collection is written as one tree,
+    /// renamed into place at once; an existing one file by file.
     pub fn save_collection(&mut self, c: &Collection) -> Result<(), StoreError> {
+        let dir = self.node_dir(&NodePath(vec![c.root.name.clone()]));
+        if !dir.exists() {
+            let never = std::sync::atomic::AtomicBool::new(false);
+            let written = tree::write_new_collection(&self.root, c, &mut |_| {}, &never)
+                .map_err(|e| e.into_store_error())?;
+            self.adopt(&written);
+            return Ok(());
+        }
         fn walk(store: &mut Store, f: &Folder, path: NodePath) -> Result<(), StoreError> {
             fs::create_dir_all(store.node_dir(&path)).map_err(|source| StoreError::Io {
                 path: store.node_dir(&path),
                 source,
             })?;
+            if path.0.len() > 1 {
+                store.save_folder_meta(&path, f)?;
+            }
             for r in &f.requests {
                 store.save_request(&path.child(&r.file_stem), &r.spec)?;
             }
@@ -458,11 +607,7 @@ impl Store {
             Ok(())
         }
         walk(self, &c.root, NodePath(vec![c.root.name.clone()]))?;
-        if !c.variables.is_empty()
-            || !c.description.is_empty()
-            || c.auth.is_some()
-            || !c.scripts.is_empty()
-        {
+        if !CollectionFile::of(c).is_empty() {
             self.save_collection_meta(c)?;
         }
         Ok(())
@@ -676,12 +821,12 @@ fn env_from_file(
     }
 }
 
-fn to_toml<T: Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
+pub(super) fn to_toml<T: Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
     toml::to_string_pretty(value)
         .map_err(|e| StoreError::Serialise(path.to_path_buf(), e.to_string()))
 }
 
-fn mtime(path: &Path) -> Option<SystemTime> {
+pub(super) fn mtime(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
