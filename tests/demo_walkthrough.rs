@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use fhirside::cli::demo::demo_environment;
 use fhirside::demo::{DemoOptions, DemoServer};
-use fhirside::worker::build::build_request;
+use fhirside::worker::build::{Inherited, build_request};
 use fhirside::worker::capture::{self, CaptureOutcome};
 use fhirside::worker::{self, RequestId, WorkerCommand, WorkerEvent};
 use fhirside::workspace::seed::seed_collection;
@@ -35,7 +35,12 @@ async fn the_seed_collection_walks_the_whole_flow() {
             environment: Some(&env),
             collection: &collection.variables,
         };
-        let built = build_request(&saved.spec, &ctx, None, Duration::from_secs(10));
+        let built = build_request(
+            &saved.spec,
+            &ctx,
+            Inherited::default(),
+            Duration::from_secs(10),
+        );
         assert!(
             built.unresolved.is_empty(),
             "{}: {:?}",

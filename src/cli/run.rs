@@ -42,44 +42,10 @@ pub struct RunArgs {
     pub allow_unsigned: bool,
 }
 
-/// Finds a request by `Collection/Folder/Request`, matching file names or display names.
+/// Finds a request by `Collection/Folder/Request`: its address (directory and file names) or
+/// the names shown (titles), see [`Workspace::find_request`].
 pub fn find_request(ws: &Workspace, wanted: &str) -> Result<NodePath, String> {
-    let norm = |s: &str| s.trim().to_lowercase();
-    let wanted_parts: Vec<String> = wanted
-        .split('/')
-        .map(norm)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let all = ws.all_requests();
-    let matches: Vec<NodePath> = all
-        .iter()
-        .filter(|(path, r)| {
-            let mut parts: Vec<String> = path.0.iter().map(|p| norm(p)).collect();
-            let by_file = parts == wanted_parts;
-            if let Some(last) = parts.last_mut() {
-                *last = norm(&r.spec.name);
-            }
-            by_file || parts == wanted_parts
-        })
-        .map(|(p, _)| p.clone())
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => {
-            let names: Vec<String> = all.iter().map(|(p, _)| p.display()).collect();
-            Err(format!(
-                "no saved request '{wanted}'. Requests: {}",
-                if names.is_empty() {
-                    "(none)".into()
-                } else {
-                    names.join(", ")
-                }
-            ))
-        }
-        _ => Err(format!(
-            "'{wanted}' names more than one request; give the full path"
-        )),
-    }
+    ws.find_request(wanted).map_err(|e| e.to_string())
 }
 
 /// A saved request ready to send: built from the templates, with its sign-in plan and what

@@ -7,7 +7,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use super::http::HttpRequest;
 use crate::workspace::template::{Context, resolve};
-use crate::workspace::{BodyKind, RequestAuth, RequestSpec};
+use crate::workspace::{BodyKind, KeyValue, RequestAuth, RequestSpec};
 
 /// Characters encoded in query keys and values. `%` is left alone so pre-encoded values pass.
 const QUERY: &AsciiSet = &CONTROLS
@@ -32,11 +32,21 @@ pub struct BuiltRequest {
     pub secrets: Vec<String>,
 }
 
-/// Builds the request. `inherited_auth` is the collection's auth, used when the request has none.
+/// What a request takes from the collection and folders it is saved in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inherited<'a> {
+    /// The collection's auth, used when the request has none.
+    pub auth: Option<&'a RequestAuth>,
+    /// Header rows of the collection and folders (outermost first, enabled ones): sent unless
+    /// the request sets a header of the same name itself.
+    pub headers: &'a [KeyValue],
+}
+
+/// Builds the request.
 pub fn build_request(
     spec: &RequestSpec,
     ctx: &Context,
-    inherited_auth: Option<&RequestAuth>,
+    inherited: Inherited,
     timeout: Duration,
 ) -> BuiltRequest {
     let mut unresolved = Vec::new();
@@ -76,10 +86,19 @@ pub fn build_request(
         url.push_str(&params.join("&"));
     }
 
-    let mut headers: Vec<(String, String)> = spec
+    let own = |h: &&KeyValue| h.enabled && !h.key.trim().is_empty();
+    let sets_itself = |name: &str| {
+        spec.headers
+            .iter()
+            .filter(own)
+            .any(|h| h.key.trim().eq_ignore_ascii_case(name.trim()))
+    };
+    let mut headers: Vec<(String, String)> = inherited
         .headers
         .iter()
-        .filter(|h| h.enabled && !h.key.trim().is_empty())
+        .filter(own)
+        .filter(|h| !sets_itself(&h.key))
+        .chain(spec.headers.iter().filter(own))
         .map(|h| (take(h.key.trim()), take(&h.value)))
         .collect();
     let has_header = |headers: &[(String, String)], name: &str| {
@@ -88,7 +107,7 @@ pub fn build_request(
 
     // Explicit auth wins over a hand-written Authorization header, which is then not sent twice.
     let mut auth_query: Option<String> = None;
-    match spec.auth.as_ref().or(inherited_auth) {
+    match spec.auth.as_ref().or(inherited.auth) {
         None | Some(RequestAuth::Oauth2) => {}
         Some(RequestAuth::None) => {
             headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
@@ -237,7 +256,7 @@ mod tests {
             value: "1".into(),
             enabled: false,
         });
-        let b = build_request(&spec, &ctx, None, Duration::from_secs(3));
+        let b = build_request(&spec, &ctx, Inherited::default(), Duration::from_secs(3));
         assert_eq!(b.request.method, "POST");
         assert_eq!(
             b.request.url,
@@ -266,7 +285,12 @@ mod tests {
         let spec = RequestSpec::new("t", "POST", "{{base}}/Patient")
             .header("Content-Type", "application/fhir+json")
             .json_body("{\"id\": \"{{pid}}\"}");
-        let b = build_request(&spec, &Context::default(), None, Duration::from_secs(3));
+        let b = build_request(
+            &spec,
+            &Context::default(),
+            Inherited::default(),
+            Duration::from_secs(3),
+        );
         assert_eq!(b.unresolved, vec!["base", "pid"]);
         assert_eq!(b.request.headers.len(), 1);
     }
@@ -283,7 +307,7 @@ mod tests {
         spec.auth = Some(RequestAuth::Bearer {
             token: "{{clientsecret}}".into(),
         });
-        let b = build_request(&spec, &ctx, None, Duration::from_secs(3));
+        let b = build_request(&spec, &ctx, Inherited::default(), Duration::from_secs(3));
         let auth: Vec<_> = b
             .request
             .headers
@@ -298,11 +322,27 @@ mod tests {
             username: "u".into(),
             password: "p".into(),
         };
-        let b = build_request(&plain, &ctx, Some(&basic), Duration::from_secs(3));
+        let b = build_request(
+            &plain,
+            &ctx,
+            Inherited {
+                auth: Some(&basic),
+                ..Inherited::default()
+            },
+            Duration::from_secs(3),
+        );
         assert_eq!(b.request.headers[0].1, "Basic dTpw");
         let mut none = spec.clone();
         none.auth = Some(RequestAuth::None);
-        let b = build_request(&none, &ctx, Some(&basic), Duration::from_secs(3));
+        let b = build_request(
+            &none,
+            &ctx,
+            Inherited {
+                auth: Some(&basic),
+                ..Inherited::default()
+            },
+            Duration::from_secs(3),
+        );
         assert!(b.request.headers.is_empty());
         let mut key = plain.clone();
         key.auth = Some(RequestAuth::ApiKey {
@@ -311,7 +351,7 @@ mod tests {
             in_query: true,
         });
         assert_eq!(
-            build_request(&key, &ctx, None, Duration::from_secs(3))
+            build_request(&key, &ctx, Inherited::default(), Duration::from_secs(3))
                 .request
                 .url,
             "http://x/?code=a%20b"

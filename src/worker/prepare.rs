@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::AuthPlan;
 use super::auth::plan_for;
-use super::build::{BuiltRequest, build_request};
+use super::build::{BuiltRequest, Inherited, build_request};
 use super::http::HttpRequest;
 use crate::workspace::template::Context;
 use crate::workspace::{
@@ -32,12 +32,27 @@ pub struct Seed<'a> {
 }
 
 impl<'a> Seed<'a> {
-    fn collection_variables(&self) -> &'a [KeyValue] {
-        self.path
-            .and_then(|p| p.collection())
-            .and_then(|c| self.workspace.collection(c))
-            .map(|c| c.variables.as_slice())
-            .unwrap_or(&[])
+    /// The folder the request sits in (a collection root or a sub-folder).
+    fn home(&self) -> Option<NodePath> {
+        self.path.and_then(NodePath::parent)
+    }
+
+    /// The variables the request sees besides the environment's, innermost first (the first
+    /// enabled match wins): the draft's own, then each folder's from the nearest outwards, then
+    /// the collection's. Computed from the draft, not the saved file, so an edit counts at once.
+    pub fn scope(&self) -> Vec<KeyValue> {
+        let mut out = self.spec.variables.clone();
+        if let Some(home) = self.home() {
+            out.extend(self.workspace.variables_for(&home));
+        }
+        out
+    }
+
+    /// Header rows the collection and folders add (the request's own of the same name win).
+    fn inherited_headers(&self) -> Vec<KeyValue> {
+        self.home()
+            .map(|home| self.workspace.headers_for(&home))
+            .unwrap_or_default()
     }
 
     fn inherited_auth(&self) -> Option<&'a RequestAuth> {
@@ -47,13 +62,13 @@ impl<'a> Seed<'a> {
             .and_then(|c| c.auth.as_ref())
     }
 
-    /// Where `{{variables}}` come from, in priority order; also what the Request pane uses to
-    /// colour variables that resolve and those that do not.
-    pub fn context(&self) -> Context<'a> {
+    /// Where `{{variables}}` come from, in priority order, with `scope` from [`Seed::scope`];
+    /// also what the Request pane uses to colour variables that resolve and those that do not.
+    pub fn context<'b>(&'b self, scope: &'b [KeyValue]) -> Context<'b> {
         Context {
             overrides: self.overrides,
             environment: self.environment,
-            collection: self.collection_variables(),
+            collection: scope,
         }
     }
 
@@ -88,8 +103,11 @@ pub fn prepare(seed: &Seed) -> Prepared {
         secrets,
     } = build_request(
         seed.spec,
-        &seed.context(),
-        seed.inherited_auth(),
+        &seed.context(&seed.scope()),
+        Inherited {
+            auth: seed.inherited_auth(),
+            headers: &seed.inherited_headers(),
+        },
         seed.timeout(),
     );
     let (auth, auth_problem) = match seed.environment {
@@ -196,5 +214,80 @@ mod tests {
         assert_eq!(p.unresolved, vec!["fhirurl"]);
         assert_eq!(p.request.timeout, Duration::from_secs(DEFAULT_TIMEOUT_SECS));
         assert!(p.auth.is_none());
+    }
+
+    /// Folder variables and headers (kept by imports from Postman folders and `.http` files)
+    /// reach the request; the nearest scope wins, and the draft's own values count at once.
+    #[test]
+    fn folders_give_variables_and_headers_and_the_nearest_wins() {
+        let mut inner = Folder::new("inner");
+        inner.variables = vec![KeyValue::new("page", "inner"), KeyValue::new("only", "x")];
+        inner.headers = vec![
+            KeyValue::new("X-Tenant", "inner"),
+            KeyValue::new("Accept", "a/b"),
+        ];
+        let mut spec = RequestSpec::new("r", "GET", "http://h/{{page}}/{{only}}/{{coll}}");
+        spec.headers = vec![KeyValue::new("accept", "application/fhir+json")];
+        inner.requests.push(SavedRequest {
+            file_stem: "r".into(),
+            spec: spec.clone(),
+        });
+        let mut outer = Folder::new("outer");
+        outer.variables = vec![
+            KeyValue::new("page", "outer"),
+            KeyValue::new("coll", "outer"),
+        ];
+        outer.headers = vec![
+            KeyValue::new("X-Tenant", "outer"),
+            KeyValue::new("X-Outer", "1"),
+        ];
+        outer.folders.push(inner);
+        let mut root = Folder::new("Coll");
+        root.folders.push(outer);
+        let ws = Workspace {
+            environments: Vec::new(),
+            collections: vec![Collection {
+                root,
+                variables: vec![KeyValue::new("coll", "collection")],
+                headers: vec![KeyValue::new("X-Coll", "c")],
+                ..Default::default()
+            }],
+        };
+        let path = NodePath(vec![
+            "Coll".into(),
+            "outer".into(),
+            "inner".into(),
+            "r".into(),
+        ]);
+        let seed = Seed {
+            workspace: &ws,
+            path: Some(&path),
+            spec: &spec,
+            environment: None,
+            overrides: &[],
+        };
+        let p = prepare(&seed);
+        assert_eq!(p.request.url, "http://h/inner/x/outer");
+        let header = |name: &str| {
+            p.request
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(header("x-tenant"), ["inner"]);
+        assert_eq!(header("x-outer"), ["1"]);
+        assert_eq!(header("x-coll"), ["c"]);
+        // The request's own header of the same name wins, and is sent once.
+        assert_eq!(header("accept"), ["application/fhir+json"]);
+        // A variable set in the draft (not yet saved) wins over the folders'.
+        let mut draft = spec.clone();
+        draft.variables = vec![KeyValue::new("page", "draft")];
+        let seed = Seed {
+            spec: &draft,
+            ..seed
+        };
+        assert_eq!(prepare(&seed).request.url, "http://h/draft/x/outer");
     }
 }

@@ -58,7 +58,8 @@ impl Request {
             environment: model.active_environment(),
             overrides: &model.session_vars,
         };
-        let ctx = seed.context();
+        let scope = seed.scope();
+        let ctx = seed.context(&scope);
 
         let [url_row, tabs_row, _gap, content] = Layout::vertical([
             Constraint::Length(1),
