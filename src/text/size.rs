@@ -1,4 +1,18 @@
-//! Sizes for people: bytes as B, KB, MB, GB (powers of 1,024, as labelled here).
+//! Sizes and counts for people: bytes as B, KB, MB, GB (powers of 1,024, as labelled here),
+//! counts with thousands separators.
+
+/// `4360007` → `"4,360,007"`: long counts are read at a glance.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// `1536` → `"1.5 KB"`.
 pub fn human_size(n: usize) -> String {
@@ -18,7 +32,16 @@ pub fn human_size(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::human_size;
+    use super::{count, human_size};
+
+    #[test]
+    fn counts() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(4_360_007), "4,360,007");
+        assert_eq!(count(u64::MAX), "18,446,744,073,709,551,615");
+    }
 
     #[test]
     fn sizes() {

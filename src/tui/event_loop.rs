@@ -84,6 +84,9 @@ pub async fn run(
     if let Some(w) = &runtime.worker {
         w.send(WorkerCommand::ReportProgress(true));
     }
+    // Background tasks (imports) run on threads of their own and report here.
+    let (background_tx, mut background) = mpsc::unbounded_channel();
+    runtime.background = Some(background_tx);
     // Unsaved edits from a session that ended abruptly are offered back, and the last
     // session's place is restored (its responses come back from history).
     app.offer_drafts();
@@ -116,6 +119,7 @@ pub async fn run(
                 None => break,
             },
             Some(ev) = worker_events.recv() => Some(Msg::Worker(ev)),
+            Some(b) = background.recv() => Some(Msg::Background(b)),
             _ = tick.tick(), if busy => Some(Msg::Tick),
             _ = slow.tick(), if !busy && countdown.is_some() => {
                 if last_slow_redraw.elapsed() < countdown.unwrap_or_default() {

@@ -174,6 +174,24 @@ pub struct Model {
     pub keymap: Keymap,
     /// Animation frame for spinners; advanced by ticks only while something is running.
     pub frame: u64,
+    /// The import running on the runtime's thread, if any (one at a time).
+    pub import: Option<ImportRun>,
+}
+
+/// An import in progress, as the progress dialog shows it.
+#[derive(Debug)]
+pub struct ImportRun {
+    pub files: Vec<PathBuf>,
+    pub progress: Option<crate::import::into_workspace::Progress>,
+    /// Shared with the import's thread: set to stop it.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub started: std::time::Instant,
+}
+
+impl ImportRun {
+    pub fn stopping(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Model {
@@ -196,6 +214,7 @@ impl Model {
             status: None,
             keymap: Keymap::default(),
             frame: 0,
+            import: None,
         }
     }
 

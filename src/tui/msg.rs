@@ -31,6 +31,27 @@ pub enum Msg {
     ExternalEditDone(Result<String, String>),
     /// Something a screen asked for, coming back (the result of disk work, among others).
     Intent(Intent),
+    /// Work the runtime runs on a thread of its own (an import), reporting back.
+    Background(Background),
+}
+
+/// What a background task reports. `Send`: it crosses from the task's thread to the loop.
+#[derive(Debug)]
+pub enum Background {
+    ImportProgress(crate::import::into_workspace::Progress),
+    /// The import ended (done, stopped or failed): its files are written but not yet known to
+    /// the store and the workspace, which [`DiskOp::CommitImport`] does on the UI thread.
+    ImportDone(Box<crate::import::into_workspace::ImportOutcome>),
+}
+
+/// An import to run off the UI thread.
+#[derive(Debug)]
+pub struct ImportJob {
+    pub files: Vec<PathBuf>,
+    /// Collection names already in the workspace (new ones get a free name).
+    pub taken: Vec<String>,
+    /// Set to stop: the collection being written is left out whole.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Work for the runtime.
@@ -48,6 +69,9 @@ pub enum Command {
     },
     /// Write to (or read from) the workspace; `reply` turns the result into a message.
     Disk(DiskJob),
+    /// Import files on a thread of the runtime's; progress and the end come back as
+    /// [`Msg::Background`].
+    Import(ImportJob),
 }
 
 impl std::fmt::Debug for Command {
@@ -60,13 +84,14 @@ impl std::fmt::Debug for Command {
                 write!(f, "EditExternally({extension})")
             }
             Command::Disk(job) => f.debug_tuple("Disk").field(&job.op).finish(),
+            Command::Import(job) => f.debug_tuple("Import").field(&job.files).finish(),
         }
     }
 }
 
 /// Work on the workspace's files, done by the runtime (which owns the store), never inside
 /// `update`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum DiskOp {
     /// Write a request file (new or existing).
     SaveRequest {
@@ -112,11 +137,11 @@ pub enum DiskOp {
     RemoveJob(String),
     /// Remember the theme in `settings.toml`.
     RememberTheme(String),
-    /// Import a file (Postman, .http, curl) into the workspace; the names already taken are
-    /// read from `taken` (the workspace as the app has it).
-    Import {
-        file: PathBuf,
-        taken: Box<crate::workspace::Workspace>,
+    /// Make an import's written files known to the store, and write its environments;
+    /// `ws` is the workspace as the app has it (new names are chosen against it).
+    CommitImport {
+        outcome: Box<crate::import::into_workspace::ImportOutcome>,
+        ws: Box<crate::workspace::Workspace>,
     },
     /// Unsaved edits, kept in `.drafts/` (the whole set: others are removed).
     WriteDrafts(Vec<(NodePath, RequestSpec)>),
@@ -144,6 +169,10 @@ pub struct Imported {
     pub collections: Vec<crate::workspace::Collection>,
     pub environments: Vec<Environment>,
     pub report: String,
+    /// No file could be imported.
+    pub failed: bool,
+    /// The user stopped it.
+    pub cancelled: bool,
 }
 
 /// A disk failure as the screens see it: the store's own error (a file changed on disk opens

@@ -8,7 +8,10 @@
 use std::collections::VecDeque;
 
 use super::app::App;
-use super::msg::{Command, DiskError, DiskJob, DiskOp, DiskResult, DiskValue, Imported, Msg};
+use super::msg::{
+    Background, Command, DiskError, DiskJob, DiskOp, DiskResult, DiskValue, ImportJob, Imported,
+    Msg,
+};
 use crate::worker::history::HistoryHandle;
 use crate::worker::{WorkerCommand, WorkerHandle};
 use crate::workspace::jobs::JobStore;
@@ -50,6 +53,9 @@ pub struct Runtime {
     pub history: Option<HistoryHandle>,
     /// Worker commands, kept when there is no worker (tests read them).
     pub unsent: Vec<WorkerCommand>,
+    /// Where background tasks (imports) report to the event loop. Without it (tests,
+    /// benchmarks) they run at once, inside `dispatch`.
+    pub background: Option<tokio::sync::mpsc::UnboundedSender<Background>>,
 }
 
 impl Runtime {
@@ -60,6 +66,7 @@ impl Runtime {
             worker: None,
             history: None,
             unsent: Vec::new(),
+            background: None,
         }
     }
 
@@ -106,9 +113,58 @@ impl Runtime {
                         (None, Ok(_)) => None,
                     }
                 }
+                Command::Import(job) => self.import(job),
             };
             if let Some(msg) = follow {
                 queue.extend(app.update(msg));
+            }
+        }
+    }
+
+    /// Starts an import on a thread of its own, reporting through `background`; without a
+    /// loop to report to, runs it here and hands back its end.
+    fn import(&mut self, job: ImportJob) -> Option<Msg> {
+        use crate::import::into_workspace::into_workspace;
+        let root = self.store.root().to_path_buf();
+        let ImportJob {
+            files,
+            taken,
+            cancel,
+        } = job;
+        let Some(tx) = self.background.clone() else {
+            let outcome = into_workspace(&root, &files, &taken, &mut |_| {}, &cancel);
+            return Some(Msg::Background(Background::ImportDone(Box::new(outcome))));
+        };
+        let names = files.clone();
+        let spawned = std::thread::Builder::new()
+            .name("fhirside-import".into())
+            .spawn(move || {
+                let mut last = std::time::Instant::now();
+                let mut progress = |p| {
+                    // Ten redraws a second at most, however fast files are written.
+                    if last.elapsed() >= std::time::Duration::from_millis(100) {
+                        last = std::time::Instant::now();
+                        let _ = tx.send(Background::ImportProgress(p));
+                    }
+                };
+                let outcome = into_workspace(&root, &files, &taken, &mut progress, &cancel);
+                let _ = tx.send(Background::ImportDone(Box::new(outcome)));
+            });
+        match spawned {
+            Ok(_) => None,
+            Err(e) => {
+                let mut outcome = crate::import::into_workspace::ImportOutcome::default();
+                outcome.files = names
+                    .into_iter()
+                    .map(|path| crate::import::into_workspace::FileOutcome {
+                        result: Err(format!(
+                            "{}: the import could not start: {e}",
+                            path.display()
+                        )),
+                        path,
+                    })
+                    .collect();
+                Some(Msg::Background(Background::ImportDone(Box::new(outcome))))
             }
         }
     }
@@ -172,7 +228,7 @@ impl Runtime {
                 None => Ok(DiskValue::Done),
             },
             DiskOp::RememberTheme(name) => remember_theme(s.root(), &name),
-            DiskOp::Import { file, taken } => import(s, *taken, &file),
+            DiskOp::CommitImport { outcome, ws } => commit_import(s, *ws, *outcome),
             DiskOp::WriteDrafts(drafts) => {
                 super::drafts::write_all(s.root(), &drafts);
                 Ok(DiskValue::Done)
@@ -224,16 +280,16 @@ fn remember_theme(root: &std::path::Path, name: &str) -> DiskResult {
         .map_err(|e| DiskError::Other(e.to_string()))
 }
 
-/// Imports `file` into the store; what was written is handed back for the app's workspace.
-fn import(
+/// Adds an import's written files to the store and writes its environments; what is new is
+/// handed back for the app's workspace, with the report.
+fn commit_import(
     store: &mut Store,
     mut ws: crate::workspace::Workspace,
-    file: &std::path::Path,
+    outcome: crate::import::into_workspace::ImportOutcome,
 ) -> DiskResult {
     let before_c: Vec<String> = ws.collections.iter().map(|c| c.root.name.clone()).collect();
     let before_e: Vec<String> = ws.environments.iter().map(|e| e.name.clone()).collect();
-    let report = crate::cli::import::import_files(store, &mut ws, &[file.to_path_buf()])
-        .map_err(DiskError::Other)?;
+    let summary = outcome.commit(store, &mut ws);
     Ok(DiskValue::Imported(Box::new(Imported {
         collections: ws
             .collections
@@ -245,6 +301,8 @@ fn import(
             .into_iter()
             .filter(|e| !before_e.contains(&e.name))
             .collect(),
-        report,
+        report: summary.to_string(),
+        failed: summary.failures() == summary.files.len() && !summary.files.is_empty(),
+        cancelled: summary.cancelled,
     })))
 }

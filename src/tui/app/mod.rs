@@ -200,6 +200,13 @@ impl App {
                 self.request.external_edit_done(result, &mut cx);
             }
             Msg::Intent(i) => out.intents.push(i),
+            Msg::Background(b) => {
+                use super::screens::collections::Msg as C;
+                out.intents.push(Intent::Collections(match b {
+                    super::msg::Background::ImportProgress(p) => C::ImportProgress(p),
+                    super::msg::Background::ImportDone(o) => C::ImportDone(o),
+                }));
+            }
         }
         self.settle(&mut out);
         out.commands

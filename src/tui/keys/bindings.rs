@@ -38,11 +38,13 @@ pub enum Ctx {
     SignInSettings,
     TokenViewer,
     Capabilities,
+    /// A long task's progress (an import).
+    Progress,
 }
 
 impl Ctx {
     /// Every context, in the order the help overlay and the README list them.
-    pub const ALL: [Ctx; 26] = [
+    pub const ALL: [Ctx; 27] = [
         Ctx::Global,
         Ctx::Environments,
         Ctx::EnvEditor,
@@ -69,6 +71,7 @@ impl Ctx {
         Ctx::SignInSettings,
         Ctx::TokenViewer,
         Ctx::Capabilities,
+        Ctx::Progress,
     ];
 
     /// The context's table name in `keys.toml` (`[global]`, `[env_editor]`, …).
@@ -100,6 +103,7 @@ impl Ctx {
             Ctx::SignInSettings => "sign_in_settings",
             Ctx::TokenViewer => "token_viewer",
             Ctx::Capabilities => "capabilities",
+            Ctx::Progress => "progress",
         }
     }
 
@@ -149,6 +153,7 @@ impl Ctx {
             Ctx::SignInSettings => "Sign-in settings",
             Ctx::TokenViewer => "Token viewer",
             Ctx::Capabilities => "Capability explorer",
+            Ctx::Progress => "Import in progress",
         }
     }
 }
@@ -405,7 +410,7 @@ pub const BINDINGS: &[Binding] = &[
         Collections,
         &["I"],
         A::Import,
-        "import a Postman, .http or curl file",
+        "import a file: Postman, Insomnia v4, HAR, .http or curl",
         "",
     ),
     b(Collections, &["c"], A::NewCollection, "new collection", ""),
@@ -1116,6 +1121,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Close,
         "cancel the sign-in",
         "cancel",
+    ),
+    b(
+        Progress,
+        &["esc", "q"],
+        A::Cancel,
+        "stop (the collection being written is left out whole)",
+        "stop",
     ),
     b(SignInSettings, &["j", "down"], A::Down, "next setting", ""),
     b(SignInSettings, &["k", "up"], A::Up, "previous setting", ""),

@@ -15,12 +15,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 
 use super::dialogs::confirm::Confirm;
+use super::dialogs::import_progress::ImportProgressDialog;
 use super::dialogs::move_to::MoveTo;
 use super::dialogs::prompt::Prompt;
 use super::dialogs::reader::Reader;
 use super::{Cx, Intent, Pane, View};
 use crate::tui::keys::Action;
-use crate::tui::msg::{DiskOp, DiskResult, DiskValue};
+use crate::tui::model::ImportRun;
+use crate::tui::msg::{Command, DiskOp, DiskResult, DiskValue, ImportJob};
 use crate::tui::widgets::{SPINNER, pane_block};
 use crate::workspace::{
     Collection, Folder, NodePath, RequestSpec, SavedRequest, Workspace, file_safe_name,
@@ -100,6 +102,8 @@ pub enum Msg {
         text: String,
     },
     Import(PathBuf),
+    ImportProgress(crate::import::into_workspace::Progress),
+    ImportDone(Box<crate::import::into_workspace::ImportOutcome>),
     Done(Done, DiskResult),
 }
 
@@ -324,9 +328,9 @@ impl Collections {
                 None => cx.info("Create or select a collection first (c)."),
             },
             Action::Import => cx.open(Prompt::new(
-                "File to import: Postman collection or environment, .http, or curl",
+                "File to import: Postman, Insomnia v4, HAR, .http or curl (~ is your home folder)",
                 "",
-                |t| Some(Intent::Collections(Msg::Import(PathBuf::from(t.trim())))),
+                |t| Some(Intent::Collections(Msg::Import(import_path(t)))),
             )),
             Action::Rename => {
                 if let Some(r) = row {
@@ -528,8 +532,40 @@ impl Collections {
                 }
             }
             Msg::Import(file) => {
-                let taken = Box::new(cx.model.ws.clone());
-                cx.disk(DiskOp::Import { file, taken }, |r| {
+                if cx.model.import.is_some() {
+                    cx.error("An import is running already: wait for it, or stop it with Esc.");
+                    return;
+                }
+                let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                cx.model.import = Some(ImportRun {
+                    files: vec![file.clone()],
+                    progress: None,
+                    cancel: cancel.clone(),
+                    started: std::time::Instant::now(),
+                });
+                let taken = cx
+                    .model
+                    .ws
+                    .collections
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect();
+                cx.command(Command::Import(ImportJob {
+                    files: vec![file],
+                    taken,
+                    cancel,
+                }));
+                cx.open(ImportProgressDialog);
+            }
+            Msg::ImportProgress(p) => {
+                if let Some(run) = cx.model.import.as_mut() {
+                    run.progress = Some(p);
+                }
+            }
+            Msg::ImportDone(outcome) => {
+                cx.model.import = None;
+                let ws = Box::new(cx.model.ws.clone());
+                cx.disk(DiskOp::CommitImport { outcome, ws }, |r| {
                     Intent::Collections(Msg::Done(Done::Imported, r))
                 });
             }
@@ -870,7 +906,14 @@ impl Collections {
                 ws.environments.extend(imported.environments);
                 ws.collections.sort_by(|a, b| a.root.name.cmp(&b.root.name));
                 ws.environments.sort_by(|a, b| a.name.cmp(&b.name));
-                cx.open(Reader::text("Import report", &imported.report));
+                let title = if imported.cancelled {
+                    "Import stopped"
+                } else if imported.failed {
+                    "Import failed"
+                } else {
+                    "Import report"
+                };
+                cx.open(Reader::text(title, &imported.report));
             }
         }
     }
@@ -975,5 +1018,26 @@ fn short_method(m: &str) -> &str {
         "DELETE" => "DEL",
         "OPTIONS" => "OPT",
         m => m,
+    }
+}
+
+/// The path typed in the import prompt: trimmed, quotes a shell would need taken off, and a
+/// leading `~` as the home folder (the prompt is not a shell, but people type as if it were).
+fn import_path(typed: &str) -> PathBuf {
+    let t = typed.trim();
+    let t = t
+        .strip_prefix('\'')
+        .and_then(|x| x.strip_suffix('\''))
+        .or_else(|| t.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
+        .unwrap_or(t);
+    match t
+        .strip_prefix("~/")
+        .or(if t == "~" { Some("") } else { None })
+    {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(rest),
+            None => PathBuf::from(t),
+        },
+        None => PathBuf::from(t),
     }
 }

@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod conflict;
 pub mod env_editor;
 pub mod help;
+pub mod import_progress;
 pub mod key_value;
 pub mod method_picker;
 pub mod move_to;
