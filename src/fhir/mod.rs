@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod capability;
+pub mod chart;
 pub mod columns;
 pub mod lookup;
 pub mod outcome;
