@@ -146,7 +146,9 @@ impl Harness {
                         self.responses.insert(id, result);
                     }
                     // Export jobs and body views are not part of these tests.
-                    WorkerEvent::BodyReady { .. } | WorkerEvent::Filtered { .. } => {}
+                    WorkerEvent::BodyReady { .. }
+                    | WorkerEvent::Filtered { .. }
+                    | WorkerEvent::Chart { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }

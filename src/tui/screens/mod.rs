@@ -3,7 +3,8 @@
 //! How they compose (read this before adding one):
 //! - The main screen is four panes — [`environments`], [`collections`], [`request`],
 //!   [`response`] — of which one has the focus. Over it, one full screen may be open
-//!   ([`browser`], [`history`], [`jobs`]), and over everything a stack of [`dialogs`].
+//!   ([`browser`], [`chart`], [`history`], [`jobs`]), and over everything a stack of
+//!   [`dialogs`].
 //! - Input goes to the topmost thing: the top dialog, else the open full screen, else the
 //!   focused pane. Every key is looked up in the keymap first, under that thing's context
 //!   ([`crate::tui::keys::Ctx`]), so `keys.toml`, help, hints and the palette all agree.
@@ -17,6 +18,7 @@
 //! - A screen's tests sit beside it.
 
 pub mod browser;
+pub mod chart;
 pub mod collections;
 pub mod dialogs;
 pub mod environments;
@@ -67,6 +69,8 @@ impl Pane {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Browser,
+    /// A patient's chart, opened from the browser (and going back to it).
+    Chart,
     History,
     Jobs,
 }
@@ -111,6 +115,7 @@ pub enum Intent {
     Request(request::Msg),
     Response(response::Msg),
     Browser(browser::Msg),
+    Chart(chart::Msg),
     History(history::Msg),
     Jobs(jobs::Msg),
     /// Say something in the status line.

@@ -515,6 +515,24 @@ impl Browser {
                     None => cx.info("Open a patient first (o, e, c and E are that patient's data)."),
                 }
             }
+            Some(Action::Chart) => {
+                let patient = match &page.content {
+                    PageContent::Loaded(l) => l.patient.as_ref(),
+                    _ => None,
+                };
+                let named = |p: &PatientSummary| {
+                    let mut parts: Vec<String> = p.name.iter().cloned().collect();
+                    parts.extend(p.gender.clone());
+                    parts.extend(p.birth_date.clone());
+                    (p.id.clone(), parts.join(" · "))
+                };
+                match patient.map(named) {
+                    Some((Some(id), name)) => {
+                        cx.intent(Intent::Chart(super::chart::Msg::Open { id, name }));
+                    }
+                    _ => cx.info("Open a patient first; C charts that patient."),
+                }
+            }
             Some(Action::Activate) => match self.selected_target(&base) {
                 Some(url) => self.browse_to(url, cx),
                 None => cx.info(
