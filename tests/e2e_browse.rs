@@ -85,9 +85,9 @@ fn lookup_patient_chart_lab_row_plot() {
     pty.wait_for_text_within("MRN-", Duration::from_secs(10))
         .unwrap();
     pty.enter();
-    pty.wait_for_text("C chart").unwrap();
+    pty.wait_for_text("V chart").unwrap();
     // The chart: $everything, read and built off the UI thread, vitals first.
-    pty.send("C");
+    pty.send("V");
     pty.wait_for_text_within("Blood pressure (mmHg)", Duration::from_secs(10))
         .unwrap();
     let screen = pty.screen_text();

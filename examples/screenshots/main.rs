@@ -169,7 +169,7 @@ fn lookup(t: &mut Term) -> Result<()> {
     Ok(())
 }
 
-/// A patient opened from the lookup, then `C`: the chart, vitals first.
+/// A patient opened from the lookup, then `V`: the chart, vitals first.
 fn chart(t: &mut Term) -> Result<()> {
     t.wait_for("Azure FHIR service", LONG)?;
     t.send("f")?;
@@ -177,8 +177,8 @@ fn chart(t: &mut Term) -> Result<()> {
     t.send("smith")?;
     t.wait_for("MRN-", LONG)?;
     t.send("\r")?;
-    t.wait_for("C chart", LONG)?;
-    t.send("C")?;
+    t.wait_for("V chart", LONG)?;
+    t.send("V")?;
     t.wait_for("Blood pressure (mmHg)", LONG)?;
     t.settle(Duration::from_millis(600));
     Ok(())

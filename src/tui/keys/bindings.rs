@@ -763,7 +763,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(
         Browser,
-        &["C"],
+        &["V"],
         A::Chart,
         "the patient's chart: vitals plotted, labs, timeline",
         "chart",

@@ -530,7 +530,7 @@ impl Browser {
                     Some((Some(id), name)) => {
                         cx.intent(Intent::Chart(super::chart::Msg::Open { id, name }));
                     }
-                    _ => cx.info("Open a patient first; C charts that patient."),
+                    _ => cx.info("Open a patient first; V charts that patient."),
                 }
             }
             Some(Action::Activate) => match self.selected_target(&base) {

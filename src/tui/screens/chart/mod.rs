@@ -1,6 +1,6 @@
 //! The patient chart: vitals plotted over time, labs as a table of latest results (Enter plots
-//! one), and a timeline of care (Enter opens the resource in the browser). Opened from a
-//! patient in the FHIR browser; `Esc` goes back to the patient.
+//! one), and a timeline of care (Enter opens the resource in the browser). Opened with `V` on
+//! a patient in the FHIR browser; `Esc` goes back to the patient.
 //!
 //! The data comes from one `$everything` (paged) or, when the server has none, a few searches
 //! per type; every page is an ordinary GET through the worker (sign-in, credential policy and

@@ -223,7 +223,7 @@ fn answer(rig: &mut Rig, id: RequestId, status: u16, body: &Value) -> Vec<Worker
 /// Opens the chart of p1 and answers its `$everything` with every resource on one page.
 fn ready_rig(dir: &std::path::Path) -> Rig {
     let mut rig = rig_on_patient(dir);
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     let (id, _) = sends(&cmds)[0].clone();
     answer(&mut rig, id, 200, &bundle(&patient_resources(), None));
     if let State::Ready(b) = &mut rig.app.chart.state {
@@ -234,10 +234,10 @@ fn ready_rig(dir: &std::path::Path) -> Rig {
 }
 
 #[test]
-fn c_on_a_patient_fetches_everything_page_by_page_then_builds_the_chart() {
+fn v_on_a_patient_fetches_everything_page_by_page_then_builds_the_chart() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = rig_on_patient(dir.path());
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     assert_eq!(rig.app.screen, Some(Screen::Chart));
     let s = sends(&cmds);
     assert_eq!(s.len(), 1);
@@ -286,7 +286,7 @@ fn c_on_a_patient_fetches_everything_page_by_page_then_builds_the_chart() {
 fn without_everything_it_searches_each_type_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = rig_on_patient(dir.path());
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     let (id, _) = sends(&cmds)[0].clone();
     let oo = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-supported"}]});
     let cmds = answer(&mut rig, id, 404, &oo);
@@ -342,7 +342,7 @@ fn a_capability_statement_without_everything_goes_straight_to_searches() {
         "azure".into(),
         crate::tui::model::CapsState::Ready(Box::new(caps)),
     );
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     let s = sends(&cmds);
     assert_eq!(s.len(), 5, "{s:?}");
     assert!(s.iter().all(|(_, u)| !u.contains("$everything")));
@@ -352,7 +352,7 @@ fn a_capability_statement_without_everything_goes_straight_to_searches() {
 fn next_links_are_followed_only_under_the_base_and_within_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = rig_on_patient(dir.path());
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     let (id, _) = sends(&cmds)[0].clone();
     let page = bundle(
         &patient_resources()[..3],
@@ -401,7 +401,7 @@ fn next_links_are_followed_only_under_the_base_and_within_bounds() {
 fn esc_while_fetching_cancels_and_goes_back_to_the_patient() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = rig_on_patient(dir.path());
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     let (id, _) = sends(&cmds)[0].clone();
     let cmds = rig.key("esc");
     assert!(
@@ -431,7 +431,7 @@ fn esc_while_fetching_cancels_and_goes_back_to_the_patient() {
 fn a_failed_everything_is_a_sentence_and_r_tries_again() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = rig_on_patient(dir.path());
-    let cmds = rig.key("C");
+    let cmds = rig.key("V");
     let (id, _) = sends(&cmds)[0].clone();
     let oo = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden", "diagnostics": "no access"}]});
     answer(&mut rig, id, 403, &oo);
@@ -462,7 +462,7 @@ fn enter_on_a_lab_plots_it_and_on_the_timeline_opens_the_entry() {
     let s = sends(&cmds);
     assert_eq!(s[0].1, format!("{BASE}/Encounter/e7"));
     rig.key("esc");
-    // Back on the patient: C again shows the chart anew.
+    // Back on the patient: V again shows the chart anew.
     assert_eq!(rig.app.screen, Some(Screen::Browser));
 }
 
@@ -514,6 +514,18 @@ fn snapshot_timeline_120x35() {
     let mut rig = ready_rig(dir.path());
     rig.keys(&["tab", "tab"]);
     insta::assert_snapshot!(rig.draw(120, 35));
+}
+
+#[test]
+fn capital_c_in_the_browser_still_opens_the_capability_explorer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_on_patient(dir.path());
+    rig.key("C");
+    assert!(
+        rig.top::<crate::tui::screens::dialogs::capabilities::CapabilitiesDialog>()
+            .is_some()
+    );
+    assert_eq!(rig.app.screen, Some(Screen::Browser));
 }
 
 #[test]
