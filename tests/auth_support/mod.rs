@@ -148,7 +148,8 @@ impl Harness {
                     // Export jobs and body views are not part of these tests.
                     WorkerEvent::BodyReady { .. }
                     | WorkerEvent::Filtered { .. }
-                    | WorkerEvent::Chart { .. } => {}
+                    | WorkerEvent::Chart { .. }
+                    | WorkerEvent::Receiving { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }
                     | WorkerEvent::DownloadDone { .. }

@@ -186,6 +186,47 @@ impl Cx<'_> {
         self.model.info(text);
     }
 
+    /// Sends a GET of a FHIR URL as request `id` for `purpose`: prepared like any request of
+    /// the active environment (whose sign-in applies only under its FHIR base), asking for
+    /// FHIR JSON, recorded in history as the browser's. `doing` names it when sign-in is
+    /// configured but cannot be resolved ("browsing" without sign-in).
+    pub fn fhir_get(
+        &mut self,
+        id: crate::worker::RequestId,
+        url: &str,
+        purpose: super::model::Purpose,
+        doing: &str,
+    ) {
+        let mut prepared = self.model.prepare_get(url);
+        if let Some(e) = prepared.auth_problem.take() {
+            self.error(format!("{e}; {doing} without sign-in."));
+        }
+        prepared
+            .request
+            .headers
+            .push(("Accept".into(), "application/fhir+json".into()));
+        self.model.in_flight.insert(
+            id,
+            super::model::InFlight {
+                purpose,
+                started: std::time::Instant::now(),
+                method: "GET".into(),
+                url: crate::workspace::template::redact(url, &prepared.secrets),
+                secrets: prepared.secrets.clone(),
+            },
+        );
+        let env = self.model.active_env.clone();
+        let record =
+            self.model
+                .record_meta(crate::history::Source::Browser, env.as_deref(), Vec::new());
+        self.worker(crate::worker::WorkerCommand::Send {
+            id,
+            request: prepared.request,
+            auth: prepared.auth,
+            record,
+        });
+    }
+
     pub fn error(&mut self, text: impl Into<String>) {
         self.model.error(text);
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{Cx, Handled, Intent};
 use crate::fhir::{BundleView, Issue, PatientSummary, interpret, parse_outcome, resolve_reference};
 use crate::tui::keys::{Action, Ctx};
-use crate::tui::model::{InFlight, Purpose};
+use crate::tui::model::Purpose;
 use crate::tui::widgets::text_field::TextField;
 use crate::view_body::BodyText;
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
@@ -230,14 +230,6 @@ impl Browser {
 
     /// Sends a GET for the browser, prepared like any request (the environment's sign-in).
     pub fn fetch(&mut self, url: String, target: Target, cx: &mut Cx) {
-        let mut prepared = cx.model.prepare_get(&url);
-        if let Some(e) = prepared.auth_problem.take() {
-            cx.error(format!("{e}; browsing without sign-in."));
-        }
-        prepared
-            .request
-            .headers
-            .push(("Accept".into(), "application/fhir+json".into()));
         // A newer search replaces the one still running.
         let old: Vec<RequestId> = self
             .requests
@@ -264,26 +256,7 @@ impl Browser {
                 }
             }
         }
-        cx.model.in_flight.insert(
-            id,
-            InFlight {
-                purpose: Purpose::Browser,
-                started: Instant::now(),
-                method: "GET".into(),
-                url: crate::workspace::template::redact(&url, &prepared.secrets),
-                secrets: prepared.secrets.clone(),
-            },
-        );
-        let env = cx.model.active_env.clone();
-        let record =
-            cx.model
-                .record_meta(crate::history::Source::Browser, env.as_deref(), Vec::new());
-        cx.worker(WorkerCommand::Send {
-            id,
-            request: prepared.request,
-            auth: prepared.auth,
-            record,
-        });
+        cx.fhir_get(id, &url, Purpose::Browser, "browsing");
     }
 
     /// A worker answer for the browser.

@@ -137,8 +137,8 @@ impl Chart {
         frame.render_widget(Paragraph::new(head), head_area);
         match (self.tab, self.plotted) {
             (Tab::Vitals, _) => self.draw_vitals(frame, rest, b, theme),
-            (Tab::Labs, Some(i)) => match (c.labs.get(i), b.labs.get(i)) {
-                (Some(row), Some(plot)) => {
+            (Tab::Labs, Some(i)) => {
+                if let (Some(row), Some(plot)) = (c.labs.get(i), b.labs.get(i)) {
                     let [chart, foot] =
                         Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(rest);
                     trend_chart(frame, chart, &row.trend, plot, None, true, theme);
@@ -164,8 +164,7 @@ impl Chart {
                         foot,
                     );
                 }
-                _ => {}
-            },
+            }
             (Tab::Labs, None) => self.draw_labs(frame, rest, b, theme),
             (Tab::Timeline, _) => self.draw_timeline(frame, rest, b, theme),
         }

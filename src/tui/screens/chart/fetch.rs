@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::Built;
 use super::plot::Plot;
 use crate::fhir::chart::{Fact, MAX_FACTS};
-use crate::tui::model::{InFlight, Purpose};
+use crate::tui::model::Purpose;
 use crate::tui::screens::Cx;
 use crate::worker::chart::{ChartJob, ChartStep};
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
@@ -121,35 +121,8 @@ impl Fetch {
     /// Sends a GET, prepared like any request of the environment (its sign-in applies only
     /// under its FHIR base), recorded in history like the browser's.
     fn get(&mut self, url: String, stream: Stream, cx: &mut Cx) {
-        let mut prepared = cx.model.prepare_get(&url);
-        if let Some(e) = prepared.auth_problem.take() {
-            cx.error(format!("{e}; fetching the chart without sign-in."));
-        }
-        prepared
-            .request
-            .headers
-            .push(("Accept".into(), "application/fhir+json".into()));
         let id = cx.model.next_request_id();
-        cx.model.in_flight.insert(
-            id,
-            InFlight {
-                purpose: Purpose::Chart,
-                started: Instant::now(),
-                method: "GET".into(),
-                url: crate::workspace::template::redact(&url, &prepared.secrets),
-                secrets: prepared.secrets.clone(),
-            },
-        );
-        let env = cx.model.active_env.clone();
-        let record =
-            cx.model
-                .record_meta(crate::history::Source::Browser, env.as_deref(), Vec::new());
-        cx.worker(WorkerCommand::Send {
-            id,
-            request: prepared.request,
-            auth: prepared.auth,
-            record,
-        });
+        cx.fhir_get(id, &url, Purpose::Chart, "fetching the chart");
         self.on_wire.insert(id, stream);
     }
 
