@@ -188,6 +188,15 @@ fn operators_strings_and_logic() {
     assert_eq!(ok(&p, "`id`"), [json!("p1")]);
     assert_eq!(ok(&p, "{}.count()"), [json!(0)]);
     assert_eq!(ok(&p, "'12'.toInteger() + 1"), [json!(13)]);
+    // Arguments are evaluated where the call stands, not on its input.
+    assert_eq!(
+        ok(&p, "name.first().given.union(name.last().given)"),
+        [json!("Ann"), json!("Marie"), json!("Annie")]
+    );
+    assert_eq!(
+        ok(&p, "name.where(given.exists($this = 'Annie')).family"),
+        [json!("Smithy")]
+    );
 }
 
 #[test]
