@@ -22,6 +22,9 @@ fn plan(env: &str, auth: &fhirside::worker::auth::ResolvedAuth) -> Option<AuthPl
     Some(AuthPlan {
         env: env.into(),
         auth: auth.clone().into(),
+        policy: fhirside::worker::credentials::CredentialPolicy::for_origin_of(&auth.fhir_base),
+        given: None,
+        refuse_unsigned: false,
     })
 }
 
@@ -502,8 +505,10 @@ async fn authorization_code_with_pkce_through_the_loopback() {
     .await;
 }
 
+/// A forged redirect (wrong `state`, or an `error` without the state) is answered and ignored;
+/// the sign-in goes on and the real redirect completes it.
 #[tokio::test]
-async fn authorization_code_with_a_tampered_state_fails() {
+async fn authorization_code_ignores_a_tampered_state_and_takes_the_real_redirect() {
     bounded(async {
         let server = demo(demo_opts()).await;
         let port = free_port();
@@ -519,9 +524,19 @@ async fn authorization_code_with_a_tampered_state_fails() {
         let location = consent(&url, "accept").await;
         let forged = with_param(&location, "state", "forged-state");
         let page = follow_to_loopback(&forged).await;
-        assert!(page.contains("Sign-in failed"), "{page}");
-        let error = failure(&h.wait_auth(Duration::from_secs(3), "end", is_ended).await);
-        assert!(error.contains("wrong state"), "{error}");
+        assert!(page.contains("ignored"), "{page}");
+        let port = url::Url::parse(&location).unwrap().port().unwrap();
+        let page = follow_to_loopback(&format!(
+            "http://localhost:{port}/?error=access_denied&error_description=forged"
+        ))
+        .await;
+        assert!(page.contains("ignored"), "{page}");
+        h.settle(Duration::from_millis(200)).await;
+        assert_eq!(h.count(is_ended), 0, "{:#?}", h.auth_events());
+        let page = follow_to_loopback(&location).await;
+        assert!(page.contains("Signed in"), "{page}");
+        h.wait_auth(Duration::from_secs(3), "Acquired", is_acquired)
+            .await;
         server.shutdown().await;
     })
     .await;
@@ -795,6 +810,20 @@ async fn a_short_lived_token_is_renewed_on_its_own_before_it_expires() {
         let (t1, renewed, _) = acquired_token(&h.auth[first].event);
         assert!(!renewed);
         let exp1 = t1.expires_at.unwrap();
+        // Renewal happens for tokens in use: one request uses it.
+        let auth = resolved(&env);
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &auth),
+        );
+        assert_eq!(
+            h.response(id, Duration::from_secs(2))
+                .await
+                .unwrap()
+                .response
+                .status,
+            200
+        );
         let second = h
             .wait_auth_from(first + 1, Duration::from_secs(4), "renewal", is_ended)
             .await;
@@ -846,6 +875,11 @@ async fn a_user_token_is_renewed_with_its_refresh_token_without_a_browser() {
             .wait_auth_from(0, Duration::from_secs(3), "Acquired", is_ended)
             .await;
         let (t1, _, _) = acquired_token(&h.auth[first].event);
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &resolved(&env)),
+        );
+        h.response(id, Duration::from_secs(2)).await.unwrap();
         let second = h
             .wait_auth_from(first + 1, Duration::from_secs(4), "renewal", is_ended)
             .await;
@@ -888,6 +922,11 @@ async fn a_failed_refresh_on_renewal_does_not_start_a_browser_sign_in() {
         follow_to_loopback(&consent(&url, "accept").await).await;
         h.wait_auth(Duration::from_secs(3), "Acquired", is_acquired)
             .await;
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &resolved(&env)),
+        );
+        h.response(id, Duration::from_secs(2)).await.unwrap();
         // The sign-in server goes away: the renewal's refresh (due ~1.5 s after) fails.
         server.shutdown().await;
         h.settle(Duration::from_secs(3)).await;
@@ -1240,6 +1279,668 @@ async fn a_fresh_short_lived_token_is_used_by_the_next_request() {
             h.auth_events()
         );
         server.shutdown().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 15 §3: hostile token endpoints cannot panic, hang or hammer
+
+/// A token endpoint answering `expires_in` with whatever JSON value it is given (raw text),
+/// counting its callers.
+fn hostile_token_endpoint(expires_in: &'static str, hits: Arc<AtomicUsize>) -> Router {
+    Router::new().route(
+        "/token",
+        post(move || {
+            let hits = hits.clone();
+            async move {
+                let n = hits.fetch_add(1, Ordering::SeqCst) + 1;
+                (
+                    [("content-type", "application/json")],
+                    format!(
+                        r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":{expires_in}}}"#
+                    ),
+                )
+            }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn absurd_expires_in_values_neither_panic_nor_hang() {
+    bounded(async {
+        let fhir = serve(echo_auth_app()).await;
+        for value in [
+            "99999999999999999999999",
+            "\"99999999999999999999999\"",
+            "1e300",
+            "-5",
+            "12.5",
+            "\"soon\"",
+            "null",
+            "{}",
+        ] {
+            let hits = Arc::new(AtomicUsize::new(0));
+            let idp = serve(hostile_token_endpoint(value, hits.clone())).await;
+            let auth = resolved(&local_cc_env(fhir, idp));
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("http://{fhir}/Patient")),
+                plan("stub", &auth),
+            );
+            let r = h
+                .response(id, Duration::from_secs(3))
+                .await
+                .unwrap_or_else(|e| panic!("expires_in {value}: {e}"));
+            assert_eq!(
+                String::from_utf8_lossy(&r.response.body),
+                "Bearer tok-1",
+                "expires_in {value}"
+            );
+            // The worker is still there and still answers.
+            let id = h.send(get_req(format!("http://{fhir}/Patient")), None);
+            assert_eq!(
+                h.response(id, Duration::from_secs(3))
+                    .await
+                    .unwrap()
+                    .response
+                    .status,
+                200,
+                "expires_in {value}"
+            );
+        }
+    })
+    .await;
+}
+
+/// `expires_in: 0`: before the floor, every answer scheduled a renewal due at once (hundreds of
+/// token requests a second, for ever). Counted at the token server, not timed.
+#[tokio::test]
+async fn a_zero_lifetime_is_renewed_at_most_once_per_floor() {
+    bounded(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let idp = serve(hostile_token_endpoint("0", hits.clone())).await;
+        let fhir = serve(echo_auth_app()).await;
+        let auth = resolved(&local_cc_env(fhir, idp));
+        // Production rules: one automatic sign-in per 30 s.
+        let mut h = Harness::with_options(fhirside::worker::WorkerOptions::default());
+        h.sign_in("stub", auth.clone());
+        for _ in 0..15 {
+            let id = h.send(
+                get_req(format!("http://{fhir}/Patient")),
+                plan("stub", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(2)).await.unwrap();
+            assert_eq!(String::from_utf8_lossy(&r.response.body), "Bearer tok-1");
+            h.settle(Duration::from_millis(150)).await;
+        }
+        let n = hits.load(Ordering::SeqCst);
+        assert_eq!(n, 1, "{n} token requests in about 3 s");
+    })
+    .await;
+}
+
+/// A token endpoint that always fails is not asked again by every request: after a failure the
+/// next automatic try waits (30 s, doubling), and requests meanwhile get the sentence at once.
+#[tokio::test]
+async fn failed_sign_ins_back_off_instead_of_retrying_per_request() {
+    bounded(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let count = hits.clone();
+        let idp = serve(Router::new().route(
+            "/token",
+            post(move || {
+                let count = count.clone();
+                async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            }),
+        ))
+        .await;
+        let fhir = serve(echo_auth_app()).await;
+        let auth = resolved(&local_cc_env(fhir, idp));
+        let mut h = Harness::with_options(fhirside::worker::WorkerOptions::default());
+        for i in 0..10 {
+            let id = h.send(
+                get_req(format!("http://{fhir}/Patient")),
+                plan("stub", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(3)).await.unwrap();
+            let note = r.auth_note.unwrap_or_default();
+            if i > 0 {
+                assert!(note.contains("signs in again by itself in"), "{note}");
+            }
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // A person asking is not held back.
+        let from = h.auth.len();
+        h.sign_in("stub", auth);
+        h.wait_auth_from(from, Duration::from_secs(3), "second failure", is_failed)
+            .await;
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+/// A token nobody uses is not renewed for ever (an environment the user left): it is renewed
+/// once after its last use, then left to lapse.
+#[tokio::test]
+async fn an_unused_token_is_not_renewed_again() {
+    bounded(async {
+        let server = demo(DemoOptions {
+            token_ttl: Duration::from_secs(2),
+            ..demo_opts()
+        })
+        .await;
+        let env = demo_env(&server, cc(TokenFlavor::EntraV1));
+        let auth = resolved(&env);
+        let mut h = Harness::new();
+        let id = h.send(
+            get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+            plan("demo", &auth),
+        );
+        h.response(id, Duration::from_secs(3)).await.unwrap();
+        // One renewal (the token was used), then none: over 5 s a 2 s token would otherwise
+        // be renewed three or four times.
+        h.settle(Duration::from_secs(5)).await;
+        assert_eq!(h.count(is_acquired), 2, "{:#?}", h.auth_events());
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// `interval: 0` in a device-code answer: before the floor the worker polled hundreds of times
+/// a second. RFC 8628's 5 s applies; counted at the server over about 6 s.
+#[tokio::test]
+async fn a_zero_device_code_interval_polls_no_faster_than_every_five_seconds() {
+    bounded(async {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let p = polls.clone();
+        let app = Router::new()
+            .route(
+                "/devicecode",
+                post(|| async {
+                    axum::Json(serde_json::json!({
+                        "device_code": "dev-0", "user_code": "ZERO-WAIT",
+                        "verification_uri": "http://127.0.0.1:1/device",
+                        "expires_in": 60, "interval": 0
+                    }))
+                }),
+            )
+            .route(
+                "/token",
+                post(move || {
+                    let p = p.clone();
+                    async move {
+                        p.fetch_add(1, Ordering::SeqCst);
+                        (
+                            StatusCode::BAD_REQUEST,
+                            axum::Json(serde_json::json!({"error": "authorization_pending"})),
+                        )
+                    }
+                }),
+            );
+        let addr = serve(app).await;
+        let env = env_with(
+            "local",
+            &[("clientid", "c"), ("fhirurl", "http://127.0.0.1:1")],
+            AuthConfig {
+                kind: AuthKind::DeviceCode,
+                flavor: TokenFlavor::Oauth2,
+                token_url: Some(format!("http://{addr}/token")),
+                device_code_url: Some(format!("http://{addr}/devicecode")),
+                ..Default::default()
+            },
+        );
+        let mut h = Harness::with_options(fhirside::worker::WorkerOptions::default());
+        h.sign_in("local", resolved(&env));
+        let prompt = prompt_of(
+            &h.wait_auth(Duration::from_secs(2), "DeviceCode", |e| {
+                matches!(e, AuthEvent::DeviceCode { .. })
+            })
+            .await,
+        );
+        assert_eq!(prompt.interval, Duration::from_secs(5));
+        h.settle(Duration::from_secs(6)).await;
+        let n = polls.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&n), "{n} polls in 6 s");
+        h.handle.send(WorkerCommand::CancelSignIn {
+            env: "local".into(),
+        });
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17: explicit URLs, new kinds, honest messages
+
+/// Explicit token URLs (a sovereign cloud, B2C, APIM, a proxy) need no `tenantid`.
+#[tokio::test]
+async fn explicit_token_urls_sign_in_without_a_tenant() {
+    bounded(async {
+        let server = demo(demo_opts()).await;
+        for (flavor, path) in [
+            (TokenFlavor::EntraV1, "oauth2/token"),
+            (TokenFlavor::EntraV2, "oauth2/v2.0/token"),
+        ] {
+            let mut env = demo_env(
+                &server,
+                AuthConfig {
+                    kind: AuthKind::ClientCredentials,
+                    flavor,
+                    token_url: Some(format!(
+                        "{}/{}/{path}",
+                        server.authority(),
+                        fhirside::demo::DEMO_TENANT_ID
+                    )),
+                    ..Default::default()
+                },
+            );
+            env.variables.retain(|v| v.key != "tenantid");
+            let auth = resolved(&env);
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+                plan("demo", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 200, "{flavor:?}: {:?}", h.auth_events());
+        }
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// A token URL answering 404 with an empty body said "server returned empty error response";
+/// a 307 said nothing of the redirect. Both now name the URL, the status and what to check.
+#[tokio::test]
+async fn token_url_404_and_redirects_are_explained() {
+    bounded(async {
+        let idp = serve(
+            Router::new()
+                .route("/token", post(|| async { StatusCode::NOT_FOUND }))
+                .route(
+                    "/moved",
+                    post(|| async {
+                        (
+                            StatusCode::TEMPORARY_REDIRECT,
+                            [("location", "https://elsewhere.example/token")],
+                        )
+                    }),
+                ),
+        )
+        .await;
+        for (path, wanted) in [
+            ("/token", "answered 404: check the authority and tenant"),
+            ("/moved", "redirect not followed"),
+        ] {
+            let mut env = local_cc_env("127.0.0.1:1".parse().unwrap(), idp);
+            if let Some(a) = env.auth.as_mut() {
+                a.token_url = Some(format!("http://{idp}{path}"));
+            }
+            let mut h = Harness::new();
+            h.sign_in("stub", resolved(&env));
+            let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+            assert!(error.contains(wanted), "{error}");
+            assert!(error.contains(&format!("http://{idp}{path}")), "{error}");
+            if path == "/moved" {
+                assert!(error.contains("https://elsewhere.example/token"), "{error}");
+            }
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 §1: signed client assertions (Entra certificates, SMART Backend Services)
+
+use fhirside::worker::auth::keys;
+
+/// One RSA key and its self-signed certificate per test binary (RSA generation is slow).
+fn rsa_key_and_cert() -> &'static (String, String) {
+    static KEY: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let k = keys::generate(false).unwrap();
+        let cert = keys::self_signed_certificate(&k, "fhirside test", 30).unwrap();
+        (k.to_pem().unwrap(), cert)
+    })
+}
+
+/// Writes `text` to a new 0600 file in `dir`.
+fn private_file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path.display().to_string()
+}
+
+fn cert_config(flavor: TokenFlavor, key_file: String, cert_file: String) -> AuthConfig {
+    AuthConfig {
+        kind: AuthKind::PrivateKeyJwt,
+        flavor,
+        key_file: Some(key_file),
+        certificate_file: Some(cert_file),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn entra_certificate_sign_in_v1_and_v2_and_its_refusals() {
+    bounded(async {
+        let (key_pem, cert_pem) = rsa_key_and_cert();
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = private_file(dir.path(), "key.pem", key_pem);
+        let cert_file = private_file(dir.path(), "cert.pem", cert_pem);
+        let server = demo(DemoOptions {
+            entra_certificates: vec![cert_pem.clone()],
+            ..demo_opts()
+        })
+        .await;
+        for flavor in [TokenFlavor::EntraV1, TokenFlavor::EntraV2] {
+            let mut env = demo_env(
+                &server,
+                cert_config(flavor, key_file.clone(), cert_file.clone()),
+            );
+            // No secret anywhere: the certificate is the credential.
+            env.variables.retain(|v| v.key != "clientsecret");
+            let auth = resolved(&env);
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+                plan("demo", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 200, "{flavor:?}: {:#?}", h.auth_events());
+            let (token, _, _) = acquired_token(
+                &h.wait_auth(Duration::from_secs(1), "Acquired", is_acquired)
+                    .await,
+            );
+            let claims = jwt::decode(&token.access_token).unwrap().claims;
+            assert_eq!(claims["roles"][0], fhirside::demo::DEMO_DATA_ROLE);
+        }
+        // Another key (same certificate header): AADSTS700027, a bad signature.
+        let other = keys::generate(true).unwrap().to_pem().unwrap();
+        let other_key = private_file(dir.path(), "other.pem", &other);
+        let mut env = demo_env(
+            &server,
+            cert_config(TokenFlavor::EntraV2, other_key, cert_file.clone()),
+        );
+        if let Some(a) = env.auth.as_mut() {
+            a.algorithm = Some("ES384".into());
+        }
+        let mut h = Harness::new();
+        h.sign_in("demo", resolved(&env));
+        let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+        assert!(error.contains("AADSTS700027"), "{error}");
+        // A certificate the app does not know: AADSTS700027, key not found.
+        let stranger = keys::generate(false).unwrap();
+        let stranger_cert = keys::self_signed_certificate(&stranger, "stranger", 30).unwrap();
+        let sk = private_file(dir.path(), "s.pem", &stranger.to_pem().unwrap());
+        let sc = private_file(dir.path(), "s.crt", &stranger_cert);
+        let env = demo_env(&server, cert_config(TokenFlavor::EntraV2, sk, sc));
+        let mut h = Harness::new();
+        h.sign_in("demo", resolved(&env));
+        let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+        assert!(
+            error.contains("AADSTS700027") && error.contains("key was not found"),
+            "{error}"
+        );
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// Assertions posted by hand: a stale one (AADSTS700024) and one for another audience
+/// (AADSTS700023).
+#[tokio::test]
+async fn entra_refuses_stale_and_misaddressed_assertions() {
+    bounded(async {
+        let (key_pem, cert_pem) = rsa_key_and_cert();
+        let server = demo(DemoOptions {
+            entra_certificates: vec![cert_pem.clone()],
+            ..demo_opts()
+        })
+        .await;
+        let mut file = keys::parse_pem(key_pem).unwrap();
+        file.certificate_der = Some(keys::certificate_der(cert_pem).unwrap());
+        let token_url = format!(
+            "{}/{}/oauth2/v2.0/token",
+            server.authority(),
+            fhirside::demo::DEMO_TENANT_ID
+        );
+        let cfg = fhirside::worker::auth::ResolvedAuth {
+            flavor: TokenFlavor::EntraV2,
+            client_id: fhirside::demo::DEMO_CLIENT_ID.into(),
+            token_url: token_url.clone(),
+            ..Default::default()
+        };
+        let post = |assertion: String| {
+            let token_url = token_url.clone();
+            async move {
+                browser()
+                    .post(&token_url)
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", fhirside::demo::DEMO_CLIENT_ID),
+                        ("scope", &format!("{}/.default", "http://x")),
+                        (
+                            "client_assertion_type",
+                            fhirside::worker::auth::assertion::ASSERTION_TYPE,
+                        ),
+                        ("client_assertion", &assertion),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let stale = fhirside::worker::auth::assertion::sign(&cfg, &file, hour_ago).unwrap();
+        let body = post(stale).await;
+        assert!(
+            body.contains("AADSTS700024") && body.contains("invalid_client"),
+            "{body}"
+        );
+        let elsewhere = fhirside::worker::auth::ResolvedAuth {
+            token_url: "https://login.microsoftonline.com/other/oauth2/v2.0/token".into(),
+            ..cfg.clone()
+        };
+        let body = post(
+            fhirside::worker::auth::assertion::sign(&elsewhere, &file, SystemTime::now()).unwrap(),
+        )
+        .await;
+        assert!(body.contains("AADSTS700023"), "{body}");
+        server.shutdown().await;
+    })
+    .await;
+}
+
+fn smart_config(
+    fhir: &str,
+    token_url: String,
+    key_file: String,
+) -> fhirside::workspace::Environment {
+    env_with(
+        "smart",
+        &[("fhirurl", fhir), ("clientid", "smart-app")],
+        AuthConfig {
+            kind: AuthKind::PrivateKeyJwt,
+            flavor: TokenFlavor::Oauth2,
+            token_url: Some(token_url),
+            key_file: Some(key_file),
+            ..Default::default()
+        },
+    )
+}
+
+#[tokio::test]
+async fn smart_backend_services_sign_in_with_es384_and_rs384_and_refusals() {
+    bounded(async {
+        let dir = tempfile::tempdir().unwrap();
+        let ec = keys::generate(true).unwrap();
+        let rsa = keys::parse_pem(&rsa_key_and_cert().0).unwrap().key;
+        let jwks = serde_json::json!({"keys": [
+            ec.public_jwk("ES384", &ec.thumbprint()),
+            rsa.public_jwk("RS384", &rsa.thumbprint()),
+        ]});
+        let server = demo(DemoOptions {
+            smart_clients: vec![("smart-app".into(), jwks)],
+            ..demo_opts()
+        })
+        .await;
+        let token_url = format!("{}/smart/token", server.fhir_url());
+        for (name, pem) in [
+            ("ec.pem", ec.to_pem().unwrap()),
+            ("rsa.pem", rsa.to_pem().unwrap()),
+        ] {
+            let key_file = private_file(dir.path(), name, &pem);
+            let env = smart_config(&server.fhir_url(), token_url.clone(), key_file);
+            let auth = resolved(&env);
+            assert_eq!(auth.scopes, vec!["system/*.read"]);
+            let mut h = Harness::new();
+            let id = h.send(
+                get_req(format!("{}/Patient?_count=1", server.fhir_url())),
+                plan("smart", &auth),
+            );
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 200, "{name}: {:#?}", h.auth_events());
+            // An export kick-off is accepted with the same token.
+            let mut kick = get_req(format!("{}/$export", server.fhir_url()));
+            kick.headers.push(("Prefer".into(), "respond-async".into()));
+            let id = h.send(kick, plan("smart", &auth));
+            let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+            assert_eq!(r.response.status, 202, "{name}");
+        }
+        // An unregistered key: SMART's "No public keys found…" as invalid_client.
+        let stranger = private_file(
+            dir.path(),
+            "x.pem",
+            &keys::generate(true).unwrap().to_pem().unwrap(),
+        );
+        let mut h = Harness::new();
+        h.sign_in(
+            "smart",
+            resolved(&smart_config(
+                &server.fhir_url(),
+                token_url.clone(),
+                stranger,
+            )),
+        );
+        let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+        assert!(
+            error.contains("invalid_client") && error.contains("No public keys found"),
+            "{error}"
+        );
+        // A key file others can read is refused before anything is sent.
+        let loose = dir.path().join("loose.pem");
+        std::fs::write(&loose, ec.to_pem().unwrap()).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let mut h = Harness::new();
+            h.sign_in(
+                "smart",
+                resolved(&smart_config(
+                    &server.fhir_url(),
+                    token_url,
+                    loose.display().to_string(),
+                )),
+            );
+            let error = failure(&h.wait_auth(Duration::from_secs(5), "end", is_ended).await);
+            assert!(error.contains("chmod 600"), "{error}");
+        }
+        server.shutdown().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 §3: one token world
+
+/// After "Get token" captures `access_token` into `bearerToken`, the next request sends that
+/// token (not a new automatic one); when the server refuses it, automatic sign-in takes over
+/// and the note says so. Before, the capture was ignored and then overwritten silently.
+#[tokio::test]
+async fn a_captured_token_is_what_the_next_request_sends() {
+    bounded(async {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let idp = serve(counting_token_endpoint(hits.clone())).await;
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let s = seen.clone();
+        let fhir = serve(Router::new().route(
+            "/Patient",
+            get(move |headers: HeaderMap| {
+                let s = s.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    let refused = auth == "Bearer captured-but-revoked";
+                    s.lock().unwrap().push(auth);
+                    if refused {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+            }),
+        ))
+        .await;
+        let mut env = local_cc_env(fhir, idp);
+        // Its own name: the last-sent registry is per environment and shared by this binary.
+        env.name = "capture-test".into();
+        let url = format!("http://{fhir}/Patient");
+        let spec = fhirside::workspace::RequestSpec::new("p", "GET", &url);
+        let mut h = Harness::new();
+        let captures = vec![("bearerToken".to_string(), "captured-tok".to_string())];
+        let p = fhirside::worker::auth::plan_for(&env, &captures, &spec, &url).unwrap();
+        let given = p
+            .as_ref()
+            .and_then(|p| p.given.clone())
+            .expect("the capture is the given token");
+        assert_eq!(
+            given.origin,
+            fhirside::worker::auth::current::TokenOrigin::Captured
+        );
+        let id = h.send(get_req(&url), p);
+        let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(r.response.status, 200);
+        assert!(r.auth_note.is_none(), "{:?}", r.auth_note);
+        assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer captured-tok");
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "no automatic sign-in");
+        let last = fhirside::worker::auth::current::last_sent("capture-test").unwrap();
+        assert_eq!(last.token, "captured-tok");
+        // A captured token the server refuses: sign-in takes over, and says so.
+        let captures = vec![(
+            "bearerToken".to_string(),
+            "captured-but-revoked".to_string(),
+        )];
+        let p = fhirside::worker::auth::plan_for(&env, &captures, &spec, &url).unwrap();
+        let id = h.send(get_req(&url), p.clone());
+        let r = h.response(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(r.response.status, 200);
+        let note = r.auth_note.unwrap_or_default();
+        assert!(
+            note.contains("{{bearerToken}}") && note.contains("signed in by itself"),
+            "{note}"
+        );
+        assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer tok-1");
+        // The next request does not try the refused capture again.
+        let id = h.send(get_req(&url), p);
+        h.response(id, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(seen.lock().unwrap().last().unwrap(), "Bearer tok-1");
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
     })
     .await;
 }

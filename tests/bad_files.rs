@@ -6,14 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-use fhirside::app::App;
+use fhirside::tui::msg::{Command, DiskJob, DiskOp, Msg};
+use fhirside::tui::screens::Intent;
+use fhirside::tui::style::Style;
 use fhirside::tui::style::theme_file::ColorDepth;
+use fhirside::tui::testing::Rig;
 use fhirside::worker::export::{ExportJob, ExportParams};
 use fhirside::workspace::jobs::JobStore;
 use fhirside::workspace::{Environment, NodePath, RequestSpec, Store, Variable};
 use proptest::prelude::*;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const JOB_ID: &str = "0b8f2a3c-1d2e-4f50-8a6b-7c8d9e0f1a2b";
 
@@ -86,49 +87,53 @@ fn workspace(dir: &Path, file: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-/// Starts the app the way `main` does, draws it, and returns it with every problem reported
-/// (the load problems and the theme/settings ones).
-fn start(dir: &Path) -> (App, Vec<String>) {
+/// Starts the app the way `main` does (its jobs, themes and drafts read, unfinished jobs
+/// resumed), draws it, and returns it with every problem reported (the load problems and the
+/// theme/settings ones).
+fn start(dir: &Path) -> (Rig, Vec<String>) {
     let (store, ws, problems) = Store::load(dir);
-    let mut app = App::new(store, ws, problems, None);
-    let mut reported = app.init_themes(None, ColorDepth::TrueColor);
-    app.offer_drafts();
-    let _ = app.resume_jobs();
-    draw(&mut app);
-    reported.extend(app.problems.iter().map(|p| p.to_string()));
-    (app, reported)
+    let mut rig = Rig::new(store, ws, problems, None);
+    let (style, mut reported) = Style::load(dir, None, ColorDepth::TrueColor);
+    rig.app.style = style;
+    rig.app.offer_drafts();
+    let resumed = rig.app.resume_jobs();
+    rig.dispatch(resumed);
+    draw(&mut rig);
+    reported.extend(rig.app.model.problems.iter().map(|p| p.to_string()));
+    (rig, reported)
 }
 
-fn draw(app: &mut App) {
-    let mut term = Terminal::new(TestBackend::new(120, 36)).unwrap();
-    let theme = app.theme.clone();
-    term.draw(|f| fhirside::ui::draw(f, app, &theme)).unwrap();
+fn draw(rig: &mut Rig) {
+    rig.draw(120, 36);
+}
+
+fn disk(op: DiskOp) -> Command {
+    Command::Disk(DiskJob { op, reply: None })
 }
 
 /// Every save the app can make to the files under test, results ignored: the point is what
 /// they leave on disk.
-fn try_every_save(app: &mut App) {
+fn try_every_save(rig: &mut Rig) {
     let mut env = Environment::new("env");
     env.variables.push(Variable::plain("fhirurl", "http://x"));
     env.variables
         .push(Variable::secret("clientsecret", "another"));
-    let _ = app.store.save_environment(&env);
-    let _ = app
-        .store
-        .save_request(&node(&["C", "req"]), &RequestSpec::new("Req", "GET", "x"));
-    if let Some(c) = app.ws.collection("C").cloned() {
+    let store = &mut rig.runtime.store;
+    let _ = store.save_environment(&env);
+    let _ = store.save_request(&node(&["C", "req"]), &RequestSpec::new("Req", "GET", "x"));
+    if let Some(c) = rig.app.model.ws.collection("C").cloned() {
         let mut c = c;
         c.description = "changed".into();
-        let _ = app.store.save_collection_meta(&c);
+        let _ = rig.runtime.store.save_collection_meta(&c);
     }
-    app.use_theme("dark");
+    rig.msg(Msg::Intent(Intent::UseTheme("dark".into())));
     let good = node(&["C", "good"]);
-    app.open_request(&good);
-    if let Some(ed) = app.editors.get_mut(&good) {
+    rig.open(&good);
+    if let Some(ed) = rig.app.request.editors.get_mut(&good) {
         ed.draft.url = "{{fhirurl}}/changed".into();
     }
-    app.save_drafts();
-    app.discard_drafts();
+    let drafts = rig.app.drafts_to_save();
+    rig.dispatch(vec![drafts, disk(DiskOp::DiscardDrafts)]);
     let mut job = ExportJob::accepted(
         "good",
         "http://127.0.0.1:9/$export",
@@ -136,10 +141,10 @@ fn try_every_save(app: &mut App) {
         ExportParams::default(),
     );
     job.id = JOB_ID.into();
-    let (mut jobs, _, _) = JobStore::load(app.store.root());
+    let (mut jobs, _, _) = JobStore::load(rig.runtime.store.root());
     let _ = jobs.save(&job);
     let _ = jobs.remove(JOB_ID);
-    draw(app);
+    draw(rig);
 }
 
 fn node(parts: &[&str]) -> NodePath {
@@ -155,14 +160,17 @@ fn is_toml(bytes: &[u8]) -> bool {
 fn check(file: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let path = workspace(dir.path(), file, bytes);
-    let (mut app, reported) = start(dir.path());
+    let (mut rig, reported) = start(dir.path());
     let shown = path.display().to_string();
     let about_it: Vec<&String> = reported.iter().filter(|p| p.contains(&shown)).collect();
 
     // The rest of the workspace loads.
-    prop_assert!(app.ws.environment("good").is_some(), "{reported:?}");
     prop_assert!(
-        app.ws.request(&node(&["C", "good"])).is_some(),
+        rig.app.model.ws.environment("good").is_some(),
+        "{reported:?}"
+    );
+    prop_assert!(
+        rig.app.model.ws.request(&node(&["C", "good"])).is_some(),
         "{reported:?}"
     );
 
@@ -182,7 +190,7 @@ fn check(file: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
         }
     }
 
-    try_every_save(&mut app);
+    try_every_save(&mut rig);
     if !about_it.is_empty() {
         let now = std::fs::read(&path).unwrap_or_default();
         prop_assert_eq!(now, bytes.to_vec(), "{} was written over", file);
@@ -285,7 +293,7 @@ fn wrong_shapes_are_reported_with_position_and_left_alone() {
     for (file, text) in cases {
         let dir = tempfile::tempdir().unwrap();
         let path = workspace(dir.path(), file, text.as_bytes());
-        let (mut app, reported) = start(dir.path());
+        let (mut rig, reported) = start(dir.path());
         let shown = format!("{}:", path.display());
         let p = reported
             .iter()
@@ -296,7 +304,7 @@ fn wrong_shapes_are_reported_with_position_and_left_alone() {
             rest.len() == 3 && rest[0].parse::<usize>().is_ok() && rest[1].parse::<usize>().is_ok(),
             "{p}"
         );
-        try_every_save(&mut app);
+        try_every_save(&mut rig);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "{file}");
     }
 }
@@ -306,10 +314,10 @@ fn wrong_shapes_are_reported_with_position_and_left_alone() {
 fn bytes_that_are_not_utf8_are_placed() {
     let dir = tempfile::tempdir().unwrap();
     let path = workspace(dir.path(), "settings.toml", b"# ok\ntheme = \"d\xffark\"\n");
-    let (mut app, reported) = start(dir.path());
+    let (mut rig, reported) = start(dir.path());
     let expected = format!("{}:2:11: is not UTF-8 text", path.display());
     assert!(reported.contains(&expected), "{reported:?}");
-    try_every_save(&mut app);
+    try_every_save(&mut rig);
     assert_eq!(
         std::fs::read(&path).unwrap(),
         b"# ok\ntheme = \"d\xffark\"\n".to_vec()
@@ -327,15 +335,15 @@ fn a_broken_draft_does_not_hide_the_good_ones_and_is_kept() {
     );
     let good = file_case(".drafts/draft-0.toml").1;
     std::fs::write(dir.path().join(".drafts/draft-1.toml"), &good).unwrap();
-    let (mut app, reported) = start(dir.path());
-    assert_eq!(app.pending_drafts.len(), 1, "{reported:?}");
+    let (mut rig, reported) = start(dir.path());
+    assert_eq!(rig.app.pending_drafts.len(), 1, "{reported:?}");
     assert!(
         reported.iter().any(|p| p.contains("draft-0.toml:2:")),
         "{reported:?}"
     );
-    app.restore_drafts();
-    app.save_drafts();
-    app.discard_drafts();
+    rig.msg(Msg::Intent(Intent::Drafts(true)));
+    let drafts = rig.app.drafts_to_save();
+    rig.dispatch(vec![drafts, disk(DiskOp::DiscardDrafts)]);
     assert_eq!(
         std::fs::read_to_string(dir.path().join(".drafts/draft-0.toml")).unwrap(),
         "path = [\"C\", \"good\"]\n[spec\n"

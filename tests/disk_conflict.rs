@@ -4,12 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fhirside::app::{App, Msg, Overlay};
-use fhirside::tui::style::Theme;
+use fhirside::tui::screens::dialogs::conflict::Conflict;
+use fhirside::tui::testing::Rig;
 use fhirside::workspace::{NodePath, Store};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const ORIGINAL: &str = "name = \"Get\"\nurl = \"{{fhirurl}}/Patient\"\n";
 const THEIRS: &str = "name = \"Get\"\nurl = \"{{fhirurl}}/Observation\"\n";
@@ -18,7 +15,7 @@ fn req_path() -> NodePath {
     NodePath(vec!["C".into(), "Get".into()])
 }
 
-fn setup(dir: &Path) -> (App, PathBuf) {
+fn setup(dir: &Path) -> (Rig, PathBuf) {
     std::fs::create_dir_all(dir.join("environments")).unwrap();
     std::fs::create_dir_all(dir.join("collections/C")).unwrap();
     std::fs::write(
@@ -30,49 +27,43 @@ fn setup(dir: &Path) -> (App, PathBuf) {
     std::fs::write(&file, ORIGINAL).unwrap();
     let (store, ws, problems) = Store::load(dir);
     assert!(problems.is_empty(), "{problems:?}");
-    let mut app = App::new(store, ws, problems, None);
-    app.open_request(&req_path());
-    (app, file)
+    let mut rig = Rig::new(store, ws, problems, None);
+    rig.open(&req_path());
+    (rig, file)
 }
 
-fn key(app: &mut App, name: &str) {
-    let ev = match name {
-        "esc" => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
-        "ctrl-s" => KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL),
-        "space" => KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE),
-        s => KeyEvent::new(KeyCode::Char(s.chars().next().unwrap()), KeyModifiers::NONE),
-    };
-    app.update(Msg::Key(ev));
+fn screen(rig: &mut Rig) -> String {
+    rig.draw(120, 34)
 }
 
-fn screen(app: &mut App) -> String {
-    let mut term = Terminal::new(TestBackend::new(120, 34)).unwrap();
-    let theme = Theme::dark();
-    term.draw(|f| fhirside::ui::draw(f, app, &theme)).unwrap();
-    let buf = term.backend().buffer().clone();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+fn conflict_open(rig: &Rig) -> bool {
+    rig.top::<Conflict>().is_some()
+}
+
+fn url(rig: &Rig) -> String {
+    rig.app.request.editors[&req_path()].draft.url.clone()
+}
+
+fn set_url(rig: &mut Rig, url: &str) {
+    rig.app
+        .request
+        .editors
+        .get_mut(&req_path())
+        .unwrap()
+        .draft
+        .url = url.into();
 }
 
 /// Edits the open request in fhirside, lets "another program" change its file, and saves.
-fn edit_then_conflict(app: &mut App, file: &Path) {
-    app.editors.get_mut(&req_path()).unwrap().draft.url = "{{fhirurl}}/Mine".into();
+fn edit_then_conflict(rig: &mut Rig, file: &Path) {
+    set_url(rig, "{{fhirurl}}/Mine");
     // A different length and a later time: the change is visible whatever the clock's grain.
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(file, THEIRS).unwrap();
-    key(app, "ctrl-s");
-    assert!(
-        matches!(app.overlay, Some(Overlay::Conflict(_))),
-        "the save asks instead of writing"
-    );
+    rig.key("ctrl-s");
+    assert!(conflict_open(rig), "the save asks instead of writing");
     assert_eq!(std::fs::read_to_string(file).unwrap(), THEIRS);
-    let s = screen(app);
+    let s = screen(rig);
     assert!(s.contains("Changed on disk"), "{s}");
     assert!(s.contains("was changed by another program"), "{s}");
     assert!(s.contains("r  reload it from disk"), "{s}");
@@ -83,23 +74,23 @@ fn edit_then_conflict(app: &mut App, file: &Path) {
 #[test]
 fn reload_takes_the_version_on_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, file) = setup(dir.path());
-    edit_then_conflict(&mut app, &file);
-    key(&mut app, "r");
-    assert!(app.overlay.is_none());
-    let ed = &app.editors[&req_path()];
+    let (mut rig, file) = setup(dir.path());
+    edit_then_conflict(&mut rig, &file);
+    rig.key("r");
+    assert!(!rig.dialog_open());
+    let ed = &rig.app.request.editors[&req_path()];
     assert_eq!(ed.draft.url, "{{fhirurl}}/Observation");
     assert!(!ed.dirty());
     assert_eq!(
-        app.ws.request(&req_path()).unwrap().spec.url,
+        rig.app.model.ws.request(&req_path()).unwrap().spec.url,
         "{{fhirurl}}/Observation"
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), THEIRS);
-    assert!(screen(&mut app).contains("Reloaded"));
+    assert!(screen(&mut rig).contains("Reloaded"));
     // Saving after a reload is no conflict.
-    app.editors.get_mut(&req_path()).unwrap().draft.url = "{{fhirurl}}/Later".into();
-    key(&mut app, "ctrl-s");
-    assert!(app.overlay.is_none());
+    set_url(&mut rig, "{{fhirurl}}/Later");
+    rig.key("ctrl-s");
+    assert!(!rig.dialog_open());
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()
@@ -110,25 +101,25 @@ fn reload_takes_the_version_on_disk() {
 #[test]
 fn keep_mine_writes_over_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, file) = setup(dir.path());
-    edit_then_conflict(&mut app, &file);
-    key(&mut app, "k");
-    assert!(app.overlay.is_none());
+    let (mut rig, file) = setup(dir.path());
+    edit_then_conflict(&mut rig, &file);
+    rig.key("k");
+    assert!(!rig.dialog_open());
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()
             .contains("{{fhirurl}}/Mine")
     );
-    assert!(!app.editors[&req_path()].dirty());
+    assert!(!rig.app.request.editors[&req_path()].dirty());
 }
 
 #[test]
 fn save_as_copy_keeps_both() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, file) = setup(dir.path());
-    edit_then_conflict(&mut app, &file);
-    key(&mut app, "c");
-    assert!(app.overlay.is_none());
+    let (mut rig, file) = setup(dir.path());
+    edit_then_conflict(&mut rig, &file);
+    rig.key("c");
+    assert!(!rig.dialog_open());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), THEIRS);
     let copy = dir.path().join("collections/C/Get mine.toml");
     assert!(
@@ -137,12 +128,9 @@ fn save_as_copy_keeps_both() {
             .contains("{{fhirurl}}/Mine")
     );
     let copy_path = NodePath(vec!["C".into(), "Get mine".into()]);
-    assert_eq!(app.open.as_ref(), Some(&copy_path));
-    assert_eq!(
-        app.editors[&req_path()].draft.url,
-        "{{fhirurl}}/Observation"
-    );
-    assert!(screen(&mut app).contains("Your version is saved as 'Get mine'"));
+    assert_eq!(rig.app.model.open.as_ref(), Some(&copy_path));
+    assert_eq!(url(&rig), "{{fhirurl}}/Observation");
+    assert!(screen(&mut rig).contains("Your version is saved as 'Get mine'"));
     // Both are in the workspace after a restart.
     let (_, ws, problems) = Store::load(dir.path());
     assert!(problems.is_empty(), "{problems:?}");
@@ -152,47 +140,40 @@ fn save_as_copy_keeps_both() {
 #[test]
 fn esc_writes_nothing_and_keeps_the_edits() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, file) = setup(dir.path());
-    edit_then_conflict(&mut app, &file);
-    key(&mut app, "x");
-    assert!(
-        matches!(app.overlay, Some(Overlay::Conflict(_))),
-        "other keys do nothing"
-    );
-    key(&mut app, "esc");
-    assert!(app.overlay.is_none());
+    let (mut rig, file) = setup(dir.path());
+    edit_then_conflict(&mut rig, &file);
+    rig.key("x");
+    assert!(conflict_open(&rig), "other keys do nothing");
+    rig.key("esc");
+    assert!(!rig.dialog_open());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), THEIRS);
-    assert_eq!(app.editors[&req_path()].draft.url, "{{fhirurl}}/Mine");
+    assert_eq!(url(&rig), "{{fhirurl}}/Mine");
     // Asked again on the next save.
-    key(&mut app, "ctrl-s");
-    assert!(matches!(app.overlay, Some(Overlay::Conflict(_))));
+    rig.key("ctrl-s");
+    assert!(conflict_open(&rig));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), THEIRS);
 }
 
 #[test]
 fn an_environment_changed_on_disk_is_not_clobbered() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut app, _) = setup(dir.path());
+    let (mut rig, _) = setup(dir.path());
     let env_file = dir.path().join("environments/dev.toml");
     let theirs = "[[variables]]\nkey = \"fhirurl\"\nvalue = \"http://127.0.0.1:10\"\n\n[[variables]]\nkey = \"added\"\nvalue = \"elsewhere\"\n";
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&env_file, theirs).unwrap();
     // Environments pane, open the variables, disable the first one: that edit saves at once.
-    key(&mut app, "1");
-    key(&mut app, "e");
-    key(&mut app, "space");
-    assert!(
-        matches!(app.overlay, Some(Overlay::Conflict(_))),
-        "{}",
-        screen(&mut app)
-    );
+    rig.key("1");
+    rig.key("e");
+    rig.key("space");
+    assert!(conflict_open(&rig), "{}", screen(&mut rig));
     assert_eq!(std::fs::read_to_string(&env_file).unwrap(), theirs);
-    key(&mut app, "c");
+    rig.key("c");
     assert_eq!(std::fs::read_to_string(&env_file).unwrap(), theirs);
-    let env = app.ws.environment("dev").unwrap();
+    let env = rig.app.model.ws.environment("dev").unwrap();
     assert_eq!(env.variables.len(), 2, "reloaded from disk");
     assert_eq!(env.variables[0].value, "http://127.0.0.1:10");
     let mine = std::fs::read_to_string(dir.path().join("environments/dev-mine.toml")).unwrap();
     assert!(mine.contains("enabled = false"), "{mine}");
-    assert!(app.ws.environment("dev-mine").is_some());
+    assert!(rig.app.model.ws.environment("dev-mine").is_some());
 }

@@ -31,6 +31,9 @@ fn lookup_open_follow_back_and_page() {
     pty.wait_for_text("searchset").unwrap();
     pty.enter();
     pty.wait_for_text("/Observation/").unwrap();
+    // The address shows while the page loads; Tab needs the page itself.
+    pty.wait_for_text("\"resourceType\": \"Observation\"")
+        .unwrap();
     // Tab jumps to the first reference (the subject); Enter follows it.
     pty.tab();
     pty.wait_for(
@@ -48,16 +51,19 @@ fn lookup_open_follow_back_and_page() {
     // Back, like a browser.
     pty.send("<");
     pty.wait_for_text("3/4").unwrap();
+    // Esc goes back one page; q leaves the browser.
     pty.esc();
+    pty.wait_for_text("2/4").unwrap();
+    pty.send("q");
     pty.wait_for_text_gone("FHIR browser").unwrap();
     // Paging: the patients list follows its next link.
     pty.send("f");
     pty.wait_for_text("Find a patient").unwrap();
-    // Esc closes the lookup bar, back to the page under it; Esc again leaves the browser.
+    // Esc closes the lookup bar, back to the page under it; q leaves the browser.
     pty.esc();
     pty.wait_for_text_gone("Find a patient").unwrap();
     pty.wait_for_text("FHIR browser").unwrap();
-    pty.esc();
+    pty.send("q");
     pty.wait_for_text_gone("FHIR browser").unwrap();
     pty.send("2");
     pty.send("jjjj");

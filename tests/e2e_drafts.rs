@@ -67,3 +67,75 @@ fn drafts_can_be_discarded_and_quitting_with_discard_leaves_none() {
     assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
     assert!(!ws.path().join(".drafts").exists());
 }
+
+/// A draft is deleted only after the user answers: SIGHUP, SIGTERM or Ctrl-C while the start-up
+/// question is open keeps it for the next start.
+#[test]
+fn drafts_survive_a_signal_while_the_restore_question_is_open() {
+    let ws = stub_workspace("http://127.0.0.1:9");
+    let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+    edit_the_url(&mut pty);
+    pty.signal("HUP");
+    assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
+    for signal in ["TERM", "HUP", "INT"] {
+        let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+        pty.wait_for_text("Restore them").unwrap();
+        pty.signal(signal);
+        assert!(pty.wait_exit(Duration::from_secs(5)).is_some(), "{signal}");
+        pty.assert_terminal_restored();
+    }
+    let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
+    pty.wait_for_text("Restore them").unwrap();
+    pty.send("y");
+    pty.wait_for_text("restored").unwrap();
+    pty.send("3");
+    pty.wait_for_text("_summary=true").unwrap();
+}
+
+/// `E` hands the terminal to `$EDITOR` and takes it back without asking the terminal anything
+/// (under tmux or SSH an answer can be late or lost, and the old code exited then: this test's
+/// terminal answers no queries, like such a tmux). The edit is kept, nothing is lost.
+#[test]
+fn the_body_is_edited_in_editor_and_the_workbench_comes_back() {
+    let ws = stub_workspace("http://127.0.0.1:9");
+    let script = ws.path().join("edit.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n# A scripted editor: writes the body, as a person would in vi.\nprintf '{\"resourceType\": \"Parameters\"}' > \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let script = script.to_string_lossy().into_owned();
+    let root = ws.path().to_string_lossy().into_owned();
+    let mut pty = Pty::spawn_with_env(
+        &["--workspace", &root],
+        120,
+        35,
+        &[("EDITOR", script.as_str()), ("VISUAL", "")],
+    );
+    pty.wait_for_text("Collections").unwrap();
+    pty.send("2");
+    pty.send("j");
+    pty.enter();
+    pty.wait_for_text("{{fhirurl}}/metadata").unwrap();
+    pty.send("3");
+    // No body yet: E first asks which kind (only choosing a kind gives a request a body).
+    pty.send("E");
+    pty.wait_for_text("Body kind").unwrap();
+    pty.enter(); // json
+    pty.wait_for_text("Body (json)").unwrap();
+    pty.send("E");
+    pty.wait_for_text("Body updated from the editor").unwrap();
+    pty.wait_for_text("Parameters").unwrap();
+    pty.send("\x13"); // Ctrl-S
+    pty.wait_for_text("Saved").unwrap();
+    pty.send("q");
+    assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
+    pty.assert_terminal_restored();
+    let file = std::fs::read_to_string(ws.path().join("collections/Test/Metadata.toml")).unwrap();
+    assert!(file.contains("Parameters"), "{file}");
+}

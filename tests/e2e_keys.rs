@@ -45,7 +45,15 @@ fn workspace_keys_remap_send_and_a_conflict_is_shown_at_start() {
     .unwrap();
     let mut pty = Pty::spawn_workspace(ws.path(), 120, 35);
     ok(pty.wait_for_text_within("Key binding conflicts", T));
-    ok(pty.wait_for_text_within("jobs wins", T));
+    // The report wraps its lines where the dialog's width says: read it as running text.
+    ok(pty.wait_for_within(T, "'jobs wins' in the report", |s| {
+        let text: Vec<String> = s
+            .contents()
+            .lines()
+            .map(|l| l.trim_matches(|c: char| c == '│' || c == ' ').to_string())
+            .collect();
+        text.join(" ").contains("jobs wins")
+    }));
     ok(pty.wait_for_text_within("save has no key left there", T));
     pty.esc();
     ok(pty.wait_for_text_gone("Key binding conflicts"));

@@ -17,9 +17,47 @@ use fhirside::demo::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_GROUP_ID, DEMO_TENANT_ID, DemoOptions, DemoServer,
     Faults,
 };
+use fhirside::worker::credentials::CredentialPolicy;
 use fhirside::worker::export::download::{DownloadOptions, download_all};
 use fhirside::worker::export::*;
 use fhirside::workspace::jobs::JobStore;
+
+/// A credential policy that trusts the origin of `url` (the server under test).
+fn home(url: &str) -> CredentialPolicy {
+    CredentialPolicy::for_origin_of(url)
+}
+
+fn creds<'a>(policy: &'a CredentialPolicy, token: Option<&'a str>) -> DownloadCredentials<'a> {
+    DownloadCredentials {
+        fhir_token: token,
+        ..DownloadCredentials::without_tokens(policy)
+    }
+}
+
+/// One poll, trusting the job's own status URL.
+async fn poll(c: &reqwest::Client, job: &mut ExportJob, token: Option<&str>) -> PollResult {
+    let policy = home(&job.status_url);
+    poll_once(c, job, &policy, token).await
+}
+
+async fn cancel_job(
+    c: &reqwest::Client,
+    job: &mut ExportJob,
+    token: Option<&str>,
+) -> Result<(), ExportError> {
+    let policy = home(&job.status_url);
+    cancel(c, job, &policy, token).await
+}
+
+async fn wait<T: TokenSource>(
+    c: &reqwest::Client,
+    job: &mut ExportJob,
+    tokens: &mut T,
+    on_poll: impl FnMut(&ExportJob, &PollResult),
+) -> PollResult {
+    let policy = home(&job.status_url);
+    wait_until_done(c, job, &policy, tokens, on_poll).await
+}
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -75,10 +113,17 @@ fn fast() -> PollPolicy {
 
 async fn start_job(s: &DemoServer, tok: &str, params: ExportParams) -> ExportJob {
     let mut tokens = FixedToken(tok.to_string());
-    kickoff_with(&client(), "demo", &s.fhir_url(), &params, &mut tokens)
-        .await
-        .expect("kick-off")
-        .with_policy(fast())
+    kickoff_with(
+        &client(),
+        "demo",
+        &s.fhir_url(),
+        &params,
+        &home(&s.fhir_url()),
+        &mut tokens,
+    )
+    .await
+    .expect("kick-off")
+    .with_policy(fast())
 }
 
 async fn run(job: &mut ExportJob, tok: &str) -> (PollResult, Vec<PollResult>, Vec<ExportJob>) {
@@ -87,7 +132,7 @@ async fn run(job: &mut ExportJob, tok: &str) -> (PollResult, Vec<PollResult>, Ve
     let mut snapshots = Vec::new();
     let r = tokio::time::timeout(
         LIMIT,
-        wait_until_done(&client(), job, &mut tokens, |j, r| {
+        wait(&client(), job, &mut tokens, |j, r| {
             seen.push(r.clone());
             snapshots.push(j.clone());
         }),
@@ -143,7 +188,7 @@ async fn complete_job_with_progress_then_download() {
         &client(),
         &m,
         dir.path(),
-        Some(&tok),
+        creds(&home(&s.fhir_url()), Some(&tok)),
         &DownloadOptions::default(),
         &|e| events.lock().expect("lock").push(e),
     )
@@ -276,6 +321,7 @@ async fn failed_job_shows_its_outcome_and_refused_kickoffs_explain() {
         "demo",
         &s.fhir_url(),
         &bad,
+        &home(&s.fhir_url()),
         &mut FixedToken(tok.clone()),
     )
     .await
@@ -290,6 +336,7 @@ async fn failed_job_shows_its_outcome_and_refused_kickoffs_explain() {
             scope: ExportScope::Group("no-such-group".into()),
             ..Default::default()
         },
+        &home(&s.fhir_url()),
         &mut FixedToken(tok.clone()),
     )
     .await
@@ -301,6 +348,7 @@ async fn failed_job_shows_its_outcome_and_refused_kickoffs_explain() {
         "demo",
         &ExportParams::default(),
         &kickoff_request(&s.fhir_url(), &ExportParams::default()),
+        &home(&s.fhir_url()),
         None,
     )
     .await
@@ -315,18 +363,15 @@ async fn cancel_then_poll_is_gone() {
     let tok = token(&s).await;
     let c = client();
     let mut job = start_job(&s, &tok, ExportParams::default()).await;
-    assert_eq!(
-        poll_once(&c, &mut job, Some(&tok)).await,
-        PollResult::Running
-    );
-    cancel(&c, &mut job, Some(&tok)).await.expect("cancel");
+    assert_eq!(poll(&c, &mut job, Some(&tok)).await, PollResult::Running);
+    cancel_job(&c, &mut job, Some(&tok)).await.expect("cancel");
     assert_eq!(job.state, JobState::Cancelled);
     assert_eq!(job.next_poll_at, None);
-    assert_eq!(poll_once(&c, &mut job, Some(&tok)).await, PollResult::Gone);
+    assert_eq!(poll(&c, &mut job, Some(&tok)).await, PollResult::Gone);
     assert_eq!(job.state, JobState::Cancelled);
     assert_eq!(job.polls, 2);
     // Cancelling again: the server has forgotten it; still cancelled, no error.
-    cancel(&c, &mut job, Some(&tok))
+    cancel_job(&c, &mut job, Some(&tok))
         .await
         .expect("cancel again");
     assert_eq!(job.state, JobState::Cancelled);
@@ -377,6 +422,7 @@ async fn a_401_gets_a_fresh_token_and_continues() {
         "demo",
         &s.fhir_url(),
         &ExportParams::default(),
+        &home(&s.fhir_url()),
         &mut tokens,
     )
     .await
@@ -384,11 +430,11 @@ async fn a_401_gets_a_fresh_token_and_continues() {
     .with_policy(fast());
     assert_eq!(tokens.refused, ["stale-token"]);
     assert_eq!(
-        poll_once(&c, &mut job, Some("stale-token")).await,
+        poll(&c, &mut job, Some("stale-token")).await,
         PollResult::Unauthorized
     );
     assert_eq!(job.state, JobState::Accepted);
-    let r = tokio::time::timeout(LIMIT, wait_until_done(&c, &mut job, &mut tokens, |_, _| {}))
+    let r = tokio::time::timeout(LIMIT, wait(&c, &mut job, &mut tokens, |_, _| {}))
         .await
         .expect("in time");
     assert_eq!(r, PollResult::Complete);
@@ -396,7 +442,7 @@ async fn a_401_gets_a_fresh_token_and_continues() {
     // Every token refused: the driver stops and says so, the job stays resumable.
     let mut job2 = start_job(&s, &tok, ExportParams::default()).await;
     let mut bad = FixedToken("bad".into());
-    let r = tokio::time::timeout(LIMIT, wait_until_done(&c, &mut job2, &mut bad, |_, _| {}))
+    let r = tokio::time::timeout(LIMIT, wait(&c, &mut job2, &mut bad, |_, _| {}))
         .await
         .expect("in time");
     assert_eq!(r, PollResult::Unauthorized);
@@ -409,8 +455,9 @@ async fn a_401_gets_a_fresh_token_and_continues() {
     );
     // No sign-in configured: one poll, and a sentence saying so.
     let polls = job2.polls;
+    let policy = home(&job2.status_url);
     assert_eq!(
-        poll_with(&c, &mut job2, &mut NoToken).await,
+        poll_with(&c, &mut job2, &policy, &mut NoToken).await,
         PollResult::Unauthorized
     );
     assert_eq!(job2.polls, polls + 1);
@@ -430,10 +477,7 @@ async fn jobs_survive_a_restart_and_resume() {
     let c = client();
     let ws = tempfile::tempdir().expect("ws");
     let mut job = start_job(&s, &tok, ExportParams::default()).await;
-    assert_eq!(
-        poll_once(&c, &mut job, Some(&tok)).await,
-        PollResult::Running
-    );
+    assert_eq!(poll(&c, &mut job, Some(&tok)).await, PollResult::Running);
     let id = job.id.clone();
     {
         let (mut store, jobs, problems) = JobStore::load(ws.path());
@@ -458,7 +502,7 @@ async fn jobs_survive_a_restart_and_resume() {
     let mut tokens = FixedToken(tok.clone());
     let r = tokio::time::timeout(
         LIMIT,
-        wait_until_done(&c, &mut job, &mut tokens, |j, _| {
+        wait(&c, &mut job, &mut tokens, |j, _| {
             store.save(j).expect("save after poll");
         }),
     )
@@ -529,29 +573,29 @@ async fn retry_after_decides_the_next_poll() {
             .expect("scheduled")
     };
     let mut j = bare_job(&format!("http://{addr}/status/seconds"));
-    assert_eq!(poll_once(&c, &mut j, None).await, PollResult::Running);
+    assert_eq!(poll(&c, &mut j, None).await, PollResult::Running);
     assert!(gap(&j) >= Duration::from_secs(2) && gap(&j) < Duration::from_secs(3));
     assert_eq!(j.progress, Some(Progress::Fraction { done: 3, total: 10 }));
     let mut j = bare_job(&format!("http://{addr}/status/date"));
-    poll_once(&c, &mut j, None).await;
+    poll(&c, &mut j, None).await;
     assert!(
         gap(&j) >= Duration::from_secs(3) && gap(&j) <= Duration::from_secs(6),
         "{:?}",
         gap(&j)
     );
     let mut j = bare_job(&format!("http://{addr}/status/huge"));
-    poll_once(&c, &mut j, None).await;
+    poll(&c, &mut j, None).await;
     assert_eq!(gap(&j), Duration::from_secs(3600));
     let mut j = bare_job(&format!("http://{addr}/status/zero"));
     assert!(matches!(
-        poll_once(&c, &mut j, None).await,
+        poll(&c, &mut j, None).await,
         PollResult::Throttled(_)
     ));
     assert!(gap(&j) >= Duration::from_secs(1));
     // Nothing listening: a network error, shown, not fatal.
     let mut j = bare_job("http://127.0.0.1:9/status");
     assert!(matches!(
-        poll_once(&c, &mut j, None).await,
+        poll(&c, &mut j, None).await,
         PollResult::NetworkError(_)
     ));
     assert_eq!(j.state, JobState::Accepted);
@@ -601,14 +645,14 @@ async fn a_line_count_mismatch_is_flagged() {
     let addr = serve(app).await;
     let c = client();
     let mut job = bare_job(&format!("http://{addr}/status"));
-    assert_eq!(poll_once(&c, &mut job, None).await, PollResult::Complete);
+    assert_eq!(poll(&c, &mut job, None).await, PollResult::Complete);
     let m = job.manifest.expect("manifest");
     let dir = tempfile::tempdir().expect("tmp");
     let report = download_all(
         &c,
         &m,
         dir.path(),
-        Some("secret-token"),
+        creds(&home(&format!("http://{addr}")), Some("secret-token")),
         &DownloadOptions::default(),
         &|_| {},
     )
@@ -764,9 +808,16 @@ async fn an_interrupted_download_resumes_with_range() {
         retry_delay: Duration::from_millis(10),
         ..Default::default()
     };
-    let report = download_all(&c, &m, dir.path(), None, &quick, &|_| {})
-        .await
-        .expect("download");
+    let report = download_all(
+        &c,
+        &m,
+        dir.path(),
+        creds(&home(&m.output[0].url), None),
+        &quick,
+        &|_| {},
+    )
+    .await
+    .expect("download");
     let f = &report.files[0];
     assert_eq!(f.error, None, "{f:?}");
     assert_eq!(f.attempts, 2);
@@ -786,9 +837,16 @@ async fn an_interrupted_download_resumes_with_range() {
         retries: 0,
         ..Default::default()
     };
-    let report = download_all(&c, &m, dir.path(), None, &no_retry, &|_| {})
-        .await
-        .expect("download");
+    let report = download_all(
+        &c,
+        &m,
+        dir.path(),
+        creds(&home(&m.output[0].url), None),
+        &no_retry,
+        &|_| {},
+    )
+    .await
+    .expect("download");
     let f = &report.files[0];
     assert!(
         f.error.as_deref().unwrap_or("").contains("dropped"),
@@ -802,9 +860,16 @@ async fn an_interrupted_download_resumes_with_range() {
             .len(),
         half as u64
     );
-    let report = download_all(&c, &m, dir.path(), None, &no_retry, &|_| {})
-        .await
-        .expect("download");
+    let report = download_all(
+        &c,
+        &m,
+        dir.path(),
+        creds(&home(&m.output[0].url), None),
+        &no_retry,
+        &|_| {},
+    )
+    .await
+    .expect("download");
     let f = &report.files[0];
     assert_eq!(f.error, None, "{f:?}");
     assert_eq!(f.resumed_bytes, half as u64);
@@ -825,7 +890,7 @@ async fn an_ignored_range_restarts_cleanly() {
         &c,
         &m,
         dir.path(),
-        None,
+        creds(&home(&m.output[0].url), None),
         &DownloadOptions::default(),
         &|_| {},
     )
@@ -857,7 +922,7 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
         &c,
         &manifest_of(&urls, true),
         dir.path(),
-        Some("tok"),
+        creds(&home(&urls[0]), Some("tok")),
         &DownloadOptions::default(),
         &|e| {
             if let DownloadEvent::Progress(p) = e {
@@ -869,7 +934,7 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
     .expect("download");
     assert!(report.all_good(), "{report:?}");
     let max = st.max_in_flight.load(Ordering::SeqCst);
-    assert!((1..=3).contains(&max), "at most 3 at once, saw {max}");
+    assert_eq!(max, 4, "four at once by default, saw {max}");
     let totals = totals.into_inner().expect("totals");
     let last = totals.iter().max_by_key(|p| p.all_done).expect("events");
     assert_eq!(last.all_done, 7 * big_file().len() as u64);
@@ -883,7 +948,7 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
         &c,
         &manifest_of(&urls[..1], false),
         dir2.path(),
-        Some("tok"),
+        creds(&home(&urls[0]), Some("tok")),
         &DownloadOptions::default(),
         &|_| {},
     )

@@ -1,6 +1,7 @@
-//! Faults as the user sees them: the real App, the real worker and a server on 127.0.0.1, drawn
-//! into a test terminal. The message is on screen and the UI stays usable (the next send goes
-//! out).
+//! Faults as the user sees them: the real App and runtime (the rig), the real worker and a
+//! server on 127.0.0.1, drawn into a test terminal. The message is on screen and the UI stays
+//! usable (the next send goes out). The rig keeps the worker commands the runtime gives so the
+//! test can count them; it then hands each to the worker.
 
 mod fault_servers;
 
@@ -10,20 +11,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fhirside::app::{App, Command, Msg};
-use fhirside::tui::style::Theme;
+use fhirside::tui::testing::Rig;
 use fhirside::worker::{self, WorkerCommand, WorkerEvent, WorkerHandle};
 use fhirside::workspace::{NodePath, Store};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
 use fault_servers::{raw_server, self_signed_server, serve};
 
 /// A workspace with one environment (`base` as its `fhirurl`, plus `extra` lines) and one
 /// request `GET {{fhirurl}}/x`.
-fn workspace(dir: &Path, base: &str, extra: &str) -> App {
+fn workspace(dir: &Path, base: &str, extra: &str) -> Rig {
     std::fs::create_dir_all(dir.join("environments")).unwrap();
     std::fs::create_dir_all(dir.join("collections/Faults")).unwrap();
     std::fs::write(
@@ -38,72 +35,65 @@ fn workspace(dir: &Path, base: &str, extra: &str) -> App {
     .unwrap();
     let (store, ws, problems) = Store::load(dir);
     assert!(problems.is_empty(), "{problems:?}");
-    let mut app = App::new(store, ws, problems, Some("local".into()));
-    app.open_request(&NodePath(vec!["Faults".into(), "Get".into()]));
-    app
+    let mut rig = Rig::new(store, ws, problems, Some("local".into()));
+    rig.open(&NodePath(vec!["Faults".into(), "Get".into()]));
+    rig
 }
 
 struct Session {
-    app: App,
+    rig: Rig,
     worker: WorkerHandle,
     events: mpsc::UnboundedReceiver<WorkerEvent>,
 }
 
 impl Session {
-    fn new(app: App) -> Self {
+    fn new(rig: Rig) -> Self {
         let (tx, events) = mpsc::unbounded_channel();
         Self {
-            app,
+            rig,
             worker: worker::spawn(tx),
             events,
         }
     }
 
+    /// Hands the worker commands to the worker; how many were sends.
+    fn forward(&self, cmds: Vec<WorkerCommand>) -> usize {
+        let mut sent = 0;
+        for cmd in cmds {
+            if matches!(cmd, WorkerCommand::Send { .. }) {
+                sent += 1;
+            }
+            self.worker.send(cmd);
+        }
+        sent
+    }
+
     /// Ctrl-R, then feeds the worker's events back until the request is answered.
     async fn send(&mut self) {
-        let cmds = self.app.update(Msg::Key(KeyEvent::new(
-            KeyCode::Char('r'),
-            KeyModifiers::CONTROL,
-        )));
-        let mut sent = 0;
-        for c in cmds {
-            if let Command::Worker(cmd) = c {
-                if matches!(cmd, WorkerCommand::Send { .. }) {
-                    sent += 1;
-                }
-                self.worker.send(cmd);
-            }
-        }
-        assert_eq!(sent, 1, "Ctrl-R sends the open request");
-        assert!(self.app.busy());
-        while self.app.busy() {
+        let cmds = self.rig.key("ctrl-r");
+        assert_eq!(self.forward(cmds), 1, "Ctrl-R sends the open request");
+        assert!(self.rig.app.busy());
+        while self.rig.app.busy() {
             let ev = tokio::time::timeout(Duration::from_secs(20), self.events.recv())
                 .await
                 .expect("the worker answered")
                 .expect("the worker runs");
-            for c in self.app.update(Msg::Worker(ev)) {
-                if let Command::Worker(cmd) = c {
-                    self.worker.send(cmd);
-                }
-            }
+            let cmds = self.rig.worker_event(ev);
+            self.forward(cmds);
         }
     }
 
     /// The screen as text, one string per row.
     fn screen(&mut self) -> Vec<String> {
-        let mut term = Terminal::new(TestBackend::new(170, 32)).unwrap();
-        let theme = Theme::dark();
-        term.draw(|f| fhirside::ui::draw(f, &mut self.app, &theme))
-            .unwrap();
-        let buf = term.backend().buffer().clone();
-        (0..buf.area.height)
-            .map(|y| {
-                (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol().to_string())
-                    .collect::<String>()
-            })
-            .collect()
+        let text = self.rig.draw(170, 32);
+        text.lines().map(unquote).collect()
     }
+}
+
+/// A row of `TestBackend`'s text (`"…"` per line) without its quotes.
+fn unquote(line: &str) -> String {
+    let l = line.strip_prefix('"').unwrap_or(line);
+    l.strip_suffix('"').unwrap_or(l).to_string()
 }
 
 fn shows(screen: &[String], text: &str) -> bool {

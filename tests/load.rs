@@ -1,8 +1,9 @@
-//! Load through the real App and worker: twenty bulk-export jobs polling against the demo
+//! Load through the real App, runtime (the rig) and worker: twenty bulk-export jobs polling against the demo
 //! server while a request hangs on a server that never answers. The other requests (a saved
 //! request and a browser page) still complete while the slow one is pending, keys keep being
 //! handled and the screen keeps drawing in between, and every job ends. No timing thresholds:
-//! the test checks the order of events, not how long they took.
+//! the test checks the order of events, not how long they took. The rig keeps the worker
+//! commands the runtime gives; the test hands them to the worker.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,11 +11,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fhirside::app::{App, Command, Msg};
 use fhirside::cli::demo::demo_environment;
 use fhirside::demo::{DemoOptions, DemoServer};
-use fhirside::tui::style::Theme;
+use fhirside::tui::msg::Msg;
+use fhirside::tui::screens::Pane;
+use fhirside::tui::screens::browser::{PageContent, browse};
+use fhirside::tui::screens::response::Outcome;
+use fhirside::tui::testing::Rig;
 use fhirside::worker::export::{ExportParams, JobState};
 use fhirside::worker::{self, WorkerCommand, WorkerEvent, WorkerHandle};
 use fhirside::workspace::{NodePath, RequestSpec, Store};
@@ -24,29 +27,12 @@ use tokio::sync::mpsc;
 
 const JOBS: usize = 20;
 
-fn forward(worker: &WorkerHandle, cmds: Vec<Command>) -> usize {
-    let mut sent = 0;
-    for c in cmds {
-        if let Command::Worker(cmd) = c {
-            sent += 1;
-            worker.send(cmd);
-        }
+fn forward(worker: &WorkerHandle, cmds: Vec<WorkerCommand>) -> usize {
+    let sent = cmds.len();
+    for cmd in cmds {
+        worker.send(cmd);
     }
     sent
-}
-
-fn key(app: &mut App, c: char) -> Vec<Command> {
-    app.update(Msg::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
-}
-
-fn ctrl_r(app: &mut App) -> Vec<Command> {
-    app.update(Msg::Key(KeyEvent::new(
-        KeyCode::Char('r'),
-        KeyModifiers::CONTROL,
-    )))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +73,7 @@ async fn twenty_exports_and_a_hanging_request_do_not_hold_up_the_rest() {
         .unwrap();
     let (store, ws, problems) = Store::load(dir.path());
     assert!(problems.is_empty(), "{problems:?}");
-    let mut app = App::new(store, ws, problems, Some(env.name.clone()));
+    let mut rig = Rig::new(store, ws, problems, Some(env.name.clone()));
     let (tx, mut events) = mpsc::unbounded_channel();
     let worker = worker::spawn(tx);
 
@@ -110,94 +96,93 @@ async fn twenty_exports_and_a_hanging_request_do_not_hold_up_the_rest() {
     }
 
     // The hanging request first, then the fast one and a browser page.
-    app.open_request(&slow_path);
-    assert_eq!(forward(&worker, ctrl_r(&mut app)), 1);
-    let slow_ids: Vec<_> = app.in_flight.keys().copied().collect();
-    app.open_request(&fast_path);
-    assert_eq!(forward(&worker, ctrl_r(&mut app)), 1);
-    forward(&worker, app.browse_to(format!("{base}/Patient?_count=3")));
-    app.browsing = false;
+    rig.open(&slow_path);
+    assert_eq!(forward(&worker, rig.key("ctrl-r")), 1);
+    let slow_ids: Vec<_> = rig.app.model.in_flight.keys().copied().collect();
+    rig.open(&fast_path);
+    assert_eq!(forward(&worker, rig.key("ctrl-r")), 1);
+    let page = rig.msg(Msg::Intent(browse(format!("{base}/Patient?_count=3"))));
+    forward(&worker, page);
+    // Back to the panes, the tree focused (opening a request focused the Request pane).
+    rig.app.screen = None;
+    rig.app.focus = Pane::Collections;
 
     let mut term = Terminal::new(TestBackend::new(140, 40)).unwrap();
-    let theme = Theme::dark();
     let mut keys_handled = 0;
     let mut fast_done_while_slow_pending = false;
-    let done = |app: &App| {
-        app.responses.contains_key(&fast_path)
-            && app
+    let done = |rig: &Rig| {
+        let jobs = &rig.app.model.jobs.list;
+        rig.app.response.responses.contains_key(&fast_path)
+            && rig
+                .app
                 .browser
-                .as_ref()
-                .and_then(|b| b.pages.first())
-                .is_some_and(|p| {
-                    matches!(p.content, fhirside::app::browser::PageContent::Loaded(_))
-                })
-            && app.jobs.len() == JOBS
-            && app.jobs.iter().all(|j| j.state.is_terminal())
+                .pages
+                .first()
+                .is_some_and(|p| matches!(p.content, PageContent::Loaded(_)))
+            && jobs.len() == JOBS
+            && jobs.iter().all(|j| j.state.is_terminal())
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while !done(&app) {
+    while !done(&rig) {
         let ev = tokio::time::timeout_at(deadline, events.recv())
             .await
             .unwrap_or_else(|_| {
+                let jobs = &rig.app.model.jobs.list;
                 panic!(
                     "not done in time: {} jobs, states {:?}, fast answered: {}",
-                    app.jobs.len(),
-                    app.jobs.iter().map(|j| j.state).collect::<Vec<_>>(),
-                    app.responses.contains_key(&fast_path)
+                    jobs.len(),
+                    jobs.iter().map(|j| j.state).collect::<Vec<_>>(),
+                    rig.app.response.responses.contains_key(&fast_path)
                 )
             })
             .expect("the worker runs");
         if let WorkerEvent::Response { id, .. } = &ev {
             assert!(!slow_ids.contains(id), "the hanging server never answers");
         }
-        let cmds = app.update(Msg::Worker(ev));
+        let cmds = rig.worker_event(ev);
         forward(&worker, cmds);
-        if app.responses.contains_key(&fast_path)
-            && slow_ids.iter().all(|id| app.in_flight.contains_key(id))
+        if rig.app.response.responses.contains_key(&fast_path)
+            && slow_ids
+                .iter()
+                .all(|id| rig.app.model.in_flight.contains_key(id))
         {
             fast_done_while_slow_pending = true;
         }
         // The UI between events: a key is handled and the screen is drawn.
-        let before = app.tree_selected;
-        key(&mut app, 'j');
-        key(&mut app, 'k');
-        assert_eq!(app.tree_selected, before);
+        let before = rig.app.tree.selected;
+        forward(&worker, rig.keys(&["j", "k"]));
+        assert_eq!(rig.app.tree.selected, before);
         keys_handled += 1;
-        term.draw(|f| fhirside::ui::draw(f, &mut app, &theme))
-            .unwrap();
+        rig.draw_on(&mut term);
     }
 
     assert!(fast_done_while_slow_pending);
-    match &app.responses[&fast_path].outcome {
-        fhirside::app::response::Outcome::Received { response, .. } => {
-            assert_eq!(response.status, 200)
-        }
-        fhirside::app::response::Outcome::Failed(e) => panic!("the fast request failed: {e}"),
+    match &rig.app.response.responses[&fast_path].outcome {
+        Outcome::Received { response, .. } => assert_eq!(response.status, 200),
+        Outcome::Failed(e) => panic!("the fast request failed: {e}"),
     }
-    let page = &app.browser.as_ref().unwrap().pages[0];
-    let fhirside::app::browser::PageContent::Loaded(loaded) = &page.content else {
+    let page = &rig.app.browser.pages[0];
+    let PageContent::Loaded(loaded) = &page.content else {
         unreachable!()
     };
     assert_eq!(loaded.status, 200);
     assert!(keys_handled >= JOBS, "{keys_handled}");
+    let jobs = &rig.app.model.jobs.list;
     assert!(
-        app.jobs.iter().all(|j| j.state == JobState::Complete),
+        jobs.iter().all(|j| j.state == JobState::Complete),
         "{:?}",
-        app.jobs
-            .iter()
+        jobs.iter()
             .map(|j| (&j.state, &j.outcome))
             .collect::<Vec<_>>()
     );
-    assert!(app.jobs.iter().all(|j| j.polls >= 1));
+    assert!(jobs.iter().all(|j| j.polls >= 1));
     // Still hanging, and still the only request in flight: Esc cancels it.
     assert_eq!(hits.load(Ordering::SeqCst), 1);
-    assert_eq!(app.in_flight.keys().copied().collect::<Vec<_>>(), slow_ids);
-    app.open_request(&slow_path);
-    forward(
-        &worker,
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE))),
-    );
-    assert!(app.in_flight.is_empty());
+    let in_flight: Vec<_> = rig.app.model.in_flight.keys().copied().collect();
+    assert_eq!(in_flight, slow_ids);
+    rig.open(&slow_path);
+    forward(&worker, rig.key("esc"));
+    assert!(rig.app.model.in_flight.is_empty());
     // The jobs were written to the workspace, one file each.
     let saved = std::fs::read_dir(dir.path().join("jobs")).unwrap().count();
     assert_eq!(saved, JOBS);

@@ -29,6 +29,9 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
         }),
         // `--tls`: the certificate comes from a CA made at start that no trust store knows.
         insecure: server.ca_cert_path().is_some(),
+        trusted_origins: Vec::new(),
+        // The storage stand-in gets the storage token, as *.blob.core.windows.net would.
+        storage_hosts: Some(vec![server.storage_url()]),
     }
 }
 
@@ -48,6 +51,7 @@ pub fn prepare_workspace(
             ws.environments.sort_by(|a, b| a.name.cmp(&b.name));
         }
     }
+    crate::workspace::seed::ensure_gitignore(store.root());
     let seed = seed_collection();
     if ws.collection(seed.name()).is_none() {
         store.save_collection(&seed)?;
@@ -108,6 +112,17 @@ pub struct DemoArgs {
     /// Serve https with a certificate signed by a CA made at start (its path is printed).
     #[arg(long)]
     pub tls: bool,
+    /// Register a certificate (PEM, e.g. from `fhirside keygen --for entra`) for the demo app:
+    /// it may then sign in with a signed assertion. Repeatable.
+    #[arg(long, value_name = "CERT.pem")]
+    pub entra_cert: Vec<std::path::PathBuf>,
+    /// Register a JWKS (e.g. from `fhirside keygen --for smart`) with the SMART token endpoint
+    /// (/smart/token) for --smart-client-id.
+    #[arg(long, value_name = "JWKS.json")]
+    pub smart_jwks: Option<std::path::PathBuf>,
+    /// The client id the SMART JWKS is registered for.
+    #[arg(long, default_value = "fhirside-smart")]
+    pub smart_client_id: String,
 }
 
 impl DemoArgs {
@@ -120,6 +135,21 @@ impl DemoArgs {
             storage_port: self.storage_port,
             storage_public_read: self.storage_public_read,
             tls: self.tls,
+            entra_certificates: self
+                .entra_cert
+                .iter()
+                .map(|p| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display())))
+                .collect::<Result<_, _>>()?,
+            smart_clients: match &self.smart_jwks {
+                None => Vec::new(),
+                Some(p) => {
+                    let text =
+                        std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                    let jwks = serde_json::from_str(&text)
+                        .map_err(|e| format!("{}: not JSON: {e}", p.display()))?;
+                    vec![(self.smart_client_id.clone(), jwks)]
+                }
+            },
             ..DemoOptions::default()
         })
     }

@@ -4,7 +4,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::exit::{CliError, CliResult, Exit};
+use super::out::{Stdout, field};
 use crate::history::{Entry, Filter, HISTORY_FILE, HistoryStore, Summary};
+use crate::text::sanitize::bytes_for_terminal;
 
 pub struct HistoryArgs {
     pub limit: usize,
@@ -14,44 +17,48 @@ pub struct HistoryArgs {
     pub show: Option<i64>,
 }
 
-/// Prints to `out`; the exit code is 0, or 1 when `--show` names no entry.
-pub fn run(root: &Path, args: &HistoryArgs, out: &mut String) -> Result<u8, String> {
+/// Prints the entries (or one with `--show`). Every field was recorded from a server or a
+/// request: lines are sanitised, JSON has its control characters escaped.
+pub fn run(root: &Path, args: &HistoryArgs, stdout: &mut Stdout) -> CliResult {
     let path = root.join(HISTORY_FILE);
     if !path.exists() {
         if args.json {
-            out.push_str("[]\n");
+            stdout.data(b"[]\n")?;
         } else {
-            let _ = writeln!(out, "No history yet in {}.", root.display());
+            stdout.line(format!("No history yet in {}.", root.display()))?;
         }
-        return Ok(0);
+        stdout.flush()?;
+        return Ok(Exit::Ok);
     }
     let (settings, _) = crate::workspace::settings::load_settings(root);
-    let store = HistoryStore::open(&path, settings.history.unwrap_or_default())
-        .map_err(|e| e.to_string())?;
+    let failed = |e: crate::history::HistoryError| CliError::Failed(e.to_string());
+    let store = HistoryStore::open(&path, settings.history.unwrap_or_default()).map_err(failed)?;
     if let Some(id) = args.show {
-        let Some(entry) = store.get(id).map_err(|e| e.to_string())? else {
-            return Err(format!("no history entry {id}"));
+        let Some(entry) = store.get(id).map_err(failed)? else {
+            return Err(CliError::Usage(format!("no history entry {id}")));
         };
         if args.json {
-            let v = entry_json(&entry);
-            out.push_str(&serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
-            out.push('\n');
+            stdout.data(&super::json::to_pretty_safe(&entry_json(&entry)))?;
         } else {
-            write_entry(&entry, out);
+            let mut text = String::new();
+            write_entry(&entry, &mut text);
+            stdout.text(text)?;
         }
-        return Ok(0);
+        stdout.flush()?;
+        return Ok(Exit::Ok);
     }
-    let filter = Filter::parse(args.grep.as_deref().unwrap_or(""), crate::history::now_ms())?;
-    let rows = store.list(&filter, args.limit).map_err(|e| e.to_string())?;
+    let filter = Filter::parse(args.grep.as_deref().unwrap_or(""), crate::history::now_ms())
+        .map_err(CliError::Usage)?;
+    let rows = store.list(&filter, args.limit).map_err(failed)?;
     if args.json {
-        out.push_str(&serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
-        out.push('\n');
+        stdout.data(&super::json::to_pretty_safe(&rows))?;
     } else {
         for r in &rows {
-            let _ = writeln!(out, "{}", line(r));
+            stdout.line(line(r))?;
         }
     }
-    Ok(0)
+    stdout.flush()?;
+    Ok(Exit::Ok)
 }
 
 fn when(at_ms: i64) -> String {
@@ -74,17 +81,22 @@ pub fn line(r: &Summary) -> String {
         "{:>5}  {}  {:<6} {:>3} {:>7} {:>9}  {:<10} {}",
         r.id,
         when(r.at_ms),
-        r.method,
+        field(&r.method),
         status,
         format!("{} ms", r.elapsed_ms),
         crate::text::human_size(r.size as usize),
-        r.env.as_deref().unwrap_or("-"),
-        r.url
+        field(r.env.as_deref().unwrap_or("-")),
+        field(&r.url)
     )
 }
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// A body for a terminal: control characters escaped.
+fn shown(b: &[u8]) -> String {
+    bytes_for_terminal(b).into_owned()
 }
 
 fn write_entry(e: &Entry, out: &mut String) {
@@ -95,25 +107,25 @@ fn write_entry(e: &Entry, out: &mut String) {
         s.id,
         when(s.at_ms),
         s.source.as_str(),
-        s.env.as_deref().unwrap_or("-"),
-        s.saved.as_deref().unwrap_or("(not saved)")
+        field(s.env.as_deref().unwrap_or("-")),
+        field(s.saved.as_deref().unwrap_or("(not saved)"))
     );
-    let _ = writeln!(out, "{} {}", s.method, s.url);
+    let _ = writeln!(out, "{} {}", field(&s.method), field(&s.url));
     for (k, v) in &e.request_headers {
-        let _ = writeln!(out, "{k}: {v}");
+        let _ = writeln!(out, "{}: {}", field(k), field(v));
     }
     if let Some(b) = &e.request_body {
-        let _ = writeln!(out, "\n{}", text(b));
+        let _ = writeln!(out, "\n{}", shown(b));
     }
     out.push('\n');
     match s.status {
         Some(status) => {
-            let _ = writeln!(out, "{status} {} ({} ms)", e.reason, s.elapsed_ms);
+            let _ = writeln!(out, "{status} {} ({} ms)", field(&e.reason), s.elapsed_ms);
             for (k, v) in &e.response_headers {
-                let _ = writeln!(out, "{k}: {v}");
+                let _ = writeln!(out, "{}: {}", field(k), field(v));
             }
             out.push('\n');
-            out.push_str(&text(&e.body));
+            out.push_str(&shown(&e.body));
             if !e.body.ends_with(b"\n") {
                 out.push('\n');
             }
@@ -122,7 +134,11 @@ fn write_entry(e: &Entry, out: &mut String) {
             }
         }
         None => {
-            let _ = writeln!(out, "no answer: {}", s.error.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "no answer: {}",
+                field(s.error.as_deref().unwrap_or(""))
+            );
         }
     }
 }

@@ -1,19 +1,22 @@
 //! `fhirside run`: sends a saved request without the TUI, with the same templating, sign-in and
 //! capture rules, for scripts and cron.
 
-use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::exit::{CliError, CliResult, Exit};
+use super::out::{self, Stdout, field};
+use crate::history::RecordMeta;
+use crate::text::sanitize::{bytes_for_terminal, needs_escaping};
 use crate::view_body::BodyKind;
-use crate::view_body::ansi::write_json_ansi;
 use crate::worker::auth::AuthEvent;
 use crate::worker::capture::{self, CaptureOutcome};
-use crate::worker::prepare::{Seed, prepare};
-use crate::worker::{self, RequestId, WorkerCommand, WorkerEvent};
+use crate::worker::http::HttpRequest;
+use crate::worker::prepare::{Prepared as Built, Seed, prepare as prepare_request};
+use crate::worker::{self, AuthPlan, Received, RequestId, WorkerCommand, WorkerEvent};
 use crate::workspace::template::redact;
-use crate::workspace::{NodePath, Workspace};
+use crate::workspace::{NodePath, SavedRequest, Workspace};
 
 /// What `--output` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -30,9 +33,13 @@ pub struct RunArgs {
     pub vars: Vec<(String, String)>,
     pub output: Output,
     pub fail: bool,
+    /// Print the body as it came even on a terminal.
+    pub raw: bool,
     pub color: bool,
     /// Record the exchange in this workspace's history (as `settings.toml` says).
     pub history_root: Option<std::path::PathBuf>,
+    /// Send without a token when the environment's sign-in fails (default: exit 2 unsent).
+    pub allow_unsigned: bool,
 }
 
 /// Finds a request by `Collection/Folder/Request`, matching file names or display names.
@@ -75,26 +82,45 @@ pub fn find_request(ws: &Workspace, wanted: &str) -> Result<NodePath, String> {
     }
 }
 
-/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send).
-pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
-    let path = find_request(ws, &args.request)?;
-    let saved = ws.request(&path).ok_or("the request disappeared")?;
-    let env = match &args.env {
+/// A saved request ready to send: built from the templates, with its sign-in plan and what
+/// history records about it.
+pub struct Prepared<'w> {
+    pub saved: &'w SavedRequest,
+    pub built: Built,
+    pub plan: Option<AuthPlan>,
+    pub record: RecordMeta,
+    /// The URL with secrets redacted, for messages.
+    pub shown_url: String,
+}
+
+/// Finds the request and the environment and fills the templates; a name that names nothing or
+/// a variable without a value is a usage error.
+pub fn prepare<'w>(
+    ws: &'w Workspace,
+    request: &str,
+    env_name: Option<&str>,
+    vars: &[(String, String)],
+) -> Result<Prepared<'w>, CliError> {
+    let path = find_request(ws, request).map_err(CliError::Usage)?;
+    let saved = ws
+        .request(&path)
+        .ok_or_else(|| CliError::Failed("the request disappeared".into()))?;
+    let env = match env_name {
         Some(name) => Some(
             ws.environment(name)
-                .ok_or_else(|| format!("no environment '{name}'"))?,
+                .ok_or_else(|| CliError::Usage(format!("no environment '{name}'")))?,
         ),
         None => None,
     };
-    let built = prepare(&Seed {
+    let built = prepare_request(&Seed {
         workspace: ws,
         path: Some(&path),
         spec: &saved.spec,
         environment: env,
-        overrides: &args.vars,
+        overrides: vars,
     });
     if let Some(problem) = &built.auth_problem {
-        return Err(problem.clone());
+        return Err(CliError::Usage(problem.clone()));
     }
     let plan = built.auth.clone();
     if !built.unresolved.is_empty() {
@@ -103,116 +129,180 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
             .iter()
             .map(|n| format!("{{{{{n}}}}}"))
             .collect();
-        return Err(format!(
+        return Err(CliError::Usage(format!(
             "{} {} no value{}; pass --env NAME or --var name=value",
             names.join(", "),
             if names.len() == 1 { "has" } else { "have" },
             env.map(|e| format!(" in environment '{}'", e.name))
                 .unwrap_or_default()
-        ));
+        )));
     }
-    if let Some(problem) = worker::spool::configure(None) {
-        eprintln!("fhirside: {problem}");
-    }
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let history = match &args.history_root {
-        Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
-            .unwrap_or_else(|e| {
-                eprintln!("fhirside: {e}");
-                None
-            }),
-        None => None,
-    };
-    let handle = worker::spawn_recording(tx, history.clone());
     let shown_url = redact(&built.request.url, &built.secrets);
     let mut secrets = built.secrets.clone();
     secrets.extend(crate::history::workspace_secrets(ws));
-    let record = crate::history::RecordMeta {
+    let record = RecordMeta {
         source: Some(crate::history::Source::Cli),
         env: env.map(|e| e.name.clone()),
         saved: Some(path.0.join(" / ")),
         secrets,
     };
-    handle.send(WorkerCommand::Send {
-        id: RequestId(1),
-        request: built.request.clone(),
-        auth: plan,
-        record: history.is_some().then(|| Box::new(record)),
-    });
-    let received = loop {
-        match rx.recv().await {
-            Some(WorkerEvent::Response { result, .. }) => {
-                if let Some(h) = &history {
-                    h.flush(Duration::from_secs(5));
-                }
-                break result;
-            }
-            Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
-            Some(_) => {}
-            None => return Err("the worker stopped".into()),
+    Ok(Prepared {
+        saved,
+        built,
+        plan,
+        record,
+        shown_url,
+    })
+}
+
+/// The worker for one command: sends requests one at a time, prints sign-in prompts, records
+/// each exchange in the workspace's history (as `settings.toml` says).
+pub struct Sender {
+    handle: worker::WorkerHandle,
+    rx: mpsc::UnboundedReceiver<WorkerEvent>,
+    history: Option<crate::worker::history::HistoryHandle>,
+    next_id: u64,
+}
+
+impl Sender {
+    pub fn start(history_root: Option<&std::path::Path>) -> Sender {
+        if let Some(problem) = worker::spool::configure(None) {
+            out::error(problem);
         }
-    };
-    let mut received = match received {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let history = match history_root {
+            Some(root) => crate::worker::history::open_workspace_history(root, tx.clone())
+                .unwrap_or_else(|e| {
+                    out::error(e);
+                    None
+                }),
+            None => None,
+        };
+        let handle = worker::spawn_recording(tx, history.clone());
+        Sender {
+            handle,
+            rx,
+            history,
+            next_id: 1,
+        }
+    }
+
+    /// Sends `request` and waits for the answer (its whole body). Not getting one is
+    /// [`CliError::Unreachable`], told with secrets redacted.
+    pub async fn send(
+        &mut self,
+        request: HttpRequest,
+        plan: Option<AuthPlan>,
+        record: &RecordMeta,
+        secrets: &[String],
+    ) -> Result<Box<Received>, CliError> {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        let what = format!(
+            "{} {}",
+            field(&request.method),
+            field(&redact(&request.url, secrets))
+        );
+        self.handle.send(WorkerCommand::Send {
+            id,
+            request,
+            auth: plan,
+            record: self.history.is_some().then(|| Box::new(record.clone())),
+        });
+        let received = loop {
+            match self.rx.recv().await {
+                Some(WorkerEvent::Response { id: got, result }) if got == id => {
+                    if let Some(h) = &self.history {
+                        h.flush(Duration::from_secs(5));
+                    }
+                    break result;
+                }
+                Some(WorkerEvent::Auth(ev)) => report_auth(&ev),
+                Some(_) => {}
+                None => return Err(CliError::Failed("the worker stopped".into())),
+            }
+        };
+        let mut received = received.map_err(|e| {
+            CliError::Unreachable(format!("{what}: {}", redact(&e.to_string(), secrets)))
+        })?;
+        if received.body.pending.is_some() {
+            // The worker sends a large body's top lines first; the command line wants all of it.
+            received.body = worker::body::prepare(&received.response);
+        }
+        Ok(received)
+    }
+}
+
+/// Runs it; the exit code is 0, 1 (HTTP ≥ 400 with `--fail`) or 2 (could not send, including
+/// when the environment's sign-in failed and `--allow-unsigned` was not given).
+pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResult {
+    let Prepared {
+        saved,
+        built,
+        mut plan,
+        record,
+        shown_url,
+    } = prepare(ws, &args.request, args.env.as_deref(), &args.vars)?;
+    // When the configured sign-in fails, nothing is sent (unless asked).
+    if let Some(p) = plan.as_mut() {
+        p.refuse_unsigned = !args.allow_unsigned;
+    }
+    let mut sender = Sender::start(args.history_root.as_deref());
+    let received = match sender
+        .send(built.request.clone(), plan, &record, &built.secrets)
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "fhirside: {} {shown_url}: {}",
-                built.request.method,
-                redact(&e.to_string(), &built.secrets)
-            );
-            return Ok(2);
+            if !args.allow_unsigned && e.to_string().contains("Not sent, because signing in") {
+                out::note("--allow-unsigned sends it without a token anyway.");
+            }
+            return Err(e);
         }
     };
     if let Some(note) = &received.auth_note {
-        eprintln!("fhirside: {note}");
-    }
-    if received.body.pending.is_some() {
-        // The worker sends a large body's top lines first; the command line wants all of it.
-        received.body = worker::body::prepare(&received.response);
+        out::error(note);
     }
     for outcome in capture::apply(&saved.spec.captures, &received.response) {
         match outcome {
-            CaptureOutcome::Set { variable, .. } => eprintln!("captured {variable}"),
-            CaptureOutcome::Missing { rule, reason } => eprintln!("capture {rule}: {reason}"),
+            CaptureOutcome::Set { variable, .. } => out::note(format_args!("captured {variable}")),
+            CaptureOutcome::Missing { rule, reason } => {
+                out::note(format_args!("capture {rule}: {reason}"))
+            }
         }
     }
     let r = &received.response;
-    let mut out = String::new();
+    let code = if args.fail && r.status >= 400 {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    };
     let status_line = format!(
         "{} {} {} ({} ms)",
         r.version,
         r.status,
-        r.reason,
+        field(&r.reason),
         r.elapsed.as_millis()
     );
-    let body_text = received.body.pretty.text();
-    let body = |out: &mut String| {
-        if args.color && received.body.kind == BodyKind::Json {
-            write_json_ansi(body_text, out);
-        } else {
-            out.push_str(body_text);
+    let headers = |stdout: &mut Stdout| -> Result<(), out::OutputError> {
+        stdout.line(&status_line)?;
+        for (k, v) in &r.headers {
+            stdout.line(format!("{}: {}", field(k), field(v)))?;
         }
-        if !body_text.is_empty() && !body_text.ends_with('\n') {
-            out.push('\n');
-        }
+        Ok(())
+    };
+    let body_out = BodyOut {
+        terminal: stdout.is_terminal(),
+        raw: args.raw,
+        color: args.color && received.body.kind == BodyKind::Json,
     };
     match args.output {
-        Output::Body => body(&mut out),
-        Output::Headers => {
-            out.push_str(&status_line);
-            out.push('\n');
-            for (k, v) in &r.headers {
-                out.push_str(&format!("{k}: {v}\n"));
-            }
-        }
+        Output::Body => body_out.write(r, received.body.pretty.text(), stdout)?,
+        Output::Headers => headers(stdout)?,
         Output::Full => {
-            out.push_str(&status_line);
-            out.push('\n');
-            for (k, v) in &r.headers {
-                out.push_str(&format!("{k}: {v}\n"));
-            }
-            out.push('\n');
-            body(&mut out);
+            headers(stdout)?;
+            stdout.line("")?;
+            body_out.write(r, received.body.pretty.text(), stdout)?;
         }
         Output::Json => {
             let body_json: serde_json::Value =
@@ -232,40 +322,89 @@ pub async fn run(ws: &Workspace, args: RunArgs) -> Result<u8, String> {
                 "headers": headers,
                 "body": body_json,
             });
-            out.push_str(&serde_json::to_string_pretty(&v).unwrap_or_default());
-            out.push('\n');
+            stdout.data(&super::json::to_pretty_safe(&v))?;
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    // A body too large for memory is in a temporary file: it is copied out as it came.
-    if let (Some(file), Output::Body | Output::Full) = (&r.spool, &args.output)
-        && let Err(e) = file.copy_to(&mut stdout)
-    {
-        eprintln!("fhirside: reading the body back from its temporary file failed: {e}");
-        return Ok(2);
-    }
-    let _ = stdout.flush();
-    Ok(if args.fail && r.status >= 400 { 1 } else { 0 })
+    stdout.flush()?;
+    Ok(code)
 }
 
-fn report_auth(ev: &AuthEvent) {
+/// How the body is printed: byte-exact off a terminal (like curl) or with `--raw`; on a
+/// terminal pretty (and highlighted), with control characters shown escaped.
+struct BodyOut {
+    terminal: bool,
+    raw: bool,
+    color: bool,
+}
+
+impl BodyOut {
+    fn write(
+        &self,
+        r: &crate::worker::http::HttpResponse,
+        pretty: &str,
+        stdout: &mut Stdout,
+    ) -> Result<(), CliError> {
+        // A body too large for memory is in a temporary file: it is copied out from there.
+        if let Some(file) = &r.spool {
+            let copied = if self.terminal && !self.raw {
+                let mut w = stdout.sanitising();
+                file.copy_to(&mut w).map_err(out::OutputError::from)?;
+                w.finish()
+            } else {
+                file.copy_to(stdout.raw())
+                    .map(|_| ())
+                    .map_err(out::OutputError::from)
+            };
+            return copied.map_err(|e| match e {
+                out::OutputError::Failed(e) => spool_error(e),
+                closed => closed.into(),
+            });
+        }
+        if !self.terminal || self.raw {
+            stdout.data(&r.body)?;
+            return Ok(());
+        }
+        if needs_escaping(pretty) || std::str::from_utf8(&r.body).is_err() {
+            out::note(
+                "fhirside: the body holds control characters or bytes that are not text; they are shown escaped (--raw prints it as it came)",
+            );
+        }
+        let shown = bytes_for_terminal(pretty.as_bytes());
+        stdout.json(&shown, self.color)?;
+        if !shown.is_empty() && !shown.ends_with('\n') {
+            stdout.data(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+fn spool_error(e: std::io::Error) -> CliError {
+    CliError::Failed(format!(
+        "reading the body back from its temporary file failed: {e}"
+    ))
+}
+
+/// Sign-in prompts and failures on stderr. Every field came from a server: each is shown on
+/// one line with its control characters escaped.
+pub fn report_auth(ev: &AuthEvent) {
     match ev {
-        AuthEvent::DeviceCode { prompt, .. } => eprintln!(
-            "To sign in, open {} and enter the code {}",
-            prompt.verification_uri, prompt.user_code
-        ),
-        AuthEvent::Browser { url, port, .. } => eprintln!(
-            "To sign in, open this address in a browser (over SSH: ssh -L {port}:localhost:{port} <host>):\n{url}"
-        ),
-        AuthEvent::Failed { error, .. } => eprintln!("fhirside: sign-in failed: {error}"),
+        AuthEvent::DeviceCode { prompt, .. } => {
+            out::note(format_args!(
+                "To sign in, open {} and enter the code {}",
+                field(&prompt.verification_uri),
+                field(&prompt.user_code)
+            ));
+            if !prompt.message.is_empty() {
+                out::note(field(&prompt.message));
+            }
+        }
+        AuthEvent::Browser { url, port, .. } => out::note(format_args!(
+            "To sign in, open this address in a browser (over SSH: ssh -L {port}:localhost:{port} <host>):\n{}",
+            field(url)
+        )),
+        AuthEvent::Failed { error, .. } => out::error(format_args!("sign-in failed: {error}")),
         _ => {}
     }
-}
-
-/// Colour when stdout is a terminal and NO_COLOR is not set.
-pub fn want_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]

@@ -105,6 +105,17 @@ pub fn check_bearer(st: &AppState, headers: &HeaderMap) -> Result<(), FhirError>
     if aud.trim_end_matches('/') != st.base {
         return Err(unauthorized(st));
     }
+    // Tokens of the SMART Backend Services endpoint carry system scopes instead of roles.
+    if let Some(ok) = super::smart::authorizes(st, &claims) {
+        return match ok {
+            true => Ok(()),
+            false => Err(FhirError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Authorization failed.",
+            )),
+        };
+    }
     let tid = claims.get("tid").and_then(Value::as_str).unwrap_or("");
     let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
     let v1_iss = format!("https://sts.windows.net/{DEMO_TENANT_ID}/");

@@ -469,6 +469,105 @@ impl TokenRequest {
     }
 }
 
+/// A confidential client proves itself with its secret or a signed assertion
+/// (`client_assertion`, RFC 7523), as Entra accepts for certificate credentials: the
+/// assertion's `x5t#S256` (or `x5t`) names a certificate registered for the app, the signature
+/// must be that certificate's (PS256/RS256), `iss` = `sub` = the client id, `aud` = this
+/// tenant's token endpoint, and now within `nbf`…`exp`. Codes and wording follow Microsoft's
+/// "certificate credentials" page and AADSTS error reference.
+fn check_client_credential(
+    st: &AppState,
+    req: &TokenRequest,
+    c: &Client,
+    tenant: &str,
+) -> Result<(), EntraError> {
+    let Some(assertion) = req.get("client_assertion") else {
+        return req.check_secret(c, true);
+    };
+    if req.get("client_assertion_type")
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return Err(missing_param("client_assertion_type"));
+    }
+    let bad = |code: u32, msg: String| err(StatusCode::UNAUTHORIZED, "invalid_client", code, msg);
+    let header = jsonwebtoken::decode_header(assertion)
+        .map_err(|_| bad(50027, "JWT token is invalid or malformed.".into()))?;
+    let alg = header.alg;
+    let thumb = header
+        .x5t_s256
+        .clone()
+        .or_else(|| header.x5t.clone())
+        .unwrap_or_default();
+    let certs: Vec<_> = st
+        .opts
+        .entra_certificates
+        .iter()
+        .filter_map(|pem| super::client_assertion::register_certificate(pem).ok())
+        .collect();
+    let Some(cert) = certs.iter().find(|k| k.matches(&header)) else {
+        return Err(bad(
+            700027,
+            format!(
+                "Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.]",
+                c.id
+            ),
+        ));
+    };
+    let signed = matches!(
+        alg,
+        jsonwebtoken::Algorithm::PS256 | jsonwebtoken::Algorithm::RS256
+    );
+    let claims = signed.then(|| cert.verify(assertion, alg)).flatten().ok_or_else(|| {
+        bad(
+            700027,
+            format!("Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '{}', Found key 'Start=…, End=…']", cert.thumbprint_hex),
+        )
+    })?;
+    let text = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or("");
+    if !text("iss").eq_ignore_ascii_case(c.id) || !text("sub").eq_ignore_ascii_case(c.id) {
+        return Err(bad(
+            700021,
+            "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .".into(),
+        ));
+    }
+    let aud = text("aud").trim_end_matches('/');
+    let v1 = format!("{}/{tenant}/oauth2/token", st.authority);
+    let v2 = format!("{}/{tenant}/oauth2/v2.0/token", st.authority);
+    if aud != v1 && aud != v2 {
+        return Err(bad(
+            700023,
+            "Client assertion audience claim does not match Realm issuer. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .".into(),
+        ));
+    }
+    let now = unix_now();
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    let nbf = claims
+        .get("nbf")
+        .and_then(Value::as_i64)
+        .unwrap_or(i64::MIN);
+    if now >= exp || nbf > now + 300 {
+        let when = |t: i64| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string())
+                .unwrap_or_default()
+        };
+        return Err(bad(
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {}, assertion valid from {}, expiry time of assertion {}. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .",
+                when(now),
+                if nbf == i64::MIN {
+                    String::new()
+                } else {
+                    when(nbf)
+                },
+                when(exp)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 async fn token_v1(
     State(st): State<Arc<AppState>>,
     Path(tenant): Path<String>,
@@ -496,7 +595,7 @@ fn token_v1_inner(
         return Err(unsupported_grant(grant));
     }
     let c = req.client_id()?;
-    req.check_secret(c, true)?;
+    check_client_credential(st, &req, c, tenant)?;
     let resource_raw = req
         .get("resource")
         .ok_or_else(|| missing_param("resource"))?;
@@ -554,7 +653,7 @@ fn token_v2_inner(
     match grant {
         "client_credentials" => {
             let c = req.client_id()?;
-            req.check_secret(c, true)?;
+            check_client_credential(st, &req, c, tenant)?;
             let scope = req.get("scope").ok_or_else(|| missing_param("scope"))?;
             let scopes: Vec<&str> = scope.split_whitespace().collect();
             let [single] = scopes.as_slice() else {

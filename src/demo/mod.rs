@@ -27,6 +27,7 @@
 
 mod auth;
 mod bundle;
+mod client_assertion;
 mod clinical;
 mod data;
 mod entra;
@@ -36,6 +37,7 @@ mod metadata;
 mod ops;
 mod outcome;
 mod search;
+mod smart;
 pub mod storage;
 mod store;
 mod tls;
@@ -129,6 +131,12 @@ pub struct DemoOptions {
     /// Serve https (FHIR, Entra and storage) with a certificate signed by a
     /// CA made at start ([`DemoServer::ca_cert_path`]).
     pub tls: bool,
+    /// Certificates (PEM) registered for [`DEMO_CLIENT_ID`]: it may then sign in with a
+    /// signed client assertion instead of its secret.
+    pub entra_certificates: Vec<String>,
+    /// Clients of the SMART Backend Services token endpoint (`/smart/token`): client id and
+    /// the JWKS registered for it.
+    pub smart_clients: Vec<(String, serde_json::Value)>,
 }
 
 impl Default for DemoOptions {
@@ -145,6 +153,8 @@ impl Default for DemoOptions {
             storage_port: 0,
             storage_public_read: false,
             tls: false,
+            entra_certificates: Vec::new(),
+            smart_clients: Vec::new(),
         }
     }
 }
@@ -169,6 +179,7 @@ pub(crate) struct AppState {
     ready: tokio::sync::watch::Receiver<bool>,
     /// Searches seen, for the throttle fault.
     searches: std::sync::atomic::AtomicU64,
+    smart: Mutex<smart::SmartState>,
 }
 
 /// A running demo server.
@@ -245,8 +256,10 @@ impl DemoServer {
             }),
             ops: Mutex::new(ops::OpsState::default()),
             searches: std::sync::atomic::AtomicU64::new(0),
+            smart: Mutex::new(smart::SmartState::default()),
         });
         let app: Router = entra::routes()
+            .merge(smart::routes())
             .fallback(fhir_routes::dispatch)
             .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
             .layer(middleware::map_response(add_request_id))

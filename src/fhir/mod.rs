@@ -5,6 +5,7 @@
 //! extensions, and none of it may panic. Parsers answer `None`/empty for what they cannot read.
 //! Nothing assumes a particular server: paging links stay opaque, totals may be absent.
 
+pub mod bulk;
 pub mod bundle;
 pub mod capability;
 pub mod chart;

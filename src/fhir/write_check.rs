@@ -20,8 +20,11 @@ pub fn check_write(method: &str, url: &str, body: &str) -> Vec<String> {
     let json: Value = match serde_json::from_str(body) {
         Ok(v) => v,
         Err(e) => {
+            // serde_json says where itself ("… at line 3 column 7"): said once, our way.
+            let text = e.to_string();
+            let what = text.split(" at line ").next().unwrap_or(&text);
             return vec![format!(
-                "The body is not valid JSON (line {}, column {}): {e}.",
+                "The body is not valid JSON (line {}, column {}): {what}.",
                 e.line(),
                 e.column()
             )];
@@ -74,11 +77,12 @@ mod tests {
             ),
             vec!["The body is a Observation but the URL is for Patient."]
         );
-        assert!(
-            check_write("POST", &format!("{b}/Patient"), "{")
-                .first()
-                .unwrap()
-                .contains("not valid JSON")
+        let bad = check_write("POST", &format!("{b}/Patient"), "{\n  \"a\": }");
+        assert!(bad[0].contains("not valid JSON (line 2, column"), "{bad:?}");
+        assert_eq!(
+            bad[0].matches("line").count(),
+            1,
+            "the position is said once: {bad:?}"
         );
         assert!(
             check_write(

@@ -1,5 +1,6 @@
-//! Text for people, shared by the TUI and the CLI: sizes (and, later, the terminal sanitiser).
+//! Text for people, shared by the TUI and the CLI: sizes, and the terminal sanitiser.
 
+pub mod sanitize;
 pub mod size;
 
 pub use size::human_size;

@@ -59,7 +59,12 @@ pub async fn run(start: Start) -> anyhow::Result<()> {
     // The other setting read at start-up: where large bodies go.
     let (settings, _) = crate::workspace::settings::load_settings(&root);
     let mut notes = theme_problems;
-    notes.extend(crate::worker::spool::configure(settings.spool_above_mb));
+    notes.extend(crate::worker::spool::configure_from(&settings));
+    // Entries of trusted_origins / storage_hosts that mean nothing are said at start.
+    for env in &app.model.ws.environments {
+        let policy = crate::worker::credentials::CredentialPolicy::for_environment(env, &[]);
+        notes.extend(policy.problems().iter().cloned());
+    }
     app.init_keys(Some(&crate::workspace::location::user_config_dir()));
     if let Some(g) = start.greeting {
         app.model.info(g);

@@ -390,3 +390,39 @@ fn short(secs: u64) -> String {
         format!("{}m", secs / 60)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tui::testing::Rig;
+    use crate::workspace::{RequestAuth, RequestSpec};
+
+    #[test]
+    fn the_environment_token_goes_only_to_its_fhir_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
+        let model = &mut rig.app.model;
+        let spec = |url: &str| RequestSpec::new("x", "GET", url);
+        let fhir = "https://ws-svc.fhir.azurehealthcareapis.com/Patient";
+        assert!(model.prepare(None, &spec(fhir)).auth.is_some());
+        let token_endpoint = "https://login.microsoftonline.com/t/oauth2/token";
+        assert!(model.prepare(None, &spec(token_endpoint)).auth.is_none());
+        // A request with its own auth keeps it.
+        let mut own = spec(fhir);
+        own.auth = Some(RequestAuth::None);
+        assert!(model.prepare(None, &own).auth.is_none());
+        // Missing settings are a sentence, but only for requests to the FHIR service.
+        model
+            .ws
+            .environment_mut("azure")
+            .unwrap()
+            .variables
+            .retain(|v| v.key != "tenantid");
+        let p = model.prepare(None, &spec(fhir));
+        assert!(p.auth.is_none());
+        let err = p.auth_problem.expect("a sentence");
+        assert!(err.contains("tenantid"), "{err}");
+        let elsewhere = model.prepare(None, &spec("https://elsewhere.example/x"));
+        assert!(elsewhere.auth.is_none() && elsewhere.auth_problem.is_none());
+    }
+}

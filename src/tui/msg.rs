@@ -15,6 +15,9 @@ use super::screens::Intent;
 use super::session::Session;
 
 /// Everything that can happen to the app.
+// Messages are moved once, from the one who sends to the one who handles: boxing the large
+// variant would add an allocation to each without saving anything kept.
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),
@@ -31,6 +34,7 @@ pub enum Msg {
 }
 
 /// Work for the runtime.
+#[allow(clippy::large_enum_variant)] // moved once, never kept (see `Msg`)
 pub enum Command {
     Worker(WorkerCommand),
     /// Ask the history actor for something; the answer comes back as a worker event.
@@ -103,6 +107,8 @@ pub enum DiskOp {
     /// The user chose their version over a file another program changed.
     AcceptDiskVersion(PathBuf),
     SaveJob(Box<ExportJob>),
+    /// Read the jobs folder again (jobs started by `fhirside export` in another terminal).
+    ScanJobs,
     RemoveJob(String),
     /// Remember the theme in `settings.toml`.
     RememberTheme(String),
@@ -129,6 +135,7 @@ pub enum DiskValue {
     Imported(Box<Imported>),
     /// Where the file went (for the message).
     Written(PathBuf),
+    Jobs(Vec<ExportJob>),
 }
 
 /// What an import added, for the app to take into its workspace.

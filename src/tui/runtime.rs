@@ -160,6 +160,10 @@ impl Runtime {
                     .map_err(DiskError::Store),
                 None => Ok(DiskValue::Done),
             },
+            DiskOp::ScanJobs => {
+                let (_, jobs, _) = JobStore::load(s.root());
+                Ok(DiskValue::Jobs(jobs))
+            }
             DiskOp::RemoveJob(id) => match self.job_store.as_mut() {
                 Some(js) => js
                     .remove(&id)
@@ -179,9 +183,12 @@ impl Runtime {
             }
             DiskOp::WriteSession(session) => {
                 let path = s.root().join(super::session::SESSION_FILE);
-                let text = toml::to_string_pretty(&*session).map_err(|e| {
+                let mut text = toml::to_string_pretty(&*session).map_err(|e| {
                     DiskError::Other(format!("The session could not be written: {e}"))
                 })?;
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
                 crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
                     .map(|_| DiskValue::Written(path))
                     .map_err(|e| DiskError::Other(format!("The session could not be written: {e}")))
@@ -210,7 +217,9 @@ fn remember_theme(root: &std::path::Path, name: &str) -> DiskResult {
     }
     settings.theme = Some(name.to_string());
     let text = toml::to_string_pretty(&settings).map_err(|e| DiskError::Other(e.to_string()))?;
-    crate::workspace::atomic::write_atomic(&path, text.as_bytes(), false)
+    // A settings file fhirside writes points editors at its schema, like every other file.
+    let bytes = crate::workspace::schemas::with_directive(root, &path, text.as_bytes());
+    crate::workspace::atomic::write_atomic(&path, &bytes, false)
         .map(|_| DiskValue::Written(path))
         .map_err(|e| DiskError::Other(e.to_string()))
 }

@@ -7,16 +7,19 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::app::App;
+use super::msg::Command;
 use super::msg::Msg;
 use super::runtime::{Headless, Runtime};
 use super::screens::Dialog;
-use crate::worker::{WorkerCommand, WorkerEvent, WorkerHandle};
+use crate::worker::{HttpResponse, Received, RequestId, WorkerCommand, WorkerEvent, WorkerHandle};
 use crate::workspace::{NodePath, Store};
 
 pub struct Rig {
     pub app: App,
     pub runtime: Runtime,
     pub host: Headless,
+    /// The history actor's answers, when the rig has one (see [`Rig::with_history`]).
+    history_events: Option<tokio::sync::mpsc::UnboundedReceiver<WorkerEvent>>,
 }
 
 /// A key press by the name the key tables use (`j`, `G`, `ctrl-r`, `enter`, `esc`, `f5`…).
@@ -75,6 +78,7 @@ impl Rig {
             app,
             runtime: Runtime::new(store, Some(job_store)),
             host: Headless::default(),
+            history_events: None,
         }
     }
 
@@ -93,11 +97,89 @@ impl Rig {
         self
     }
 
+    /// Records exchanges in the workspace's history file through the real history actor, whose
+    /// answers are fed back after every message (so history calls are answered at once).
+    pub fn with_history(mut self) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let file = self.app.model.root.join(crate::history::HISTORY_FILE);
+        match crate::worker::history::HistoryHandle::open(&file, Default::default(), tx) {
+            Ok(h) => self.runtime.history = Some(h),
+            Err(e) => panic!("history at {}: {e}", file.display()),
+        }
+        self.app.model.history.enabled = true;
+        self.history_events = Some(rx);
+        self
+    }
+
+    /// Records an exchange as the worker would once it is answered.
+    pub fn record(&mut self, x: crate::history::Exchange) {
+        if let Some(h) = &self.runtime.history {
+            h.record(x, Vec::new());
+        }
+        self.pump_history();
+    }
+
+    /// Feeds the history actor's answers back until it has nothing more to say.
+    fn pump_history(&mut self) {
+        let Some(mut rx) = self.history_events.take() else {
+            return;
+        };
+        // Bounded: each answer may ask again (a list after a record), but not forever.
+        for _ in 0..100 {
+            if let Some(h) = &self.runtime.history {
+                h.flush(std::time::Duration::from_secs(10));
+            }
+            let mut answered = false;
+            while let Ok(ev) = rx.try_recv() {
+                answered = true;
+                self.runtime
+                    .update(&mut self.app, Msg::Worker(ev), &mut self.host);
+            }
+            if !answered {
+                break;
+            }
+        }
+        self.history_events = Some(rx);
+    }
+
     /// One message through the app and the runtime; the worker commands it gave (when the rig
     /// has no worker).
     pub fn msg(&mut self, msg: Msg) -> Vec<WorkerCommand> {
         self.runtime.update(&mut self.app, msg, &mut self.host);
+        self.pump_history();
         std::mem::take(&mut self.runtime.unsent)
+    }
+
+    /// Carries out commands the app returned outside `update` (session restore, resumed
+    /// jobs, the session written); the worker commands among them and their results.
+    pub fn dispatch(&mut self, commands: Vec<Command>) -> Vec<WorkerCommand> {
+        self.runtime
+            .dispatch(&mut self.app, commands, &mut self.host);
+        self.pump_history();
+        std::mem::take(&mut self.runtime.unsent)
+    }
+
+    /// Writes the session file now, as the event loop does when the place changed.
+    pub fn save_session(&mut self) {
+        let cmds: Vec<Command> = self.app.session_to_save().into_iter().collect();
+        self.dispatch(cmds);
+    }
+
+    /// `Ctrl-R` on the open request; the id of the one send it gave (panics otherwise).
+    pub fn send(&mut self) -> RequestId {
+        let cmds = self.key("ctrl-r");
+        match cmds.as_slice() {
+            [WorkerCommand::Send { id, .. }] => *id,
+            other => panic!("expected one send, got {other:?}"),
+        }
+    }
+
+    /// The worker's answer to request `id`.
+    pub fn answer(&mut self, id: RequestId, received: Box<Received>) -> Vec<WorkerCommand> {
+        self.worker_event(WorkerEvent::Response {
+            id,
+            result: Ok(received),
+        })
     }
 
     pub fn key(&mut self, name: &str) -> Vec<WorkerCommand> {
@@ -149,11 +231,46 @@ impl Rig {
         }
     }
 
-    /// Opens a saved request as Enter in Collections would.
+    /// `env` signs in with client credentials (tenant `t`, client `c`, secret `s`) for the FHIR
+    /// service at `fhirurl`.
+    pub fn set_client_credentials(&mut self, env: &str, fhirurl: &str) {
+        if let Some(e) = self.app.model.ws.environment_mut(env) {
+            e.set("tenantid", "t");
+            e.set("clientid", "c");
+            e.set("clientsecret", "s");
+            e.set("fhirurl", fhirurl);
+        }
+    }
+
+    /// `env` at `fhirurl` without a sign-in, its `{{bearerToken}}` set by hand this session.
+    pub fn set_token_by_hand(&mut self, env: &str, fhirurl: &str) {
+        self.set_fhirurl(env, fhirurl);
+        if let Some(e) = self.app.model.ws.environment_mut(env) {
+            e.auth = None;
+        }
+        self.app.model.set_session_var("bearerToken", "t".into());
+    }
+
+    /// Opens a saved request as the palette does (the Request pane gets the focus).
     pub fn open(&mut self, path: &NodePath) {
         self.msg(Msg::Intent(super::screens::Intent::OpenRequest(
             path.clone(),
         )));
+    }
+
+    /// The open request's editor.
+    pub fn editor(&self) -> Option<&super::screens::request::RequestEditor> {
+        self.app.request.open(self.app.model.open.as_ref())
+    }
+
+    pub fn editor_mut(&mut self) -> Option<&mut super::screens::request::RequestEditor> {
+        let open = self.app.model.open.clone()?;
+        self.app.request.editors.get_mut(&open)
+    }
+
+    /// The open request's response.
+    pub fn response(&self) -> Option<&super::screens::response::ResponseView> {
+        self.app.response.view(self.app.model.open.as_ref())
     }
 
     /// Draws one frame of `width`×`height` and returns it as text.
@@ -177,6 +294,35 @@ impl Rig {
             match never {}
         }
     }
+}
+
+/// An answer as the worker hands it over: `status`, a `Content-Type`, `body` prepared for view,
+/// from `http://fhir.test/metadata` in 42 ms.
+pub fn received(status: u16, content_type: &str, body: &str) -> Box<Received> {
+    let response = HttpResponse {
+        spool: None,
+        status,
+        reason: "OK".into(),
+        version: "HTTP/1.1".into(),
+        headers: vec![("content-type".into(), content_type.into())],
+        body: body.as_bytes().to_vec().into(),
+        elapsed: std::time::Duration::from_millis(42),
+        final_url: "http://fhir.test/metadata".into(),
+    };
+    let body = crate::worker::body::prepare(&response);
+    Box::new(Received {
+        response,
+        body,
+        auth_note: None,
+    })
+}
+
+/// `screen` with every digit as `#`: ages, times and durations move on with the clock.
+pub fn mask_digits(screen: &str) -> String {
+    screen
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
 }
 
 /// A node path from its parts.

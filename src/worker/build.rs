@@ -213,6 +213,8 @@ mod tests {
             timeout_secs: 30,
             auth: None,
             insecure: false,
+            trusted_origins: Vec::new(),
+            storage_hosts: None,
         }
     }
 

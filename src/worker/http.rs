@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use thiserror::Error;
 
+use super::credentials::{Origin, forwardable_across_origins};
+
 /// A fully resolved request, ready for the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
@@ -84,6 +86,38 @@ pub enum HttpError {
     BodyTooLarge,
     #[error("Too many redirects (more than {0}).")]
     TooManyRedirects(usize),
+    /// A redirect fhirside will not follow (another origin with a body, a scheme other than
+    /// http(s), a Location that is not a URL), as the sentence.
+    #[error("{0}")]
+    RedirectRefused(String),
+    #[error(
+        "The server at {from} redirected to {to}, from https down to plain http; fhirside does not follow that, since the request would travel unencrypted."
+    )]
+    Downgrade { from: String, to: String },
+    #[error(
+        "The server's {encoding} body decodes to more than {limit_mb} MB, the limit for compressed bodies (max_decoded_mb in settings.toml, or FHIRSIDE_MAX_DECODED_MB); fhirside stopped reading it and kept nothing of it."
+    )]
+    DecodedTooLarge {
+        encoding: &'static str,
+        limit_mb: u64,
+    },
+    #[error(
+        "The server's {encoding} body expands more than 1,000 times ({} decoded from {} received): fhirside stopped reading it as a likely decompression bomb and kept nothing of it.",
+        crate::text::human_size(usize::try_from(*.decoded).unwrap_or(usize::MAX)),
+        crate::text::human_size(usize::try_from(*.compressed).unwrap_or(usize::MAX))
+    )]
+    DecompressionBomb {
+        encoding: &'static str,
+        decoded: u64,
+        compressed: u64,
+    },
+    #[error(
+        "The body is not valid {encoding}, although the server said so (Content-Encoding): {detail}."
+    )]
+    BadEncoding {
+        encoding: &'static str,
+        detail: String,
+    },
     #[error("Request cancelled.")]
     Cancelled,
     #[error("{0}")]
@@ -101,14 +135,17 @@ fn human_duration(d: &Duration) -> String {
 }
 
 /// The settings every client shares; public so tests can add a resolver of their own.
+/// Redirects are followed by [`open`], not by reqwest (which would forward custom secret headers
+/// and re-send bodies to another origin), and no `Referer` is ever sent.
 pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .user_agent(concat!("fhirside/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
 }
 
-/// The client every request goes through. reqwest drops `Authorization` on redirects to another host.
+/// The client every request goes through.
 pub fn client() -> reqwest::Client {
     client_builder().build().unwrap_or_default()
 }
@@ -146,6 +183,147 @@ pub fn validate(req: &HttpRequest) -> Result<(reqwest::Method, url::Url), HttpEr
     Ok((method, url))
 }
 
+/// One redirect that was followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub status: u16,
+    pub from: String,
+    pub to: String,
+    /// Request headers not sent on, because the hop left the origin they were written for.
+    pub dropped: Vec<String>,
+}
+
+/// A response whose head has arrived (its body not read yet), after any redirects.
+pub struct Opened {
+    pub response: reqwest::Response,
+    /// The redirects followed, in order (the last `to` is the URL that answered).
+    pub hops: Vec<Hop>,
+}
+
+/// Asked for when the request does not say: the encodings [`send_observed`] decodes.
+const ACCEPT_ENCODING: &str = "gzip, br";
+
+/// Text a server wrote, fit to quote in a sentence: its first 200 characters, escaped.
+pub fn quoted(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .collect::<String>()
+        .escape_debug()
+        .to_string()
+}
+
+/// A URL in a sentence: the server wrote it, so only its (already escaped) first 200 characters.
+fn shown(url: &url::Url) -> String {
+    url.as_str().chars().take(200).collect()
+}
+
+/// Sends `req` and follows up to [`MAX_REDIRECTS`] redirects by RFC 9110's rules: 303 (and 301/302
+/// after a POST) become a GET without the body, 307/308 keep the method and body. A hop to
+/// another origin carries only the headers [`forwardable_across_origins`] allows (never
+/// `Authorization`, cookies or anything holding a secret) and never a body; a hop from https
+/// down to http is refused. `req.timeout` bounds the whole chain.
+pub async fn open(client: &reqwest::Client, req: &HttpRequest) -> Result<Opened, HttpError> {
+    let (mut method, mut url) = validate(req)?;
+    let started = Instant::now();
+    let mut headers = req.headers.clone();
+    let mut body = req.body.clone();
+    let mut hops: Vec<Hop> = Vec::new();
+    loop {
+        let host = url.host_str().unwrap_or("").to_string();
+        let remaining = req.timeout.saturating_sub(started.elapsed());
+        if remaining.is_zero() {
+            return Err(HttpError::Timeout(req.timeout));
+        }
+        let mut builder = client
+            .request(method.clone(), url.clone())
+            .timeout(remaining);
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept-encoding"))
+        {
+            builder = builder.header("Accept-Encoding", ACCEPT_ENCODING);
+        }
+        for (k, v) in &headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = &body {
+            builder = builder.body(b.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| classify(&e, &host, req.timeout))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string());
+        let (true, Some(location)) = (matches!(status, 301 | 302 | 303 | 307 | 308), location)
+        else {
+            return Ok(Opened { response, hops });
+        };
+        if hops.len() >= MAX_REDIRECTS {
+            return Err(HttpError::TooManyRedirects(MAX_REDIRECTS));
+        }
+        let next = url.join(&location).map_err(|e| {
+            HttpError::RedirectRefused(format!(
+                "The server redirected ({status}) to '{}', which is not a usable URL: {e}.",
+                quoted(&location)
+            ))
+        })?;
+        if !matches!(next.scheme(), "http" | "https") {
+            return Err(HttpError::RedirectRefused(format!(
+                "The server redirected ({status}) to {}, which is not http or https; fhirside does not follow it.",
+                shown(&next)
+            )));
+        }
+        if url.scheme() == "https" && next.scheme() == "http" {
+            return Err(HttpError::Downgrade {
+                from: shown(&url),
+                to: shown(&next),
+            });
+        }
+        let cross_origin = Origin::of_url(&url) != Origin::of_url(&next);
+        let to_get =
+            status == 303 || (matches!(status, 301 | 302) && method == reqwest::Method::POST);
+        if to_get {
+            if method != reqwest::Method::HEAD {
+                method = reqwest::Method::GET;
+            }
+            body = None;
+            headers.retain(|(k, _)| {
+                !["content-type", "content-length", "content-encoding"]
+                    .iter()
+                    .any(|h| k.eq_ignore_ascii_case(h))
+            });
+        }
+        if cross_origin && body.as_ref().is_some_and(|b| !b.is_empty()) {
+            let other = Origin::of_url(&next).map_or_else(|| shown(&next), |o| o.host_port());
+            return Err(HttpError::RedirectRefused(format!(
+                "The server redirected this {method} ({status}) to {other}, another origin; fhirside does not send the request body anywhere but where it was addressed. If you trust {other}, send the request to {} yourself.",
+                shown(&next)
+            )));
+        }
+        let mut dropped = Vec::new();
+        if cross_origin {
+            headers.retain(|(k, _)| {
+                let keep = forwardable_across_origins(k);
+                if !keep {
+                    dropped.push(k.clone());
+                }
+                keep
+            });
+        }
+        hops.push(Hop {
+            status,
+            from: url.to_string(),
+            to: next.to_string(),
+            dropped,
+        });
+        url = next;
+    }
+}
+
 /// Sends `req` and reads the whole body.
 pub async fn send(client: &reqwest::Client, req: &HttpRequest) -> Result<HttpResponse, HttpError> {
     send_observed(client, req, None).await
@@ -158,26 +336,36 @@ pub async fn send_observed(
     req: &HttpRequest,
     progress: Option<&super::spool::ReceiveProgress>,
 ) -> Result<HttpResponse, HttpError> {
-    let (method, url) = validate(req)?;
-    let host = url.host_str().unwrap_or("").to_string();
+    send_traced(client, req, progress).await.map(|(r, _)| r)
+}
+
+/// [`send_observed`], with the redirects that were followed.
+pub async fn send_traced(
+    client: &reqwest::Client,
+    req: &HttpRequest,
+    progress: Option<&super::spool::ReceiveProgress>,
+) -> Result<(HttpResponse, Vec<Hop>), HttpError> {
     let started = Instant::now();
-    let mut builder = client.request(method, url).timeout(req.timeout);
-    for (k, v) in &req.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    if let Some(body) = &req.body {
-        builder = builder.body(body.clone());
-    }
-    let resp = builder
-        .send()
-        .await
-        .map_err(|e| classify(&e, &host, req.timeout))?;
+    let Opened {
+        response: resp,
+        hops,
+    } = open(client, req).await?;
     let status = resp.status();
     let version = format!("{:?}", resp.version());
     let final_url = resp.url().to_string();
+    let encoding = Encoding::of(
+        resp.headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     let headers = resp
         .headers()
         .iter()
+        // The decoder takes the encoding (and the encoded length) away with it.
+        .filter(|(k, _)| {
+            encoding == Encoding::Identity
+                || !matches!(k.as_str(), "content-encoding" | "content-length")
+        })
         .map(|(k, v)| {
             (
                 k.as_str().to_string(),
@@ -185,70 +373,264 @@ pub async fn send_observed(
             )
         })
         .collect();
-    let announced = resp.content_length();
+    let announced = match encoding {
+        Encoding::Identity => resp.content_length(),
+        _ => None,
+    };
     if let Some(p) = progress {
         p.set_total(announced);
     }
-    let in_memory_limit = super::spool::spool_above().min(MAX_BODY_BYTES);
-    let announced = announced.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    let mut spool = None;
-    if announced > in_memory_limit {
-        spool = Some(start_spool(&[], progress)?);
-    }
-    // Reserve what the server announced (within the limit), so a large body is not copied
-    // while it grows.
-    let mut body = Vec::with_capacity(if spool.is_some() {
-        0
-    } else {
-        announced.min(in_memory_limit)
-    });
-    let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(bytes) => {
-                if let Some(p) = progress {
-                    p.add(bytes.len());
-                }
-                if spool.is_none() && body.len() + bytes.len() > in_memory_limit {
-                    spool = Some(start_spool(&body, progress)?);
-                    body = Vec::new();
-                }
-                match spool.as_mut() {
-                    Some(f) => {
-                        if f.len() + bytes.len() as u64 > super::spool::MAX_SPOOL_BYTES {
-                            return Err(HttpError::BodyTooLarge);
-                        }
-                        f.write_all(&bytes).map_err(spool_failed)?;
-                    }
-                    None => body.extend_from_slice(&bytes),
+    let mut sink = BodySink::new(announced, progress)?;
+    match encoding {
+        Encoding::Identity => {
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                match chunk {
+                    Ok(bytes) => sink.push(&bytes)?,
+                    Err(e) => return Err(sink.dropped(&e, req.timeout)),
                 }
             }
-            Err(e) if e.is_timeout() => return Err(HttpError::Timeout(req.timeout)),
-            Err(e) => {
-                return Err(HttpError::BodyDropped {
-                    received: body.len(),
-                    detail: root_cause(&e),
-                });
-            }
+        }
+        coding => read_decoded(resp, coding, &mut sink, req.timeout).await?,
+    }
+    let (body, spool) = sink.finish()?;
+    Ok((
+        HttpResponse {
+            spool,
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            version,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+            final_url,
+        },
+        hops,
+    ))
+}
+
+/// The `Content-Encoding`s fhirside decodes; anything else is kept as it came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    fn of(header: Option<&str>) -> Encoding {
+        match header.map(|h| h.trim().to_ascii_lowercase()).as_deref() {
+            Some("gzip" | "x-gzip") => Encoding::Gzip,
+            Some("br") => Encoding::Brotli,
+            _ => Encoding::Identity,
         }
     }
-    let spool = match spool {
-        Some(mut f) => {
-            f.flush().map_err(spool_failed)?;
-            Some(std::sync::Arc::new(f))
+
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Identity => "identity",
+            Encoding::Gzip => "gzip",
+            Encoding::Brotli => "brotli",
         }
-        None => None,
+    }
+}
+
+/// A compressed body decoded above this size must not be more than [`MAX_RATIO`] times its
+/// compressed size: JSON and NDJSON compress 5–50:1, a decompression bomb about 1,000:1 (gzip)
+/// or far more (brotli).
+pub const RATIO_CHECK_ABOVE: u64 = 8 * 1024 * 1024;
+pub const MAX_RATIO: u64 = 1000;
+
+/// Decodes a gzip or brotli body into `sink`, stopping at once when it grows past the decoded
+/// limit ([`super::spool::max_decoded`]) or [`MAX_RATIO`] times what arrived.
+async fn read_decoded(
+    resp: reqwest::Response,
+    coding: Encoding,
+    sink: &mut BodySink<'_>,
+    timeout: Duration,
+) -> Result<(), HttpError> {
+    use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder};
+    use tokio::io::AsyncReadExt;
+    let compressed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stream = resp
+        .bytes_stream()
+        .map(|chunk| chunk.map_err(std::io::Error::other));
+    let reader = Consumed {
+        inner: tokio_util::io::StreamReader::new(stream),
+        count: compressed.clone(),
     };
-    Ok(HttpResponse {
-        spool,
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("").to_string(),
-        version,
-        headers,
-        body: body.into(),
-        elapsed: started.elapsed(),
-        final_url,
-    })
+    let mut decoder: std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>> = match coding {
+        Encoding::Gzip => {
+            let mut d = GzipDecoder::new(reader);
+            d.multiple_members(true);
+            Box::pin(d)
+        }
+        _ => Box::pin(BrotliDecoder::new(reader)),
+    };
+    let limit = super::spool::max_decoded();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut decoded: u64 = 0;
+    loop {
+        let n = match decoder.read(&mut buf).await {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) => {
+                return Err(
+                    match e.get_ref().and_then(|i| i.downcast_ref::<reqwest::Error>()) {
+                        Some(net) => sink.dropped(net, timeout),
+                        None => HttpError::BadEncoding {
+                            encoding: coding.name(),
+                            detail: e.to_string(),
+                        },
+                    },
+                );
+            }
+        };
+        decoded = decoded.saturating_add(n as u64);
+        if decoded > limit {
+            return Err(HttpError::DecodedTooLarge {
+                encoding: coding.name(),
+                limit_mb: limit >> 20,
+            });
+        }
+        let arrived = compressed.load(std::sync::atomic::Ordering::Relaxed).max(1);
+        if decoded > RATIO_CHECK_ABOVE && decoded / arrived > MAX_RATIO {
+            return Err(HttpError::DecompressionBomb {
+                encoding: coding.name(),
+                decoded,
+                compressed: arrived,
+            });
+        }
+        sink.push(buf.get(..n).unwrap_or(&[]))?;
+    }
+}
+
+/// Counts the compressed bytes the decoder has consumed (not merely received), so the ratio
+/// check sees the real expansion from the first megabytes on.
+struct Consumed<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: tokio::io::AsyncBufRead + Unpin> tokio::io::AsyncRead for Consumed<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before);
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        r
+    }
+}
+
+impl<R: tokio::io::AsyncBufRead + Unpin> tokio::io::AsyncBufRead for Consumed<R> {
+    fn poll_fill_buf(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<&[u8]>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_fill_buf(cx)
+    }
+
+    fn consume(mut self: std::pin::Pin<&mut Self>, amt: usize) {
+        self.count
+            .fetch_add(amt as u64, std::sync::atomic::Ordering::Relaxed);
+        std::pin::Pin::new(&mut self.inner).consume(amt);
+    }
+}
+
+/// Where a body goes as it arrives: memory, or past the spooling threshold a temporary file
+/// (dropped, and so removed, with the sink when reading fails).
+struct BodySink<'a> {
+    body: Vec<u8>,
+    spool: Option<super::spool::SpoolFile>,
+    in_memory_limit: usize,
+    progress: Option<&'a super::spool::ReceiveProgress>,
+    received: usize,
+}
+
+impl<'a> BodySink<'a> {
+    fn new(
+        announced: Option<u64>,
+        progress: Option<&'a super::spool::ReceiveProgress>,
+    ) -> Result<Self, HttpError> {
+        let in_memory_limit = super::spool::spool_above().min(MAX_BODY_BYTES);
+        let announced = announced.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let spool = if announced > in_memory_limit {
+            Some(start_spool(&[], progress)?)
+        } else {
+            None
+        };
+        // Reserve what the server announced (within the limit), so a large body is not copied
+        // while it grows.
+        let capacity = if spool.is_some() {
+            0
+        } else {
+            announced.min(in_memory_limit)
+        };
+        Ok(BodySink {
+            body: Vec::with_capacity(capacity),
+            spool,
+            in_memory_limit,
+            progress,
+            received: 0,
+        })
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> Result<(), HttpError> {
+        if let Some(p) = self.progress {
+            p.add(bytes.len());
+        }
+        self.received = self.received.saturating_add(bytes.len());
+        if self.spool.is_none() && self.body.len() + bytes.len() > self.in_memory_limit {
+            self.spool = Some(start_spool(&self.body, self.progress)?);
+            self.body = Vec::new();
+        }
+        match self.spool.as_mut() {
+            Some(f) => {
+                if f.len() + bytes.len() as u64 > super::spool::MAX_SPOOL_BYTES {
+                    return Err(HttpError::BodyTooLarge);
+                }
+                f.write_all(bytes).map_err(spool_failed)
+            }
+            None => {
+                self.body.extend_from_slice(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    /// The error for a connection that failed while the body arrived.
+    fn dropped(&self, e: &reqwest::Error, timeout: Duration) -> HttpError {
+        if e.is_timeout() {
+            return HttpError::Timeout(timeout);
+        }
+        HttpError::BodyDropped {
+            received: self.received,
+            detail: root_cause(e),
+        }
+    }
+
+    fn finish(
+        self,
+    ) -> Result<
+        (
+            bytes::Bytes,
+            Option<std::sync::Arc<super::spool::SpoolFile>>,
+        ),
+        HttpError,
+    > {
+        match self.spool {
+            Some(mut f) => {
+                f.flush().map_err(spool_failed)?;
+                Ok((bytes::Bytes::new(), Some(std::sync::Arc::new(f))))
+            }
+            None => Ok((self.body.into(), None)),
+        }
+    }
 }
 
 /// A temporary file for a large body, holding what was received so far.

@@ -7,11 +7,15 @@ pub mod body;
 pub mod build;
 pub mod capture;
 pub mod chart;
+pub mod credentials;
 pub mod export;
+pub mod guard;
 pub mod history;
 pub mod http;
 pub mod prepare;
 pub mod spool;
+pub mod storage;
+pub mod time;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -19,7 +23,10 @@ use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use auth::{AuthError, AuthEvent, EnvTokens, NeedToken, ResolvedAuth, Token};
+use auth::cache::Answer;
+use auth::{
+    AuthError, AuthEvent, CachePolicy, EnvTokens, NeedToken, ResolvedAuth, Token, TokenKey,
+};
 use export::TokenSource;
 pub use http::{HttpError, HttpRequest, HttpResponse};
 
@@ -27,11 +34,20 @@ pub use http::{HttpError, HttpRequest, HttpResponse};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
-/// Attach the environment's token to this request (and retry once after a 401).
+/// Attach the environment's token to this request (and retry once after a 401), where its
+/// credential policy allows.
 #[derive(Debug, Clone)]
 pub struct AuthPlan {
     pub env: String,
     pub auth: Box<ResolvedAuth>,
+    /// Which origins may receive which of the environment's tokens.
+    pub policy: credentials::CredentialPolicy,
+    /// The token the user put in the token variable (a capture or a hand-set value): sent while
+    /// it lasts, before automatic sign-in (see `auth::current`).
+    pub given: Option<auth::current::GivenToken>,
+    /// When signing in fails, do not send the request without a token (answer with the
+    /// reason instead). `fhirside run` sets it unless `--allow-unsigned`; the TUI asks.
+    pub refuse_unsigned: bool,
 }
 
 #[derive(Debug)]
@@ -163,17 +179,42 @@ pub async fn exchange(
     request: &HttpRequest,
 ) -> Result<Box<Received>, HttpError> {
     let progress = RECEIVING.try_with(std::sync::Arc::clone).ok();
-    let response = http::send_observed(client, request, progress.as_deref()).await?;
+    let (response, hops) = http::send_traced(client, request, progress.as_deref()).await?;
     tokio::task::spawn_blocking(move || {
         let body = body::prepare_for_view(&response);
         Box::new(Received {
             response,
             body,
-            auth_note: None,
+            auth_note: redirect_note(&hops),
         })
     })
     .await
     .map_err(|e| HttpError::Other(format!("Preparing the body failed: {e}.")))
+}
+
+/// What redirects to another origin left behind, when they left anything (shown with the answer).
+fn redirect_note(hops: &[http::Hop]) -> Option<String> {
+    let notes: Vec<String> = hops
+        .iter()
+        .filter(|h| !h.dropped.is_empty())
+        .map(|h| {
+            let to = credentials::Origin::of(&h.to).map_or_else(|| h.to.clone(), |o| o.host_port());
+            format!(
+                "Redirected ({}) to {to}, another origin: {} not sent there.",
+                h.status,
+                h.dropped.join(", ")
+            )
+        })
+        .collect();
+    (!notes.is_empty()).then(|| notes.join(" "))
+}
+
+/// Adds `note` after any note the answer already has.
+fn add_note(received: &mut Received, note: String) {
+    received.auth_note = Some(match received.auth_note.take() {
+        Some(first) => format!("{first} {note}"),
+        None => note,
+    });
 }
 
 /// The UI's end of the worker. Cloning is cheap; dropping every handle stops the worker.
@@ -199,9 +240,29 @@ pub fn spawn_recording(
     events: mpsc::UnboundedSender<WorkerEvent>,
     history: Option<history::HistoryHandle>,
 ) -> WorkerHandle {
+    spawn_with(events, history, WorkerOptions::default())
+}
+
+/// The worker's timing rules. Production uses the defaults; tests may tighten them to keep
+/// short-lived-token scenarios fast.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerOptions {
+    /// Floors and back-off of automatic sign-in.
+    pub cache: CachePolicy,
+    /// Device-code polls are at least this far apart (RFC 8628's default: 5 s).
+    pub device_poll_floor: Option<std::time::Duration>,
+}
+
+/// Starts the worker with explicit timing rules.
+pub fn spawn_with(
+    events: mpsc::UnboundedSender<WorkerEvent>,
+    history: Option<history::HistoryHandle>,
+    options: WorkerOptions,
+) -> WorkerHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let mut worker = Worker::new(events);
     worker.history = history;
+    worker.options = options;
     tokio::spawn(worker.run(rx));
     WorkerHandle { tx }
 }
@@ -211,12 +272,12 @@ enum Internal {
     Done(RequestId),
     NeedToken(NeedToken),
     Acquired {
-        env: String,
+        key: TokenKey,
         generation: u64,
         result: Result<Token, AuthError>,
     },
     RenewDue {
-        env: String,
+        key: TokenKey,
         obtained_at: SystemTime,
     },
     /// A job kicked off by the worker itself, to be watched.
@@ -233,7 +294,8 @@ struct Worker {
     in_flight: HashMap<RequestId, CancellationToken>,
     /// Export jobs being polled, by job id.
     watching: HashMap<String, CancellationToken>,
-    tokens: HashMap<String, EnvTokens>,
+    tokens: HashMap<TokenKey, EnvTokens>,
+    options: WorkerOptions,
     history: Option<history::HistoryHandle>,
     report_progress: bool,
     generation: u64,
@@ -262,6 +324,7 @@ impl Worker {
             in_flight: HashMap::new(),
             watching: HashMap::new(),
             tokens: HashMap::new(),
+            options: WorkerOptions::default(),
             history: None,
             report_progress: false,
             generation: 0,
@@ -283,8 +346,8 @@ impl Worker {
         for token in self.in_flight.values().chain(self.watching.values()) {
             token.cancel();
         }
-        for env in self.tokens.values() {
-            if let Some((_, c)) = &env.acquiring {
+        for entry in self.tokens.values() {
+            if let Some((_, c)) = &entry.acquiring {
                 c.cancel();
             }
         }
@@ -316,8 +379,10 @@ impl Worker {
                             progress,
                             send_with_auth(&client, &mut request, auth, &internal),
                         );
+                        // A panic while sending still answers the request (with a sentence).
+                        let send = guard::guarded("Sending the request", send);
                         tokio::select! {
-                            r = send => r,
+                            r = send => r.unwrap_or_else(|e| Err(HttpError::Other(e))),
                             _ = token.cancelled() => Err(HttpError::Cancelled),
                         }
                     };
@@ -369,15 +434,22 @@ impl Worker {
                 }
             }
             WorkerCommand::SignIn { env, auth } => {
-                let entry = self.entry(&env, *auth);
-                entry.token = None;
+                // A person asking: no floor, no back-off, and the failure record starts over.
+                let key = TokenKey::of(&env, &auth);
+                let entry = self.entry(&key, *auth);
+                entry.reset();
                 if let Some((_, c)) = entry.acquiring.take() {
                     c.cancel();
                 }
-                self.start_acquiring(&env, false);
+                self.start_acquiring(&key, false);
             }
             WorkerCommand::CancelSignIn { env } => {
-                if let Some(e) = self.tokens.get_mut(&env) {
+                for e in self
+                    .tokens
+                    .iter_mut()
+                    .filter(|(k, _)| k.env == env)
+                    .map(|(_, e)| e)
+                {
                     if let Some((_, c)) = e.acquiring.take() {
                         c.cancel();
                     }
@@ -394,15 +466,17 @@ impl Worker {
                 }
                 let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
+                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
                     plan: auth,
                 };
                 tokio::spawn(async move {
                     let mut job = *job;
-                    let watch = export::wait_until_done(&client, &mut job, &mut tokens, |j, _| {
-                        let _ = events.send(WorkerEvent::Job(Box::new(j.clone())));
-                    });
+                    let watch =
+                        export::wait_until_done(&client, &mut job, &policy, &mut tokens, |j, _| {
+                            let _ = events.send(WorkerEvent::Job(Box::new(j.clone())));
+                        });
                     tokio::select! {
                         _ = watch => {}
                         _ = stop.cancelled() => {}
@@ -418,17 +492,23 @@ impl Worker {
                 let client = self.client_for(params.insecure);
                 let events = self.events.clone();
                 let internal = self.internal_tx.clone();
+                let policy = job_policy(auth.as_ref(), &base);
                 let mut tokens = JobTokens {
                     internal: internal.clone(),
                     plan: auth.clone(),
                 };
                 tokio::spawn(async move {
-                    match export::kickoff_with(&client, &env, &base, &params, &mut tokens).await {
-                        Ok(job) => {
+                    let kickoff =
+                        export::kickoff_with(&client, &env, &base, &params, &policy, &mut tokens);
+                    match guard::guarded("The export kick-off", kickoff).await {
+                        Err(e) => {
+                            let _ = events.send(WorkerEvent::ExportRefused(e));
+                        }
+                        Ok(Ok(job)) => {
                             let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
                             let _ = internal.send(Internal::Watch(Box::new(job), auth));
                         }
-                        Err(e) => {
+                        Ok(Err(e)) => {
                             let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
                         }
                     }
@@ -440,14 +520,20 @@ impl Worker {
                 }
                 let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
+                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
                     plan: auth,
                 };
                 tokio::spawn(async move {
                     let mut job = *job;
-                    let token = tokens.token(None).await.ok().flatten();
-                    if let Err(e) = export::cancel(&client, &mut job, token.as_deref()).await {
+                    // No sign-in for a status URL the token may not go to.
+                    let token = match policy.status_url(&job.status_url) {
+                        Ok(_) => tokens.token(None).await.ok().flatten(),
+                        Err(_) => None,
+                    };
+                    let cancel = export::cancel(&client, &mut job, &policy, token.as_deref());
+                    if let Err(e) = cancel.await {
                         job.last_error = Some(format!("Cancelling failed: {e}"));
                     }
                     let _ = events.send(WorkerEvent::Job(Box::new(job)));
@@ -456,20 +542,30 @@ impl Worker {
             WorkerCommand::DownloadJob { job, dir, auth } => {
                 let client = self.client_for(job.params.insecure);
                 let events = self.events.clone();
+                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
                 let mut tokens = JobTokens {
                     internal: self.internal_tx.clone(),
                     plan: auth,
                 };
                 tokio::spawn(async move {
                     let id = job.id.clone();
+                    let opts = export::DownloadOptions::default();
                     let result = match &job.manifest {
                         None => Err("The job has no manifest yet.".to_string()),
                         Some(manifest) => {
-                            let token = if manifest.requires_access_token {
-                                tokens.token(None).await.ok().flatten()
-                            } else {
-                                None
-                            };
+                            // A token only when some file may have it.
+                            let (token, storage) = export::tokens_for(
+                                &mut tokens,
+                                &policy,
+                                manifest,
+                                opts.include_error_files,
+                            )
+                            .await;
+                            let creds = export::DownloadCredentials::with(
+                                &policy,
+                                token.as_deref(),
+                                storage.as_ref(),
+                            );
                             let ev = events.clone();
                             let job_id = id.clone();
                             let on_event = move |e: export::DownloadEvent| {
@@ -478,15 +574,17 @@ impl Worker {
                                     event: Box::new(e),
                                 });
                             };
-                            export::download_all(
-                                &client,
-                                manifest,
-                                &dir,
-                                token.as_deref(),
-                                &export::DownloadOptions::default(),
-                                &on_event,
-                            )
-                            .await
+                            // The job's own folder holds patient data: private, also if it
+                            // was made before.
+                            match export::download::make_private(&dir).await {
+                                Ok(()) => {
+                                    export::download_all(
+                                        &client, manifest, &dir, creds, &opts, &on_event,
+                                    )
+                                    .await
+                                }
+                                Err(e) => Err(e),
+                            }
                             .map(Box::new)
                             .map_err(|e| format!("Download into {} failed: {e}", dir.display()))
                         }
@@ -495,11 +593,16 @@ impl Worker {
                 });
             }
             WorkerCommand::SignOut { env } => {
-                if let Some(e) = self.tokens.remove(&env)
-                    && let Some((_, c)) = e.acquiring
-                {
-                    c.cancel();
-                }
+                auth::current::forget(&env);
+                self.tokens.retain(|k, e| {
+                    if k.env != env {
+                        return true;
+                    }
+                    if let Some((_, c)) = e.acquiring.take() {
+                        c.cancel();
+                    }
+                    false
+                });
             }
         }
     }
@@ -515,21 +618,17 @@ impl Worker {
         }
     }
 
-    fn entry(&mut self, env: &str, auth: ResolvedAuth) -> &mut EnvTokens {
+    fn entry(&mut self, key: &TokenKey, auth: ResolvedAuth) -> &mut EnvTokens {
         let e = self
             .tokens
-            .entry(env.to_string())
-            .or_insert_with(|| EnvTokens {
-                auth: auth.clone(),
-                token: None,
-                acquiring: None,
-                waiters: Vec::new(),
-            });
+            .entry(key.clone())
+            .or_insert_with(|| EnvTokens::new(auth.clone()));
         // Settings changed since the token was issued: neither the token nor a sign-in still
         // running under the old settings belongs to the new ones.
         if e.auth != auth {
             e.auth = auth;
-            e.token = None;
+            e.reset();
+            e.last_start = None;
             if let Some((_, c)) = e.acquiring.take() {
                 c.cancel();
             }
@@ -547,31 +646,45 @@ impl Worker {
                 self.in_flight.remove(&id);
             }
             Internal::NeedToken(need) => {
-                let now = SystemTime::now();
-                let entry = self.entry(&need.env, *need.auth);
-                if let (Some(refused), Some(t)) = (&need.refused, &entry.token)
-                    && &t.access_token == refused
-                {
-                    entry.token = None;
+                let key = TokenKey::of(&need.env, &need.auth);
+                let policy = self.options.cache;
+                let entry = self.entry(&key, *need.auth);
+                if let Some(t) = entry.given_to_send(
+                    need.given.as_ref(),
+                    need.refused.as_deref(),
+                    SystemTime::now(),
+                ) {
+                    let _ = need.reply.send(Ok(t));
+                    return;
                 }
-                match &entry.token {
-                    Some(t) if t.usable(now) => {
-                        let _ = need.reply.send(Ok(t.access_token.clone()));
+                let answer = entry.answer(
+                    need.refused.as_deref(),
+                    SystemTime::now(),
+                    std::time::Instant::now(),
+                    &policy,
+                );
+                match answer {
+                    Answer::Token(t) => {
+                        let _ = need.reply.send(Ok(t));
                     }
-                    _ => {
+                    Answer::Refuse(e) => {
+                        let _ = need.reply.send(Err(e));
+                    }
+                    Answer::Wait { start } => {
                         entry.waiters.push(need.reply);
-                        if entry.acquiring.is_none() {
-                            self.start_acquiring(&need.env, false);
+                        if start {
+                            self.start_acquiring(&key, false);
                         }
                     }
                 }
             }
             Internal::Acquired {
-                env,
+                key,
                 generation,
                 result,
             } => {
-                let Some(entry) = self.tokens.get_mut(&env) else {
+                let policy = self.options.cache;
+                let Some(entry) = self.tokens.get_mut(&key) else {
                     return;
                 };
                 if entry.acquiring.as_ref().map(|(g, _)| *g) != Some(generation) {
@@ -579,8 +692,14 @@ impl Worker {
                 }
                 entry.acquiring = None;
                 let renewed = entry.token.is_some();
+                let env = key.env.clone();
                 match result {
                     Ok(token) => {
+                        entry.failures = 0;
+                        entry.last_error = None;
+                        // Waiting requests use it: that counts as use.
+                        entry.used = !entry.waiters.is_empty();
+                        entry.issued(&token.access_token);
                         for w in entry.waiters.drain(..) {
                             let _ = w.send(Ok(token.access_token.clone()));
                         }
@@ -589,21 +708,25 @@ impl Worker {
                         // Renew ahead of expiry when that needs no person.
                         let can_renew =
                             !entry.auth.is_interactive() || token.refresh_token.is_some();
-                        if can_renew && let Some(at) = token.refresh_at() {
-                            let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
-                            let tx = self.internal_tx.clone();
-                            let (env, obtained_at) = (env.clone(), token.obtained_at);
-                            tokio::spawn(async move {
-                                tokio::time::sleep(wait).await;
-                                let _ = tx.send(Internal::RenewDue { env, obtained_at });
+                        let delay = entry.renewal_delay(
+                            &token,
+                            SystemTime::now(),
+                            std::time::Instant::now(),
+                            &policy,
+                        );
+                        if can_renew && let Some(wait) = delay {
+                            self.schedule_renewal(&key, token.obtained_at, wait);
+                        }
+                        // [storage] The storage token is the worker's alone: it never reaches
+                        // the UI or a `{{variable}}`.
+                        if !storage::key_env(&env).1 {
+                            let _ = self.auth_events.send(AuthEvent::Acquired {
+                                env,
+                                token,
+                                variable,
+                                renewed,
                             });
                         }
-                        let _ = self.auth_events.send(AuthEvent::Acquired {
-                            env,
-                            token,
-                            variable,
-                            renewed,
-                        });
                     }
                     Err(AuthError::Cancelled) => {
                         for w in entry.waiters.drain(..) {
@@ -611,57 +734,109 @@ impl Worker {
                         }
                     }
                     Err(e) => {
+                        entry.failures = entry.failures.saturating_add(1);
+                        entry.last_error = Some(e.to_string());
                         for w in entry.waiters.drain(..) {
                             let _ = w.send(Err(e.to_string()));
                         }
-                        let _ = self.auth_events.send(AuthEvent::Failed {
-                            env,
-                            error: e.to_string(),
-                        });
+                        // A failed renewal of a token still in use is tried again after the
+                        // back-off (bounded), while the token lasts.
+                        if let Some(t) =
+                            entry.token.as_ref().filter(|t| t.usable(SystemTime::now()))
+                        {
+                            let wait = policy.backoff(entry.failures);
+                            let obtained_at = t.obtained_at;
+                            self.schedule_renewal(&key, obtained_at, wait);
+                        }
+                        if !storage::key_env(&env).1 {
+                            let _ = self.auth_events.send(AuthEvent::Failed {
+                                env,
+                                error: e.to_string(),
+                            });
+                        }
                     }
                 }
             }
-            Internal::RenewDue { env, obtained_at } => {
-                let due = self.tokens.get(&env).is_some_and(|e| {
+            Internal::RenewDue { key, obtained_at } => {
+                let now = SystemTime::now();
+                let policy = self.options.cache;
+                let due = self.tokens.get(&key).is_some_and(|e| {
                     e.acquiring.is_none()
+                        // Renew on use: a token nobody used since it came is left to lapse.
+                        && e.used
+                        && e.next_allowed(&policy).is_none_or(|at| std::time::Instant::now() >= at)
                         && e.token
                             .as_ref()
-                            .is_some_and(|t| t.obtained_at == obtained_at)
+                            .is_some_and(|t| t.obtained_at == obtained_at && t.usable(now))
                 });
                 if due {
-                    self.start_acquiring(&env, true);
+                    self.start_acquiring(&key, true);
                 }
             }
         }
     }
 
-    fn start_acquiring(&mut self, env: &str, renewal: bool) {
+    fn schedule_renewal(&self, key: &TokenKey, obtained_at: SystemTime, wait: std::time::Duration) {
+        let tx = self.internal_tx.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let _ = tx.send(Internal::RenewDue { key, obtained_at });
+        });
+    }
+
+    fn start_acquiring(&mut self, key: &TokenKey, renewal: bool) {
         self.generation += 1;
         let generation = self.generation;
-        let Some(entry) = self.tokens.get_mut(env) else {
+        // [storage] A storage token (Part 2 of issue 16) is cached under its own key; its first
+        // sign-in tries the FHIR token's refresh token, so a user sign-in is not asked twice.
+        let (env_name, is_storage) = storage::key_env(&key.env);
+        let fhir_refresh = match is_storage {
+            true => self
+                .tokens
+                .iter()
+                .find(|(k, _)| k.env == env_name)
+                .and_then(|(_, e)| e.token.clone())
+                .filter(|t| t.refresh_token.is_some()),
+            false => None,
+        };
+        // Prompts (device code, browser) name the environment itself.
+        let prompt_env = env_name.to_string();
+        let device_floor = self.options.device_poll_floor;
+        let Some(entry) = self.tokens.get_mut(key) else {
             return;
         };
         let cancel = CancellationToken::new();
         entry.acquiring = Some((generation, cancel.clone()));
+        entry.last_start = Some(std::time::Instant::now());
         let auth = entry.auth.clone();
-        let prior = entry.token.clone();
+        let prior = entry.token.clone().or(fhir_refresh);
         let http = self.auth_http.clone();
         let events = self.auth_events.clone();
         let internal = self.internal_tx.clone();
-        let env = env.to_string();
-        if !renewal {
+        let key = key.clone();
+        if !renewal && !is_storage {
             let _ = events.send(AuthEvent::Started {
-                env: env.clone(),
+                env: key.env.clone(),
                 flow: auth.kind.label(),
             });
         }
         tokio::spawn(async move {
+            let acquire = auth::acquire_with(
+                &http,
+                &auth,
+                &prompt_env,
+                prior.as_ref(),
+                renewal,
+                &events,
+                device_floor,
+            );
             let result = tokio::select! {
-                r = auth::acquire(&http, &auth, &env, prior.as_ref(), renewal, &events) => r,
+                r = guard::guarded("Signing in", acquire) => r.unwrap_or_else(|e| Err(AuthError::Flow(e))),
                 _ = cancel.cancelled() => Err(AuthError::Cancelled),
             };
             let _ = internal.send(Internal::Acquired {
-                env,
+                key,
                 generation,
                 result,
             });
@@ -715,6 +890,7 @@ async fn need_token(
         env: plan.env.clone(),
         auth: plan.auth.clone(),
         refused,
+        given: plan.given.clone(),
         reply,
     };
     if internal.send(Internal::NeedToken(msg)).is_err() {
@@ -724,13 +900,13 @@ async fn need_token(
         .unwrap_or_else(|_| Err("sign-in was abandoned".into()))
 }
 
-fn set_bearer(request: &mut HttpRequest, token: &str) {
-    request
-        .headers
-        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-    request
-        .headers
-        .push(("Authorization".into(), format!("Bearer {token}")));
+/// The credential policy of a job: its environment's, or (no sign-in known) the origin of
+/// `home_url` only (its kick-off URL or FHIR base).
+fn job_policy(plan: Option<&AuthPlan>, home_url: &str) -> credentials::CredentialPolicy {
+    match plan {
+        Some(p) => p.policy.clone(),
+        None => credentials::CredentialPolicy::for_origin_of(home_url),
+    }
 }
 
 /// Attaches the environment's token, sends, and after a 401 gets a new token and retries once.
@@ -744,36 +920,96 @@ async fn send_with_auth(
     let Some(plan) = plan else {
         return exchange(client, request).await;
     };
-    let token = match need_token(internal, &plan, None).await {
-        Ok(t) => t,
-        Err(e) => {
+    let permit = match plan.policy.permit(
+        "This request",
+        &request.url,
+        credentials::Credential::FhirToken,
+    ) {
+        Ok(p) => p,
+        Err(refused) => {
             let mut r = exchange(client, request).await?;
-            r.auth_note = Some(format!("Sent without a new token: {e}"));
+            add_note(&mut r, format!("Sent without the token: {refused}"));
             return Ok(r);
         }
     };
-    set_bearer(request, &token);
-    let first = exchange(client, request).await?;
+    let token = match need_token(internal, &plan, None).await {
+        Ok(t) => t,
+        Err(e) if plan.refuse_unsigned => {
+            return Err(HttpError::Other(format!(
+                "Not sent, because signing in failed: {e}"
+            )));
+        }
+        Err(e) => {
+            // An `Authorization: Bearer ` with nothing after it (an empty {{bearerToken}}) is
+            // no credential: it is left out rather than sent.
+            request.headers.retain(|(k, v)| {
+                !(k.eq_ignore_ascii_case("authorization")
+                    && v.trim().eq_ignore_ascii_case("bearer"))
+            });
+            let mut r = exchange(client, request).await?;
+            add_note(&mut r, format!("Sent without a new token: {e}"));
+            return Ok(r);
+        }
+    };
+    let sent = |token: &str| {
+        let origin = match &plan.given {
+            Some(g) if g.value == token => g.origin,
+            _ => auth::current::TokenOrigin::SignIn(plan.auth.kind),
+        };
+        auth::current::record_sent(&plan.env, token, origin);
+    };
+    // The user's token was there but is not the one going out: say so, once.
+    let took_over = |token: &str| {
+        plan.given.as_ref().filter(|g| g.value != token).map(|g| {
+            format!(
+                "The token in {{{{{}}}}} ({}) has expired or was refused; fhirside signed in by itself instead.",
+                g.variable,
+                g.origin.label()
+            )
+        })
+    };
+    attach(&permit, request, &token)?;
+    sent(&token);
+    let mut first = exchange(client, request).await?;
     if first.response.status != 401 {
+        first.auth_note = first.auth_note.take().or_else(|| took_over(&token));
         return Ok(first);
     }
     match need_token(internal, &plan, Some(token)).await {
         Ok(fresh) => {
-            set_bearer(request, &fresh);
+            attach(&permit, request, &fresh)?;
+            sent(&fresh);
             let mut second = exchange(client, request).await?;
-            second.auth_note = Some(if second.response.status == 401 {
+            let note = if second.response.status == 401 {
                 "The service refused a fresh token too (401); not retrying again. Check the audience and roles (T shows the token).".into()
+            } else if let Some(note) = took_over(&fresh) {
+                format!("The first answer was 401. {note}")
             } else {
                 "The first answer was 401; fhirside got a new token and retried once.".into()
-            });
+            };
+            add_note(&mut second, note);
             Ok(second)
         }
         Err(e) => {
             let mut first = first;
-            first.auth_note = Some(format!("401, and getting a new token failed: {e}"));
+            add_note(
+                &mut first,
+                format!("401, and getting a new token failed: {e}"),
+            );
             Ok(first)
         }
     }
+}
+
+/// The token on the request, through the policy's permit.
+fn attach(
+    permit: &credentials::Permit,
+    request: &mut HttpRequest,
+    token: &str,
+) -> Result<(), HttpError> {
+    permit
+        .attach(request, token)
+        .map_err(|e| HttpError::Other(e.to_string()))
 }
 
 /// Hands a finished exchange to the history actor (which redacts it before writing). The body
@@ -845,6 +1081,9 @@ fn record_exchange(
     );
 }
 
+/// Why a job has no token to send.
+pub const NO_SIGN_IN: &str = "the environment has no sign-in";
+
 /// Tokens for export polling and downloads, from the worker's per-environment cache.
 struct JobTokens {
     internal: mpsc::UnboundedSender<Internal>,
@@ -865,5 +1104,12 @@ impl export::TokenSource for JobTokens {
                 Some(plan) => need_token(&internal, &plan, refused).await.map(Some),
             }
         }
+    }
+
+    /// A token for Azure Storage by the environment's own sign-in, cached apart from the FHIR
+    /// token; `Err` says why there is none.
+    async fn storage_token(&mut self) -> Result<String, String> {
+        let plan = self.plan.as_ref().ok_or(NO_SIGN_IN)?;
+        need_token(&self.internal, &plan.for_storage()?, None).await
     }
 }

@@ -136,6 +136,8 @@ mod tests {
                     ..Default::default()
                 }),
                 insecure: false,
+                trusted_origins: Vec::new(),
+                storage_hosts: None,
             }],
             collections: vec![Collection {
                 root,

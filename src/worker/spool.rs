@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::RequestId;
@@ -18,6 +18,23 @@ pub const SPOOL_ENV: &str = "FHIRSIDE_SPOOL_ABOVE_MB";
 
 static SPOOL_ABOVE: AtomicUsize = AtomicUsize::new(DEFAULT_SPOOL_ABOVE);
 
+/// Default limit of a compressed body once decoded (its size is not announced, and a few MB
+/// on the wire can decode to gigabytes): 4 GiB.
+pub const DEFAULT_MAX_DECODED: u64 = 4 * 1024 * 1024 * 1024;
+/// Environment variable overriding it, in MB (`settings.toml`: `max_decoded_mb`).
+pub const MAX_DECODED_ENV: &str = "FHIRSIDE_MAX_DECODED_MB";
+
+static MAX_DECODED: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DECODED);
+
+/// Compressed bodies may decode to at most `bytes` (at least 1 MB, never above the spool cap).
+pub fn set_max_decoded(bytes: u64) {
+    MAX_DECODED.store(bytes.clamp(1 << 20, MAX_SPOOL_BYTES), Ordering::Relaxed);
+}
+
+pub fn max_decoded() -> u64 {
+    MAX_DECODED.load(Ordering::Relaxed)
+}
+
 /// Bodies above `bytes` are spooled to disk from now on.
 pub fn set_spool_above(bytes: usize) {
     SPOOL_ABOVE.store(bytes.max(1), Ordering::Relaxed);
@@ -27,25 +44,41 @@ pub fn spool_above() -> usize {
     SPOOL_ABOVE.load(Ordering::Relaxed)
 }
 
-/// Sets the threshold from `FHIRSIDE_SPOOL_ABOVE_MB` or else the setting (MB); returns a
-/// sentence if the variable is not a number.
+/// Sets the spooling threshold from `FHIRSIDE_SPOOL_ABOVE_MB` or else the setting (MB), and the
+/// decoded-size limit from `FHIRSIDE_MAX_DECODED_MB`; returns a sentence for each variable
+/// that is not a number.
 pub fn configure(setting_mb: Option<u64>) -> Option<String> {
-    let from_env = std::env::var(SPOOL_ENV).ok();
-    let mb = match from_env.as_deref().map(str::trim) {
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                return Some(format!(
-                    "{SPOOL_ENV} is '{v}', not a number of MB; using the default."
-                ));
-            }
-        },
-        None => setting_mb,
-    };
-    if let Some(mb) = mb {
-        set_spool_above(usize::try_from(mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX));
+    configure_limits(setting_mb, None).into_iter().next()
+}
+
+/// [`configure`] with every body setting of `settings.toml`.
+pub fn configure_from(settings: &crate::workspace::settings::Settings) -> Vec<String> {
+    configure_limits(settings.spool_above_mb, settings.max_decoded_mb)
+}
+
+fn configure_limits(spool_above_mb: Option<u64>, max_decoded_mb: Option<u64>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut mb =
+        |var: &str, setting: Option<u64>| match std::env::var(var).ok().as_deref().map(str::trim) {
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push(format!(
+                        "{var} is '{v}', not a number of MB; using the default."
+                    ));
+                    setting
+                }
+            },
+            None => setting,
+        };
+    let megabytes = |n: u64| n.saturating_mul(1024 * 1024);
+    if let Some(n) = mb(SPOOL_ENV, spool_above_mb) {
+        set_spool_above(usize::try_from(megabytes(n)).unwrap_or(usize::MAX));
     }
-    None
+    if let Some(n) = mb(MAX_DECODED_ENV, max_decoded_mb) {
+        set_max_decoded(megabytes(n));
+    }
+    problems
 }
 
 /// Progress of the bodies arriving now, by request (the UI reads them while drawing; no

@@ -17,10 +17,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::atomic::write_atomic;
+use super::export_job::ExportJob;
 use super::store::{LoadProblem, StoreError, parse_toml_file};
-use crate::worker::export::{ExportJob, Manifest};
+use crate::fhir::bulk::Manifest;
 
 pub const JOBS_DIR: &str = "jobs";
+/// Where jobs' files are downloaded: `exports/JOB/`.
+pub const EXPORTS_DIR: &str = "exports";
+
+/// The download folder of job `id` in the workspace at `root`: `exports/` and `exports/ID/`,
+/// created or made private (0700), since they hold patient data.
+pub fn export_dir(root: &Path, id: &str) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let exports = root.join(EXPORTS_DIR);
+    let dir = exports.join(file_stem(id));
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    for d in [&exports, &dir] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
+}
 
 /// What replaces a credential in a saved URL.
 pub const REDACTED: &str = "REDACTED";
@@ -209,7 +228,8 @@ pub fn manifest_needs_refresh(m: &Manifest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::export::{ExportParams, JobState, ManifestOutput};
+    use crate::fhir::bulk::ManifestOutput;
+    use crate::workspace::export_job::{ExportParams, JobState};
 
     fn job() -> ExportJob {
         ExportJob::accepted(
@@ -243,6 +263,23 @@ mod tests {
         // No temp files left behind.
         let names: Vec<_> = fs::read_dir(store.dir()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn export_folders_are_private_even_when_they_existed() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir(root.path().join("exports")).unwrap();
+        fs::set_permissions(
+            root.path().join("exports"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let dir = export_dir(root.path(), "../j-1").unwrap();
+        assert_eq!(dir, root.path().join("exports").join("j-1"));
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&root.path().join("exports")), 0o700);
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! templating, and the seed a new workspace starts with.
 
 pub mod atomic;
+pub mod export_job;
 pub mod jobs;
 pub mod location;
 pub mod model;
+pub mod schemas;
 pub mod seed;
 pub mod settings;
 pub mod store;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One `key = value` row of an environment, collection, query or header table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyValue {
     pub key: String,
@@ -83,10 +83,20 @@ pub struct Environment {
     /// Accept any TLS certificate for this environment only (`insecure = true` in its file):
     /// for test servers with self-signed certificates. The UI warns while it is active.
     pub insecure: bool,
+    /// Origins besides `fhirurl`'s that may receive the environment's FHIR token
+    /// (`trusted_origins = ["https://files.example.org"]`): a status URL or an export file
+    /// there. See `worker::credentials`.
+    pub trusted_origins: Vec<String>,
+    /// Hosts that get a storage token for export files (`storage_hosts = [...]`); `None` means
+    /// Azure Storage's (`*.blob.core.windows.net`, `*.dfs.core.windows.net`) in Entra
+    /// environments and none elsewhere; `Some([])` means none.
+    pub storage_hosts: Option<Vec<String>>,
 }
 
 /// The ways an environment can sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     #[default]
@@ -100,13 +110,17 @@ pub enum AuthKind {
     DeviceCode,
     /// The token printed by a command, e.g. `az account get-access-token`.
     Command,
+    /// Client credentials proven by a signed JWT (RFC 7523 `private_key_jwt`): an Entra
+    /// certificate (flavor `entra_v1`/`entra_v2`) or SMART Backend Services (`oauth2`).
+    PrivateKeyJwt,
 }
 
 impl AuthKind {
-    pub const ALL: [AuthKind; 6] = [
+    pub const ALL: [AuthKind; 7] = [
         AuthKind::None,
         AuthKind::Bearer,
         AuthKind::ClientCredentials,
+        AuthKind::PrivateKeyJwt,
         AuthKind::AuthorizationCode,
         AuthKind::DeviceCode,
         AuthKind::Command,
@@ -120,12 +134,15 @@ impl AuthKind {
             AuthKind::AuthorizationCode => "user sign-in (browser, PKCE)",
             AuthKind::DeviceCode => "device code",
             AuthKind::Command => "token from a command",
+            AuthKind::PrivateKeyJwt => "signed client assertion (certificate / SMART)",
         }
     }
 }
 
 /// Which token endpoint shape to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenFlavor {
     /// Entra ID v1: `{authority}/{tenant}/oauth2/token` with `resource=`.
@@ -140,7 +157,7 @@ pub enum TokenFlavor {
 /// Sign-in settings of an environment. Every string is a template (`{{clientid}}` …); unset
 /// fields take the Azure defaults, so a bare `kind = "client_credentials"` works with the
 /// walkthrough's variables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     pub kind: AuthKind,
@@ -181,6 +198,24 @@ pub struct AuthConfig {
     /// The variable the token lands in, for `{{…}}` use; default `bearerToken`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_variable: Option<String>,
+    /// `private_key_jwt`: the PEM private key's path (the key itself is never in this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    /// `private_key_jwt`: a command that prints the PEM private key (a vault CLI), instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_command: Option<String>,
+    /// `private_key_jwt`: the certificate registered with Entra (PEM), for `x5t`/`x5t#S256`;
+    /// default: a certificate in the key file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_file: Option<String>,
+    /// `private_key_jwt`: RS256, RS384, PS256 or ES384; default PS256 for Entra, RS384 (or
+    /// ES384 for an EC key) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<String>,
+    /// `private_key_jwt`: the `kid` header (the key's id in the JWKS the server knows);
+    /// default: the key's RFC 7638 thumbprint, as `fhirside keygen` prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 impl AuthConfig {
@@ -199,6 +234,8 @@ impl Environment {
             timeout_secs: DEFAULT_TIMEOUT_SECS,
             auth: None,
             insecure: false,
+            trusted_origins: Vec::new(),
+            storage_hosts: None,
         }
     }
 
@@ -227,7 +264,9 @@ impl Environment {
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// How the body is written and sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum BodyKind {
     #[default]
@@ -241,7 +280,7 @@ pub enum BodyKind {
 }
 
 /// A saved request, one TOML file on disk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub name: String,
@@ -274,7 +313,7 @@ pub struct RequestSpec {
 }
 
 /// Per-request authentication, as API clients model it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum RequestAuth {
     /// Send no Authorization header even if the environment signs in.
@@ -299,7 +338,7 @@ pub enum RequestAuth {
 }
 
 /// Script lines that were not converted into capture rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeptScript {
     /// `pre-request` or `test`.
@@ -308,7 +347,7 @@ pub struct KeptScript {
 }
 
 /// A saved example response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
     pub name: String,
@@ -321,7 +360,7 @@ pub struct Example {
 }
 
 /// After a successful response, set `variable` from a JSON path in the body or from a header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Capture {
     pub variable: String,
@@ -331,7 +370,9 @@ pub struct Capture {
     pub path: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureSource {
     #[default]
@@ -356,7 +397,7 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Body {
     #[serde(default)]

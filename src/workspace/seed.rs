@@ -52,6 +52,8 @@ pub fn template_environment(name: &str) -> Environment {
             ..Default::default()
         }),
         insecure: false,
+        trusted_origins: Vec::new(),
+        storage_hosts: None,
     }
 }
 
@@ -130,13 +132,18 @@ pub fn seed_if_new(
     store.save_collection(&coll)?;
     ws.environments.push(env);
     ws.collections.push(coll);
-    // A new workspace is ready for git: what is personal or secret stays out of it.
+    ensure_gitignore(&root);
+    Ok(true)
+}
+
+/// A new workspace is ready for git: what is personal or secret stays out of it. An existing
+/// `.gitignore` is the user's and is left alone.
+pub fn ensure_gitignore(root: &std::path::Path) {
     let ignore = root.join(".gitignore");
     if !ignore.exists() {
         // Not worth failing the start for; the README lists the same lines.
         let _ = super::atomic::write_atomic(&ignore, WORKSPACE_GITIGNORE.as_bytes(), false);
     }
-    Ok(true)
 }
 
 /// What a new workspace's `.gitignore` keeps out of version control: secrets, history, the

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,6 +14,12 @@ pub struct Settings {
     /// Bodies larger than this many MB go to a temporary file instead of memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spool_above_mb: Option<u64>,
+    /// A compressed (gzip, brotli) body may decode to at most this many MB (default 4,096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_decoded_mb: Option<u64>,
+    /// Export files downloaded at once (default 4, at most 32).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_parallel: Option<u8>,
 }
 
 pub const SETTINGS_FILE: &str = "settings.toml";
@@ -34,7 +40,7 @@ pub fn load_settings(root: &std::path::Path) -> (Settings, Option<String>) {
 
 /// The `[history]` table of `settings.toml`: whether exchanges are kept, and the bounds (the
 /// oldest entries go first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HistoryLimits {
     /// `false` keeps nothing (and leaves an existing history file alone).

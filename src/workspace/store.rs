@@ -71,9 +71,9 @@ pub enum StoreError {
 }
 
 /// On-disk shape of an environment file.
-#[derive(Debug, Serialize, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-struct EnvFile {
+pub(super) struct EnvFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     timeout_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,11 +81,17 @@ struct EnvFile {
     /// Skip TLS certificate checks for this environment (see `Environment::insecure`).
     #[serde(default, skip_serializing_if = "is_false")]
     insecure: bool,
+    /// Other origins that may receive the FHIR token (see `Environment::trusted_origins`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    trusted_origins: Vec<String>,
+    /// Hosts that get a storage token (see `Environment::storage_hosts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    storage_hosts: Option<Vec<String>>,
     #[serde(default)]
     variables: Vec<VarFile>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct VarFile {
     key: String,
@@ -107,9 +113,9 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-#[derive(Debug, Serialize, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
-struct CollectionFile {
+pub(super) struct CollectionFile {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -291,7 +297,8 @@ impl Store {
             None if on_disk.is_some() => return Err(StoreError::ChangedOnDisk(path.to_path_buf())),
             _ => {}
         }
-        write_atomic(path, bytes, private).map_err(|source| StoreError::Io {
+        let bytes = super::schemas::with_directive(&self.root, path, bytes);
+        write_atomic(path, &bytes, private).map_err(|source| StoreError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -323,6 +330,8 @@ impl Store {
             timeout_secs: (env.timeout_secs != DEFAULT_TIMEOUT_SECS).then_some(env.timeout_secs),
             auth: env.auth.clone(),
             insecure: env.insecure,
+            trusted_origins: env.trusted_origins.clone(),
+            storage_hosts: env.storage_hosts.clone(),
             variables: env
                 .variables
                 .iter()
@@ -662,6 +671,8 @@ fn env_from_file(
         timeout_secs: file.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
         auth: file.auth,
         insecure: file.insecure,
+        trusted_origins: file.trusted_origins,
+        storage_hosts: file.storage_hosts,
     }
 }
 
@@ -741,6 +752,8 @@ mod tests {
             timeout_secs: 12,
             auth: None,
             insecure: false,
+            trusted_origins: Vec::new(),
+            storage_hosts: None,
         }
     }
 
@@ -830,6 +843,33 @@ mod tests {
         let (_, ws, problems) = Store::load(dir.path());
         assert!(problems.is_empty(), "{problems:?}");
         assert!(ws.environments[0].insecure);
+    }
+
+    #[test]
+    fn trusted_origins_and_storage_hosts_round_trip_and_are_absent_unless_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _, _) = Store::load(dir.path());
+        let mut e = env();
+        store.save_environment(&e).unwrap();
+        let path = dir.path().join("environments/dev.toml");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("trusted_origins") && !text.contains("storage_hosts"),
+            "{text}"
+        );
+        e.trusted_origins = vec!["https://files.example.org".into()];
+        e.storage_hosts = Some(vec![]);
+        store.save_environment(&e).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("trusted_origins = [\"https://files.example.org\"]"),
+            "{text}"
+        );
+        assert!(text.contains("storage_hosts = []"), "{text}");
+        let (_, ws, problems) = Store::load(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(ws.environments[0].trusted_origins, e.trusted_origins);
+        assert_eq!(ws.environments[0].storage_hosts, Some(vec![]));
     }
 
     #[test]

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use fhirside::cli::demo::demo_environment;
 use fhirside::demo::{DemoOptions, DemoServer};
-use fhirside::worker::auth::{AuthEvent, ResolvedAuth, resolve_auth};
+use fhirside::worker::auth::{AuthEvent, CachePolicy, ResolvedAuth, resolve_auth};
 use fhirside::worker::{
     self, AuthPlan, HttpError, HttpRequest, Received, RequestId, WorkerCommand, WorkerEvent,
-    WorkerHandle,
+    WorkerHandle, WorkerOptions,
 };
 use fhirside::workspace::template::Context;
 use fhirside::workspace::{AuthConfig, Environment, Variable};
@@ -117,10 +117,26 @@ pub struct Harness {
     next_id: u64,
 }
 
+/// Timing rules for tests of short-lived tokens: a 300 ms renewal floor and 1 s device-code
+/// polling (production: 30 s and 5 s). Tests of the floors themselves use the defaults.
+pub fn fast_options() -> WorkerOptions {
+    WorkerOptions {
+        cache: CachePolicy {
+            renew_floor: Duration::from_millis(300),
+            max_backoff: Duration::from_secs(2),
+        },
+        device_poll_floor: Some(Duration::from_secs(1)),
+    }
+}
+
 impl Harness {
     pub fn new() -> Self {
+        Self::with_options(fast_options())
+    }
+
+    pub fn with_options(options: WorkerOptions) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        let handle = worker::spawn(tx);
+        let handle = worker::spawn_with(tx, None, options);
         Harness {
             handle,
             rx,
@@ -145,7 +161,8 @@ impl Harness {
                     WorkerEvent::Response { id, result } => {
                         self.responses.insert(id, result);
                     }
-                    // Export jobs and body views are not part of these tests.
+                    // Export jobs, body views, charts and download progress are not part of
+                    // these tests.
                     WorkerEvent::BodyReady { .. }
                     | WorkerEvent::Filtered { .. }
                     | WorkerEvent::Chart { .. }

@@ -6,6 +6,8 @@
 mod events;
 mod intents;
 mod session;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
@@ -192,6 +194,7 @@ impl App {
                     out: &mut out,
                 };
                 self.browser.tick(&mut cx);
+                self.scan_jobs(&mut out);
             }
             Msg::ExternalEditDone(result) => {
                 let mut cx = Cx {
@@ -223,6 +226,30 @@ impl App {
         self.dialogs.retain_mut(|d| d.sync(model));
     }
 
+    /// While the jobs screen is up, its folder is read every few seconds, so jobs started by
+    /// `fhirside export` in another terminal appear.
+    fn scan_jobs(&mut self, out: &mut Outbox) {
+        let due = self.screen == Some(Screen::Jobs)
+            && self
+                .jobs
+                .scanned_at
+                .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3));
+        if !due {
+            return;
+        }
+        self.jobs.scanned_at = Some(std::time::Instant::now());
+        let mut cx = Cx {
+            model: &mut self.model,
+            out,
+        };
+        cx.disk(super::msg::DiskOp::ScanJobs, |r| match r {
+            Ok(super::msg::DiskValue::Jobs(jobs)) => {
+                Intent::Jobs(super::screens::jobs::Msg::Scanned(jobs))
+            }
+            _ => Intent::None,
+        });
+    }
+
     /// True while anything is animating, so the loop knows to tick.
     pub fn busy(&self) -> bool {
         self.model
@@ -239,7 +266,9 @@ impl App {
     /// Whether a clock must tick for jobs or downloads, and how often the token countdown
     /// needs redrawing.
     pub fn redraw_every(&self) -> Option<std::time::Duration> {
-        if self.model.jobs.running() || self.screen == Some(Screen::Jobs) {
+        // Relative times ("last poll 8s ago") are redrawn each second while they are on screen;
+        // nothing wakes the CPU for jobs that are not shown (their polls redraw anyway).
+        if self.screen == Some(Screen::Jobs) {
             Some(std::time::Duration::from_secs(1))
         } else {
             self.model.token_redraw_every()
@@ -610,7 +639,11 @@ impl App {
                 self.dialogs.push(Box::new(CapabilitiesDialog::default()));
                 self.ensure_capabilities(out);
             }
-            Action::Jobs => self.screen = Some(Screen::Jobs),
+            Action::Jobs => {
+                self.screen = Some(Screen::Jobs);
+                self.jobs.scanned_at = None;
+                self.scan_jobs(out);
+            }
             Action::History => self.open_history(None, out),
             Action::RequestHistory => match open {
                 Some(p) => self.open_history(Some(p.0.join(" / ")), out),

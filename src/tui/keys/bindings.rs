@@ -386,7 +386,7 @@ pub const BINDINGS: &[Binding] = &[
         &["d", "delete"],
         A::Delete,
         "delete the variable (asks first)",
-        "",
+        "delete",
     ),
     b(EnvEditor, &["esc", "q"], A::Close, "close", "close"),
     b(
@@ -948,6 +948,13 @@ pub const BINDINGS: &[Binding] = &[
     ),
     b(HistoryEntry, &["r"], A::Resend, "send it again", "re-send"),
     b(HistoryEntry, &["s"], A::SaveAs, "save it as a request", ""),
+    b(
+        HistoryEntry,
+        &["d"],
+        A::Diff,
+        "compare with the mark, or with the previous answer",
+        "diff",
+    ),
     b(
         HistoryEntry,
         &["y"],

@@ -6,6 +6,9 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -60,6 +63,7 @@ pub enum Then {
     Open,
 }
 
+#[allow(clippy::large_enum_variant)] // moved once, never kept (see `tui::msg::Msg`)
 pub enum Msg {
     NewRequest {
         parent: NodePath,
@@ -277,7 +281,12 @@ impl Collections {
                 }
             }
             Action::Activate => match row {
-                Some(r) if r.kind == RowKind::Request => cx.intent(Intent::OpenRequest(r.path)),
+                Some(r) if r.kind == RowKind::Request => {
+                    cx.intent(Intent::OpenRequest(r.path));
+                    // The tree keeps the focus (and the screen when panes are shown one at a
+                    // time): 3 goes to the request.
+                    cx.intent(Intent::Focus(Pane::Collections));
+                }
                 Some(r) if !self.expanded.remove(&r.path) => {
                     self.expanded.insert(r.path);
                 }

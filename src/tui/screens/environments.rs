@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(test)]
+mod tests;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -21,6 +24,7 @@ use crate::workspace::seed::template_environment;
 use crate::workspace::{AuthConfig, Environment, Variable, file_safe_name, looks_secret};
 
 /// What the Environments screen is asked to do.
+#[allow(clippy::large_enum_variant)] // moved once, never kept (see `tui::msg::Msg`)
 pub enum Msg {
     Activate(String),
     Create(String),

@@ -1,7 +1,7 @@
 //! Tokens from a command (`az account get-access-token …`): runs it with a timeout and reads the
 //! token from its output, plain or JSON (`accessToken` / `expiresOn` / `expires_on`).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use tokio::process::Command;
 
@@ -18,6 +18,15 @@ pub async fn run_secret(command: &str, timeout: Duration) -> Result<String, Auth
         ));
     }
     Ok(secret)
+}
+
+/// Runs a command and returns all it printed (a PEM key); never quoted in errors.
+pub async fn run_full(command: &str, timeout: Duration, what: &str) -> Result<String, AuthError> {
+    let out = output(command, timeout, what).await?;
+    if out.trim().is_empty() {
+        return Err(AuthError::Flow(format!("The {what} printed nothing.")));
+    }
+    Ok(out)
 }
 
 pub async fn run(command: &str, timeout: Duration) -> Result<Token, AuthError> {
@@ -81,14 +90,14 @@ pub fn parse_output(stdout: &str) -> Result<Token, AuthError> {
                 e.as_u64()
                     .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
             })
-            .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+            .map(crate::worker::time::from_unix_secs)
             .or_else(|| {
                 v.get("expiresOn").and_then(|e| e.as_str()).and_then(|s| {
                     // az prints local time without a zone: "2026-11-29 06:00:00.000000".
                     chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
                         .ok()
                         .and_then(|n| n.and_local_timezone(chrono::Local).single())
-                        .map(|t| UNIX_EPOCH + Duration::from_secs(t.timestamp().max(0) as u64))
+                        .map(|t| crate::worker::time::from_unix_secs(t.timestamp().max(0) as u64))
                 })
             });
         return Ok(Token {
@@ -116,6 +125,7 @@ pub fn parse_output(stdout: &str) -> Result<Token, AuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn plain_and_json_outputs() {

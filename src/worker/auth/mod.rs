@@ -2,8 +2,12 @@
 //! waits. One token per environment; requests wait for a token being fetched rather than each
 //! starting their own sign-in.
 
+pub mod assertion;
+pub mod cache;
 pub mod command;
+pub mod current;
 pub mod jwt;
+pub mod keys;
 pub mod loopback;
 pub mod oauth;
 pub mod resolve;
@@ -11,8 +15,8 @@ pub mod resolve;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
 
+pub use cache::{CachePolicy, EnvTokens, TokenKey};
 pub use oauth::DeviceCodePrompt;
 pub use resolve::{AuthError, ResolvedAuth, resolve_auth};
 
@@ -45,7 +49,8 @@ pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 impl Token {
     pub fn usable(&self, now: SystemTime) -> bool {
-        self.expires_at.is_none_or(|e| e > now + self.margin())
+        self.expires_at
+            .is_none_or(|e| e > super::time::later(now, self.margin()))
     }
 
     /// How much life a token must have left to be handed out: a minute, or a quarter of a
@@ -66,7 +71,7 @@ impl Token {
         let lead = (life / 5)
             .min(Duration::from_secs(300))
             .max(self.margin() * 3 / 2);
-        Some(exp - lead)
+        Some(super::time::earlier(exp, lead))
     }
 }
 
@@ -112,6 +117,19 @@ pub async fn acquire(
     renewal: bool,
     events: &mpsc::UnboundedSender<AuthEvent>,
 ) -> Result<Token, AuthError> {
+    acquire_with(http, auth, env, prior, renewal, events, None).await
+}
+
+/// [`acquire`] with the device-code poll floor given (`None`: RFC 8628's 5 s).
+pub async fn acquire_with(
+    http: &reqwest::Client,
+    auth: &ResolvedAuth,
+    env: &str,
+    prior: Option<&Token>,
+    renewal: bool,
+    events: &mpsc::UnboundedSender<AuthEvent>,
+    device_poll_floor: Option<Duration>,
+) -> Result<Token, AuthError> {
     if let Some(rt) = prior.and_then(|t| t.refresh_token.as_deref()) {
         match oauth::refresh(http, auth, rt).await {
             Ok(t) => return Ok(t),
@@ -146,10 +164,16 @@ pub async fn acquire(
             oauth::client_credentials(http, &with_secret).await
         }
         AuthKind::ClientCredentials => oauth::client_credentials(http, auth).await,
+        AuthKind::PrivateKeyJwt => {
+            let key = assertion::load(auth).await?;
+            let signed = assertion::sign(auth, &key, SystemTime::now())?;
+            oauth::client_credentials_with_assertion(http, auth, &signed).await
+        }
         AuthKind::Command => command::run(&auth.command, auth.command_timeout).await,
         AuthKind::DeviceCode => {
             let env = env.to_string();
-            oauth::device_code(http, auth, |prompt| {
+            let floor = device_poll_floor.unwrap_or(oauth::DEVICE_POLL_FLOOR);
+            oauth::device_code(http, auth, floor, |prompt| {
                 let _ = events.send(AuthEvent::DeviceCode { env, prompt });
                 std::future::ready(())
             })
@@ -204,7 +228,10 @@ pub fn plan_for(
     match resolve_auth(config, &ctx) {
         Ok(auth) if auth.applies_to(url) => Ok(Some(super::AuthPlan {
             env: env.name.clone(),
+            given: given_token(env, overrides, &auth),
             auth: Box::new(auth),
+            policy: super::credentials::CredentialPolicy::for_environment(env, overrides),
+            refuse_unsigned: false,
         })),
         Ok(_) => Ok(None),
         Err(e) => {
@@ -224,21 +251,47 @@ pub fn plan_for(
     }
 }
 
+/// The token the user put in the token variable: a session capture (an override), else the
+/// environment's own value. Static-token environments have no separate "given" token.
+fn given_token(
+    env: &crate::workspace::Environment,
+    overrides: &[(String, String)],
+    auth: &ResolvedAuth,
+) -> Option<current::GivenToken> {
+    if auth.kind == AuthKind::Bearer {
+        return None;
+    }
+    let var = auth.token_variable.as_str();
+    let nonempty = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let (value, origin) = match overrides.iter().rev().find(|(k, _)| k == var) {
+        Some((_, v)) => (nonempty(v)?, current::TokenOrigin::Captured),
+        None => (nonempty(env.get(var)?)?, current::TokenOrigin::HandSet),
+    };
+    Some(current::GivenToken {
+        value,
+        origin,
+        variable: var.to_string(),
+    })
+}
+
+/// A server-given word for a sentence: control characters shown as `?`, at most 300 chars.
+/// (The CLI's sanitiser covers output as a whole; this keeps sign-in sentences plain anywhere.)
+pub(crate) fn plain(s: &str) -> String {
+    s.chars()
+        .take(300)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// Requests for tokens, from the send tasks to the worker that owns the cache.
 pub(crate) struct NeedToken {
     pub env: String,
     pub auth: Box<ResolvedAuth>,
     /// The token the server just refused (401): do not hand it out again.
     pub refused: Option<String>,
+    /// The user's own token for this environment, if any (see [`current`]).
+    pub given: Option<current::GivenToken>,
     pub reply: oneshot::Sender<Result<String, String>>,
-}
-
-/// Per-environment token state owned by the worker.
-pub(crate) struct EnvTokens {
-    pub auth: ResolvedAuth,
-    pub token: Option<Token>,
-    pub acquiring: Option<(u64, CancellationToken)>,
-    pub waiters: Vec<oneshot::Sender<Result<String, String>>>,
 }
 
 #[cfg(test)]

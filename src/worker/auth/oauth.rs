@@ -2,7 +2,7 @@
 //! v1's string-typed `expires_in` / `expires_on`.
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::Token;
 use super::resolve::{AuthError, ResolvedAuth};
+use crate::worker::time;
 use crate::workspace::TokenFlavor;
 
 /// A token response as Entra (v1 and v2) and standard servers send it.
@@ -41,19 +42,29 @@ fn bearer() -> BasicTokenType {
     BasicTokenType::Bearer
 }
 
+/// Seconds as servers send them: a number, a numeric string (Entra v1), fractional, negative
+/// or absurdly large. Negative means "already expired" (0); huge values saturate; anything
+/// unreadable is treated as absent.
 fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum NumOrStr {
         Num(u64),
+        Neg(i64),
         Float(f64),
         Str(String),
+        Other(serde::de::IgnoredAny),
     }
+    let secs = |f: f64| -> Option<u64> {
+        // `as` saturates, so 1e23 becomes u64::MAX (clamped later) rather than a panic.
+        (!f.is_nan()).then(|| f.max(0.0) as u64)
+    };
     Ok(match Option::<NumOrStr>::deserialize(d)? {
         Some(NumOrStr::Num(n)) => Some(n),
-        Some(NumOrStr::Float(f)) if f >= 0.0 => Some(f as u64),
-        Some(NumOrStr::Str(s)) => s.trim().parse().ok(),
-        _ => None,
+        Some(NumOrStr::Neg(n)) => Some(n.max(0).unsigned_abs()),
+        Some(NumOrStr::Float(f)) => secs(f),
+        Some(NumOrStr::Str(s)) => s.trim().parse::<f64>().ok().and_then(secs),
+        Some(NumOrStr::Other(_)) | None => None,
     })
 }
 
@@ -82,8 +93,8 @@ impl FlexibleTokenResponse {
         let now = SystemTime::now();
         let expires_at = match (self.expires_on, self.expires_in) {
             // Prefer the relative lifetime: it does not depend on the two clocks agreeing.
-            (_, Some(secs)) => Some(now + Duration::from_secs(secs)),
-            (Some(on), None) => Some(UNIX_EPOCH + Duration::from_secs(on)),
+            (_, Some(secs)) => Some(time::later(now, Duration::from_secs(secs))),
+            (Some(on), None) => Some(time::from_unix_secs(on)),
             (None, None) => None,
         };
         Token {
@@ -135,22 +146,104 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// The token client as the `oauth2` crate sees it, noting the last answer's status and
+/// `Location`: the crate drops both when an error body is empty, and "the token URL answered
+/// 404" is the sentence a person needs.
+pub(crate) struct Observed {
+    http: reqwest::Client,
+    last: std::sync::Mutex<Option<(u16, Option<String>)>>,
+}
+
+impl Observed {
+    pub(crate) fn new(http: &reqwest::Client) -> Self {
+        Observed {
+            http: http.clone(),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn last(&self) -> Option<(u16, Option<String>)> {
+        self.last.lock().map(|l| l.clone()).unwrap_or(None)
+    }
+
+    /// An oauth2 error as a sentence, with what this client saw of the answer.
+    pub(crate) fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
+        &self,
+        e: RequestTokenError<RE, T>,
+        url: &str,
+    ) -> AuthError {
+        explain(e, url, self.last())
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Observed {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<oauth2::HttpResponse, Self::Error>> + Send + Sync + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = oauth2::AsyncHttpClient::call(&self.http, request).await?;
+            let location = response
+                .headers()
+                .get(oauth2::http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if let Ok(mut last) = self.last.lock() {
+                *last = Some((response.status().as_u16(), location));
+            }
+            Ok(response)
+        })
+    }
+}
+
 pub async fn client_credentials(
     http: &reqwest::Client,
     cfg: &ResolvedAuth,
 ) -> Result<Token, AuthError> {
-    let client = base_client(cfg)?;
+    client_credentials_grant(http, cfg, None).await
+}
+
+/// Client credentials proven by a signed assertion instead of a secret (RFC 7523 §2.2).
+pub async fn client_credentials_with_assertion(
+    http: &reqwest::Client,
+    cfg: &ResolvedAuth,
+    assertion: &str,
+) -> Result<Token, AuthError> {
+    client_credentials_grant(http, cfg, Some(assertion)).await
+}
+
+async fn client_credentials_grant(
+    http: &reqwest::Client,
+    cfg: &ResolvedAuth,
+    assertion: Option<&str>,
+) -> Result<Token, AuthError> {
+    let client = match assertion {
+        // The assertion is the credential: no secret goes with it.
+        Some(_) => base_client(&ResolvedAuth {
+            client_secret: None,
+            ..cfg.clone()
+        })?,
+        None => base_client(cfg)?,
+    };
     let mut req = client.exchange_client_credentials();
+    if let Some(a) = assertion {
+        req = req
+            .add_extra_param("client_assertion_type", super::assertion::ASSERTION_TYPE)
+            .add_extra_param("client_assertion", a.to_string());
+    }
     if cfg.flavor == TokenFlavor::EntraV1 && cfg.scopes.is_empty() {
         req = req.add_extra_param("resource", cfg.audience.clone());
     }
     for s in &cfg.scopes {
         req = req.add_scope(Scope::new(s.clone()));
     }
-    req.request_async(http)
+    let http = Observed::new(http);
+    req.request_async(&http)
         .await
         .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| explain(e, &cfg.token_url))
+        .map_err(|e| http.explain(e, &cfg.token_url))
 }
 
 pub async fn refresh(
@@ -164,11 +257,12 @@ pub async fn refresh(
     for s in &cfg.scopes {
         req = req.add_scope(Scope::new(s.clone()));
     }
+    let http = Observed::new(http);
     let mut token = req
-        .request_async(http)
+        .request_async(&http)
         .await
         .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| explain(e, &cfg.token_url))?;
+        .map_err(|e| http.explain(e, &cfg.token_url))?;
     // Servers that do not rotate refresh tokens keep the old one valid.
     if token.refresh_token.is_none() {
         token.refresh_token = Some(refresh_token.to_string());
@@ -195,11 +289,40 @@ pub struct DeviceCodePrompt {
     pub interval: Duration,
 }
 
+/// RFC 8628 §3.5: without an interval a client polls every 5 s; fhirside never polls faster,
+/// whatever the server announces (`interval: 0` would otherwise mean hundreds a second).
+pub const DEVICE_POLL_FLOOR: Duration = Duration::from_secs(5);
+/// A longer announced interval is taken up to this (a typo must not stall sign-in for hours).
+const DEVICE_POLL_CEILING: Duration = Duration::from_secs(120);
+/// However long the server says its code lives, polling stops after this.
+const DEVICE_CODE_MAX_LIFE: Duration = Duration::from_secs(3600);
+
+/// The server's device answer with its interval clamped to `[floor, ceiling]`. The crate polls
+/// at the answer's interval (and adds 5 s on `slow_down`), so the clamp goes into the answer.
+fn clamp_interval(
+    details: DeviceAuthorizationResponse<DeviceFields>,
+    floor: Duration,
+) -> DeviceAuthorizationResponse<DeviceFields> {
+    let wanted = details
+        .interval()
+        .clamp(floor, DEVICE_POLL_CEILING.max(floor));
+    if wanted == details.interval() {
+        return details;
+    }
+    let mut json = match serde_json::to_value(&details) {
+        Ok(v) => v,
+        Err(_) => return details,
+    };
+    json["interval"] = serde_json::Value::from(wanted.as_secs().max(1));
+    serde_json::from_value(json).unwrap_or(details)
+}
+
 /// Device code: asks for a code, hands the prompt to `show`, then polls at the server's interval
-/// (the crate handles `authorization_pending` and `slow_down`).
+/// but never faster than `floor` (the crate handles `authorization_pending` and `slow_down`).
 pub async fn device_code<F, Fut>(
     http: &reqwest::Client,
     cfg: &ResolvedAuth,
+    floor: Duration,
     show: F,
 ) -> Result<Token, AuthError>
 where
@@ -213,22 +336,25 @@ where
     for s in &cfg.scopes {
         req = req.add_scope(Scope::new(s.clone()));
     }
+    let http = Observed::new(http);
     let details: DeviceAuthorizationResponse<DeviceFields> = req
-        .request_async(http)
+        .request_async(&http)
         .await
-        .map_err(|e| explain(e, &cfg.device_code_url))?;
+        .map_err(|e| http.explain(e, &cfg.device_code_url))?;
+    let details = clamp_interval(details, floor);
+    let lifetime = details.expires_in().min(DEVICE_CODE_MAX_LIFE);
     let message = details.extra_fields().message.clone().unwrap_or_default();
     show(DeviceCodePrompt {
         user_code: details.user_code().secret().clone(),
         verification_uri: details.verification_uri().to_string(),
         message,
-        expires_in: details.expires_in(),
+        expires_in: lifetime,
         interval: details.interval(),
     })
     .await;
     client
         .exchange_device_access_token(&details)
-        .request_async(http, tokio::time::sleep, None)
+        .request_async(&http, tokio::time::sleep, Some(lifetime))
         .await
         .map(FlexibleTokenResponse::into_token)
         .map_err(|e| match &e {
@@ -241,10 +367,10 @@ where
                     "access_denied" | "authorization_declined" => {
                         AuthError::Flow("Sign-in was declined on the verification page.".into())
                     }
-                    _ => explain(e, &cfg.token_url),
+                    _ => http.explain(e, &cfg.token_url),
                 }
             }
-            _ => explain(e, &cfg.token_url),
+            _ => http.explain(e, &cfg.token_url),
         })
 }
 
@@ -287,24 +413,49 @@ pub async fn exchange_code(
     let redirect = RedirectUrl::new(cfg.redirect_uri())
         .map_err(|_| url_err("redirect URI", &cfg.redirect_uri()))?;
     let client = base_client(cfg)?.set_redirect_uri(redirect);
+    let http = Observed::new(http);
     client
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(http)
+        .request_async(&http)
         .await
         .map(FlexibleTokenResponse::into_token)
-        .map_err(|e| explain(e, &cfg.token_url))
+        .map_err(|e| http.explain(e, &cfg.token_url))
 }
 
 /// An OAuth error as a sentence: the server's own description (Entra's AADSTS text) first.
 fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
     e: RequestTokenError<RE, T>,
     url: &str,
+    seen: Option<(u16, Option<String>)>,
 ) -> AuthError {
     let host = url::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| url.to_string());
+    // Answers that are not an OAuth error at all: say what came back and what to check.
+    if !matches!(
+        e,
+        RequestTokenError::ServerResponse(_) | RequestTokenError::Request(_)
+    ) && let Some((status, location)) = seen
+        && status != 200
+    {
+        return AuthError::Flow(match (status, location) {
+            (404, _) => format!(
+                "The token URL {url} answered 404: check the authority and tenant (or token_url)."
+            ),
+            (300..=399, Some(to)) => format!(
+                "The token URL {url} answered {status} with a redirect to {}; redirect not followed (a token endpoint is never redirected): set token_url to the right address.",
+                super::plain(&to)
+            ),
+            (300..=399, None) => format!(
+                "The token URL {url} answered {status} (a redirect without a Location); redirect not followed: check token_url."
+            ),
+            (status, _) => format!(
+                "The token URL {url} answered {status} without an OAuth error: check the authority, tenant and token_url."
+            ),
+        });
+    }
     AuthError::Flow(match e {
         RequestTokenError::ServerResponse(r) => {
             let json = serde_json::to_value(&r).unwrap_or_default();
@@ -361,6 +512,7 @@ fn explain<RE: std::error::Error + 'static, T: ErrorResponse + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn entra_v1_strings_are_understood() {
@@ -384,5 +536,24 @@ mod tests {
             t.into_token().expires_at,
             Some(UNIX_EPOCH + Duration::from_secs(4102444800))
         );
+    }
+
+    #[test]
+    fn hostile_lifetimes_are_read_without_panicking() {
+        for (raw, expect_expiry) in [
+            ("99999999999999999999999", true),
+            ("\"1e30\"", true),
+            ("-10", true),
+            ("7.9", true),
+            ("\"later\"", false),
+            ("[1]", false),
+        ] {
+            let json = format!(r#"{{"access_token":"a","expires_in":{raw}}}"#);
+            let t: FlexibleTokenResponse = serde_json::from_str(&json).unwrap();
+            let token = t.into_token();
+            assert_eq!(token.expires_at.is_some(), expect_expiry, "{raw}");
+            let _ = token.refresh_at();
+            let _ = token.usable(SystemTime::now());
+        }
     }
 }

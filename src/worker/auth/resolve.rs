@@ -13,7 +13,7 @@ pub const DEFAULT_REDIRECT_PORT: u16 = 8400;
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Sign-in settings with every template filled in.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct ResolvedAuth {
     pub kind: AuthKind,
     pub flavor: TokenFlavor,
@@ -33,6 +33,13 @@ pub struct ResolvedAuth {
     pub command_timeout: Duration,
     pub static_token: String,
     pub token_variable: String,
+    /// `private_key_jwt`: where the key comes from (a path or a command), the certificate,
+    /// the algorithm and `kid` (empty: defaults).
+    pub key_file: String,
+    pub key_command: String,
+    pub certificate_file: String,
+    pub algorithm: String,
+    pub key_id: String,
     /// Requests under this base get the token; others never do.
     pub fhir_base: String,
 }
@@ -135,17 +142,16 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
     let needs_entra = config.flavor != TokenFlavor::Oauth2
         && matches!(
             config.kind,
-            AuthKind::ClientCredentials | AuthKind::AuthorizationCode | AuthKind::DeviceCode
+            AuthKind::ClientCredentials
+                | AuthKind::PrivateKeyJwt
+                | AuthKind::AuthorizationCode
+                | AuthKind::DeviceCode
         );
     let authority = var("authority").unwrap_or_else(|| DEFAULT_AUTHORITY.into());
     let authority = authority.trim_end_matches('/');
-    let tenant = if needs_entra {
-        var("tenantid").ok_or_else(|| {
-            AuthError::Missing("set tenantid (the Entra tenant id) in the environment".into())
-        })?
-    } else {
-        String::new()
-    };
+    // The tenant only builds default Entra URLs: explicit URLs (sovereign clouds, B2C, APIM,
+    // proxies) need none.
+    let tenant = var("tenantid");
     let user_flow = matches!(
         config.kind,
         AuthKind::AuthorizationCode | AuthKind::DeviceCode
@@ -153,29 +159,33 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
     // User flows always speak v2 on Entra; v1 is for client credentials with `resource=`.
     let v2 = config.flavor == TokenFlavor::EntraV2
         || (user_flow && config.flavor == TokenFlavor::EntraV1);
-    let entra_base = format!("{authority}/{tenant}/oauth2");
-    let pick = |explicit: &Option<String>, v1: String, v2u: String| -> Result<String, AuthError> {
+    let pick = |explicit: &Option<String>, what: &str, needed: bool| -> Result<String, AuthError> {
         match explicit {
             Some(t) => fill(t),
-            None if config.flavor == TokenFlavor::Oauth2 => Ok(String::new()),
-            None if v2 => Ok(v2u),
-            None => Ok(v1),
+            None if config.flavor == TokenFlavor::Oauth2 || !needs_entra || !needed => {
+                Ok(String::new())
+            }
+            None => {
+                let tenant = tenant.as_deref().ok_or_else(|| {
+                    AuthError::Missing(format!(
+                        "set tenantid (the Entra tenant id) in the environment, or an explicit {what}_url"
+                    ))
+                })?;
+                let version = if v2 { "/v2.0" } else { "" };
+                Ok(format!("{authority}/{tenant}/oauth2{version}/{what}"))
+            }
         }
     };
-    let token_url = pick(
-        &config.token_url,
-        format!("{entra_base}/token"),
-        format!("{entra_base}/v2.0/token"),
-    )?;
+    let token_url = pick(&config.token_url, "token", true)?;
     let authorize_url = pick(
         &config.authorize_url,
-        format!("{entra_base}/authorize"),
-        format!("{entra_base}/v2.0/authorize"),
+        "authorize",
+        config.kind == AuthKind::AuthorizationCode,
     )?;
     let device_code_url = pick(
         &config.device_code_url,
-        format!("{entra_base}/devicecode"),
-        format!("{entra_base}/v2.0/devicecode"),
+        "devicecode",
+        config.kind == AuthKind::DeviceCode,
     )?;
     let client_id = match &config.client_id {
         Some(t) => fill(t)?,
@@ -185,12 +195,29 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         Some(t) => Some(fill(t)?).filter(|s| !s.is_empty()),
         None => var("clientsecret"),
     };
+    let smart = config.kind == AuthKind::PrivateKeyJwt && config.flavor == TokenFlavor::Oauth2;
     let scopes: Vec<String> = match &config.scope {
         Some(t) => fill(t)?.split_whitespace().map(str::to_string).collect(),
+        // SMART Backend Services asks for system scopes.
+        None if smart => vec!["system/*.read".into()],
         None if config.flavor == TokenFlavor::EntraV1 && !user_flow => Vec::new(),
         None if audience.is_empty() => Vec::new(),
         None if user_flow => vec![format!("{audience}/.default"), "offline_access".into()],
         None => vec![format!("{audience}/.default")],
+    };
+    let opt_fill = |t: &Option<String>| -> Result<String, AuthError> {
+        t.as_deref()
+            .map(fill)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let command = match &config.command {
+        Some(c) => fill(c)?,
+        // The Azure CLI preset: whoever ran `az login` needs no app registration.
+        None if config.kind == AuthKind::Command && !audience.is_empty() => {
+            az_cli_command(&audience)
+        }
+        None => String::new(),
     };
     let resolved = ResolvedAuth {
         kind: config.kind,
@@ -208,10 +235,7 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
         scopes,
         redirect_port: config.redirect_port.unwrap_or(DEFAULT_REDIRECT_PORT),
         redirect_path: config.redirect_path.clone().unwrap_or_else(|| "/".into()),
-        command: match &config.command {
-            Some(c) => fill(c)?,
-            None => String::new(),
-        },
+        command,
         command_timeout: config
             .command_timeout_secs
             .map(Duration::from_secs)
@@ -222,10 +246,24 @@ pub fn resolve_auth(config: &AuthConfig, ctx: &Context) -> Result<ResolvedAuth, 
             _ => String::new(),
         },
         token_variable: config.token_variable().to_string(),
+        key_file: opt_fill(&config.key_file)?,
+        key_command: opt_fill(&config.key_command)?,
+        certificate_file: opt_fill(&config.certificate_file)?,
+        algorithm: opt_fill(&config.algorithm)?.to_ascii_uppercase(),
+        key_id: opt_fill(&config.key_id)?,
         fhir_base,
     };
     check(&resolved)?;
     Ok(resolved)
+}
+
+/// `az account get-access-token` for `resource`, JSON output (token and expiry are parsed).
+/// The resource is single-quoted for the shell, so no value of `fhirurl` can run anything.
+pub fn az_cli_command(resource: &str) -> String {
+    format!(
+        "az account get-access-token --resource '{}' -o json",
+        resource.replace('\'', r"'\''")
+    )
 }
 
 fn check(r: &ResolvedAuth) -> Result<(), AuthError> {
@@ -234,7 +272,9 @@ fn check(r: &ResolvedAuth) -> Result<(), AuthError> {
         AuthKind::None => Ok(()),
         AuthKind::Bearer if r.static_token.is_empty() => missing("the bearer token is empty"),
         AuthKind::Bearer => Ok(()),
-        AuthKind::Command if r.command.is_empty() => missing("set the command that prints a token"),
+        AuthKind::Command if r.command.is_empty() => {
+            missing("set fhirurl (for the Azure CLI preset) or the command that prints a token")
+        }
         AuthKind::Command => Ok(()),
         _ if r.token_url.is_empty() => missing("set token_url (the OAuth2 token endpoint)"),
         _ if r.client_id.is_empty() => missing("set clientid (the app registration's client id)"),
@@ -245,6 +285,12 @@ fn check(r: &ResolvedAuth) -> Result<(), AuthError> {
         }
         AuthKind::ClientCredentials if r.audience.is_empty() && r.scopes.is_empty() => {
             missing("set fhirurl (the token's audience)")
+        }
+        AuthKind::PrivateKeyJwt if r.key_file.is_empty() && r.key_command.is_empty() => {
+            missing("set key_file (the PEM private key's path) or key_command")
+        }
+        AuthKind::PrivateKeyJwt if r.audience.is_empty() && r.scopes.is_empty() => {
+            missing("set fhirurl (the token's audience) or scope")
         }
         AuthKind::DeviceCode if r.device_code_url.is_empty() => missing("set device_code_url"),
         AuthKind::AuthorizationCode if r.authorize_url.is_empty() => missing("set authorize_url"),
@@ -269,6 +315,8 @@ mod tests {
             timeout_secs: 30,
             auth: None,
             insecure: false,
+            trusted_origins: Vec::new(),
+            storage_hosts: None,
         }
     }
 
@@ -368,11 +416,91 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("tenantid"), "{err}");
-        let err = resolved(AuthConfig {
+        // No command and no fhirurl for the Azure CLI preset.
+        e.variables.retain(|v| v.key != "fhirurl");
+        let err = resolve_auth(
+            &AuthConfig {
+                kind: AuthKind::Command,
+                ..Default::default()
+            },
+            &Context {
+                environment: Some(&e),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("command"));
+    }
+
+    /// Before, `flavor = "entra_v1"`/`"entra_v2"` demanded `tenantid` even with explicit URLs
+    /// (sovereign clouds, B2C, APIM): "Sign-in is not set up: set tenantid".
+    #[test]
+    fn explicit_urls_need_no_tenant() {
+        let mut e = env();
+        e.variables.retain(|v| v.key != "tenantid");
+        for flavor in [TokenFlavor::EntraV1, TokenFlavor::EntraV2] {
+            let r = resolve_auth(
+                &AuthConfig {
+                    kind: AuthKind::ClientCredentials,
+                    flavor,
+                    token_url: Some("https://login.microsoftonline.us/t/oauth2/v2.0/token".into()),
+                    ..Default::default()
+                },
+                &Context {
+                    environment: Some(&e),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                r.token_url,
+                "https://login.microsoftonline.us/t/oauth2/v2.0/token"
+            );
+            let r = resolve_auth(
+                &AuthConfig {
+                    kind: AuthKind::DeviceCode,
+                    flavor,
+                    token_url: Some("https://b2c.example/token".into()),
+                    device_code_url: Some("https://b2c.example/devicecode".into()),
+                    ..Default::default()
+                },
+                &Context {
+                    environment: Some(&e),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(r.device_code_url, "https://b2c.example/devicecode");
+        }
+        // Without explicit URLs the tenant is still asked for, naming the alternative.
+        let err = resolve_auth(
+            &AuthConfig {
+                kind: AuthKind::ClientCredentials,
+                ..Default::default()
+            },
+            &Context {
+                environment: Some(&e),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("token_url"), "{err}");
+    }
+
+    #[test]
+    fn the_command_kind_defaults_to_the_azure_cli() {
+        let r = resolved(AuthConfig {
             kind: AuthKind::Command,
             ..Default::default()
         })
-        .unwrap_err();
-        assert!(err.to_string().contains("command"));
+        .unwrap();
+        assert_eq!(
+            r.command,
+            "az account get-access-token --resource 'https://ws-svc.fhir.azurehealthcareapis.com' -o json"
+        );
+        assert_eq!(
+            az_cli_command("https://x/'; rm -rf ~; '"),
+            r"az account get-access-token --resource 'https://x/'\''; rm -rf ~; '\''' -o json"
+        );
     }
 }

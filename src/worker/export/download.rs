@@ -17,10 +17,102 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use super::job::{Manifest, ManifestOutput};
-use super::progress::parse_retry_after;
+use super::progress::retry_hint;
+use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
+use crate::worker::http::{self, HttpError, HttpRequest};
+use crate::worker::storage;
+
+/// A whole-file download has no overall deadline (files can be gigabytes); an attempt ends when
+/// no bytes arrive for [`DownloadOptions::idle_timeout`].
+const NO_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What downloads may send: the environment's credential policy and the tokens in hand. Each
+/// file gets the token its [`Permit`] names, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct DownloadCredentials<'a> {
+    pub policy: &'a CredentialPolicy,
+    pub fhir_token: Option<&'a str>,
+    pub storage_token: Option<&'a str>,
+    /// Why no storage token could be had, for the sentence of a storage refusal.
+    pub storage_unavailable: Option<&'a str>,
+}
+
+impl<'a> DownloadCredentials<'a> {
+    /// No tokens: files are fetched without `Authorization` (and those that need the token say so).
+    pub fn without_tokens(policy: &'a CredentialPolicy) -> Self {
+        DownloadCredentials {
+            policy,
+            fhir_token: None,
+            storage_token: None,
+            storage_unavailable: None,
+        }
+    }
+
+    /// The FHIR token in hand, and the outcome of asking for a storage token (if one was asked).
+    pub fn with(
+        policy: &'a CredentialPolicy,
+        fhir_token: Option<&'a str>,
+        storage: Option<&'a Result<String, String>>,
+    ) -> Self {
+        DownloadCredentials {
+            policy,
+            fhir_token,
+            storage_token: storage.and_then(|r| r.as_deref().ok()),
+            storage_unavailable: storage.and_then(|r| r.as_ref().err()).map(String::as_str),
+        }
+    }
+
+    fn token_for(&self, credential: Credential) -> Option<&'a str> {
+        match credential {
+            Credential::FhirToken => self.fhir_token,
+            Credential::StorageToken => self.storage_token,
+        }
+    }
+}
+
+/// The tokens the manifest's files need under `policy`, from `tokens`: the FHIR token (if any
+/// file may have it) and the outcome of asking for a storage token (if any file is on a
+/// storage host). Nobody is asked to sign in for a token no file will get.
+pub async fn tokens_for<T: super::job::TokenSource>(
+    tokens: &mut T,
+    policy: &CredentialPolicy,
+    manifest: &Manifest,
+    include_error_files: bool,
+) -> (Option<String>, Option<Result<String, String>>) {
+    let (needs_fhir, needs_storage) = credentials_needed(policy, manifest, include_error_files);
+    let fhir = match needs_fhir {
+        true => tokens.token(None).await.ok().flatten(),
+        false => None,
+    };
+    let storage = match needs_storage {
+        true => Some(tokens.storage_token().await),
+        false => None,
+    };
+    (fhir, storage)
+}
+
+/// The credentials the manifest's files will need under `policy` (so a caller signs in only for
+/// those): `(FHIR token, storage token)`.
+pub fn credentials_needed(
+    policy: &CredentialPolicy,
+    manifest: &Manifest,
+    include_error_files: bool,
+) -> (bool, bool) {
+    let mut needs = (false, false);
+    for (o, _, _) in plan(manifest, include_error_files) {
+        match policy.output_file(&o.url, manifest.requires_access_token) {
+            Ok(Some(p)) if p.credential() == Credential::FhirToken => needs.0 = true,
+            Ok(Some(_)) => needs.1 = true,
+            _ => {}
+        }
+    }
+    needs
+}
 
 /// Files downloaded at once by default.
-pub const DEFAULT_CONCURRENCY: usize = 3;
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Longest pause between attempts at one file (a server's hint up to 60 s wins).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
@@ -28,7 +120,8 @@ pub struct DownloadOptions {
     pub concurrency: usize,
     /// Further attempts per file after a dropped connection or a transient answer (each resumes).
     pub retries: u32,
-    /// Pause before such an attempt (a `Retry-After` up to 60 s wins).
+    /// Pause before the first such attempt, doubled for each further one (with jitter) up to
+    /// [`MAX_BACKOFF`]; a server's `x-ms-retry-after-ms` or `Retry-After` (up to 60 s) wins.
     pub retry_delay: Duration,
     /// Give up on an attempt when no bytes arrive for this long.
     pub idle_timeout: Duration,
@@ -40,7 +133,7 @@ impl Default for DownloadOptions {
     fn default() -> Self {
         DownloadOptions {
             concurrency: DEFAULT_CONCURRENCY,
-            retries: 3,
+            retries: 4,
             retry_delay: Duration::from_millis(500),
             idle_timeout: Duration::from_secs(60),
             include_error_files: true,
@@ -87,6 +180,8 @@ pub struct FileReport {
     pub expected: Option<u64>,
     /// Bytes of a `.part` that were kept (resumed with `Range`), over all attempts.
     pub resumed_bytes: u64,
+    /// Answers `429 Too Many Requests` received for this file.
+    pub throttled: u32,
     /// The server ignored `Range` (200) and the file was started over.
     pub restarted: bool,
     pub attempts: u32,
@@ -131,6 +226,11 @@ pub struct DownloadReport {
 impl DownloadReport {
     pub fn failures(&self) -> impl Iterator<Item = &FileReport> {
         self.files.iter().filter(|f| f.error.is_some())
+    }
+
+    /// `429` answers across all files.
+    pub fn throttled(&self) -> u32 {
+        self.files.iter().map(|f| f.throttled).sum()
     }
 
     pub fn mismatches(&self) -> impl Iterator<Item = &FileReport> {
@@ -237,7 +337,8 @@ pub fn plan(manifest: &Manifest, include_error_files: bool) -> Vec<(ManifestOutp
 struct Shared<'a> {
     client: &'a reqwest::Client,
     dir: PathBuf,
-    token: Option<&'a str>,
+    creds: DownloadCredentials<'a>,
+    requires_access_token: bool,
     opts: &'a DownloadOptions,
     on_event: &'a (dyn Fn(DownloadEvent) + Send + Sync),
     started: Instant,
@@ -273,6 +374,8 @@ struct FileCounters<'s, 'a> {
     shared: &'s Shared<'a>,
     done: u64,
     total: Option<u64>,
+    /// Non-blank lines of what is in the `.part` so far.
+    lines: LineCounter,
 }
 
 impl FileCounters<'_, '_> {
@@ -309,27 +412,26 @@ impl FileCounters<'_, '_> {
     }
 }
 
-/// Downloads the manifest's files into `dir` (created if needed), `opts.concurrency` at a time.
-/// `token` is sent only when the manifest says `requiresAccessToken`. Problems with one file are
-/// in its report; only a folder that cannot be created is an error.
+/// Downloads the manifest's files into `dir`, `opts.concurrency` at a time. Files hold patient
+/// data: each is created 0600, and missing folders 0700. Each file gets the credential
+/// `creds.policy` permits for its URL ([`CredentialPolicy::output_file`]); a file that needs the
+/// token on an origin that may not have it is refused without a request. Problems with one file
+/// are in its report; only a folder that cannot be created is an error.
 pub async fn download_all(
     client: &reqwest::Client,
     manifest: &Manifest,
     dir: &Path,
-    token: Option<&str>,
+    creds: DownloadCredentials<'_>,
     opts: &DownloadOptions,
     on_event: &(dyn Fn(DownloadEvent) + Send + Sync),
 ) -> std::io::Result<DownloadReport> {
-    tokio::fs::create_dir_all(dir).await?;
+    create_private_dirs(dir).await?;
     let files = plan(manifest, opts.include_error_files);
     let shared = Shared {
         client,
         dir: dir.to_path_buf(),
-        token: if manifest.requires_access_token {
-            token
-        } else {
-            None
-        },
+        creds,
+        requires_access_token: manifest.requires_access_token,
         opts,
         on_event,
         started: Instant::now(),
@@ -358,6 +460,28 @@ pub async fn download_all(
         bytes_received: shared.received.load(Ordering::Relaxed),
         elapsed: shared.started.elapsed(),
     })
+}
+
+/// Creates `dir` and any missing parents readable by this user only (0700). Folders that exist
+/// are left as they are (a `--download` folder may be the user's own).
+pub async fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// Makes `dir` (a job's own download folder) private even if it existed before.
+pub async fn make_private(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    create_private_dirs(dir).await?;
+    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await
 }
 
 /// `bytes START-END/TOTAL` → (START, TOTAL); `bytes */TOTAL` → (None, TOTAL).
@@ -409,9 +533,21 @@ async fn download_one(
         lines: None,
         expected: out.count,
         resumed_bytes: 0,
+        throttled: 0,
         restarted: false,
         attempts: 0,
         error: None,
+    };
+    let permit = match shared
+        .creds
+        .policy
+        .output_file(&out.url, shared.requires_access_token)
+    {
+        Ok(p) => p,
+        Err(refused) => {
+            report.error = Some(format!("{name}: {refused}"));
+            return report;
+        }
     };
     // A link planted where the part goes would redirect our writes: remove it.
     if let Ok(m) = tokio::fs::symlink_metadata(&part).await
@@ -423,11 +559,22 @@ async fn download_one(
         shared,
         done: 0,
         total: None,
+        lines: LineCounter::default(),
     };
     counters.set_done(part_len(&part).await);
     loop {
         report.attempts += 1;
-        match attempt(shared, index, name, out, &part, &mut counters, &mut report).await {
+        let step = attempt(
+            shared,
+            index,
+            name,
+            out,
+            permit.as_ref(),
+            &part,
+            &mut counters,
+            &mut report,
+        );
+        match step.await {
             Attempt::Done => break,
             Attempt::Retry(why, wait) if report.attempts <= shared.opts.retries => {
                 report.error = Some(why);
@@ -450,17 +597,8 @@ async fn download_one(
         return report;
     }
     report.bytes = counters.done;
-    let path = final_path.clone();
-    match tokio::task::spawn_blocking(move || count_lines(&path)).await {
-        Ok(Ok(n)) => report.lines = Some(n),
-        Ok(Err(e)) => {
-            report.error = Some(format!(
-                "{} could not be read back: {e}",
-                final_path.display()
-            ))
-        }
-        Err(e) => report.error = Some(format!("Counting lines failed: {e}")),
-    }
+    // Counted while the bytes arrived: no second pass over the file.
+    report.lines = Some(counters.lines.total());
     report
 }
 
@@ -470,34 +608,61 @@ async fn attempt(
     index: usize,
     name: &str,
     out: &ManifestOutput,
+    permit: Option<&Permit>,
     part: &Path,
     counters: &mut FileCounters<'_, '_>,
     report: &mut FileReport,
 ) -> Attempt {
     let have = part_len(part).await;
     counters.set_done(have);
-    let mut req = shared
-        .client
-        .get(&out.url)
-        .header("Accept", "application/fhir+ndjson, application/ndjson, */*")
-        // Byte ranges must refer to the file itself, not a compressed rendition.
-        .header("Accept-Encoding", "identity");
-    if let Some(t) = shared.token {
-        req = req.bearer_auth(t);
-    }
+    let mut req = HttpRequest {
+        method: "GET".into(),
+        url: out.url.clone(),
+        headers: vec![
+            (
+                "Accept".into(),
+                "application/fhir+ndjson, application/ndjson, */*".into(),
+            ),
+            // Byte ranges must refer to the file itself, not a compressed rendition.
+            ("Accept-Encoding".into(), "identity".into()),
+        ],
+        body: None,
+        timeout: NO_DEADLINE,
+        insecure: false,
+    };
     if have > 0 {
-        req = req.header("Range", format!("bytes={have}-"));
+        req.headers.push(("Range".into(), format!("bytes={have}-")));
     }
-    let retry_wait = shared.opts.retry_delay;
-    let resp = match tokio::time::timeout(shared.opts.idle_timeout, req.send()).await {
+    let token = permit.and_then(|p| Some((p, shared.creds.token_for(p.credential())?)));
+    if let Some((p, t)) = token
+        && let Err(e) = p.attach(&mut req, t)
+    {
+        return Attempt::Fatal(e.to_string());
+    }
+    let sent_token = token.is_some();
+    let on_storage = permit.is_some_and(|p| p.credential() == Credential::StorageToken);
+    if on_storage {
+        // A bearer token for Azure Storage needs a service version.
+        req.headers
+            .push(("x-ms-version".into(), storage::X_MS_VERSION.into()));
+    }
+    let retry_wait = backoff(shared.opts.retry_delay, report.attempts);
+    let resp = match tokio::time::timeout(shared.opts.idle_timeout, http::open(shared.client, &req))
+        .await
+    {
         Err(_) => return Attempt::Retry(format!("No answer from {} in time", out.url), retry_wait),
+        Ok(Err(
+            e @ (HttpError::RedirectRefused(_)
+            | HttpError::Downgrade { .. }
+            | HttpError::TooManyRedirects(_)
+            | HttpError::InvalidUrl(_)
+            | HttpError::NoScheme
+            | HttpError::Tls { .. }),
+        )) => return Attempt::Fatal(format!("Downloading {} failed: {e}", out.url)),
         Ok(Err(e)) => {
-            return Attempt::Retry(
-                format!("Downloading {} failed: {}", out.url, root(&e)),
-                retry_wait,
-            );
+            return Attempt::Retry(format!("Downloading {} failed: {e}", out.url), retry_wait);
         }
-        Ok(Ok(r)) => r,
+        Ok(Ok(opened)) => opened.response,
     };
     let status = resp.status().as_u16();
     let header = |n: &str| {
@@ -525,6 +690,13 @@ async fn attempt(
             }
             report.resumed_bytes += have;
             counters.set_total(cr.and_then(|(_, t)| t).or(length.map(|l| l + have)));
+            // The kept part's lines, once (the rest is counted as it arrives).
+            counters.lines = match count_part(part).await {
+                Ok(l) => l,
+                Err(e) => {
+                    return Attempt::Fatal(format!("{} could not be read: {e}", part.display()));
+                }
+            };
             true
         }
         200 => {
@@ -532,12 +704,19 @@ async fn attempt(
                 report.restarted = true;
             }
             counters.set_total(length);
+            counters.lines = LineCounter::default();
             false
         }
         416 if have > 0 => {
             if cr.and_then(|(_, t)| t) == Some(have) {
                 counters.set_total(Some(have));
-                return Attempt::Done;
+                return match count_part(part).await {
+                    Ok(l) => {
+                        counters.lines = l;
+                        Attempt::Done
+                    }
+                    Err(e) => Attempt::Fatal(format!("{} could not be read: {e}", part.display())),
+                };
             }
             let _ = tokio::fs::remove_file(part).await;
             counters.set_done(0);
@@ -547,23 +726,47 @@ async fn attempt(
             );
         }
         429 | 500 | 502 | 503 | 504 => {
-            let wait = header("retry-after")
-                .and_then(|v| parse_retry_after(&v, SystemTime::now()))
-                .map(|d| d.min(Duration::from_secs(60)))
-                .unwrap_or(retry_wait);
+            if status == 429 {
+                report.throttled = report.throttled.saturating_add(1);
+            }
+            let wait = retry_hint(
+                header("x-ms-retry-after-ms").as_deref(),
+                header("retry-after").as_deref(),
+                SystemTime::now(),
+            )
+            .map(|d| d.min(Duration::from_secs(60)))
+            .unwrap_or(retry_wait);
             return Attempt::Retry(
                 format!("The file server answered {status} for {}", out.url),
                 wait,
             );
         }
         _ => {
-            let body = resp.text().await.unwrap_or_default();
-            let detail = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            let error_code = header("x-ms-error-code");
+            let body = read_capped(resp, 64 * 1024).await;
+            if let Some(sentence) = storage::explain(
+                status,
+                error_code.as_deref(),
+                &body,
+                &out.url,
+                sent_token,
+                shared.creds.storage_unavailable.filter(|_| on_storage),
+            ) {
+                return Attempt::Fatal(format!("{name}: {sentence}"));
+            }
+            let detail: String = body
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             let detail: String = detail.chars().take(200).collect();
             let hint = match status {
-                401 | 403 if shared.token.is_none() => {
+                401 | 403 if !sent_token && !shared.requires_access_token => {
                     " (the manifest says no access token is needed, so none was sent)"
                 }
+                401 | 403 if !sent_token => " (no token could be had, so none was sent)",
                 401 | 403 => " (the token was sent; it may have expired or lack access)",
                 _ => "",
             };
@@ -577,15 +780,9 @@ async fn attempt(
             });
         }
     };
-    let mut file = match tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
-        .open(part)
-        .await
-    {
-        Ok(f) => f,
+    // Large writes: each write to a tokio file is a trip to the blocking pool.
+    let mut file = match open_private(part, append).await {
+        Ok(f) => tokio::io::BufWriter::with_capacity(1 << 20, f),
         Err(e) => return Attempt::Fatal(format!("{} could not be written: {e}", part.display())),
     };
     let mut done = if append { have } else { 0 };
@@ -617,6 +814,7 @@ async fn attempt(
                     return Attempt::Fatal(format!("{} could not be written: {e}", part.display()));
                 }
                 done += chunk.len() as u64;
+                counters.lines.feed(&chunk);
                 shared
                     .received
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -628,7 +826,10 @@ async fn attempt(
             }
         }
     };
-    let synced = file.flush().await.and(file.sync_all().await);
+    let synced = match file.flush().await {
+        Ok(()) => file.get_mut().sync_all().await,
+        Err(e) => Err(e),
+    };
     drop(file);
     if let Err(e) = synced {
         return Attempt::Fatal(format!("{} could not be written: {e}", part.display()));
@@ -649,6 +850,47 @@ async fn attempt(
     }
 }
 
+/// The pause before attempt `attempt + 1`: `base` doubled per attempt so far, capped at
+/// [`MAX_BACKOFF`], between half and all of it ("equal jitter", so files retried together do
+/// not return together).
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+    let full = base.mul_f64(exp).min(MAX_BACKOFF);
+    full.mul_f64(0.5 + 0.5 * rand::random::<f64>())
+}
+
+/// Up to `max` bytes of an error answer's body, as text (a hostile server may send gigabytes).
+async fn read_capped(resp: reqwest::Response, max: usize) -> String {
+    let mut stream = resp.bytes_stream();
+    let mut body = Vec::new();
+    while body.len() < max {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                let room = max - body.len();
+                body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&[]));
+            }
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Opens a `.part` file readable by this user only (0600), also one left by an older version.
+async fn open_private(part: &Path, append: bool) -> std::io::Result<tokio::fs::File> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .mode(0o600)
+        .open(part)
+        .await?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .await?;
+    Ok(file)
+}
+
 fn root(e: &(dyn std::error::Error + 'static)) -> String {
     let mut last = e.to_string();
     let mut cur = e.source();
@@ -659,26 +901,59 @@ fn root(e: &(dyn std::error::Error + 'static)) -> String {
     last
 }
 
+/// Counts non-blank NDJSON lines as bytes go by, across chunk boundaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounter {
+    complete: u64,
+    /// The current line has something besides white space.
+    content: bool,
+}
+
+impl LineCounter {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let blank = |seg: &[u8]| seg.iter().all(u8::is_ascii_whitespace);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', bytes) {
+            let seg = bytes.get(start..nl).unwrap_or(&[]);
+            self.complete += u64::from(self.content || !blank(seg));
+            self.content = false;
+            start = nl + 1;
+        }
+        if !self.content {
+            self.content = !blank(bytes.get(start..).unwrap_or(&[]));
+        }
+    }
+
+    /// Lines so far, counting a last line without a newline.
+    pub fn total(&self) -> u64 {
+        self.complete + u64::from(self.content)
+    }
+}
+
 /// Non-blank lines of an NDJSON file.
 pub fn count_lines(path: &Path) -> std::io::Result<u64> {
+    count_file(path).map(|c| c.total())
+}
+
+fn count_file(path: &Path) -> std::io::Result<LineCounter> {
     let mut f = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
-    let (mut count, mut content) = (0u64, false);
+    let mut counter = LineCounter::default();
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
-            break;
+            return Ok(counter);
         }
-        for &b in &buf[..n] {
-            if b == b'\n' {
-                count += u64::from(content);
-                content = false;
-            } else if !b.is_ascii_whitespace() {
-                content = true;
-            }
-        }
+        counter.feed(buf.get(..n).unwrap_or(&[]));
     }
-    Ok(count + u64::from(content))
+}
+
+/// The lines of a kept `.part` (only when resuming).
+async fn count_part(part: &Path) -> std::io::Result<LineCounter> {
+    let part = part.to_path_buf();
+    tokio::task::spawn_blocking(move || count_file(&part))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 #[cfg(test)]
@@ -769,6 +1044,36 @@ mod tests {
         assert_eq!(content_range("bytes 5-9/*"), Some((Some(5), None)));
         assert_eq!(content_range("bytes */42"), Some((None, Some(42))));
         assert_eq!(content_range("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn lines_are_counted_as_chunks_arrive() {
+        let text = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n{\"c\":3}";
+        for split in 0..text.len() {
+            let mut c = LineCounter::default();
+            let (a, b) = text.split_at(split);
+            c.feed(a);
+            c.feed(b);
+            assert_eq!(c.total(), 3, "split at {split}");
+        }
+        let mut c = LineCounter::default();
+        c.feed(b"{}\n");
+        assert_eq!(c.total(), 1);
+        c.feed(b"   ");
+        assert_eq!(c.total(), 1, "a blank tail is not a line");
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_a_ceiling() {
+        let base = Duration::from_millis(500);
+        for attempt in 1..40 {
+            let d = backoff(base, attempt);
+            let full = base
+                .mul_f64(2f64.powi(attempt.saturating_sub(1).min(16) as i32))
+                .min(MAX_BACKOFF);
+            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
+        }
+        assert!(backoff(base, 30) <= MAX_BACKOFF);
     }
 
     #[test]

@@ -9,291 +9,38 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use super::progress::{Progress, parse_progress, parse_retry_after};
+use super::progress::{Progress, parse_progress, retry_hint};
 use super::schedule::{Answer, PollPolicy, Schedule, random_jitter};
+pub use crate::fhir::bulk::{Manifest, ManifestOutput};
 use crate::fhir::outcome::{parse_outcome, summary};
+use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
 use crate::worker::http::{self, HttpError, HttpRequest, HttpResponse};
+pub use crate::workspace::export_job::{ExportJob, ExportParams, ExportScope, JobState};
 
 /// Timeout of kick-off, status and cancel requests.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Which resources to export.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportScope {
-    /// `[base]/$export`: everything.
-    #[default]
-    System,
-    /// `[base]/Patient/$export`: all patients' compartments.
-    Patient,
-    /// `[base]/Group/{id}/$export`: the group members' compartments.
-    Group(String),
-}
-
-/// The kick-off parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ExportParams {
-    #[serde(default)]
-    pub scope: ExportScope,
-    /// `_type` (empty = all types the server exports).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub types: Vec<String>,
-    /// `_since`, as typed (a FHIR instant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
-    /// `_typeFilter` entries, e.g. `Observation?code=8867-4`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub type_filter: Vec<String>,
-    /// `_container` (Azure: the storage container to write to).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    /// `_outputFormat`, e.g. `application/fhir+ndjson`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_format: Option<String>,
-    /// The environment's `insecure` opt-in (no certificate checks), kept with the job so polls
-    /// and downloads after a restart honour it. Not a query parameter.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub insecure: bool,
-}
-
-/// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Kicked off (202), not polled yet.
-    Accepted,
-    /// The status URL answered 202 (or a transient error) at the last poll.
-    InProgress,
-    /// The manifest arrived.
-    Complete,
-    /// The server reported the job failed; see `outcome`.
-    Failed,
-    /// Cancelled by us (DELETE accepted).
-    Cancelled,
-}
-
-impl JobState {
-    /// Whether polling should stop.
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            JobState::Complete | JobState::Failed | JobState::Cancelled
-        )
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            JobState::Accepted => "accepted",
-            JobState::InProgress => "in progress",
-            JobState::Complete => "complete",
-            JobState::Failed => "failed",
-            JobState::Cancelled => "cancelled",
-        }
-    }
-}
-
-/// One file of the manifest (`output` or `error`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestOutput {
-    #[serde(rename = "type", default)]
-    pub type_: String,
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-}
-
-/// The completion manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Manifest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_time: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<String>,
-    #[serde(default)]
-    pub requires_access_token: bool,
-    #[serde(default)]
-    pub output: Vec<ManifestOutput>,
-    /// Files of OperationOutcomes about resources that could not be exported.
-    #[serde(default)]
-    pub error: Vec<ManifestOutput>,
-}
-
-fn loose_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| *f >= 0.0 && f.fract() == 0.0)
-                .map(|f| f as u64)
-        }),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn loose_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn loose_str(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-fn outputs(v: &Value, key: &str) -> Vec<ManifestOutput> {
-    let items: &[Value] = match v.get(key) {
-        Some(Value::Array(a)) => a,
-        Some(one @ Value::Object(_)) => std::slice::from_ref(one),
-        _ => &[],
-    };
-    items
-        .iter()
-        .filter_map(|o| {
-            Some(ManifestOutput {
-                type_: loose_str(o, "type").unwrap_or_default(),
-                url: loose_str(o, "url")?,
-                count: o.get("count").and_then(loose_u64),
-            })
-        })
-        .collect()
-}
-
-impl Manifest {
-    /// Reads a manifest, tolerating missing fields, numbers as strings and single objects where
-    /// arrays belong. `None` when `v` is not a JSON object; entries without a `url` are dropped.
-    pub fn from_json(v: &Value) -> Option<Manifest> {
-        if !v.is_object() {
-            return None;
-        }
-        Some(Manifest {
-            transaction_time: loose_str(v, "transactionTime"),
-            request: loose_str(v, "request"),
-            requires_access_token: v
-                .get("requiresAccessToken")
-                .and_then(loose_bool)
-                .unwrap_or(false),
-            output: outputs(v, "output"),
-            error: outputs(v, "error"),
-        })
-    }
-
-    /// Resources announced across the output files (files without a count are not included).
-    pub fn total_count(&self) -> u64 {
-        self.output.iter().filter_map(|o| o.count).sum()
-    }
-}
-
-/// A bulk export job: what was asked, where to poll, and what is known so far. No tokens.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExportJob {
-    /// A UUID (also the job's file name in the workspace).
-    pub id: String,
-    /// The environment it runs against (its sign-in supplies the tokens).
-    pub env: String,
-    pub kickoff_url: String,
-    pub status_url: String,
-    #[serde(default)]
-    pub params: ExportParams,
-    pub state: JobState,
-    #[serde(with = "time_text")]
-    pub kicked_off_at: SystemTime,
-    #[serde(
-        default,
-        with = "time_text::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub last_poll_at: Option<SystemTime>,
-    #[serde(
-        default,
-        with = "time_text::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub next_poll_at: Option<SystemTime>,
-    #[serde(default)]
-    pub polls: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progress: Option<Progress>,
-    /// The last transient problem (throttling, network); cleared by a good answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manifest: Option<Manifest>,
-    /// Why the job failed: the OperationOutcome's summary, or a sentence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<String>,
-    #[serde(default)]
-    pub schedule: Schedule,
-    /// The polling pace (not saved; defaults after a restart).
-    #[serde(skip)]
-    pub policy: PollPolicy,
-}
-
+/// The polling behaviour of the persisted job model.
 impl ExportJob {
-    /// A job whose kick-off was just accepted.
-    pub fn accepted(env: &str, kickoff_url: &str, status_url: &str, params: ExportParams) -> Self {
-        ExportJob {
-            id: uuid::Uuid::new_v4().to_string(),
-            env: env.to_string(),
-            kickoff_url: kickoff_url.to_string(),
-            status_url: status_url.to_string(),
-            params,
-            state: JobState::Accepted,
-            kicked_off_at: SystemTime::now(),
-            last_poll_at: None,
-            next_poll_at: None,
-            polls: 0,
-            progress: None,
-            last_error: None,
-            manifest: None,
-            outcome: None,
-            schedule: Schedule::default(),
-            policy: PollPolicy::default(),
-        }
-    }
-
     /// Uses `policy` from now on; a job not polled yet has its first poll rescheduled by it.
     pub fn with_policy(mut self, policy: PollPolicy) -> Self {
         self.policy = policy;
         if self.polls == 0 && !self.state.is_terminal() {
             self.schedule = Schedule::default();
             let delay = self.schedule.first(&self.policy, None);
-            self.next_poll_at = Some(self.kicked_off_at + delay);
+            self.next_poll_at = Some(crate::worker::time::later(self.kicked_off_at, delay));
         }
         self
-    }
-
-    /// How long until the next poll is due (zero when overdue or unscheduled but running;
-    /// `None` when the job is finished).
-    pub fn due_in(&self, now: SystemTime) -> Option<Duration> {
-        if self.state.is_terminal() {
-            return None;
-        }
-        Some(
-            self.next_poll_at
-                .and_then(|t| t.duration_since(now).ok())
-                .unwrap_or(Duration::ZERO),
-        )
     }
 
     fn schedule_next(&mut self, answer: Answer, retry_after: Option<Duration>, now: SystemTime) {
         let delay = self
             .schedule
             .next(&self.policy, answer, retry_after, random_jitter());
-        self.next_poll_at = Some(now + delay);
+        self.next_poll_at = Some(crate::worker::time::later(now, delay));
     }
 }
 
@@ -312,20 +59,27 @@ pub enum ExportError {
         "The server accepted the export (202) but sent no Content-Location header, so there is no status URL to poll."
     )]
     NoStatusUrl,
+    /// The credential policy refused a URL (a status URL on another origin, …).
+    #[error(transparent)]
+    Untrusted(#[from] crate::worker::credentials::Refusal),
 }
 
 fn header_value(name: &str, value: &str) -> (String, String) {
     (name.to_string(), value.to_string())
 }
 
-fn with_token(mut req: HttpRequest, token: Option<&str>) -> HttpRequest {
-    req.headers
-        .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+/// `req` with the token on it, if a token is given: only through the policy's permit.
+fn with_token(
+    mut req: HttpRequest,
+    permit: &Permit,
+    token: Option<&str>,
+) -> Result<HttpRequest, ExportError> {
     if let Some(t) = token {
-        req.headers
-            .push(("Authorization".into(), format!("Bearer {t}")));
+        permit
+            .attach(&mut req, t)
+            .map_err(|e| ExportError::Refused(e.to_string()))?;
     }
-    req
+    Ok(req)
 }
 
 /// `GET {base}/$export` (or `Patient/$export`, `Group/{id}/$export`) with the parameters, and the
@@ -454,14 +208,18 @@ fn refusal(what: &str, resp: &HttpResponse) -> String {
 
 /// Sends the kick-off request. A 202 with a Content-Location (resolved against the request URL
 /// when relative) becomes an [`ExportJob`] in state `Accepted`, its first poll scheduled.
+/// The status URL must be on an origin `policy` lets the token go to: anything else is
+/// refused, and no job is made.
 pub async fn kickoff(
     client: &reqwest::Client,
     env: &str,
     params: &ExportParams,
     req: &HttpRequest,
+    policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> Result<ExportJob, ExportError> {
-    let req = with_token(req.clone(), token);
+    let permit = policy.permit("The kick-off URL", &req.url, Credential::FhirToken)?;
+    let req = with_token(req.clone(), &permit, token)?;
     let resp = http::send(client, &req).await?;
     match resp.status {
         202 => {
@@ -476,15 +234,19 @@ pub async fn kickoff(
                 .map(|u| u.to_string())
                 .map_err(|e| {
                     ExportError::Refused(format!(
-                        "The server's Content-Location '{location}' is not a usable URL: {e}."
+                        "The server's Content-Location '{}' is not a usable URL: {e}.",
+                        http::quoted(location)
                     ))
                 })?;
+            policy.status_url(&status_url)?;
             let mut job = ExportJob::accepted(env, &req.url, &status_url, params.clone());
-            let retry_after = resp
-                .header("retry-after")
-                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let retry_after = retry_hint(
+                resp.header("x-ms-retry-after-ms"),
+                resp.header("retry-after"),
+                SystemTime::now(),
+            );
             let delay = job.schedule.first(&job.policy, retry_after);
-            job.next_poll_at = Some(job.kicked_off_at + delay);
+            job.next_poll_at = Some(crate::worker::time::later(job.kicked_off_at, delay));
             Ok(job)
         }
         401 => Err(ExportError::Unauthorized),
@@ -516,6 +278,9 @@ pub enum PollResult {
     Unauthorized,
     /// 404/410 for a job we cancelled: the server has forgotten it, as it should.
     Gone,
+    /// The credential policy does not let the token go to the status URL: not polled. The job
+    /// stays as it was (resumable once the origin is trusted); the sentence is `job.last_error`.
+    Refused(String),
 }
 
 impl PollResult {
@@ -554,8 +319,13 @@ fn has_outcome(resp: &HttpResponse) -> bool {
 pub async fn poll_once(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> PollResult {
+    let permit = match policy.status_url(&job.status_url) {
+        Ok(p) => p,
+        Err(e) => return refuse(job, e.to_string()),
+    };
     let req = with_token(
         HttpRequest {
             method: "GET".into(),
@@ -568,8 +338,13 @@ pub async fn poll_once(
             timeout: REQUEST_TIMEOUT,
             insecure: false,
         },
+        &permit,
         token,
     );
+    let req = match req {
+        Ok(r) => r,
+        Err(e) => return refuse(job, e.to_string()),
+    };
     let sent = http::send(client, &req).await;
     let now = SystemTime::now();
     job.polls = job.polls.saturating_add(1);
@@ -592,9 +367,11 @@ pub async fn poll_once(
 }
 
 fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollResult {
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| parse_retry_after(v, now));
+    let retry_after = retry_hint(
+        resp.header("x-ms-retry-after-ms"),
+        resp.header("retry-after"),
+        now,
+    );
     let cancelled = job.state == JobState::Cancelled;
     match resp.status {
         202 => {
@@ -663,6 +440,13 @@ fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollR
     }
 }
 
+/// Not polled: the policy refused the status URL.
+fn refuse(job: &mut ExportJob, why: String) -> PollResult {
+    job.last_error = Some(why.clone());
+    job.next_poll_at = None;
+    PollResult::Refused(why)
+}
+
 fn fail(job: &mut ExportJob, why: String) -> PollResult {
     job.state = JobState::Failed;
     job.outcome = Some(why.clone());
@@ -680,6 +464,9 @@ fn trouble(
     if job.state == JobState::Accepted {
         job.state = JobState::InProgress;
     }
+    if resp.status == 429 {
+        job.throttled = job.throttled.saturating_add(1);
+    }
     let what = if resp.status == 429 {
         "The server is throttling status polls"
     } else {
@@ -696,8 +483,10 @@ fn trouble(
 pub async fn cancel(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> Result<(), ExportError> {
+    let permit = policy.status_url(&job.status_url)?;
     let req = with_token(
         HttpRequest {
             method: "DELETE".into(),
@@ -707,8 +496,9 @@ pub async fn cancel(
             timeout: REQUEST_TIMEOUT,
             insecure: false,
         },
+        &permit,
         token,
-    );
+    )?;
     let resp = http::send(client, &req).await?;
     match resp.status {
         200..=299 | 404 | 410 => {
@@ -735,6 +525,11 @@ pub trait TokenSource {
         &mut self,
         refused: Option<&str>,
     ) -> impl Future<Output = Result<Option<String>, String>> + Send;
+
+    /// A token for Azure Storage by the same sign-in; `Err` says why there is none.
+    fn storage_token(&mut self) -> impl Future<Output = Result<String, String>> + Send {
+        std::future::ready(Err(crate::worker::NO_SIGN_IN.to_string()))
+    }
 }
 
 /// No sign-in: requests go out without `Authorization`.
@@ -767,21 +562,23 @@ pub async fn kickoff_with<T: TokenSource>(
     env: &str,
     base: &str,
     params: &ExportParams,
+    policy: &CredentialPolicy,
     tokens: &mut T,
 ) -> Result<ExportJob, ExportError> {
     let req = kickoff_request(base, params);
+    policy.permit("The kick-off URL", &req.url, Credential::FhirToken)?;
     let token = tokens
         .token(None)
         .await
         .map_err(|e| ExportError::Refused(format!("Signing in for the export failed: {e}")))?;
-    match kickoff(client, env, params, &req, token.as_deref()).await {
+    match kickoff(client, env, params, &req, policy, token.as_deref()).await {
         Err(ExportError::Unauthorized) if token.is_some() => {
             let fresh = tokens.token(token.as_deref()).await.map_err(|e| {
                 ExportError::Refused(format!(
                     "The server refused the token (401) and getting a new one failed: {e}"
                 ))
             })?;
-            kickoff(client, env, params, &req, fresh.as_deref()).await
+            kickoff(client, env, params, &req, policy, fresh.as_deref()).await
         }
         other => other,
     }
@@ -793,8 +590,13 @@ pub async fn kickoff_with<T: TokenSource>(
 pub async fn poll_with<T: TokenSource>(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     tokens: &mut T,
 ) -> PollResult {
+    // Refused before any sign-in is asked for.
+    if let Err(e) = policy.status_url(&job.status_url) {
+        return refuse(job, e.to_string());
+    }
     let token = match tokens.token(None).await {
         Ok(t) => t,
         Err(e) => {
@@ -802,7 +604,7 @@ pub async fn poll_with<T: TokenSource>(
             return PollResult::Unauthorized;
         }
     };
-    let first = poll_once(client, job, token.as_deref()).await;
+    let first = poll_once(client, job, policy, token.as_deref()).await;
     if first != PollResult::Unauthorized {
         return first;
     }
@@ -822,7 +624,7 @@ pub async fn poll_with<T: TokenSource>(
             return PollResult::Unauthorized;
         }
     };
-    let second = poll_once(client, job, fresh.as_deref()).await;
+    let second = poll_once(client, job, policy, fresh.as_deref()).await;
     if second == PollResult::Unauthorized {
         job.last_error = Some(
             "The server refused a fresh token too (401); stopped polling. Check the app's roles, then resume the job."
@@ -833,11 +635,13 @@ pub async fn poll_with<T: TokenSource>(
 }
 
 /// Polls on schedule until the job completes, fails or is gone, or a fresh token is refused
-/// (`Unauthorized`; the job stays resumable). `on_poll` sees the job after every poll (save it,
-/// redraw). Cancel by dropping the future (e.g. in `tokio::select!`).
+/// (`Unauthorized`) or the policy refuses the status URL (`Refused`; either way the job stays
+/// resumable). `on_poll` sees the job after every poll (save it, redraw). Cancel by dropping
+/// the future (e.g. in `tokio::select!`).
 pub async fn wait_until_done<T: TokenSource>(
     client: &reqwest::Client,
     job: &mut ExportJob,
+    policy: &CredentialPolicy,
     tokens: &mut T,
     mut on_poll: impl FnMut(&ExportJob, &PollResult),
 ) -> PollResult {
@@ -855,68 +659,16 @@ pub async fn wait_until_done<T: TokenSource>(
         {
             tokio::time::sleep(wait).await;
         }
-        let r = poll_with(client, job, tokens).await;
+        let r = poll_with(client, job, policy, tokens).await;
         on_poll(job, &r);
-        if r.is_final() || r == PollResult::Unauthorized {
+        if r.is_final() || matches!(r, PollResult::Unauthorized | PollResult::Refused(_)) {
             return r;
         }
     }
 }
-
-/// RFC 3339 text for times in job files.
-mod time_text {
-    use std::time::SystemTime;
-
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub fn format(t: SystemTime) -> String {
-        DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::AutoSi, true)
-    }
-
-    pub fn parse(s: &str) -> Option<SystemTime> {
-        DateTime::parse_from_rfc3339(s.trim())
-            .ok()
-            .map(|d| SystemTime::from(d.with_timezone(&Utc)))
-    }
-
-    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(*t))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        let s = String::deserialize(d)?;
-        parse(&s).ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time")))
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
-            match t {
-                Some(t) => s.serialize_some(&format(*t)),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<SystemTime>, D::Error> {
-            let s = Option::<String>::deserialize(d)?;
-            match s {
-                None => Ok(None),
-                Some(s) => parse(&s)
-                    .map(Some)
-                    .ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time"))),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn params(scope: ExportScope) -> ExportParams {
         ExportParams {
@@ -970,34 +722,6 @@ mod tests {
                 ("_outputFormat".into(), "application/fhir+ndjson".into()),
             ]
         );
-    }
-
-    #[test]
-    fn manifests_are_read_tolerantly() {
-        let m = Manifest::from_json(&json!({
-            "transactionTime": "2024-01-01T00:00:00Z",
-            "request": "http://h/$export",
-            "requiresAccessToken": "true",
-            "output": [
-                {"type": "Patient", "url": "http://h/f/Patient-1.ndjson", "count": 30},
-                {"type": "Observation", "url": "http://h/f/Obs.ndjson", "count": "7"},
-                {"type": "Encounter", "url": "http://h/f/Enc.ndjson", "count": -1},
-                {"type": "Broken"},
-                "nonsense"
-            ],
-            "error": {"type": "OperationOutcome", "url": "http://h/f/err.ndjson"}
-        }))
-        .unwrap();
-        assert!(m.requires_access_token);
-        assert_eq!(m.output.len(), 3);
-        assert_eq!(m.output[1].count, Some(7));
-        assert_eq!(m.output[2].count, None);
-        assert_eq!(m.error.len(), 1);
-        assert_eq!(m.total_count(), 37);
-        let bare = Manifest::from_json(&json!({})).unwrap();
-        assert!(bare.output.is_empty() && !bare.requires_access_token);
-        assert!(Manifest::from_json(&json!([1, 2])).is_none());
-        assert!(Manifest::from_json(&json!("x")).is_none());
     }
 
     fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
@@ -1111,38 +835,5 @@ mod tests {
             interpret(&mut j, &response(404, &[], ""), now),
             PollResult::Gone
         );
-    }
-
-    #[test]
-    fn jobs_round_trip_through_toml() {
-        let mut j = job();
-        j.params = ExportParams {
-            scope: ExportScope::Group("g1".into()),
-            types: vec!["Patient".into()],
-            ..Default::default()
-        };
-        j.progress = Some(Progress::Fraction { done: 1, total: 4 });
-        j.last_poll_at = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123));
-        j.manifest = Some(Manifest {
-            transaction_time: Some("t".into()),
-            request: None,
-            requires_access_token: true,
-            output: vec![ManifestOutput {
-                type_: "Patient".into(),
-                url: "http://h/p.ndjson".into(),
-                count: Some(3),
-            }],
-            error: vec![],
-        });
-        j.kicked_off_at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
-        let text = toml::to_string_pretty(&j).unwrap();
-        let back: ExportJob = toml::from_str(&text).unwrap();
-        assert_eq!(back, j, "{text}");
-        j.progress = Some(Progress::Percent(42.5));
-        let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
-        assert_eq!(back.progress, Some(Progress::Percent(42.5)));
-        j.progress = Some(Progress::Text("writing".into()));
-        let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
-        assert_eq!(back.progress, Some(Progress::Text("writing".into())));
     }
 }

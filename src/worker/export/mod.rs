@@ -13,7 +13,8 @@ pub mod progress;
 pub mod schedule;
 
 pub use download::{
-    DownloadEvent, DownloadOptions, DownloadProgress, DownloadReport, FileReport, download_all,
+    DownloadCredentials, DownloadEvent, DownloadOptions, DownloadProgress, DownloadReport,
+    FileReport, credentials_needed, download_all, tokens_for,
 };
 pub use job::{
     ExportError, ExportJob, ExportParams, ExportScope, FixedToken, JobState, Manifest,

@@ -1,133 +1,11 @@
-//! Reading the hints a bulk-export status answer may carry: `X-Progress` (free text the spec
-//! leaves to the server) and `Retry-After` (seconds or an HTTP-date).
-//!
-//! A percentage is reported only when the server wrote one; anything else stays text, so the
-//! jobs pane never shows a number the server did not send.
+//! Reading the `Retry-After` hint of a bulk-export status answer (seconds or an HTTP-date).
+//! `X-Progress` is read by [`crate::fhir::bulk`]; re-exported here for the drivers.
 
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-/// What `X-Progress` said.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Progress {
-    /// "42%", "60% complete, Please wait...", "42.5 %".
-    Percent(f64),
-    /// "3 of 10", "3/10".
-    Fraction { done: u64, total: u64 },
-    /// Anything else, trimmed ("writing", "in-progress").
-    Text(String),
-}
-
-impl Progress {
-    /// Between 0 and 1 when the server gave a number (for a gauge), else `None`.
-    pub fn ratio(&self) -> Option<f64> {
-        match self {
-            Progress::Percent(p) => Some((p / 100.0).clamp(0.0, 1.0)),
-            Progress::Fraction { done, total } if *total > 0 => {
-                Some((*done as f64 / *total as f64).clamp(0.0, 1.0))
-            }
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Progress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Progress::Percent(p) if p.fract() == 0.0 => write!(f, "{p:.0}%"),
-            Progress::Percent(p) => write!(f, "{p}%"),
-            Progress::Fraction { done, total } => write!(f, "{done} of {total}"),
-            Progress::Text(t) => f.write_str(t),
-        }
-    }
-}
-
-/// A decimal number starting at byte `i` of `s` (digits, optionally `.digits`): its value and
-/// the byte after it.
-fn number_at(s: &str, i: usize) -> Option<(f64, usize)> {
-    let b = s.as_bytes();
-    let mut j = i;
-    while j < b.len() && b[j].is_ascii_digit() {
-        j += 1;
-    }
-    if j == i {
-        return None;
-    }
-    if j + 1 < b.len() && b[j] == b'.' && b[j + 1].is_ascii_digit() {
-        j += 1;
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-    }
-    let v: f64 = s.get(i..j)?.parse().ok()?;
-    v.is_finite().then_some((v, j))
-}
-
-fn skip_spaces(b: &[u8], mut j: usize) -> usize {
-    while j < b.len() && b[j] == b' ' {
-        j += 1;
-    }
-    j
-}
-
-/// Starts of numbers: a digit not preceded by a digit, a dot or a letter.
-fn number_starts(s: &str) -> impl Iterator<Item = usize> + '_ {
-    let b = s.as_bytes();
-    (0..b.len()).filter(move |&i| {
-        b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
-    })
-}
-
-/// Reads an `X-Progress` value.
-pub fn parse_progress(x_progress: &str) -> Progress {
-    let s = x_progress.trim();
-    let b = s.as_bytes();
-    // A percentage written as one.
-    for i in number_starts(s) {
-        if let Some((v, j)) = number_at(s, i) {
-            let k = skip_spaces(b, j);
-            if b.get(k) == Some(&b'%') {
-                return Progress::Percent(v);
-            }
-        }
-    }
-    // "3 of 10", "3/10" (whole numbers only).
-    for i in number_starts(s) {
-        let Some((done, j)) = number_at(s, i) else {
-            continue;
-        };
-        if done.fract() != 0.0 {
-            continue;
-        }
-        let k = skip_spaces(b, j);
-        let after = if b.get(k) == Some(&b'/') {
-            k + 1
-        } else if s
-            .get(k..k + 2)
-            .is_some_and(|w| w.eq_ignore_ascii_case("of"))
-            && b.get(k + 2) == Some(&b' ')
-        {
-            k + 2
-        } else {
-            continue;
-        };
-        let m = skip_spaces(b, after);
-        if let Some((total, _)) = number_at(s, m)
-            && total.fract() == 0.0
-            && total >= done
-            && total > 0.0
-        {
-            return Progress::Fraction {
-                done: done as u64,
-                total: total as u64,
-            };
-        }
-    }
-    Progress::Text(s.split_whitespace().collect::<Vec<_>>().join(" "))
-}
+pub use crate::fhir::bulk::{Progress, parse_progress};
 
 /// Reads a `Retry-After` value: delay-seconds, or an HTTP-date (IMF-fixdate, RFC 850 or asctime)
 /// measured from `now` (a date in the past means "now": zero). `None` when unreadable.
@@ -152,59 +30,49 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// Azure's `x-ms-retry-after-ms` (microsoft/fhir-server adds it beside `Retry-After` on 429s:
+/// `src/Microsoft.Health.Fhir.Api/Features/Headers/HeaderDictionaryExtensions.cs`) is a wait in
+/// milliseconds, believed from 20 ms to 60 s; it is honoured before `Retry-After`.
+pub const MS_RETRY_MIN: Duration = Duration::from_millis(20);
+pub const MS_RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// The wait a throttled answer asks for: `x-ms-retry-after-ms` (clamped to 20 ms – 60 s)
+/// before `Retry-After` (seconds or a date).
+pub fn retry_hint(
+    x_ms_retry_after_ms: Option<&str>,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    let ms = x_ms_retry_after_ms
+        .map(str::trim)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| Duration::from_secs_f64((v / 1000.0).min(1e9)).clamp(MS_RETRY_MIN, MS_RETRY_MAX));
+    ms.or_else(|| retry_after.and_then(|v| parse_retry_after(v, now)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn percentages() {
-        assert_eq!(parse_progress("42%"), Progress::Percent(42.0));
+    fn azure_milliseconds_come_first_and_are_clamped() {
+        let now = SystemTime::UNIX_EPOCH;
+        let ms = |v: &str| retry_hint(Some(v), Some("7"), now);
+        assert_eq!(ms("1500"), Some(Duration::from_millis(1500)));
+        assert_eq!(ms("1"), Some(MS_RETRY_MIN));
+        assert_eq!(ms("99999999999999999999"), Some(MS_RETRY_MAX));
         assert_eq!(
-            parse_progress("60% complete, Please wait..."),
-            Progress::Percent(60.0)
+            ms("NaN"),
+            Some(Duration::from_secs(7)),
+            "unreadable: Retry-After"
         );
-        assert_eq!(parse_progress("42.5 %"), Progress::Percent(42.5));
-        assert_eq!(parse_progress(" progress: 7 % "), Progress::Percent(7.0));
-        assert_eq!(parse_progress("step 2: 80% done"), Progress::Percent(80.0));
-        assert_eq!(parse_progress("42%").to_string(), "42%");
-        assert_eq!(parse_progress("42.5%").to_string(), "42.5%");
-    }
-
-    #[test]
-    fn fractions() {
+        assert_eq!(ms("-5"), Some(Duration::from_secs(7)));
         assert_eq!(
-            parse_progress("3 of 10"),
-            Progress::Fraction { done: 3, total: 10 }
+            retry_hint(None, Some("7"), now),
+            Some(Duration::from_secs(7))
         );
-        assert_eq!(
-            parse_progress("3/10"),
-            Progress::Fraction { done: 3, total: 10 }
-        );
-        assert_eq!(
-            parse_progress("Exported 3 OF 10 types"),
-            Progress::Fraction { done: 3, total: 10 }
-        );
-        assert_eq!(parse_progress("3 of 10").ratio(), Some(0.3));
-        assert_eq!(parse_progress("3 of 10").to_string(), "3 of 10");
-    }
-
-    #[test]
-    fn text_is_never_a_number() {
-        assert_eq!(parse_progress("writing"), Progress::Text("writing".into()));
-        assert_eq!(
-            parse_progress("  in   progress "),
-            Progress::Text("in progress".into())
-        );
-        // Numbers without a percent sign or a total are not percentages.
-        assert_eq!(
-            parse_progress("42 resources"),
-            Progress::Text("42 resources".into())
-        );
-        assert_eq!(parse_progress("10 of 3"), Progress::Text("10 of 3".into()));
-        assert_eq!(parse_progress("v2.3/4"), Progress::Text("v2.3/4".into()));
-        assert_eq!(parse_progress("writing").ratio(), None);
-        assert_eq!(parse_progress(""), Progress::Text(String::new()));
-        assert_eq!(parse_progress("%"), Progress::Text("%".into()));
+        assert_eq!(retry_hint(None, None, now), None);
     }
 
     #[test]

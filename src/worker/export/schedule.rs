@@ -2,7 +2,7 @@
 //! supplies the jitter, and gets a delay back.
 //!
 //! - A `Retry-After` from the server is honoured, clamped to [1 s, 1 h].
-//! - Without one, polling starts at [`PollPolicy::initial`] and slows by ×1.5 per answer up to a
+//! - Without one, polling starts at [`PollPolicy::initial`] (1 s) and slows by ×1.5 per answer up to a
 //!   ceiling of 60 s: long exports are not hammered, short ones finish promptly.
 //! - 429, 5xx and network failures back off exponentially from the current interval with jitter
 //!   (so several jobs do not retry in step); they are not fatal.
@@ -10,33 +10,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 /// Never poll more often than this.
 pub const MIN_DELAY: Duration = Duration::from_secs(1);
 /// A server's `Retry-After` is believed up to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
-/// Tuning of the schedule (defaults for real servers; tests may start faster, never below 1 s).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PollPolicy {
-    /// First interval when the server gives no hint.
-    pub initial: Duration,
-    /// Growth per answer without a hint.
-    pub factor: f64,
-    /// Largest interval without a hint, and largest back-off after errors.
-    pub ceiling: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        PollPolicy {
-            initial: Duration::from_secs(3),
-            factor: 1.5,
-            ceiling: Duration::from_secs(60),
-        }
-    }
-}
+pub use crate::workspace::export_job::{PollPolicy, Schedule};
 
 /// What the last poll came back with, as far as the schedule cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +24,6 @@ pub enum Answer {
     Running,
     /// 429, 503, another transient 5xx, or no answer at all (network).
     Trouble,
-}
-
-/// The schedule's memory between polls (kept with the job so a resumed job keeps its pace).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Schedule {
-    /// The interval used for the next unhinted poll, in milliseconds (0 = not started).
-    #[serde(default)]
-    pub interval_ms: u64,
-    /// Consecutive troubled answers.
-    #[serde(default)]
-    pub troubles: u32,
 }
 
 fn clamp(d: Duration, lo: Duration, hi: Duration) -> Duration {
@@ -149,9 +117,9 @@ mod tests {
         for _ in 0..12 {
             got.push(s.next(&p, Answer::Running, None, 0.5));
         }
-        assert_eq!(got[0], secs(3.0));
-        assert_eq!(got[1], secs(4.5));
-        assert_eq!(got[2], secs(6.75));
+        assert_eq!(got[0], secs(1.0));
+        assert_eq!(got[1], secs(1.5));
+        assert_eq!(got[2], secs(2.25));
         assert!(got.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(*got.last().unwrap(), secs(60.0));
     }
@@ -176,7 +144,7 @@ mod tests {
             secs(3600.0)
         );
         // Hints do not advance our own pace.
-        assert_eq!(s.next(&p, Answer::Running, None, 0.0), secs(3.0));
+        assert_eq!(s.next(&p, Answer::Running, None, 0.0), secs(1.0));
     }
 
     #[test]
@@ -186,9 +154,9 @@ mod tests {
         let a = s.next(&p, Answer::Trouble, None, 0.0);
         let b = s.next(&p, Answer::Trouble, None, 0.0);
         let c = s.next(&p, Answer::Trouble, None, 0.999);
-        assert_eq!(a, secs(1.5)); // half of 3 s
-        assert_eq!(b, secs(3.0)); // half of 6 s
-        assert!(c > secs(11.9) && c <= secs(12.0));
+        assert_eq!(a, secs(1.0)); // half of 2 s (the back-off starts at 2 s at least)
+        assert_eq!(b, secs(2.0)); // half of 4 s
+        assert!(c > secs(7.9) && c <= secs(8.0));
         for _ in 0..20 {
             let d = s.next(&p, Answer::Trouble, None, 1.0);
             assert!(d <= secs(60.0) && d >= MIN_DELAY);

@@ -3,6 +3,8 @@
 //! one page (from the first, out of the browser); the lookup is a layer over the page under it.
 
 mod draw;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -651,36 +653,4 @@ pub fn adjust_count(url: &str, up: bool) -> String {
 /// Turns an intent-producing shortcut for other screens into one call.
 pub fn browse(url: String) -> Intent {
     Intent::Browser(Msg::Browse(url))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn count_adjusts_and_drops_continuation() {
-        assert_eq!(
-            adjust_count("http://x/Patient?name=a", true),
-            "http://x/Patient?name=a&_count=20"
-        );
-        assert_eq!(
-            adjust_count("http://x/Patient?_count=50&ct=abc", false),
-            "http://x/Patient?_count=25"
-        );
-        assert_eq!(
-            adjust_count("http://x/Patient?_count=800", true),
-            "http://x/Patient?_count=1000"
-        );
-    }
-
-    #[test]
-    fn the_page_history_is_bounded() {
-        let mut b = Browser::default();
-        for i in 0..MAX_PAGES + 10 {
-            b.push(format!("http://x/{i}"), PageContent::Loading);
-        }
-        assert_eq!(b.pages.len(), MAX_PAGES);
-        assert_eq!(b.pos, MAX_PAGES - 1);
-        assert_eq!(b.pages[0].url, "http://x/10");
-    }
 }

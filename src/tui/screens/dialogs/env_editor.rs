@@ -222,3 +222,30 @@ impl Dialog for EnvEditor {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::EnvEditor;
+    use crate::tui::testing::Rig;
+
+    #[test]
+    fn environment_editor_masks_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        rig.app
+            .model
+            .ws
+            .environment_mut("azure")
+            .unwrap()
+            .set("clientsecret", "super-secret-value");
+        let mut editor = EnvEditor::new("azure".into(), &rig.app.model);
+        editor.row = 4;
+        rig.app.dialogs.push(Box::new(editor));
+        let screen = rig.draw(120, 35);
+        assert!(!screen.contains("super-secret-value"));
+        insta::assert_snapshot!(screen);
+        rig.key("v");
+        assert!(rig.top::<EnvEditor>().is_some_and(|e| e.reveal));
+        assert!(rig.draw(120, 35).contains("super-secret-value"));
+    }
+}

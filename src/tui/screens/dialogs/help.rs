@@ -242,4 +242,35 @@ mod tests {
         assert!(some.contains("fold / unfold"));
         assert!(!some.contains("send the open request"));
     }
+
+    /// `?` on the main screen (Collections focused), as the user opens it.
+    fn help_rig(dir: &std::path::Path) -> crate::tui::testing::Rig {
+        let mut rig = crate::tui::testing::Rig::seeded(dir);
+        rig.key("?");
+        assert!(rig.top::<Help>().is_some());
+        rig
+    }
+
+    #[test]
+    fn help_overlay_lists_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = help_rig(dir.path());
+        let screen = rig.draw(120, 35);
+        assert!(screen.contains("ctrl-r, f5"), "{screen}");
+        insta::assert_snapshot!(screen);
+    }
+
+    #[test]
+    fn help_overlay_160x48() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = help_rig(dir.path());
+        insta::assert_snapshot!(rig.draw(160, 48));
+    }
+
+    #[test]
+    fn help_overlay_80x24() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = help_rig(dir.path());
+        insta::assert_snapshot!(rig.draw(80, 24));
+    }
 }

@@ -61,6 +61,19 @@ pub fn fields_of(kind: AuthKind) -> &'static [&'static str] {
             "token_variable",
         ],
         AuthKind::Command => &["command", "command_timeout_secs", "token_variable"],
+        AuthKind::PrivateKeyJwt => &[
+            "flavor",
+            "client_id",
+            "key_file",
+            "key_command",
+            "certificate_file",
+            "algorithm",
+            "key_id",
+            "audience",
+            "scope",
+            "token_url",
+            "token_variable",
+        ],
     }
 }
 
@@ -85,6 +98,13 @@ pub fn field_default(field: &str) -> &'static str {
         "command_timeout_secs" => "60",
         "token" => "{{bearerToken}}",
         "token_variable" => "bearerToken",
+        "key_file" => "none; the PEM private key's path (fhirside keygen makes one)",
+        "key_command" => "none; a command that prints the PEM private key (a vault CLI)",
+        "certificate_file" => {
+            "Entra: the certificate in the key file (its thumbprint goes in x5t#S256)"
+        }
+        "algorithm" => "Entra: PS256; SMART: RS384 (RSA key) or ES384 (EC key)",
+        "key_id" => "SMART: the key's RFC 7638 thumbprint (as fhirside keygen prints it)",
         _ => "",
     }
 }
@@ -115,6 +135,11 @@ pub fn field_value(c: &AuthConfig, field: &str) -> Option<String> {
         "command_timeout_secs" => c.command_timeout_secs.map(|p| p.to_string()),
         "token" => c.token.clone(),
         "token_variable" => c.token_variable.clone(),
+        "key_file" => c.key_file.clone(),
+        "key_command" => c.key_command.clone(),
+        "certificate_file" => c.certificate_file.clone(),
+        "algorithm" => c.algorithm.clone(),
+        "key_id" => c.key_id.clone(),
         _ => None,
     }
 }
@@ -161,6 +186,11 @@ pub fn set_field(c: &mut AuthConfig, field: &str, value: &str) -> Result<(), Str
         "command_timeout_secs" => c.command_timeout_secs = num("command_timeout_secs")?,
         "token" => c.token = opt(),
         "token_variable" => c.token_variable = opt(),
+        "key_file" => c.key_file = opt(),
+        "key_command" => c.key_command = opt(),
+        "certificate_file" => c.certificate_file = opt(),
+        "algorithm" => c.algorithm = opt().map(|a| a.to_ascii_uppercase()),
+        "key_id" => c.key_id = opt(),
         other => return Err(format!("'{other}' is picked from a list, not typed")),
     }
     Ok(())
@@ -168,7 +198,7 @@ pub fn set_field(c: &mut AuthConfig, field: &str, value: &str) -> Result<(), Str
 
 /// What the Enter key opened on the selected row.
 enum Editing {
-    Text(TextField),
+    Text(Box<TextField>),
     /// A list to pick from (the kind or the flavor), with the highlighted choice.
     Pick(usize),
 }
@@ -319,7 +349,7 @@ impl Dialog for SignInSettings {
                         if field == "client_secret" && !value.contains("{{") {
                             t.mask('•');
                         }
-                        Editing::Text(t)
+                        Editing::Text(Box::new(t))
                     }
                 });
             }

@@ -223,3 +223,46 @@ impl Dialog for TokenViewer {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TokenViewer;
+    use crate::tui::model::TokenState;
+    use crate::tui::testing::Rig;
+
+    /// A token as the demo issues it, decoded in the viewer with its warnings.
+    #[test]
+    fn token_viewer_explains_claims_and_warns() {
+        use base64::Engine;
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        // Times far in the future so the snapshot does not depend on today's date; no roles.
+        let token = format!(
+            "{}.{}.sig",
+            enc(r#"{"typ":"JWT","alg":"RS256"}"#),
+            enc(
+                r#"{"aud":"https://management.azure.com/","iss":"https://sts.windows.net/t/","tid":"t","appid":"c"}"#
+            )
+        );
+        rig.app.model.tokens.insert(
+            "azure".into(),
+            TokenState::Valid(crate::worker::auth::Token {
+                access_token: token,
+                expires_at: None,
+                refresh_token: None,
+                obtained_at: std::time::SystemTime::now(),
+            }),
+        );
+        rig.key("T");
+        assert!(rig.top::<TokenViewer>().is_some(), "{}", rig.status());
+        let screen = rig.draw(120, 35);
+        assert!(
+            screen.contains("aud is https://management.azure.com/"),
+            "{screen}"
+        );
+        assert!(screen.contains("no roles and no scp"), "{screen}");
+        insta::assert_snapshot!(screen);
+    }
+}

@@ -81,7 +81,7 @@ impl History {
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), hints);
         match &mut view.mode {
-            Mode::List => list(frame, body, view, theme),
+            Mode::List => list(frame, body, view, theme, &v.model.ws),
             Mode::Detail {
                 loaded,
                 error,
@@ -136,7 +136,13 @@ impl History {
     }
 }
 
-fn list(frame: &mut Frame, area: Rect, view: &History, theme: &Theme) {
+fn list(
+    frame: &mut Frame,
+    area: Rect,
+    view: &History,
+    theme: &Theme,
+    ws: &crate::workspace::Workspace,
+) {
     let [filter_row, table_area] =
         Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
     let [filter_line, note_line] =
@@ -205,7 +211,14 @@ fn list(frame: &mut Frame, area: Rect, view: &History, theme: &Theme) {
     let rows: Vec<Row> = view
         .rows
         .iter()
-        .map(|r| row(r, view, theme, today, wide))
+        .map(|r| {
+            let base = r
+                .env
+                .as_deref()
+                .and_then(|e| ws.environment(e))
+                .and_then(|e| e.get("fhirurl"));
+            row(r, view, theme, today, wide, base)
+        })
         .collect();
     let mut widths = vec![
         Constraint::Length(6),
@@ -242,6 +255,7 @@ fn row<'a>(
     theme: &Theme,
     today: chrono::NaiveDate,
     wide: bool,
+    base: Option<&str>,
 ) -> Row<'a> {
     let status = match r.status {
         Some(s) => Span::styled(s.to_string(), theme.status_code(s)),
@@ -252,8 +266,20 @@ fn row<'a>(
     } else {
         Span::styled(r.id.to_string(), theme.dim)
     };
-    // Narrow: the path and query say more than the host, which is the same on most rows.
-    let shown = if wide {
+    // Under the environment's FHIR base, the rest of the URL is what tells rows apart (so the
+    // saved request's name fits); narrow, the path and query say more than the host.
+    let relative = base
+        .map(|b| b.trim().trim_end_matches('/'))
+        .filter(|b| !b.is_empty())
+        .and_then(|b| r.url.strip_prefix(b))
+        .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+    let shown = if let Some(rest) = relative {
+        if rest.is_empty() {
+            "/".to_string()
+        } else {
+            rest.to_string()
+        }
+    } else if wide {
         r.url.clone()
     } else {
         url::Url::parse(&r.url)

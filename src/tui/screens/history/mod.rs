@@ -3,6 +3,8 @@
 //! be sent again or saved as a request, and two entries' bodies can be compared.
 
 mod draw;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use crossterm::event::KeyEvent;
 

@@ -224,6 +224,15 @@ impl Jobs {
                 Span::raw(job.status_url.clone()),
             ]),
         ];
+        if job.throttled > 0 {
+            lines.push(Line::styled(
+                format!(
+                    "the server asked to slow down {}",
+                    plural(job.throttled as usize, "time")
+                ),
+                theme.warning,
+            ));
+        }
         if let Some(e) = &job.last_error {
             lines.push(Line::styled(format!("last problem: {e}"), theme.warning));
         }

@@ -5,6 +5,8 @@
 
 mod draw;
 pub mod export_form;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 
@@ -39,10 +41,14 @@ pub struct OutputsView {
 pub enum Msg {
     Cancel(String),
     Remove(String),
+    /// The jobs folder as it is now: jobs another fhirside started appear and are watched.
+    Scanned(Vec<ExportJob>),
 }
 
 #[derive(Default)]
 pub struct Jobs {
+    /// When the jobs folder was last read for jobs started elsewhere.
+    pub scanned_at: Option<std::time::Instant>,
     pub selected: usize,
     pub outputs: OutputsView,
     /// The kick-off form, while it is open.
@@ -90,7 +96,7 @@ pub fn resume(cx: &mut Cx) {
         .cloned()
         .collect();
     for j in jobs {
-        let auth = cx.model.plan_for_env(&j.env, &j.status_url);
+        let auth = cx.model.plan_for_env(&j.env, &j.kickoff_url);
         cx.worker(WorkerCommand::WatchJob {
             job: Box::new(j),
             auth,
@@ -106,13 +112,24 @@ pub fn watch_accepted(cx: &mut Cx, request_url: &str, response: &HttpResponse) -
     }
     let status_url = response.header("content-location")?.to_string();
     let env = cx.model.active_env.clone().unwrap_or_default();
+    // A status URL on an origin the environment's token may not go to is never saved or polled.
+    if let Some(e) = cx.model.active_environment() {
+        let policy = crate::worker::credentials::CredentialPolicy::for_environment(
+            e,
+            &cx.model.session_vars,
+        );
+        if let Err(refusal) = policy.status_url(&status_url) {
+            cx.error(refusal.to_string());
+            return None;
+        }
+    }
     let params = ExportParams {
         insecure: cx.model.active_environment().is_some_and(|e| e.insecure),
         ..params_from_url(request_url)
     };
     let job = ExportJob::accepted(&env, request_url, &status_url, params);
     cx.disk_quietly(DiskOp::SaveJob(Box::new(job.clone())));
-    let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+    let auth = cx.model.plan_for_env(&job.env, &job.kickoff_url);
     cx.worker(WorkerCommand::WatchJob {
         job: Box::new(job.clone()),
         auth,
@@ -266,11 +283,27 @@ impl Jobs {
                 let Some(job) = cx.model.jobs.get(&id).cloned() else {
                     return;
                 };
-                let auth = cx.model.plan_for_env(&job.env, &job.status_url);
+                let auth = cx.model.plan_for_env(&job.env, &job.kickoff_url);
                 cx.worker(WorkerCommand::CancelJob {
                     job: Box::new(job),
                     auth,
                 });
+            }
+            Msg::Scanned(found) => {
+                for job in found {
+                    if cx.model.jobs.get(&job.id).is_some() {
+                        continue;
+                    }
+                    if !job.state.is_terminal() {
+                        let auth = cx.model.plan_for_env(&job.env, &job.kickoff_url);
+                        cx.worker(WorkerCommand::WatchJob {
+                            job: Box::new(job.clone()),
+                            auth,
+                        });
+                    }
+                    cx.info("A job started elsewhere (fhirside export) appeared in the list.");
+                    cx.model.jobs.list.push(job);
+                }
             }
             Msg::Remove(id) => {
                 cx.disk_quietly(DiskOp::RemoveJob(id.clone()));
@@ -417,12 +450,19 @@ impl Jobs {
             }
         }
         cx.model.jobs.file_progress.remove(&j.id);
-        let dir = cx.model.root.join("exports").join(&j.id);
+        // Patient data: the folders are made private (0700) before anything lands there.
+        let dir = match crate::workspace::jobs::export_dir(&cx.model.root, &j.id) {
+            Ok(d) => d,
+            Err(e) => {
+                cx.error(format!("The download folder could not be made: {e}."));
+                return;
+            }
+        };
         cx.model
             .jobs
             .downloads
             .insert(j.id.clone(), DownloadState::Running(None));
-        let auth = cx.model.plan_for_env(&j.env, &j.status_url);
+        let auth = cx.model.plan_for_env(&j.env, &j.kickoff_url);
         cx.info(format!("Downloading into {}…", dir.display()));
         cx.worker(WorkerCommand::DownloadJob {
             job: Box::new(j),
@@ -450,9 +490,9 @@ impl Jobs {
         let text = match read_prefix(&path, 1024 * 1024) {
             Ok(t) => t,
             Err(_) => {
-                cx.info(format!(
-                    "Download the error file first (space picks it, D downloads); then Enter shows its issues."
-                ));
+                cx.info(
+                    "Download the error file first (space picks it, D downloads); then Enter shows its issues.",
+                );
                 return;
             }
         };
@@ -495,33 +535,4 @@ fn read_prefix(path: &std::path::Path, max: usize) -> std::io::Result<String> {
         .take(max as u64)
         .read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn params_from_kickoff_urls() {
-        let p = params_from_url(
-            "http://x/$export?_container=export&_type=Patient,Observation&_since=2024-01-01",
-        );
-        assert_eq!(p.scope, ExportScope::System);
-        assert_eq!(p.types, vec!["Patient", "Observation"]);
-        assert_eq!(p.container.as_deref(), Some("export"));
-        assert_eq!(
-            params_from_url("http://x/Group/g1/$export").scope,
-            ExportScope::Group("g1".into())
-        );
-        assert_eq!(
-            params_from_url("http://x/Patient/$export").scope,
-            ExportScope::Patient
-        );
-    }
-
-    #[test]
-    fn plurals() {
-        assert_eq!(plural(1, "file"), "1 file");
-        assert_eq!(plural(0, "line"), "0 lines");
-    }
 }

@@ -5,6 +5,8 @@
 
 mod draw;
 pub mod editor;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -29,6 +31,7 @@ use crate::worker::WorkerCommand;
 use crate::workspace::template::redact;
 use crate::workspace::{BodyKind, Capture, CaptureSource, KeyValue as Kv, NodePath, RequestSpec};
 
+#[allow(clippy::large_enum_variant)] // moved once, never kept (see `tui::msg::Msg`)
 pub enum Msg {
     SetMethod(String),
     /// Start editing the open request's URL.
@@ -626,7 +629,17 @@ impl Request {
             return;
         };
         let mut built = cx.model.prepare(Some(&path), &spec);
-        if let Some(plan) = &built.auth {
+        // The token is shown only where the policy lets it go (what send would do).
+        let permitted = built.auth.as_ref().filter(|plan| {
+            plan.policy
+                .permit(
+                    "The request",
+                    &built.request.url,
+                    crate::worker::credentials::Credential::FhirToken,
+                )
+                .is_ok()
+        });
+        if let Some(plan) = permitted.cloned() {
             let token = match cx.model.valid_token(&plan.env) {
                 Some(t) => t.access_token.clone(),
                 None => format!("{{{{{}}}}}", plan.auth.token_variable),
@@ -907,16 +920,4 @@ fn complete_url(
         )
     });
     Some((format!("{head}{common}{suffix}"), shown))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn doubled_slashes_in_the_path_are_noticed_but_not_in_the_scheme_or_query() {
-        assert!(doubled_slash("https://x.test//metadata").is_some());
-        assert!(doubled_slash("https://x.test/metadata").is_none());
-        assert!(doubled_slash("https://x.test/Patient?u=http://a").is_none());
-    }
 }

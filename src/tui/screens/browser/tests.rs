@@ -1,0 +1,140 @@
+//! The FHIR browser: page sizes and the bounded page history, and snapshots of what it shows —
+//! a patient table, a patient summary, an OperationOutcome, the lookup's results.
+
+use super::*;
+use crate::tui::screens::Screen;
+use crate::tui::testing::{Rig, mask_digits, received};
+
+#[test]
+fn count_adjusts_and_drops_continuation() {
+    assert_eq!(
+        adjust_count("http://x/Patient?name=a", true),
+        "http://x/Patient?name=a&_count=20"
+    );
+    assert_eq!(
+        adjust_count("http://x/Patient?_count=50&ct=abc", false),
+        "http://x/Patient?_count=25"
+    );
+    assert_eq!(
+        adjust_count("http://x/Patient?_count=800", true),
+        "http://x/Patient?_count=1000"
+    );
+}
+
+#[test]
+fn the_page_history_is_bounded() {
+    let mut b = Browser::default();
+    for i in 0..MAX_PAGES + 10 {
+        b.push(format!("http://x/{i}"), PageContent::Loading);
+    }
+    assert_eq!(b.pages.len(), MAX_PAGES);
+    assert_eq!(b.pos, MAX_PAGES - 1);
+    assert_eq!(b.pages[0].url, "http://x/10");
+}
+
+fn loaded(status: u16, body: &str) -> Loaded {
+    understand(&received(status, "application/fhir+json", body))
+}
+
+/// The browser open on one page, `url`, that answered `l`.
+fn rig_browsing(dir: &std::path::Path, url: &str, l: Loaded) -> Rig {
+    let mut rig = Rig::seeded(dir);
+    rig.app.browser.show(url.into(), l);
+    rig.app.screen = Some(Screen::Browser);
+    rig
+}
+
+const PATIENTS: &str = r#"{"resourceType":"Bundle","type":"searchset","total":2,
+ "link":[{"relation":"next","url":"http://fhir.test/Patient?ct=abc"}],
+ "entry":[
+  {"fullUrl":"http://fhir.test/Patient/p1","resource":{"resourceType":"Patient","id":"p1","meta":{"lastUpdated":"2024-03-05T10:32:11Z"},
+    "name":[{"use":"official","family":"Müller","given":["Zoë","Anne"]},{"use":"nickname","given":["Zo"]}],
+    "gender":"female","birthDate":"1901-02-03",
+    "identifier":[{"type":{"coding":[{"code":"MR"}],"text":"MRN"},"system":"http://hospital.example.org/mrn","value":"MRN-000123"}],
+    "address":[{"line":["1 Main St"],"city":"Springfield","postalCode":"12345","country":"US"}],
+    "telecom":[{"system":"phone","value":"+1-555-0100","use":"mobile"}]},
+   "search":{"mode":"match"}},
+  {"fullUrl":"http://fhir.test/Patient/p2","resource":{"resourceType":"Patient","id":"p2","name":[{"text":"José O'Brien"}],"gender":"male","birthDate":"1950"},
+   "search":{"mode":"match"}}]}"#;
+
+#[test]
+fn browser_patient_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_browsing(
+        dir.path(),
+        "http://fhir.test/Patient?name=m",
+        loaded(200, PATIENTS),
+    );
+    let screen = rig.draw(120, 20);
+    assert!(screen.contains("Zoë Anne Müller"), "{screen}");
+    assert!(screen.contains("MRN-000123"), "{screen}");
+    // Ages depend on today's date: mask digits in the age columns only by masking all digits.
+    insta::assert_snapshot!(mask_digits(&screen));
+}
+
+#[test]
+fn browser_patient_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let patient =
+        serde_json::from_str::<serde_json::Value>(PATIENTS).unwrap()["entry"][0]["resource"]
+            .to_string();
+    let mut rig = rig_browsing(
+        dir.path(),
+        "http://fhir.test/Patient/p1",
+        loaded(200, &patient),
+    );
+    let screen = rig.draw(120, 20);
+    assert!(screen.contains("o observations"), "{screen}");
+    insta::assert_snapshot!(mask_digits(&screen));
+}
+
+#[test]
+fn browser_operation_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let oo = r#"{"resourceType":"OperationOutcome","issue":[
+      {"severity":"error","code":"invalid","diagnostics":"The search parameter 'colour' is not supported for resource type 'Patient'.","expression":["Patient.colour"]},
+      {"severity":"warning","code":"informational","diagnostics":"_count was clamped to 1000."}]}"#;
+    let mut rig = rig_browsing(
+        dir.path(),
+        "http://fhir.test/Patient?colour=blue",
+        loaded(400, oo),
+    );
+    let screen = rig.draw(120, 20);
+    assert!(screen.contains("error"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+/// The `f` lookup with a page of results, as after typing a name.
+fn rig_with_lookup_results(dir: &std::path::Path) -> Rig {
+    let mut rig = Rig::seeded(dir);
+    rig.set_fhirurl("azure", "http://fhir.test");
+    rig.key("f");
+    assert_eq!(rig.app.screen, Some(Screen::Browser));
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    let query = crate::fhir::lookup::interpret("müller", today);
+    let lookup = rig.app.browser.lookup.as_mut().unwrap();
+    lookup.input.set_text("müller");
+    lookup.searched = query.to_query_string();
+    lookup.explanation = query.explanation.clone();
+    lookup.results = Some(Ok(Box::new(loaded(200, PATIENTS))));
+    rig
+}
+
+#[test]
+fn patient_lookup_table_160x48() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_lookup_results(dir.path());
+    let screen = rig.draw(160, 48);
+    assert!(screen.contains("Zoë Anne Müller"), "{screen}");
+    assert!(screen.contains("José O'Brien"), "{screen}");
+    insta::assert_snapshot!(mask_digits(&screen));
+}
+
+#[test]
+fn patient_lookup_table_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_lookup_results(dir.path());
+    let screen = rig.draw(80, 24);
+    assert!(screen.contains("Müller"), "{screen}");
+    insta::assert_snapshot!(mask_digits(&screen));
+}

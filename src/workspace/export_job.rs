@@ -1,0 +1,305 @@
+//! The persisted model of a bulk export job (`jobs/ID.toml`): what was asked, where to poll,
+//! what is known so far and the polling pace to resume with. Plain data with serde, so the
+//! workspace can store it without knowing the worker; the worker drives it (`worker::export`).
+//! No tokens: a job names its environment, whose sign-in supplies them.
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fhir::bulk::{Manifest, Progress};
+
+/// Which resources to export.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportScope {
+    /// `[base]/$export`: everything.
+    #[default]
+    System,
+    /// `[base]/Patient/$export`: all patients' compartments.
+    Patient,
+    /// `[base]/Group/{id}/$export`: the group members' compartments.
+    Group(String),
+}
+
+/// The kick-off parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExportParams {
+    #[serde(default)]
+    pub scope: ExportScope,
+    /// `_type` (empty = all types the server exports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    /// `_since`, as typed (a FHIR instant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// `_typeFilter` entries, e.g. `Observation?code=8867-4`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub type_filter: Vec<String>,
+    /// `_container` (Azure: the storage container to write to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// `_outputFormat`, e.g. `application/fhir+ndjson`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_format: Option<String>,
+    /// The environment's `insecure` opt-in (no certificate checks), kept with the job so polls
+    /// and downloads after a restart honour it. Not a query parameter.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Kicked off (202), not polled yet.
+    Accepted,
+    /// The status URL answered 202 (or a transient error) at the last poll.
+    InProgress,
+    /// The manifest arrived.
+    Complete,
+    /// The server reported the job failed; see `outcome`.
+    Failed,
+    /// Cancelled by us (DELETE accepted).
+    Cancelled,
+}
+
+impl JobState {
+    /// Whether polling should stop.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Complete | JobState::Failed | JobState::Cancelled
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JobState::Accepted => "accepted",
+            JobState::InProgress => "in progress",
+            JobState::Complete => "complete",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A bulk export job: what was asked, where to poll, and what is known so far. No tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportJob {
+    /// A UUID (also the job's file name in the workspace).
+    pub id: String,
+    /// The environment it runs against (its sign-in supplies the tokens).
+    pub env: String,
+    pub kickoff_url: String,
+    pub status_url: String,
+    #[serde(default)]
+    pub params: ExportParams,
+    pub state: JobState,
+    #[serde(with = "time_text")]
+    pub kicked_off_at: SystemTime,
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_poll_at: Option<SystemTime>,
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_poll_at: Option<SystemTime>,
+    #[serde(default)]
+    pub polls: u32,
+    /// Polls answered `429 Too Many Requests` (the jobs screen shows how throttled a job is).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub throttled: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+    /// The last transient problem (throttling, network); cleared by a good answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Manifest>,
+    /// Why the job failed: the OperationOutcome's summary, or a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// The polling pace (not saved; defaults after a restart).
+    #[serde(skip)]
+    pub policy: PollPolicy,
+}
+
+impl ExportJob {
+    /// A job whose kick-off was just accepted.
+    pub fn accepted(env: &str, kickoff_url: &str, status_url: &str, params: ExportParams) -> Self {
+        ExportJob {
+            id: uuid::Uuid::new_v4().to_string(),
+            env: env.to_string(),
+            kickoff_url: kickoff_url.to_string(),
+            status_url: status_url.to_string(),
+            params,
+            state: JobState::Accepted,
+            kicked_off_at: SystemTime::now(),
+            last_poll_at: None,
+            next_poll_at: None,
+            polls: 0,
+            throttled: 0,
+            progress: None,
+            last_error: None,
+            manifest: None,
+            outcome: None,
+            schedule: Schedule::default(),
+            policy: PollPolicy::default(),
+        }
+    }
+
+    /// How long until the next poll is due (zero when overdue or unscheduled but running;
+    /// `None` when the job is finished).
+    pub fn due_in(&self, now: SystemTime) -> Option<Duration> {
+        if self.state.is_terminal() {
+            return None;
+        }
+        Some(
+            self.next_poll_at
+                .and_then(|t| t.duration_since(now).ok())
+                .unwrap_or(Duration::ZERO),
+        )
+    }
+}
+
+/// Tuning of the schedule (defaults for real servers; tests may start faster, never below 1 s).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollPolicy {
+    /// First interval when the server gives no hint.
+    pub initial: Duration,
+    /// Growth per answer without a hint.
+    pub factor: f64,
+    /// Largest interval without a hint, and largest back-off after errors.
+    pub ceiling: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            initial: Duration::from_secs(1),
+            factor: 1.5,
+            ceiling: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The schedule's memory between polls (kept with the job so a resumed job keeps its pace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Schedule {
+    /// The interval used for the next unhinted poll, in milliseconds (0 = not started).
+    #[serde(default)]
+    pub interval_ms: u64,
+    /// Consecutive troubled answers.
+    #[serde(default)]
+    pub troubles: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// RFC 3339 text for times in job files.
+mod time_text {
+    use std::time::SystemTime;
+
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn format(t: SystemTime) -> String {
+        DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+
+    pub fn parse(s: &str) -> Option<SystemTime> {
+        DateTime::parse_from_rfc3339(s.trim())
+            .ok()
+            .map(|d| SystemTime::from(d.with_timezone(&Utc)))
+    }
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(&s).ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time")))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => s.serialize_some(&format(*t)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SystemTime>, D::Error> {
+            let s = Option::<String>::deserialize(d)?;
+            match s {
+                None => Ok(None),
+                Some(s) => parse(&s)
+                    .map(Some)
+                    .ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time"))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::bulk::ManifestOutput;
+
+    fn job() -> ExportJob {
+        ExportJob::accepted(
+            "e",
+            "http://h/$export",
+            "http://h/status/1",
+            Default::default(),
+        )
+    }
+
+    #[test]
+    fn jobs_round_trip_through_toml() {
+        let mut j = job();
+        j.params = ExportParams {
+            scope: ExportScope::Group("g1".into()),
+            types: vec!["Patient".into()],
+            ..Default::default()
+        };
+        j.progress = Some(Progress::Fraction { done: 1, total: 4 });
+        j.last_poll_at = Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123));
+        j.manifest = Some(Manifest {
+            transaction_time: Some("t".into()),
+            request: None,
+            requires_access_token: true,
+            output: vec![ManifestOutput {
+                type_: "Patient".into(),
+                url: "http://h/p.ndjson".into(),
+                count: Some(3),
+            }],
+            error: vec![],
+        });
+        j.kicked_off_at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        let text = toml::to_string_pretty(&j).unwrap();
+        let back: ExportJob = toml::from_str(&text).unwrap();
+        assert_eq!(back, j, "{text}");
+        j.progress = Some(Progress::Percent(42.5));
+        let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
+        assert_eq!(back.progress, Some(Progress::Percent(42.5)));
+        j.progress = Some(Progress::Text("writing".into()));
+        let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
+        assert_eq!(back.progress, Some(Progress::Text("writing".into())));
+    }
+}
