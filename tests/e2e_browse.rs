@@ -80,3 +80,39 @@ fn lookup_open_follow_back_and_page() {
     assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
     pty.assert_terminal_restored();
 }
+
+#[test]
+fn lookup_patient_chart_lab_row_plot() {
+    let mut pty = Pty::spawn(&["--demo"], 120, 35);
+    pty.wait_for_text("Azure FHIR service").unwrap();
+    pty.send("f");
+    pty.wait_for_text("Find a patient").unwrap();
+    pty.send("smith");
+    pty.wait_for_text_within("MRN-", Duration::from_secs(10))
+        .unwrap();
+    pty.enter();
+    pty.wait_for_text("V chart").unwrap();
+    // The chart: $everything, read and built off the UI thread, vitals first.
+    pty.send("V");
+    pty.wait_for_text_within("Blood pressure (mmHg)", Duration::from_secs(10))
+        .unwrap();
+    let screen = pty.screen_text();
+    assert!(screen.contains("from $everything:"), "{screen}");
+    assert!(screen.contains("Chart ready in "), "{screen}");
+    // The labs table: latest result per code, its range and flag; Enter plots the row.
+    pty.tab();
+    pty.wait_for_text("Hemoglobin A1c").unwrap();
+    assert!(pty.screen_text().contains("Range"), "{}", pty.screen_text());
+    pty.send("j");
+    pty.enter();
+    pty.wait_for_text("Esc back to the table").unwrap();
+    // Esc: the table again, then the patient.
+    pty.esc();
+    pty.wait_for_text("Trend").unwrap();
+    pty.esc();
+    pty.wait_for_text("o observations").unwrap();
+    pty.wait_for_text_gone("Patient chart").unwrap();
+    pty.ctrl_c();
+    assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
+    pty.assert_terminal_restored();
+}

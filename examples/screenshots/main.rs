@@ -103,6 +103,12 @@ const SHOTS: &[Shot] = &[
         drive: lookup,
     },
     Shot {
+        name: "chart",
+        args: &["--demo"],
+        light: false,
+        drive: chart,
+    },
+    Shot {
         name: "export-job",
         args: &["--demo", "--export-duration", "60s", "--progress-headers"],
         light: false,
@@ -159,6 +165,21 @@ fn lookup(t: &mut Term) -> Result<()> {
     t.wait_for("MRN-", LONG)?;
     t.send(DOWN)?;
     t.send(DOWN)?;
+    t.settle(Duration::from_millis(600));
+    Ok(())
+}
+
+/// A patient opened from the lookup, then `V`: the chart, vitals first.
+fn chart(t: &mut Term) -> Result<()> {
+    t.wait_for("Azure FHIR service", LONG)?;
+    t.send("f")?;
+    t.wait_for("Find a patient", SHORT)?;
+    t.send("smith")?;
+    t.wait_for("MRN-", LONG)?;
+    t.send("\r")?;
+    t.wait_for("V chart", LONG)?;
+    t.send("V")?;
+    t.wait_for("Blood pressure (mmHg)", LONG)?;
     t.settle(Duration::from_millis(600));
     Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod bulk;
 pub mod bundle;
 pub mod capability;
+pub mod chart;
 pub mod columns;
 pub mod lookup;
 pub mod outcome;

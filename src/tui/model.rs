@@ -35,6 +35,8 @@ pub enum Purpose {
     Saved(NodePath),
     /// A page of the FHIR browser (or its lookup).
     Browser,
+    /// A page fetched for the patient chart.
+    Chart,
     /// The environment's CapabilityStatement, fetched on its own.
     Capabilities(String),
     /// A history entry sent again.

@@ -135,6 +135,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     };
     match app.screen {
         Some(Screen::Browser) => app.browser.draw(frame, layout.main, &view),
+        Some(Screen::Chart) => app.chart.draw(frame, layout.main, &view),
         Some(Screen::History) => {
             if let Some(h) = app.history.as_mut() {
                 h.draw(frame, layout.main, &view);

@@ -14,6 +14,7 @@
 
 pub mod ansi;
 mod detect;
+pub mod fhirpath;
 pub mod filter;
 mod fold;
 mod generate;

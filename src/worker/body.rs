@@ -251,6 +251,17 @@ pub struct FilterJob {
 
 impl FilterJob {
     pub fn run(self) -> Result<Box<FilterOutput>, String> {
+        // `fp:` / `fhirpath:` before the expression: FHIRPath instead of jq.
+        if let Some(fp) = crate::view_body::fhirpath::strip_prefix(&self.expr) {
+            return crate::view_body::fhirpath::run_fhirpath(
+                &self.input,
+                self.ndjson,
+                fp,
+                &self.cancel,
+            )
+            .map(Box::new)
+            .map_err(|e| e.to_string());
+        }
         run_filter(&self.input, self.ndjson, &self.expr, &self.cancel)
             .map(Box::new)
             .map_err(|e| e.to_string())
@@ -328,6 +339,32 @@ mod tests {
         assert_eq!(b.kind, BodyKind::Binary);
         assert!(b.spooled.is_none());
         assert!(b.pretty.line(0).contains("ff fe"), "{}", b.pretty.line(0));
+    }
+
+    #[test]
+    fn a_fhirpath_prefix_runs_fhirpath_instead_of_jq() {
+        let job = |expr: &str| FilterJob {
+            id: super::super::RequestId(1),
+            generation: 0,
+            input: Bytes::from_static(br#"{"resourceType":"Patient","name":[{"family":"Smith"}]}"#),
+            ndjson: false,
+            expr: expr.into(),
+            cancel: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        };
+        let out = job("fp: Patient.name.family").run().unwrap();
+        assert_eq!(out.text.line(0), "\"Smith\"");
+        let out = job("fhirpath:name.family.upper()").run().unwrap();
+        assert_eq!(out.text.line(0), "\"SMITH\"");
+        assert!(
+            job("fp: name.(")
+                .run()
+                .unwrap_err()
+                .contains("not valid FHIRPath")
+        );
+        assert_eq!(
+            job(".name[0].family").run().unwrap().text.line(0),
+            "\"Smith\""
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod body;
 pub mod build;
 pub mod capture;
+pub mod chart;
 pub mod credentials;
 pub mod export;
 pub mod guard;
@@ -99,6 +100,8 @@ pub enum WorkerCommand {
     },
     /// Run a jq filter over a response body on a blocking thread.
     Filter(Box<body::FilterJob>),
+    /// Read a chart page or build a chart, on a blocking thread.
+    Chart(Box<chart::ChartJob>),
     /// Report bytes received while bodies arrive (`Receiving` events, a few a second): the
     /// TUI asks for them, the CLI does not.
     ReportProgress(bool),
@@ -132,6 +135,11 @@ pub enum WorkerEvent {
         id: RequestId,
         generation: u64,
         result: Result<Box<crate::view_body::filter::FilterOutput>, String>,
+    },
+    /// A chart step's result (or why there is none, as a sentence).
+    Chart {
+        id: RequestId,
+        result: Result<chart::ChartStep, String>,
     },
     Auth(AuthEvent),
     History(history::HistoryEvent),
@@ -407,6 +415,16 @@ impl Worker {
                         generation,
                         result,
                     });
+                });
+            }
+            WorkerCommand::Chart(job) => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let id = job.id();
+                    let result = tokio::task::spawn_blocking(move || job.run())
+                        .await
+                        .unwrap_or_else(|e| Err(format!("Building the chart failed: {e}.")));
+                    let _ = events.send(WorkerEvent::Chart { id, result });
                 });
             }
             WorkerCommand::ReportProgress(on) => self.report_progress = on,

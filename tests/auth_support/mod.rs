@@ -161,9 +161,11 @@ impl Harness {
                     WorkerEvent::Response { id, result } => {
                         self.responses.insert(id, result);
                     }
-                    // Export jobs, body views and download progress are not part of these tests.
+                    // Export jobs, body views, charts and download progress are not part of
+                    // these tests.
                     WorkerEvent::BodyReady { .. }
                     | WorkerEvent::Filtered { .. }
+                    | WorkerEvent::Chart { .. }
                     | WorkerEvent::Receiving { .. } => {}
                     WorkerEvent::Job(_)
                     | WorkerEvent::Download { .. }

@@ -41,6 +41,7 @@ impl App {
                     cx.error(format!("History could not be written: {e}"));
                 }
             }
+            WorkerEvent::Chart { id, result } => self.chart.on_step(id, result, &mut cx),
             WorkerEvent::BodyReady { id, body } => self.response.on_body_ready(id, *body),
             WorkerEvent::Filtered {
                 id,
@@ -96,6 +97,7 @@ impl App {
                     .on_answer(path, flight, id, result, &rules, &mut cx);
             }
             Purpose::Browser => self.browser.on_answer(id, result, &mut cx),
+            Purpose::Chart => self.chart.on_answer(id, result, &mut cx),
             Purpose::Resend => {
                 if let Some(h) = self.history.as_mut() {
                     h.on_resent(id, &result, &mut cx);

@@ -108,6 +108,10 @@ impl App {
                 self.browser.update(m, &mut cx);
                 self.screen = Some(Screen::Browser);
             }
+            Intent::Chart(m) => {
+                self.chart.update(m, &mut cx);
+                self.screen = Some(Screen::Chart);
+            }
             Intent::History(m) => {
                 if let Some(h) = self.history.as_mut() {
                     h.update(m, &mut cx);

@@ -17,6 +17,7 @@ use super::keys::{Action, Ctx, key_name};
 use super::model::Model;
 use super::msg::{Command, Msg};
 use super::screens::browser::Browser;
+use super::screens::chart::Chart;
 use super::screens::collections::Collections;
 use super::screens::dialogs::Dialog;
 use super::screens::dialogs::capabilities::CapabilitiesDialog;
@@ -58,6 +59,8 @@ pub struct App {
     pub request: Request,
     pub response: Response,
     pub browser: Browser,
+    /// The patient chart (kept while closed, so going back to it from the browser is free).
+    pub chart: Chart,
     /// Kept while closed, so `H` comes back where it was.
     pub history: Option<History>,
     pub jobs: Jobs,
@@ -101,6 +104,7 @@ impl App {
             request: Request::default(),
             response: Response::default(),
             browser: Browser::default(),
+            chart: Chart::default(),
             history: None,
             jobs: Jobs::default(),
             focus: Pane::Collections,
@@ -262,6 +266,7 @@ impl App {
             || !self.model.sign_ins.is_empty()
             || self.dialogs.iter().any(|d| d.busy())
             || self.browser.busy()
+            || self.chart.busy()
             || self.response.busy()
     }
 
@@ -288,6 +293,7 @@ impl App {
         }
         match self.screen {
             Some(Screen::Browser) => self.browser.ctx(),
+            Some(Screen::Chart) => self.chart.ctx(),
             Some(Screen::History) => self.history.as_ref().map_or(Ctx::History, History::ctx),
             Some(Screen::Jobs) => self.jobs.ctx(),
             None => match self.focus {
@@ -351,6 +357,7 @@ impl App {
         }
         match self.screen {
             Some(Screen::Browser) => self.browser.lookup.is_some(),
+            Some(Screen::Chart) => false,
             Some(Screen::History) => self.history.as_ref().is_some_and(|h| h.editing_filter),
             Some(Screen::Jobs) => self
                 .jobs
@@ -401,6 +408,21 @@ impl App {
                     out,
                 };
                 self.browser.on_key(key, action, &mut cx)
+            }
+            Screen::Chart => {
+                let action = keymap.lookup(Ctx::Chart, key);
+                let mut cx = Cx {
+                    model: &mut self.model,
+                    out,
+                };
+                // Going back from the chart is going back to the patient.
+                match self.chart.on_key(key, action, &mut cx) {
+                    Handled::Close => {
+                        self.screen = Some(Screen::Browser);
+                        Handled::Yes
+                    }
+                    h => h,
+                }
             }
             Screen::History => match self.history.as_mut() {
                 Some(h) => {
@@ -459,7 +481,7 @@ impl App {
         match self.screen {
             Some(Screen::Browser) => self.browser.on_paste(text),
             Some(Screen::Jobs) => self.jobs.on_paste(text),
-            Some(Screen::History) => {}
+            Some(Screen::History | Screen::Chart) => {}
             None if self.focus == Pane::Request => {
                 let out = &mut Outbox::default();
                 let cx = Cx {
@@ -516,6 +538,13 @@ impl App {
                     out,
                 };
                 self.browser.on_key(&key, Some(action), &mut cx);
+            }
+            Some(Screen::Chart) => {
+                let mut cx = Cx {
+                    model: &mut self.model,
+                    out,
+                };
+                self.chart.on_key(&key, Some(action), &mut cx);
             }
             Some(Screen::History) => {
                 if let Some(h) = self.history.as_mut() {

@@ -98,6 +98,7 @@ pub enum Action {
     Encounters,
     Conditions,
     Everything,
+    Chart,
     // History.
     Resend,
     SaveAs,

@@ -3,7 +3,8 @@
 //! How they compose (read this before adding one):
 //! - The main screen is four panes — [`environments`], [`collections`], [`request`],
 //!   [`response`] — of which one has the focus. Over it, one full screen may be open
-//!   ([`browser`], [`history`], [`jobs`]), and over everything a stack of [`dialogs`].
+//!   ([`browser`], [`chart`], [`history`], [`jobs`]), and over everything a stack of
+//!   [`dialogs`].
 //! - Input goes to the topmost thing: the top dialog, else the open full screen, else the
 //!   focused pane. Every key is looked up in the keymap first, under that thing's context
 //!   ([`crate::tui::keys::Ctx`]), so `keys.toml`, help, hints and the palette all agree.
@@ -17,6 +18,7 @@
 //! - A screen's tests sit beside it.
 
 pub mod browser;
+pub mod chart;
 pub mod collections;
 pub mod dialogs;
 pub mod environments;
@@ -67,6 +69,8 @@ impl Pane {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Browser,
+    /// A patient's chart, opened from the browser (and going back to it).
+    Chart,
     History,
     Jobs,
 }
@@ -111,6 +115,7 @@ pub enum Intent {
     Request(request::Msg),
     Response(response::Msg),
     Browser(browser::Msg),
+    Chart(chart::Msg),
     History(history::Msg),
     Jobs(jobs::Msg),
     /// Say something in the status line.
@@ -179,6 +184,47 @@ impl Cx<'_> {
 
     pub fn info(&mut self, text: impl Into<String>) {
         self.model.info(text);
+    }
+
+    /// Sends a GET of a FHIR URL as request `id` for `purpose`: prepared like any request of
+    /// the active environment (whose sign-in applies only under its FHIR base), asking for
+    /// FHIR JSON, recorded in history as the browser's. `doing` names it when sign-in is
+    /// configured but cannot be resolved ("browsing" without sign-in).
+    pub fn fhir_get(
+        &mut self,
+        id: crate::worker::RequestId,
+        url: &str,
+        purpose: super::model::Purpose,
+        doing: &str,
+    ) {
+        let mut prepared = self.model.prepare_get(url);
+        if let Some(e) = prepared.auth_problem.take() {
+            self.error(format!("{e}; {doing} without sign-in."));
+        }
+        prepared
+            .request
+            .headers
+            .push(("Accept".into(), "application/fhir+json".into()));
+        self.model.in_flight.insert(
+            id,
+            super::model::InFlight {
+                purpose,
+                started: std::time::Instant::now(),
+                method: "GET".into(),
+                url: crate::workspace::template::redact(url, &prepared.secrets),
+                secrets: prepared.secrets.clone(),
+            },
+        );
+        let env = self.model.active_env.clone();
+        let record =
+            self.model
+                .record_meta(crate::history::Source::Browser, env.as_deref(), Vec::new());
+        self.worker(crate::worker::WorkerCommand::Send {
+            id,
+            request: prepared.request,
+            auth: prepared.auth,
+            record,
+        });
     }
 
     pub fn error(&mut self, text: impl Into<String>) {

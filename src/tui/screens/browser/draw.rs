@@ -184,7 +184,7 @@ fn draw_loaded(frame: &mut Frame, area: Rect, page: &Page, l: &Loaded, theme: &T
             ));
         }
         head.push(Line::styled(
-            "o observations · e encounters · c conditions · E $everything",
+            "o observations · e encounters · c conditions · E $everything · V chart",
             theme.key_hint,
         ));
     }

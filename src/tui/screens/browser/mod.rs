@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{Cx, Handled, Intent};
 use crate::fhir::{BundleView, Issue, PatientSummary, interpret, parse_outcome, resolve_reference};
 use crate::tui::keys::{Action, Ctx};
-use crate::tui::model::{InFlight, Purpose};
+use crate::tui::model::Purpose;
 use crate::tui::widgets::text_field::TextField;
 use crate::view_body::BodyText;
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
@@ -232,14 +232,6 @@ impl Browser {
 
     /// Sends a GET for the browser, prepared like any request (the environment's sign-in).
     pub fn fetch(&mut self, url: String, target: Target, cx: &mut Cx) {
-        let mut prepared = cx.model.prepare_get(&url);
-        if let Some(e) = prepared.auth_problem.take() {
-            cx.error(format!("{e}; browsing without sign-in."));
-        }
-        prepared
-            .request
-            .headers
-            .push(("Accept".into(), "application/fhir+json".into()));
         // A newer search replaces the one still running.
         let old: Vec<RequestId> = self
             .requests
@@ -266,26 +258,7 @@ impl Browser {
                 }
             }
         }
-        cx.model.in_flight.insert(
-            id,
-            InFlight {
-                purpose: Purpose::Browser,
-                started: Instant::now(),
-                method: "GET".into(),
-                url: crate::workspace::template::redact(&url, &prepared.secrets),
-                secrets: prepared.secrets.clone(),
-            },
-        );
-        let env = cx.model.active_env.clone();
-        let record =
-            cx.model
-                .record_meta(crate::history::Source::Browser, env.as_deref(), Vec::new());
-        cx.worker(WorkerCommand::Send {
-            id,
-            request: prepared.request,
-            auth: prepared.auth,
-            record,
-        });
+        cx.fhir_get(id, &url, Purpose::Browser, "browsing");
     }
 
     /// A worker answer for the browser.
@@ -515,6 +488,24 @@ impl Browser {
                         self.browse_to(url, cx);
                     }
                     None => cx.info("Open a patient first (o, e, c and E are that patient's data)."),
+                }
+            }
+            Some(Action::Chart) => {
+                let patient = match &page.content {
+                    PageContent::Loaded(l) => l.patient.as_ref(),
+                    _ => None,
+                };
+                let named = |p: &PatientSummary| {
+                    let mut parts: Vec<String> = p.name.iter().cloned().collect();
+                    parts.extend(p.gender.clone());
+                    parts.extend(p.birth_date.clone());
+                    (p.id.clone(), parts.join(" · "))
+                };
+                match patient.map(named) {
+                    Some((Some(id), name)) => {
+                        cx.intent(Intent::Chart(super::chart::Msg::Open { id, name }));
+                    }
+                    _ => cx.info("Open a patient first; V charts that patient."),
                 }
             }
             Some(Action::Activate) => match self.selected_target(&base) {
