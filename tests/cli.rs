@@ -1633,3 +1633,76 @@ fn keygen_for_entra_writes_a_key_and_a_certificate_to_upload() {
         Some("*")
     );
 }
+
+/// `--fhirpath` on `run` and `fmt`: what the expression selects, one result a line; a bad
+/// expression is a usage error before anything is sent, a body that is not JSON a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fhirpath_selects_from_run_and_fmt() {
+    let (server, dir) = demo_workspace().await;
+    let out = fhirside(
+        dir.path(),
+        &[
+            "run",
+            "Azure FHIR service/List patients",
+            "--env",
+            "demo",
+            "--fhirpath",
+            "Bundle.entry.resource.ofType(Patient).id",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<&str> = text.lines().collect();
+    assert!(
+        !ids.is_empty() && ids.iter().all(|l| l.starts_with('"')),
+        "{text}"
+    );
+    // --output json has its own shape: refused, and nothing is sent.
+    let out = fhirside(
+        dir.path(),
+        &[
+            "run",
+            "Azure FHIR service/List patients",
+            "--env",
+            "demo",
+            "--output",
+            "json",
+            "--fhirpath",
+            "id",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    // fmt, on a file with escaped non-ASCII.
+    let file = dir.path().join("b.json");
+    std::fs::write(
+        &file,
+        r#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","name":[{"use":"official","family":"M\u00fcller"},{"use":"nickname","family":"Mu"}]}}]}"#,
+    )
+    .unwrap();
+    let file_arg = file.display().to_string();
+    let out = fhirside(
+        dir.path(),
+        &[
+            "fmt",
+            "--fhirpath",
+            "Bundle.entry.resource.name.where(use='official').family",
+            &file_arg,
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "\"Müller\"\n");
+    let bad = fhirside(dir.path(), &["fmt", "--fhirpath", "name.(", &file_arg]);
+    assert_eq!(bad.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("not valid FHIRPath"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    std::fs::write(&file, "not json").unwrap();
+    let bad = fhirside(dir.path(), &["fmt", "--fhirpath", "name", &file_arg]);
+    assert_eq!(bad.status.code(), Some(1));
+    server.shutdown().await;
+}

@@ -94,8 +94,12 @@ pub enum Cmd {
         #[arg(value_hint = clap::ValueHint::FilePath)]
         file: Option<PathBuf>,
         /// NDJSON: keep one record a line (compact) instead of pretty-printing each.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "fhirpath")]
         compact: bool,
+        /// Print what this FHIRPath expression selects instead of the whole document (for
+        /// NDJSON, from each record): `Bundle.entry.resource.ofType(Patient).id`.
+        #[arg(long, value_name = "EXPR")]
+        fhirpath: Option<String>,
         /// auto: colour when writing to a terminal and NO_COLOR is not set.
         #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
         color: String,
@@ -166,6 +170,10 @@ pub struct RunCmd {
     /// Print the body as it came even when stdout is a terminal and it holds control bytes.
     #[arg(long)]
     pub raw: bool,
+    /// Print what this FHIRPath expression selects from the body instead of the body
+    /// (`--output body` only): `Bundle.entry.resource.name.family`.
+    #[arg(long, value_name = "EXPR", conflicts_with = "all_pages")]
+    pub fhirpath: Option<String>,
     /// Follow the Bundle's `next` links and write every entry's resource as NDJSON.
     #[arg(long)]
     pub all_pages: bool,

@@ -14,6 +14,8 @@ use crate::view_body::{BodyKind, PrettyError, check_ndjson, detect_kind, pretty_
 pub struct FmtArgs {
     pub file: Option<PathBuf>,
     pub compact: bool,
+    /// Print what this selects instead of the document.
+    pub fhirpath: Option<String>,
     /// `auto`, `always` or `never`.
     pub color: String,
 }
@@ -54,7 +56,17 @@ pub fn run(args: &FmtArgs, stdout: &mut Stdout) -> CliResult {
         .map(str::to_ascii_lowercase);
     let ndjson = matches!(ext.as_deref(), Some("ndjson" | "jsonl"))
         || detect_kind(None, &bytes) == BodyKind::NdJson;
-    if ndjson {
+    if let Some(expr) = &args.fhirpath {
+        let found = super::fhirpath::filter(&bytes, ndjson, expr).map_err(|e| match e {
+            CliError::Failed(m) => CliError::Failed(format!("{name}: {m}")),
+            other => other,
+        })?;
+        if !found.is_empty() {
+            printer.write(found.trim_end_matches('\n'), stdout)?;
+        }
+        stdout.flush()?;
+        Ok(Exit::Ok)
+    } else if ndjson {
         ndjson_records(&name, &bytes, args.compact, &printer, stdout)
     } else {
         let text = pretty_json(&bytes).map_err(|e| CliError::Failed(position(&name, &e)))?;

@@ -10,6 +10,7 @@ pub mod complete;
 pub mod demo;
 pub mod duration;
 pub mod exit;
+pub mod fhirpath;
 pub mod fmt;
 pub mod history;
 pub mod import;
@@ -56,11 +57,13 @@ async fn command_result(cli: &Cli, command: Cmd, stdout: &mut Stdout) -> CliResu
         Cmd::Fmt {
             file,
             compact,
+            fhirpath,
             color,
         } => {
             let args = fmt::FmtArgs {
                 file: file.clone(),
                 compact: *compact,
+                fhirpath: fhirpath.clone(),
                 color: color.clone(),
             };
             return fmt::run(&args, stdout);
@@ -131,6 +134,12 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
         Cmd::List => list::run(&o.ws, &o.problems, stdout),
         Cmd::Check => check::run(root, stdout),
         Cmd::Run(r) => {
+            if r.fhirpath.is_some() && !matches!(r.output, run::Output::Body) {
+                return Err(CliError::Usage(
+                    "--fhirpath selects from the body: use it with --output body (the default)"
+                        .into(),
+                ));
+            }
             warn_problems(o);
             let env = open::choose_environment(
                 &o.ws,
@@ -157,6 +166,7 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
                 fail: r.fail,
                 allow_unsigned: r.allow_unsigned,
                 raw: r.raw,
+                fhirpath: r.fhirpath,
                 color: out::colour_wanted(stdout.is_terminal()),
                 history_root: Some(root.to_path_buf()),
             };

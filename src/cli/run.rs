@@ -40,6 +40,8 @@ pub struct RunArgs {
     pub history_root: Option<std::path::PathBuf>,
     /// Send without a token when the environment's sign-in fails (default: exit 2 unsent).
     pub allow_unsigned: bool,
+    /// Print what this FHIRPath expression selects from the body instead of the body.
+    pub fhirpath: Option<String>,
 }
 
 /// Finds a request by `Collection/Folder/Request`: its address (directory and file names) or
@@ -262,6 +264,25 @@ pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResul
         raw: args.raw,
         color: args.color && received.body.kind == BodyKind::Json,
     };
+    if let Some(expr) = &args.fhirpath {
+        if r.spool.is_some() {
+            return Err(CliError::Failed(
+                "the body was kept on disk (it is over the in-memory limit) and FHIRPath needs it in memory: write it to a file and use `fhirside fmt --fhirpath EXPR FILE`".into(),
+            ));
+        }
+        let found = super::fhirpath::filter(&r.body, received.body.kind == BodyKind::NdJson, expr)?;
+        if !found.is_empty() {
+            let text = if stdout.is_terminal() && !args.raw {
+                crate::text::sanitize::for_terminal(found.trim_end_matches('\n'))
+            } else {
+                std::borrow::Cow::Borrowed(found.trim_end_matches('\n'))
+            };
+            stdout.json(&text, args.color)?;
+            stdout.data(b"\n")?;
+        }
+        stdout.flush()?;
+        return Ok(code);
+    }
     match args.output {
         Output::Body => body_out.write(r, received.body.pretty.text(), stdout)?,
         Output::Headers => headers(stdout)?,

@@ -45,7 +45,7 @@ pub enum Ctx {
 
 impl Ctx {
     /// Every context, in the order the help overlay and the README list them.
-    pub const ALL: [Ctx; 27] = [
+    pub const ALL: [Ctx; 28] = [
         Ctx::Global,
         Ctx::Environments,
         Ctx::EnvEditor,

@@ -251,7 +251,7 @@ impl Response {
             })),
             Action::Filter => cx.open(
                 Prompt::new(
-                    "Filter with jq (shortcuts: resources, ids, types, issues)",
+                    "Filter with jq, or FHIRPath after fp: (jq shortcuts: resources, ids, types, issues)",
                     "",
                     |t| Some(Intent::Response(Msg::Filter(t.to_string()))),
                 )
