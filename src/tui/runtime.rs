@@ -147,25 +147,18 @@ impl Runtime {
                         let _ = tx.send(Background::ImportProgress(p));
                     }
                 };
-                let outcome = into_workspace(&root, &files, &taken, &mut progress, &cancel);
+                let names = files.clone();
+                let outcome = crate::worker::guard::guarded_blocking("The import", || {
+                    into_workspace(&root, &files, &taken, &mut progress, &cancel)
+                })
+                .unwrap_or_else(|sentence| failed_import(names, &sentence));
                 let _ = tx.send(Background::ImportDone(Box::new(outcome)));
             });
         match spawned {
             Ok(_) => None,
-            Err(e) => {
-                let mut outcome = crate::import::into_workspace::ImportOutcome::default();
-                outcome.files = names
-                    .into_iter()
-                    .map(|path| crate::import::into_workspace::FileOutcome {
-                        result: Err(format!(
-                            "{}: the import could not start: {e}",
-                            path.display()
-                        )),
-                        path,
-                    })
-                    .collect();
-                Some(Msg::Background(Background::ImportDone(Box::new(outcome))))
-            }
+            Err(e) => Some(Msg::Background(Background::ImportDone(Box::new(
+                failed_import(names, &format!("the import could not start: {e}")),
+            )))),
         }
     }
 
@@ -278,6 +271,22 @@ fn remember_theme(root: &std::path::Path, name: &str) -> DiskResult {
     crate::workspace::atomic::write_atomic(&path, &bytes, false)
         .map(|_| DiskValue::Written(path))
         .map_err(|e| DiskError::Other(e.to_string()))
+}
+
+/// An import that ended before reading anything: each file says why.
+fn failed_import(
+    files: Vec<std::path::PathBuf>,
+    why: &str,
+) -> crate::import::into_workspace::ImportOutcome {
+    let mut outcome = crate::import::into_workspace::ImportOutcome::default();
+    outcome.files = files
+        .into_iter()
+        .map(|path| crate::import::into_workspace::FileOutcome {
+            result: Err(format!("{}: {why}", path.display())),
+            path,
+        })
+        .collect();
+    outcome
 }
 
 /// Adds an import's written files to the store and writes its environments; what is new is

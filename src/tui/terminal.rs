@@ -83,6 +83,12 @@ pub fn restore(mouse: bool) -> io::Result<()> {
 fn install_panic_hook(mouse: bool) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A panic inside a guarded worker task or background job is caught and shown as a
+        // sentence; the workbench carries on, so the terminal stays as it is and nothing is
+        // printed over the screen.
+        if crate::worker::guard::in_guarded_task() {
+            return;
+        }
         let _ = restore(mouse);
         previous(info);
     }));

@@ -43,16 +43,27 @@ pub async fn guarded<T>(what: &str, fut: impl Future<Output = T>) -> Result<T, S
     AssertUnwindSafe(Marked(Box::pin(fut)))
         .catch_unwind()
         .await
-        .map_err(|payload| {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no detail".into());
-            format!(
-                "{what} failed unexpectedly (an internal error: {detail}); fhirside carries on — please report it."
-            )
-        })
+        .map_err(|payload| sentence(what, payload.as_ref()))
+}
+
+/// [`guarded`] for blocking work on a thread of its own (an import): a panic inside `work`
+/// becomes the same sentence, and the panic hook knows it is handled.
+pub fn guarded_blocking<T>(what: &str, work: impl FnOnce() -> T) -> Result<T, String> {
+    GUARDED.with(|g| g.set(g.get().saturating_add(1)));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(work));
+    GUARDED.with(|g| g.set(g.get().saturating_sub(1)));
+    result.map_err(|payload| sentence(what, payload.as_ref()))
+}
+
+fn sentence(what: &str, payload: &(dyn std::any::Any + Send)) -> String {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no detail".into());
+    format!(
+        "{what} failed unexpectedly (an internal error: {detail}); fhirside carries on — please report it."
+    )
 }
 
 #[cfg(test)]
@@ -67,5 +78,21 @@ mod tests {
         assert!(e.contains("boom"), "{e}");
         assert!(!in_guarded_task());
         assert_eq!(guarded("x", async { 7 }).await, Ok(7));
+    }
+
+    #[test]
+    fn a_panic_in_blocking_work_becomes_a_sentence() {
+        let seen = std::thread::spawn(|| {
+            let r: Result<(), String> = guarded_blocking("The import", || {
+                assert!(in_guarded_task());
+                panic!("bad file")
+            });
+            (r, in_guarded_task())
+        })
+        .join()
+        .unwrap();
+        let e = seen.0.unwrap_err();
+        assert!(e.contains("The import failed unexpectedly") && e.contains("bad file"), "{e}");
+        assert!(!seen.1);
     }
 }
