@@ -8,9 +8,9 @@ use std::time::SystemTime;
 use tokio::sync::mpsc;
 
 use crate::worker::auth::current::TokenOrigin;
-use crate::worker::auth::jwt::{self, Expectations};
+use crate::worker::auth::jwt;
 use crate::worker::auth::{AuthEvent, acquire, plan_for};
-use crate::workspace::{AuthKind, RequestSpec, TokenFlavor, Workspace};
+use crate::workspace::{RequestSpec, Workspace};
 
 pub struct TokenArgs {
     pub env: String,
@@ -81,12 +81,7 @@ pub async fn run(
             stderr,
         });
     }
-    let entra = plan.auth.flavor != TokenFlavor::Oauth2
-        && !matches!(plan.auth.kind, AuthKind::Bearer | AuthKind::Command);
-    let expect = Expectations {
-        audience: plan.auth.audience.clone(),
-        entra,
-    };
+    let expect = crate::worker::auth::expectations(&plan.auth);
     let mut out = format!("Token of '{}', from {}.\n", env.name, origin.label());
     out.push_str(&jwt::describe_text(&jwt::describe(&token, &expect, now)));
     Ok(TokenOutput {

@@ -2,7 +2,7 @@
 //! environment, what sign-in knows, requests in flight, the server's capabilities, export jobs,
 //! the status line. It names no screen; each screen keeps its own state beside it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
@@ -162,6 +162,12 @@ pub struct Model {
     /// Values captured from responses this session (tokens among them): never written to disk.
     pub session_vars: Vec<(String, String)>,
     pub tokens: HashMap<String, TokenState>,
+    /// The sign-in tokens mirrored into token variables (`{{bearerToken}}`), by variable, so a
+    /// renewal replaces its own earlier copy but never a token the user captured or typed.
+    pub mirrored: HashMap<String, String>,
+    /// Environments whose requests the user chose to send without a token when signing in
+    /// fails (asked once, this session).
+    pub allow_unsigned: HashSet<String>,
     /// Interactive sign-ins in progress, by environment.
     pub sign_ins: HashMap<String, SignInView>,
     pub in_flight: HashMap<RequestId, InFlight>,
@@ -206,6 +212,8 @@ impl Model {
             open: None,
             session_vars: Vec::new(),
             tokens: HashMap::new(),
+            mirrored: HashMap::new(),
+            allow_unsigned: HashSet::new(),
             sign_ins: HashMap::new(),
             in_flight: HashMap::new(),
             receiving: HashMap::new(),
@@ -315,6 +323,28 @@ impl Model {
     }
 
     /// Sets session variables (captures): a later value replaces an earlier one.
+    /// Mirrors a sign-in token into its variable for templates, unless the variable holds a
+    /// token of the user's (captured or typed this session): that one is kept, and the worker
+    /// sends it while it lasts (`worker::auth::current`). Returns whether it was mirrored.
+    pub fn mirror_token(&mut self, variable: &str, token: &str) -> bool {
+        let current = self
+            .session_vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == variable)
+            .map(|(_, v)| v.as_str());
+        let ours = match current {
+            None => true,
+            Some(v) => v.trim().is_empty() || self.mirrored.get(variable).is_some_and(|m| m == v),
+        };
+        if ours {
+            self.set_session_var(variable, token.to_string());
+            self.mirrored
+                .insert(variable.to_string(), token.to_string());
+        }
+        ours
+    }
+
     pub fn set_session_var(&mut self, key: &str, value: String) {
         self.session_vars.retain(|(k, _)| k != key);
         self.session_vars.push((key.to_string(), value));

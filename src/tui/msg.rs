@@ -105,8 +105,12 @@ pub enum DiskOp {
         old: String,
     },
     DeleteEnvironment(String),
-    /// A collection (a one-part path) or a folder.
-    CreateFolder(NodePath),
+    /// A collection (a one-part path) or a folder, with its real name and place kept in its
+    /// meta file when the directory name cannot hold them.
+    CreateFolder {
+        path: NodePath,
+        folder: Folder,
+    },
     /// A folder and everything in it, written at `path` (a duplicate).
     WriteTree {
         path: NodePath,

@@ -176,7 +176,7 @@ impl Runtime {
             DiskOp::CreateEnvironment(env) => store(s.create_environment(&env)),
             DiskOp::RenameEnvironment { env, old } => store(s.rename_environment(&env, &old)),
             DiskOp::DeleteEnvironment(name) => store(s.delete_environment(&name)),
-            DiskOp::CreateFolder(path) => store(s.create_folder(&path)),
+            DiskOp::CreateFolder { path, folder } => store(create_folder(s, &path, folder)),
             DiskOp::WriteTree { path, folder } => store(write_tree(s, &folder, &path)),
             DiskOp::MoveNode {
                 from,
@@ -243,6 +243,23 @@ impl Runtime {
                     .map_err(|e| DiskError::Other(format!("The session could not be written: {e}")))
             }
         }
+    }
+}
+
+/// A new, empty collection or folder; its meta file only when there is something to say (a
+/// real name that is not a safe directory name, a place among imported siblings).
+fn create_folder(store: &mut Store, path: &NodePath, folder: Folder) -> Result<(), StoreError> {
+    store.create_folder(path)?;
+    if path.0.len() == 1 {
+        if folder.title.is_some() {
+            store.save_collection_meta(&crate::workspace::Collection {
+                root: folder,
+                ..Default::default()
+            })?;
+        }
+        Ok(())
+    } else {
+        store.save_folder_meta(path, &folder)
     }
 }
 

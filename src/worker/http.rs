@@ -90,6 +90,10 @@ pub enum HttpError {
     /// http(s), a Location that is not a URL), as the sentence.
     #[error("{0}")]
     RedirectRefused(String),
+    /// The environment's sign-in failed and the request was told not to go out without a
+    /// token (`fhirside run` without `--allow-unsigned`; the TUI until the user says yes).
+    #[error("Not sent, because signing in failed: {0}")]
+    SignInFailed(String),
     #[error(
         "The server at {from} redirected to {to}, from https down to plain http; fhirside does not follow that, since the request would travel unencrypted."
     )]

@@ -935,9 +935,7 @@ async fn send_with_auth(
     let token = match need_token(internal, &plan, None).await {
         Ok(t) => t,
         Err(e) if plan.refuse_unsigned => {
-            return Err(HttpError::Other(format!(
-                "Not sent, because signing in failed: {e}"
-            )));
+            return Err(HttpError::SignInFailed(e.to_string()));
         }
         Err(e) => {
             // An `Authorization: Bearer ` with nothing after it (an empty {{bearerToken}}) is

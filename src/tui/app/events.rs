@@ -233,7 +233,7 @@ impl App {
                         .sign_ins
                         .insert(env.clone(), SignInView::Waiting { flow });
                     self.show_sign_in(&env);
-                } else {
+                } else if cx.model.active_env.as_deref() == Some(env.as_str()) {
                     cx.info(format!("Signing in to '{env}' ({flow})…"));
                 }
             }
@@ -265,10 +265,8 @@ impl App {
                 renewed,
             } => {
                 cx.model.sign_ins.remove(&env);
-                if cx.model.active_env.as_deref() == Some(env.as_str()) {
-                    cx.model
-                        .set_session_var(&variable, token.access_token.clone());
-                }
+                let active = cx.model.active_env.as_deref() == Some(env.as_str());
+                let kept = active && !cx.model.mirror_token(&variable, &token.access_token);
                 let life = token
                     .expires_at
                     .and_then(|e| e.duration_since(SystemTime::now()).ok())
@@ -284,11 +282,18 @@ impl App {
                 } else {
                     "Signed in"
                 };
-                // Another environment's news is named as such.
-                let active = cx.model.active_env.as_deref() == Some(env.as_str());
-                if active || !renewed {
+                // Another environment's renewals are its own business: not in this status bar.
+                if kept {
+                    cx.info(format!(
+                        "{verb} for '{env}'{life}; {{{{{variable}}}}} keeps the token you put there, sent while it lasts (T shows which)."
+                    ));
+                } else if active {
                     cx.info(format!(
                         "{verb} for '{env}'{life}; {{{{{variable}}}}} holds it for this session."
+                    ));
+                } else if !renewed {
+                    cx.info(format!(
+                        "Signed in to '{env}' (not the active environment){life}."
                     ));
                 }
                 cx.model.tokens.insert(env, TokenState::Valid(token));

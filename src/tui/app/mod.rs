@@ -742,44 +742,62 @@ impl App {
             cx.info("No environment is active.");
             return;
         };
-        let audience = cx
-            .model
-            .ws
-            .environment(&env)
-            .and_then(|e| {
-                let ctx = crate::workspace::template::Context {
-                    overrides: &cx.model.session_vars,
-                    environment: Some(e),
-                    collection: &[],
-                };
-                e.auth
-                    .as_ref()
-                    .and_then(|c| crate::worker::auth::resolve_auth(c, &ctx).ok())
-                    .map(|a| a.audience)
-            })
-            .unwrap_or_default();
-        let (token, source) = match cx.model.valid_token(&env) {
-            Some(t) => (t.access_token.clone(), "from its sign-in".to_string()),
-            None => match cx
-                .model
-                .session_vars
-                .iter()
-                .rev()
-                .find(|(k, _)| k == "bearerToken")
-            {
-                Some((_, v)) if Some(env.as_str()) == cx.model.active_env.as_deref() => (
-                    v.clone(),
-                    "captured into {{bearerToken}} this session".to_string(),
+        // The same rule the worker sends by (`worker::auth::current`): the user's own token
+        // (captured or hand-set) while it lasts, else the signed-in one.
+        let now = std::time::SystemTime::now();
+        let cached = cx.model.valid_token(&env).cloned();
+        let plan = cx.model.ws.environment(&env).and_then(|e| {
+            let base = e.get("fhirurl").unwrap_or("").trim_end_matches('/');
+            let probe = format!("{base}/metadata");
+            let spec = crate::workspace::RequestSpec::new("token", "GET", &probe);
+            crate::worker::auth::plan_for(e, &cx.model.session_vars, &spec, &probe)
+                .ok()
+                .flatten()
+        });
+        let (expect, next) = match &plan {
+            Some(p) => (
+                crate::worker::auth::expectations(&p.auth),
+                crate::worker::auth::current::next_token(
+                    p.given.as_ref(),
+                    &[],
+                    cached.as_ref(),
+                    p.auth.kind,
+                    now,
                 ),
-                _ => {
-                    cx.info(format!(
-                        "No token for '{env}' yet: s in Environments signs in."
-                    ));
-                    return;
-                }
-            },
+            ),
+            // No sign-in configured: only a token captured into {{bearerToken}} can be shown.
+            None => (
+                Default::default(),
+                cx.model
+                    .session_vars
+                    .iter()
+                    .rev()
+                    .find(|(k, v)| k == "bearerToken" && !v.trim().is_empty())
+                    .map(|(_, v)| {
+                        (
+                            v.clone(),
+                            crate::worker::auth::current::TokenOrigin::Captured,
+                        )
+                    }),
+            ),
         };
-        cx.open(TokenViewer::new(env, source, token, &audience));
+        let Some((token, origin)) = next else {
+            cx.info(format!(
+                "No token for '{env}' yet: s in Environments signs in."
+            ));
+            return;
+        };
+        let source = format!("the next request sends it; from {}", origin.label());
+        let mut notes = Vec::new();
+        if let Some(sent) = crate::worker::auth::current::last_sent(&env)
+            && sent.token != token
+        {
+            notes.push(format!(
+                "The last request sent a different token, from {}; the next one sends this.",
+                sent.origin.label()
+            ));
+        }
+        cx.open(TokenViewer::new(env, source, token, &expect, notes));
     }
 
     /// `H` (or `p` with `saved`): the history screen, refreshed.

@@ -110,6 +110,7 @@ pub enum Msg {
 pub enum Done {
     Created {
         path: NodePath,
+        folder: Box<Folder>,
         collection: bool,
     },
     Added {
@@ -168,7 +169,8 @@ pub fn tree_rows(ws: &Workspace, expanded: &HashSet<NodePath>) -> Vec<TreeRow> {
             path: path.clone(),
             depth,
             kind,
-            name: f.name.clone(),
+            // The real name (`Admin/Users`), not the directory's safe spelling of it.
+            name: f.title().to_string(),
             method: String::new(),
             expanded: open,
         });
@@ -472,31 +474,60 @@ impl Collections {
                     cx.error(format!("A collection named '{name}' already exists."));
                     return;
                 }
-                let path = NodePath(vec![name]);
-                cx.disk(DiskOp::CreateFolder(path.clone()), move |r| {
-                    Intent::Collections(Msg::Done(
-                        Done::Created {
-                            path,
-                            collection: true,
-                        },
-                        r,
-                    ))
-                });
+                let path = NodePath(vec![name.clone()]);
+                let folder = Folder::titled(text.trim());
+                cx.disk(
+                    DiskOp::CreateFolder {
+                        path: path.clone(),
+                        folder: folder.clone(),
+                    },
+                    move |r| {
+                        Intent::Collections(Msg::Done(
+                            Done::Created {
+                                path,
+                                folder: Box::new(folder),
+                                collection: true,
+                            },
+                            r,
+                        ))
+                    },
+                );
             }
-            Msg::NewFolder { parent, name } => {
-                let name = file_safe_name(&name);
+            Msg::NewFolder {
+                parent,
+                name: typed,
+            } => {
+                let name = file_safe_name(&typed);
                 match cx.model.ws.folder(&parent) {
                     Some(f) if f.free_name(&name) == name => {
                         let path = parent.child(&name);
-                        cx.disk(DiskOp::CreateFolder(path.clone()), move |r| {
-                            Intent::Collections(Msg::Done(
-                                Done::Created {
-                                    path,
-                                    collection: false,
-                                },
-                                r,
-                            ))
-                        });
+                        // After its siblings: imported folders carry their source order.
+                        let seq = f
+                            .folders
+                            .iter()
+                            .map(|s| s.seq)
+                            .max()
+                            .map_or(0, |m| if m > 0 { m.saturating_add(1) } else { 0 });
+                        let folder = Folder {
+                            seq,
+                            ..Folder::titled(typed.trim())
+                        };
+                        cx.disk(
+                            DiskOp::CreateFolder {
+                                path: path.clone(),
+                                folder: folder.clone(),
+                            },
+                            move |r| {
+                                Intent::Collections(Msg::Done(
+                                    Done::Created {
+                                        path,
+                                        folder: Box::new(folder),
+                                        collection: false,
+                                    },
+                                    r,
+                                ))
+                            },
+                        );
                     }
                     Some(_) => cx.error(format!("'{name}' already exists there.")),
                     None => cx.error("That folder is gone."),
@@ -748,11 +779,12 @@ impl Collections {
         match done {
             Done::Created {
                 path,
+                folder,
                 collection: true,
             } => {
-                let name = path.last().to_string();
+                let name = folder.title().to_string();
                 ws.collections.push(Collection {
-                    root: Folder::new(&name),
+                    root: *folder,
                     ..Default::default()
                 });
                 ws.collections.sort_by(|a, b| a.root.name.cmp(&b.root.name));
@@ -761,11 +793,12 @@ impl Collections {
             }
             Done::Created {
                 path,
+                folder,
                 collection: false,
             } => {
-                let name = path.last().to_string();
+                let name = folder.title().to_string();
                 if let Some(f) = path.parent().and_then(|p| ws.folder_mut(&p)) {
-                    f.folders.push(Folder::new(&name));
+                    f.folders.push(*folder);
                     f.sort();
                 }
                 self.select_path(&cx.model.ws, &path);

@@ -251,9 +251,19 @@ pub fn plan_for(
     }
 }
 
+/// What a token of this sign-in is checked against in the viewer and `fhirside token`: the
+/// FHIR audience, and Azure's rules as certainties only for Entra sign-ins.
+pub fn expectations(auth: &ResolvedAuth) -> jwt::Expectations {
+    jwt::Expectations {
+        audience: auth.audience.clone(),
+        entra: auth.flavor != crate::workspace::TokenFlavor::Oauth2
+            && !matches!(auth.kind, AuthKind::Bearer | AuthKind::Command),
+    }
+}
+
 /// The token the user put in the token variable: a session capture (an override), else the
 /// environment's own value. Static-token environments have no separate "given" token.
-fn given_token(
+pub fn given_token(
     env: &crate::workspace::Environment,
     overrides: &[(String, String)],
     auth: &ResolvedAuth,

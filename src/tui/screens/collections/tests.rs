@@ -4,6 +4,27 @@
 use crate::tui::screens::dialogs::move_to::MoveTo;
 use crate::tui::testing::{Rig, path};
 
+/// A folder named with characters a directory name cannot hold keeps its real name: in the
+/// tree now, in its `_folder.toml`, and after the workspace is read again.
+#[test]
+fn a_new_folder_keeps_its_real_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let coll = dir.path().join("collections/Azure FHIR service");
+    let mut rig = Rig::seeded(dir.path());
+    rig.key("A");
+    rig.typed("Admin/Users");
+    rig.key("enter");
+    let rows = rig.app.tree.rows(&rig.app.model.ws);
+    assert!(rows.iter().any(|r| r.name == "Admin/Users"), "{rows:?}");
+    let meta = std::fs::read_to_string(coll.join("Admin-Users/_folder.toml")).unwrap();
+    assert!(meta.contains("Admin/Users"), "{meta}");
+    let (_, ws, _) = crate::workspace::Store::load(dir.path());
+    let f = ws
+        .folder(&path(&["Azure FHIR service", "Admin-Users"]))
+        .expect("the folder");
+    assert_eq!(f.title(), "Admin/Users");
+}
+
 #[test]
 fn new_folder_request_rename_move_and_delete() {
     let dir = tempfile::tempdir().unwrap();

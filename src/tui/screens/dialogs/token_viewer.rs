@@ -17,40 +17,34 @@ use super::{Dialog, centered, dialog_block, wrap_words};
 use crate::tui::keys::{Action, Ctx};
 use crate::tui::msg::Command;
 use crate::tui::screens::{Cx, Handled, View};
-use crate::worker::auth::jwt;
+use crate::worker::auth::jwt::{self, ViewLine};
 
 const NAME_COLUMN: usize = 21;
 
-/// One row of the viewer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
-    Warning(String),
-    Ok(String),
-    Note(String),
-    Heading(&'static str),
-    Claim {
-        name: String,
-        value: String,
-        explain: String,
-    },
-    Blank,
-}
-
 pub struct TokenViewer {
     pub env: String,
-    /// Where the token came from, for the title ("automatic sign-in", "captured", …).
+    /// Where the token came from, for the title ("automatic sign-in", "a capture", …).
     pub source: String,
     token: String,
-    pub rows: Vec<Row>,
+    /// The decoded lines, as `fhirside token` prints them (`jwt::describe`).
+    pub rows: Vec<ViewLine>,
     pub scroll: usize,
     lines: Cell<usize>,
     height: Cell<usize>,
 }
 
 impl TokenViewer {
-    /// Decodes `token` now; `audience` is what the environment expects in `aud`.
-    pub fn new(env: String, source: String, token: String, audience: &str) -> Self {
-        let rows = decode_rows(&token, audience, SystemTime::now());
+    /// Decodes `token` now against what the environment expects; `notes` (e.g. "the last
+    /// request sent another token") come first.
+    pub fn new(
+        env: String,
+        source: String,
+        token: String,
+        expect: &jwt::Expectations,
+        notes: Vec<String>,
+    ) -> Self {
+        let mut rows: Vec<ViewLine> = notes.into_iter().map(ViewLine::Note).collect();
+        rows.extend(jwt::describe(&token, expect, SystemTime::now()));
         Self {
             env,
             source,
@@ -61,56 +55,6 @@ impl TokenViewer {
             height: Cell::new(1),
         }
     }
-}
-
-/// The rows for a token: warnings, header, claims.
-pub fn decode_rows(token: &str, audience: &str, now: SystemTime) -> Vec<Row> {
-    let mut rows = Vec::new();
-    let Some(d) = jwt::decode(token) else {
-        rows.push(Row::Note(
-            "This token is not a JWT (an opaque token): nothing to decode.".into(),
-        ));
-        return rows;
-    };
-    for w in jwt::warnings(&d, audience, now) {
-        rows.push(Row::Warning(w));
-    }
-    if rows.is_empty() {
-        rows.push(Row::Ok(
-            "audience matches, roles or scopes present, not expired".into(),
-        ));
-    }
-    rows.push(Row::Blank);
-    rows.push(Row::Heading("Header"));
-    if let Some(obj) = d.header.as_object() {
-        for (k, v) in obj {
-            rows.push(Row::Claim {
-                name: k.clone(),
-                value: v.to_string(),
-                explain: String::new(),
-            });
-        }
-    }
-    rows.push(Row::Blank);
-    rows.push(Row::Heading("Claims"));
-    if let Some(obj) = d.claims.as_object() {
-        for (k, v) in obj {
-            let value = if matches!(k.as_str(), "iat" | "nbf" | "exp") {
-                jwt::time_claim(v, now).unwrap_or_else(|| v.to_string())
-            } else {
-                match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }
-            };
-            rows.push(Row::Claim {
-                name: k.clone(),
-                value,
-                explain: jwt::explain_claim(k).to_string(),
-            });
-        }
-    }
-    rows
 }
 
 impl Dialog for TokenViewer {
@@ -152,22 +96,23 @@ impl Dialog for TokenViewer {
         let mut lines: Vec<Line> = Vec::new();
         for row in &self.rows {
             match row {
-                Row::Warning(w) => {
+                ViewLine::Warning(w) => {
                     for l in wrap_words(&format!("⚠ {w}"), width) {
                         lines.push(Line::styled(l, theme.warning));
                     }
                 }
-                Row::Ok(t) => lines.push(Line::styled(format!("✓ {t}"), theme.ok)),
-                Row::Note(t) => {
+                ViewLine::Fine(t) => lines.push(Line::styled(format!("✓ {t}"), theme.ok)),
+                ViewLine::Note(t) => {
                     for l in wrap_words(t, width) {
                         lines.push(Line::styled(l, theme.dim));
                     }
                 }
-                Row::Heading(h) => {
-                    lines.push(Line::styled(*h, theme.accent.add_modifier(Modifier::BOLD)))
-                }
-                Row::Blank => lines.push(Line::raw("")),
-                Row::Claim {
+                ViewLine::Section(h) => lines.push(Line::styled(
+                    h.clone(),
+                    theme.accent.add_modifier(Modifier::BOLD),
+                )),
+                ViewLine::Blank => lines.push(Line::raw("")),
+                ViewLine::Field {
                     name,
                     value,
                     explain,
@@ -200,11 +145,6 @@ impl Dialog for TokenViewer {
                 }
             }
         }
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            "Decoded here, offline; the signature is not checked.",
-            theme.dim,
-        ));
         self.lines.set(lines.len());
         self.height.set(body.height as usize);
         let scroll = self
@@ -264,5 +204,95 @@ mod tests {
         );
         assert!(screen.contains("no roles and no scp"), "{screen}");
         insta::assert_snapshot!(screen);
+    }
+
+    /// After the walkthrough's "Get token" captured `access_token` into `{{bearerToken}}`, `T`
+    /// shows that token — the one the next request sends — not the cached sign-in token.
+    #[test]
+    fn a_captured_token_is_the_one_shown() {
+        use base64::Engine;
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let jwt = |sub: &str| {
+            format!(
+                "{}.{}.sig",
+                enc(r#"{"typ":"JWT","alg":"RS256"}"#),
+                enc(&format!(r#"{{"sub":"{sub}","exp":4102444800}}"#))
+            )
+        };
+        rig.app.model.tokens.insert(
+            "azure".into(),
+            TokenState::Valid(crate::worker::auth::Token {
+                access_token: jwt("from-sign-in"),
+                expires_at: None,
+                refresh_token: None,
+                obtained_at: std::time::SystemTime::now(),
+            }),
+        );
+        rig.app
+            .model
+            .set_session_var("bearerToken", jwt("from-capture"));
+        rig.key("T");
+        let viewer = rig.top::<TokenViewer>().expect("viewer open");
+        assert!(viewer.source.contains("a capture"), "{}", viewer.source);
+        let screen = rig.draw(120, 35);
+        assert!(screen.contains("from-capture"), "{screen}");
+        assert!(!screen.contains("from-sign-in"), "{screen}");
+    }
+
+    /// A sign-in that finishes after the user captured a token keeps the user's in
+    /// `{{bearerToken}}` and says so; a later renewal replaces only its own earlier copy.
+    #[test]
+    fn sign_in_does_not_overwrite_a_captured_token() {
+        use crate::worker::WorkerEvent;
+        use crate::worker::auth::{AuthEvent, Token};
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        let env = rig
+            .app
+            .model
+            .active_env
+            .clone()
+            .expect("an active environment");
+        let token = |v: &str| Token {
+            access_token: v.into(),
+            expires_at: None,
+            refresh_token: None,
+            obtained_at: std::time::SystemTime::now(),
+        };
+        let acquired = |v: &str, renewed| {
+            WorkerEvent::Auth(AuthEvent::Acquired {
+                env: env.clone(),
+                token: token(v),
+                variable: "bearerToken".into(),
+                renewed,
+            })
+        };
+        let var = |rig: &Rig| {
+            rig.app
+                .model
+                .session_vars
+                .iter()
+                .find(|(k, _)| k == "bearerToken")
+                .map(|(_, v)| v.clone())
+        };
+        // Nothing there: mirrored; renewed: replaced.
+        rig.worker_event(acquired("auto-1", false));
+        assert_eq!(var(&rig).as_deref(), Some("auto-1"));
+        rig.worker_event(acquired("auto-2", true));
+        assert_eq!(var(&rig).as_deref(), Some("auto-2"));
+        // The user's capture: kept through a renewal, and the status bar says so.
+        rig.app
+            .model
+            .set_session_var("bearerToken", "captured".into());
+        rig.worker_event(acquired("auto-3", true));
+        assert_eq!(var(&rig).as_deref(), Some("captured"));
+        assert!(
+            rig.status().contains("keeps the token you put there"),
+            "{}",
+            rig.status()
+        );
     }
 }

@@ -58,6 +58,15 @@ pub enum Msg {
         path: NodePath,
         params: Vec<String>,
     },
+    /// The user said yes to sending `env`'s requests without a token while signing in fails:
+    /// remembered for the session, and the open request goes again.
+    AllowUnsigned(String),
+    /// The value of a Postman Vault secret (`{{vault:NAME}}`), typed when sending: kept for
+    /// the session only (a secret by its name, so redacted everywhere), then the send goes on.
+    VaultValue {
+        variable: String,
+        value: String,
+    },
     /// A request was renamed (its display name changed).
     Renamed {
         path: NodePath,
@@ -435,6 +444,14 @@ impl Request {
                 self.allowed_params.insert((path, params));
                 self.send(false, cx);
             }
+            Msg::AllowUnsigned(env) => {
+                cx.model.allow_unsigned.insert(env);
+                self.send(true, cx);
+            }
+            Msg::VaultValue { variable, value } => {
+                cx.model.set_session_var(&variable, value);
+                self.send(false, cx);
+            }
             Msg::Renamed { path, name } => {
                 if let Some(ed) = self.editors.get_mut(&path) {
                     ed.draft.name = name.clone();
@@ -521,6 +538,32 @@ impl Request {
             cx.error(format!("{e}; sending without sign-in."));
         }
         let env_name = cx.model.active_env.clone();
+        // A Postman Vault reference has no value in any file: ask for it, masked, one at a time.
+        if let Some(variable) = built
+            .unresolved
+            .iter()
+            .find(|n| crate::workspace::vault_reference(n).is_some())
+            .cloned()
+        {
+            let name = crate::workspace::vault_reference(&variable)
+                .unwrap_or(&variable)
+                .to_string();
+            let mut prompt = super::dialogs::prompt::Prompt::new(
+                format!(
+                    "Postman Vault secret '{name}' (kept for this session only, never written to a file)"
+                ),
+                "",
+                move |text| {
+                    Some(Intent::Request(Msg::VaultValue {
+                        variable: variable.clone(),
+                        value: text.to_string(),
+                    }))
+                },
+            );
+            prompt.field.mask('•');
+            cx.open(prompt);
+            return;
+        }
         if !built.unresolved.is_empty() && !anyway {
             let names: Vec<String> = built
                 .unresolved
@@ -573,6 +616,10 @@ impl Request {
                 ));
                 return;
             }
+        }
+        // Signing in fails → not sent unsigned, unless the user said so once (asked on failure).
+        if let Some(plan) = built.auth.as_mut() {
+            plan.refuse_unsigned = !cx.model.allow_unsigned.contains(&plan.env);
         }
         if let Some(note) = doubled_slash(&built.request.url) {
             cx.info(note);

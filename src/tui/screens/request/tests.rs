@@ -126,3 +126,101 @@ fn doubled_slashes_in_the_path_are_noticed_but_not_in_the_scheme_or_query() {
     assert!(doubled_slash("https://x.test/metadata").is_none());
     assert!(doubled_slash("https://x.test/Patient?u=http://a").is_none());
 }
+
+/// When signing in fails, the request is not sent without a token; the user is asked once,
+/// and a yes sends it (and later requests of the environment) without one.
+#[test]
+fn a_failed_sign_in_asks_once_before_sending_unsigned() {
+    use crate::worker::WorkerEvent;
+    use crate::worker::http::HttpError;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_client_credentials("azure", "http://fhir.test");
+    rig.open(&path(&["Azure FHIR service", "List patients"]));
+    let cmds = rig.key("ctrl-r");
+    let [
+        WorkerCommand::Send {
+            id,
+            auth: Some(plan),
+            ..
+        },
+    ] = cmds.as_slice()
+    else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        plan.refuse_unsigned,
+        "the TUI must not send unsigned unasked"
+    );
+    rig.worker_event(WorkerEvent::Response {
+        id: *id,
+        result: Err(HttpError::SignInFailed(
+            "invalid_client (AADSTS7000215).".into(),
+        )),
+    });
+    let message = &rig.top::<Confirm>().expect("asked").message;
+    assert!(message.contains("AADSTS7000215"), "{message}");
+    let cmds = rig.key("y");
+    let [
+        WorkerCommand::Send {
+            auth: Some(plan), ..
+        },
+    ] = cmds.as_slice()
+    else {
+        panic!("{cmds:?}")
+    };
+    assert!(!plan.refuse_unsigned);
+    // Asked once: the next send (which replaces the one in flight) goes as the user chose.
+    let cmds = rig.key("ctrl-r");
+    let plan = cmds
+        .iter()
+        .find_map(|c| match c {
+            WorkerCommand::Send { auth: Some(p), .. } => Some(p),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{cmds:?}"));
+    assert!(!plan.refuse_unsigned);
+}
+
+/// An imported `{{vault:NAME}}` (a Postman Vault secret no file holds) is asked for when
+/// sending, masked; the value is sent, kept for the session only and redacted as a secret.
+#[test]
+fn a_vault_reference_is_asked_for_when_sending() {
+    use crate::tui::screens::dialogs::prompt::Prompt;
+    use crate::workspace::KeyValue;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_token_by_hand("azure", "http://fhir.test");
+    rig.open(&path(&["Azure FHIR service", "List patients"]));
+    rig.editor_mut()
+        .unwrap()
+        .draft
+        .headers
+        .push(KeyValue::new("X-Api-Key", "{{vault:apikey}}"));
+    assert!(rig.key("ctrl-r").is_empty());
+    let prompt = rig.top::<Prompt>().expect("asked for the vault secret");
+    assert!(prompt.title.contains("apikey"), "{}", prompt.title);
+    rig.typed("s3cret");
+    assert!(!rig.draw(120, 35).contains("s3cret"), "the value is masked");
+    let cmds = rig.key("enter");
+    let [WorkerCommand::Send { request, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert!(
+        request
+            .headers
+            .iter()
+            .any(|(k, v)| k == "X-Api-Key" && v == "s3cret"),
+        "{:?}",
+        request.headers
+    );
+    let flight = rig.app.model.in_flight.values().next().unwrap();
+    assert!(flight.secrets.contains(&"s3cret".to_string()));
+    // Asked once: the session keeps it (the new send replaces the one in flight).
+    let cmds = rig.key("ctrl-r");
+    assert!(
+        cmds.iter().any(|c| matches!(c, WorkerCommand::Send { .. })),
+        "{cmds:?}"
+    );
+    assert!(rig.top::<Prompt>().is_none());
+}

@@ -164,6 +164,22 @@ impl Response {
                 view
             }
             Err(HttpError::Cancelled) => return,
+            Err(HttpError::SignInFailed(reason)) => {
+                let reason = redact(&reason, &flight.secrets);
+                if let Some(env) = cx.model.active_env.clone() {
+                    cx.open(crate::tui::screens::dialogs::confirm::Confirm::new(
+                        format!(
+                            "Signing in to '{env}' failed, so the request was not sent: {reason} Send it without a token? (y: send; later requests of '{env}' this session too, when signing in fails)"
+                        ),
+                        crate::tui::screens::Intent::Request(
+                            crate::tui::screens::request::Msg::AllowUnsigned(env),
+                        ),
+                    ));
+                }
+                let text = format!("Not sent, because signing in failed: {reason}");
+                cx.error(text.clone());
+                ResponseView::new(request_line, Outcome::Failed(text), Vec::new())
+            }
             Err(e) => {
                 let text = redact(&e.to_string(), &flight.secrets);
                 cx.error(text.clone());
