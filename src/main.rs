@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command.take() {
+    let code = match cli.command.take() {
         Some(command) => runtime
             .block_on(fhirside::cli::dispatch(&cli, command))
             .into(),
@@ -44,7 +44,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-    }
+    };
+    // Everything worth keeping was awaited above. Dropping the runtime would wait for blocking
+    // work nobody needs any more (the demo still generating its patients when q is pressed
+    // early kept the process alive for seconds), so it gets a short grace, then is left.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 async fn tui(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -323,7 +323,6 @@ impl DemoServer {
         format!("{}://127.0.0.1:{}", self.scheme, self.storage_addr.port())
     }
 
-    /// Stops serving; waits up to two seconds for open connections.
     /// Waits until the synthetic population has been generated (FHIR
     /// requests wait for it by themselves).
     pub async fn ready(&self) {
@@ -331,14 +330,15 @@ impl DemoServer {
         let _ = rx.wait_for(|r| *r).await;
     }
 
+    /// Stops serving; open connections get 300 ms (all servers together), then are cut.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
+        // One short deadline for all servers together: a graceful shutdown waits for open
+        // keep-alive connections, and a user who pressed q should not wait seconds for them.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
         for mut task in self.tasks {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), &mut task)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
                 abort.abort();
             }
         }
