@@ -1065,7 +1065,7 @@ pub const BINDINGS: &[Binding] = &[
         &["d", "delete"],
         A::Delete,
         "remove a finished job from the list (asks first)",
-        "remove",
+        "",
     ),
     b(Jobs, &["esc", "q", "J"], A::Close, "close", "close"),
     b(ExportForm, &["down", "tab"], A::Down, "next field", ""),
