@@ -59,7 +59,9 @@ fn every_theme_file_parses_and_covers_every_style() {
         for key in Theme::STYLE_KEYS {
             assert!(table[*key].is_table(), "{file}: [{key}]");
         }
-        assert_eq!(table.len(), Theme::STYLE_KEYS.len() + 1, "{file}");
+        // `name`, `terminal_background` (every shipped theme declares it) and the styles.
+        assert!(table["terminal_background"].is_str(), "{file}");
+        assert_eq!(table.len(), Theme::STYLE_KEYS.len() + 2, "{file}");
     }
     for name in [
         "dark",
@@ -264,7 +266,7 @@ fn bad_colour_is_named_with_key_and_position() {
         "true",
         "[]",
     ] {
-        let text = dark_text().replace("fg = \"darkgray\"", &format!("fg = {bad}"));
+        let text = dark_text().replace("fg = \"244\"", &format!("fg = {bad}"));
         let err = parse_theme("t.toml", &text).unwrap_err();
         assert!(
             matches!(
@@ -275,9 +277,9 @@ fn bad_colour_is_named_with_key_and_position() {
         );
     }
     // Integers and indexes in strings are both colours.
-    let text = dark_text().replace("fg = \"darkgray\"", "fg = 244");
+    let text = dark_text().replace("fg = \"244\"", "fg = 245");
     let theme = parse_theme("t.toml", &text).unwrap();
-    assert_eq!(theme.dim.fg, Some(Color::Indexed(244)));
+    assert_eq!(theme.dim.fg, Some(Color::Indexed(245)));
 }
 
 #[test]
@@ -356,7 +358,7 @@ fn user_themes_add_replace_and_bad_ones_are_reported() {
     let dir = tempfile::tempdir().unwrap();
     let mine = dark_text().replace("name = \"dark\"", "name = \"mine\"");
     std::fs::write(dir.path().join("mine.toml"), &mine).unwrap();
-    let my_dark = dark_text().replace("fg = \"darkgray\"", "fg = \"#123456\"");
+    let my_dark = dark_text().replace("fg = \"244\"", "fg = \"#123456\"");
     std::fs::write(dir.path().join("a-dark.toml"), &my_dark).unwrap();
     std::fs::write(dir.path().join("broken.toml"), "name = ").unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a theme").unwrap();

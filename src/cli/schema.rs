@@ -78,6 +78,16 @@ pub fn theme_schema() -> Value {
         "name".into(),
         json!({ "description": "The name shown in the palette (default: the file name).", "type": "string", "minLength": 1 }),
     );
+    props.insert(
+        "terminal_background".into(),
+        json!({
+            "description": "The terminal background the theme is made for, where its styles set none: dark, light, or #rrggbb for a terminal set to that colour. The contrast test checks the theme against it.",
+            "anyOf": [
+                { "enum": ["dark", "light"] },
+                { "type": "string", "pattern": "^#[0-9a-fA-F]{6}$" }
+            ]
+        }),
+    );
     for key in Theme::STYLE_KEYS {
         props.insert((*key).into(), json!({ "$ref": "#/definitions/style" }));
     }

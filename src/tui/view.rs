@@ -221,7 +221,12 @@ fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &super::style::Th
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let budget = (area.width as usize).saturating_sub(used + 1);
     let mut width = 0;
-    for (key, help) in model.keymap.hints(app.focus_ctx()) {
+    // A screen whose hints depend on what it shows gives them itself.
+    let hints = match (&app.screen, app.history.as_ref()) {
+        (Some(Screen::History), Some(h)) if app.dialogs.is_empty() => h.hints(&model.keymap),
+        _ => model.keymap.hints(app.focus_ctx()),
+    };
+    for (key, help) in hints {
         let w = key.chars().count() + help.chars().count() + 3;
         if width + w > budget {
             break;

@@ -379,7 +379,12 @@ impl App {
     /// key — as terminal editors do with their escape timeout.
     fn glued_escape(&mut self, key: &KeyEvent, out: &mut Outbox) -> bool {
         use crossterm::event::{KeyCode, KeyModifiers};
-        if key.modifiers != KeyModifiers::ALT || !matches!(key.code, KeyCode::Char(_)) {
+        // An upper-case letter after Esc arrives as Alt+Shift+letter.
+        let rest = key.modifiers.difference(KeyModifiers::ALT);
+        if !key.modifiers.contains(KeyModifiers::ALT)
+            || !(rest.is_empty() || rest == KeyModifiers::SHIFT)
+            || !matches!(key.code, KeyCode::Char(_))
+        {
             return false;
         }
         let keymap = &self.model.keymap;
@@ -390,7 +395,7 @@ impl App {
             return false;
         }
         let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
-        let plain = KeyEvent::new(key.code, KeyModifiers::NONE);
+        let plain = KeyEvent::new(key.code, rest);
         self.on_key(&esc, out);
         self.settle(out);
         self.on_key(&plain, out);

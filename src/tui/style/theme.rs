@@ -4,9 +4,52 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::view_body::TokenKind;
 
+/// The background a theme is drawn on where its styles set none: the terminal's own, which a
+/// theme file declares (`terminal_background`) so its contrast can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Background {
+    /// A dark terminal background (black or nearly), with the terminal's palette.
+    Dark,
+    /// A light terminal background (white or nearly), with the terminal's palette.
+    Light,
+    /// A terminal set to this exact colour (for true-colour themes made for one background).
+    Rgb(u8, u8, u8),
+}
+
+impl Background {
+    /// Reads `dark`, `light` or `#rrggbb`.
+    pub fn parse(text: &str) -> Option<Background> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("dark") {
+            return Some(Background::Dark);
+        }
+        if text.eq_ignore_ascii_case("light") {
+            return Some(Background::Light);
+        }
+        let hex = text.strip_prefix('#')?;
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let n = u32::from_str_radix(hex, 16).ok()?;
+        Some(Background::Rgb((n >> 16) as u8, (n >> 8) as u8, n as u8))
+    }
+
+    /// Written the way [`Background::parse`] reads it.
+    pub fn as_text(&self) -> String {
+        match self {
+            Background::Dark => "dark".into(),
+            Background::Light => "light".into(),
+            Background::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
     pub name: String,
+    /// The terminal background the theme is made for (`None`: not declared, as in user themes
+    /// written before the key existed).
+    pub terminal_background: Option<Background>,
     pub text: Style,
     pub dim: Style,
     pub border: Style,
@@ -70,7 +113,7 @@ macro_rules! style_keys {
         /// that is not listed in `style_keys!`.
         #[allow(dead_code)]
         fn every_field_is_listed(theme: Theme) {
-            let Theme { name: _, $($field: _),* } = theme;
+            let Theme { name: _, terminal_background: _, $($field: _),* } = theme;
         }
     };
 }
@@ -117,15 +160,19 @@ impl Default for Theme {
 }
 
 impl Theme {
-    /// The default: readable on dark terminals, using the 16 ANSI colours so it follows the
-    /// user's palette.
+    /// The default: readable on dark terminals, in the 16 ANSI colours so it follows the user's
+    /// palette, except where no ANSI colour reaches WCAG contrast on black in every common
+    /// palette (xterm, Windows Terminal, GNOME Tango; see tests/theme_contrast.rs): blue keys
+    /// and PUT are xterm index 75 (#5fafff), magenta numbers and PATCH index 176 (#d787d7),
+    /// dim text and borders index 244 (#808080); errors are bright red.
     pub fn dark() -> Self {
         let fg = Style::new();
         Theme {
             name: "dark".into(),
+            terminal_background: Some(Background::Dark),
             text: fg,
-            dim: Style::new().fg(Color::DarkGray),
-            border: Style::new().fg(Color::DarkGray),
+            dim: Style::new().fg(Color::Indexed(244)),
+            border: Style::new().fg(Color::Indexed(244)),
             border_focused: Style::new().fg(Color::Cyan),
             title: Style::new().fg(Color::Gray),
             title_focused: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
@@ -137,35 +184,43 @@ impl Theme {
             accent: Style::new().fg(Color::Cyan),
             ok: Style::new().fg(Color::Green),
             warning: Style::new().fg(Color::Yellow),
-            error: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            error: Style::new()
+                .fg(Color::LightRed)
+                .add_modifier(Modifier::BOLD),
             status_bar: Style::new(),
             key_hint: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
             var_resolved: Style::new().fg(Color::Green),
             var_unresolved: Style::new()
-                .fg(Color::Red)
+                .fg(Color::LightRed)
                 .add_modifier(Modifier::UNDERLINED),
             method_get: Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
             method_post: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            method_put: Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD),
-            method_patch: Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
-            method_delete: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            method_put: Style::new()
+                .fg(Color::Indexed(75))
+                .add_modifier(Modifier::BOLD),
+            method_patch: Style::new()
+                .fg(Color::Indexed(176))
+                .add_modifier(Modifier::BOLD),
+            method_delete: Style::new()
+                .fg(Color::LightRed)
+                .add_modifier(Modifier::BOLD),
             method_other: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
             tab_active: Style::new()
                 .fg(Color::Cyan)
                 .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-            json_key: Style::new().fg(Color::Blue),
+            json_key: Style::new().fg(Color::Indexed(75)),
             json_string: Style::new().fg(Color::Green),
-            json_number: Style::new().fg(Color::Magenta),
+            json_number: Style::new().fg(Color::Indexed(176)),
             json_boolean: Style::new().fg(Color::Yellow),
             json_null: Style::new()
                 .fg(Color::Yellow)
                 .add_modifier(Modifier::ITALIC),
             json_punctuation: Style::new().fg(Color::Gray),
             json_error: Style::new()
-                .fg(Color::Red)
+                .fg(Color::LightRed)
                 .add_modifier(Modifier::UNDERLINED),
             comment: Style::new()
-                .fg(Color::DarkGray)
+                .fg(Color::Indexed(244))
                 .add_modifier(Modifier::ITALIC),
             header_name: Style::new().fg(Color::Cyan),
         }

@@ -13,6 +13,7 @@ use super::{Browser, Loaded, Lookup, Page, PageContent};
 use crate::fhir::{
     BundleView, Column, EntryView, cell, columns_for, outcome_summary, references_in_line,
 };
+use crate::tui::keys::{Action, Ctx, Keymap};
 use crate::tui::screens::View;
 use crate::tui::style::Theme;
 use crate::tui::widgets::hint_spans;
@@ -51,7 +52,11 @@ impl Browser {
                 );
             }
         }
-        let mut hint = hint_spans(&v.model.keymap, b.ctx(), theme);
+        let mut hint = if b.lookup.is_some() {
+            hint_spans(&v.model.keymap, b.ctx(), theme)
+        } else {
+            page_hints(&v.model.keymap, b.current(), theme)
+        };
         if b.lookup.is_some() {
             hint.push(Span::styled(
                 "· words=name, a date=birthdate (>1990), M/F, system|value or MRN, field:value",
@@ -65,6 +70,32 @@ impl Browser {
             draw_lookup(frame, body, l, theme, spinner);
         }
     }
+}
+
+/// The browser's hints for the page shown, without the ones that do nothing there: `next`
+/// only for a bundle with a next page, `chart` only for a patient.
+fn page_hints(keymap: &Keymap, page: Option<&Page>, theme: &Theme) -> Vec<Span<'static>> {
+    let loaded = page.and_then(|p| match &p.content {
+        PageContent::Loaded(l) => Some(l),
+        _ => None,
+    });
+    let has_next = loaded
+        .and_then(|l| l.bundle.as_ref())
+        .is_some_and(|b| b.links.next.is_some());
+    let is_patient = loaded.is_some_and(|l| l.patient.is_some());
+    let hide = |key: &str| {
+        (!has_next && keymap.first_key(Ctx::Browser, Action::NextPage) == Some(key))
+            || (!is_patient && keymap.first_key(Ctx::Browser, Action::Chart) == Some(key))
+    };
+    let mut spans = Vec::new();
+    for (key, label) in keymap.hints(Ctx::Browser) {
+        if hide(&key) {
+            continue;
+        }
+        spans.push(Span::styled(key, theme.key_hint));
+        spans.push(Span::styled(format!(" {label}  "), theme.dim));
+    }
+    spans
 }
 
 fn draw_page(frame: &mut Frame, area: Rect, page: &Page, theme: &Theme, spinner: &str) {
@@ -398,7 +429,7 @@ fn draw_lookup(frame: &mut Frame, area: Rect, l: &Lookup, theme: &Theme, spinner
                 let last = first + matches.len() - 1;
                 let of = match (bundle.total, &bundle.links.next) {
                     (Some(t), _) => format!(" of {t}"),
-                    (None, Some(_)) => " of more".into(),
+                    (None, Some(_)) => format!(" of {last}+"),
                     (None, None) => String::new(),
                 };
                 let more = if bundle.links.next.is_some() {

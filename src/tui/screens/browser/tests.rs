@@ -138,3 +138,55 @@ fn patient_lookup_table_80x24() {
     assert!(screen.contains("Müller"), "{screen}");
     insta::assert_snapshot!(mask_digits(&screen));
 }
+
+/// A lookup page of 20 patients with a next link, `total` when given, page `page` of the
+/// results.
+fn rig_with_many_results(dir: &std::path::Path, total: Option<usize>, page: usize) -> Rig {
+    let entries: Vec<String> = (0..LOOKUP_PAGE)
+        .map(|i| {
+            let n = (page - 1) * LOOKUP_PAGE + i + 1;
+            format!(
+                r#"{{"fullUrl":"http://fhir.test/Patient/{n}","resource":{{"resourceType":"Patient","id":"6f1c2a4e-9b3d-4c8e-a1f0-{n:012}","name":[{{"family":"Müller","given":["Anna{n}"]}}],"gender":"female","birthDate":"1970-01-01"}},"search":{{"mode":"match"}}}}"#
+            )
+        })
+        .collect();
+    let total = total
+        .map(|t| format!(r#""total":{t},"#))
+        .unwrap_or_default();
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"searchset",{total}"link":[{{"relation":"next","url":"http://fhir.test/Patient?name=m%C3%BCller&ct=p{page}"}}],"entry":[{}]}}"#,
+        entries.join(",")
+    );
+    let mut rig = rig_with_lookup_results(dir);
+    let lookup = rig.app.browser.lookup.as_mut().unwrap();
+    lookup.results = Some(Ok(Box::new(loaded(200, &bundle))));
+    lookup.page = page;
+    rig
+}
+
+#[test]
+fn patient_lookup_many_results_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_many_results(dir.path(), Some(143), 1);
+    let screen = rig.draw(80, 24);
+    assert!(screen.contains("of 143"), "{screen}");
+    insta::assert_snapshot!(mask_digits(&screen));
+}
+
+#[test]
+fn patient_lookup_many_results_120x35() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_many_results(dir.path(), Some(143), 2);
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("21–40 of 143"), "{screen}");
+    insta::assert_snapshot!(mask_digits(&screen));
+}
+
+#[test]
+fn patient_lookup_without_a_total_says_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_many_results(dir.path(), None, 1);
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("20+"), "{screen}");
+    insta::assert_snapshot!(mask_digits(&screen));
+}

@@ -207,3 +207,71 @@ impl Dialog for SignIn {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SignIn;
+    use crate::tui::testing::Rig;
+    use crate::worker::WorkerEvent;
+    use crate::worker::auth::AuthEvent;
+
+    /// An authorize URL as Entra builds it for auth code + PKCE: long enough to wrap to several
+    /// rows at every size.
+    const URL: &str = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/authorize?response_type=code&client_id=04b07795-8ddb-461a-bbee-02f9e1bf7b46&redirect_uri=http%3A%2F%2Flocalhost%3A53682%2F&scope=https%3A%2F%2Fws-svc.fhir.azurehealthcareapis.com%2F.default%20offline_access&state=Zx8Qm3kLw0pR7sTt&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+
+    /// The URL read back from the screen: from where it starts, the rows below it at the same
+    /// column up to the dialog's border, joined.
+    fn url_as_shown(screen: &str) -> String {
+        let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+        let Some((top, col)) = rows.iter().enumerate().find_map(|(i, r)| {
+            let line: String = r.iter().collect();
+            line.find("https://")
+                .map(|byte| (i, line[..byte].chars().count()))
+        }) else {
+            return String::new();
+        };
+        let mut url = String::new();
+        for row in &rows[top..] {
+            let piece: String = row.iter().skip(col).take_while(|c| **c != '│').collect();
+            let piece = piece.trim_end();
+            if piece.is_empty() {
+                break;
+            }
+            url.push_str(piece);
+        }
+        url
+    }
+
+    fn browser_sign_in(width: u16, height: u16) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        rig.worker_event(WorkerEvent::Auth(AuthEvent::Browser {
+            env: "azure".into(),
+            url: URL.into(),
+            port: 53682,
+            opened: false,
+        }));
+        assert!(rig.top::<SignIn>().is_some(), "{}", rig.status());
+        let screen = rig.draw(width, height);
+        // Everything an SSH user needs is on screen: the whole URL (wrapped by rows, no border
+        // characters inside it), the forward, the spinner and the keys.
+        assert_eq!(url_as_shown(&screen), URL, "{screen}");
+        assert!(
+            screen.contains("ssh -L 53682:localhost:53682 <this host>"),
+            "{screen}"
+        );
+        assert!(screen.contains("waiting for the redirect"), "{screen}");
+        assert!(screen.contains("copy"), "{screen}");
+        screen
+    }
+
+    #[test]
+    fn sign_in_browser_80x24() {
+        insta::assert_snapshot!(browser_sign_in(80, 24));
+    }
+
+    #[test]
+    fn sign_in_browser_120x35() {
+        insta::assert_snapshot!(browser_sign_in(120, 35));
+    }
+}

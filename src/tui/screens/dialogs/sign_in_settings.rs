@@ -394,7 +394,7 @@ impl Dialog for SignInSettings {
             _ => None,
         };
         let extra = picking.as_ref().map_or(0, |(_, c)| c.len());
-        let r = centered(area, 110, (rows.len() + extra) as u16 + 6);
+        let r = centered(area, 110, (rows.len() + extra) as u16 + 7);
         frame.render_widget(Clear, r);
         let title = format!(
             "Sign-in settings of '{}'{}",
@@ -406,7 +406,7 @@ impl Dialog for SignInSettings {
         frame.render_widget(block, r);
         let [table_area, problem, hint] = Layout::vertical([
             Constraint::Fill(1),
-            Constraint::Length(1),
+            Constraint::Length(2),
             Constraint::Length(1),
         ])
         .areas(inner);
@@ -475,9 +475,23 @@ impl Dialog for SignInSettings {
                 t.draw(frame, cell, true, theme);
             }
         }
-        if let Some(p) = &self.problem {
+        // Under the table: what went wrong, else the selected field's default in full (the
+        // table cuts long ones at its edge), wrapped.
+        let note = match (&self.problem, rows.get(self.row)) {
+            (Some(p), _) => Some(Span::styled(p.clone(), theme.error)),
+            (None, Some(&"client_secret")) => Some(Span::styled(
+                "Secrets: put {{clientsecret}} here, its value in the variables (secrets.toml).",
+                theme.dim,
+            )),
+            (None, Some(f)) if !field_default(f).is_empty() => Some(Span::styled(
+                format!("{f}, when empty: {}", field_default(f)),
+                theme.dim,
+            )),
+            _ => None,
+        };
+        if let Some(note) = note {
             frame.render_widget(
-                Paragraph::new(Span::styled(p.clone(), theme.error)),
+                Paragraph::new(Line::from(note)).wrap(ratatui::widgets::Wrap { trim: true }),
                 problem,
             );
         }
@@ -503,10 +517,6 @@ impl Dialog for SignInSettings {
                     h.push(Span::styled(key, theme.key_hint));
                     h.push(Span::styled(format!(" {label}  "), theme.dim));
                 }
-                h.push(Span::styled(
-                    "Secrets: put {{clientsecret}} here, its value in the variables.",
-                    theme.dim,
-                ));
                 h
             }
         };

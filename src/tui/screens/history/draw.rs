@@ -63,7 +63,7 @@ impl History {
                 ("enter".into(), "done"),
             ]
         } else {
-            v.model.keymap.hints(view.ctx())
+            view.hints(&v.model.keymap)
         };
         // As many hints as fit, whole, in order of use.
         let mut spans = Vec::new();

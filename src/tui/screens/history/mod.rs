@@ -14,7 +14,7 @@ use super::response::{Outcome, ResponseTab, ResponseView};
 use super::{Cx, Handled, Intent, collections};
 use crate::history::diff::BodyDiff;
 use crate::history::{Entry, Filter, HistoryCall, Source, Summary};
-use crate::tui::keys::{Action, Ctx};
+use crate::tui::keys::{Action, Ctx, Keymap};
 use crate::tui::model::{InFlight, Purpose};
 use crate::tui::msg::Command;
 use crate::tui::widgets::text_field::TextField;
@@ -112,12 +112,32 @@ impl History {
         self.rows.get(self.selected)
     }
 
-    /// The keymap context now: an opened entry has the body viewer's keys too.
+    /// The keymap context now: an opened entry has the body viewer's keys too; a comparison
+    /// has its own (scrolling, back).
     pub fn ctx(&self) -> Ctx {
         match self.mode {
             Mode::Detail { .. } => Ctx::HistoryEntry,
-            _ => Ctx::History,
+            Mode::Diff { .. } => Ctx::HistoryDiff,
+            Mode::List => Ctx::History,
         }
+    }
+
+    /// The hints of the screen as it is now (also the status bar's): the context's, without
+    /// `x` when the list is not narrowed to one request, with the tab keys on an entry.
+    pub fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
+        let mut hint = keymap.hints(self.ctx());
+        if self.saved.is_none() {
+            // `x` widens a list narrowed to one request; there is nothing to widen.
+            let all = keymap.first_key(Ctx::History, Action::ShowAll);
+            hint.retain(|(k, _)| Some(k.as_str()) != all);
+        }
+        if self.ctx() == Ctx::HistoryEntry {
+            // The tabs are the Response pane's keys (`[history_entry]` falls back to them).
+            if let Some(key) = keymap.first_key(Ctx::Response, Action::NextTab) {
+                hint.insert(0, (key.to_string(), "tabs"));
+            }
+        }
+        hint
     }
 
     /// Asks for the list again with the current filter (or says why it is not understood).
