@@ -1,0 +1,115 @@
+//! The history screen's keys: the list and one entry.
+
+use super::super::action::Action as A;
+use super::Ctx::*;
+use super::{Binding, b};
+
+pub(super) const HISTORY: &[Binding] = &[
+    b(History, &["j", "down"], A::Down, "next entry", ""),
+    b(History, &["k", "up"], A::Up, "previous entry", ""),
+    b(
+        History,
+        &["pagedown", "ctrl-d"],
+        A::PageDown,
+        "a page down",
+        "",
+    ),
+    b(History, &["pageup", "ctrl-u"], A::PageUp, "a page up", ""),
+    b(History, &["g", "home"], A::Top, "newest", ""),
+    b(History, &["G", "end"], A::Bottom, "oldest", ""),
+    b(
+        History,
+        &["enter", "l", "right"],
+        A::Activate,
+        "open the entry",
+        "open",
+    ),
+    b(
+        History,
+        &["/", "f"],
+        A::Filter,
+        "filter (GET 4xx env:prod since:2h words…)",
+        "filter",
+    ),
+    b(
+        History,
+        &["x"],
+        A::ShowAll,
+        "show every request's entries (after p: not only this one's)",
+        "",
+    ),
+    b(History, &["r"], A::Resend, "send it again", "re-send"),
+    b(History, &["s"], A::SaveAs, "save it as a request", ""),
+    b(
+        History,
+        &["y"],
+        A::CopyCurl,
+        "copy it as curl (as recorded, without credentials)",
+        "",
+    ),
+    b(
+        History,
+        &["m"],
+        A::Mark,
+        "mark it (d then compares with the mark)",
+        "",
+    ),
+    b(
+        History,
+        &["d"],
+        A::Diff,
+        "compare with the mark, or with the previous answer",
+        "diff",
+    ),
+    b(
+        History,
+        &["D"],
+        A::ClearAll,
+        "delete the whole history (asks first)",
+        "",
+    ),
+    b(
+        History,
+        &["esc", "q", "H", "backspace"],
+        A::Close,
+        "close (a comparison: back to the list)",
+        "close",
+    ),
+    b(
+        HistoryEntry,
+        &["J"],
+        A::ScrollRequestDown,
+        "scroll the request down",
+        "",
+    ),
+    b(
+        HistoryEntry,
+        &["K"],
+        A::ScrollRequestUp,
+        "scroll the request up",
+        "",
+    ),
+    b(HistoryEntry, &["r"], A::Resend, "send it again", "re-send"),
+    b(HistoryEntry, &["s"], A::SaveAs, "save it as a request", ""),
+    b(
+        HistoryEntry,
+        &["d"],
+        A::Diff,
+        "compare with the mark, or with the previous answer",
+        "diff",
+    ),
+    b(
+        HistoryEntry,
+        &["y"],
+        A::CopyCurl,
+        "copy it as curl (as recorded)",
+        "",
+    ),
+    b(
+        HistoryEntry,
+        &["esc", "q", "backspace"],
+        A::Close,
+        "back to the list",
+        "back",
+    ),
+];
