@@ -2,6 +2,9 @@
 //! source tarball, a clean checkout's build in a container) it says `unknown`; packagers can
 //! set FHIRSIDE_GIT_COMMIT themselves.
 
+// Cargo reads what a build script prints.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::Command;
 
 fn git(args: &[&str]) -> Option<String> {

@@ -2,6 +2,9 @@
 //!
 //! Run: `cargo bench --bench body` (takes a couple of minutes).
 
+// A measuring or generating tool: what it prints is its output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };

@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo run --release --example body_frames [PATIENTS]`
 
+// A measuring or generating tool: what it prints is its output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::time::{Duration, Instant};
 
 use fhirside::tui::bench::BodyBench;

@@ -6,6 +6,9 @@
 //! Run: `/usr/bin/time -v target/release/examples/mem_body [PATIENTS] [--fold]`
 //! (`benches/tui_figures.sh` does this).
 
+// A measuring or generating tool: what it prints is its output.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use fhirside::tui::bench::BodyBench;
 
 fn main() {

@@ -1,6 +1,9 @@
 //! No input panics an importer: arbitrary bytes, truncated and mutated fixtures, and JSON with
 //! wrong types in every field. Also a timing check (ignored by default) for a 1 MB collection.
 
+// Prints timings of the ignored benchmark test.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 
 use fhirside::import::postman::import_collection_value;

@@ -5,30 +5,26 @@
 
 mod draw;
 pub mod editor;
+mod saving;
+mod send;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
 pub use editor::{EditorTab, RequestEditor};
 
 use super::dialogs::choice::Choice;
-use super::dialogs::confirm::Confirm;
-use super::dialogs::conflict::{Choice as ConflictChoice, ConflictOn};
+use super::dialogs::conflict::Choice as ConflictChoice;
 use super::dialogs::key_value::KeyValue;
 use super::dialogs::method_picker::MethodPicker;
-use super::dialogs::reader::Reader;
-use super::{Cx, Intent, saved_or_conflict};
+use super::{Cx, Intent};
 use crate::tui::keys::{Action, Ctx, key_name};
-use crate::tui::model::{InFlight, Purpose};
-use crate::tui::msg::{Command, DiskOp, DiskResult, DiskValue};
+use crate::tui::msg::{Command, DiskResult};
 use crate::tui::widgets::text_field::TextField;
-use crate::worker::WorkerCommand;
-use crate::workspace::template::redact;
 use crate::workspace::{BodyKind, Capture, CaptureSource, KeyValue as Kv, NodePath, RequestSpec};
 
 #[allow(clippy::large_enum_variant)] // moved once, never kept (see `tui::msg::Msg`)
@@ -63,10 +59,7 @@ pub enum Msg {
     AllowUnsigned(String),
     /// The value of a Postman Vault secret (`{{vault:NAME}}`), typed when sending: kept for
     /// the session only (a secret by its name, so redacted everywhere), then the send goes on.
-    VaultValue {
-        variable: String,
-        value: String,
-    },
+    VaultValue { variable: String, value: String },
     /// A request was renamed (its display name changed).
     Renamed {
         path: NodePath,
@@ -463,29 +456,6 @@ impl Request {
         }
     }
 
-    /// `Ctrl-S`: writes the open request.
-    pub fn save_open(&mut self, cx: &mut Cx) {
-        let Some(path) = cx.model.open.clone() else {
-            cx.info("Nothing to save: no request is open.");
-            return;
-        };
-        let Some(ed) = self.editors.get(&path) else {
-            return;
-        };
-        let spec = Box::new(ed.draft.clone());
-        let conflict = saved_or_conflict(ConflictOn::Request(path.clone()));
-        cx.disk(
-            DiskOp::SaveRequest {
-                path: path.clone(),
-                spec: (*spec).clone(),
-            },
-            move |r| match r {
-                Ok(v) => Intent::Request(Msg::Done(Done::Saved { path, spec }, Ok(v))),
-                Err(e) => conflict(Err(e)),
-            },
-        );
-    }
-
     /// The body came back from `$EDITOR`.
     pub fn external_edit_done(&mut self, result: Result<String, String>, cx: &mut Cx) {
         match result {
@@ -515,333 +485,6 @@ impl Request {
             ed.draft.headers.push(Kv::new("If-Match", &etag));
             let save = cx.model.keymap.say(Ctx::Global, Action::Save);
             cx.info(format!("If-Match: {etag} added ({save} keeps it)."));
-        }
-    }
-
-    /// `Ctrl-R`: sends the open request, after asking what is worth asking (unresolved
-    /// variables, a write whose body does not match its URL, search parameters the server does
-    /// not list); `anyway` skips the questions.
-    pub fn send(&mut self, anyway: bool, cx: &mut Cx) {
-        let Some(path) = cx.model.open.clone() else {
-            let send = cx.model.keymap.say(Ctx::Global, Action::Send);
-            cx.info(format!(
-                "Open a request from Collections first (Enter on it), then {send} sends it."
-            ));
-            return;
-        };
-        let Some(ed) = self.editors.get(&path) else {
-            return;
-        };
-        let spec = ed.draft.clone();
-        let mut built = cx.model.prepare(Some(&path), &spec);
-        if let Some(e) = built.auth_problem.take() {
-            cx.error(format!("{e}; sending without sign-in."));
-        }
-        let env_name = cx.model.active_env.clone();
-        // A Postman Vault reference has no value in any file: ask for it, masked, one at a time.
-        if let Some(variable) = built
-            .unresolved
-            .iter()
-            .find(|n| crate::workspace::vault_reference(n).is_some())
-            .cloned()
-        {
-            let name = crate::workspace::vault_reference(&variable)
-                .unwrap_or(&variable)
-                .to_string();
-            let mut prompt = super::dialogs::prompt::Prompt::new(
-                format!(
-                    "Postman Vault secret '{name}' (kept for this session only, never written to a file)"
-                ),
-                "",
-                move |text| {
-                    Some(Intent::Request(Msg::VaultValue {
-                        variable: variable.clone(),
-                        value: text.to_string(),
-                    }))
-                },
-            );
-            prompt.field.mask('•');
-            cx.open(prompt);
-            return;
-        }
-        if !built.unresolved.is_empty() && !anyway {
-            let names: Vec<String> = built
-                .unresolved
-                .iter()
-                .map(|n| format!("{{{{{n}}}}}"))
-                .collect();
-            cx.open(Confirm::new(
-                format!(
-                    "{} {} no value in environment '{}'. Send anyway?",
-                    names.join(", "),
-                    if names.len() == 1 { "has" } else { "have" },
-                    env_name.as_deref().unwrap_or("(none)")
-                ),
-                Intent::Send { anyway: true },
-            ));
-            return;
-        }
-        // A FHIR create or update is checked against its URL before it goes out.
-        if !anyway && spec.body.kind == BodyKind::Json {
-            let body = built
-                .request
-                .body
-                .as_deref()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
-            let problems =
-                crate::fhir::check_write(&built.request.method, &built.request.url, &body);
-            if !problems.is_empty() {
-                cx.open(Confirm::new(
-                    format!("{} Send anyway?", problems.join(" ")),
-                    Intent::Send { anyway: true },
-                ));
-                return;
-            }
-        }
-        if !anyway && let Some(caps) = cx.model.active_capabilities() {
-            let unknown = crate::fhir::unsupported_params(caps, &built.request.url);
-            if !unknown.is_empty()
-                && !self
-                    .allowed_params
-                    .contains(&(path.clone(), unknown.clone()))
-            {
-                cx.open(Confirm::new(
-                    format!(
-                        "The server's CapabilityStatement does not list {}: it may ignore {} or answer 400. Send anyway (asked once for this request)?",
-                        unknown.join(", "),
-                        if unknown.len() == 1 { "it" } else { "them" }
-                    ),
-                    Intent::Request(Msg::AllowParams { path, params: unknown }),
-                ));
-                return;
-            }
-        }
-        // Signing in fails → not sent unsigned, unless the user said so once (asked on failure).
-        if let Some(plan) = built.auth.as_mut() {
-            plan.refuse_unsigned = !cx.model.allow_unsigned.contains(&plan.env);
-        }
-        if let Some(note) = doubled_slash(&built.request.url) {
-            cx.info(note);
-        } else {
-            cx.model.clear_info();
-        }
-        // One request per saved request at a time: a new send replaces the old one.
-        let previous: Vec<_> = cx
-            .model
-            .in_flight
-            .iter()
-            .filter(|(_, f)| f.purpose == Purpose::Saved(path.clone()))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in previous {
-            cx.model.in_flight.remove(&id);
-            cx.worker(WorkerCommand::Cancel { id });
-        }
-        let id = cx.model.next_request_id();
-        cx.model.in_flight.insert(
-            id,
-            InFlight {
-                purpose: Purpose::Saved(path.clone()),
-                started: Instant::now(),
-                method: built.request.method.clone(),
-                url: redact(&built.request.url, &built.secrets),
-                secrets: built.secrets.clone(),
-            },
-        );
-        let mut record = cx.model.record_meta(
-            crate::history::Source::Request,
-            env_name.as_deref(),
-            built.secrets.clone(),
-        );
-        if let Some(meta) = record.as_mut() {
-            meta.saved = Some(path.0.join(" / "));
-        }
-        cx.worker(WorkerCommand::Send {
-            id,
-            request: built.request,
-            auth: built.auth,
-            record,
-        });
-    }
-
-    /// `y` / `Y`: the open request as a curl command, shown and copied with OSC 52. The
-    /// environment's token is included only in the version with secrets.
-    fn copy_curl(&mut self, with_secrets: bool, cx: &mut Cx) {
-        let Some(path) = cx.model.open.clone() else {
-            cx.info("Open a request first.");
-            return;
-        };
-        let Some(spec) = self.editors.get(&path).map(|e| e.draft.clone()) else {
-            return;
-        };
-        let mut built = cx.model.prepare(Some(&path), &spec);
-        // The token is shown only where the policy lets it go (what send would do).
-        let permitted = built.auth.as_ref().filter(|plan| {
-            plan.policy
-                .permit(
-                    "The request",
-                    &built.request.url,
-                    crate::worker::credentials::Credential::FhirToken,
-                )
-                .is_ok()
-        });
-        if let Some(plan) = permitted.cloned() {
-            let token = match cx.model.valid_token(&plan.env) {
-                Some(t) => t.access_token.clone(),
-                None => format!("{{{{{}}}}}", plan.auth.token_variable),
-            };
-            built
-                .request
-                .headers
-                .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-            built
-                .request
-                .headers
-                .push(("Authorization".into(), format!("Bearer {token}")));
-        }
-        let r = &built.request;
-        let text = if with_secrets {
-            crate::import::curl::to_curl(&r.method, &r.url, &r.headers, r.body.as_deref(), false)
-        } else {
-            crate::import::curl::to_curl_redacting(
-                &r.method,
-                &r.url,
-                &r.headers,
-                r.body.as_deref(),
-                &built.secrets,
-            )
-        };
-        let title = if with_secrets {
-            "curl — WITH secrets and token (copied; treat it as a password)"
-        } else {
-            "curl — secrets and Authorization redacted (copied; Y copies with them)"
-        };
-        cx.command(Command::Copy(text.clone()));
-        cx.open(Reader::text(title, &text).copyable(text));
-    }
-
-    fn resolve(&mut self, path: NodePath, file: PathBuf, choice: ConflictChoice, cx: &mut Cx) {
-        match choice {
-            ConflictChoice::Reload => cx.disk(DiskOp::ReloadRequest(path.clone()), move |r| {
-                Intent::Request(Msg::Done(
-                    Done::Reloaded {
-                        path,
-                        file,
-                        copy: None,
-                    },
-                    r,
-                ))
-            }),
-            ConflictChoice::KeepMine => cx.disk(DiskOp::AcceptDiskVersion(file), move |r| {
-                Intent::Request(Msg::Done(Done::KeptMine { path }, r))
-            }),
-            ConflictChoice::SaveCopy => {
-                let (Some(parent), Some(ed)) = (path.parent(), self.editors.get(&path)) else {
-                    cx.error("The copy was not saved: the request is not open.");
-                    return;
-                };
-                let mut spec = ed.draft.clone();
-                let name = cx
-                    .model
-                    .ws
-                    .folder(&parent)
-                    .map(|f| f.free_name(&format!("{} mine", path.last())))
-                    .unwrap_or_else(|| format!("{} mine", path.last()));
-                spec.name = format!("{} (mine)", spec.name);
-                let copy = parent.child(&name);
-                let spec = Box::new(spec);
-                let op = DiskOp::SaveRequest {
-                    path: copy.clone(),
-                    spec: (*spec).clone(),
-                };
-                cx.disk(op, move |r| {
-                    Intent::Request(Msg::Done(
-                        Done::Copied {
-                            path,
-                            file,
-                            copy,
-                            spec,
-                        },
-                        r,
-                    ))
-                });
-            }
-        }
-    }
-
-    fn done(&mut self, done: Done, result: DiskResult, cx: &mut Cx) {
-        match (done, result) {
-            (Done::Saved { path, spec }, Ok(v)) => {
-                if let Some(r) = cx.model.ws.request_mut(&path) {
-                    r.spec = (*spec).clone();
-                }
-                if let Some(ed) = self.editors.get_mut(&path) {
-                    ed.saved = *spec;
-                }
-                match v {
-                    DiskValue::Written(file) => cx.info(format!("Saved {}.", file.display())),
-                    _ => cx.info("Saved."),
-                }
-            }
-            (Done::Reloaded { path, file, copy }, Ok(DiskValue::Request(spec))) => {
-                if let Some(r) = cx.model.ws.request_mut(&path) {
-                    r.spec = spec.clone();
-                }
-                if let Some(ed) = self.editors.get_mut(&path) {
-                    ed.set_draft(spec.clone());
-                    ed.saved = spec;
-                    ed.url = None;
-                    ed.body_editing = false;
-                }
-                cx.info(match copy {
-                    Some(copy) => format!(
-                        "Your version is saved as '{copy}'; {} was reloaded from disk.",
-                        file.display()
-                    ),
-                    None => format!("Reloaded {} from disk.", file.display()),
-                });
-            }
-            (Done::Reloaded { .. }, Err(e)) => cx.error(format!(
-                "It could not be read again ({e}); nothing changed."
-            )),
-            (
-                Done::Copied {
-                    path,
-                    file,
-                    copy,
-                    spec,
-                },
-                Ok(_),
-            ) => {
-                if let Some(f) = copy.parent().and_then(|p| cx.model.ws.folder_mut(&p)) {
-                    f.requests.push(crate::workspace::SavedRequest {
-                        file_stem: copy.last().to_string(),
-                        spec: *spec,
-                    });
-                    f.sort();
-                }
-                let name = copy.last().to_string();
-                cx.intent(Intent::OpenRequest(copy));
-                cx.disk(DiskOp::ReloadRequest(path.clone()), move |r| {
-                    Intent::Request(Msg::Done(
-                        Done::Reloaded {
-                            path,
-                            file,
-                            copy: Some(name),
-                        },
-                        r,
-                    ))
-                });
-            }
-            (Done::Copied { .. }, Err(e)) => cx.error(format!("The copy was not saved: {e}")),
-            (Done::KeptMine { path }, Ok(_)) => {
-                if cx.model.open.as_ref() == Some(&path) {
-                    self.save_open(cx);
-                }
-            }
-            (_, Err(e)) => cx.error(e.to_string()),
-            (_, Ok(_)) => {}
         }
     }
 
@@ -895,17 +538,6 @@ fn body_kind_picker(current: BodyKind, edit: bool) -> Choice {
             })
         },
     )
-}
-
-/// A note when the URL holds `//` after its host (a base variable ending in `/`, then
-/// `{{base}}/metadata`): servers answer 404 or a redirect for it.
-fn doubled_slash(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.split(['?', '#']).next().unwrap_or("");
-    path.contains("//").then(|| {
-        "The URL has '//' in its path (a base variable ending in '/' before '/…'?); sent as it is."
-            .to_string()
-    })
 }
 
 /// Tab in the URL line: completes a resource type after the base, or a search parameter after

@@ -121,7 +121,7 @@ fn request_editor_with_json_error_80x24() {
 
 #[test]
 fn doubled_slashes_in_the_path_are_noticed_but_not_in_the_scheme_or_query() {
-    use super::doubled_slash;
+    use super::send::doubled_slash;
     assert!(doubled_slash("https://x.test//metadata").is_some());
     assert!(doubled_slash("https://x.test/metadata").is_none());
     assert!(doubled_slash("https://x.test/Patient?u=http://a").is_none());
