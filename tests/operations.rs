@@ -31,7 +31,10 @@ async fn demo() -> DemoServer {
 
 async fn token(s: &DemoServer) -> String {
     let r = client()
-        .post(format!("{}/{DEMO_TENANT_ID}/oauth2/v2.0/token", s.authority()))
+        .post(format!(
+            "{}/{DEMO_TENANT_ID}/oauth2/v2.0/token",
+            s.authority()
+        ))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", DEMO_CLIENT_ID),
@@ -42,7 +45,10 @@ async fn token(s: &DemoServer) -> String {
         .await
         .expect("token request");
     let v: serde_json::Value = r.json().await.expect("token json");
-    v["access_token"].as_str().expect("access_token").to_string()
+    v["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
 }
 
 fn fast() -> PollPolicy {
@@ -73,7 +79,13 @@ async fn finish(job: &mut ExportJob, tok: &str) -> PollResult {
     let policy = CredentialPolicy::for_origin_of(&job.status_url);
     tokio::time::timeout(
         LIMIT,
-        wait_until_done(&client(), job, &policy, &mut FixedToken(tok.into()), |_, _| {}),
+        wait_until_done(
+            &client(),
+            job,
+            &policy,
+            &mut FixedToken(tok.into()),
+            |_, _| {},
+        ),
     )
     .await
     .expect("the job ends in time")
@@ -90,7 +102,9 @@ async fn count(s: &DemoServer, tok: &str, target: &str) -> u64 {
         .json()
         .await
         .unwrap();
-    v["total"].as_u64().unwrap_or_else(|| panic!("no total: {v}"))
+    v["total"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no total: {v}"))
 }
 
 #[tokio::test]
@@ -112,7 +126,11 @@ async fn import_ends_with_counts_per_file_and_an_error_file() {
     )
     .await;
     assert_eq!(job.kind, OpKind::Import);
-    assert!(job.status_url.contains("/_operations/import/"), "{}", job.status_url);
+    assert!(
+        job.status_url.contains("/_operations/import/"),
+        "{}",
+        job.status_url
+    );
     assert_eq!(finish(&mut job, &tok).await, PollResult::Complete);
     let Some(OpResult::Import { output, error, .. }) = &job.result else {
         panic!("{:?}", job.result)
@@ -139,7 +157,12 @@ async fn bulk_delete_dry_run_then_job_deletes_what_was_counted() {
     assert!(before > 0, "the demo has heart rates");
     let params = BulkDeleteParams::parse_target(target).unwrap();
     let mut job = start(&s, &tok, Kickoff::BulkDelete(params)).await;
-    assert!(job.kickoff_url.contains("/Observation/$bulk-delete?code=8867-4"), "{}", job.kickoff_url);
+    assert!(
+        job.kickoff_url
+            .contains("/Observation/$bulk-delete?code=8867-4"),
+        "{}",
+        job.kickoff_url
+    );
     assert_eq!(finish(&mut job, &tok).await, PollResult::Complete);
     let Some(OpResult::BulkDelete { deleted, .. }) = &job.result else {
         panic!("{:?}", job.result)
@@ -162,9 +185,18 @@ async fn reindex_runs_to_completed() {
         }),
     )
     .await;
-    assert!(job.status_url.contains("/_operations/reindex/"), "{}", job.status_url);
+    assert!(
+        job.status_url.contains("/_operations/reindex/"),
+        "{}",
+        job.status_url
+    );
     // The 201's record is kept from the start.
-    assert!(job.result.as_ref().and_then(|r| r.field("status")).is_some());
+    assert!(
+        job.result
+            .as_ref()
+            .and_then(|r| r.field("status"))
+            .is_some()
+    );
     assert_eq!(finish(&mut job, &tok).await, PollResult::Complete);
     let r = job.result.as_ref().unwrap();
     assert_eq!(r.field("status"), Some("Completed"));
@@ -196,7 +228,9 @@ async fn cancelled_import_and_bulk_delete_end_cancelled() {
         Kickoff::BulkDelete(BulkDeleteParams::parse_target("Patient?gender=female").unwrap()),
     ] {
         let mut job = start(&s, &tok, what).await;
-        cancel(&client(), &mut job, &policy, Some(&tok)).await.unwrap();
+        cancel(&client(), &mut job, &policy, Some(&tok))
+            .await
+            .unwrap();
         assert_eq!(job.state, JobState::Cancelled);
         // Polled once more, it stays cancelled and ends.
         let r = poll_once(&client(), &mut job, &policy, Some(&tok)).await;
@@ -224,7 +258,10 @@ async fn a_refused_kickoff_is_a_sentence() {
     )
     .await
     .unwrap_err();
-    assert!(e.to_string().starts_with("The import was refused (400"), "{e}");
+    assert!(
+        e.to_string().starts_with("The import was refused (400"),
+        "{e}"
+    );
 }
 
 #[test]

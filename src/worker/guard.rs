@@ -92,7 +92,10 @@ mod tests {
         .join()
         .unwrap();
         let e = seen.0.unwrap_err();
-        assert!(e.contains("The import failed unexpectedly") && e.contains("bad file"), "{e}");
+        assert!(
+            e.contains("The import failed unexpectedly") && e.contains("bad file"),
+            "{e}"
+        );
         assert!(!seen.1);
     }
 }

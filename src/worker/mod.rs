@@ -29,8 +29,8 @@ use auth::cache::Answer;
 use auth::{
     AuthError, AuthEvent, CachePolicy, EnvTokens, NeedToken, ResolvedAuth, Token, TokenKey,
 };
-use send::{record_exchange, send_with_auth};
 pub use http::{HttpError, HttpRequest, HttpResponse};
+use send::{record_exchange, send_with_auth};
 
 /// Names one request in flight, so its answer (or its cancellation) finds its way back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -786,4 +786,3 @@ async fn need_token(
 
 /// Why a job has no token to send.
 pub const NO_SIGN_IN: &str = "the environment has no sign-in";
-

@@ -177,4 +177,3 @@ pub(super) fn record_exchange(
         secrets,
     );
 }
-

@@ -495,7 +495,13 @@ mod tests {
             .into_iter()
             .zip(results)
         {
-            let mut j = ExportJob::accepted_op(kind, "e", "http://h/$x", "http://h/s/1", Default::default());
+            let mut j = ExportJob::accepted_op(
+                kind,
+                "e",
+                "http://h/$x",
+                "http://h/s/1",
+                Default::default(),
+            );
             j.result = Some(r);
             j.last_answer = Some("202 Accepted".into());
             j.changed_at = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
@@ -533,16 +539,26 @@ troubles = 0
         assert_eq!(j.last_answer, None);
         assert_eq!(j.params.types, vec!["Patient".to_string()]);
         // Saved again, it says what it is.
-        assert!(toml::to_string_pretty(&j).unwrap().contains("kind = \"export\""));
+        assert!(
+            toml::to_string_pretty(&j)
+                .unwrap()
+                .contains("kind = \"export\"")
+        );
     }
 
     #[test]
     fn quiet_time_counts_from_the_last_change() {
         let mut j = job();
         let t0 = j.kicked_off_at;
-        assert_eq!(j.quiet_for(t0 + Duration::from_secs(90)), Some(Duration::from_secs(90)));
+        assert_eq!(
+            j.quiet_for(t0 + Duration::from_secs(90)),
+            Some(Duration::from_secs(90))
+        );
         j.changed_at = Some(t0 + Duration::from_secs(60));
-        assert_eq!(j.quiet_for(t0 + Duration::from_secs(90)), Some(Duration::from_secs(30)));
+        assert_eq!(
+            j.quiet_for(t0 + Duration::from_secs(90)),
+            Some(Duration::from_secs(30))
+        );
         // A clock that went back: zero, not a panic.
         assert_eq!(j.quiet_for(t0), Some(Duration::ZERO));
         j.state = JobState::Complete;

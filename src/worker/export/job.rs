@@ -36,7 +36,12 @@ impl ExportJob {
         self
     }
 
-    pub(super) fn schedule_next(&mut self, answer: Answer, retry_after: Option<Duration>, now: SystemTime) {
+    pub(super) fn schedule_next(
+        &mut self,
+        answer: Answer,
+        retry_after: Option<Duration>,
+        now: SystemTime,
+    ) {
         let delay = self
             .schedule
             .next(&self.policy, answer, retry_after, random_jitter());
@@ -706,7 +711,10 @@ pub async fn poll_with<T: TokenSource>(
     let token = match tokens.token(None).await {
         Ok(t) => t,
         Err(e) => {
-            job.last_error = Some(format!("Signing in to poll the {} failed: {e}", job.kind.noun()));
+            job.last_error = Some(format!(
+                "Signing in to poll the {} failed: {e}",
+                job.kind.noun()
+            ));
             return PollResult::Unauthorized;
         }
     };

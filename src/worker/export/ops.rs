@@ -199,7 +199,9 @@ impl Kickoff {
             Kickoff::Reindex(p) => {
                 let mut params = Vec::new();
                 if !p.types.is_empty() {
-                    params.push(json!({"name": "targetResourceTypes", "valueString": p.types.join(",")}));
+                    params.push(
+                        json!({"name": "targetResourceTypes", "valueString": p.types.join(",")}),
+                    );
                 }
                 post(
                     format!("{base}/$reindex"),
@@ -236,7 +238,11 @@ impl Kickoff {
                 };
                 HttpRequest {
                     method: "DELETE".into(),
-                    url: if q.is_empty() { path } else { format!("{path}?{q}") },
+                    url: if q.is_empty() {
+                        path
+                    } else {
+                        format!("{path}?{q}")
+                    },
                     headers: async_headers,
                     body: None,
                     timeout: REQUEST_TIMEOUT,
@@ -344,7 +350,12 @@ pub fn bulk_delete_result(v: &Value) -> OpResult {
     for p in parameters(v) {
         match p.get("name").and_then(Value::as_str) {
             Some("ResourceDeletedCount") => {
-                for part in p.get("part").and_then(Value::as_array).into_iter().flatten() {
+                for part in p
+                    .get("part")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let type_ = text(part, "name").unwrap_or_default();
                     let count = value_text(part).and_then(|t| t.trim().parse::<u64>().ok());
                     if let Some(count) = count {
@@ -421,7 +432,10 @@ mod tests {
             r.url,
             "http://h/fhir/Observation/$bulk-delete?status=cancelled&_hardDelete=true"
         );
-        assert!(r.headers.contains(&("Prefer".into(), "respond-async".into())));
+        assert!(
+            r.headers
+                .contains(&("Prefer".into(), "respond-async".into()))
+        );
         let r = Kickoff::BulkDelete(BulkDeleteParams {
             excluded_types: vec!["Patient".into(), " Group ".into()],
             purge_history: true,
@@ -438,11 +452,17 @@ mod tests {
             inputs: vec![ImportInput::parse("http://s:9/import/P.ndjson:Patient").unwrap()],
         })
         .request("http://h");
-        assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", "http://h/$import"));
+        assert_eq!(
+            (r.method.as_str(), r.url.as_str()),
+            ("POST", "http://h/$import")
+        );
         let body: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["parameter"][1]["valueString"], "InitialLoad");
         assert_eq!(body["parameter"][2]["part"][0]["valueString"], "Patient");
-        assert_eq!(body["parameter"][2]["part"][1]["valueUri"], "http://s:9/import/P.ndjson");
+        assert_eq!(
+            body["parameter"][2]["part"][1]["valueUri"],
+            "http://s:9/import/P.ndjson"
+        );
         let r = Kickoff::Reindex(ReindexParams::default()).request("http://h");
         assert_eq!(r.url, "http://h/$reindex");
     }
@@ -459,11 +479,17 @@ mod tests {
         assert_eq!(p.target(), "Observation?status=cancelled&code=x");
         let p = BulkDeleteParams::parse_target("?_lastUpdated=lt2020").unwrap();
         assert_eq!(p.type_, None);
-        assert_eq!(p.count_url("http://h"), "http://h/?_lastUpdated=lt2020&_summary=count");
+        assert_eq!(
+            p.count_url("http://h"),
+            "http://h/?_lastUpdated=lt2020&_summary=count"
+        );
         assert!(BulkDeleteParams::parse_target("observation?x=1").is_err());
         assert!(ImportInput::parse("no-type").is_err());
         assert!(ImportInput::parse("notaurl:Patient").is_err());
-        assert_eq!(ImportMode::parse("initialload"), Some(ImportMode::InitialLoad));
+        assert_eq!(
+            ImportMode::parse("initialload"),
+            Some(ImportMode::InitialLoad)
+        );
     }
 
     #[test]
@@ -476,7 +502,13 @@ mod tests {
             panic!()
         };
         assert_eq!(deleted.len(), 2);
-        assert_eq!(deleted[0], TypeCount { type_: "Observation".into(), count: 3 });
+        assert_eq!(
+            deleted[0],
+            TypeCount {
+                type_: "Observation".into(),
+                count: 3
+            }
+        );
         assert_eq!(issues, vec!["Job Canceled".to_string()]);
         let v: Value = serde_json::from_str(
             r#"{"transactionTime":"t","output":[{"type":"Patient","count":2,"inputUrl":"u1"}],"error":[{"type":"OperationOutcome","count":1,"inputUrl":"u2","url":"e2"}]}"#,

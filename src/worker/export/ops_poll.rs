@@ -7,7 +7,9 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use super::job::{ExportJob, JobState, OpKind, PollResult, explain_body, fail};
-use super::ops::{ReindexStatus, bulk_delete_result, import_result, reindex_result, reindex_status};
+use super::ops::{
+    ReindexStatus, bulk_delete_result, import_result, reindex_result, reindex_status,
+};
 use super::progress::{Progress, retry_hint};
 use super::schedule::Answer;
 use crate::worker::http::HttpResponse;

@@ -54,7 +54,10 @@ fn result_lines(lines: &mut Vec<Line<'static>>, job: &ExportJob, theme: &Theme) 
     let head = theme.header_name.add_modifier(Modifier::BOLD);
     match &job.result {
         Some(OpResult::Import { output, .. }) => {
-            lines.push(Line::styled(format!("    {:<24}{:>10}  input", "type", "imported"), head));
+            lines.push(Line::styled(
+                format!("    {:<24}{:>10}  input", "type", "imported"),
+                head,
+            ));
             for o in output {
                 lines.push(Line::styled(
                     format!(
@@ -699,10 +702,17 @@ fn draw_op_form(frame: &mut Frame, area: Rect, form: &super::OpForm, v: &View) {
     constraints.push(Constraint::Length(1));
     let areas = Layout::vertical(constraints).split(inner);
     for (i, (label, help, field)) in form.fields.iter().enumerate() {
-        let style = if form.row == i { theme.selected } else { theme.header_name };
+        let style = if form.row == i {
+            theme.selected
+        } else {
+            theme.header_name
+        };
         let [l, val] =
             Layout::horizontal([Constraint::Length(20), Constraint::Fill(1)]).areas(areas[i * 2]);
-        frame.render_widget(Paragraph::new(Span::styled(format!("{label:<19}"), style)), l);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{label:<19}"), style)),
+            l,
+        );
         match field {
             Field::Text(t) => t.draw(frame, val, form.row == i, theme),
             Field::Flag(on) => frame.render_widget(
@@ -738,7 +748,11 @@ fn draw_op_form(frame: &mut Frame, area: Rect, form: &super::OpForm, v: &View) {
     frame.render_widget(
         Paragraph::new(Span::styled(
             start,
-            if form.row == form.fields.len() { theme.selected } else { theme.key_hint },
+            if form.row == form.fields.len() {
+                theme.selected
+            } else {
+                theme.key_hint
+            },
         )),
         areas[n + 1],
     );

@@ -1,10 +1,10 @@
 //! A finished job's files: which a job has (an export's manifest, an import's error files),
 //! downloading the picked ones, and previewing an error file's OperationOutcomes in place.
 
-use crate::tui::screens::dialogs::reader::{Reader, Tone};
 use super::{Cx, Jobs};
 use crate::fhir::bulk::{Manifest, ManifestOutput};
 use crate::tui::model::DownloadState;
+use crate::tui::screens::dialogs::reader::{Reader, Tone};
 use crate::worker::WorkerCommand;
 use crate::worker::export::{ExportJob, OpKind, OpResult};
 
@@ -104,7 +104,14 @@ fn file_name(url: &str) -> String {
 pub fn files_of(job: &ExportJob) -> Option<Manifest> {
     match (&job.kind, &job.result) {
         (OpKind::Export, _) => job.manifest.clone(),
-        (OpKind::Import, Some(OpResult::Import { error, transaction_time, .. })) => {
+        (
+            OpKind::Import,
+            Some(OpResult::Import {
+                error,
+                transaction_time,
+                ..
+            }),
+        ) => {
             let error: Vec<ManifestOutput> = error
                 .iter()
                 .filter_map(|e| {

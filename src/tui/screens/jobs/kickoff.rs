@@ -3,10 +3,10 @@
 //! `_summary=count`), then asks for the resource type (or the count) typed back, and only then
 //! starts; an import and a reindex ask once.
 
-use crate::tui::screens::dialogs::confirm::Confirm;
-use crate::tui::screens::dialogs::prompt::Prompt;
 use super::{Cx, Intent, Jobs, Msg};
 use crate::tui::model::Purpose;
+use crate::tui::screens::dialogs::confirm::Confirm;
+use crate::tui::screens::dialogs::prompt::Prompt;
 use crate::worker::export::{BulkDeleteParams, ImportMode, Kickoff, OpKind};
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
 
@@ -24,7 +24,9 @@ pub fn describe(kind: OpKind) -> &'static str {
     match kind {
         OpKind::Export => "$export — write resources to NDJSON files (FHIR Data Exporter)",
         OpKind::Import => "$import — load NDJSON files from storage (FHIR Data Importer)",
-        OpKind::BulkDelete => "$bulk-delete — delete what a search matches (FHIR Data Writer; hard: Contributor)",
+        OpKind::BulkDelete => {
+            "$bulk-delete — delete what a search matches (FHIR Data Writer; hard: Contributor)"
+        }
         OpKind::Reindex => "$reindex — index new search parameters (FHIR Data Contributor)",
     }
 }
@@ -42,9 +44,10 @@ pub fn bundle_total(body: &[u8]) -> Result<u64, String> {
     if v.get("resourceType").and_then(|r| r.as_str()) != Some("Bundle") {
         return Err("The count answer is not a Bundle.".into());
     }
-    v.get("total")
-        .and_then(|t| t.as_u64())
-        .ok_or_else(|| "The server's Bundle has no total, so the dry run cannot say how many would be deleted.".into())
+    v.get("total").and_then(|t| t.as_u64()).ok_or_else(|| {
+        "The server's Bundle has no total, so the dry run cannot say how many would be deleted."
+            .into()
+    })
 }
 
 impl Jobs {
@@ -137,22 +140,24 @@ impl Jobs {
         }
         run.count = Some(count);
         let word = confirmation_word(&run.params, count);
-        let how = if run.params.hard { "hard-delete" } else { "delete" };
+        let how = if run.params.hard {
+            "hard-delete"
+        } else {
+            "delete"
+        };
         let excluded = if run.params.excluded_types.is_empty() {
             String::new()
         } else {
             " (the count includes the excluded types)".into()
         };
-        cx.open(
-            Prompt::new(
-                format!(
-                    "{count} resources match {}{excluded}. Type {word} to {how} them",
-                    run.params.target()
-                ),
-                "",
-                |t| Some(Intent::Jobs(Msg::ConfirmDelete(t.to_string()))),
+        cx.open(Prompt::new(
+            format!(
+                "{count} resources match {}{excluded}. Type {word} to {how} them",
+                run.params.target()
             ),
-        );
+            "",
+            |t| Some(Intent::Jobs(Msg::ConfirmDelete(t.to_string()))),
+        ));
     }
 
     pub(super) fn confirm_delete(&mut self, typed: &str, cx: &mut Cx) {

@@ -4,8 +4,8 @@
 //! the form. `Esc` in the form goes back to the list.
 
 mod draw;
-mod files;
 pub mod export_form;
+mod files;
 mod kickoff;
 pub mod op_form;
 #[cfg(test)]
@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use crossterm::event::KeyEvent;
 
 pub use export_form::ExportForm;
-pub use op_form::OpForm;
 use export_form::FormOutcome;
+pub use op_form::OpForm;
 
 use super::dialogs::confirm::Confirm;
 

@@ -11,13 +11,13 @@ use super::export_form::FormOutcome;
 use crate::tui::keys::{Action, Ctx};
 use crate::tui::screens::Cx;
 use crate::tui::widgets::text_field::TextField;
+use crate::worker::export::ops::is_type_name;
 use crate::worker::export::{
     BulkDeleteParams, ImportInput, ImportMode, ImportParams, Kickoff, OpKind, ReindexParams,
 };
-use crate::worker::export::ops::is_type_name;
 
 pub enum Field {
-    Text(TextField),
+    Text(Box<TextField>),
     Flag(bool),
     /// Options and the picked one.
     Choice(&'static [&'static str], usize),
@@ -34,25 +34,53 @@ const IMPORT_MODES: &[&str] = &["IncrementalLoad", "InitialLoad"];
 
 impl OpForm {
     pub fn new(kind: OpKind) -> OpForm {
-        let text = |s: &str| Field::Text(TextField::line(s));
+        let text = |s: &str| Field::Text(Box::new(TextField::line(s)));
         let fields = match kind {
             OpKind::BulkDelete => vec![
-                ("resource type", "empty: every type (system level)", text("")),
-                ("search", "the filter, e.g. status=cancelled&date=lt2020", text("")),
-                ("_hardDelete", "no history kept; needs FHIR Data Contributor", Field::Flag(false)),
-                ("_purgeHistory", "also delete old versions", Field::Flag(false)),
-                ("excluded types", "system level only, comma separated", text("")),
-                ("_remove-references", "remove references to deleted resources", Field::Flag(false)),
+                (
+                    "resource type",
+                    "empty: every type (system level)",
+                    text(""),
+                ),
+                (
+                    "search",
+                    "the filter, e.g. status=cancelled&date=lt2020",
+                    text(""),
+                ),
+                (
+                    "_hardDelete",
+                    "no history kept; needs FHIR Data Contributor",
+                    Field::Flag(false),
+                ),
+                (
+                    "_purgeHistory",
+                    "also delete old versions",
+                    Field::Flag(false),
+                ),
+                (
+                    "excluded types",
+                    "system level only, comma separated",
+                    text(""),
+                ),
+                (
+                    "_remove-references",
+                    "remove references to deleted resources",
+                    Field::Flag(false),
+                ),
             ],
             OpKind::Import => vec![
-                ("mode", "InitialLoad blocks every write while it runs", Field::Choice(IMPORT_MODES, 0)),
-                ("inputs", "URL:Type, space separated (the blobs' storage must be the service's)", text("")),
+                (
+                    "mode",
+                    "InitialLoad blocks every write while it runs",
+                    Field::Choice(IMPORT_MODES, 0),
+                ),
+                (
+                    "inputs",
+                    "URL:Type, space separated (the blobs' storage must be the service's)",
+                    text(""),
+                ),
             ],
-            OpKind::Reindex => vec![(
-                "types",
-                "comma separated; empty: every type",
-                text(""),
-            )],
+            OpKind::Reindex => vec![("types", "comma separated; empty: every type", text(""))],
             OpKind::Export => Vec::new(),
         };
         OpForm {
@@ -167,7 +195,9 @@ impl OpForm {
             OpKind::BulkDelete => Some(
                 "A dry run counts what matches first; then you type the type (or the count) to confirm.",
             ),
-            OpKind::Reindex => Some("Reindexing reads every resource of the types: the service slows while it runs."),
+            OpKind::Reindex => Some(
+                "Reindexing reads every resource of the types: the service slows while it runs.",
+            ),
             _ => None,
         }
     }
@@ -189,7 +219,11 @@ impl OpForm {
                     Some(Field::Flag(on)) => *on = !*on,
                     Some(Field::Choice(opts, k)) => {
                         let n = opts.len().max(1);
-                        *k = if a == Action::Left { (*k + n - 1) % n } else { (*k + 1) % n };
+                        *k = if a == Action::Left {
+                            (*k + n - 1) % n
+                        } else {
+                            (*k + 1) % n
+                        };
                     }
                     _ => {}
                 }
@@ -220,7 +254,10 @@ mod tests {
             panic!()
         };
         assert_eq!(p.type_.as_deref(), Some("Observation"));
-        assert_eq!(p.query, vec![("status".to_string(), "cancelled".to_string())]);
+        assert_eq!(
+            p.query,
+            vec![("status".to_string(), "cancelled".to_string())]
+        );
         assert!(p.hard);
         f.set_text(4, "Patient");
         assert!(f.kickoff().unwrap_err().contains("system level"));
@@ -229,7 +266,10 @@ mod tests {
 
         let mut f = OpForm::new(OpKind::Import);
         assert!(f.kickoff().is_err());
-        f.set_text(1, "http://s/import/Patient.ndjson:Patient http://s/import/O.ndjson:Observation");
+        f.set_text(
+            1,
+            "http://s/import/Patient.ndjson:Patient http://s/import/O.ndjson:Observation",
+        );
         let Ok(Kickoff::Import(p)) = f.kickoff() else {
             panic!()
         };

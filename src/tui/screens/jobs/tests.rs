@@ -120,7 +120,13 @@ fn a_bulk_delete_counts_first_then_asks_for_the_type() {
     let mut rig = Rig::seeded(dir.path());
     rig.set_fhirurl("azure", "http://fhir.test");
     rig.keys(&["J", "n", "down", "down", "enter"]);
-    assert!(rig.app.jobs.op_form.as_ref().is_some_and(|f| f.kind == crate::worker::export::OpKind::BulkDelete));
+    assert!(
+        rig.app
+            .jobs
+            .op_form
+            .as_ref()
+            .is_some_and(|f| f.kind == crate::worker::export::OpKind::BulkDelete)
+    );
     let screen = rig.draw(120, 35);
     assert!(screen.contains("Start $bulk-delete"), "{screen}");
     rig.typed("Observation");
@@ -137,15 +143,25 @@ fn a_bulk_delete_counts_first_then_asks_for_the_type() {
     );
     let id = *id;
     let body = r#"{"resourceType":"Bundle","type":"searchset","total":3}"#;
-    let cmds = rig.answer(id, crate::tui::testing::received(200, "application/fhir+json", body));
+    let cmds = rig.answer(
+        id,
+        crate::tui::testing::received(200, "application/fhir+json", body),
+    );
     assert!(cmds.is_empty(), "{cmds:?}");
     let screen = rig.draw(120, 35);
-    assert!(screen.contains("3 resources match Observation?status=cancelled"), "{screen}");
+    assert!(
+        screen.contains("3 resources match Observation?status=cancelled"),
+        "{screen}"
+    );
     // The wrong word: nothing starts.
     rig.typed("observation");
     let cmds = rig.key("enter");
     assert!(cmds.is_empty(), "{cmds:?}");
-    assert!(rig.status().contains("nothing was deleted"), "{}", rig.status());
+    assert!(
+        rig.status().contains("nothing was deleted"),
+        "{}",
+        rig.status()
+    );
 
     // Back on the form as it was: again, with the right word.
     assert!(rig.app.jobs.op_form.is_some());
@@ -154,7 +170,10 @@ fn a_bulk_delete_counts_first_then_asks_for_the_type() {
         panic!("{cmds:?}")
     };
     let id = *id;
-    rig.answer(id, crate::tui::testing::received(200, "application/fhir+json", body));
+    rig.answer(
+        id,
+        crate::tui::testing::received(200, "application/fhir+json", body),
+    );
     rig.typed("Observation");
     let cmds = rig.key("enter");
     let [WorkerCommand::StartOperation { base, start, .. }] = cmds.as_slice() else {
@@ -165,7 +184,10 @@ fn a_bulk_delete_counts_first_then_asks_for_the_type() {
         panic!("{start:?}")
     };
     assert_eq!(p.type_.as_deref(), Some("Observation"));
-    assert_eq!(p.query, vec![("status".to_string(), "cancelled".to_string())]);
+    assert_eq!(
+        p.query,
+        vec![("status".to_string(), "cancelled".to_string())]
+    );
 }
 
 /// An import that ended with an error file, and a bulk delete that deleted per type.
