@@ -18,8 +18,10 @@ fn kick_off_watch_and_download() {
     );
     pty.wait_for_text("Azure FHIR service").unwrap();
     pty.send("J");
-    pty.wait_for_text("No export jobs yet").unwrap();
+    pty.wait_for_text("No jobs yet").unwrap();
     pty.send("n");
+    pty.wait_for_text("Start which operation?").unwrap();
+    pty.send("\r");
     pty.wait_for_text("Start a bulk export").unwrap();
     pty.ctrl_r();
     pty.wait_for_text("status URL").unwrap();
@@ -57,4 +59,39 @@ fn kick_off_watch_and_download() {
     pty.ctrl_c();
     assert!(pty.wait_exit(Duration::from_secs(5)).is_some());
     pty.assert_terminal_restored();
+}
+
+/// The real binary: `n` → `$bulk-delete` → type and search → the dry run's count → the type
+/// typed back → the job runs to its ResourceDeletedCount.
+#[test]
+fn a_bulk_delete_counts_confirms_and_completes() {
+    let mut pty = Pty::spawn(&["--demo", "--export-duration", "1s"], 120, 35);
+    pty.wait_for_text("Azure FHIR service").unwrap();
+    pty.send("J");
+    pty.wait_for_text("No jobs yet").unwrap();
+    pty.send("n");
+    pty.wait_for_text("Start which operation?").unwrap();
+    pty.send("\x1b[B");
+    pty.send("\x1b[B");
+    pty.send("\r");
+    pty.wait_for_text("Start $bulk-delete").unwrap();
+    pty.send("Observation");
+    pty.send("\x1b[B");
+    pty.send("code=8867-4");
+    pty.ctrl_r();
+    pty.wait_for_text_within(
+        "resources match Observation?code=8867-4",
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    pty.send("Observation");
+    pty.send("\r");
+    pty.wait_for_text_within("ResourceDeletedCount", Duration::from_secs(20))
+        .unwrap();
+    pty.wait_for_text("complete").unwrap();
+    assert!(
+        pty.screen_text().contains("$bulk-delete"),
+        "{}",
+        pty.screen_text()
+    );
 }

@@ -72,6 +72,35 @@ pub enum Cmd {
     /// Bulk $export from an environment's FHIR service (--env), or, with --postman, a
     /// collection as a Postman v2.1 file (secrets are not exported).
     Export(ExportCmd),
+    /// Asynchronous jobs ($export, $import, $bulk-delete, $reindex): watch one, list them.
+    Job {
+        #[command(subcommand)]
+        cmd: JobCmd,
+    },
+    /// $bulk-delete what a search matches ('Observation?status=cancelled'; '?…' for every type):
+    /// counts first (_summary=count), asks for the type (or the count) typed back, then runs.
+    BulkDelete {
+        /// The environment whose FHIR service deletes.
+        #[arg(long = "env", add = ArgValueCompleter::new(complete::environments))]
+        env: String,
+        /// TYPE?search (or ?search for all types).
+        target: String,
+        /// _hardDelete=true: no history kept (Azure: FHIR Data Contributor).
+        #[arg(long)]
+        hard: bool,
+        /// _purgeHistory=true: also delete old versions.
+        #[arg(long)]
+        purge_history: bool,
+        /// excludedResourceTypes (system level), comma separated or repeated.
+        #[arg(long = "exclude")]
+        exclude: Vec<String>,
+        /// _remove-references=true.
+        #[arg(long)]
+        remove_references: bool,
+        /// Do not ask (required when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print the recorded exchanges, newest first (the history screen's data, for scripts).
     History {
         /// At most this many entries.
@@ -220,6 +249,19 @@ pub struct ExportCmd {
     /// Download the files into DIR when done (implies --wait; DIR is checked first).
     #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub download: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum JobCmd {
+    /// Follow a job's status URL to its end: exit 0 done, 1 failed or cancelled, 2 could not
+    /// watch. The result goes to stdout, progress to stderr.
+    Watch {
+        status_url: String,
+        #[arg(long = "env", add = ArgValueCompleter::new(complete::environments))]
+        env: String,
+    },
+    /// The workspace's jobs: operation, state, kick-off time, environment, status URL.
+    List,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {

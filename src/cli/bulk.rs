@@ -32,11 +32,11 @@ pub struct BulkArgs {
 }
 
 /// Tokens for the command line: the environment's sign-in, asked again after a 401.
-struct CliTokens {
-    plan: Option<AuthPlan>,
-    http: reqwest::Client,
-    current: Option<String>,
-    events: mpsc::UnboundedSender<AuthEvent>,
+pub(super) struct CliTokens {
+    pub(super) plan: Option<AuthPlan>,
+    pub(super) http: reqwest::Client,
+    pub(super) current: Option<String>,
+    pub(super) events: mpsc::UnboundedSender<AuthEvent>,
 }
 
 impl TokenSource for CliTokens {
@@ -81,7 +81,7 @@ impl TokenSource for CliTokens {
     }
 }
 
-fn stamp(start: SystemTime) -> String {
+pub(super) fn stamp(start: SystemTime) -> String {
     let s = start.elapsed().map(|d| d.as_secs()).unwrap_or(0);
     format!("[{:02}:{:02}]", s / 60, s % 60)
 }

@@ -14,6 +14,7 @@ pub mod fhirpath;
 pub mod fmt;
 pub mod history;
 pub mod import;
+pub mod jobs;
 pub mod json;
 pub mod keygen;
 pub mod list;
@@ -132,6 +133,37 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
     let root = root_buf.as_path();
     match command {
         Cmd::List => list::run(&o.ws, &o.problems, stdout),
+        Cmd::Job { cmd } => match cmd {
+            args::JobCmd::Watch { status_url, env } => {
+                jobs::watch(&o.ws, root, &env, &status_url, stdout).await
+            }
+            args::JobCmd::List => jobs::list(root, stdout),
+        },
+        Cmd::BulkDelete {
+            env,
+            target,
+            hard,
+            purge_history,
+            exclude,
+            remove_references,
+            yes,
+        } => {
+            let args = jobs::BulkDeleteArgs {
+                env,
+                target,
+                hard,
+                purge_history,
+                excluded_types: exclude
+                    .iter()
+                    .flat_map(|t| t.split(','))
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+                remove_references,
+                yes,
+            };
+            jobs::bulk_delete(&o.ws, root, args, stdout).await
+        }
         Cmd::Check => check::run(root, stdout),
         Cmd::Run(r) => {
             if r.fhirpath.is_some() && !matches!(r.output, run::Output::Body) {

@@ -41,6 +41,8 @@ pub enum Purpose {
     Capabilities(String),
     /// A history entry sent again.
     Resend,
+    /// A bulk delete's dry run (`_summary=count`), for the jobs screen.
+    JobDryRun,
 }
 
 /// A request on the wire.
@@ -121,6 +123,8 @@ pub struct Jobs {
     pub list: Vec<ExportJob>,
     pub downloads: HashMap<String, DownloadState>,
     pub file_progress: HashMap<String, FileProgress>,
+    /// An error file to preview once its download ends: (job id, file name).
+    pub preview_after_download: Option<(String, String)>,
 }
 
 impl Jobs {

@@ -12,7 +12,9 @@ pub mod export;
 pub mod guard;
 pub mod history;
 pub mod http;
+mod jobs;
 pub mod prepare;
+mod send;
 pub mod spool;
 pub mod storage;
 pub mod time;
@@ -27,8 +29,8 @@ use auth::cache::Answer;
 use auth::{
     AuthError, AuthEvent, CachePolicy, EnvTokens, NeedToken, ResolvedAuth, Token, TokenKey,
 };
-use export::TokenSource;
 pub use http::{HttpError, HttpRequest, HttpResponse};
+use send::{record_exchange, send_with_auth};
 
 /// Names one request in flight, so its answer (or its cancellation) finds its way back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,6 +71,16 @@ pub enum WorkerCommand {
     },
     CancelSignIn {
         env: String,
+    },
+    /// Kick off any asynchronous operation; the job (or the reason it was refused) comes back
+    /// as an event, and the job is then watched.
+    StartOperation {
+        env: String,
+        base: String,
+        start: Box<export::Kickoff>,
+        /// The environment's `insecure` opt-in.
+        insecure: bool,
+        auth: Option<AuthPlan>,
     },
     /// Kick off a bulk export; the job (or the reason it was refused) comes back as an event,
     /// and the job is then watched.
@@ -459,139 +471,11 @@ impl Worker {
                 }
                 let _ = self.auth_events.send(AuthEvent::Cancelled { env });
             }
-            WorkerCommand::WatchJob { job, auth } => {
-                let stop = CancellationToken::new();
-                if let Some(old) = self.watching.insert(job.id.clone(), stop.clone()) {
-                    old.cancel();
-                }
-                let client = self.client_for(job.params.insecure);
-                let events = self.events.clone();
-                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
-                let mut tokens = JobTokens {
-                    internal: self.internal_tx.clone(),
-                    plan: auth,
-                };
-                tokio::spawn(async move {
-                    let mut job = *job;
-                    let watch =
-                        export::wait_until_done(&client, &mut job, &policy, &mut tokens, |j, _| {
-                            let _ = events.send(WorkerEvent::Job(Box::new(j.clone())));
-                        });
-                    tokio::select! {
-                        _ = watch => {}
-                        _ = stop.cancelled() => {}
-                    }
-                });
-            }
-            WorkerCommand::StartExport {
-                env,
-                base,
-                params,
-                auth,
-            } => {
-                let client = self.client_for(params.insecure);
-                let events = self.events.clone();
-                let internal = self.internal_tx.clone();
-                let policy = job_policy(auth.as_ref(), &base);
-                let mut tokens = JobTokens {
-                    internal: internal.clone(),
-                    plan: auth.clone(),
-                };
-                tokio::spawn(async move {
-                    let kickoff =
-                        export::kickoff_with(&client, &env, &base, &params, &policy, &mut tokens);
-                    match guard::guarded("The export kick-off", kickoff).await {
-                        Err(e) => {
-                            let _ = events.send(WorkerEvent::ExportRefused(e));
-                        }
-                        Ok(Ok(job)) => {
-                            let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
-                            let _ = internal.send(Internal::Watch(Box::new(job), auth));
-                        }
-                        Ok(Err(e)) => {
-                            let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
-                        }
-                    }
-                });
-            }
-            WorkerCommand::CancelJob { job, auth } => {
-                if let Some(stop) = self.watching.remove(&job.id) {
-                    stop.cancel();
-                }
-                let client = self.client_for(job.params.insecure);
-                let events = self.events.clone();
-                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
-                let mut tokens = JobTokens {
-                    internal: self.internal_tx.clone(),
-                    plan: auth,
-                };
-                tokio::spawn(async move {
-                    let mut job = *job;
-                    // No sign-in for a status URL the token may not go to.
-                    let token = match policy.status_url(&job.status_url) {
-                        Ok(_) => tokens.token(None).await.ok().flatten(),
-                        Err(_) => None,
-                    };
-                    let cancel = export::cancel(&client, &mut job, &policy, token.as_deref());
-                    if let Err(e) = cancel.await {
-                        job.last_error = Some(format!("Cancelling failed: {e}"));
-                    }
-                    let _ = events.send(WorkerEvent::Job(Box::new(job)));
-                });
-            }
-            WorkerCommand::DownloadJob { job, dir, auth } => {
-                let client = self.client_for(job.params.insecure);
-                let events = self.events.clone();
-                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
-                let mut tokens = JobTokens {
-                    internal: self.internal_tx.clone(),
-                    plan: auth,
-                };
-                tokio::spawn(async move {
-                    let id = job.id.clone();
-                    let opts = export::DownloadOptions::default();
-                    let result = match &job.manifest {
-                        None => Err("The job has no manifest yet.".to_string()),
-                        Some(manifest) => {
-                            // A token only when some file may have it.
-                            let (token, storage) = export::tokens_for(
-                                &mut tokens,
-                                &policy,
-                                manifest,
-                                opts.include_error_files,
-                            )
-                            .await;
-                            let creds = export::DownloadCredentials::with(
-                                &policy,
-                                token.as_deref(),
-                                storage.as_ref(),
-                            );
-                            let ev = events.clone();
-                            let job_id = id.clone();
-                            let on_event = move |e: export::DownloadEvent| {
-                                let _ = ev.send(WorkerEvent::Download {
-                                    job: job_id.clone(),
-                                    event: Box::new(e),
-                                });
-                            };
-                            // The job's own folder holds patient data: private, also if it
-                            // was made before.
-                            match export::download::make_private(&dir).await {
-                                Ok(()) => {
-                                    export::download_all(
-                                        &client, manifest, &dir, creds, &opts, &on_event,
-                                    )
-                                    .await
-                                }
-                                Err(e) => Err(e),
-                            }
-                            .map(Box::new)
-                            .map_err(|e| format!("Download into {} failed: {e}", dir.display()))
-                        }
-                    };
-                    let _ = events.send(WorkerEvent::DownloadDone { job: id, result });
-                });
-            }
+            cmd @ (WorkerCommand::WatchJob { .. }
+            | WorkerCommand::StartExport { .. }
+            | WorkerCommand::StartOperation { .. }
+            | WorkerCommand::CancelJob { .. }
+            | WorkerCommand::DownloadJob { .. }) => self.handle_job(cmd),
             WorkerCommand::SignOut { env } => {
                 auth::current::forget(&env);
                 self.tokens.retain(|k, e| {
@@ -900,214 +784,5 @@ async fn need_token(
         .unwrap_or_else(|_| Err("sign-in was abandoned".into()))
 }
 
-/// The credential policy of a job: its environment's, or (no sign-in known) the origin of
-/// `home_url` only (its kick-off URL or FHIR base).
-fn job_policy(plan: Option<&AuthPlan>, home_url: &str) -> credentials::CredentialPolicy {
-    match plan {
-        Some(p) => p.policy.clone(),
-        None => credentials::CredentialPolicy::for_origin_of(home_url),
-    }
-}
-
-/// Attaches the environment's token, sends, and after a 401 gets a new token and retries once.
-/// `request` ends as it was last sent (with the token that went out).
-async fn send_with_auth(
-    client: &reqwest::Client,
-    request: &mut HttpRequest,
-    plan: Option<AuthPlan>,
-    internal: &mpsc::UnboundedSender<Internal>,
-) -> Result<Box<Received>, HttpError> {
-    let Some(plan) = plan else {
-        return exchange(client, request).await;
-    };
-    let permit = match plan.policy.permit(
-        "This request",
-        &request.url,
-        credentials::Credential::FhirToken,
-    ) {
-        Ok(p) => p,
-        Err(refused) => {
-            let mut r = exchange(client, request).await?;
-            add_note(&mut r, format!("Sent without the token: {refused}"));
-            return Ok(r);
-        }
-    };
-    let token = match need_token(internal, &plan, None).await {
-        Ok(t) => t,
-        Err(e) if plan.refuse_unsigned => {
-            return Err(HttpError::SignInFailed(e.to_string()));
-        }
-        Err(e) => {
-            // An `Authorization: Bearer ` with nothing after it (an empty {{bearerToken}}) is
-            // no credential: it is left out rather than sent.
-            request.headers.retain(|(k, v)| {
-                !(k.eq_ignore_ascii_case("authorization")
-                    && v.trim().eq_ignore_ascii_case("bearer"))
-            });
-            let mut r = exchange(client, request).await?;
-            add_note(&mut r, format!("Sent without a new token: {e}"));
-            return Ok(r);
-        }
-    };
-    let sent = |token: &str| {
-        let origin = match &plan.given {
-            Some(g) if g.value == token => g.origin,
-            _ => auth::current::TokenOrigin::SignIn(plan.auth.kind),
-        };
-        auth::current::record_sent(&plan.env, token, origin);
-    };
-    // The user's token was there but is not the one going out: say so, once.
-    let took_over = |token: &str| {
-        plan.given.as_ref().filter(|g| g.value != token).map(|g| {
-            format!(
-                "The token in {{{{{}}}}} ({}) has expired or was refused; fhirside signed in by itself instead.",
-                g.variable,
-                g.origin.label()
-            )
-        })
-    };
-    attach(&permit, request, &token)?;
-    sent(&token);
-    let mut first = exchange(client, request).await?;
-    if first.response.status != 401 {
-        first.auth_note = first.auth_note.take().or_else(|| took_over(&token));
-        return Ok(first);
-    }
-    match need_token(internal, &plan, Some(token)).await {
-        Ok(fresh) => {
-            attach(&permit, request, &fresh)?;
-            sent(&fresh);
-            let mut second = exchange(client, request).await?;
-            let note = if second.response.status == 401 {
-                "The service refused a fresh token too (401); not retrying again. Check the audience and roles (T shows the token).".into()
-            } else if let Some(note) = took_over(&fresh) {
-                format!("The first answer was 401. {note}")
-            } else {
-                "The first answer was 401; fhirside got a new token and retried once.".into()
-            };
-            add_note(&mut second, note);
-            Ok(second)
-        }
-        Err(e) => {
-            let mut first = first;
-            add_note(
-                &mut first,
-                format!("401, and getting a new token failed: {e}"),
-            );
-            Ok(first)
-        }
-    }
-}
-
-/// The token on the request, through the policy's permit.
-fn attach(
-    permit: &credentials::Permit,
-    request: &mut HttpRequest,
-    token: &str,
-) -> Result<(), HttpError> {
-    permit
-        .attach(request, token)
-        .map_err(|e| HttpError::Other(e.to_string()))
-}
-
-/// Hands a finished exchange to the history actor (which redacts it before writing). The body
-/// is cut to the history's limit here, so a huge body is never copied whole.
-fn record_exchange(
-    history: &history::HistoryHandle,
-    meta: crate::history::RecordMeta,
-    at_ms: i64,
-    started: std::time::Instant,
-    request: &HttpRequest,
-    result: &Result<Box<Received>, HttpError>,
-) {
-    use crate::history::{Exchange, Outcome, Source};
-    let outcome = match result {
-        Err(HttpError::Cancelled) => return,
-        Err(e) => Outcome::Failed {
-            error: e.to_string(),
-            elapsed_ms: started.elapsed().as_millis() as u64,
-        },
-        Ok(r) => {
-            let max = history.limits().max_body_bytes();
-            // A body spooled to disk is recorded from the start of its file.
-            let (size, kept) = match &r.response.spool {
-                Some(file) => {
-                    let mut buf = vec![0u8; max.min(file.len() as usize)];
-                    let n = file.read_at(&mut buf, 0).unwrap_or(0);
-                    buf.truncate(n);
-                    (file.len(), buf)
-                }
-                None => {
-                    let body = &r.response.body;
-                    let keep = body.len().min(max);
-                    (body.len() as u64, body[..keep].to_vec())
-                }
-            };
-            Outcome::Answered {
-                status: r.response.status,
-                reason: r.response.reason.clone(),
-                headers: r.response.headers.clone(),
-                elapsed_ms: r.response.elapsed.as_millis() as u64,
-                truncated: (kept.len() as u64) < size,
-                size,
-                body: kept,
-            }
-        }
-    };
-    let mut secrets = meta.secrets;
-    // The token that went out is a secret wherever else it turns up.
-    for (k, v) in &request.headers {
-        if k.eq_ignore_ascii_case("authorization")
-            && let Some((_, credential)) = v.split_once(' ')
-        {
-            secrets.push(credential.trim().to_string());
-        }
-    }
-    history.record(
-        Exchange {
-            at_ms,
-            source: meta.source.unwrap_or(Source::Request),
-            env: meta.env,
-            saved: meta.saved,
-            method: request.method.clone(),
-            url: request.url.clone(),
-            request_headers: request.headers.clone(),
-            request_body: request.body.clone(),
-            outcome,
-        },
-        secrets,
-    );
-}
-
 /// Why a job has no token to send.
 pub const NO_SIGN_IN: &str = "the environment has no sign-in";
-
-/// Tokens for export polling and downloads, from the worker's per-environment cache.
-struct JobTokens {
-    internal: mpsc::UnboundedSender<Internal>,
-    plan: Option<AuthPlan>,
-}
-
-impl export::TokenSource for JobTokens {
-    fn token(
-        &mut self,
-        refused: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<Option<String>, String>> + Send {
-        let internal = self.internal.clone();
-        let plan = self.plan.clone();
-        let refused = refused.map(str::to_string);
-        async move {
-            match plan {
-                None => Ok(None),
-                Some(plan) => need_token(&internal, &plan, refused).await.map(Some),
-            }
-        }
-    }
-
-    /// A token for Azure Storage by the environment's own sign-in, cached apart from the FHIR
-    /// token; `Err` says why there is none.
-    async fn storage_token(&mut self) -> Result<String, String> {
-        let plan = self.plan.as_ref().ok_or(NO_SIGN_IN)?;
-        need_token(&self.internal, &plan.for_storage()?, None).await
-    }
-}

@@ -1,5 +1,6 @@
-//! The persisted model of a bulk export job (`jobs/ID.toml`): what was asked, where to poll,
-//! what is known so far and the polling pace to resume with. Plain data with serde, so the
+//! The persisted model of an asynchronous job (`jobs/ID.toml`): a bulk `$export`, or one of
+//! Azure's other async operations (`$import`, `$bulk-delete`, `$reindex`); what was asked, where
+//! to poll, what is known so far and the polling pace to resume with. Plain data with serde, so the
 //! workspace can store it without knowing the worker; the worker drives it (`worker::export`).
 //! No tokens: a job names its environment, whose sign-in supplies them.
 
@@ -48,6 +49,119 @@ pub struct ExportParams {
     pub insecure: bool,
 }
 
+/// Which asynchronous operation a job is. Job files written before there was a choice have no
+/// `kind` and load as exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    #[default]
+    Export,
+    Import,
+    BulkDelete,
+    Reindex,
+}
+
+impl OpKind {
+    pub const ALL: [OpKind; 4] = [
+        OpKind::Export,
+        OpKind::Import,
+        OpKind::BulkDelete,
+        OpKind::Reindex,
+    ];
+
+    /// The operation's name as the server spells it (`$bulk-delete`).
+    pub fn label(self) -> &'static str {
+        match self {
+            OpKind::Export => "$export",
+            OpKind::Import => "$import",
+            OpKind::BulkDelete => "$bulk-delete",
+            OpKind::Reindex => "$reindex",
+        }
+    }
+
+    /// The operation in a sentence ("The bulk delete failed").
+    pub fn noun(self) -> &'static str {
+        match self {
+            OpKind::Export => "export",
+            OpKind::Import => "import",
+            OpKind::BulkDelete => "bulk delete",
+            OpKind::Reindex => "reindex",
+        }
+    }
+}
+
+/// A resource type and a number (imported, deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeCount {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub count: u64,
+}
+
+/// One line of an import's result: a file read (`output`) or its error file (`error`, NDJSON
+/// OperationOutcomes, one per line that could not be imported).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImportFile {
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The input file this line is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_url: Option<String>,
+    /// Where the error file is (error lines only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// What an operation other than `$export` ended (or stands) with. An export's result is its
+/// manifest (`ExportJob::manifest`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OpResult {
+    /// `$import`: resources imported per input file, and the error files.
+    Import {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transaction_time: Option<String>,
+        #[serde(default)]
+        output: Vec<ImportFile>,
+        #[serde(default)]
+        error: Vec<ImportFile>,
+    },
+    /// `$bulk-delete`: `ResourceDeletedCount` per type, and the issues the server reported.
+    BulkDelete {
+        #[serde(default)]
+        deleted: Vec<TypeCount>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        issues: Vec<String>,
+    },
+    /// `$reindex`: the job record's fields (status, progress, counts), as the server sent them.
+    Reindex {
+        #[serde(default)]
+        fields: Vec<NamedValue>,
+    },
+}
+
+/// One `name = value` of a status record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedValue {
+    pub name: String,
+    pub value: String,
+}
+
+impl OpResult {
+    /// A reindex record's field.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        match self {
+            OpResult::Reindex { fields } => fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.value.as_str()),
+            _ => None,
+        }
+    }
+}
+
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -89,6 +203,9 @@ impl JobState {
 pub struct ExportJob {
     /// A UUID (also the job's file name in the workspace).
     pub id: String,
+    /// Which operation (old files without it: an export).
+    #[serde(default)]
+    pub kind: OpKind,
     /// The environment it runs against (its sign-in supplies the tokens).
     pub env: String,
     pub kickoff_url: String,
@@ -122,6 +239,20 @@ pub struct ExportJob {
     pub last_error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<Manifest>,
+    /// The result (or latest status record) of an operation other than `$export`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<OpResult>,
+    /// The last poll's answer in a line ("202 Accepted · X-Progress: in progress").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_answer: Option<String>,
+    /// When a poll last saw something change (state, progress, the answer); the jobs screen
+    /// says "no progress for N min" from it while the server answers a bare 202.
+    #[serde(
+        default,
+        with = "time_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub changed_at: Option<SystemTime>,
     /// Why the job failed: the OperationOutcome's summary, or a sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
@@ -135,8 +266,20 @@ pub struct ExportJob {
 impl ExportJob {
     /// A job whose kick-off was just accepted.
     pub fn accepted(env: &str, kickoff_url: &str, status_url: &str, params: ExportParams) -> Self {
+        Self::accepted_op(OpKind::Export, env, kickoff_url, status_url, params)
+    }
+
+    /// A job of operation `kind` whose kick-off was just accepted.
+    pub fn accepted_op(
+        kind: OpKind,
+        env: &str,
+        kickoff_url: &str,
+        status_url: &str,
+        params: ExportParams,
+    ) -> Self {
         ExportJob {
             id: uuid::Uuid::new_v4().to_string(),
+            kind,
             env: env.to_string(),
             kickoff_url: kickoff_url.to_string(),
             status_url: status_url.to_string(),
@@ -150,10 +293,23 @@ impl ExportJob {
             progress: None,
             last_error: None,
             manifest: None,
+            result: None,
+            last_answer: None,
+            changed_at: None,
             outcome: None,
             schedule: Schedule::default(),
             policy: PollPolicy::default(),
         }
+    }
+
+    /// How long the job has gone without a visible change while it still runs (`None` when it
+    /// has ended). Measured from the last change, else from the kick-off.
+    pub fn quiet_for(&self, now: SystemTime) -> Option<Duration> {
+        if self.state.is_terminal() {
+            return None;
+        }
+        let since = self.changed_at.unwrap_or(self.kicked_off_at);
+        Some(now.duration_since(since).unwrap_or(Duration::ZERO))
     }
 
     /// How long until the next poll is due (zero when overdue or unscheduled but running;
@@ -301,5 +457,111 @@ mod tests {
         j.progress = Some(Progress::Text("writing".into()));
         let back: ExportJob = toml::from_str(&toml::to_string_pretty(&j).unwrap()).unwrap();
         assert_eq!(back.progress, Some(Progress::Text("writing".into())));
+    }
+
+    #[test]
+    fn operation_results_round_trip_through_toml() {
+        let results = [
+            OpResult::Import {
+                transaction_time: Some("2025-01-01T00:00:00Z".into()),
+                output: vec![ImportFile {
+                    type_: "Patient".into(),
+                    count: Some(2),
+                    input_url: Some("http://s/import/Patient.ndjson".into()),
+                    url: None,
+                }],
+                error: vec![ImportFile {
+                    type_: "OperationOutcome".into(),
+                    count: Some(1),
+                    input_url: Some("http://s/import/Observation.ndjson".into()),
+                    url: Some("http://s/fhirlogs/Observation1_3.ndjson".into()),
+                }],
+            },
+            OpResult::BulkDelete {
+                deleted: vec![TypeCount {
+                    type_: "Observation".into(),
+                    count: 7,
+                }],
+                issues: vec!["Job In Progress".into()],
+            },
+            OpResult::Reindex {
+                fields: vec![NamedValue {
+                    name: "status".into(),
+                    value: "Running".into(),
+                }],
+            },
+        ];
+        for (kind, r) in [OpKind::Import, OpKind::BulkDelete, OpKind::Reindex]
+            .into_iter()
+            .zip(results)
+        {
+            let mut j = ExportJob::accepted_op(
+                kind,
+                "e",
+                "http://h/$x",
+                "http://h/s/1",
+                Default::default(),
+            );
+            j.result = Some(r);
+            j.last_answer = Some("202 Accepted".into());
+            j.changed_at = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+            j.kicked_off_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let text = toml::to_string_pretty(&j).unwrap();
+            let back: ExportJob = toml::from_str(&text).unwrap();
+            assert_eq!(back, j, "{text}");
+        }
+    }
+
+    /// A job file written before jobs had a kind (an export of the previous release).
+    const OLD_JOB_FILE: &str = r#"id = "0b6f8a52-7c39-4d8e-9a51-5d6f1e2a3b4c"
+env = "demo"
+kickoff_url = "http://127.0.0.1:8080/$export?_type=Patient"
+status_url = "http://127.0.0.1:8080/_operations/export/3"
+state = "in_progress"
+kicked_off_at = "2025-03-01T10:00:00Z"
+last_poll_at = "2025-03-01T10:00:05Z"
+polls = 2
+
+[params]
+types = ["Patient"]
+
+[schedule]
+interval_ms = 1500
+troubles = 0
+"#;
+
+    #[test]
+    fn old_job_files_load_as_exports() {
+        let j: ExportJob = toml::from_str(OLD_JOB_FILE).unwrap();
+        assert_eq!(j.kind, OpKind::Export);
+        assert_eq!(j.state, JobState::InProgress);
+        assert_eq!(j.result, None);
+        assert_eq!(j.last_answer, None);
+        assert_eq!(j.params.types, vec!["Patient".to_string()]);
+        // Saved again, it says what it is.
+        assert!(
+            toml::to_string_pretty(&j)
+                .unwrap()
+                .contains("kind = \"export\"")
+        );
+    }
+
+    #[test]
+    fn quiet_time_counts_from_the_last_change() {
+        let mut j = job();
+        let t0 = j.kicked_off_at;
+        assert_eq!(
+            j.quiet_for(t0 + Duration::from_secs(90)),
+            Some(Duration::from_secs(90))
+        );
+        j.changed_at = Some(t0 + Duration::from_secs(60));
+        assert_eq!(
+            j.quiet_for(t0 + Duration::from_secs(90)),
+            Some(Duration::from_secs(30))
+        );
+        // A clock that went back: zero, not a panic.
+        assert_eq!(j.quiet_for(t0), Some(Duration::ZERO));
+        j.state = JobState::Complete;
+        assert_eq!(j.quiet_for(t0), None);
     }
 }

@@ -21,7 +21,7 @@ impl App {
         };
         match ev {
             WorkerEvent::Job(job) => jobs::on_job(*job, &mut cx),
-            WorkerEvent::ExportRefused(e) => cx.error(format!("The export was not started: {e}")),
+            WorkerEvent::ExportRefused(e) => cx.error(format!("The job was not started: {e}")),
             WorkerEvent::Download { job, event } => jobs::on_download(job, *event, &mut cx),
             WorkerEvent::DownloadDone { job, result } => {
                 jobs::on_download_done(job, result, &mut cx)
@@ -98,6 +98,7 @@ impl App {
             }
             Purpose::Browser => self.browser.on_answer(id, result, &mut cx),
             Purpose::Chart => self.chart.on_answer(id, result, &mut cx),
+            Purpose::JobDryRun => self.jobs.on_dry_run(id, result, &mut cx),
             Purpose::Resend => {
                 if let Some(h) = self.history.as_mut() {
                     h.on_resent(id, &result, &mut cx);

@@ -351,15 +351,21 @@ impl Collections {
                     },
                 );
             }
-            Msg::NewFolder { parent, name: typed } => {
+            Msg::NewFolder {
+                parent,
+                name: typed,
+            } => {
                 let name = file_safe_name(&typed);
                 match cx.model.ws.folder(&parent) {
                     Some(f) if f.free_name(&name) == name => {
                         let path = parent.child(&name);
                         // After its siblings: imported folders carry their source order.
-                        let seq = f.folders.iter().map(|s| s.seq).max().map_or(0, |m| {
-                            if m > 0 { m.saturating_add(1) } else { 0 }
-                        });
+                        let seq = f
+                            .folders
+                            .iter()
+                            .map(|s| s.seq)
+                            .max()
+                            .map_or(0, |m| if m > 0 { m.saturating_add(1) } else { 0 });
                         let folder = Folder {
                             seq,
                             ..Folder::titled(typed.trim())

@@ -18,7 +18,7 @@ pub use crate::fhir::bulk::{Manifest, ManifestOutput};
 use crate::fhir::outcome::{parse_outcome, summary};
 use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
 use crate::worker::http::{self, HttpError, HttpRequest, HttpResponse};
-pub use crate::workspace::export_job::{ExportJob, ExportParams, ExportScope, JobState};
+pub use crate::workspace::export_job::{ExportJob, ExportParams, ExportScope, JobState, OpKind};
 
 /// Timeout of kick-off, status and cancel requests.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,7 +36,12 @@ impl ExportJob {
         self
     }
 
-    fn schedule_next(&mut self, answer: Answer, retry_after: Option<Duration>, now: SystemTime) {
+    pub(super) fn schedule_next(
+        &mut self,
+        answer: Answer,
+        retry_after: Option<Duration>,
+        now: SystemTime,
+    ) {
         let delay = self
             .schedule
             .next(&self.policy, answer, retry_after, random_jitter());
@@ -206,10 +211,7 @@ fn refusal(what: &str, resp: &HttpResponse) -> String {
     }
 }
 
-/// Sends the kick-off request. A 202 with a Content-Location (resolved against the request URL
-/// when relative) becomes an [`ExportJob`] in state `Accepted`, its first poll scheduled.
-/// The status URL must be on an origin `policy` lets the token go to: anything else is
-/// refused, and no job is made.
+/// Sends the export kick-off request (see [`kickoff_op`]).
 pub async fn kickoff(
     client: &reqwest::Client,
     env: &str,
@@ -218,28 +220,59 @@ pub async fn kickoff(
     policy: &CredentialPolicy,
     token: Option<&str>,
 ) -> Result<ExportJob, ExportError> {
+    kickoff_op(client, env, OpKind::Export, params, req, policy, token).await
+}
+
+/// Sends a kick-off request of operation `kind`. A 202 (or, for `$reindex`, a 201 with the job
+/// record) with a Content-Location (resolved against the request URL when relative) becomes an
+/// [`ExportJob`] in state `Accepted`, its first poll scheduled. The status URL must be on an
+/// origin `policy` lets the token go to: anything else is refused, and no job is made.
+pub async fn kickoff_op(
+    client: &reqwest::Client,
+    env: &str,
+    kind: OpKind,
+    params: &ExportParams,
+    req: &HttpRequest,
+    policy: &CredentialPolicy,
+    token: Option<&str>,
+) -> Result<ExportJob, ExportError> {
     let permit = policy.permit("The kick-off URL", &req.url, Credential::FhirToken)?;
     let req = with_token(req.clone(), &permit, token)?;
     let resp = http::send(client, &req).await?;
+    let accepted = resp.status == 202 || (resp.status == 201 && kind == OpKind::Reindex);
     match resp.status {
-        202 => {
+        _ if accepted => {
+            let body = serde_json::from_slice::<Value>(&resp.body).ok();
+            // ReindexController.cs names the job in its record; a Content-Location is preferred.
+            let from_record = body
+                .as_ref()
+                .filter(|_| kind == OpKind::Reindex)
+                .and_then(|b| b.get("id"))
+                .and_then(Value::as_str)
+                .map(|id| format!("_operations/reindex/{id}"));
             let location = resp
                 .header("content-location")
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .or(from_record)
                 .ok_or(ExportError::NoStatusUrl)?;
             let status_url = url::Url::parse(&resp.final_url)
                 .or_else(|_| url::Url::parse(&req.url))
-                .and_then(|base| base.join(location))
+                .and_then(|base| base.join(&location))
                 .map(|u| u.to_string())
                 .map_err(|e| {
                     ExportError::Refused(format!(
                         "The server's Content-Location '{}' is not a usable URL: {e}.",
-                        http::quoted(location)
+                        http::quoted(&location)
                     ))
                 })?;
             policy.status_url(&status_url)?;
-            let mut job = ExportJob::accepted(env, &req.url, &status_url, params.clone());
+            let mut job = ExportJob::accepted_op(kind, env, &req.url, &status_url, params.clone());
+            job.last_answer = Some(answer_line(&resp));
+            if kind == OpKind::Reindex {
+                job.result = body.as_ref().and_then(super::ops::reindex_result);
+            }
             let retry_after = retry_hint(
                 resp.header("x-ms-retry-after-ms"),
                 resp.header("retry-after"),
@@ -251,14 +284,29 @@ pub async fn kickoff(
         }
         401 => Err(ExportError::Unauthorized),
         200..=299 => Err(ExportError::Refused(format!(
-            "The server answered {} instead of 202 Accepted: it did not start an asynchronous export (does it support $export with Prefer: respond-async?).",
-            status_text(&resp)
+            "The server answered {} instead of 202 Accepted: it did not start an asynchronous {} (does it support {} with Prefer: respond-async?).",
+            status_text(&resp),
+            kind.noun(),
+            kind.label()
         ))),
         _ => Err(ExportError::Refused(refusal(
-            "The export was refused",
+            &format!("The {} was refused", kind.noun()),
             &resp,
         ))),
     }
+}
+
+/// A status answer in one line: the status, and `X-Progress` when sent.
+fn answer_line(resp: &HttpResponse) -> String {
+    let mut line = status_text(resp);
+    if let Some(p) = resp
+        .header("x-progress")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        line.push_str(&format!(" · X-Progress: {}", one_line(p, 60)));
+    }
+    line
 }
 
 /// What one status poll found (the job is updated accordingly).
@@ -367,6 +415,38 @@ pub async fn poll_once(
 }
 
 fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollResult {
+    let before = (
+        job.state,
+        job.progress.clone(),
+        job.result.clone(),
+        job.last_answer.clone(),
+    );
+    job.last_answer = Some(answer_line(resp));
+    let result = match job.kind {
+        OpKind::Export => interpret_shared(job, resp, now),
+        _ => match super::ops_poll::interpret(job, resp, now) {
+            Some(r) => r,
+            None => interpret_shared(job, resp, now),
+        },
+    };
+    let after = (
+        job.state,
+        job.progress.clone(),
+        job.result.clone(),
+        job.last_answer.clone(),
+    );
+    if before != after || job.changed_at.is_none() {
+        job.changed_at = Some(now);
+    }
+    result
+}
+
+/// The status answers every operation shares (the export protocol's), and the export's own.
+pub(super) fn interpret_shared(
+    job: &mut ExportJob,
+    resp: &HttpResponse,
+    now: SystemTime,
+) -> PollResult {
     let retry_after = retry_hint(
         resp.header("x-ms-retry-after-ms"),
         resp.header("retry-after"),
@@ -419,7 +499,10 @@ fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollR
         404 | 410 => fail(
             job,
             refusal(
-                "The server no longer knows this export job (it may have expired or been deleted)",
+                &format!(
+                    "The server no longer knows this {} job (it may have expired or been deleted)",
+                    job.kind.noun()
+                ),
                 resp,
             ),
         ),
@@ -427,7 +510,10 @@ fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollR
         500..=599 if !has_outcome(resp) || is_transient_outcome(resp) => {
             trouble(job, resp, retry_after, now)
         }
-        400..=599 => fail(job, refusal("The export failed", resp)),
+        400..=599 => {
+            let what = format!("The {} failed", job.kind.noun());
+            fail(job, refusal(&what, resp))
+        }
         other => {
             // 1xx/3xx that survived the client: odd, but not proof of failure.
             let msg = format!(
@@ -441,13 +527,13 @@ fn interpret(job: &mut ExportJob, resp: &HttpResponse, now: SystemTime) -> PollR
 }
 
 /// Not polled: the policy refused the status URL.
-fn refuse(job: &mut ExportJob, why: String) -> PollResult {
+pub(super) fn refuse(job: &mut ExportJob, why: String) -> PollResult {
     job.last_error = Some(why.clone());
     job.next_poll_at = None;
     PollResult::Refused(why)
 }
 
-fn fail(job: &mut ExportJob, why: String) -> PollResult {
+pub(super) fn fail(job: &mut ExportJob, why: String) -> PollResult {
     job.state = JobState::Failed;
     job.outcome = Some(why.clone());
     job.next_poll_at = None;
@@ -510,7 +596,7 @@ pub async fn cancel(
         }
         401 => Err(ExportError::Unauthorized),
         _ => Err(ExportError::Refused(refusal(
-            "The server did not cancel the export",
+            &format!("The server did not cancel the {}", job.kind.noun()),
             &resp,
         ))),
     }
@@ -556,7 +642,7 @@ impl TokenSource for FixedToken {
     }
 }
 
-/// Kick-off with a token from `tokens`, retrying once with a fresh token after a 401.
+/// Export kick-off with a token from `tokens`, retrying once with a fresh token after a 401.
 pub async fn kickoff_with<T: TokenSource>(
     client: &reqwest::Client,
     env: &str,
@@ -565,20 +651,45 @@ pub async fn kickoff_with<T: TokenSource>(
     policy: &CredentialPolicy,
     tokens: &mut T,
 ) -> Result<ExportJob, ExportError> {
-    let req = kickoff_request(base, params);
+    let start = super::ops::Kickoff::Export(params.clone());
+    start_with(client, env, base, &start, params.insecure, policy, tokens).await
+}
+
+/// Kicks off any operation with a token from `tokens`, retrying once with a fresh token after
+/// a 401. `insecure` is the environment's opt-in, kept with the job for its polls.
+pub async fn start_with<T: TokenSource>(
+    client: &reqwest::Client,
+    env: &str,
+    base: &str,
+    start: &super::ops::Kickoff,
+    insecure: bool,
+    policy: &CredentialPolicy,
+    tokens: &mut T,
+) -> Result<ExportJob, ExportError> {
+    let kind = start.kind();
+    let params = match start {
+        super::ops::Kickoff::Export(p) => ExportParams {
+            insecure,
+            ..p.clone()
+        },
+        _ => ExportParams {
+            insecure,
+            ..Default::default()
+        },
+    };
+    let req = start.request(base);
     policy.permit("The kick-off URL", &req.url, Credential::FhirToken)?;
-    let token = tokens
-        .token(None)
-        .await
-        .map_err(|e| ExportError::Refused(format!("Signing in for the export failed: {e}")))?;
-    match kickoff(client, env, params, &req, policy, token.as_deref()).await {
+    let token = tokens.token(None).await.map_err(|e| {
+        ExportError::Refused(format!("Signing in for the {} failed: {e}", kind.noun()))
+    })?;
+    match kickoff_op(client, env, kind, &params, &req, policy, token.as_deref()).await {
         Err(ExportError::Unauthorized) if token.is_some() => {
             let fresh = tokens.token(token.as_deref()).await.map_err(|e| {
                 ExportError::Refused(format!(
                     "The server refused the token (401) and getting a new one failed: {e}"
                 ))
             })?;
-            kickoff(client, env, params, &req, policy, fresh.as_deref()).await
+            kickoff_op(client, env, kind, &params, &req, policy, fresh.as_deref()).await
         }
         other => other,
     }
@@ -600,7 +711,10 @@ pub async fn poll_with<T: TokenSource>(
     let token = match tokens.token(None).await {
         Ok(t) => t,
         Err(e) => {
-            job.last_error = Some(format!("Signing in to poll the export failed: {e}"));
+            job.last_error = Some(format!(
+                "Signing in to poll the {} failed: {e}",
+                job.kind.noun()
+            ));
             return PollResult::Unauthorized;
         }
     };
@@ -667,173 +781,5 @@ pub async fn wait_until_done<T: TokenSource>(
     }
 }
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn params(scope: ExportScope) -> ExportParams {
-        ExportParams {
-            scope,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn kickoff_urls_and_headers() {
-        let r = kickoff_request("http://h/fhir/", &params(ExportScope::System));
-        assert_eq!(r.url, "http://h/fhir/$export");
-        assert_eq!(r.method, "GET");
-        assert!(
-            r.headers
-                .contains(&("Accept".into(), "application/fhir+json".into()))
-        );
-        assert!(
-            r.headers
-                .contains(&("Prefer".into(), "respond-async".into()))
-        );
-        assert!(!r.headers.iter().any(|(k, _)| k == "Authorization"));
-        assert_eq!(
-            kickoff_request("http://h", &params(ExportScope::Patient)).url,
-            "http://h/Patient/$export"
-        );
-        assert_eq!(
-            kickoff_request("http://h", &params(ExportScope::Group("a b/c".into()))).url,
-            "http://h/Group/a%20b%2Fc/$export"
-        );
-        let p = ExportParams {
-            scope: ExportScope::Group("demo-cohort".into()),
-            types: vec!["Patient".into(), " Observation ".into(), "".into()],
-            since: Some("2024-01-01T00:00:00Z".into()),
-            type_filter: vec!["Observation?code=8867-4".into()],
-            container: Some("exports".into()),
-            output_format: Some("application/fhir+ndjson".into()),
-            insecure: false,
-        };
-        let r = kickoff_request("http://h", &p);
-        let u = url::Url::parse(&r.url).unwrap();
-        assert_eq!(u.path(), "/Group/demo-cohort/$export");
-        let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
-        assert_eq!(
-            q,
-            vec![
-                ("_type".into(), "Patient,Observation".into()),
-                ("_since".into(), "2024-01-01T00:00:00Z".into()),
-                ("_typeFilter".into(), "Observation?code=8867-4".into()),
-                ("_container".into(), "exports".into()),
-                ("_outputFormat".into(), "application/fhir+ndjson".into()),
-            ]
-        );
-    }
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
-        HttpResponse {
-            spool: None,
-            status,
-            reason: String::new(),
-            version: "HTTP/1.1".into(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec().into(),
-            elapsed: Duration::ZERO,
-            final_url: "http://h/status/1".into(),
-        }
-    }
-
-    fn job() -> ExportJob {
-        ExportJob::accepted(
-            "e",
-            "http://h/$export",
-            "http://h/status/1",
-            Default::default(),
-        )
-    }
-
-    #[test]
-    fn status_answers() {
-        let now = SystemTime::now();
-        let mut j = job();
-        let r = interpret(
-            &mut j,
-            &response(202, &[("X-Progress", "42%"), ("Retry-After", "2")], ""),
-            now,
-        );
-        assert_eq!(r, PollResult::Running);
-        assert_eq!(j.state, JobState::InProgress);
-        assert_eq!(j.progress, Some(Progress::Percent(42.0)));
-        assert_eq!(j.next_poll_at, Some(now + Duration::from_secs(2)));
-
-        // Azure-like bare 202: no progress invented, our own pace.
-        let r = interpret(&mut j, &response(202, &[], ""), now);
-        assert_eq!(r, PollResult::Running);
-        assert_eq!(j.progress, None);
-        let wait = j.next_poll_at.unwrap().duration_since(now).unwrap();
-        assert!(wait >= Duration::from_secs(1));
-
-        let oo = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled","diagnostics":"Too many requests"}]}"#;
-        let r = interpret(&mut j, &response(429, &[("Retry-After", "1")], oo), now);
-        assert!(matches!(r, PollResult::Throttled(ref m) if m.contains("Too many requests")));
-        assert_eq!(j.state, JobState::InProgress);
-        assert!(j.last_error.is_some());
-        let r = interpret(&mut j, &response(502, &[], "<html>Bad gateway</html>"), now);
-        assert!(matches!(r, PollResult::Throttled(_)));
-        let transient500 = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"transient","diagnostics":"busy"}]}"#;
-        assert!(matches!(
-            interpret(&mut j, &response(500, &[], transient500), now),
-            PollResult::Throttled(_)
-        ));
-        // A good answer clears the shown error.
-        interpret(&mut j, &response(202, &[], ""), now);
-        assert_eq!(j.last_error, None);
-
-        assert_eq!(
-            interpret(&mut j, &response(401, &[], ""), now),
-            PollResult::Unauthorized
-        );
-        assert_eq!(j.state, JobState::InProgress);
-
-        let failed = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"storage unreachable"}]}"#;
-        let r = interpret(&mut j, &response(500, &[], failed), now);
-        assert!(matches!(r, PollResult::Failed(ref m) if m.contains("storage unreachable")));
-        assert_eq!(j.state, JobState::Failed);
-        assert!(
-            j.outcome
-                .as_deref()
-                .unwrap_or("")
-                .contains("error: storage unreachable")
-        );
-        assert_eq!(j.next_poll_at, None);
-    }
-
-    #[test]
-    fn completion_and_odd_manifests() {
-        let now = SystemTime::now();
-        let mut j = job();
-        let r = interpret(
-            &mut j,
-            &response(
-                200,
-                &[],
-                r#"{"transactionTime":"t","output":[{"type":"Patient","url":"http://h/p.ndjson","count":3}]}"#,
-            ),
-            now,
-        );
-        assert_eq!(r, PollResult::Complete);
-        assert_eq!(j.state, JobState::Complete);
-        assert_eq!(j.manifest.as_ref().map(|m| m.output.len()), Some(1));
-        let mut j = job();
-        let r = interpret(&mut j, &response(200, &[], "not json"), now);
-        assert!(matches!(r, PollResult::Failed(ref m) if m.contains("not json")));
-        let mut j = job();
-        assert!(matches!(
-            interpret(&mut j, &response(404, &[], ""), now),
-            PollResult::Failed(_)
-        ));
-        let mut j = job();
-        j.state = JobState::Cancelled;
-        assert_eq!(
-            interpret(&mut j, &response(404, &[], ""), now),
-            PollResult::Gone
-        );
-    }
-}
+#[path = "job_tests.rs"]
+mod tests;

@@ -18,7 +18,101 @@ use crate::tui::screens::dialogs::centered;
 use crate::tui::style::Theme;
 use crate::tui::widgets::{SPINNER, hint_spans, shorten};
 use crate::worker::auth::jwt::human;
-use crate::worker::export::{ExportJob, JobState};
+use crate::worker::export::{ExportJob, JobState, OpKind, OpResult};
+
+/// A running job that shows no change for this long gets "no progress for N min".
+pub const QUIET_HINT_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The status part of a last answer ("202 Accepted · X-Progress: …" → "202 Accepted").
+fn short_answer(a: &str) -> String {
+    a.split(" · ").next().unwrap_or(a).to_string()
+}
+
+/// An ended job's result in a few words (the progress column).
+fn result_summary(j: &ExportJob) -> String {
+    match &j.result {
+        Some(OpResult::Import { output, error, .. }) => {
+            let n: u64 = output.iter().filter_map(|o| o.count).sum();
+            let bad: u64 = error.iter().filter_map(|o| o.count).sum();
+            format!("{n} imported, {bad} failed")
+        }
+        Some(OpResult::BulkDelete { deleted, .. }) => {
+            let n: u64 = deleted.iter().map(|d| d.count).sum();
+            format!("{n} deleted")
+        }
+        Some(r @ OpResult::Reindex { .. }) => r.field("status").unwrap_or("").to_string(),
+        None => j
+            .manifest
+            .as_ref()
+            .map(|m| plural(m.output.len(), "file"))
+            .unwrap_or_default(),
+    }
+}
+
+/// The result of an operation other than `$export`, line by line.
+fn result_lines(lines: &mut Vec<Line<'static>>, job: &ExportJob, theme: &Theme) {
+    let head = theme.header_name.add_modifier(Modifier::BOLD);
+    match &job.result {
+        Some(OpResult::Import { output, .. }) => {
+            lines.push(Line::styled(
+                format!("    {:<24}{:>10}  input", "type", "imported"),
+                head,
+            ));
+            for o in output {
+                lines.push(Line::styled(
+                    format!(
+                        "    {:<24}{:>10}  {}",
+                        o.type_,
+                        o.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+                        o.input_url.clone().unwrap_or_default()
+                    ),
+                    theme.text,
+                ));
+            }
+        }
+        Some(OpResult::BulkDelete { deleted, issues }) => {
+            if job.state.is_terminal() || !deleted.is_empty() {
+                lines.push(Line::styled(
+                    format!("    {:<24}{:>10}", "ResourceDeletedCount", ""),
+                    head,
+                ));
+                if deleted.is_empty() {
+                    lines.push(Line::styled("    nothing was deleted", theme.dim));
+                }
+            }
+            for d in deleted {
+                lines.push(Line::styled(
+                    format!("    {:<24}{:>10}", d.type_, d.count),
+                    theme.text,
+                ));
+            }
+            for i in issues {
+                lines.push(Line::styled(format!("issue  {i}"), theme.dim));
+            }
+        }
+        Some(OpResult::Reindex { fields }) => {
+            for f in fields.iter().filter(|f| {
+                matches!(
+                    f.name.as_str(),
+                    "status"
+                        | "progress"
+                        | "totalResourcesToReindex"
+                        | "resourcesSuccessfullyReindexed"
+                        | "resources"
+                        | "startTime"
+                        | "endTime"
+                        | "failureReason"
+                )
+            }) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<32}", f.name), theme.dim),
+                    Span::raw(f.value.clone()),
+                ]));
+            }
+        }
+        None => {}
+    }
+}
 
 fn since(t: std::time::SystemTime) -> u64 {
     std::time::SystemTime::now()
@@ -59,6 +153,10 @@ impl Jobs {
             draw_form(frame, area, form, v);
             return;
         }
+        if let Some(form) = &self.op_form {
+            draw_op_form(frame, area, form, v);
+            return;
+        }
         let r = centered(
             area,
             area.width.saturating_sub(4),
@@ -69,16 +167,15 @@ impl Jobs {
             .borders(Borders::ALL)
             .border_type(BorderType::Rounded)
             .border_style(theme.border_focused)
-            .title(Span::styled(" Bulk export jobs ", theme.title_focused));
+            .title(Span::styled(" Jobs ", theme.title_focused));
         let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
         frame.render_widget(block, r);
-        let spinner = SPINNER[(app.frame % SPINNER.len() as u64) as usize];
         let jobs = &app.jobs.list;
         if jobs.is_empty() {
             let lines = vec![
                 Line::raw(""),
                 Line::styled(
-                    "No export jobs yet. Send a $export request (like the seeded Export): when the server",
+                    "No jobs yet. Send a $export request (like the seeded Export): when the server",
                     theme.text,
                 ),
                 Line::styled(
@@ -86,7 +183,10 @@ impl Jobs {
                     theme.text,
                 ),
                 Line::raw(""),
-                Line::styled("n starts one from a form here; Esc closes.", theme.dim),
+                Line::styled(
+                    "n starts one here ($export, $import, $bulk-delete, $reindex); Esc closes.",
+                    theme.dim,
+                ),
             ];
             frame.render_widget(Paragraph::new(lines), inner);
             return;
@@ -107,39 +207,53 @@ impl Jobs {
             Constraint::Length(9),
             Constraint::Length(9),
             Constraint::Length(6),
-            Constraint::Length(11),
-            Constraint::Length(10),
+            Constraint::Length(16),
+            Constraint::Length(9),
             Constraint::Min(26),
+            Constraint::Length(12),
         ];
         let wide = list.width >= 110;
         let keep: &[usize] = if wide {
-            &[0, 1, 2, 3, 4, 5, 6, 7]
+            &[0, 8, 1, 2, 3, 5, 6, 7]
         } else {
-            &[0, 1, 3, 7]
+            &[0, 8, 3, 7]
         };
         // The kick-off column's share of the width (the other columns are fixed, one space apart).
         let fixed: usize = if wide {
-            12 + 9 + 9 + 6 + 11 + 10 + 26 + 7
+            12 + 12 + 9 + 9 + 16 + 9 + 26 + 7
         } else {
-            12 + 9 + 26 + 3
+            12 + 12 + 9 + 26 + 4
         };
         let kickoff_width = (list.width as usize).saturating_sub(fixed).max(8);
         let pick = |cells: Vec<Line<'static>>| -> Vec<Line<'static>> {
-            cells
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| keep.contains(i))
-                .map(|(_, c)| c)
+            let mut cells: Vec<Option<Line<'static>>> = cells.into_iter().map(Some).collect();
+            keep.iter()
+                .filter_map(|&i| cells.get_mut(i).and_then(Option::take))
                 .collect()
         };
         let rows: Vec<Row> = jobs
             .iter()
             .map(|j| {
                 let running = !j.state.is_terminal();
+                // The indicator turns once per answered poll: it shows the server answering,
+                // not progress nobody reported.
+                let tick = SPINNER[(j.polls as usize) % SPINNER.len()];
+                let quiet = j
+                    .quiet_for(now)
+                    .filter(|q| *q >= QUIET_HINT_AFTER)
+                    .map(|q| format!("no progress for {} min", q.as_secs() / 60))
+                    .unwrap_or_default();
                 let progress = match (&j.progress, running) {
-                    (Some(p), _) => p.to_string(),
-                    (None, true) => format!("{spinner} running (no X-Progress)"),
-                    (None, false) => String::new(),
+                    (Some(p), _) if quiet.is_empty() => p.to_string(),
+                    (Some(p), _) => format!("{p} · {quiet}"),
+                    (None, true) if quiet.is_empty() => format!("{tick} running (no X-Progress)"),
+                    (None, true) => format!("{tick} {quiet}"),
+                    (None, false) => result_summary(j),
+                };
+                let answer = match (&j.last_answer, j.last_poll_at) {
+                    (Some(a), Some(_)) => format!("{} · {}", short_answer(a), ago(j.last_poll_at)),
+                    (Some(a), None) => short_answer(a),
+                    (None, t) => ago(t),
                 };
                 let next = j
                     .next_poll_at
@@ -166,9 +280,10 @@ impl Jobs {
                     ),
                     Line::raw(human(elapsed(j))),
                     Line::raw(j.polls.to_string()),
-                    Line::raw(ago(j.last_poll_at)),
+                    Line::raw(answer),
                     Line::raw(next),
                     Line::raw(progress),
+                    Line::raw(j.kind.label()),
                 ]))
             })
             .collect();
@@ -176,12 +291,13 @@ impl Jobs {
             [
                 "state",
                 "kick-off",
-                "started",
+                "since",
                 "elapsed",
                 "polls",
-                "last poll",
+                "last answer",
                 "next poll",
                 "progress",
+                "operation",
             ]
             .into_iter()
             .map(Line::raw)
@@ -239,17 +355,27 @@ impl Jobs {
         if let Some(o) = &job.outcome {
             lines.push(Line::styled(format!("server says: {o}"), theme.error));
         }
+        if let Some(a) = &job.last_answer {
+            lines.push(Line::from(vec![
+                Span::styled("last answer ", theme.dim),
+                Span::raw(a.clone()),
+                Span::styled(format!("   polls {}", job.polls), theme.dim),
+            ]));
+        }
+        result_lines(&mut lines, job, theme);
         let mut gauge_ratio = job.progress.as_ref().and_then(|p| p.ratio());
         let mut gauge_label = None;
-        if let Some(m) = &job.manifest {
-            lines.push(Line::from(vec![
-                Span::styled("transactionTime  ", theme.dim),
-                Span::raw(m.transaction_time.clone().unwrap_or_default()),
-                Span::styled(
-                    format!("   requiresAccessToken {}", m.requires_access_token),
-                    theme.dim,
-                ),
-            ]));
+        if let Some(m) = &super::files::files_of(job) {
+            if job.kind == OpKind::Export {
+                lines.push(Line::from(vec![
+                    Span::styled("transactionTime  ", theme.dim),
+                    Span::raw(m.transaction_time.clone().unwrap_or_default()),
+                    Span::styled(
+                        format!("   requiresAccessToken {}", m.requires_access_token),
+                        theme.dim,
+                    ),
+                ]));
+            }
             let view = Some(&self.outputs).filter(|v| v.job.as_deref() == Some(job.id.as_str()));
             let files: Vec<(&str, &crate::worker::export::ManifestOutput)> = m
                 .output
@@ -289,9 +415,13 @@ impl Jobs {
                 lines.push(Line::styled(text, style));
             }
             lines.push(Line::styled(
-            "Tab moves into the files · space picks · D downloads the picked ones (none picked: all outputs) · Enter on an error file shows its issues",
-            theme.dim,
-        ));
+                if job.kind == OpKind::Export {
+                    "Tab moves into the files · space picks · D downloads the picked ones (none picked: all outputs) · Enter on an error file shows its issues"
+                } else {
+                    "Tab moves into the error files · Enter shows one's issues (fetched with the storage token) · space picks · D downloads"
+                },
+                theme.dim,
+            ));
         }
         match app.jobs.downloads.get(&job.id) {
             Some(DownloadState::Running(p)) => {
@@ -545,4 +675,93 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
         Paragraph::new(Line::from(hint)),
         areas[FIELD_ROWS.len() + 2],
     );
+}
+
+/// The form of `$bulk-delete`, `$import` or `$reindex`.
+fn draw_op_form(frame: &mut Frame, area: Rect, form: &super::OpForm, v: &View) {
+    use super::op_form::Field;
+    let theme = v.theme;
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_focused)
+        .title(Span::styled(
+            format!(" Start {} ", form.kind.label()),
+            theme.title_focused,
+        ));
+    let inner = block.inner(r).inner(ratatui::layout::Margin::new(1, 0));
+    frame.render_widget(block, r);
+    let mut constraints = vec![Constraint::Length(1); form.fields.len() * 2 + 3];
+    constraints.push(Constraint::Fill(1));
+    constraints.push(Constraint::Length(1));
+    let areas = Layout::vertical(constraints).split(inner);
+    for (i, (label, help, field)) in form.fields.iter().enumerate() {
+        let style = if form.row == i {
+            theme.selected
+        } else {
+            theme.header_name
+        };
+        let [l, val] =
+            Layout::horizontal([Constraint::Length(20), Constraint::Fill(1)]).areas(areas[i * 2]);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{label:<19}"), style)),
+            l,
+        );
+        match field {
+            Field::Text(t) => t.draw(frame, val, form.row == i, theme),
+            Field::Flag(on) => frame.render_widget(
+                Paragraph::new(Span::styled(
+                    format!("[{}] (space)", if *on { "x" } else { " " }),
+                    theme.text,
+                )),
+                val,
+            ),
+            Field::Choice(opts, k) => {
+                let spans: Vec<Span> = opts
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(n, o)| {
+                        let st = if n == *k { theme.tab_active } else { theme.dim };
+                        [Span::styled(o.to_string(), st), Span::raw("   ")]
+                    })
+                    .collect();
+                frame.render_widget(Paragraph::new(Line::from(spans)), val);
+            }
+        }
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{:20}{help}", ""), theme.dim)),
+            areas[i * 2 + 1],
+        );
+    }
+    let n = form.fields.len() * 2;
+    let start = if form.kind == OpKind::BulkDelete {
+        "  Count what matches (Enter) — nothing is deleted before you confirm"
+    } else {
+        "  Start (Enter)"
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            start,
+            if form.row == form.fields.len() {
+                theme.selected
+            } else {
+                theme.key_hint
+            },
+        )),
+        areas[n + 1],
+    );
+    if let Some(w) = form.warning() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(w, theme.warning)).wrap(Wrap { trim: false }),
+            areas[n + 3],
+        );
+    }
+    let hint = hint_spans(&v.model.keymap, crate::tui::keys::Ctx::ExportForm, theme);
+    frame.render_widget(Paragraph::new(Line::from(hint)), areas[n + 4]);
 }

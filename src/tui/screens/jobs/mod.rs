@@ -5,6 +5,9 @@
 
 mod draw;
 pub mod export_form;
+mod files;
+mod kickoff;
+pub mod op_form;
 #[cfg(test)]
 mod tests;
 
@@ -14,9 +17,10 @@ use crossterm::event::KeyEvent;
 
 pub use export_form::ExportForm;
 use export_form::FormOutcome;
+pub use op_form::OpForm;
 
 use super::dialogs::confirm::Confirm;
-use super::dialogs::reader::{Reader, Tone};
+
 use super::response::{Outcome, ResponseView};
 use super::{Cx, Handled, Intent};
 use crate::tui::keys::{Action, Ctx};
@@ -39,6 +43,12 @@ pub struct OutputsView {
 }
 
 pub enum Msg {
+    /// The operation picked for `n` (an index into `OpKind::ALL`).
+    Pick(usize),
+    /// Start this job (confirmed).
+    Start(Box<crate::worker::export::Kickoff>),
+    /// The text typed to confirm a bulk delete.
+    ConfirmDelete(String),
     Cancel(String),
     Remove(String),
     /// The jobs folder as it is now: jobs another fhirside started appear and are watched.
@@ -53,6 +63,12 @@ pub struct Jobs {
     pub outputs: OutputsView,
     /// The kick-off form, while it is open.
     pub form: Option<Box<ExportForm>>,
+    /// The kick-off form of another operation, while it is open.
+    pub op_form: Option<Box<OpForm>>,
+    /// A bulk delete waiting for its dry run's count, then for its confirmation.
+    pub dry_run: Option<kickoff::DryRun>,
+    /// The types `n` found for the export form (the server's, when known).
+    offered_types: Option<Vec<String>>,
 }
 
 /// The kick-off parameters read back from a kick-off URL (for display and the jobs file).
@@ -186,6 +202,21 @@ pub fn on_download(job: String, event: DownloadEvent, cx: &mut Cx) {
 }
 
 pub fn on_download_done(job: String, result: Result<Box<DownloadReport>, String>, cx: &mut Cx) {
+    let preview = match cx.model.jobs.preview_after_download.take() {
+        Some((j, name)) if j == job && result.is_ok() => Some(name),
+        other => {
+            cx.model.jobs.preview_after_download = other;
+            None
+        }
+    };
+    if let Some(name) = preview {
+        cx.model
+            .jobs
+            .downloads
+            .insert(job.clone(), DownloadState::Done(result));
+        files::preview_error_file(&job, &name, cx);
+        return;
+    }
     match &result {
         Ok(r) if r.all_good() => cx.info(format!(
             "Downloaded {} into {}.",
@@ -253,7 +284,7 @@ pub fn server_types<'a>(
 
 impl Jobs {
     pub fn ctx(&self) -> Ctx {
-        if self.form.is_some() {
+        if self.form.is_some() || self.op_form.is_some() {
             Ctx::ExportForm
         } else {
             Ctx::Jobs
@@ -269,6 +300,12 @@ impl Jobs {
     }
 
     pub fn on_paste(&mut self, text: &str) {
+        if let Some(f) = self.op_form.as_mut() {
+            let row = f.row;
+            if let Some(t) = f.text_mut(row) {
+                t.paste(text);
+            }
+        }
         if let Some(f) = self.form.as_mut() {
             let row = f.row;
             if let Some(t) = f.text_mut(row) {
@@ -279,6 +316,15 @@ impl Jobs {
 
     pub fn update(&mut self, msg: Msg, cx: &mut Cx) {
         match msg {
+            Msg::Pick(i) => match crate::worker::export::OpKind::ALL.get(i) {
+                Some(crate::worker::export::OpKind::Export) | None => {
+                    let types = self.offered_types.take();
+                    self.open_form(types);
+                }
+                Some(kind) => self.op_form = Some(Box::new(OpForm::new(*kind))),
+            },
+            Msg::Start(start) => self.start(*start, cx),
+            Msg::ConfirmDelete(text) => self.confirm_delete(&text, cx),
             Msg::Cancel(id) => {
                 let Some(job) = cx.model.jobs.get(&id).cloned() else {
                     return;
@@ -325,6 +371,14 @@ impl Jobs {
         cx: &mut Cx,
         types: impl FnOnce(&Cx) -> Option<Vec<String>>,
     ) -> Handled {
+        if let Some(form) = self.op_form.as_mut() {
+            match form.on_key(key, action, cx) {
+                FormOutcome::Stay => {}
+                FormOutcome::Back => self.op_form = None,
+                FormOutcome::Start => self.submit_op_form(cx),
+            }
+            return Handled::Yes;
+        }
         if let Some(form) = self.form.as_mut() {
             match form.on_key(key, action, cx) {
                 FormOutcome::Stay => {}
@@ -345,7 +399,7 @@ impl Jobs {
         let job = cx.model.jobs.list.get(self.selected).cloned();
         let files = job
             .as_ref()
-            .and_then(|j| j.manifest.as_ref())
+            .and_then(files::files_of)
             .map_or(0, |m| m.output.len() + m.error.len());
         if self.outputs.job.as_deref() != job.as_ref().map(|j| j.id.as_str()) {
             self.outputs = OutputsView {
@@ -388,7 +442,19 @@ impl Jobs {
                 }
             }
             Some(Action::Close) => return Handled::Close,
-            Some(Action::New) => self.open_form(types(cx)),
+            Some(Action::New) => {
+                self.offered_types = types(cx);
+                let choices = crate::worker::export::OpKind::ALL
+                    .iter()
+                    .map(|k| kickoff::describe(*k).to_string())
+                    .collect();
+                cx.open(crate::tui::screens::dialogs::choice::Choice::new(
+                    "Start which operation?",
+                    choices,
+                    0,
+                    |i| Intent::Jobs(Msg::Pick(i)),
+                ));
+            }
             Some(Action::Down) => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
             Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
             Some(Action::CancelJob) => match job {
@@ -403,7 +469,12 @@ impl Jobs {
                 None => cx.info("No job selected."),
             },
             Some(Action::Download) => match job {
-                Some(j) if j.state == JobState::Complete => self.download(j, cx),
+                Some(j) if j.state == JobState::Complete && files::files_of(&j).is_some() => {
+                    self.download(j, cx)
+                }
+                Some(j) if j.kind != crate::worker::export::OpKind::Export => {
+                    cx.info(format!("A {} job has no files to download.", j.kind.noun()))
+                }
                 _ => cx.info("Only a finished job can be downloaded."),
             },
             Some(Action::Delete) => match job {
@@ -421,118 +492,4 @@ impl Jobs {
         }
         Handled::Yes
     }
-
-    /// Downloads the picked files (none picked: every output) into `exports/JOB/`.
-    fn download(&mut self, mut j: ExportJob, cx: &mut Cx) {
-        if let Some(m) = j.manifest.as_mut() {
-            let picked = &self.outputs.picked;
-            let outputs = m.output.len();
-            if picked.is_empty() {
-                m.error.clear();
-            } else {
-                m.output = m
-                    .output
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| picked.contains(i))
-                    .map(|(_, o)| o.clone())
-                    .collect();
-                m.error = m
-                    .error
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| picked.contains(&(outputs + i)))
-                    .map(|(_, o)| o.clone())
-                    .collect();
-                // Error files are fetched like outputs.
-                let errors = std::mem::take(&mut m.error);
-                m.output.extend(errors);
-            }
-        }
-        cx.model.jobs.file_progress.remove(&j.id);
-        // Patient data: the folders are made private (0700) before anything lands there.
-        let dir = match crate::workspace::jobs::export_dir(&cx.model.root, &j.id) {
-            Ok(d) => d,
-            Err(e) => {
-                cx.error(format!("The download folder could not be made: {e}."));
-                return;
-            }
-        };
-        cx.model
-            .jobs
-            .downloads
-            .insert(j.id.clone(), DownloadState::Running(None));
-        let auth = cx.model.plan_for_env(&j.env, &j.kickoff_url);
-        cx.info(format!("Downloading into {}…", dir.display()));
-        cx.worker(WorkerCommand::DownloadJob {
-            job: Box::new(j),
-            dir,
-            auth,
-        });
-    }
-
-    /// Enter on an error file: its OperationOutcome issues, from the downloaded copy.
-    fn show_error_file(&self, job: &ExportJob, cx: &mut Cx) {
-        let Some(m) = &job.manifest else {
-            return;
-        };
-        let Some(i) = self.outputs.row.checked_sub(m.output.len()) else {
-            cx.info("Enter shows an error file's issues; this row is an output (space picks it).");
-            return;
-        };
-        let Some(file) = m.error.get(i) else {
-            return;
-        };
-        let dir = cx.model.root.join("exports").join(&job.id);
-        let name = file.url.rsplit('/').next().unwrap_or("").to_string();
-        let path = dir.join(&name);
-        // Read a bounded amount: error files can be long; the first issues tell the story.
-        let text = match read_prefix(&path, 1024 * 1024) {
-            Ok(t) => t,
-            Err(_) => {
-                cx.info(
-                    "Download the error file first (space picks it, D downloads); then Enter shows its issues.",
-                );
-                return;
-            }
-        };
-        let mut lines = Vec::new();
-        for (n, line) in text.lines().enumerate().take(500) {
-            let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
-                lines.push((Tone::Warning, format!("line {}: not JSON", n + 1)));
-                continue;
-            };
-            match crate::fhir::parse_outcome(&json) {
-                Some(issues) => {
-                    for issue in issues {
-                        lines.push((
-                            if issue.is_error() {
-                                Tone::Error
-                            } else {
-                                Tone::Warning
-                            },
-                            format!("{} ({}): {}", issue.severity, issue.code, issue.message()),
-                        ));
-                    }
-                }
-                None => lines.push((
-                    Tone::Dim,
-                    format!("line {}: not an OperationOutcome", n + 1),
-                )),
-            }
-        }
-        if lines.is_empty() {
-            lines.push((Tone::Dim, "The file is empty.".into()));
-        }
-        cx.open(Reader::new(format!("Error file {name}"), lines));
-    }
-}
-
-fn read_prefix(path: &std::path::Path, max: usize) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(max as u64)
-        .read_to_end(&mut buf)?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -59,7 +59,10 @@ pub enum Msg {
     AllowUnsigned(String),
     /// The value of a Postman Vault secret (`{{vault:NAME}}`), typed when sending: kept for
     /// the session only (a secret by its name, so redacted everywhere), then the send goes on.
-    VaultValue { variable: String, value: String },
+    VaultValue {
+        variable: String,
+        value: String,
+    },
     /// A request was renamed (its display name changed).
     Renamed {
         path: NodePath,
