@@ -49,10 +49,10 @@ fn esc_glued_to_a_key_while_editing_the_url_leaves_the_editor_and_the_key_acts()
     // Esc and `J` in one write, as one packet delivers them: `J` opens the Jobs screen only
     // when the editor was left; typed into the URL it would read `?x=1J`.
     pty.send_bytes(b"\x1bJ");
-    ok(pty.wait_for_text_within("No export jobs yet", T));
+    ok(pty.wait_for_text_within("No jobs yet", T));
     assert!(!pty.screen_text().contains("x=1J"), "{}", pty.screen_text());
     pty.esc();
-    ok(pty.wait_for_text_gone("No export jobs yet"));
+    ok(pty.wait_for_text_gone("No jobs yet"));
     // The URL line is no longer being edited: it kept what was typed before the Esc (or the
     // Esc threw the edit away), and it never got the `J`.
     let row = url_row(&mut pty);
