@@ -5,8 +5,6 @@
 //! File names come from the last segment of each URL, reduced to `[A-Za-z0-9._-]` (never a path,
 //! never `.`/`..`), made unique within the manifest; nothing is written outside the folder.
 
-use std::collections::HashSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,9 +16,20 @@ use tokio::sync::Semaphore;
 
 use super::job::{Manifest, ManifestOutput};
 use super::progress::retry_hint;
+
 use crate::worker::credentials::{Credential, CredentialPolicy, Permit};
 use crate::worker::http::{self, HttpError, HttpRequest};
 use crate::worker::storage;
+
+mod files;
+mod lines;
+mod names;
+
+pub use files::{create_private_dirs, make_private};
+use files::{open_private, part_len, read_capped};
+use lines::count_file;
+pub use lines::{LineCounter, count_lines};
+pub use names::{file_name_for, plan};
 
 /// A whole-file download has no overall deadline (files can be gigabytes); an attempt ends when
 /// no bytes arrive for [`DownloadOptions::idle_timeout`].
@@ -243,97 +252,6 @@ impl DownloadReport {
     }
 }
 
-/// A safe file name from `url`'s last path segment (percent-decoded), else from `fallback`.
-pub fn file_name_for(url: &str, fallback: &str) -> String {
-    let from_url = url::Url::parse(url).ok().and_then(|u| {
-        u.path_segments()
-            .and_then(|mut s| s.rfind(|p| !p.is_empty()).map(str::to_string))
-    });
-    let decoded = from_url.map(|s| {
-        percent_encoding::percent_decode_str(&s)
-            .decode_utf8_lossy()
-            .into_owned()
-    });
-    decoded
-        .and_then(|s| sanitise(&s))
-        .or_else(|| sanitise(fallback))
-        .unwrap_or_else(|| "export.ndjson".into())
-}
-
-fn sanitise(raw: &str) -> Option<String> {
-    // Only the last component, whatever separators it used.
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut s: String = last
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // No hidden files, no "." or "..".
-    let trimmed = s.trim_start_matches('.').to_string();
-    s = trimmed;
-    if s.chars().count() > 120 {
-        s = s
-            .chars()
-            .rev()
-            .take(120)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        s = s.trim_start_matches('.').to_string();
-    }
-    (!s.is_empty() && s.chars().any(|c| c.is_ascii_alphanumeric())).then_some(s)
-}
-
-fn unique(name: String, taken: &mut HashSet<String>) -> String {
-    if taken.insert(name.to_ascii_lowercase()) {
-        return name;
-    }
-    let (stem, ext) = match name.find('.') {
-        Some(i) if i > 0 => (&name[..i], &name[i..]),
-        _ => (name.as_str(), ""),
-    };
-    for n in 2.. {
-        let candidate = format!("{stem}-{n}{ext}");
-        if taken.insert(candidate.to_ascii_lowercase()) {
-            return candidate;
-        }
-    }
-    name
-}
-
-/// The files to fetch with their names, in report order.
-pub fn plan(manifest: &Manifest, include_error_files: bool) -> Vec<(ManifestOutput, String, bool)> {
-    let mut taken = HashSet::new();
-    let errors: &[ManifestOutput] = if include_error_files {
-        &manifest.error
-    } else {
-        &[]
-    };
-    manifest
-        .output
-        .iter()
-        .map(|o| (o, false))
-        .chain(errors.iter().map(|o| (o, true)))
-        .enumerate()
-        .map(|(i, (o, is_err))| {
-            let ty = if o.type_.is_empty() {
-                "export"
-            } else {
-                &o.type_
-            };
-            let fallback = format!("{ty}-{}.ndjson", i + 1);
-            let name = unique(file_name_for(&o.url, &fallback), &mut taken);
-            (o.clone(), name, is_err)
-        })
-        .collect()
-}
-
 struct Shared<'a> {
     client: &'a reqwest::Client,
     dir: PathBuf,
@@ -462,28 +380,6 @@ pub async fn download_all(
     })
 }
 
-/// Creates `dir` and any missing parents readable by this user only (0700). Folders that exist
-/// are left as they are (a `--download` folder may be the user's own).
-pub async fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-    })
-    .await
-    .map_err(std::io::Error::other)?
-}
-
-/// Makes `dir` (a job's own download folder) private even if it existed before.
-pub async fn make_private(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    create_private_dirs(dir).await?;
-    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await
-}
-
 /// `bytes START-END/TOTAL` → (START, TOTAL); `bytes */TOTAL` → (None, TOTAL).
 fn content_range(v: &str) -> Option<(Option<u64>, Option<u64>)> {
     let spec = v.trim().strip_prefix("bytes")?.trim();
@@ -505,13 +401,6 @@ enum Attempt {
     Retry(String, Duration),
     /// Give up.
     Fatal(String),
-}
-
-async fn part_len(part: &Path) -> u64 {
-    tokio::fs::metadata(part)
-        .await
-        .map(|m| if m.is_file() { m.len() } else { 0 })
-        .unwrap_or(0)
 }
 
 async fn download_one(
@@ -806,7 +695,7 @@ async fn attempt(
                 break Some(format!(
                     "The connection dropped while downloading {} ({done} bytes so far): {}",
                     out.url,
-                    root(&e)
+                    http::root_cause(&e)
                 ));
             }
             Some(Ok(chunk)) => {
@@ -859,95 +748,6 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     full.mul_f64(0.5 + 0.5 * rand::random::<f64>())
 }
 
-/// Up to `max` bytes of an error answer's body, as text (a hostile server may send gigabytes).
-async fn read_capped(resp: reqwest::Response, max: usize) -> String {
-    let mut stream = resp.bytes_stream();
-    let mut body = Vec::new();
-    while body.len() < max {
-        match stream.next().await {
-            Some(Ok(chunk)) => {
-                let room = max - body.len();
-                body.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&[]));
-            }
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&body).into_owned()
-}
-
-/// Opens a `.part` file readable by this user only (0600), also one left by an older version.
-async fn open_private(part: &Path, append: bool) -> std::io::Result<tokio::fs::File> {
-    use std::os::unix::fs::PermissionsExt;
-    let file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
-        .mode(0o600)
-        .open(part)
-        .await?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .await?;
-    Ok(file)
-}
-
-fn root(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        last = s.to_string();
-        cur = s.source();
-    }
-    last
-}
-
-/// Counts non-blank NDJSON lines as bytes go by, across chunk boundaries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LineCounter {
-    complete: u64,
-    /// The current line has something besides white space.
-    content: bool,
-}
-
-impl LineCounter {
-    pub fn feed(&mut self, bytes: &[u8]) {
-        let blank = |seg: &[u8]| seg.iter().all(u8::is_ascii_whitespace);
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', bytes) {
-            let seg = bytes.get(start..nl).unwrap_or(&[]);
-            self.complete += u64::from(self.content || !blank(seg));
-            self.content = false;
-            start = nl + 1;
-        }
-        if !self.content {
-            self.content = !blank(bytes.get(start..).unwrap_or(&[]));
-        }
-    }
-
-    /// Lines so far, counting a last line without a newline.
-    pub fn total(&self) -> u64 {
-        self.complete + u64::from(self.content)
-    }
-}
-
-/// Non-blank lines of an NDJSON file.
-pub fn count_lines(path: &Path) -> std::io::Result<u64> {
-    count_file(path).map(|c| c.total())
-}
-
-fn count_file(path: &Path) -> std::io::Result<LineCounter> {
-    let mut f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut counter = LineCounter::default();
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Ok(counter);
-        }
-        counter.feed(buf.get(..n).unwrap_or(&[]));
-    }
-}
-
 /// The lines of a kept `.part` (only when resuming).
 async fn count_part(part: &Path) -> std::io::Result<LineCounter> {
     let part = part.to_path_buf();
@@ -957,138 +757,4 @@ async fn count_part(part: &Path) -> std::io::Result<LineCounter> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_safe() {
-        assert_eq!(
-            file_name_for(
-                "https://acct.blob.core.windows.net/c/job/Patient-1.ndjson",
-                "x"
-            ),
-            "Patient-1.ndjson"
-        );
-        assert_eq!(
-            file_name_for("http://h/files/Obs%20v2.ndjson?sig=abc", "x"),
-            "Obs_v2.ndjson"
-        );
-        assert_eq!(
-            file_name_for("http://h/a/..%2F..%2Fetc%2Fpasswd", "x"),
-            "passwd"
-        );
-        assert_eq!(
-            file_name_for("http://h/a/..%5C..%5Cboot.ini", "x"),
-            "boot.ini"
-        );
-        assert_eq!(
-            file_name_for("http://h/..", "Patient-1.ndjson"),
-            "Patient-1.ndjson"
-        );
-        assert_eq!(file_name_for("http://h/.bashrc", "x"), "bashrc");
-        assert_eq!(
-            file_name_for("http://h/", "Patient-3.ndjson"),
-            "Patient-3.ndjson"
-        );
-        assert_eq!(file_name_for("not a url", "../../x"), "x");
-        assert_eq!(file_name_for("http://h/%2e%2e", "///"), "export.ndjson");
-        assert!(file_name_for(&format!("http://h/{}", "a".repeat(500)), "x").len() <= 120);
-    }
-
-    #[test]
-    fn names_are_unique() {
-        let m = Manifest {
-            output: vec![
-                ManifestOutput {
-                    type_: "Patient".into(),
-                    url: "http://h/1/Patient.ndjson".into(),
-                    count: None,
-                },
-                ManifestOutput {
-                    type_: "Patient".into(),
-                    url: "http://h/2/patient.ndjson".into(),
-                    count: None,
-                },
-                ManifestOutput {
-                    type_: "Observation".into(),
-                    url: "http://h/".into(),
-                    count: None,
-                },
-            ],
-            error: vec![ManifestOutput {
-                type_: "OperationOutcome".into(),
-                url: "http://h/3/Patient.ndjson".into(),
-                count: None,
-            }],
-            ..Default::default()
-        };
-        let names: Vec<String> = plan(&m, true).into_iter().map(|(_, n, _)| n).collect();
-        assert_eq!(
-            names,
-            [
-                "Patient.ndjson",
-                "patient-2.ndjson",
-                "Observation-3.ndjson",
-                "Patient-3.ndjson"
-            ]
-        );
-        assert_eq!(plan(&m, false).len(), 3);
-    }
-
-    #[test]
-    fn content_ranges() {
-        assert_eq!(
-            content_range("bytes 100-199/200"),
-            Some((Some(100), Some(200)))
-        );
-        assert_eq!(content_range("bytes 5-9/*"), Some((Some(5), None)));
-        assert_eq!(content_range("bytes */42"), Some((None, Some(42))));
-        assert_eq!(content_range("items 1-2/3"), None);
-    }
-
-    #[test]
-    fn lines_are_counted_as_chunks_arrive() {
-        let text = b"{\"a\":1}\n\n  \n{\"b\":2}\r\n{\"c\":3}";
-        for split in 0..text.len() {
-            let mut c = LineCounter::default();
-            let (a, b) = text.split_at(split);
-            c.feed(a);
-            c.feed(b);
-            assert_eq!(c.total(), 3, "split at {split}");
-        }
-        let mut c = LineCounter::default();
-        c.feed(b"{}\n");
-        assert_eq!(c.total(), 1);
-        c.feed(b"   ");
-        assert_eq!(c.total(), 1, "a blank tail is not a line");
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_a_ceiling() {
-        let base = Duration::from_millis(500);
-        for attempt in 1..40 {
-            let d = backoff(base, attempt);
-            let full = base
-                .mul_f64(2f64.powi(attempt.saturating_sub(1).min(16) as i32))
-                .min(MAX_BACKOFF);
-            assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
-        }
-        assert!(backoff(base, 30) <= MAX_BACKOFF);
-    }
-
-    #[test]
-    fn lines_are_counted_without_blank_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.ndjson");
-        for (text, n) in [
-            ("", 0),
-            ("{}", 1),
-            ("{}\n", 1),
-            ("{}\n{}\n\n  \n{}", 3),
-            ("{}\r\n{}\r\n", 2),
-        ] {
-            std::fs::write(&p, text).unwrap();
-            assert_eq!(count_lines(&p).unwrap(), n, "{text:?}");
-        }
-    }
-}
+mod tests;
