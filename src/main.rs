@@ -80,12 +80,7 @@ async fn tui(cli: Cli) -> anyhow::Result<ExitCode> {
         env_given: cli.env.is_some(),
         theme: cli.theme.clone(),
         mouse: !cli.no_mouse,
-        greeting: server.as_ref().map(|s| {
-            format!(
-                "Demo at {}: Enter opens a request, Ctrl-R sends it (sign-in is automatic); f finds patients; ? lists keys.",
-                s.fhir_url()
-            )
-        }),
+        demo_url: server.as_ref().map(|s| s.fhir_url()),
     })
     .await?;
     let code = ExitCode::SUCCESS;

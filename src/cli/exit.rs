@@ -55,6 +55,10 @@ pub enum CliError {
     Failed(String),
     #[error("{0}")]
     Unreachable(String),
+    /// Nothing was sent because the environment's sign-in failed (and unsigned sends were not
+    /// allowed): the caller can point at `--allow-unsigned`.
+    #[error("{0}")]
+    SignInFailed(String),
     #[error(transparent)]
     Output(#[from] OutputError),
 }
@@ -64,7 +68,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => Exit::Usage,
             CliError::Failed(_) => Exit::Failed,
-            CliError::Unreachable(_) => Exit::Unreachable,
+            CliError::Unreachable(_) | CliError::SignInFailed(_) => Exit::Unreachable,
             CliError::Output(OutputError::Closed) => Exit::Ok,
             CliError::Output(OutputError::Failed(_)) => Exit::Failed,
         }

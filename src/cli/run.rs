@@ -12,7 +12,7 @@ use crate::text::sanitize::{bytes_for_terminal, needs_escaping};
 use crate::view_body::BodyKind;
 use crate::worker::auth::AuthEvent;
 use crate::worker::capture::{self, CaptureOutcome};
-use crate::worker::http::HttpRequest;
+use crate::worker::http::{HttpError, HttpRequest};
 use crate::worker::prepare::{Prepared as Built, Seed, prepare as prepare_request};
 use crate::worker::{self, AuthPlan, Received, RequestId, WorkerCommand, WorkerEvent};
 use crate::workspace::template::redact;
@@ -191,7 +191,11 @@ impl Sender {
             }
         };
         let mut received = received.map_err(|e| {
-            CliError::Unreachable(format!("{what}: {}", redact(&e.to_string(), secrets)))
+            let told = format!("{what}: {}", redact(&e.to_string(), secrets));
+            match e {
+                HttpError::SignInFailed(_) => CliError::SignInFailed(told),
+                _ => CliError::Unreachable(told),
+            }
         })?;
         if received.body.pending.is_some() {
             // The worker sends a large body's top lines first; the command line wants all of it.
@@ -221,12 +225,11 @@ pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResul
         .await
     {
         Ok(r) => r,
-        Err(e) => {
-            if !args.allow_unsigned && e.to_string().contains("Not sent, because signing in") {
-                out::note("--allow-unsigned sends it without a token anyway.");
-            }
+        Err(e @ CliError::SignInFailed(_)) => {
+            out::note("--allow-unsigned sends it without a token anyway.");
             return Err(e);
         }
+        Err(e) => return Err(e),
     };
     if let Some(note) = &received.auth_note {
         out::error(note);

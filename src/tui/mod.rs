@@ -41,8 +41,9 @@ pub struct Start {
     pub env_given: bool,
     pub theme: Option<String>,
     pub mouse: bool,
-    /// A first message for the status line (the demo's address).
-    pub greeting: Option<String>,
+    /// The demo's FHIR address, when fhirside serves its demo: the first status message names
+    /// it with the keys in force.
+    pub demo_url: Option<String>,
 }
 
 /// Runs the workbench until the user quits: the app, its runtime (the store, the worker, the
@@ -66,8 +67,9 @@ pub async fn run(start: Start) -> anyhow::Result<()> {
         notes.extend(policy.problems().iter().cloned());
     }
     app.init_keys(Some(&crate::workspace::location::user_config_dir()));
-    if let Some(g) = start.greeting {
-        app.model.info(g);
+    if let Some(url) = &start.demo_url {
+        let greeting = demo_greeting(url, &app.model.keymap);
+        app.model.info(greeting);
     }
     if !notes.is_empty() {
         app.model.error(notes.join(" · "));
@@ -99,4 +101,35 @@ pub async fn run(start: Start) -> anyhow::Result<()> {
         h.flush(std::time::Duration::from_secs(3));
     }
     Ok(())
+}
+
+/// The demo's first status message: where it runs and the four keys of the walkthrough, as
+/// keys.toml has them, short enough for an 80-column status bar after the address.
+fn demo_greeting(url: &str, keys: &keys::Keymap) -> String {
+    use keys::{Action, Ctx};
+    format!(
+        "Demo at {url} · {} opens · {} sends (signs in itself) · {} finds patients · {} keys",
+        keys.say(Ctx::Collections, Action::Activate),
+        keys.say(Ctx::Global, Action::Send),
+        keys.say(Ctx::Global, Action::Lookup),
+        keys.say(Ctx::Global, Action::Help),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The greeting fits a 120-column status bar whole (it was cut at 120) and names the keys
+    /// in force.
+    #[test]
+    fn the_demo_greeting_fits_and_names_the_keys() {
+        let text = super::demo_greeting("http://127.0.0.1:54321", &super::keys::Keymap::default());
+        assert!(
+            text.chars().count() <= 110,
+            "{} chars: {text}",
+            text.chars().count()
+        );
+        for key in ["Enter", "Ctrl-R", " f ", " ? "] {
+            assert!(text.contains(key), "{key}: {text}");
+        }
+    }
 }

@@ -25,6 +25,7 @@ mod pretty;
 mod search;
 mod swar;
 mod text;
+mod unescape;
 
 #[cfg(test)]
 mod proptests;
@@ -48,3 +49,4 @@ pub use pretty::{
 pub use search::{Match, SearchOptions, find_all, next_match_after, prev_match_before};
 pub(crate) use text::scan_newlines;
 pub use text::{BodyText, LineIndex};
+pub use unescape::{decode_unicode_escapes, escaped_spelling};

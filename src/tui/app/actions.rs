@@ -260,20 +260,20 @@ impl App {
                     now,
                 ),
             ),
-            // No sign-in configured: only a token captured into {{bearerToken}} can be shown.
+            // No sign-in configured: only the user's own {{bearerToken}} can be shown.
             None => (
                 Default::default(),
                 cx.model
-                    .session_vars
-                    .iter()
-                    .rev()
-                    .find(|(k, v)| k == "bearerToken" && !v.trim().is_empty())
-                    .map(|(_, v)| {
-                        (
-                            v.clone(),
-                            crate::worker::auth::current::TokenOrigin::Captured,
+                    .ws
+                    .environment(&env)
+                    .and_then(|e| {
+                        crate::worker::auth::token_in_variable(
+                            e,
+                            &cx.model.session_vars,
+                            crate::workspace::DEFAULT_TOKEN_VARIABLE,
                         )
-                    }),
+                    })
+                    .map(|g| (g.value, g.origin)),
             ),
         };
         let Some((token, origin)) = next else {

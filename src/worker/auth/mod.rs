@@ -271,7 +271,17 @@ pub fn given_token(
     if auth.kind == AuthKind::Bearer {
         return None;
     }
-    let var = auth.token_variable.as_str();
+    token_in_variable(env, overrides, &auth.token_variable)
+}
+
+/// The token the user keeps in `var` for `env`: the latest session capture, else the
+/// environment's own (hand-set) value; blank counts as none. Also what an environment with no
+/// sign-in sends as `{{bearerToken}}`.
+pub fn token_in_variable(
+    env: &crate::workspace::Environment,
+    overrides: &[(String, String)],
+    var: &str,
+) -> Option<current::GivenToken> {
     let nonempty = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let (value, origin) = match overrides.iter().rev().find(|(k, _)| k == var) {
         Some((_, v)) => (nonempty(v)?, current::TokenOrigin::Captured),

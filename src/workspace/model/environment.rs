@@ -154,9 +154,14 @@ pub struct AuthConfig {
 
 impl AuthConfig {
     pub fn token_variable(&self) -> &str {
-        self.token_variable.as_deref().unwrap_or("bearerToken")
+        self.token_variable
+            .as_deref()
+            .unwrap_or(DEFAULT_TOKEN_VARIABLE)
     }
 }
+
+/// The variable a token is kept in when the sign-in names none (the walkthrough's).
+pub const DEFAULT_TOKEN_VARIABLE: &str = "bearerToken";
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 

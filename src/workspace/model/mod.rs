@@ -10,7 +10,9 @@ pub use super::names::{SiblingNames, file_safe_name};
 mod environment;
 mod request;
 
-pub use environment::{AuthConfig, AuthKind, DEFAULT_TIMEOUT_SECS, Environment, TokenFlavor};
+pub use environment::{
+    AuthConfig, AuthKind, DEFAULT_TIMEOUT_SECS, DEFAULT_TOKEN_VARIABLE, Environment, TokenFlavor,
+};
 pub use request::{
     Body, BodyKind, Capture, CaptureSource, Example, KeptScript, METHODS, OAuth2Settings,
     RequestAuth, RequestSpec,

@@ -67,7 +67,7 @@ impl Browser {
         }
         frame.render_widget(Paragraph::new(Line::from(hint)), hints);
         if let Some(l) = &b.lookup {
-            draw_lookup(frame, body, l, theme, spinner);
+            draw_lookup(frame, body, l, theme, spinner, &v.model.keymap);
         }
     }
 }
@@ -370,7 +370,14 @@ fn json_lines(frame: &mut Frame, area: Rect, l: &Loaded, selected: usize, theme:
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn draw_lookup(frame: &mut Frame, area: Rect, l: &Lookup, theme: &Theme, spinner: &str) {
+fn draw_lookup(
+    frame: &mut Frame,
+    area: Rect,
+    l: &Lookup,
+    theme: &Theme,
+    spinner: &str,
+    keymap: &Keymap,
+) {
     let h = area.height.min(24);
     let r = Rect {
         x: area.x,
@@ -432,15 +439,16 @@ fn draw_lookup(frame: &mut Frame, area: Rect, l: &Lookup, theme: &Theme, spinner
                     (None, Some(_)) => format!(" of {last}+"),
                     (None, None) => String::new(),
                 };
+                // The keys in force (keys.toml may move them), as the status bar names them.
                 let more = if bundle.links.next.is_some() {
-                    " · PgDn more"
+                    format!(" · {} more", keymap.say(Ctx::Lookup, Action::NextPage))
                 } else {
-                    ""
+                    String::new()
                 };
                 let back = if bundle.links.previous.is_some() {
-                    " · PgUp back"
+                    format!(" · {} back", keymap.say(Ctx::Lookup, Action::PrevPage))
                 } else {
-                    ""
+                    String::new()
                 };
                 frame.render_widget(
                     Paragraph::new(Line::styled(

@@ -190,3 +190,27 @@ fn patient_lookup_without_a_total_says_more() {
     assert!(screen.contains("20+"), "{screen}");
     insta::assert_snapshot!(mask_digits(&screen));
 }
+
+/// The lookup's foot names the paging keys in force: after keys.toml moves "more results" to
+/// `n`, it says `n more`, not `PgDn more`.
+#[test]
+fn the_lookup_foot_names_remapped_paging_keys() {
+    use crate::tui::keys::keymap::{Origin, Override};
+    use crate::tui::keys::{Action, Ctx, Keymap};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_many_results(dir.path(), Some(143), 1);
+    rig.app.model.keymap = Keymap::build(&[Override {
+        ctx: Ctx::Lookup,
+        action: Action::NextPage,
+        keys: vec!["ctrl-n".into()],
+        origin: Origin {
+            file: "keys.toml".into(),
+            line: 1,
+            column: 1,
+            layer: 1,
+        },
+    }]);
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("Ctrl-N more"), "{screen}");
+    assert!(!screen.contains("PgDn more"), "{screen}");
+}

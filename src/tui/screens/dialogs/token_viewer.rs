@@ -242,6 +242,30 @@ mod tests {
         assert!(!screen.contains("from-sign-in"), "{screen}");
     }
 
+    /// An environment with no sign-in whose file holds a `bearerToken` sends that token: `T`
+    /// shows it, named as set by hand (the same rule `worker::auth::token_in_variable` gives
+    /// the worker), where it once said there was no token.
+    #[test]
+    fn a_hand_set_token_without_sign_in_is_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        let env = rig
+            .app
+            .model
+            .active_env
+            .clone()
+            .expect("an active environment");
+        rig.set_fhirurl(&env, "http://127.0.0.1:9/fhir");
+        if let Some(e) = rig.app.model.ws.environment_mut(&env) {
+            e.auth = None;
+            e.set("bearerToken", "hand-set-token");
+        }
+        rig.key("T");
+        let viewer = rig.top::<TokenViewer>().expect("viewer open");
+        assert!(viewer.source.contains("set by hand"), "{}", viewer.source);
+        assert_eq!(viewer.token, "hand-set-token");
+    }
+
     /// A sign-in that finishes after the user captured a token keeps the user's in
     /// `{{bearerToken}}` and says so; a later renewal replaces only its own earlier copy.
     #[test]

@@ -242,14 +242,21 @@ impl BodyPane {
 
     // ----- search ---------------------------------------------------------------------------
 
-    /// Finds `needle` (ignoring ASCII case) and goes to the first match at or after the
+    /// Finds `needle` (ignoring ASCII case; non-ASCII also as `\uXXXX` escapes) and goes to the first match at or after the
     /// cursor. Returns the sentence for the status bar.
     pub fn search_for(&mut self, needle: &str) -> String {
         let opts = SearchOptions {
             case_insensitive: true,
             max_matches: MAX_MATCHES,
         };
-        let matches = find_all(&self.text, needle, opts);
+        let mut matches = find_all(&self.text, needle, opts);
+        // `Müller` also finds `M\u00fcller`, as servers that escape non-ASCII send it.
+        if let Some(escaped) = crate::view_body::escaped_spelling(needle) {
+            matches.extend(find_all(&self.text, &escaped, opts));
+            matches.sort_by_key(|m| (m.line, m.range.start));
+            matches.dedup_by_key(|m| (m.line, m.range.start));
+            matches.truncate(MAX_MATCHES);
+        }
         let capped = matches.len() >= MAX_MATCHES;
         let from = self.cursor_line();
         let current = matches.iter().position(|m| m.line >= from).unwrap_or(0);

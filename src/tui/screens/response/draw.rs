@@ -129,45 +129,7 @@ pub fn draw_view(
             return;
         }
         Outcome::Received { response, .. } => {
-            let line = Line::from(vec![
-                Span::styled(
-                    format!("{} {}", response.status, response.reason),
-                    theme.status_code(response.status),
-                ),
-                Span::styled(
-                    format!(
-                        "  {} ms · {} · {}",
-                        response.elapsed.as_millis(),
-                        human_size(response.body.len()),
-                        view.received_at.format("%H:%M:%S")
-                    ),
-                    theme.dim,
-                ),
-                Span::styled(
-                    if view.restored {
-                        "  (from the last session's history)"
-                    } else {
-                        ""
-                    },
-                    theme.warning,
-                ),
-                Span::styled(
-                    [("ETag", "etag"), ("Location", "location")]
-                        .iter()
-                        .filter_map(|(label, h)| {
-                            response.header(h).map(|v| format!("  {label} {v}"))
-                        })
-                        .collect::<String>(),
-                    theme.accent,
-                ),
-                Span::styled(
-                    view.request_id_header()
-                        .map(|id| format!("  request id {id} (x copies)"))
-                        .unwrap_or_default(),
-                    theme.dim,
-                ),
-                Span::styled(format!("  {}", shorten(&view.request_line, 60)), theme.dim),
-            ]);
+            let line = status_line(view, response, status_row.width as usize, theme);
             frame.render_widget(Paragraph::new(line), status_row);
         }
     }
@@ -219,6 +181,8 @@ pub fn draw_view(
 
     let height = body_area.height as usize;
     let wrap = view.wrap;
+    // The Raw tab is the body as received; the Body tab decodes `\uXXXX` unless `u` says not to.
+    let as_received = view.as_received || view.tab == ResponseTab::Raw;
     let lines: Vec<Line> = match view.tab {
         ResponseTab::Headers => {
             let Outcome::Received { response, .. } = &view.outcome else {
@@ -247,7 +211,14 @@ pub fn draw_view(
             None => Vec::new(),
         },
         ResponseTab::Body | ResponseTab::Raw => match view.pane_mut() {
-            Some(pane) => body_lines(pane, body_area.width as usize, height, wrap, theme),
+            Some(pane) => body_lines(
+                pane,
+                body_area.width as usize,
+                height,
+                wrap,
+                as_received,
+                theme,
+            ),
             None => Vec::new(),
         },
     };
@@ -352,12 +323,14 @@ fn progress_line(spinner: &str, p: &crate::worker::body::Pending, theme: &Theme)
 
 /// Highlights and draws only the `height` visible rows from the pane's top row, with a
 /// line-number gutter (the cursor's row marked), folded blocks as one summary line, and at
-/// most a screenful of characters from each line (a compact 50 MB body is one line).
+/// most a screenful of characters from each line (a compact 50 MB body is one line). Strings
+/// show `\uXXXX` escapes decoded unless `as_received` (`u`).
 fn body_lines(
     pane: &mut BodyPane,
     width: usize,
     height: usize,
     wrap: bool,
+    as_received: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
     pane.view.height = height.max(1);
@@ -418,8 +391,14 @@ fn body_lines(
                 if left == 0 {
                     break;
                 }
-                let Some(visible) = line
-                    .get(s.range.clone())
+                let decoded = line.get(s.range.clone()).map(|piece| match s.kind {
+                    TokenKind::Key | TokenKind::String if !as_received => {
+                        crate::view_body::decode_unicode_escapes(piece)
+                    }
+                    _ => std::borrow::Cow::Borrowed(piece),
+                });
+                let Some(visible) = decoded
+                    .as_deref()
                     .and_then(|piece| clip(piece, &mut to_skip, &mut left))
                 else {
                     continue;
@@ -556,6 +535,70 @@ fn clip(piece: &str, to_skip: &mut usize, left: &mut usize) -> Option<String> {
     }
     *left -= visible.chars().count();
     Some(visible)
+}
+
+/// The Response pane's first row, fitted to `width`: status, time and size always; then the
+/// request id (support tickets need it whole, so it goes before anything that can be shortened);
+/// then ETag, Location and the request line, shortened into what is left.
+fn status_line<'a>(
+    view: &ResponseView,
+    response: &crate::worker::http::HttpResponse,
+    width: usize,
+    theme: &Theme,
+) -> Line<'a> {
+    let status = format!("{} {}", response.status, response.reason);
+    let meta = format!(
+        "  {} ms · {} · {}",
+        response.elapsed.as_millis(),
+        human_size(response.body.len()),
+        view.received_at.format("%H:%M:%S")
+    );
+    let restored = if view.restored {
+        "  (from the last session's history)"
+    } else {
+        ""
+    };
+    let id = view.request_id_header().map(|id| {
+        if width >= 90 {
+            format!("  request id {id} (x copies)")
+        } else {
+            format!("  id {id}")
+        }
+    });
+    let used = |parts: &[&str]| parts.iter().map(|p| p.chars().count()).sum::<usize>();
+    let mut left = width.saturating_sub(used(&[
+        &status,
+        &meta,
+        restored,
+        id.as_deref().unwrap_or(""),
+    ]));
+    // What may be shortened, in the order it gives way: the request line first.
+    let mut take = |label: &str, value: &str, cap: usize| -> String {
+        let room = left.min(cap).saturating_sub(label.chars().count() + 2);
+        if room < 8 {
+            return String::new();
+        }
+        let text = format!("  {label}{}", shorten(value, room));
+        left = left.saturating_sub(text.chars().count());
+        text
+    };
+    let etag = response
+        .header("etag")
+        .map(|v| take("ETag ", v, 40))
+        .unwrap_or_default();
+    let location = response
+        .header("location")
+        .map(|v| take("Location ", v, 80))
+        .unwrap_or_default();
+    let request = take("", &view.request_line, 62);
+    Line::from(vec![
+        Span::styled(status, theme.status_code(response.status)),
+        Span::styled(meta, theme.dim),
+        Span::styled(restored, theme.warning),
+        Span::styled(format!("{etag}{location}"), theme.accent),
+        Span::styled(id.unwrap_or_default(), theme.dim),
+        Span::styled(request, theme.dim),
+    ])
 }
 
 #[cfg(test)]

@@ -361,3 +361,69 @@ fn a_body_arriving_shows_bytes_received() {
     let screen = rig.draw(160, 30);
     assert!(!screen.contains("received"), "{screen}");
 }
+
+/// A created resource's answer carries a long `Location` and Azure's request id: at 80 and 120
+/// columns the id is shown whole (support tickets need every character) and the Location and
+/// request line give way instead of pushing it off the pane's edge.
+#[test]
+fn the_request_id_is_never_cut_by_the_pane_edge() {
+    let id = "8c5e0b1f-6d2a-4c8e-9f3b-2a7d5e1c9b40";
+    for width in [80u16, 120, 160] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rig = Rig::seeded(dir.path());
+        rig.set_fhirurl("azure", "http://fhir.test");
+        rig.open(&path());
+        let sent = rig.send();
+        let mut answer = received(
+            201,
+            "application/fhir+json",
+            r#"{"resourceType":"Patient"}"#,
+        );
+        answer.response.headers.extend([
+            ("x-request-id".to_string(), id.to_string()),
+            (
+                "location".to_string(),
+                format!("http://fhir.test/Patient/{}/_history/1", "a".repeat(64)),
+            ),
+            ("etag".to_string(), "W/\"1\"".to_string()),
+        ]);
+        rig.answer(sent, answer);
+        rig.app.focus = Pane::Response;
+        let screen = rig.draw(width, 30);
+        assert!(
+            screen.lines().any(|l| l.contains(id)),
+            "at {width} columns the request id is cut:\n{screen}"
+        );
+    }
+}
+
+/// A server that escapes non-ASCII (`M\u00fcller`, as Python, Java and .NET ones do): the Body
+/// tab shows `Müller`, `/Müller` finds it, `u` shows the string as received, and the Raw tab is
+/// always as received.
+#[test]
+fn escaped_names_are_shown_decoded_and_found_by_either_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"resourceType":"Patient","name":[{"family":"M\u00fcller","given":["Zo\u00EB"]}],"note":"\u001b[31m"}"#;
+    let mut rig = answered(dir.path(), "application/fhir+json", body);
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("\"Müller\""), "{screen}");
+    assert!(screen.contains("\"Zoë\""), "{screen}");
+    // A control character stays an escape.
+    assert!(screen.contains("\\u001b[31m"), "{screen}");
+    rig.key("/");
+    rig.typed("Müller");
+    rig.key("enter");
+    assert_eq!(rig.status(), "'Müller': match 1 of 1");
+    rig.key("/");
+    rig.key("ctrl-u");
+    rig.typed("m\\u00FCller");
+    rig.key("enter");
+    assert_eq!(rig.status(), "'m\\u00FCller': match 1 of 1");
+    rig.key("u");
+    assert!(rig.status().contains("as received"), "{}", rig.status());
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("M\\u00fcller"), "{screen}");
+    assert!(!screen.contains("Müller"), "{screen}");
+    rig.key("u");
+    assert!(rig.draw(120, 35).contains("Müller"));
+}

@@ -79,6 +79,8 @@ pub struct ResponseView {
     pub raw: BodyPane,
     pub headers_scroll: usize,
     pub wrap: bool,
+    /// `u`: strings drawn with their `\uXXXX` escapes, as the server sent them.
+    pub as_received: bool,
     /// A filter result or an NDJSON record shown instead of the Body tab's text (Esc closes).
     pub sub: Option<SubView>,
     pub filtering: Option<RunningFilter>,
@@ -181,6 +183,7 @@ impl ResponseView {
             raw,
             headers_scroll: 0,
             wrap: false,
+            as_received: false,
             sub: None,
             filtering: None,
             filter_error: None,
@@ -383,6 +386,14 @@ impl ResponseView {
             Action::ToggleWrap => {
                 self.wrap = !self.wrap;
                 return None;
+            }
+            Action::ToggleEscapes => {
+                self.as_received = !self.as_received;
+                return Some(Ok(if self.as_received {
+                    "Strings shown as received, with their \\u escapes.".into()
+                } else {
+                    "Strings decoded: \\u00fc shows as ü.".into()
+                }));
             }
             Action::NextRecord | Action::PrevRecord => return self.step_record(action),
             Action::Activate
