@@ -96,6 +96,12 @@ impl PatientSummary {
 
     /// One header line: `Joanna Smith · female · 1980-04-02 (44) · MRN MRN-1 · id p1`.
     pub fn header_line(&self) -> String {
+        self.headline(true)
+    }
+
+    /// The header line, with or without the first identifier (left out where the identifiers
+    /// have a line of their own, so the id is not pushed off a narrow screen).
+    pub fn headline(&self, with_identifier: bool) -> String {
         let mut parts: Vec<String> = vec![self.name.clone().unwrap_or_else(|| "(no name)".into())];
         parts.extend(self.gender.clone());
         match (&self.birth_date, &self.age_label) {
@@ -104,7 +110,7 @@ impl PatientSummary {
             _ => {}
         }
         parts.extend(self.deceased.clone());
-        if let Some((label, value)) = self.identifiers.first() {
+        if let Some((label, value)) = self.identifiers.first().filter(|_| with_identifier) {
             parts.push(format!("{label} {value}"));
         }
         if let Some(id) = &self.id {

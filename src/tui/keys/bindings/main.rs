@@ -83,7 +83,7 @@ pub(super) const MAIN: &[Binding] = &[
         Global,
         &["J"],
         A::Jobs,
-        "jobs: bulk exports, progress, cancel, download",
+        "jobs: exports, imports, bulk deletes, reindexes; progress, cancel, results",
         "jobs",
     ),
     b(

@@ -191,7 +191,7 @@ fn draw_loaded(frame: &mut Frame, area: Rect, page: &Page, l: &Loaded, theme: &T
     }
     if let Some(p) = &l.patient {
         head.push(Line::styled(
-            p.header_line(),
+            p.headline(p.identifiers.is_empty()),
             theme.accent.add_modifier(Modifier::BOLD),
         ));
         if !p.identifiers.is_empty() {

@@ -95,7 +95,7 @@ pub fn draw_view(
         Some(progress_line(spinner, p, theme))
     } else if let Some(job) = &view.job {
         Some(Line::styled(
-            format!("Accepted: the status is polled at {job} — watched as a job (J shows it)."),
+            format!("Accepted: watched as a job on the jobs screen; its status is polled at {job}"),
             theme.accent,
         ))
     } else if let Some(summary) = &view.outcome_summary {
@@ -110,11 +110,17 @@ pub fn draw_view(
             _ => None,
         }
     };
+    // A note (an OperationOutcome's diagnostics, a status URL) wraps onto up to three rows
+    // rather than being cut at the pane's edge.
+    let note_rows = note.as_ref().map_or(0, |n| {
+        let width = usize::from(inner.width.max(1));
+        n.width().div_ceil(width).clamp(1, 3) as u16
+    });
     let [status_row, tabs_row, capture_row, note_row, body_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(capture_rows),
-        Constraint::Length(if note.is_some() { 1 } else { 0 }),
+        Constraint::Length(note_rows),
         Constraint::Fill(1),
     ])
     .areas(inner);
@@ -176,7 +182,7 @@ pub fn draw_view(
         frame.render_widget(Paragraph::new(Line::from(spans)), capture_row);
     }
     if let Some(n) = note {
-        frame.render_widget(Paragraph::new(n), note_row);
+        frame.render_widget(Paragraph::new(n).wrap(Wrap { trim: false }), note_row);
     }
 
     let height = body_area.height as usize;

@@ -427,3 +427,22 @@ fn escaped_names_are_shown_decoded_and_found_by_either_spelling() {
     rig.key("u");
     assert!(rig.draw(120, 35).contains("Müller"));
 }
+
+/// The seed's Export answers 202 with a `Content-Location`: the pane says it is watched as a job
+/// and shows the whole status URL, wrapped, at 80 columns (it was cut at the pane's edge).
+#[test]
+fn an_accepted_export_shows_its_whole_status_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = answered(dir.path(), "application/fhir+json", "{}");
+    let url = "http://fhir.test/_operations/export/4f1c2a4e-9b3d-4c8e-a1f0-2b7d5e1c9b40";
+    if let Some(v) = rig.app.response.responses.get_mut(&path()) {
+        v.job = Some(url.into());
+    }
+    let screen = rig.draw(80, 24);
+    assert!(screen.contains("watched as a job"), "{screen}");
+    let joined: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '┃' || c == '│' || c == ' '))
+        .collect();
+    assert!(joined.contains(url), "{screen}");
+}
