@@ -191,8 +191,10 @@ fn chart(t: &mut Term) -> Result<()> {
 fn export_job(t: &mut Term) -> Result<()> {
     t.wait_for("Azure FHIR service", LONG)?;
     t.send("J")?;
-    t.wait_for("No export jobs yet", SHORT)?;
+    t.wait_for("No jobs yet", SHORT)?;
     t.send("n")?;
+    t.wait_for("Start which operation?", SHORT)?;
+    t.send("\r")?;
     t.wait_for("Start a bulk export", SHORT)?;
     t.send(CTRL_R)?;
     t.wait_for("status URL", LONG)?;

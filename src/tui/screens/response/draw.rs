@@ -581,7 +581,7 @@ fn status_line<'a>(
     // What may be shortened, in the order it gives way: the request line first.
     let mut take = |label: &str, value: &str, cap: usize| -> String {
         let room = left.min(cap).saturating_sub(label.chars().count() + 2);
-        if room < 8 {
+        if room < 16 {
             return String::new();
         }
         let text = format!("  {label}{}", shorten(value, room));
