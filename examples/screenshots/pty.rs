@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
-pub struct Term {
+pub(crate) struct Term {
     child: Box<dyn Child + Send + Sync>,
     _master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
@@ -15,12 +15,18 @@ pub struct Term {
     parser: vt100::Parser,
 }
 
-pub type Result<T> = std::result::Result<T, String>;
+pub(crate) type Result<T> = std::result::Result<T, String>;
 
 impl Term {
     /// Starts `bin args…` in a `cols`×`rows` terminal that says it has true colour. The user's
     /// own config folder is hidden so their keys.toml cannot change the pictures.
-    pub fn spawn(bin: &Path, args: &[&str], cols: u16, rows: u16, config: &Path) -> Result<Term> {
+    pub(crate) fn spawn(
+        bin: &Path,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        config: &Path,
+    ) -> Result<Term> {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -90,13 +96,13 @@ impl Term {
         }
     }
 
-    pub fn screen(&mut self) -> &vt100::Screen {
+    pub(crate) fn screen(&mut self) -> &vt100::Screen {
         self.pump();
         self.parser.screen()
     }
 
     /// Types `text` (plain characters and escape sequences alike).
-    pub fn send(&mut self, text: &str) -> Result<()> {
+    pub(crate) fn send(&mut self, text: &str) -> Result<()> {
         self.writer
             .write_all(text.as_bytes())
             .and_then(|_| self.writer.flush())
@@ -109,7 +115,7 @@ impl Term {
     }
 
     /// Waits until `needle` is on screen.
-    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
+    pub(crate) fn wait_for(&mut self, needle: &str, timeout: Duration) -> Result<()> {
         let end = Instant::now() + timeout;
         loop {
             if self.screen().contents().contains(needle) {
@@ -126,7 +132,7 @@ impl Term {
     }
 
     /// Lets the program draw for `d` (spinners settle, late frames arrive).
-    pub fn settle(&mut self, d: Duration) {
+    pub(crate) fn settle(&mut self, d: Duration) {
         let end = Instant::now() + d;
         while Instant::now() < end {
             self.pump();

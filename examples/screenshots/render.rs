@@ -7,10 +7,10 @@ use std::path::Path;
 
 use ab_glyph::{Font, FontVec, GlyphId, PxScale, ScaleFont, point};
 
-pub type Rgb = [u8; 3];
+pub(crate) type Rgb = [u8; 3];
 
 /// A terminal's colours: the default foreground and background and the 16 ANSI colours.
-pub struct Palette {
+pub(crate) struct Palette {
     pub fg: Rgb,
     pub bg: Rgb,
     pub ansi: [Rgb; 16],
@@ -22,7 +22,7 @@ const fn hex(v: u32) -> Rgb {
 
 impl Palette {
     /// A dark terminal (the colours of VS Code's dark terminal).
-    pub fn dark() -> Palette {
+    pub(crate) fn dark() -> Palette {
         Palette {
             fg: hex(0xcccccc),
             bg: hex(0x1e1e1e),
@@ -48,7 +48,7 @@ impl Palette {
     }
 
     /// A light terminal (GNOME Terminal's Tango colours on white).
-    pub fn light() -> Palette {
+    pub(crate) fn light() -> Palette {
         Palette {
             fg: hex(0x171421),
             bg: hex(0xffffff),
@@ -100,7 +100,7 @@ impl Palette {
 }
 
 /// The fonts and the cell size they give.
-pub struct Fonts {
+pub(crate) struct Fonts {
     regular: FontVec,
     bold: FontVec,
     /// For characters the monospace font lacks.
@@ -119,7 +119,7 @@ fn load(path: &Path) -> Result<FontVec, String> {
 impl Fonts {
     /// Loads the fonts at `px` pixels (ascent to descent); cells are as wide as the regular
     /// font's `M` and 1.2 times as tall as the font, like a terminal's line spacing.
-    pub fn load(
+    pub(crate) fn load(
         regular: &Path,
         bold: &Path,
         fallback: Option<&Path>,
@@ -147,7 +147,7 @@ impl Fonts {
 }
 
 /// An RGB image being drawn.
-pub struct Image {
+pub(crate) struct Image {
     pub width: u32,
     pub height: u32,
     pixels: Vec<u8>,
@@ -187,7 +187,7 @@ impl Image {
         }
     }
 
-    pub fn write_png(&self, path: &Path) -> Result<(), String> {
+    pub(crate) fn write_png(&self, path: &Path) -> Result<(), String> {
         let file = std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
@@ -209,7 +209,7 @@ fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
 }
 
 /// Draws `screen` with a margin of one cell height around it.
-pub fn render(screen: &vt100::Screen, palette: &Palette, fonts: &Fonts) -> Image {
+pub(crate) fn render(screen: &vt100::Screen, palette: &Palette, fonts: &Fonts) -> Image {
     let (rows, cols) = screen.size();
     let margin = fonts.cell_h / 2;
     let (cw, ch) = (fonts.cell_w, fonts.cell_h);
@@ -266,7 +266,7 @@ pub fn render(screen: &vt100::Screen, palette: &Palette, fonts: &Fonts) -> Image
 
 /// A cell's place in the image, in pixels.
 #[derive(Clone, Copy)]
-pub struct CellBox {
+pub(crate) struct CellBox {
     pub x: i64,
     pub y: i64,
     pub w: i64,
@@ -358,7 +358,7 @@ mod shapes {
     }
 
     /// Draws `c` if it is a shape; `false` when the font should draw it.
-    pub fn draw(img: &mut Image, c: char, b: CellBox, fg: Rgb, bg: Rgb, bold: bool) -> bool {
+    pub(super) fn draw(img: &mut Image, c: char, b: CellBox, fg: Rgb, bg: Rgb, bold: bool) -> bool {
         let light = (b.w / 9).max(1);
         let heavy = light * 2 + 1;
         if let Some((arms, rounded)) = arms(c) {

@@ -16,7 +16,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// Allowed clock skew for `nbf`/`exp`, in seconds.
 const SKEW_SECS: i64 = 1;
 
-pub fn sign(key: &[u8], claims: &Value) -> String {
+pub(super) fn sign(key: &[u8], claims: &Value) -> String {
     let header = json!({"typ": "JWT", "alg": "HS256", "kid": "fhirside-demo"});
     let h = URL_SAFE_NO_PAD.encode(header.to_string());
     let c = URL_SAFE_NO_PAD.encode(claims.to_string());
@@ -32,7 +32,7 @@ pub fn sign(key: &[u8], claims: &Value) -> String {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum JwtError {
+pub(super) enum JwtError {
     Malformed,
     BadSignature,
     Expired,
@@ -40,7 +40,7 @@ pub enum JwtError {
 }
 
 /// Verifies signature and lifetime; returns the claims.
-pub fn verify(key: &[u8], token: &str, now: i64) -> Result<Value, JwtError> {
+pub(super) fn verify(key: &[u8], token: &str, now: i64) -> Result<Value, JwtError> {
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -91,7 +91,7 @@ fn unauthorized(st: &AppState) -> FhirError {
 
 /// Checks `Authorization: Bearer …` like the Azure FHIR service: signature,
 /// lifetime, issuer/tenant, audience (401), then the data-plane role (403).
-pub fn check_bearer(st: &AppState, headers: &HeaderMap) -> Result<(), FhirError> {
+pub(super) fn check_bearer(st: &AppState, headers: &HeaderMap) -> Result<(), FhirError> {
     let raw = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

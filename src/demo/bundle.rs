@@ -202,7 +202,7 @@ fn bundle_of(kind: &str, entries: Vec<Value>) -> Value {
 }
 
 /// Processes a posted batch/transaction Bundle.
-pub fn process(
+pub(super) fn process(
     store: &mut Store,
     base: &str,
     bundle: &Value,

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
 /// A certificate the demo's Entra knows for an app: its thumbprints and public key.
-pub struct RegisteredCert {
+pub(super) struct RegisteredCert {
     pub x5t: String,
     pub x5t_s256: String,
     pub thumbprint_hex: String,
@@ -15,7 +15,7 @@ pub struct RegisteredCert {
 }
 
 /// Reads a PEM certificate (RSA, as Entra's app registrations take).
-pub fn register_certificate(pem: &str) -> Result<RegisteredCert, String> {
+pub(super) fn register_certificate(pem: &str) -> Result<RegisteredCert, String> {
     let der = crate::worker::auth::keys::certificate_der(pem)?;
     let (_, cert) = x509_parser::parse_x509_certificate(&der)
         .map_err(|e| format!("the certificate does not parse: {e}"))?;
@@ -29,20 +29,20 @@ pub fn register_certificate(pem: &str) -> Result<RegisteredCert, String> {
 }
 
 impl RegisteredCert {
-    pub fn matches(&self, header: &jsonwebtoken::Header) -> bool {
+    pub(super) fn matches(&self, header: &jsonwebtoken::Header) -> bool {
         header.x5t_s256.as_deref() == Some(self.x5t_s256.as_str())
             || header.x5t.as_deref() == Some(self.x5t.as_str())
     }
 
     /// The claims, when the signature is this certificate's.
-    pub fn verify(&self, token: &str, alg: Algorithm) -> Option<Value> {
+    pub(super) fn verify(&self, token: &str, alg: Algorithm) -> Option<Value> {
         verify_with(token, alg, &self.key)
     }
 }
 
 /// The claims of `token` if `key` signed it with `alg`; times and audience are the caller's
 /// to check (so each endpoint can answer with its own error).
-pub fn verify_with(token: &str, alg: Algorithm, key: &DecodingKey) -> Option<Value> {
+pub(super) fn verify_with(token: &str, alg: Algorithm, key: &DecodingKey) -> Option<Value> {
     let mut v = Validation::new(alg);
     v.validate_exp = false;
     v.validate_nbf = false;
@@ -54,7 +54,7 @@ pub fn verify_with(token: &str, alg: Algorithm, key: &DecodingKey) -> Option<Val
 }
 
 /// The keys of a JWKS with this `kid`, usable for verifying.
-pub fn jwks_keys(jwks: &Value, kid: &str) -> Vec<(DecodingKey, Option<String>)> {
+pub(super) fn jwks_keys(jwks: &Value, kid: &str) -> Vec<(DecodingKey, Option<String>)> {
     jwks.get("keys")
         .and_then(Value::as_array)
         .into_iter()

@@ -11,8 +11,8 @@ use super::clinical::{self, Directory, Person};
 use super::store::Store;
 use super::util::fold;
 
-pub const MRN_SYSTEM: &str = "http://hospital.example.org/mrn";
-pub const GROUP_SIZE: usize = 100;
+pub(super) const MRN_SYSTEM: &str = "http://hospital.example.org/mrn";
+pub(super) const GROUP_SIZE: usize = 100;
 
 const GIVEN_F: &[&str] = &[
     "Zoë", "Björk", "Amélie", "Chloé", "Sofía", "Emma", "Olivia", "Aoife", "Mia", "Ingrid",
@@ -194,7 +194,7 @@ fn directory(store: &mut Store, rng: &mut StdRng, at: DateTime<Utc>) -> Director
 
 /// Fills `store` with the population; `now` anchors clinical dates and
 /// `meta.lastUpdated` (seeded resources are stamped in the past 30 days).
-pub fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc>) {
+pub(super) fn populate(store: &mut Store, seed: u64, patients: usize, now: DateTime<Utc>) {
     let mut rng = StdRng::seed_from_u64(seed);
     // Clinical dates are relative to a fixed day so content is deterministic.
     let anchor = Utc

@@ -26,7 +26,7 @@ use super::{AppState, storage};
 const MAX_COUNT_RANGE: std::ops::RangeInclusive<u64> = 1..=10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
+pub(super) enum Scope {
     System,
     Patient,
     Group(String),
@@ -48,7 +48,7 @@ struct Job {
 }
 
 #[derive(Debug, Default)]
-pub struct ExportState {
+pub(super) struct ExportState {
     next_id: u64,
     jobs: HashMap<u64, Job>,
 }
@@ -66,7 +66,7 @@ struct Associated {
 }
 
 /// Handles `GET [base]/$export`, `/Patient/$export`, `/Group/{id}/$export`.
-pub fn kickoff(
+pub(super) fn kickoff(
     st: &AppState,
     scope: Scope,
     query: &[(String, String)],
@@ -323,7 +323,7 @@ fn job_not_found(id: &str) -> FhirError {
 }
 
 /// `GET`/`DELETE [base]/_operations/export/{id}`.
-pub fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, FhirError> {
+pub(super) fn status(st: &AppState, method: &Method, id: &str) -> Result<Response, FhirError> {
     let n: u64 = id.parse().map_err(|_| job_not_found(id))?;
     let mut ex = st.exports.lock().unwrap_or_else(|e| e.into_inner());
     match *method {

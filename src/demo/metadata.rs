@@ -23,7 +23,7 @@ fn param_def(rtype: &str, name: &str) -> String {
     format!("http://hl7.org/fhir/SearchParameter/{owner}-{clean}")
 }
 
-pub fn capability_statement(st: &AppState) -> Value {
+pub(super) fn capability_statement(st: &AppState) -> Value {
     let base = &st.base;
     let resources: Vec<Value> = TYPES
         .iter()

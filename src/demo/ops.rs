@@ -40,7 +40,7 @@ const ERROR_CONTAINER: &str = "fhirlogs";
 const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
+pub(super) enum OpKind {
     Import,
     BulkDelete,
     Reindex,
@@ -105,7 +105,7 @@ struct Op {
 }
 
 #[derive(Debug, Default)]
-pub struct OpsState {
+pub(super) struct OpsState {
     next_id: u64,
     jobs: HashMap<u64, Op>,
 }
@@ -195,7 +195,7 @@ fn add_job(st: &AppState, kind: OpKind, request: &str, work: Work) -> u64 {
 }
 
 /// True while an InitialLoad import runs: writes answer 423.
-pub fn initial_load_running(st: &AppState) -> bool {
+pub(super) fn initial_load_running(st: &AppState) -> bool {
     let ops = st.ops.lock().unwrap_or_else(|e| e.into_inner());
     ops.jobs.values().any(|op| {
         matches!(op.state, State::Running)
@@ -211,7 +211,7 @@ pub fn initial_load_running(st: &AppState) -> bool {
 }
 
 /// The 423 `InitialImportLockMiddleware.cs` sends (its own small JSON body).
-pub fn locked() -> Response {
+pub(super) fn locked() -> Response {
     (
         StatusCode::LOCKED,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -221,7 +221,7 @@ pub fn locked() -> Response {
 }
 
 /// Requests an InitialLoad leaves alone: reads, `$import` itself, cancels.
-pub fn lock_exempt(method: &Method, seg: &[&str]) -> bool {
+pub(super) fn lock_exempt(method: &Method, seg: &[&str]) -> bool {
     *method == Method::GET
         || (*method == Method::POST && seg == ["$import"])
         || (*method == Method::DELETE && seg.first() == Some(&"_operations"))
@@ -230,7 +230,7 @@ pub fn lock_exempt(method: &Method, seg: &[&str]) -> bool {
 // ---------------------------------------------------------------- $import
 
 /// `POST [base]/$import`.
-pub fn import_kickoff(
+pub(super) fn import_kickoff(
     st: &AppState,
     headers: &HeaderMap,
     body: &Value,
@@ -416,7 +416,7 @@ fn finish_import(st: &AppState, op: &Op, id: u64) -> Result<Value, FhirError> {
 // ------------------------------------------------------------ $bulk-delete
 
 /// `DELETE [base]/$bulk-delete` and `DELETE [type]/$bulk-delete`.
-pub fn bulk_delete_kickoff(
+pub(super) fn bulk_delete_kickoff(
     st: &AppState,
     rtype: Option<&str>,
     query: &[(String, String)],
@@ -580,7 +580,7 @@ fn bulk_delete_status(body: &Value, issue: Option<(&str, &str, &str)>) -> Value 
 // --------------------------------------------------------------- $reindex
 
 /// `POST [base]/$reindex`.
-pub fn reindex_kickoff(st: &AppState, body: Option<&Value>) -> Result<Response, FhirError> {
+pub(super) fn reindex_kickoff(st: &AppState, body: Option<&Value>) -> Result<Response, FhirError> {
     if let Some(b) = body
         && b.get("resourceType").and_then(Value::as_str) != Some("Parameters")
     {
@@ -653,7 +653,7 @@ fn reindex_record(st: &AppState, id: u64, op: &Op, status: &str) -> Value {
 // ---------------------------------------------------------------- status
 
 /// `GET`/`DELETE [base]/_operations/{import|bulk-delete|reindex}/{id}`.
-pub fn status(
+pub(super) fn status(
     st: &AppState,
     kind: OpKind,
     method: &Method,
@@ -750,7 +750,7 @@ pub fn status(
 
 /// Seeds the storage account with files to try `$import` on: a clean
 /// Patient file and an Observation file with one bad line.
-pub fn seed_import_samples(blobs: &mut storage::Blobs) {
+pub(super) fn seed_import_samples(blobs: &mut storage::Blobs) {
     let patients = [
         r#"{"resourceType":"Patient","id":"import-sample-1","name":[{"family":"Imported","given":["Ada"]}],"gender":"female","birthDate":"1984-03-02"}"#,
         r#"{"resourceType":"Patient","id":"import-sample-2","name":[{"family":"Imported","given":["Ben"]}],"gender":"male","birthDate":"1979-11-23"}"#,

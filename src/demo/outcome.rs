@@ -8,18 +8,22 @@ use serde_json::{Value, json};
 
 use super::util::{fhir_instant, new_guid};
 
-pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+pub(super) const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 
 /// One `OperationOutcome.issue`.
 #[derive(Debug, Clone)]
-pub struct Issue {
+pub(super) struct Issue {
     pub severity: &'static str,
     pub code: &'static str,
     pub diagnostics: String,
 }
 
 impl Issue {
-    pub fn new(severity: &'static str, code: &'static str, diagnostics: impl Into<String>) -> Self {
+    pub(super) fn new(
+        severity: &'static str,
+        code: &'static str,
+        diagnostics: impl Into<String>,
+    ) -> Self {
         Issue {
             severity,
             code,
@@ -28,7 +32,7 @@ impl Issue {
     }
 }
 
-pub fn outcome(issues: &[Issue]) -> Value {
+pub(super) fn outcome(issues: &[Issue]) -> Value {
     json!({
         "resourceType": "OperationOutcome",
         "id": new_guid(),
@@ -43,56 +47,60 @@ pub fn outcome(issues: &[Issue]) -> Value {
 
 /// A FHIR error answer: HTTP status plus an OperationOutcome.
 #[derive(Debug, Clone)]
-pub struct FhirError {
+pub(super) struct FhirError {
     pub status: StatusCode,
     pub issue: Issue,
     pub headers: Vec<(HeaderName, String)>,
 }
 
 impl FhirError {
-    pub fn new(status: StatusCode, code: &'static str, diagnostics: impl Into<String>) -> Self {
+    pub(super) fn new(
+        status: StatusCode,
+        code: &'static str,
+        diagnostics: impl Into<String>,
+    ) -> Self {
         FhirError {
             status,
             issue: Issue::new("error", code, diagnostics),
             headers: Vec::new(),
         }
     }
-    pub fn bad_request(diagnostics: impl Into<String>) -> Self {
+    pub(super) fn bad_request(diagnostics: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid", diagnostics)
     }
-    pub fn not_supported(diagnostics: impl Into<String>) -> Self {
+    pub(super) fn not_supported(diagnostics: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "not-supported", diagnostics)
     }
-    pub fn not_found(diagnostics: impl Into<String>) -> Self {
+    pub(super) fn not_found(diagnostics: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", diagnostics)
     }
-    pub fn unknown_type(rtype: &str) -> Self {
+    pub(super) fn unknown_type(rtype: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not-supported",
             format!("Resource type '{rtype}' is not supported."),
         )
     }
-    pub fn resource_not_found(rtype: &str, id: &str) -> Self {
+    pub(super) fn resource_not_found(rtype: &str, id: &str) -> Self {
         Self::not_found(format!(
             "Resource type '{rtype}' with id '{id}' couldn't be found."
         ))
     }
-    pub fn gone(rtype: &str, id: &str) -> Self {
+    pub(super) fn gone(rtype: &str, id: &str) -> Self {
         Self::new(
             StatusCode::GONE,
             "deleted",
             format!("Resource type '{rtype}' with id '{id}' has been deleted."),
         )
     }
-    pub fn method_not_allowed(diagnostics: impl Into<String>) -> Self {
+    pub(super) fn method_not_allowed(diagnostics: impl Into<String>) -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "not-supported", diagnostics)
     }
-    pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+    pub(super) fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
-    pub fn outcome(&self) -> Value {
+    pub(super) fn outcome(&self) -> Value {
         outcome(std::slice::from_ref(&self.issue))
     }
 }
@@ -110,7 +118,7 @@ impl IntoResponse for FhirError {
 }
 
 /// Serialises a FHIR JSON body with the FHIR content type.
-pub fn fhir_json(status: StatusCode, body: &Value) -> Response {
+pub(super) fn fhir_json(status: StatusCode, body: &Value) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_string());
     (status, [(header::CONTENT_TYPE, FHIR_JSON)], text).into_response()
 }
@@ -119,7 +127,7 @@ pub fn fhir_json(status: StatusCode, body: &Value) -> Response {
 /// OperationOutcome (`throttled`) and both `x-ms-retry-after-ms` and
 /// `Retry-After` (whole seconds, at least 1), as
 /// `HeaderDictionaryExtensions.AddRetryAfterHeaders` writes them.
-pub fn throttled(retry_after_ms: u64, diagnostics: &str) -> Response {
+pub(super) fn throttled(retry_after_ms: u64, diagnostics: &str) -> Response {
     let mut resp = fhir_json(
         StatusCode::TOO_MANY_REQUESTS,
         &outcome(&[Issue::new("error", "throttled", diagnostics)]),
@@ -136,5 +144,5 @@ pub fn throttled(retry_after_ms: u64, diagnostics: &str) -> Response {
 }
 
 /// Azure's sentence for a throttled request (Resources.resx `TooManyConcurrentRequests`).
-pub const TOO_MANY_REQUESTS: &str =
+pub(super) const TOO_MANY_REQUESTS: &str =
     "The maximum number of concurrent API calls on this instance was reached.";

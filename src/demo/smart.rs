@@ -21,18 +21,18 @@ use super::util::{new_guid, parse_query, unix_now};
 use super::{AppState, auth};
 
 /// The issuer of the tokens this endpoint makes (`{base}/smart`).
-pub fn issuer(st: &AppState) -> String {
+pub(super) fn issuer(st: &AppState) -> String {
     format!("{}/smart", st.base)
 }
 
 /// Assertion ids already used (a replayed assertion is refused).
 #[derive(Debug, Default)]
-pub struct SmartState {
+pub(super) struct SmartState {
     seen_jti: HashSet<String>,
 }
 
 /// Whether the FHIR service takes a token this endpoint issued: it must carry a system scope.
-pub fn authorizes(st: &AppState, claims: &Value) -> Option<bool> {
+pub(super) fn authorizes(st: &AppState, claims: &Value) -> Option<bool> {
     let iss = claims.get("iss").and_then(Value::as_str)?;
     (iss == issuer(st)).then(|| {
         claims
@@ -212,7 +212,7 @@ async fn configuration(State(st): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/smart/token", post(token))
         .route("/.well-known/smart-configuration", get(configuration))

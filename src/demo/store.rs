@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::util::fhir_instant;
 
 /// Resource types the demo serves. Group is read-only.
-pub const TYPES: &[&str] = &[
+pub(super) const TYPES: &[&str] = &[
     "Patient",
     "Practitioner",
     "PractitionerRole",
@@ -27,18 +27,18 @@ pub const TYPES: &[&str] = &[
     "Group",
 ];
 /// Types that accept create/update/delete: all but Group (the last).
-pub const WRITABLE: &[&str] = match TYPES.split_last() {
+pub(super) const WRITABLE: &[&str] = match TYPES.split_last() {
     Some((_, rest)) => rest,
     None => &[],
 };
 
-pub fn is_supported(rtype: &str) -> bool {
+pub(super) fn is_supported(rtype: &str) -> bool {
     TYPES.contains(&rtype)
 }
 
 /// One version of a resource; `resource == None` marks a delete.
 #[derive(Debug, Clone)]
-pub struct Version {
+pub(super) struct Version {
     pub vid: u64,
     pub last_updated: DateTime<Utc>,
     pub resource: Option<Arc<Value>>,
@@ -46,31 +46,31 @@ pub struct Version {
 }
 
 impl Version {
-    pub fn etag(&self) -> String {
+    pub(super) fn etag(&self) -> String {
         format!("W/\"{}\"", self.vid)
     }
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Entry {
+pub(super) struct Entry {
     pub versions: Vec<Version>,
 }
 
 impl Entry {
-    pub fn current(&self) -> Option<&Version> {
+    pub(super) fn current(&self) -> Option<&Version> {
         self.versions.last()
     }
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Store {
+pub(super) struct Store {
     pub types: BTreeMap<String, BTreeMap<String, Entry>>,
     clock: Option<DateTime<Utc>>,
 }
 
 /// Rebuilds a resource with `resourceType`, `id`, `meta` first and the
 /// server-owned meta fields set.
-pub fn stamp(resource: Value, rtype: &str, id: &str, vid: u64, at: DateTime<Utc>) -> Value {
+pub(super) fn stamp(resource: Value, rtype: &str, id: &str, vid: u64, at: DateTime<Utc>) -> Value {
     let mut src = match resource {
         Value::Object(o) => o,
         _ => Map::new(),
@@ -95,7 +95,7 @@ pub fn stamp(resource: Value, rtype: &str, id: &str, vid: u64, at: DateTime<Utc>
 
 impl Store {
     /// Strictly increasing timestamps so versions and `_since` are ordered.
-    pub fn tick(&mut self) -> DateTime<Utc> {
+    pub(super) fn tick(&mut self) -> DateTime<Utc> {
         let now = Utc::now();
         let t = match self.clock {
             Some(prev) if now <= prev => prev + ChronoDuration::milliseconds(1),
@@ -105,17 +105,17 @@ impl Store {
         t
     }
 
-    pub fn entry(&self, rtype: &str, id: &str) -> Option<&Entry> {
+    pub(super) fn entry(&self, rtype: &str, id: &str) -> Option<&Entry> {
         self.types.get(rtype)?.get(id)
     }
 
     /// Current live version of a resource (None if absent or deleted).
-    pub fn live(&self, rtype: &str, id: &str) -> Option<Arc<Value>> {
+    pub(super) fn live(&self, rtype: &str, id: &str) -> Option<Arc<Value>> {
         self.entry(rtype, id)?.current()?.resource.clone()
     }
 
     /// Inserts a seeded resource at a given time (used by the generator).
-    pub fn seed(&mut self, rtype: &str, id: &str, resource: Value, at: DateTime<Utc>) {
+    pub(super) fn seed(&mut self, rtype: &str, id: &str, resource: Value, at: DateTime<Utc>) {
         let stamped = stamp(resource, rtype, id, 1, at);
         self.types.entry(rtype.to_string()).or_default().insert(
             id.to_string(),
@@ -132,7 +132,7 @@ impl Store {
 
     /// Appends a version (create or update). Returns the new version and
     /// whether the resource was (re)created.
-    pub fn put(
+    pub(super) fn put(
         &mut self,
         rtype: &str,
         id: &str,
@@ -161,7 +161,7 @@ impl Store {
     }
 
     /// Soft delete; returns the delete version if something was deleted.
-    pub fn delete(&mut self, rtype: &str, id: &str) -> Option<Version> {
+    pub(super) fn delete(&mut self, rtype: &str, id: &str) -> Option<Version> {
         let live = self.live(rtype, id).is_some();
         if !live {
             return None;
@@ -180,7 +180,7 @@ impl Store {
     }
 
     /// Keeps only the current version (`$bulk-delete?_purgeHistory=true`).
-    pub fn purge_history(&mut self, rtype: &str, id: &str) {
+    pub(super) fn purge_history(&mut self, rtype: &str, id: &str) {
         if let Some(e) = self.types.get_mut(rtype).and_then(|t| t.get_mut(id)) {
             let keep = e.versions.len().saturating_sub(1);
             e.versions.drain(..keep);
@@ -188,7 +188,7 @@ impl Store {
     }
 
     /// Removes a resource with all its history (`?hardDelete=true`).
-    pub fn hard_delete(&mut self, rtype: &str, id: &str) {
+    pub(super) fn hard_delete(&mut self, rtype: &str, id: &str) {
         if let Some(t) = self.types.get_mut(rtype) {
             t.remove(id);
         }
@@ -197,7 +197,7 @@ impl Store {
     /// Versions an export adds with `includeAssociatedData`: earlier versions
     /// of every resource (`_history`) and the last version of deleted ones
     /// (`_deleted`).
-    pub fn associated_versions(
+    pub(super) fn associated_versions(
         &self,
         rtype: &str,
         history: bool,
@@ -231,7 +231,7 @@ impl Store {
     }
 
     /// All live resources of a type with their last-updated time.
-    pub fn all_live(&self, rtype: &str) -> Vec<(DateTime<Utc>, Arc<Value>)> {
+    pub(super) fn all_live(&self, rtype: &str) -> Vec<(DateTime<Utc>, Arc<Value>)> {
         let Some(t) = self.types.get(rtype) else {
             return Vec::new();
         };

@@ -22,14 +22,14 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const QUEUE: usize = 64;
 
 /// The CA certificate on disk (removed with the value) and the server config.
-pub struct DemoTls {
+pub(super) struct DemoTls {
     dir: tempfile::TempDir,
     config: Arc<rustls::ServerConfig>,
 }
 
 impl DemoTls {
     /// Makes the CA and the server certificate, and writes `ca.pem`.
-    pub fn generate() -> std::io::Result<DemoTls> {
+    pub(super) fn generate() -> std::io::Result<DemoTls> {
         let fail = |e: rcgen::Error| std::io::Error::other(format!("certificate: {e}"));
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -70,13 +70,13 @@ impl DemoTls {
     }
 
     /// Path of the CA certificate (PEM) that signed the server certificate.
-    pub fn ca_path(&self) -> PathBuf {
+    pub(super) fn ca_path(&self) -> PathBuf {
         self.dir.path().join("ca.pem")
     }
 
     /// Wraps a bound listener: connections come out of `accept` already
     /// through their handshake, which runs in its own task per connection.
-    pub fn listener(&self, tcp: TcpListener) -> std::io::Result<TlsListener> {
+    pub(super) fn listener(&self, tcp: TcpListener) -> std::io::Result<TlsListener> {
         let addr = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(self.config.clone());
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -102,7 +102,7 @@ impl DemoTls {
 }
 
 /// An axum listener yielding TLS connections.
-pub struct TlsListener {
+pub(super) struct TlsListener {
     rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveDate, TimeZone
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 /// FHIR `instant` as Azure renders it, e.g. `2024-01-02T03:04:05.678+00:00`.
-pub fn fhir_instant(t: DateTime<Utc>) -> String {
+pub(super) fn fhir_instant(t: DateTime<Utc>) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+00:00",
         t.year(),
@@ -19,7 +19,7 @@ pub fn fhir_instant(t: DateTime<Utc>) -> String {
 }
 
 /// FHIR dateTime with seconds precision, e.g. `2024-01-02T03:04:05+00:00`.
-pub fn fhir_datetime(t: DateTime<Utc>) -> String {
+pub(super) fn fhir_datetime(t: DateTime<Utc>) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
         t.year(),
@@ -32,11 +32,11 @@ pub fn fhir_datetime(t: DateTime<Utc>) -> String {
 }
 
 /// RFC 7231 date for `Last-Modified`.
-pub fn http_date(t: DateTime<Utc>) -> String {
+pub(super) fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-pub fn new_guid() -> String {
+pub(super) fn new_guid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
@@ -54,7 +54,7 @@ const QUERY_SET: &AsciiSet = &CONTROLS
     .add(b'<')
     .add(b'>');
 
-pub fn encode_query(params: &[(String, String)]) -> String {
+pub(super) fn encode_query(params: &[(String, String)]) -> String {
     params
         .iter()
         .map(|(k, v)| {
@@ -69,13 +69,13 @@ pub fn encode_query(params: &[(String, String)]) -> String {
 }
 
 /// Parses an `application/x-www-form-urlencoded` string into ordered pairs.
-pub fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(super) fn parse_query(q: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(q.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-pub fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -118,7 +118,7 @@ const FOLDS: &[(&str, &str)] = &[
 
 /// Lower-cases and strips common Latin diacritics so that `zoe` finds `Zoë`
 /// and `nguyen` finds `Nguyễn`.
-pub fn fold(s: &str) -> String {
+pub(super) fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
         if c.is_ascii() {
@@ -135,7 +135,7 @@ pub fn fold(s: &str) -> String {
 
 /// A half-open time range `[start, end)` that a FHIR date/dateTime covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateRange {
+pub(super) struct DateRange {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
 }
@@ -148,7 +148,7 @@ fn day_start(y: i32, m: u32, d: u32) -> Option<DateTime<Utc>> {
 /// Parses FHIR date, dateTime or instant with partial precision (`YYYY`,
 /// `YYYY-MM`, `YYYY-MM-DD`, `YYYY-MM-DDThh:mm[:ss[.fff]][Z|±hh:mm]`).
 /// Values without a time zone are taken as UTC.
-pub fn parse_date_range(s: &str) -> Option<DateRange> {
+pub(super) fn parse_date_range(s: &str) -> Option<DateRange> {
     let s = s.trim();
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
@@ -252,7 +252,7 @@ fn split_zone(s: &str) -> Option<(&str, i64)> {
     Some((s, 0))
 }
 
-pub fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     Utc::now().timestamp()
 }
 

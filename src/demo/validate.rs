@@ -316,7 +316,7 @@ fn known(allowed: &[&str], key: &str) -> bool {
 }
 
 /// The resource a `$validate` body names: itself, or a Parameters' `resource`.
-pub fn resource_of(body: &Value) -> Result<Option<&Value>, FhirError> {
+pub(super) fn resource_of(body: &Value) -> Result<Option<&Value>, FhirError> {
     if body.get("resourceType").and_then(Value::as_str) == Some("Parameters") {
         let params = body.get("parameter").and_then(Value::as_array);
         let inner = params
@@ -331,7 +331,7 @@ pub fn resource_of(body: &Value) -> Result<Option<&Value>, FhirError> {
 
 /// Validates `res` against `url_type`: `Err` for what the service refuses
 /// outright, otherwise the issues (errors, or "All OK").
-pub fn run(url_type: &str, res: &Value) -> Result<Vec<Issue>, FhirError> {
+pub(super) fn run(url_type: &str, res: &Value) -> Result<Vec<Issue>, FhirError> {
     let (obj, rt) = typed_object(res)?;
     if rt != url_type {
         return Err(FhirError::bad_request(

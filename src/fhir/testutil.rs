@@ -156,7 +156,7 @@ fn leaf() -> impl Strategy<Value = Value> {
 }
 
 /// Arbitrary JSON values with FHIR-ish keys and values.
-pub fn arb_json() -> impl Strategy<Value = Value> {
+pub(super) fn arb_json() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(5, 96, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),

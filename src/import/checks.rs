@@ -8,7 +8,7 @@ use super::ImportReport;
 use crate::workspace::{Collection, Folder, KeyValue, RequestSpec, vault_reference};
 
 /// Whether `m` is an RFC 9110 method token (`token = 1*tchar`).
-pub fn is_method_token(m: &str) -> bool {
+pub(super) fn is_method_token(m: &str) -> bool {
     !m.is_empty()
         && m.bytes().all(|b| {
             b.is_ascii_alphanumeric()

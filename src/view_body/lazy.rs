@@ -23,11 +23,11 @@ use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet
 /// Lines between two JSON state checkpoints.
 pub const CHECKPOINT_EVERY: usize = 128;
 /// Lines between two syntect state checkpoints.
-pub const SYNTECT_CHECKPOINT_EVERY: usize = 32;
+pub(super) const SYNTECT_CHECKPOINT_EVERY: usize = 32;
 /// Non-JSON bodies larger than this are not highlighted.
 pub const SYNTECT_MAX_BYTES: usize = 256 * 1024;
 /// Non-JSON bodies with a line longer than this are not highlighted.
-pub const SYNTECT_MAX_LINE_BYTES: usize = 16 * 1024;
+pub(super) const SYNTECT_MAX_LINE_BYTES: usize = 16 * 1024;
 /// Default cap on the highlighted prefix of one JSON line.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
 

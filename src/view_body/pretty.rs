@@ -21,9 +21,9 @@ pub const MAX_DEPTH: usize = 512;
 /// bytes. Indentation makes pathological input (e.g. half a million nested
 /// arrays) expand quadratically; this guard turns that into an error instead
 /// of an out-of-memory abort. Real FHIR bodies expand by 1.5–3×.
-pub const MIN_OUTPUT_LIMIT: usize = 256 << 20;
+pub(super) const MIN_OUTPUT_LIMIT: usize = 256 << 20;
 /// See [`MIN_OUTPUT_LIMIT`].
-pub const OUTPUT_EXPANSION_LIMIT: usize = 16;
+pub(super) const OUTPUT_EXPANSION_LIMIT: usize = 16;
 
 /// A JSON syntax error, located in the *input*.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -369,36 +369,39 @@ mod time_text {
     use chrono::{DateTime, SecondsFormat, Utc};
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn format(t: SystemTime) -> String {
+    pub(super) fn format(t: SystemTime) -> String {
         DateTime::<Utc>::from(t).to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 
-    pub fn parse(s: &str) -> Option<SystemTime> {
+    pub(super) fn parse(s: &str) -> Option<SystemTime> {
         DateTime::parse_from_rfc3339(s.trim())
             .ok()
             .map(|d| SystemTime::from(d.with_timezone(&Utc)))
     }
 
-    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format(*t))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let s = String::deserialize(d)?;
         parse(&s).ok_or_else(|| D::Error::custom(format!("'{s}' is not an RFC 3339 time")))
     }
 
-    pub mod option {
+    pub(super) mod option {
         use super::*;
 
-        pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(
+            t: &Option<SystemTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match t {
                 Some(t) => s.serialize_some(&format(*t)),
                 None => s.serialize_none(),
             }
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<SystemTime>, D::Error> {
             let s = Option::<String>::deserialize(d)?;

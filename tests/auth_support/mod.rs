@@ -21,17 +21,17 @@ use fhirside::workspace::{AuthConfig, Environment, Variable};
 use tokio::sync::mpsc;
 
 /// The hard ceiling of every test body.
-pub const TEST_LIMIT: Duration = Duration::from_secs(10);
+pub(crate) const TEST_LIMIT: Duration = Duration::from_secs(10);
 
 /// Runs a test body under [`TEST_LIMIT`].
-pub async fn bounded<F: Future<Output = ()>>(f: F) {
+pub(crate) async fn bounded<F: Future<Output = ()>>(f: F) {
     tokio::time::timeout(TEST_LIMIT, f)
         .await
         .expect("the test took longer than its 10 s limit");
 }
 
 /// Demo options for tests: a small population, quick device-code polling.
-pub fn demo_opts() -> DemoOptions {
+pub(crate) fn demo_opts() -> DemoOptions {
     DemoOptions {
         patients: 20,
         device_code_interval: Duration::from_secs(1),
@@ -40,20 +40,20 @@ pub fn demo_opts() -> DemoOptions {
     }
 }
 
-pub async fn demo(opts: DemoOptions) -> DemoServer {
+pub(crate) async fn demo(opts: DemoOptions) -> DemoServer {
     DemoServer::start(0, opts)
         .await
         .expect("demo server starts")
 }
 
 /// The demo environment with its `[auth]` replaced by `config`.
-pub fn demo_env(server: &DemoServer, config: AuthConfig) -> Environment {
+pub(crate) fn demo_env(server: &DemoServer, config: AuthConfig) -> Environment {
     let mut env = demo_environment(server);
     env.auth = Some(config);
     env
 }
 
-pub fn set_var(env: &mut Environment, key: &str, value: &str) {
+pub(crate) fn set_var(env: &mut Environment, key: &str, value: &str) {
     match env.variables.iter_mut().find(|v| v.key == key) {
         Some(v) => v.value = value.to_string(),
         None => env.variables.push(Variable::plain(key, value)),
@@ -61,7 +61,7 @@ pub fn set_var(env: &mut Environment, key: &str, value: &str) {
 }
 
 /// `resolve_auth` for the environment's own `[auth]`.
-pub fn resolved(env: &Environment) -> ResolvedAuth {
+pub(crate) fn resolved(env: &Environment) -> ResolvedAuth {
     let config = env.auth.clone().expect("the environment has [auth]");
     resolve_auth(
         &config,
@@ -73,7 +73,7 @@ pub fn resolved(env: &Environment) -> ResolvedAuth {
     .unwrap_or_else(|e| panic!("resolve_auth: {e}"))
 }
 
-pub fn get_req(url: impl Into<String>) -> HttpRequest {
+pub(crate) fn get_req(url: impl Into<String>) -> HttpRequest {
     HttpRequest {
         method: "GET".into(),
         url: url.into(),
@@ -85,7 +85,7 @@ pub fn get_req(url: impl Into<String>) -> HttpRequest {
 }
 
 /// An environment of bare variables (for local stubs).
-pub fn env_with(name: &str, vars: &[(&str, &str)], config: AuthConfig) -> Environment {
+pub(crate) fn env_with(name: &str, vars: &[(&str, &str)], config: AuthConfig) -> Environment {
     let mut env = Environment::new(name);
     for (k, v) in vars {
         if k.contains("secret") {
@@ -100,13 +100,13 @@ pub fn env_with(name: &str, vars: &[(&str, &str)], config: AuthConfig) -> Enviro
 
 /// An auth event with the instant it arrived.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub at: Instant,
     pub event: AuthEvent,
 }
 
 /// The worker plus everything it has said so far.
-pub struct Harness {
+pub(crate) struct Harness {
     pub handle: WorkerHandle,
     rx: mpsc::UnboundedReceiver<WorkerEvent>,
     /// Every auth event, in order of arrival.
@@ -119,7 +119,7 @@ pub struct Harness {
 
 /// Timing rules for tests of short-lived tokens: a 300 ms renewal floor and 1 s device-code
 /// polling (production: 30 s and 5 s). Tests of the floors themselves use the defaults.
-pub fn fast_options() -> WorkerOptions {
+pub(crate) fn fast_options() -> WorkerOptions {
     WorkerOptions {
         cache: CachePolicy {
             renew_floor: Duration::from_millis(300),
@@ -130,11 +130,11 @@ pub fn fast_options() -> WorkerOptions {
 }
 
 impl Harness {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_options(fast_options())
     }
 
-    pub fn with_options(options: WorkerOptions) -> Self {
+    pub(crate) fn with_options(options: WorkerOptions) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let handle = worker::spawn_with(tx, None, options);
         Harness {
@@ -181,12 +181,12 @@ impl Harness {
     }
 
     /// Drains whatever arrives within `d`.
-    pub async fn settle(&mut self, d: Duration) {
+    pub(crate) async fn settle(&mut self, d: Duration) {
         let deadline = Instant::now() + d;
         while self.pump(deadline).await {}
     }
 
-    pub fn send(&mut self, request: HttpRequest, auth: Option<AuthPlan>) -> RequestId {
+    pub(crate) fn send(&mut self, request: HttpRequest, auth: Option<AuthPlan>) -> RequestId {
         self.next_id += 1;
         let id = RequestId(self.next_id);
         self.handle.send(WorkerCommand::Send {
@@ -198,14 +198,14 @@ impl Harness {
         id
     }
 
-    pub fn sign_in(&self, env: &str, auth: ResolvedAuth) {
+    pub(crate) fn sign_in(&self, env: &str, auth: ResolvedAuth) {
         self.handle.send(WorkerCommand::SignIn {
             env: env.into(),
             auth: auth.into(),
         });
     }
 
-    pub async fn response(
+    pub(crate) async fn response(
         &mut self,
         id: RequestId,
         within: Duration,
@@ -225,12 +225,15 @@ impl Harness {
     }
 
     /// The response to `id`, if it has arrived (after `settle`).
-    pub fn take_response(&mut self, id: RequestId) -> Option<Result<Box<Received>, HttpError>> {
+    pub(crate) fn take_response(
+        &mut self,
+        id: RequestId,
+    ) -> Option<Result<Box<Received>, HttpError>> {
         self.responses.remove(&id)
     }
 
     /// Waits for the first auth event at index >= `from` that matches; returns its index.
-    pub async fn wait_auth_from(
+    pub(crate) async fn wait_auth_from(
         &mut self,
         from: usize,
         within: Duration,
@@ -255,7 +258,7 @@ impl Harness {
         }
     }
 
-    pub async fn wait_auth(
+    pub(crate) async fn wait_auth(
         &mut self,
         within: Duration,
         what: &str,
@@ -265,25 +268,25 @@ impl Harness {
         self.auth[i].event.clone()
     }
 
-    pub fn auth_events(&self) -> Vec<AuthEvent> {
+    pub(crate) fn auth_events(&self) -> Vec<AuthEvent> {
         self.auth.iter().map(|s| s.event.clone()).collect()
     }
 
-    pub fn count(&self, pred: impl Fn(&AuthEvent) -> bool) -> usize {
+    pub(crate) fn count(&self, pred: impl Fn(&AuthEvent) -> bool) -> usize {
         self.auth.iter().filter(|s| pred(&s.event)).count()
     }
 }
 
-pub fn is_started(e: &AuthEvent) -> bool {
+pub(crate) fn is_started(e: &AuthEvent) -> bool {
     matches!(e, AuthEvent::Started { .. })
 }
-pub fn is_acquired(e: &AuthEvent) -> bool {
+pub(crate) fn is_acquired(e: &AuthEvent) -> bool {
     matches!(e, AuthEvent::Acquired { .. })
 }
-pub fn is_failed(e: &AuthEvent) -> bool {
+pub(crate) fn is_failed(e: &AuthEvent) -> bool {
     matches!(e, AuthEvent::Failed { .. })
 }
-pub fn is_ended(e: &AuthEvent) -> bool {
+pub(crate) fn is_ended(e: &AuthEvent) -> bool {
     matches!(
         e,
         AuthEvent::Acquired { .. } | AuthEvent::Failed { .. } | AuthEvent::Cancelled { .. }
@@ -291,7 +294,7 @@ pub fn is_ended(e: &AuthEvent) -> bool {
 }
 
 /// The error sentence of a `Failed` event.
-pub fn failure(e: &AuthEvent) -> String {
+pub(crate) fn failure(e: &AuthEvent) -> String {
     match e {
         AuthEvent::Failed { error, .. } => error.clone(),
         other => panic!("expected Failed, got {other:?}"),
@@ -299,7 +302,7 @@ pub fn failure(e: &AuthEvent) -> String {
 }
 
 /// Serves `app` on 127.0.0.1 (free port) until the test's runtime ends.
-pub async fn serve(app: Router) -> SocketAddr {
+pub(crate) async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -309,7 +312,7 @@ pub async fn serve(app: Router) -> SocketAddr {
 }
 
 /// A port that was free a moment ago (bound then dropped), for closed-port and redirect tests.
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -318,7 +321,7 @@ pub fn free_port() -> u16 {
 }
 
 /// A plain client that never follows redirects (the test's "browser").
-pub fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
@@ -343,7 +346,7 @@ fn html_attr(html: &str, marker: &str, attr: &str) -> String {
 
 /// Plays the person at the demo's authorize page: GET the URL, submit the form with `action`
 /// (accept/cancel) as the page's buttons do, and return the 302 `Location`.
-pub async fn consent(authorize_url: &str, action: &str) -> String {
+pub(crate) async fn consent(authorize_url: &str, action: &str) -> String {
     let b = browser();
     let page = b.get(authorize_url).send().await.unwrap();
     assert_eq!(page.status(), 200, "authorize page");
@@ -367,7 +370,7 @@ pub async fn consent(authorize_url: &str, action: &str) -> String {
 
 /// Follows a `http://localhost:PORT/…` redirect to the loopback listener (via 127.0.0.1);
 /// returns the page the listener answers with.
-pub async fn follow_to_loopback(location: &str) -> String {
+pub(crate) async fn follow_to_loopback(location: &str) -> String {
     let mut url = url::Url::parse(location).unwrap();
     assert_eq!(url.host_str(), Some("localhost"), "{location}");
     url.set_host(Some("127.0.0.1")).unwrap();
@@ -376,7 +379,7 @@ pub async fn follow_to_loopback(location: &str) -> String {
 }
 
 /// Replaces one query parameter of a URL.
-pub fn with_param(location: &str, key: &str, value: &str) -> String {
+pub(crate) fn with_param(location: &str, key: &str, value: &str) -> String {
     let mut url = url::Url::parse(location).unwrap();
     let pairs: Vec<(String, String)> = url
         .query_pairs()

@@ -10,7 +10,7 @@ use axum::Router;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-pub async fn serve(app: Router) -> SocketAddr {
+pub(crate) async fn serve(app: Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -19,7 +19,7 @@ pub async fn serve(app: Router) -> SocketAddr {
 
 /// A server that answers every connection with `raw` bytes and then closes it: for answers
 /// no well-behaved server library would send.
-pub async fn raw_server(raw: Vec<u8>) -> SocketAddr {
+pub(crate) async fn raw_server(raw: Vec<u8>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -40,7 +40,7 @@ pub async fn raw_server(raw: Vec<u8>) -> SocketAddr {
 }
 
 /// Reads a request head (up to the blank line; the bodies here are empty) and returns it.
-pub async fn read_head<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) -> String {
+pub(crate) async fn read_head<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) -> String {
     let mut seen = Vec::new();
     let mut buf = [0u8; 1024];
     while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -54,7 +54,7 @@ pub async fn read_head<S: tokio::io::AsyncRead + Unpin>(sock: &mut S) -> String 
 
 /// An https server on 127.0.0.1 with a certificate made now and signed by nobody, answering
 /// every request with `body` as FHIR JSON.
-pub async fn self_signed_server(body: &'static str) -> SocketAddr {
+pub(crate) async fn self_signed_server(body: &'static str) -> SocketAddr {
     self_signed_with(Arc::new(move |_: &str, _: u16| {
         format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -65,10 +65,10 @@ pub async fn self_signed_server(body: &'static str) -> SocketAddr {
 }
 
 /// Makes a whole HTTP answer from the request's path and the server's port.
-pub type Answer = Arc<dyn Fn(&str, u16) -> String + Send + Sync>;
+pub(crate) type Answer = Arc<dyn Fn(&str, u16) -> String + Send + Sync>;
 
 /// The self-signed https server with answers of the test's choosing.
-pub async fn self_signed_with(answer: Answer) -> SocketAddr {
+pub(crate) async fn self_signed_with(answer: Answer) -> SocketAddr {
     use tokio_rustls::rustls;
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();

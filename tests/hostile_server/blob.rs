@@ -16,7 +16,7 @@ use super::{Listener, Seen, listen};
 
 /// How the stand-in behaves.
 #[derive(Debug, Clone, Default)]
-pub struct BlobOptions {
+pub(crate) struct BlobOptions {
     /// The token it accepts (anything else is refused as another audience).
     pub token: String,
     /// The principal lacks "Storage Blob Data Reader".
@@ -29,7 +29,7 @@ pub struct BlobOptions {
 }
 
 /// The stand-in: its listener and the blobs it holds (`container/blob` → bytes).
-pub struct BlobStore {
+pub(crate) struct BlobStore {
     pub listener: Listener,
     pub blobs: Arc<Mutex<HashMap<String, Vec<u8>>>>,
 }
@@ -166,7 +166,7 @@ fn answer(
 }
 
 /// Starts the stand-in holding `blobs`.
-pub async fn blob_store(options: BlobOptions, blobs: HashMap<String, Vec<u8>>) -> BlobStore {
+pub(crate) async fn blob_store(options: BlobOptions, blobs: HashMap<String, Vec<u8>>) -> BlobStore {
     let blobs = Arc::new(Mutex::new(blobs));
     let throttled = Arc::new(AtomicU32::new(0));
     let listener = listen({

@@ -7,7 +7,7 @@
 //! origin, a gzip bomb that counts how much of itself was sent.
 #![allow(dead_code)]
 
-pub mod blob;
+pub(crate) mod blob;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 /// One request as it arrived.
 #[derive(Debug, Clone)]
-pub struct Seen {
+pub(crate) struct Seen {
     pub method: String,
     /// Path and query.
     pub target: String,
@@ -29,7 +29,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -37,7 +37,7 @@ impl Seen {
     }
 
     /// The whole request as text, for "does this appear anywhere" checks.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut s = format!("{} {}\n", self.method, self.target);
         for (k, v) in &self.headers {
             s.push_str(&format!("{k}: {v}\n"));
@@ -50,24 +50,24 @@ impl Seen {
 
 /// What a listener received, in order.
 #[derive(Debug, Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<Seen>>>);
+pub(crate) struct Log(Arc<Mutex<Vec<Seen>>>);
 
 impl Log {
-    pub fn all(&self) -> Vec<Seen> {
+    pub(crate) fn all(&self) -> Vec<Seen> {
         self.0.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.all().is_empty()
     }
 
     /// Whether `needle` appears anywhere in anything received (target, headers, body).
-    pub fn contains(&self, needle: &str) -> bool {
+    pub(crate) fn contains(&self, needle: &str) -> bool {
         self.all().iter().any(|s| s.text().contains(needle))
     }
 
     /// Everything received, for assertion messages.
-    pub fn dump(&self) -> String {
+    pub(crate) fn dump(&self) -> String {
         self.all()
             .iter()
             .map(Seen::text)
@@ -83,33 +83,33 @@ impl Log {
 }
 
 /// Makes the answer to a request.
-pub type Handler = Arc<dyn Fn(&Seen) -> Response + Send + Sync>;
+pub(crate) type Handler = Arc<dyn Fn(&Seen) -> Response + Send + Sync>;
 
 /// A listener: its address and what it received.
 #[derive(Debug, Clone)]
-pub struct Listener {
+pub(crate) struct Listener {
     pub addr: SocketAddr,
     pub log: Log,
 }
 
 impl Listener {
     /// `http://127.0.0.1:PORT`: this listener's origin.
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         format!("http://127.0.0.1:{}", self.addr.port())
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin())
     }
 
     /// `127.0.0.1:PORT`, as sentences name it.
-    pub fn host_port(&self) -> String {
+    pub(crate) fn host_port(&self) -> String {
         format!("127.0.0.1:{}", self.addr.port())
     }
 }
 
 /// Starts a listener whose answers come from `make(its own origin)`.
-pub async fn listen(make: impl FnOnce(String) -> Handler) -> Listener {
+pub(crate) async fn listen(make: impl FnOnce(String) -> Handler) -> Listener {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handler = make(format!("http://127.0.0.1:{}", addr.port()));
@@ -150,18 +150,18 @@ pub async fn listen(make: impl FnOnce(String) -> Handler) -> Listener {
 }
 
 /// Another origin that answers every request with `200 landed` and logs it.
-pub async fn bystander() -> Listener {
+pub(crate) async fn bystander() -> Listener {
     listen(|_| Arc::new(|_: &Seen| (StatusCode::OK, "landed").into_response())).await
 }
 
 /// A redirect with `status` to `location`.
-pub fn redirect(status: u16, location: &str) -> Response {
+pub(crate) fn redirect(status: u16, location: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FOUND);
     (status, [("location", location.to_string())], "").into_response()
 }
 
 /// `202 Accepted` with a `Content-Location`.
-pub fn accepted(content_location: &str) -> Response {
+pub(crate) fn accepted(content_location: &str) -> Response {
     (
         StatusCode::ACCEPTED,
         [("content-location", content_location.to_string())],
@@ -171,7 +171,7 @@ pub fn accepted(content_location: &str) -> Response {
 }
 
 /// A completed export's manifest.
-pub fn manifest(requires_access_token: bool, outputs: &[(&str, String, u64)]) -> Response {
+pub(crate) fn manifest(requires_access_token: bool, outputs: &[(&str, String, u64)]) -> Response {
     let output: Vec<serde_json::Value> = outputs
         .iter()
         .map(|(t, url, count)| serde_json::json!({"type": t, "url": url, "count": count}))
@@ -192,7 +192,7 @@ pub fn manifest(requires_access_token: bool, outputs: &[(&str, String, u64)]) ->
 }
 
 /// `n` NDJSON lines.
-pub fn ndjson(n: u64) -> Response {
+pub(crate) fn ndjson(n: u64) -> Response {
     let body: String = (0..n)
         .map(|i| format!("{{\"resourceType\":\"Patient\",\"id\":\"p{i}\"}}\n"))
         .collect();
@@ -207,7 +207,7 @@ pub fn ndjson(n: u64) -> Response {
 /// A gzip bomb like the one a reviewer sent: one gzip stream of `total_mb` MB of zeros
 /// (about 1,030:1), compressed lazily as the client reads, so a client that stops early costs
 /// little; `sent` counts the compressed bytes handed to the connection.
-pub fn gzip_bomb(total_mb: usize, sent: Arc<AtomicU64>) -> Response {
+pub(crate) fn gzip_bomb(total_mb: usize, sent: Arc<AtomicU64>) -> Response {
     lazy_gzip(
         Bytes::from(vec![0u8; 1 << 20]),
         total_mb,
@@ -219,7 +219,7 @@ pub fn gzip_bomb(total_mb: usize, sent: Arc<AtomicU64>) -> Response {
 /// `chunk` repeated `times` times as one `Content-Encoding: gzip` stream, compressed while it
 /// is sent. Once a chunk compresses to the same bytes as the one before (the window is the
 /// same), those bytes are sent again without compressing, so a bomb costs the server nothing.
-pub fn lazy_gzip(
+pub(crate) fn lazy_gzip(
     chunk: Bytes,
     times: usize,
     level: flate2::Compression,
@@ -285,7 +285,7 @@ pub fn lazy_gzip(
 /// An Entra-like token endpoint (`POST /{tenant}/oauth2/token` and `/oauth2/v2.0/token`):
 /// `storage_token` for a request for Azure Storage (v1 `resource=https://storage.azure.com/`,
 /// v2 `scope=https://storage.azure.com/.default`), `fhir_token` for anything else.
-pub async fn idp(fhir_token: &'static str, storage_token: &'static str) -> Listener {
+pub(crate) async fn idp(fhir_token: &'static str, storage_token: &'static str) -> Listener {
     listen(move |_| {
         Arc::new(move |seen: &Seen| {
             let form = String::from_utf8_lossy(&seen.body).into_owned();

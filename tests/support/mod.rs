@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
 
 /// How long `wait_for` waits unless told otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the screen is re-checked while waiting.
 const POLL: Duration = Duration::from_millis(20);
 
 /// Keys as the bytes a terminal sends for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
+pub(crate) enum Key {
     Enter,
     Esc,
     Tab,
@@ -38,7 +38,7 @@ pub enum Key {
 }
 
 impl Key {
-    pub fn bytes(self) -> Vec<u8> {
+    pub(crate) fn bytes(self) -> Vec<u8> {
         match self {
             Key::Enter => b"\r".to_vec(),
             Key::Esc => b"\x1b".to_vec(),
@@ -67,7 +67,7 @@ impl Key {
 }
 
 /// The fhirside binary running in a pseudo-terminal, with a `vt100` model of its screen.
-pub struct Pty {
+pub(crate) struct Pty {
     child: Box<dyn Child + Send + Sync>,
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
@@ -83,18 +83,18 @@ pub struct Pty {
 
 impl Pty {
     /// Starts `fhirside ARGS` in a `cols`×`rows` terminal.
-    pub fn spawn(args: &[&str], cols: u16, rows: u16) -> Pty {
+    pub(crate) fn spawn(args: &[&str], cols: u16, rows: u16) -> Pty {
         Self::spawn_with_env(args, cols, rows, &[])
     }
 
     /// Starts `fhirside --workspace DIR` in a `cols`×`rows` terminal.
-    pub fn spawn_workspace(dir: &Path, cols: u16, rows: u16) -> Pty {
+    pub(crate) fn spawn_workspace(dir: &Path, cols: u16, rows: u16) -> Pty {
         let dir = dir.to_str().expect("utf-8 temp path");
         Self::spawn(&["--workspace", dir], cols, rows)
     }
 
     /// Like `spawn`, with extra environment variables for the child.
-    pub fn spawn_with_env(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
+    pub(crate) fn spawn_with_env(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
         let system = native_pty_system();
         let pair = system
             .openpty(PtySize {
@@ -169,13 +169,13 @@ impl Pty {
     }
 
     /// The child's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.process_id().expect("child has a pid")
     }
 
     /// Feeds everything the child wrote so far into the screen model. Answers cursor-position
     /// queries the way a terminal would, so nothing in the child waits on them.
-    pub fn pump(&mut self) {
+    pub(crate) fn pump(&mut self) {
         loop {
             match self.output.try_recv() {
                 Ok(bytes) => {
@@ -198,53 +198,53 @@ impl Pty {
     }
 
     /// Types `text` as is.
-    pub fn send(&mut self, text: &str) {
+    pub(crate) fn send(&mut self, text: &str) {
         self.send_bytes(text.as_bytes());
     }
 
-    pub fn send_bytes(&mut self, bytes: &[u8]) {
+    pub(crate) fn send_bytes(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write to pty");
         self.writer.flush().expect("flush pty");
     }
 
     /// Presses one key. A lone Esc is followed by a short pause so the terminal reader does not
     /// take it as the start of an escape sequence (Alt-key) together with the next key.
-    pub fn send_key(&mut self, key: Key) {
+    pub(crate) fn send_key(&mut self, key: Key) {
         self.send_bytes(&key.bytes());
         if key == Key::Esc {
             std::thread::sleep(Duration::from_millis(80));
         }
     }
 
-    pub fn enter(&mut self) {
+    pub(crate) fn enter(&mut self) {
         self.send_key(Key::Enter);
     }
-    pub fn esc(&mut self) {
+    pub(crate) fn esc(&mut self) {
         self.send_key(Key::Esc);
     }
-    pub fn tab(&mut self) {
+    pub(crate) fn tab(&mut self) {
         self.send_key(Key::Tab);
     }
-    pub fn ctrl_r(&mut self) {
+    pub(crate) fn ctrl_r(&mut self) {
         self.send_key(Key::Ctrl('r'));
     }
-    pub fn ctrl_c(&mut self) {
+    pub(crate) fn ctrl_c(&mut self) {
         self.send_key(Key::Ctrl('c'));
     }
 
     /// The screen as text, rows joined by newlines (trailing blanks trimmed).
-    pub fn screen_text(&mut self) -> String {
+    pub(crate) fn screen_text(&mut self) -> String {
         self.pump();
         self.parser.screen().contents()
     }
 
     /// The current screen model (call `pump` or a `wait_*` first for fresh output).
-    pub fn screen(&self) -> &vt100::Screen {
+    pub(crate) fn screen(&self) -> &vt100::Screen {
         self.parser.screen()
     }
 
     /// Waits until `pred` holds for the screen, up to `timeout`. The error shows the screen.
-    pub fn wait_for_within(
+    pub(crate) fn wait_for_within(
         &mut self,
         timeout: Duration,
         what: &str,
@@ -268,7 +268,7 @@ impl Pty {
     }
 
     /// `wait_for_within` with the default timeout.
-    pub fn wait_for(
+    pub(crate) fn wait_for(
         &mut self,
         pred: impl FnMut(&vt100::Screen) -> bool,
         timeout: Option<Duration>,
@@ -277,24 +277,28 @@ impl Pty {
     }
 
     /// Waits until `needle` is on screen.
-    pub fn wait_for_text(&mut self, needle: &str) -> Result<(), String> {
+    pub(crate) fn wait_for_text(&mut self, needle: &str) -> Result<(), String> {
         self.wait_for_text_within(needle, DEFAULT_TIMEOUT)
     }
 
-    pub fn wait_for_text_within(&mut self, needle: &str, timeout: Duration) -> Result<(), String> {
+    pub(crate) fn wait_for_text_within(
+        &mut self,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<(), String> {
         let what = format!("{needle:?} on screen");
         self.wait_for_within(timeout, &what, |s| s.contents().contains(needle))
     }
 
     /// Waits until `needle` is no longer on screen.
-    pub fn wait_for_text_gone(&mut self, needle: &str) -> Result<(), String> {
+    pub(crate) fn wait_for_text_gone(&mut self, needle: &str) -> Result<(), String> {
         let what = format!("{needle:?} to leave the screen");
         self.wait_for_within(DEFAULT_TIMEOUT, &what, |s| !s.contents().contains(needle))
     }
 
     /// Row and column of the first cell where `needle` starts, searching cell by cell so wide
     /// characters and box drawing do not shift the columns.
-    pub fn find(&self, needle: &str) -> Option<(u16, u16)> {
+    pub(crate) fn find(&self, needle: &str) -> Option<(u16, u16)> {
         find_in_screen(self.parser.screen(), needle)
     }
 
@@ -309,7 +313,7 @@ impl Pty {
 
     /// Waits for the process to exit, then reads what it wrote last (so the screen model shows
     /// the restored terminal). `None` if it is still running after `timeout`.
-    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         loop {
             self.pump();
@@ -331,7 +335,7 @@ impl Pty {
     }
 
     /// Sends a signal (by name, e.g. "TERM") to the child with `kill(1)`.
-    pub fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
             .arg(format!("-{name}"))
             .arg(self.pid().to_string())
@@ -341,7 +345,7 @@ impl Pty {
     }
 
     /// Changes the terminal size (the child gets SIGWINCH).
-    pub fn resize(&mut self, cols: u16, rows: u16) {
+    pub(crate) fn resize(&mut self, cols: u16, rows: u16) {
         self.master
             .resize(PtySize {
                 rows,
@@ -356,7 +360,7 @@ impl Pty {
     /// Whether the pty is in cooked mode (ICANON and ECHO on), as a shell expects it; `None`
     /// where the termios cannot be read.
     #[cfg(target_os = "linux")]
-    pub fn cooked_mode(&self) -> Option<bool> {
+    pub(crate) fn cooked_mode(&self) -> Option<bool> {
         // Linux values of c_lflag bits (asm-generic/termbits.h).
         const ICANON: u32 = 0o000002;
         const ECHO: u32 = 0o000010;
@@ -372,7 +376,7 @@ impl Pty {
 
     /// Asserts what a well-behaved full-screen program leaves behind: cooked mode, the main
     /// screen, a visible cursor, no mouse reporting and no bracketed paste.
-    pub fn assert_terminal_restored(&self) {
+    pub(crate) fn assert_terminal_restored(&self) {
         if let Some(cooked) = self.cooked_mode() {
             assert!(cooked, "the terminal was left in raw mode");
         }
@@ -428,7 +432,7 @@ fn framed(contents: &str) -> String {
 }
 
 /// Row and column of the first cell where `needle` starts.
-pub fn find_in_screen(screen: &vt100::Screen, needle: &str) -> Option<(u16, u16)> {
+pub(crate) fn find_in_screen(screen: &vt100::Screen, needle: &str) -> Option<(u16, u16)> {
     let (rows, cols) = screen.size();
     let want: Vec<char> = needle.chars().collect();
     for row in 0..rows {
@@ -464,7 +468,7 @@ pub fn find_in_screen(screen: &vt100::Screen, needle: &str) -> Option<(u16, u16)
 // ----- workspaces --------------------------------------------------------------------------
 
 /// Writes `environments/NAME.toml` with plain `key = value` variables.
-pub fn write_env(root: &Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn write_env(root: &Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
     let dir = root.join("environments");
     std::fs::create_dir_all(&dir).unwrap();
     let mut text = String::new();
@@ -481,7 +485,7 @@ pub fn write_env(root: &Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
 }
 
 /// Writes `collections/COLLECTION/NAME.toml` for a request without body or headers.
-pub fn write_request(
+pub(crate) fn write_request(
     root: &Path,
     collection: &str,
     name: &str,
@@ -507,7 +511,7 @@ pub fn write_request(
 /// A temp workspace with environment `local` (fhirurl = `base_url`) and the collection
 /// `Test` holding `Metadata` (GET {{fhirurl}}/metadata), `Patients` (GET {{fhirurl}}/Patient)
 /// and `Slow` (GET {{fhirurl}}/slow), in that order (alphabetical: Metadata, Patients, Slow).
-pub fn stub_workspace(base_url: &str) -> tempfile::TempDir {
+pub(crate) fn stub_workspace(base_url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     write_env(dir.path(), "local", &[("fhirurl", base_url)]);
     write_request(
@@ -529,14 +533,14 @@ fn toml_str(s: &str) -> String {
 
 // ----- a local FHIR stub ---------------------------------------------------------------------
 
-pub const CAPABILITY_STATEMENT: &str = r#"{"resourceType":"CapabilityStatement","status":"active","date":"2024-01-01","kind":"instance","fhirVersion":"4.0.1","format":["application/fhir+json"],"rest":[{"mode":"server","resource":[{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"}]}]}]}"#;
+pub(crate) const CAPABILITY_STATEMENT: &str = r#"{"resourceType":"CapabilityStatement","status":"active","date":"2024-01-01","kind":"instance","fhirVersion":"4.0.1","format":["application/fhir+json"],"rest":[{"mode":"server","resource":[{"type":"Patient","interaction":[{"code":"read"},{"code":"search-type"}]}]}]}"#;
 
-pub const PATIENT_BUNDLE: &str = r#"{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"fullUrl":"http://127.0.0.1/Patient/p1","resource":{"resourceType":"Patient","id":"p1","active":true,"name":[{"family":"Kirk","given":["James"]}],"birthDate":"1960-01-01"}}]}"#;
+pub(crate) const PATIENT_BUNDLE: &str = r#"{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"fullUrl":"http://127.0.0.1/Patient/p1","resource":{"resourceType":"Patient","id":"p1","active":true,"name":[{"family":"Kirk","given":["James"]}],"birthDate":"1960-01-01"}}]}"#;
 
 /// A minimal FHIR server on 127.0.0.1 with its own thread and runtime:
 /// `/metadata` (CapabilityStatement), `/Patient` (searchset Bundle), `/slow` (answers after
 /// 30 s). It records the paths it was asked for, and stops when dropped.
-pub struct FhirStub {
+pub(crate) struct FhirStub {
     pub addr: SocketAddr,
     hits: Arc<Mutex<Vec<String>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -545,17 +549,17 @@ pub struct FhirStub {
 
 impl FhirStub {
     /// `http://127.0.0.1:PORT`, without a trailing slash.
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
     /// The request paths served (or started) so far, in order.
-    pub fn hits(&self) -> Vec<String> {
+    pub(crate) fn hits(&self) -> Vec<String> {
         self.hits.lock().unwrap().clone()
     }
 
     /// Waits until the server has seen `path`.
-    pub fn wait_for_hit(&self, path: &str, timeout: Duration) -> bool {
+    pub(crate) fn wait_for_hit(&self, path: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if self.hits().iter().any(|h| h == path) {
@@ -579,7 +583,7 @@ impl Drop for FhirStub {
 }
 
 /// Starts the stub server; see [`FhirStub`].
-pub fn spawn_fhir_stub() -> FhirStub {
+pub(crate) fn spawn_fhir_stub() -> FhirStub {
     use axum::Router;
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse;

@@ -34,7 +34,7 @@ const OBS_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-ca
 const INTERPRETATION: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
 
 /// The shared directory a patient's care refers to.
-pub struct Directory {
+pub(super) struct Directory {
     /// (Practitioner id, display)
     pub practitioners: Vec<(String, String)>,
     /// (Organization id, display)
@@ -44,7 +44,7 @@ pub struct Directory {
 }
 
 /// What the generator needs to know about the patient.
-pub struct Person<'a> {
+pub(super) struct Person<'a> {
     pub id: &'a str,
     pub display: &'a str,
     pub female: bool,
@@ -123,7 +123,7 @@ struct Ctx<'a, 'b> {
 
 /// How many resources of each kind were made (for the generator's tests).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Counts {
+pub(super) struct Counts {
     pub observations: usize,
     pub encounters: usize,
 }
@@ -353,7 +353,7 @@ fn diagnoses(
 
 /// Makes everything about one patient; returns what was made.
 #[allow(clippy::too_many_arguments)]
-pub fn generate(
+pub(super) fn generate(
     store: &mut Store,
     rng: &mut StdRng,
     stamp: &mut dyn FnMut() -> DateTime<Utc>,

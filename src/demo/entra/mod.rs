@@ -32,7 +32,7 @@ use interactive::{authorize_get, authorize_post, devicecode, devicelogin_get, de
 use token::{token_v1, token_v2};
 
 /// Second resource known to the tenant (tokens for it have the wrong audience for FHIR).
-pub const ARM_RESOURCE: &str = "https://management.azure.com/";
+pub(super) const ARM_RESOURCE: &str = "https://management.azure.com/";
 const AUTH_CODE_TTL: Duration = Duration::from_secs(600);
 
 struct Client {
@@ -101,7 +101,7 @@ struct DeviceFlow {
 
 /// Mutable sign-in state (pending authorize requests, codes, refresh tokens, device flows).
 #[derive(Debug, Default)]
-pub struct EntraState {
+pub(super) struct EntraState {
     pending: HashMap<String, AuthRequest>,
     codes: HashMap<String, AuthRequest>,
     redeemed: HashSet<String>,
@@ -111,7 +111,7 @@ pub struct EntraState {
 
 /// An Entra error answer.
 #[derive(Debug)]
-pub struct EntraError {
+pub(super) struct EntraError {
     status: StatusCode,
     error: &'static str,
     code: u32,
@@ -424,7 +424,7 @@ async fn openid_configuration(
     )
 }
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub(super) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/login/{tenant}/oauth2/token", post(token_v1))
         .route("/login/{tenant}/oauth2/v2.0/token", post(token_v2))

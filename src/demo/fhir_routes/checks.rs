@@ -9,13 +9,13 @@ use crate::demo::util::parse_date_range;
 
 /// Parsed `Prefer` header.
 #[derive(Debug, Clone, Default)]
-pub struct Prefer {
+pub(crate) struct Prefer {
     pub strict: bool,
     pub minimal: bool,
     pub respond_async: bool,
 }
 
-pub fn prefer(headers: &HeaderMap) -> Prefer {
+pub(crate) fn prefer(headers: &HeaderMap) -> Prefer {
     let mut p = Prefer::default();
     for v in headers.get_all("prefer") {
         let Ok(s) = v.to_str() else { continue };
@@ -33,7 +33,7 @@ pub fn prefer(headers: &HeaderMap) -> Prefer {
 }
 
 /// Parses `W/"3"` or `"3"` from If-Match.
-pub fn parse_etag(v: &str) -> Result<u64, FhirError> {
+pub(super) fn parse_etag(v: &str) -> Result<u64, FhirError> {
     let t = v.trim();
     let t = t.strip_prefix("W/").unwrap_or(t);
     t.trim_matches('"').parse().map_err(|_| {
@@ -67,7 +67,7 @@ pub(super) fn content_type_ok(headers: &HeaderMap) -> Result<(), FhirError> {
     }
 }
 
-pub fn parse_json(body: &[u8]) -> Result<Value, FhirError> {
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value, FhirError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(FhirError::bad_request("The request body is empty."));
     }
@@ -77,7 +77,9 @@ pub fn parse_json(body: &[u8]) -> Result<Value, FhirError> {
 }
 
 /// The resource as an object and its `resourceType`, or the 400 for neither.
-pub fn typed_object(res: &Value) -> Result<(&serde_json::Map<String, Value>, &str), FhirError> {
+pub(crate) fn typed_object(
+    res: &Value,
+) -> Result<(&serde_json::Map<String, Value>, &str), FhirError> {
     let obj = res
         .as_object()
         .ok_or_else(|| FhirError::bad_request("The resource must be a JSON object."))?;
@@ -91,7 +93,7 @@ pub fn typed_object(res: &Value) -> Result<(&serde_json::Map<String, Value>, &st
 }
 
 /// Minimal structural validation of a resource about to be stored.
-pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
+pub(crate) fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
     let (obj, rt) = typed_object(res)?;
     if rt != rtype {
         return Err(FhirError::bad_request(format!(
@@ -124,7 +126,7 @@ pub fn validate(rtype: &str, res: &Value) -> Result<(), FhirError> {
     Ok(())
 }
 
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id

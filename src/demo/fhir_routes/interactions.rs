@@ -22,7 +22,7 @@ fn writable(rtype: &str) -> Result<(), FhirError> {
     }
 }
 
-pub fn op_create(
+pub(crate) fn op_create(
     store: &mut Store,
     base: &str,
     rtype: &str,
@@ -42,7 +42,7 @@ pub fn op_create(
     })
 }
 
-pub fn op_update(
+pub(crate) fn op_update(
     store: &mut Store,
     base: &str,
     rtype: &str,
@@ -100,7 +100,7 @@ pub fn op_update(
     })
 }
 
-pub fn op_delete(
+pub(crate) fn op_delete(
     store: &mut Store,
     rtype: &str,
     id: &str,
@@ -136,7 +136,7 @@ pub fn op_delete(
     })
 }
 
-pub fn op_read(store: &Store, rtype: &str, id: &str) -> Result<OpResult, FhirError> {
+pub(crate) fn op_read(store: &Store, rtype: &str, id: &str) -> Result<OpResult, FhirError> {
     let v = store
         .entry(rtype, id)
         .and_then(|e| e.current())
@@ -154,7 +154,12 @@ pub fn op_read(store: &Store, rtype: &str, id: &str) -> Result<OpResult, FhirErr
     })
 }
 
-pub fn op_vread(store: &Store, rtype: &str, id: &str, vid: &str) -> Result<OpResult, FhirError> {
+pub(crate) fn op_vread(
+    store: &Store,
+    rtype: &str,
+    id: &str,
+    vid: &str,
+) -> Result<OpResult, FhirError> {
     let not_found = || {
         FhirError::not_found(format!(
             "Resource type '{rtype}' with id '{id}' and version '{vid}' couldn't be found."
@@ -178,7 +183,7 @@ pub fn op_vread(store: &Store, rtype: &str, id: &str, vid: &str) -> Result<OpRes
     })
 }
 
-pub fn op_history(
+pub(crate) fn op_history(
     store: &Store,
     base: &str,
     rtype: &str,
@@ -245,7 +250,7 @@ pub fn op_history(
     })))
 }
 
-pub fn op_search(
+pub(crate) fn op_search(
     store: &Store,
     base: &str,
     rtype: &str,

@@ -21,13 +21,15 @@ mod checks;
 mod interactions;
 
 use checks::content_type_ok;
-pub use checks::{parse_json, prefer, typed_object, valid_id, validate};
-pub use interactions::{op_create, op_delete, op_history, op_read, op_search, op_update, op_vread};
+pub(super) use checks::{parse_json, prefer, typed_object, valid_id, validate};
+pub(super) use interactions::{
+    op_create, op_delete, op_history, op_read, op_search, op_update, op_vread,
+};
 use interactions::{op_everything, system_count};
 
 /// The result of one interaction, shared by REST handlers and batch entries.
 #[derive(Debug, Clone)]
-pub struct OpResult {
+pub(super) struct OpResult {
     pub status: StatusCode,
     pub body: Option<Value>,
     pub etag: Option<String>,
@@ -46,7 +48,7 @@ impl OpResult {
         }
     }
 
-    pub fn into_response(self) -> Response {
+    pub(super) fn into_response(self) -> Response {
         let mut resp = match &self.body {
             Some(b) => fhir_json(self.status, b),
             None => self.status.into_response(),
@@ -154,7 +156,7 @@ fn canonical_literals(segs: &mut [String]) {
 }
 
 /// The fallback handler serving every FHIR path.
-pub async fn dispatch(
+pub(super) async fn dispatch(
     State(st): State<Arc<AppState>>,
     method: Method,
     uri: Uri,
@@ -463,7 +465,7 @@ fn validation_outcome(issues: Vec<super::outcome::Issue>) -> Response {
 }
 
 /// Builds a plain response with the given status and no body (used by export).
-pub fn empty(status: StatusCode) -> Response {
+pub(super) fn empty(status: StatusCode) -> Response {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = status;
     r

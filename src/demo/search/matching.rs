@@ -47,7 +47,7 @@ pub(super) enum Pred {
 
 /// A compiled filter for one resource type.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub(super) preds: Vec<Pred>,
 }
 
@@ -273,7 +273,7 @@ fn period(p: Option<&Value>) -> Option<DateRange> {
 
 /// The `reference` strings at a dot-separated path, walking arrays
 /// (`participant.individual`, `result`, `location.location`).
-pub fn refs<'a>(res: &'a Value, path: &str) -> Vec<&'a str> {
+pub(crate) fn refs<'a>(res: &'a Value, path: &str) -> Vec<&'a str> {
     let mut nodes: Vec<&Value> = vec![res];
     for key in path.split('.') {
         let mut next = Vec::new();
@@ -298,7 +298,7 @@ pub fn refs<'a>(res: &'a Value, path: &str) -> Vec<&'a str> {
 
 /// The patient a clinical resource belongs to (`subject`, or `patient` for
 /// AllergyIntolerance), as `Patient/{id}`.
-pub fn patient_ref(res: &Value) -> Option<&str> {
+pub(crate) fn patient_ref(res: &Value) -> Option<&str> {
     ["/subject/reference", "/patient/reference"]
         .iter()
         .find_map(|p| res.pointer(p).and_then(Value::as_str))
@@ -346,7 +346,7 @@ fn has_value(res: &Value, kind: Kind) -> bool {
 }
 
 impl Filter {
-    pub fn matches(&self, res: &Value) -> bool {
+    pub(crate) fn matches(&self, res: &Value) -> bool {
         self.preds.iter().all(|p| pred_matches(p, res))
     }
 }

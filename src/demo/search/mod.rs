@@ -21,17 +21,17 @@ use super::util::{DateRange, encode_query, fhir_instant, fold, new_guid, parse_d
 mod matching;
 mod params;
 
-pub use matching::{Filter, patient_ref, refs};
+pub(super) use matching::{Filter, patient_ref, refs};
 use matching::{Pred, Prefix, dates, strings};
 use params::ref_target_ok;
-pub use params::{
+pub(super) use params::{
     DEFAULT_COUNT, Kind, MAX_COUNT, RESULT_PARAMS, SORTS, includes, param_kind, params_for,
     revincludes_of,
 };
 
 /// Everything parsed from a search query.
 #[derive(Debug, Clone, Default)]
-pub struct Query {
+pub(super) struct Query {
     pub filter: Filter,
     pub count: usize,
     pub count_only: bool,
@@ -92,7 +92,11 @@ fn unsupported(rtype: &str, name: &str) -> String {
 }
 
 /// Parses the search parameters of a type-level search.
-pub fn parse(rtype: &str, params: &[(String, String)], strict: bool) -> Result<Query, FhirError> {
+pub(super) fn parse(
+    rtype: &str,
+    params: &[(String, String)],
+    strict: bool,
+) -> Result<Query, FhirError> {
     let mut q = Query {
         count: DEFAULT_COUNT,
         ..Default::default()
@@ -347,7 +351,7 @@ fn compile(
 }
 
 /// Compiles a filter alone (for `_typeFilter`); unknown parameters fail.
-pub fn filter_only(rtype: &str, params: &[(String, String)]) -> Result<Filter, FhirError> {
+pub(super) fn filter_only(rtype: &str, params: &[(String, String)]) -> Result<Filter, FhirError> {
     let mut f = Filter::default();
     for (raw, value) in params {
         let (name, modifier) = match raw.split_once(':') {
@@ -391,7 +395,7 @@ fn sort_key(res: &Value, rtype: &str, field: &str, last_updated: DateTime<Utc>) 
     }
 }
 
-pub fn full_url(base: &str, res: &Value) -> String {
+pub(super) fn full_url(base: &str, res: &Value) -> String {
     format!(
         "{base}/{}/{}",
         res.get("resourceType")
@@ -407,7 +411,7 @@ fn entry(base: &str, res: &Value, mode: &str) -> Value {
 
 /// Builds a searchset Bundle from an ordered list of matches.
 #[allow(clippy::too_many_arguments)]
-pub fn page_bundle(
+pub(super) fn page_bundle(
     base: &str,
     path: &str,
     q: &Query,
@@ -467,7 +471,7 @@ pub fn page_bundle(
 }
 
 /// Sorts live resources according to the query (default: `_lastUpdated`).
-pub fn sorted(
+pub(super) fn sorted(
     rtype: &str,
     q: &Query,
     mut items: Vec<(DateTime<Utc>, Arc<Value>)>,
@@ -494,7 +498,7 @@ pub fn sorted(
 }
 
 /// Runs a type-level search against the store and returns the Bundle.
-pub fn run(
+pub(super) fn run(
     store: &Store,
     base: &str,
     rtype: &str,
@@ -557,7 +561,7 @@ fn includes_for(store: &Store, rtype: &str, q: &Query, page: &[Arc<Value>]) -> V
 }
 
 /// Types in the Patient compartment the demo serves (besides Patient).
-pub const COMPARTMENT_TYPES: &[&str] = &[
+pub(super) const COMPARTMENT_TYPES: &[&str] = &[
     "Encounter",
     "Observation",
     "Condition",
@@ -568,7 +572,11 @@ pub const COMPARTMENT_TYPES: &[&str] = &[
 ];
 
 /// Resources in a patient's compartment (the patient first).
-pub fn compartment(store: &Store, patient_id: &str, types: Option<&[String]>) -> Vec<Arc<Value>> {
+pub(super) fn compartment(
+    store: &Store,
+    patient_id: &str,
+    types: Option<&[String]>,
+) -> Vec<Arc<Value>> {
     let want = |t: &str| types.is_none_or(|ts| ts.iter().any(|x| x == t));
     let mut out = Vec::new();
     if want("Patient")

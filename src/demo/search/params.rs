@@ -1,11 +1,11 @@
 //! The search parameter table, shared with the CapabilityStatement: each type's parameters,
 //! their kinds and paths, the result parameters and the sorts.
 
-pub const DEFAULT_COUNT: usize = 10;
-pub const MAX_COUNT: usize = 1000;
+pub(crate) const DEFAULT_COUNT: usize = 10;
+pub(crate) const MAX_COUNT: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrField {
+pub(crate) enum StrField {
     Name,
     Family,
     Given,
@@ -14,7 +14,7 @@ pub enum StrField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokField {
+pub(crate) enum TokField {
     Identifier,
     Gender,
     Code,
@@ -26,7 +26,7 @@ pub enum TokField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateField {
+pub(crate) enum DateField {
     LastUpdated,
     BirthDate,
     Effective,
@@ -38,7 +38,7 @@ pub enum DateField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Id,
     Str(StrField),
     Tok(TokField),
@@ -52,7 +52,7 @@ pub enum Kind {
 }
 
 /// (resource type or "*", name, FHIR search param type, kind)
-pub const PARAMS: &[(&str, &str, &str, Kind)] = &[
+pub(super) const PARAMS: &[(&str, &str, &str, Kind)] = &[
     ("*", "_id", "token", Kind::Id),
     (
         "*",
@@ -435,7 +435,7 @@ const fn reference(target: Option<&'static str>, path: &'static str) -> Kind {
 }
 
 /// Result parameters understood on every search.
-pub const RESULT_PARAMS: &[&str] = &[
+pub(crate) const RESULT_PARAMS: &[&str] = &[
     "_count",
     "_sort",
     "_total",
@@ -447,7 +447,7 @@ pub const RESULT_PARAMS: &[&str] = &[
 ];
 
 /// `_sort` fields per type (besides `_lastUpdated` and `_id`).
-pub const SORTS: &[(&str, &str)] = &[
+pub(crate) const SORTS: &[(&str, &str)] = &[
     ("Patient", "birthdate"),
     ("Patient", "family"),
     ("Patient", "given"),
@@ -467,7 +467,7 @@ pub const SORTS: &[(&str, &str)] = &[
 
 /// (source type, search parameter) usable in `_include`/`_revinclude`:
 /// every reference parameter.
-pub fn includes() -> impl Iterator<Item = (&'static str, &'static str)> {
+pub(crate) fn includes() -> impl Iterator<Item = (&'static str, &'static str)> {
     PARAMS
         .iter()
         .filter(|(t, _, _, k)| *t != "*" && matches!(k, Kind::Ref { .. }))
@@ -476,7 +476,7 @@ pub fn includes() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// Reference parameters of other types that can point at `rtype` (its
 /// `_revinclude` values).
-pub fn revincludes_of(rtype: &str) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn revincludes_of(rtype: &str) -> Vec<(&'static str, &'static str)> {
     includes()
         .filter(|(s, p)| match param_kind(s, p) {
             Some(Kind::Ref {
@@ -502,14 +502,14 @@ pub(super) fn ref_target_ok(rtype: &str, name: &str, t: &str) -> bool {
     }
 }
 
-pub fn param_kind(rtype: &str, name: &str) -> Option<Kind> {
+pub(crate) fn param_kind(rtype: &str, name: &str) -> Option<Kind> {
     PARAMS
         .iter()
         .find(|(t, n, _, _)| (*t == "*" || *t == rtype) && *n == name)
         .map(|p| p.3)
 }
 
-pub fn params_for(rtype: &str) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn params_for(rtype: &str) -> Vec<(&'static str, &'static str)> {
     PARAMS
         .iter()
         .filter(|(t, _, _, _)| *t == "*" || *t == rtype)

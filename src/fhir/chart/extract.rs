@@ -9,17 +9,17 @@ use super::time::parse_instant;
 use super::{Event, EventKind, clean};
 use crate::fhir::util::{concept_text, list, short_datetime, str_at, text_at};
 
-pub const LOINC: &str = "http://loinc.org";
+pub(super) const LOINC: &str = "http://loinc.org";
 const UCUM: &str = "http://unitsofmeasure.org";
 
 /// The blood-pressure panel and its two components.
-pub const BP_PANEL: &str = "85354-9";
-pub const SYSTOLIC: &str = "8480-6";
-pub const DIASTOLIC: &str = "8462-4";
+pub(super) const BP_PANEL: &str = "85354-9";
+pub(super) const SYSTOLIC: &str = "8480-6";
+pub(super) const DIASTOLIC: &str = "8462-4";
 
 /// Vital-sign LOINC codes in the order their charts are shown (the FHIR vital-signs profile's
 /// codes, blood pressure first). Codes not listed follow, by name.
-pub const VITAL_CODES: &[&str] = &[
+pub(super) const VITAL_CODES: &[&str] = &[
     BP_PANEL, "8867-4", "9279-1", "59408-5", "2708-6", "8310-5", "29463-7", "8302-2", "39156-5",
     "9843-4", "8287-5",
 ];

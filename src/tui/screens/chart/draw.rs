@@ -359,7 +359,7 @@ fn date_only(d: &str) -> String {
 }
 
 /// The last `width` values as block characters, low to high.
-pub fn sparkline(values: &[f64], width: usize) -> String {
+pub(super) fn sparkline(values: &[f64], width: usize) -> String {
     let tail = &values[values.len().saturating_sub(width)..];
     let (lo, hi) = tail
         .iter()

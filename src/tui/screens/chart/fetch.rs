@@ -17,7 +17,7 @@ use crate::worker::chart::{ChartJob, ChartStep};
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
 
 /// Pages of `$everything` followed at most.
-pub const MAX_EVERYTHING_PAGES: usize = 30;
+pub(super) const MAX_EVERYTHING_PAGES: usize = 30;
 
 /// The types `$everything` is asked for (`_type`): what the chart reads.
 const EVERYTHING_TYPES: &str = "Observation,Encounter,Condition,Procedure,MedicationRequest";

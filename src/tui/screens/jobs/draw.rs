@@ -21,7 +21,7 @@ use crate::worker::auth::jwt::human;
 use crate::worker::export::{ExportJob, JobState, OpKind, OpResult};
 
 /// A running job that shows no change for this long gets "no progress for N min".
-pub const QUIET_HINT_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+pub(super) const QUIET_HINT_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The status part of a last answer ("202 Accepted · X-Progress: …" → "202 Accepted").
 fn short_answer(a: &str) -> String {

@@ -101,7 +101,7 @@ fn file_name(url: &str) -> String {
 
 /// A job's files as a manifest: an export's own; an import's error files (NDJSON
 /// OperationOutcomes, on the service's storage account).
-pub fn files_of(job: &ExportJob) -> Option<Manifest> {
+pub(super) fn files_of(job: &ExportJob) -> Option<Manifest> {
     match (&job.kind, &job.result) {
         (OpKind::Export, _) => job.manifest.clone(),
         (
@@ -136,7 +136,7 @@ pub fn files_of(job: &ExportJob) -> Option<Manifest> {
 }
 
 /// Shows a downloaded error file's issues.
-pub fn preview_error_file(job: &str, name: &str, cx: &mut Cx) {
+pub(super) fn preview_error_file(job: &str, name: &str, cx: &mut Cx) {
     let path = cx.model.root.join("exports").join(job).join(name);
     // Read a bounded amount: error files can be long; the first issues tell the story.
     let text = match read_prefix(&path, 1024 * 1024) {

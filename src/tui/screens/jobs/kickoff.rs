@@ -20,7 +20,7 @@ pub struct DryRun {
 }
 
 /// The picker's line for an operation.
-pub fn describe(kind: OpKind) -> &'static str {
+pub(super) fn describe(kind: OpKind) -> &'static str {
     match kind {
         OpKind::Export => "$export — write resources to NDJSON files (FHIR Data Exporter)",
         OpKind::Import => "$import — load NDJSON files from storage (FHIR Data Importer)",
@@ -33,12 +33,12 @@ pub fn describe(kind: OpKind) -> &'static str {
 
 /// What to type to confirm a delete of `count` resources: the resource type, or at system
 /// level the count.
-pub fn confirmation_word(p: &BulkDeleteParams, count: u64) -> String {
+pub(super) fn confirmation_word(p: &BulkDeleteParams, count: u64) -> String {
     p.type_.clone().unwrap_or_else(|| count.to_string())
 }
 
 /// The total of a `_summary=count` searchset.
-pub fn bundle_total(body: &[u8]) -> Result<u64, String> {
+pub(super) fn bundle_total(body: &[u8]) -> Result<u64, String> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|_| "The count answer is not JSON.".to_string())?;
     if v.get("resourceType").and_then(|r| r.as_str()) != Some("Bundle") {

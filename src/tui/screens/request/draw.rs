@@ -159,7 +159,7 @@ impl Request {
     }
 }
 
-pub fn body_kind_name(kind: BodyKind) -> &'static str {
+pub(super) fn body_kind_name(kind: BodyKind) -> &'static str {
     match kind {
         BodyKind::None => "none",
         BodyKind::Json => "json",
