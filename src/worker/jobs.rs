@@ -8,7 +8,28 @@ use super::export::{self, TokenSource};
 use super::{AuthPlan, Internal, NO_SIGN_IN, Worker, WorkerCommand, WorkerEvent};
 use super::{credentials, guard, need_token};
 
+/// What every job task needs: a client (the environment's TLS choice), the event channel, the
+/// job's credential policy and its token source.
+struct JobSetup {
+    client: reqwest::Client,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+    policy: credentials::CredentialPolicy,
+    tokens: JobTokens,
+}
+
 impl Worker {
+    fn job_setup(&mut self, insecure: bool, auth: Option<AuthPlan>, home_url: &str) -> JobSetup {
+        JobSetup {
+            client: self.client_for(insecure),
+            events: self.events.clone(),
+            policy: job_policy(auth.as_ref(), home_url),
+            tokens: JobTokens {
+                internal: self.internal_tx.clone(),
+                plan: auth,
+            },
+        }
+    }
+
     pub(super) fn handle_job(&mut self, cmd: WorkerCommand) {
         match cmd {
             WorkerCommand::WatchJob { job, auth } => {
@@ -16,13 +37,12 @@ impl Worker {
                 if let Some(old) = self.watching.insert(job.id.clone(), stop.clone()) {
                     old.cancel();
                 }
-                let client = self.client_for(job.params.insecure);
-                let events = self.events.clone();
-                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
-                let mut tokens = JobTokens {
-                    internal: self.internal_tx.clone(),
-                    plan: auth,
-                };
+                let JobSetup {
+                    client,
+                    events,
+                    policy,
+                    mut tokens,
+                } = self.job_setup(job.params.insecure, auth, &job.kickoff_url);
                 tokio::spawn(async move {
                     let mut job = *job;
                     let watch =
@@ -41,29 +61,18 @@ impl Worker {
                 params,
                 auth,
             } => {
-                let client = self.client_for(params.insecure);
-                let events = self.events.clone();
+                let JobSetup {
+                    client,
+                    events,
+                    policy,
+                    mut tokens,
+                } = self.job_setup(params.insecure, auth.clone(), &base);
                 let internal = self.internal_tx.clone();
-                let policy = job_policy(auth.as_ref(), &base);
-                let mut tokens = JobTokens {
-                    internal: internal.clone(),
-                    plan: auth.clone(),
-                };
                 tokio::spawn(async move {
                     let kickoff =
                         export::kickoff_with(&client, &env, &base, &params, &policy, &mut tokens);
-                    match guard::guarded("The export kick-off", kickoff).await {
-                        Err(e) => {
-                            let _ = events.send(WorkerEvent::ExportRefused(e));
-                        }
-                        Ok(Ok(job)) => {
-                            let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
-                            let _ = internal.send(Internal::Watch(Box::new(job), auth));
-                        }
-                        Ok(Err(e)) => {
-                            let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
-                        }
-                    }
+                    let kicked = guard::guarded("The export kick-off", kickoff).await;
+                    report_kickoff(kicked, &events, &internal, auth);
                 });
             }
             WorkerCommand::StartOperation {
@@ -73,14 +82,13 @@ impl Worker {
                 insecure,
                 auth,
             } => {
-                let client = self.client_for(insecure);
-                let events = self.events.clone();
+                let JobSetup {
+                    client,
+                    events,
+                    policy,
+                    mut tokens,
+                } = self.job_setup(insecure, auth.clone(), &base);
                 let internal = self.internal_tx.clone();
-                let policy = job_policy(auth.as_ref(), &base);
-                let mut tokens = JobTokens {
-                    internal: internal.clone(),
-                    plan: auth.clone(),
-                };
                 tokio::spawn(async move {
                     let kickoff = export::start_with(
                         &client,
@@ -91,31 +99,20 @@ impl Worker {
                         &policy,
                         &mut tokens,
                     );
-                    match guard::guarded("The kick-off", kickoff).await {
-                        Err(e) => {
-                            let _ = events.send(WorkerEvent::ExportRefused(e));
-                        }
-                        Ok(Ok(job)) => {
-                            let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
-                            let _ = internal.send(Internal::Watch(Box::new(job), auth));
-                        }
-                        Ok(Err(e)) => {
-                            let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
-                        }
-                    }
+                    let kicked = guard::guarded("The kick-off", kickoff).await;
+                    report_kickoff(kicked, &events, &internal, auth);
                 });
             }
             WorkerCommand::CancelJob { job, auth } => {
                 if let Some(stop) = self.watching.remove(&job.id) {
                     stop.cancel();
                 }
-                let client = self.client_for(job.params.insecure);
-                let events = self.events.clone();
-                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
-                let mut tokens = JobTokens {
-                    internal: self.internal_tx.clone(),
-                    plan: auth,
-                };
+                let JobSetup {
+                    client,
+                    events,
+                    policy,
+                    mut tokens,
+                } = self.job_setup(job.params.insecure, auth, &job.kickoff_url);
                 tokio::spawn(async move {
                     let mut job = *job;
                     // No sign-in for a status URL the token may not go to.
@@ -131,13 +128,12 @@ impl Worker {
                 });
             }
             WorkerCommand::DownloadJob { job, dir, auth } => {
-                let client = self.client_for(job.params.insecure);
-                let events = self.events.clone();
-                let policy = job_policy(auth.as_ref(), &job.kickoff_url);
-                let mut tokens = JobTokens {
-                    internal: self.internal_tx.clone(),
-                    plan: auth,
-                };
+                let JobSetup {
+                    client,
+                    events,
+                    policy,
+                    mut tokens,
+                } = self.job_setup(job.params.insecure, auth, &job.kickoff_url);
                 tokio::spawn(async move {
                     let id = job.id.clone();
                     let opts = export::DownloadOptions::default();
@@ -184,6 +180,27 @@ impl Worker {
                 });
             }
             _ => {}
+        }
+    }
+}
+
+/// Tells the screen what a kick-off came to; an accepted job is watched from then on.
+fn report_kickoff<E: std::fmt::Display>(
+    kicked: Result<Result<export::ExportJob, E>, String>,
+    events: &mpsc::UnboundedSender<WorkerEvent>,
+    internal: &mpsc::UnboundedSender<Internal>,
+    auth: Option<AuthPlan>,
+) {
+    match kicked {
+        Err(panicked) => {
+            let _ = events.send(WorkerEvent::ExportRefused(panicked));
+        }
+        Ok(Ok(job)) => {
+            let _ = events.send(WorkerEvent::Job(Box::new(job.clone())));
+            let _ = internal.send(Internal::Watch(Box::new(job), auth));
+        }
+        Ok(Err(e)) => {
+            let _ = events.send(WorkerEvent::ExportRefused(e.to_string()));
         }
     }
 }
