@@ -19,6 +19,15 @@ fn count_adjusts_and_drops_continuation() {
         adjust_count("http://x/Patient?_count=800", true),
         "http://x/Patient?_count=1000"
     );
+    // A typed count above Azure's 1000 (or past u32 halfway) is clamped, not doubled.
+    assert_eq!(
+        adjust_count("http://x/Patient?_count=4000000000", true),
+        "http://x/Patient?_count=1000"
+    );
+    assert_eq!(
+        adjust_count("http://x/Patient?_count=5000", false),
+        "http://x/Patient?_count=500"
+    );
 }
 
 #[test]
