@@ -577,13 +577,11 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
             theme.header_name
         }
     };
+    let label_width = FIELD_ROWS.iter().map(|n| n.len()).max().unwrap_or(15) as u16 + 1;
     for (i, name) in FIELD_ROWS.iter().enumerate() {
-        let [l, val] =
-            Layout::horizontal([Constraint::Length(16), Constraint::Fill(1)]).areas(areas[i]);
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!("{name:<15}"), label_style(i))),
-            l,
-        );
+        let [l, val] = Layout::horizontal([Constraint::Length(label_width), Constraint::Fill(1)])
+            .areas(areas[i]);
+        frame.render_widget(Paragraph::new(Span::styled(*name, label_style(i))), l);
         if i == 0 {
             let choices = [
                 "system ($export)",
@@ -603,14 +601,7 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
                 })
                 .collect();
             frame.render_widget(Paragraph::new(Line::from(spans)), val);
-        } else {
-            let t = match i {
-                1 => &form.group,
-                2 => &form.since,
-                3 => &form.type_filter,
-                4 => &form.container,
-                _ => &form.output_format,
-            };
+        } else if let Some(t) = form.text(i) {
             t.draw(frame, val, form.row == i, theme);
         }
     }
@@ -669,12 +660,16 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
         },
     ));
     frame.render_widget(Paragraph::new(lines), list_area);
-    let mut hint = hint_spans(&v.model.keymap, crate::tui::keys::Ctx::ExportForm, theme);
-    hint.push(Span::styled("· letters jump in the type list", theme.dim));
-    frame.render_widget(
-        Paragraph::new(Line::from(hint)),
-        areas[FIELD_ROWS.len() + 2],
-    );
+    // What the service would refuse is said before Start, in place of the hints.
+    let hint = match form.anonymization_warning() {
+        Some(why) => Line::styled(why, theme.warning),
+        None => {
+            let mut hint = hint_spans(&v.model.keymap, crate::tui::keys::Ctx::ExportForm, theme);
+            hint.push(Span::styled("· letters jump in the type list", theme.dim));
+            Line::from(hint)
+        }
+    };
+    frame.render_widget(Paragraph::new(hint), areas[FIELD_ROWS.len() + 2]);
 }
 
 /// The form of `$bulk-delete`, `$import` or `$reindex`.

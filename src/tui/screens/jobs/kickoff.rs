@@ -7,6 +7,7 @@ use super::{Cx, Intent, Jobs, Msg};
 use crate::tui::model::Purpose;
 use crate::tui::screens::dialogs::confirm::Confirm;
 use crate::tui::screens::dialogs::prompt::Prompt;
+use crate::worker::export::ops::INITIAL_LOAD_WARNING;
 use crate::worker::export::{BulkDeleteParams, ImportMode, Kickoff, OpKind};
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
 
@@ -82,9 +83,9 @@ impl Jobs {
             }
             Kickoff::Import(p) => {
                 let warn = if p.mode == ImportMode::InitialLoad {
-                    " InitialLoad: the service refuses every other write until it ends."
+                    format!(" {INITIAL_LOAD_WARNING}")
                 } else {
-                    ""
+                    String::new()
                 };
                 let files = p.inputs.len();
                 cx.open(Confirm::new(

@@ -95,6 +95,8 @@ pub fn params_from_url(url: &str) -> ExportParams {
             "_typeFilter" => p.type_filter.push(v.into_owned()),
             "_container" => p.container = Some(v.into_owned()),
             "_outputFormat" => p.output_format = Some(v.into_owned()),
+            "_anonymizationConfig" => p.anonymization_config = Some(v.into_owned()),
+            "_anonymizationConfigEtag" => p.anonymization_config_etag = Some(v.into_owned()),
             _ => {}
         }
     }

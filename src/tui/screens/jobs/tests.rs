@@ -40,8 +40,9 @@ fn the_export_form_starts_an_export_with_the_chosen_parameters() {
     // Scope: a group, with its id.
     rig.keys(&["space", "space", "down"]);
     rig.typed("demo-cohort");
-    // Down to the first type (Patient) and pick it.
-    rig.keys(&["down", "down", "down", "down", "down", "space"]);
+    // Down past _since … _anonymizationConfigEtag to the first type (Patient) and pick it.
+    rig.keys(&["down"; 7]);
+    rig.key("space");
     let cmds = rig.key("ctrl-r");
     let [WorkerCommand::StartExport { base, params, .. }] = cmds.as_slice() else {
         panic!("{cmds:?}")
