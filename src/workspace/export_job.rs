@@ -77,7 +77,7 @@ pub fn anonymization_problem(p: &ExportParams) -> Option<String> {
             _ => "Group/[id]/$export",
         };
         return Some(format!(
-            "Anonymized export runs at system level only ($export): the service's anonymized-export operation is not defined for {level}. Choose the system scope, or leave _anonymizationConfig empty."
+            "Anonymized export runs at system level only ($export), not {level}: choose scope system, or empty _anonymizationConfig."
         ));
     }
     if !config {

@@ -26,7 +26,7 @@ pub fn describe(kind: OpKind) -> &'static str {
         OpKind::Export => "$export — write resources to NDJSON files (FHIR Data Exporter)",
         OpKind::Import => "$import — load NDJSON files from storage (FHIR Data Importer)",
         OpKind::BulkDelete => {
-            "$bulk-delete — delete what a search matches (FHIR Data Writer; hard: Contributor)"
+            "$bulk-delete — delete search matches (FHIR Data Writer; hard: Contributor)"
         }
         OpKind::Reindex => "$reindex — index new search parameters (FHIR Data Contributor)",
     }
@@ -151,11 +151,14 @@ impl Jobs {
         } else {
             " (the count includes the excluded types)".into()
         };
+        // The count and the search in the status bar, where they fit; the prompt's title (72
+        // columns) keeps what to type.
+        cx.info(format!(
+            "Dry run: {count} resources match {}{excluded}.",
+            run.params.target()
+        ));
         cx.open(Prompt::new(
-            format!(
-                "{count} resources match {}{excluded}. Type {word} to {how} them",
-                run.params.target()
-            ),
+            format!("{count} match — type {word} to {how} them"),
             "",
             |t| Some(Intent::Jobs(Msg::ConfirmDelete(t.to_string()))),
         ));

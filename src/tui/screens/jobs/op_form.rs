@@ -76,7 +76,7 @@ impl OpForm {
                 ),
                 (
                     "inputs",
-                    "URL:Type, space separated (the blobs' storage must be the service's)",
+                    "URL:Type, space separated, on the service's storage",
                     text(""),
                 ),
             ],
