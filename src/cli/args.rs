@@ -106,7 +106,7 @@ pub enum Cmd {
     /// status URL; --watch follows it like `job watch` (Azure: FHIR Data Importer).
     ImportData {
         /// The environment whose FHIR service imports.
-        #[arg(long = "env", id = "import_env", add = ArgValueCompleter::new(complete::environments))]
+        #[arg(long = "env", id = "import_env", value_name = "NAME", add = ArgValueCompleter::new(complete::environments))]
         import_env: String,
         /// A file to import and its resource type, URL:Type
         /// (https://acct.blob.core.windows.net/import/Patient.ndjson:Patient); repeatable.
@@ -114,7 +114,7 @@ pub enum Cmd {
         inputs: Vec<String>,
         /// IncrementalLoad (the default: the service keeps taking writes) or InitialLoad (the
         /// service refuses every other write while the import runs).
-        #[arg(long, default_value = "IncrementalLoad", value_parser = ["InitialLoad", "IncrementalLoad"])]
+        #[arg(long, default_value = "IncrementalLoad", value_parser = ["InitialLoad", "IncrementalLoad"], ignore_case = true)]
         mode: String,
         /// Follow the job to its end: exit 0 done, 1 failed, 2 could not watch; the counts per
         /// type and the error files on stdout.
