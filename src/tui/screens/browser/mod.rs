@@ -37,6 +37,9 @@ pub struct Loaded {
     pub bundle: Option<BundleView>,
     pub outcome: Option<Vec<Issue>>,
     pub patient: Option<PatientSummary>,
+    /// Search parameters sent that the searchset's `self` link dropped (a lenient server
+    /// ignored them; a strict one would have refused), see `fhir::handling`.
+    pub ignored: Vec<String>,
 }
 
 pub enum PageContent {
@@ -146,6 +149,10 @@ pub fn understand_parts(
             .and_then(|j| PatientSummary::from_resource(j, today)),
         _ => None,
     };
+    let ignored = json
+        .as_ref()
+        .map(|j| crate::fhir::handling::ignored_params(&response.final_url, j))
+        .unwrap_or_default();
     Loaded {
         status: response.status,
         json,
@@ -153,6 +160,7 @@ pub fn understand_parts(
         bundle,
         outcome,
         patient,
+        ignored,
     }
 }
 

@@ -199,3 +199,24 @@ fn patient_lookup_without_a_total_says_more() {
     assert!(screen.contains("20+"), "{screen}");
     insta::assert_snapshot!(mask_digits(&screen));
 }
+
+/// A searchset whose `self` link lost a sent parameter says so above the table.
+#[test]
+fn a_dropped_search_parameter_is_said_above_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"http://fhir.test/Patient?gender=female"}],"entry":[]}"#;
+    let mut r = received(200, "application/fhir+json", body);
+    r.response.final_url = "http://fhir.test/Patient?gender=female&nmae=Ann".into();
+    let l = understand(&r);
+    assert_eq!(l.ignored, ["nmae"]);
+    let mut rig = rig_browsing(
+        dir.path(),
+        "http://fhir.test/Patient?gender=female&nmae=Ann",
+        l,
+    );
+    let screen = rig.draw(120, 30);
+    assert!(
+        screen.contains("the server ignored: nmae — set strict = true to be told"),
+        "{screen}"
+    );
+}
