@@ -1185,6 +1185,9 @@ fn bash_completes_verbs_request_paths_and_environment_names() {
     assert_eq!(offered, ["azure", "prod"]);
     let offered = bash_complete(&["fhirside", "--workspace", w, "export", "--env", "p"]);
     assert_eq!(offered, ["prod"]);
+    assert_eq!(bash_complete(&["fhirside", "import-"]), ["import-data"]);
+    let offered = bash_complete(&["fhirside", "--workspace", w, "import-data", "--env", "p"]);
+    assert_eq!(offered, ["prod"]);
     // The other shells get a registration script that calls fhirside back.
     for shell in ["zsh", "fish", "elvish", "powershell"] {
         let out = bin().args(["completions", shell]).output().unwrap();
@@ -1215,6 +1218,9 @@ fn the_man_page_renders_with_every_verb_and_the_exit_codes() {
         "fmt",
         "completions",
         "history",
+        // roff writes a hyphen as \-
+        r"bulk\-delete",
+        r"import\-data",
         "Exit codes",
     ] {
         assert!(page.contains(verb), "{verb}");

@@ -291,3 +291,63 @@ output = [{ type = "Patient", url = "http://127.0.0.1:8081/export/1/Patient-1.nd
     assert_eq!(loaded[0].kind, OpKind::Export);
     assert_eq!(loaded[0].manifest.as_ref().unwrap().output.len(), 1);
 }
+
+/// The demo refuses anonymized export below system level, without `_container`, and an ETag
+/// without a configuration, as fhir-server's kick-off validation does; a wrong ETag fails the
+/// job (the configuration's version is checked when the job runs).
+#[tokio::test]
+async fn the_demo_refuses_anonymized_export_where_azure_does() {
+    let s = demo().await;
+    let tok = token(&s).await;
+    let base = s.fhir_url();
+    let kick = |path: String| {
+        client()
+            .get(format!("{base}/{path}"))
+            .bearer_auth(&tok)
+            .header("Accept", "application/fhir+json")
+            .header("Prefer", "respond-async")
+            .send()
+    };
+    for (path, says) in [
+        (
+            "Patient/$export?_container=deid&_anonymizationConfig=safe-harbor.json",
+            "only supported at system level",
+        ),
+        (
+            "Group/demo-cohort/$export?_container=deid&_anonymizationConfig=safe-harbor.json",
+            "only supported at system level",
+        ),
+        (
+            "$export?_anonymizationConfig=safe-harbor.json",
+            "Missing '_container' for anonymized export",
+        ),
+        (
+            "$export?_container=deid&_anonymizationConfigEtag=x",
+            "Missing '_anonymizationConfig' for anonymized export",
+        ),
+    ] {
+        let r = kick(path.to_string()).await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(says), "{path}: {body}");
+    }
+    let r = kick("$export?_container=deid&_anonymizationConfig=safe-harbor.json".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let mut job = start(
+        &s,
+        &tok,
+        Kickoff::Export(ExportParams {
+            container: Some("deid".into()),
+            anonymization_config: Some("safe-harbor.json".into()),
+            anonymization_config_etag: Some("\"not-its-etag\"".into()),
+            ..Default::default()
+        }),
+    )
+    .await;
+    let PollResult::Failed(why) = finish(&mut job, &tok).await else {
+        panic!("{job:?}")
+    };
+    assert!(why.contains("ETag of anonymization configuration"), "{why}");
+}

@@ -101,6 +101,26 @@ pub enum Cmd {
         #[arg(long)]
         yes: bool,
     },
+    /// $import NDJSON files from storage into an environment's FHIR service: POSTs the
+    /// Parameters (inputFormat application/fhir+ndjson, mode, input url/type) and prints the
+    /// status URL; --watch follows it like `job watch` (Azure: FHIR Data Importer).
+    ImportData {
+        /// The environment whose FHIR service imports.
+        #[arg(long = "env", id = "import_env", value_name = "NAME", add = ArgValueCompleter::new(complete::environments))]
+        import_env: String,
+        /// A file to import and its resource type, URL:Type
+        /// (https://acct.blob.core.windows.net/import/Patient.ndjson:Patient); repeatable.
+        #[arg(long = "input", value_name = "URL:Type", required = true)]
+        inputs: Vec<String>,
+        /// IncrementalLoad (the default: the service keeps taking writes) or InitialLoad (the
+        /// service refuses every other write while the import runs).
+        #[arg(long, default_value = "IncrementalLoad", value_parser = ["InitialLoad", "IncrementalLoad"], ignore_case = true)]
+        mode: String,
+        /// Follow the job to its end: exit 0 done, 1 failed, 2 could not watch; the counts per
+        /// type and the error files on stdout.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Print the recorded exchanges, newest first (the history screen's data, for scripts).
     History {
         /// At most this many entries.
@@ -243,6 +263,13 @@ pub struct ExportCmd {
     /// _typeFilter, repeatable.
     #[arg(long)]
     pub type_filter: Vec<String>,
+    /// _anonymizationConfig: Azure's de-identified export with the configuration NAME from the
+    /// storage account's `anonymization` container (system level only; needs --container).
+    #[arg(long, value_name = "NAME")]
+    pub anonymization_config: Option<String>,
+    /// _anonymizationConfigEtag: the configuration blob's ETag, to pin its version.
+    #[arg(long, value_name = "ETAG", requires = "anonymization_config")]
+    pub anonymization_config_etag: Option<String>,
     /// Poll until the job ends, printing a progress line at each poll (on stderr).
     #[arg(long)]
     pub wait: bool,

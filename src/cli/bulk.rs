@@ -27,6 +27,8 @@ pub struct BulkArgs {
     pub patient: bool,
     pub container: Option<String>,
     pub type_filter: Vec<String>,
+    pub anonymization_config: Option<String>,
+    pub anonymization_config_etag: Option<String>,
     pub wait: bool,
     pub download: Option<PathBuf>,
 }
@@ -130,8 +132,15 @@ pub async fn run(
         type_filter: args.type_filter.clone(),
         container: args.container.clone(),
         output_format: None,
+        anonymization_config: args.anonymization_config.clone(),
+        anonymization_config_etag: args.anonymization_config_etag.clone(),
         insecure: env.insecure,
     };
+    // What the service would refuse (anonymized export below system level, or without a
+    // container) is a usage error before anything is sent.
+    if let Some(why) = crate::workspace::export_job::anonymization_problem(&params) {
+        return Err(CliError::Usage(why));
+    }
     let (settings, problem) = crate::workspace::settings::load_settings(store_root);
     for p in problem
         .into_iter()

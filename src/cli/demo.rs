@@ -32,6 +32,8 @@ pub fn demo_environment(server: &DemoServer) -> Environment {
         trusted_origins: Vec::new(),
         // The storage stand-in gets the storage token, as *.blob.core.windows.net would.
         storage_hosts: Some(vec![server.storage_url()]),
+        // Lenient, as Azure is by default: the Response pane says what the demo ignored.
+        strict: false,
     }
 }
 
@@ -42,7 +44,9 @@ pub fn prepare_workspace(
     ws: &mut Workspace,
     server: &DemoServer,
 ) -> Result<(), StoreError> {
-    let env = demo_environment(server);
+    let mut env = demo_environment(server);
+    // The port changes every run; `strict = true`, set by the user to try it, stays.
+    env.strict = ws.environment(DEMO_ENV).is_some_and(|e| e.strict);
     store.save_environment(&env)?;
     match ws.environment_mut(DEMO_ENV) {
         Some(existing) => *existing = env,

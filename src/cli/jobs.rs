@@ -1,4 +1,5 @@
-//! `fhirside job watch STATUS_URL`, `fhirside job list` and `fhirside bulk-delete`: Azure's
+//! `fhirside job watch STATUS_URL`, `fhirside job list`, `fhirside bulk-delete` and
+//! `fhirside import-data`: Azure's
 //! asynchronous operations from the command line, through the same job engine as the jobs
 //! screen. Progress and notes go to stderr; stdout gets only the answer (the result lines).
 //! `job watch` exits 0 when the job is done, 1 when it failed or was cancelled, 2 when it
@@ -14,9 +15,11 @@ use super::exit::{CliError, CliResult, Exit};
 use super::out::{self, Stdout, field};
 use crate::worker::auth::plan_for;
 use crate::worker::credentials::{Credential, CredentialPolicy};
+use crate::worker::export::ops::INITIAL_LOAD_WARNING;
 use crate::worker::export::{
-    BulkDeleteParams, ExportError, ExportJob, ExportParams, JobState, Kickoff, OpKind, OpResult,
-    PollResult, TokenSource, poll_with, start_with, wait_until_done,
+    BulkDeleteParams, ExportError, ExportJob, ExportParams, ImportInput, ImportMode, ImportParams,
+    JobState, Kickoff, OpKind, OpResult, PollResult, TokenSource, poll_with, start_with,
+    wait_until_done,
 };
 use crate::worker::http::{self, HttpRequest};
 use crate::workspace::jobs::JobStore;
@@ -105,8 +108,13 @@ fn result_lines(job: &ExportJob) -> Vec<String> {
                 )
             })
             .chain(error.iter().map(|e| {
+                let from = e
+                    .input_url
+                    .as_deref()
+                    .map(|u| format!("  (from {})", field(u)))
+                    .unwrap_or_default();
                 format!(
-                    "errors   {:<24}{:>10}  {}",
+                    "errors   {:<24}{:>10}  {}{from}",
                     field(&e.type_),
                     e.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
                     field(e.url.as_deref().unwrap_or(""))
@@ -333,11 +341,22 @@ pub async fn bulk_delete(
             )));
         }
     }
+    let job = kick_off(&mut svc, &Kickoff::BulkDelete(params), store_root).await?;
+    follow(&mut svc, job, store_root, stdout).await
+}
+
+/// Starts `what` through the job engine (the jobs screen's kick-off), says the status URL on
+/// stderr and keeps the job in the workspace, so the jobs screen and `job list` see it.
+async fn kick_off(
+    svc: &mut Service,
+    what: &Kickoff,
+    store_root: &std::path::Path,
+) -> Result<ExportJob, CliError> {
     let job = start_with(
         &svc.client,
         &svc.env,
         &svc.base,
-        &Kickoff::BulkDelete(params),
+        what,
         svc.insecure,
         &svc.policy,
         &mut svc.tokens,
@@ -350,6 +369,58 @@ pub async fn bulk_delete(
     out::note(format_args!("accepted: {}", field(&job.status_url)));
     let (mut jobs, _, _) = JobStore::load(store_root);
     let _ = jobs.save(&job);
+    Ok(job)
+}
+
+pub struct ImportDataArgs {
+    pub env: String,
+    /// `URL:Type`, as typed.
+    pub inputs: Vec<String>,
+    pub mode: String,
+    pub watch: bool,
+}
+
+/// `fhirside import-data --env E --input URL:Type …`: the `$import` Parameters the jobs
+/// screen's import form sends (the same [`ImportInput::parse`] and [`Kickoff`]); the status URL
+/// on stdout, or with `--watch` the job followed to its end like `job watch`.
+pub async fn import_data(
+    ws: &Workspace,
+    store_root: &std::path::Path,
+    args: ImportDataArgs,
+    stdout: &mut Stdout,
+) -> CliResult {
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|i| ImportInput::parse(i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(CliError::Usage)?;
+    let mode = ImportMode::parse(&args.mode).ok_or_else(|| {
+        CliError::Usage(format!(
+            "'{}' is not a mode: InitialLoad or IncrementalLoad",
+            args.mode
+        ))
+    })?;
+    let mut svc = service(ws, &args.env)?;
+    if mode == ImportMode::InitialLoad {
+        out::warning(INITIAL_LOAD_WARNING);
+    }
+    let job = kick_off(
+        &mut svc,
+        &Kickoff::Import(ImportParams { mode, inputs }),
+        store_root,
+    )
+    .await?;
+    if !args.watch {
+        stdout.line(field(&job.status_url))?;
+        stdout.flush()?;
+        out::note(format_args!(
+            "watch it with: fhirside job watch '{}' --env {}",
+            field(&job.status_url),
+            field(&svc.env)
+        ));
+        return Ok(Exit::Ok);
+    }
     follow(&mut svc, job, store_root, stdout).await
 }
 

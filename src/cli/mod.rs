@@ -164,6 +164,20 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
             };
             jobs::bulk_delete(&o.ws, root, args, stdout).await
         }
+        Cmd::ImportData {
+            import_env,
+            inputs,
+            mode,
+            watch,
+        } => {
+            let args = jobs::ImportDataArgs {
+                env: import_env,
+                inputs,
+                mode,
+                watch,
+            };
+            jobs::import_data(&o.ws, root, args, stdout).await
+        }
         Cmd::Check => check::run(root, stdout),
         Cmd::Run(r) => {
             if r.fhirpath.is_some() && !matches!(r.output, run::Output::Body) {
@@ -240,6 +254,8 @@ async fn with_workspace(command: Cmd, o: &mut Opened, stdout: &mut Stdout) -> Cl
                     patient: e.patient,
                     container: e.container,
                     type_filter: e.type_filter,
+                    anonymization_config: e.anonymization_config,
+                    anonymization_config_etag: e.anonymization_config_etag,
                     wait: e.wait,
                     download: e.download,
                 };

@@ -243,6 +243,15 @@ pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResul
         }
     }
     let r = &received.response;
+    // What a lenient server did with the search (dropped parameters, a clamped _count).
+    let strict = args
+        .env
+        .as_deref()
+        .and_then(|e| ws.environment(e))
+        .is_some_and(|e| e.strict);
+    for note in crate::fhir::handling::answer_notes(&r.body, &r.final_url, strict) {
+        out::warning(note);
+    }
     let code = if args.fail && r.status >= 400 {
         Exit::Failed
     } else {

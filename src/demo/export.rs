@@ -45,6 +45,8 @@ struct Job {
     folder: String,
     /// The files have been written to the storage stand-in.
     committed: bool,
+    /// `_anonymizationConfig` and `_anonymizationConfigEtag`, looked up when the job runs.
+    anonymization: Option<(String, Option<String>)>,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +95,8 @@ pub(super) fn kickoff(
     let mut type_filters: Vec<String> = Vec::new();
     let mut container: Option<String> = None;
     let mut associated = Associated::default();
+    let mut anon_config: Option<String> = None;
+    let mut anon_etag: Option<String> = None;
     for (k, v) in query {
         match k.as_str() {
             "_type" => {
@@ -164,9 +168,12 @@ pub(super) fn kickoff(
                     )));
                 }
             }
+            "_anonymizationConfig" => anon_config = Some(v.trim().to_string()),
+            "_anonymizationConfigEtag" => anon_etag = Some(v.trim().to_string()),
             other => return Err(unsupported_param(other)),
         }
     }
+    let anonymization = check_anonymization(&scope, anon_config, anon_etag, container.is_some())?;
     let compartment: Vec<&str> = std::iter::once("Patient")
         .chain(search::COMPARTMENT_TYPES.iter().copied())
         .collect();
@@ -241,6 +248,11 @@ pub(super) fn kickoff(
                     continue;
                 }
             }
+            let r = if anonymization.is_some() {
+                std::sync::Arc::new(redact(&r))
+            } else {
+                r
+            };
             data.extend_from_slice(r.to_string().as_bytes());
             data.push(b'\n');
             n += 1;
@@ -275,6 +287,7 @@ pub(super) fn kickoff(
             container,
             folder,
             committed: false,
+            anonymization,
         },
     );
     let mut resp = empty(StatusCode::ACCEPTED);
@@ -282,6 +295,112 @@ pub(super) fn kickoff(
         resp.headers_mut().insert(header::CONTENT_LOCATION, v);
     }
     Ok(resp)
+}
+
+/// Storage container Azure reads anonymization configurations from
+/// (`AnonymizationConfigurationArtifactProvider.cs`).
+pub(crate) const ANONYMIZATION_CONTAINER: &str = "anonymization";
+
+/// `_anonymizationConfig` / `_anonymizationConfigEtag` at kick-off. Refused below system level,
+/// as anonymized export is declared for the system level only (fhir-server
+/// `Data/OperationDefinition/anonymized-export.json`: `type` and `instance` false), and with
+/// `ExportController.ValidateForAnonymizedExport`'s two messages (Resources.resx
+/// `ConfigLocationRequiredForAnonymizedExport`, `ContainerIsRequiredForAnonymizedExport`).
+fn check_anonymization(
+    scope: &Scope,
+    config: Option<String>,
+    etag: Option<String>,
+    has_container: bool,
+) -> Result<Option<(String, Option<String>)>, FhirError> {
+    let config = config.filter(|c| !c.is_empty());
+    let etag = etag.filter(|e| !e.is_empty());
+    if config.is_none() && etag.is_none() {
+        return Ok(None);
+    }
+    if *scope != Scope::System {
+        return Err(FhirError::bad_request(
+            "Anonymized export is only supported at system level ($export), not for Patient or Group exports.",
+        ));
+    }
+    let Some(config) = config else {
+        return Err(FhirError::bad_request(
+            "Missing '_anonymizationConfig' for anonymized export",
+        ));
+    };
+    if !has_container {
+        return Err(FhirError::bad_request(
+            "Missing '_container' for anonymized export",
+        ));
+    }
+    Ok(Some((config, etag)))
+}
+
+/// The configuration is in the storage stand-in's `anonymization` container (with the ETag,
+/// when one was given); otherwise the job fails as Azure's does (`ExportJobTask.cs`,
+/// Microsoft.Health.Fhir.Azure Resources.resx `AnonymizationConfigurationNotFound`).
+fn config_found(st: &AppState, name: &str, etag: Option<&str>) -> Result<(), FhirError> {
+    let blobs = st.blobs.read().unwrap_or_else(|e| e.into_inner());
+    match blobs.get(ANONYMIZATION_CONTAINER, name) {
+        None => Err(FhirError::bad_request(format!(
+            "Anonymization configuration '{name}' not found. "
+        ))),
+        Some(b) if etag.is_some_and(|t| t.trim_matches('"') != b.etag.trim_matches('"')) => {
+            Err(FhirError::bad_request(format!(
+                "The ETag of anonymization configuration '{name}' does not match: it is {}.",
+                b.etag
+            )))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The demo's de-identification, whatever the configuration says: the elements that name or
+/// reach a person are removed and the resource is labelled REDACTED, as the anonymizer's
+/// `redact` method does.
+fn redact(r: &Value) -> Value {
+    let mut r = r.clone();
+    if let Some(o) = r.as_object_mut() {
+        for k in [
+            "name",
+            "telecom",
+            "address",
+            "identifier",
+            "photo",
+            "contact",
+            "text",
+        ] {
+            o.remove(k);
+        }
+        let meta = o.entry("meta").or_insert_with(|| json!({}));
+        if let Some(m) = meta.as_object_mut() {
+            m.insert(
+                "security".into(),
+                json!([{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "REDACTED"}]),
+            );
+        }
+    }
+    r
+}
+
+/// A configuration to try anonymized export with (the sample's shape from Azure's
+/// "Export de-identified data" page).
+pub(crate) fn seed_anonymization_config(blobs: &mut storage::Blobs) {
+    let config = json!({
+        "fhirVersion": "R4",
+        "processingError": "raise",
+        "fhirPathRules": [
+            {"path": "nodesByType('HumanName')", "method": "redact"},
+            {"path": "nodesByType('Address')", "method": "redact"},
+            {"path": "Resource.id", "method": "cryptoHash"}
+        ],
+        "parameters": {"dateShiftKey": "", "cryptoHashKey": "", "enablePartialAgesForRedact": true}
+    });
+    blobs.put(
+        ANONYMIZATION_CONTAINER,
+        "safe-harbor.json",
+        config.to_string().into_bytes(),
+        "application/json",
+    );
 }
 
 /// Patient ids in scope (None = no restriction).
@@ -389,6 +508,9 @@ pub(super) fn status(st: &AppState, method: &Method, id: &str) -> Result<Respons
                     "exception",
                     "The export job failed: the destination storage account could not be reached (simulated failure).",
                 ));
+            }
+            if let Some((name, etag)) = &job.anonymization {
+                config_found(st, name, etag.as_deref())?;
             }
             if !job.committed {
                 let mut blobs = st.blobs.write().unwrap_or_else(|e| e.into_inner());

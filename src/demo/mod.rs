@@ -252,6 +252,7 @@ impl DemoServer {
             blobs: RwLock::new({
                 let mut b = storage::Blobs::default();
                 ops::seed_import_samples(&mut b);
+                export::seed_anonymization_config(&mut b);
                 b
             }),
             ops: Mutex::new(ops::OpsState::default()),

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod capability;
 pub mod chart;
 pub mod columns;
+pub mod handling;
 pub mod lookup;
 pub mod outcome;
 pub mod patient;

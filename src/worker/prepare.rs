@@ -2,8 +2,10 @@
 //! the environment, the collection's variables and auth, session captures or `--var`
 //! overrides, the environment's timeout and sign-in — becomes a request ready for the worker.
 //!
-//! Send, copy-as-curl, the Request pane's preview and `fhirside run` all call [`prepare`], so
-//! they cannot drift apart (they once did: curl used a fixed 30 s timeout while send used the
+//! Send, copy-as-curl, the Request pane's preview, `fhirside run`, the browser and the patient
+//! lookup all call [`prepare`] (the last two through `Model::prepare_get`), so they cannot
+//! drift apart; an environment's `strict = true` (`Prefer: handling=strict` on searches) is
+//! added here for all of them. They once drifted (they once did: curl used a fixed 30 s timeout while send used the
 //! environment's).
 
 use std::time::Duration;
@@ -12,6 +14,7 @@ use super::AuthPlan;
 use super::auth::plan_for;
 use super::build::{BuiltRequest, Inherited, build_request};
 use super::http::HttpRequest;
+use crate::fhir::handling;
 use crate::workspace::template::Context;
 use crate::workspace::{
     DEFAULT_TIMEOUT_SECS, Environment, KeyValue, NodePath, RequestAuth, RequestSpec, Workspace,
@@ -98,7 +101,7 @@ pub struct Prepared {
 /// Prepares `seed` for sending. Pure: nothing is sent, nothing written.
 pub fn prepare(seed: &Seed) -> Prepared {
     let BuiltRequest {
-        request,
+        mut request,
         mut unresolved,
         secrets,
     } = build_request(
@@ -110,6 +113,13 @@ pub fn prepare(seed: &Seed) -> Prepared {
         },
         seed.timeout(),
     );
+    // `strict = true`: every search says `Prefer: handling=strict`, whichever screen or verb
+    // sends it (Azure drops unknown search parameters silently otherwise).
+    if let Some(env) = seed.environment.filter(|e| e.strict)
+        && handling::is_search_get(&request.method, &request.url, env.get("fhirurl"))
+    {
+        handling::add_strict_handling(&mut request.headers);
+    }
     let (auth, auth_problem) = match seed.environment {
         Some(env) => match plan_for(env, seed.overrides, seed.spec, &request.url) {
             Ok(plan) => (plan, None),
@@ -156,6 +166,7 @@ mod tests {
                 insecure: false,
                 trusted_origins: Vec::new(),
                 storage_hosts: None,
+                strict: false,
             }],
             collections: vec![Collection {
                 root,
@@ -186,6 +197,38 @@ mod tests {
         // The bearer sign-in applies under fhirurl; its token variable is not "unresolved".
         assert!(p.auth.is_some());
         assert!(p.unresolved.is_empty(), "{:?}", p.unresolved);
+    }
+
+    #[test]
+    fn a_strict_environment_says_handling_strict_on_searches_only() {
+        let (mut ws, _) = workspace();
+        let prefer = |ws: &Workspace, url: &str, method: &str| {
+            let spec = RequestSpec::new("s", method, url);
+            let p = prepare(&Seed {
+                workspace: ws,
+                path: None,
+                spec: &spec,
+                environment: ws.environment("e"),
+                overrides: &[],
+            });
+            p.request
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("prefer"))
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        };
+        let search = "{{fhirurl}}/Patient?name=x&foo=1";
+        assert!(prefer(&ws, search, "GET").is_empty(), "lenient by default");
+        ws.environments[0].strict = true;
+        assert_eq!(prefer(&ws, search, "GET"), ["handling=strict"]);
+        assert_eq!(
+            prefer(&ws, "{{fhirurl}}?_type=Patient", "GET"),
+            ["handling=strict"]
+        );
+        assert!(prefer(&ws, "{{fhirurl}}/Patient/1", "GET").is_empty());
+        assert!(prefer(&ws, "{{fhirurl}}/metadata", "GET").is_empty());
+        assert!(prefer(&ws, "{{fhirurl}}/Patient", "POST").is_empty());
     }
 
     #[test]

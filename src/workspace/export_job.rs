@@ -43,10 +43,54 @@ pub struct ExportParams {
     /// `_outputFormat`, e.g. `application/fhir+ndjson`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_format: Option<String>,
+    /// `_anonymizationConfig`: the name of an anonymization configuration in the storage
+    /// account's `anonymization` container (Azure's de-identified export; system level only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymization_config: Option<String>,
+    /// `_anonymizationConfigEtag`: the configuration blob's ETag, to pin its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymization_config_etag: Option<String>,
     /// The environment's `insecure` opt-in (no certificate checks), kept with the job so polls
     /// and downloads after a restart honour it. Not a query parameter.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+}
+
+/// Why an anonymized export cannot start, said before anything is sent.
+///
+/// microsoft/fhir-server declares anonymized export at system level only
+/// (`Data/OperationDefinition/anonymized-export.json`: `"system": true, "type": false,
+/// "instance": false`; Azure's "Export de-identified data" page shows `[base]/$export` only),
+/// and `ExportController.ValidateForAnonymizedExport` refuses it without `_container`
+/// (`ContainerIsRequiredForAnonymizedExport`) and an ETag without a configuration
+/// (`ConfigLocationRequiredForAnonymizedExport`).
+pub fn anonymization_problem(p: &ExportParams) -> Option<String> {
+    let set = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let config = set(&p.anonymization_config);
+    let etag = set(&p.anonymization_config_etag);
+    if !config && !etag {
+        return None;
+    }
+    if p.scope != ExportScope::System {
+        let level = match p.scope {
+            ExportScope::Patient => "Patient/$export",
+            _ => "Group/[id]/$export",
+        };
+        return Some(format!(
+            "Anonymized export runs at system level only ($export), not {level}: choose scope system, or empty _anonymizationConfig."
+        ));
+    }
+    if !config {
+        return Some(
+            "_anonymizationConfigEtag pins a configuration's version: name the configuration in _anonymizationConfig too.".into(),
+        );
+    }
+    if !set(&p.container) {
+        return Some(
+            "Anonymized export needs _container: the service writes de-identified files only into a named container.".into(),
+        );
+    }
+    None
 }
 
 /// Which asynchronous operation a job is. Job files written before there was a choice have no

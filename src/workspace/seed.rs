@@ -54,6 +54,7 @@ pub fn template_environment(name: &str) -> Environment {
         insecure: false,
         trusted_origins: Vec::new(),
         storage_hosts: None,
+        strict: false,
     }
 }
 

@@ -317,6 +317,7 @@ mod tests {
             insecure: false,
             trusted_origins: Vec::new(),
             storage_hosts: None,
+            strict: false,
         }
     }
 

@@ -123,13 +123,17 @@ pub fn kickoff_request(base: &str, params: &ExportParams) -> HttpRequest {
     {
         query.append_pair("_container", c);
     }
-    if let Some(f) = params
-        .output_format
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        query.append_pair("_outputFormat", f);
+    for (name, value) in [
+        ("_outputFormat", &params.output_format),
+        ("_anonymizationConfig", &params.anonymization_config),
+        (
+            "_anonymizationConfigEtag",
+            &params.anonymization_config_etag,
+        ),
+    ] {
+        if let Some(v) = value.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            query.append_pair(name, v);
+        }
     }
     let query = query.finish();
     let url = if query.is_empty() {
@@ -667,6 +671,12 @@ pub async fn start_with<T: TokenSource>(
     tokens: &mut T,
 ) -> Result<ExportJob, ExportError> {
     let kind = start.kind();
+    // Refused before any sign-in: what the service would refuse anyway.
+    if let super::ops::Kickoff::Export(p) = start
+        && let Some(why) = crate::workspace::export_job::anonymization_problem(p)
+    {
+        return Err(ExportError::Refused(why));
+    }
     let params = match start {
         super::ops::Kickoff::Export(p) => ExportParams {
             insecure,

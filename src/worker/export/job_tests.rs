@@ -38,6 +38,7 @@ fn kickoff_urls_and_headers() {
         container: Some("exports".into()),
         output_format: Some("application/fhir+ndjson".into()),
         insecure: false,
+        ..Default::default()
     };
     let r = kickoff_request("http://h", &p);
     let u = url::Url::parse(&r.url).unwrap();
@@ -52,6 +53,56 @@ fn kickoff_urls_and_headers() {
             ("_container".into(), "exports".into()),
             ("_outputFormat".into(), "application/fhir+ndjson".into()),
         ]
+    );
+}
+
+#[test]
+fn anonymized_export_is_system_level_with_a_container() {
+    use crate::workspace::export_job::anonymization_problem;
+    let anon = |scope| ExportParams {
+        scope,
+        container: Some("deid".into()),
+        anonymization_config: Some("safe-harbor.json".into()),
+        anonymization_config_etag: Some("\"0x8D9\"".into()),
+        ..Default::default()
+    };
+    let p = anon(ExportScope::System);
+    assert_eq!(anonymization_problem(&p), None);
+    let u = url::Url::parse(&kickoff_request("http://h", &p).url).unwrap();
+    let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+    assert_eq!(
+        q,
+        vec![
+            ("_container".into(), "deid".into()),
+            ("_anonymizationConfig".into(), "safe-harbor.json".into()),
+            ("_anonymizationConfigEtag".into(), "\"0x8D9\"".into()),
+        ]
+    );
+    for scope in [ExportScope::Patient, ExportScope::Group("g".into())] {
+        let why = anonymization_problem(&anon(scope)).expect("refused");
+        assert!(why.contains("system level only"), "{why}");
+    }
+    let no_container = ExportParams {
+        container: None,
+        ..anon(ExportScope::System)
+    };
+    assert!(
+        anonymization_problem(&no_container)
+            .unwrap()
+            .contains("_container")
+    );
+    let etag_only = ExportParams {
+        anonymization_config: Some(" ".into()),
+        ..anon(ExportScope::System)
+    };
+    assert!(
+        anonymization_problem(&etag_only)
+            .unwrap()
+            .contains("_anonymizationConfig")
+    );
+    assert_eq!(
+        anonymization_problem(&params(ExportScope::Group("g".into()))),
+        None
     );
 }
 

@@ -46,6 +46,10 @@ impl ImportMode {
     }
 }
 
+/// What an InitialLoad import does to the service, said before one starts.
+pub const INITIAL_LOAD_WARNING: &str =
+    "InitialLoad: the FHIR service refuses every other write (423 Locked) until the import ends.";
+
 /// One `input` of an import: a blob URL and the resource type it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportInput {

@@ -25,6 +25,10 @@ pub struct Environment {
     /// Azure Storage's (`*.blob.core.windows.net`, `*.dfs.core.windows.net`) in Entra
     /// environments and none elsewhere; `Some([])` means none.
     pub storage_hosts: Option<Vec<String>>,
+    /// Send `Prefer: handling=strict` with every search (`strict = true` in its file): Azure's
+    /// FHIR service then refuses unknown search parameters (400) instead of dropping them
+    /// silently. Added in the one preparation path (`worker::prepare`).
+    pub strict: bool,
 }
 
 /// The ways an environment can sign in.
@@ -175,6 +179,7 @@ impl Environment {
             insecure: false,
             trusted_origins: Vec::new(),
             storage_hosts: None,
+            strict: false,
         }
     }
 

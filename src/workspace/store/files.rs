@@ -26,6 +26,9 @@ pub(in crate::workspace) struct EnvFile {
     /// Hosts that get a storage token (see `Environment::storage_hosts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) storage_hosts: Option<Vec<String>>,
+    /// Send `Prefer: handling=strict` with searches (see `Environment::strict`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(super) strict: bool,
     #[serde(default)]
     pub(super) variables: Vec<VarFile>,
 }
@@ -197,5 +200,6 @@ pub(super) fn env_from_file(
         insecure: file.insecure,
         trusted_origins: file.trusted_origins,
         storage_hosts: file.storage_hosts,
+        strict: file.strict,
     }
 }

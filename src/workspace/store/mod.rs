@@ -311,6 +311,7 @@ impl Store {
             insecure: env.insecure,
             trusted_origins: env.trusted_origins.clone(),
             storage_hosts: env.storage_hosts.clone(),
+            strict: env.strict,
             variables: env
                 .variables
                 .iter()

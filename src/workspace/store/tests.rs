@@ -13,6 +13,7 @@ fn env() -> Environment {
         insecure: false,
         trusted_origins: Vec::new(),
         storage_hosts: None,
+        strict: false,
     }
 }
 
@@ -129,6 +130,23 @@ fn trusted_origins_and_storage_hosts_round_trip_and_are_absent_unless_written() 
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(ws.environments[0].trusted_origins, e.trusted_origins);
     assert_eq!(ws.environments[0].storage_hosts, Some(vec![]));
+}
+
+#[test]
+fn strict_round_trips_and_is_absent_unless_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, _, _) = Store::load(dir.path());
+    let mut e = env();
+    store.save_environment(&e).unwrap();
+    let path = dir.path().join("environments/dev.toml");
+    assert!(!fs::read_to_string(&path).unwrap().contains("strict"));
+    e.strict = true;
+    store.save_environment(&e).unwrap();
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("strict = true"), "{text}");
+    let (_, ws, problems) = Store::load(dir.path());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(ws.environments[0].strict);
 }
 
 #[test]

@@ -176,6 +176,12 @@ fn draw_loaded(frame: &mut Frame, area: Rect, page: &Page, l: &Loaded, theme: &T
             ));
         }
     } else if let Some(bundle) = &l.bundle {
+        if let Some(note) = crate::fhir::handling::ignored_note(&l.ignored) {
+            head.push(Line::styled(
+                crate::text::sanitize::for_line(&note).into_owned(),
+                theme.warning,
+            ));
+        }
         let outcomes: Vec<_> = bundle
             .outcomes()
             .filter_map(|e| l.json.as_ref().and_then(|j| bundle.resource(j, e)))

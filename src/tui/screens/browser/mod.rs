@@ -37,6 +37,9 @@ pub struct Loaded {
     pub bundle: Option<BundleView>,
     pub outcome: Option<Vec<Issue>>,
     pub patient: Option<PatientSummary>,
+    /// Search parameters sent that the searchset's `self` link dropped (a lenient server
+    /// ignored them; a strict one would have refused), see `fhir::handling`.
+    pub ignored: Vec<String>,
 }
 
 pub enum PageContent {
@@ -146,6 +149,10 @@ pub fn understand_parts(
             .and_then(|j| PatientSummary::from_resource(j, today)),
         _ => None,
     };
+    let ignored = json
+        .as_ref()
+        .map(|j| crate::fhir::handling::ignored_params(&response.final_url, j))
+        .unwrap_or_default();
     Loaded {
         status: response.status,
         json,
@@ -153,6 +160,7 @@ pub fn understand_parts(
         bundle,
         outcome,
         patient,
+        ignored,
     }
 }
 
@@ -624,7 +632,12 @@ pub fn lookup_field_completion(
     Some(format!("{}{first}:", &text[..start]))
 }
 
-/// Doubles or halves `_count` in a search URL (default 10 when absent).
+/// The largest page Azure's FHIR service serves: a bigger `_count` is clamped to it with a
+/// warning in the Bundle (microsoft/fhir-server `SearchOptionsFactory.cs`,
+/// `MaxItemCountPerSearch`), so the UI never asks for more.
+pub const MAX_COUNT: u32 = 1000;
+
+/// Doubles or halves `_count` in a search URL (default 10 when absent), within 1..=1000.
 pub fn adjust_count(url: &str, up: bool) -> String {
     let (head, query) = url.split_once('?').unwrap_or((url, ""));
     let mut parts: Vec<String> = query
@@ -638,9 +651,10 @@ pub fn adjust_count(url: &str, up: bool) -> String {
             p.strip_prefix("_count=")
                 .and_then(|v| v.parse::<u32>().ok())
         })
-        .unwrap_or(10);
+        .unwrap_or(10)
+        .min(MAX_COUNT);
     let next = if up {
-        (current * 2).min(1000)
+        current.saturating_mul(2).min(MAX_COUNT)
     } else {
         (current / 2).max(1)
     };

@@ -19,6 +19,15 @@ fn count_adjusts_and_drops_continuation() {
         adjust_count("http://x/Patient?_count=800", true),
         "http://x/Patient?_count=1000"
     );
+    // A typed count above Azure's 1000 (or past u32 halfway) is clamped, not doubled.
+    assert_eq!(
+        adjust_count("http://x/Patient?_count=4000000000", true),
+        "http://x/Patient?_count=1000"
+    );
+    assert_eq!(
+        adjust_count("http://x/Patient?_count=5000", false),
+        "http://x/Patient?_count=500"
+    );
 }
 
 #[test]
@@ -213,4 +222,25 @@ fn the_lookup_foot_names_remapped_paging_keys() {
     let screen = rig.draw(120, 35);
     assert!(screen.contains("Ctrl-N more"), "{screen}");
     assert!(!screen.contains("PgDn more"), "{screen}");
+}
+
+/// A searchset whose `self` link lost a sent parameter says so above the table.
+#[test]
+fn a_dropped_search_parameter_is_said_above_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = r#"{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"http://fhir.test/Patient?gender=female"}],"entry":[]}"#;
+    let mut r = received(200, "application/fhir+json", body);
+    r.response.final_url = "http://fhir.test/Patient?gender=female&nmae=Ann".into();
+    let l = understand(&r);
+    assert_eq!(l.ignored, ["nmae"]);
+    let mut rig = rig_browsing(
+        dir.path(),
+        "http://fhir.test/Patient?gender=female&nmae=Ann",
+        l,
+    );
+    let screen = rig.draw(120, 30);
+    assert!(
+        screen.contains("the server ignored: nmae — set strict = true to be told"),
+        "{screen}"
+    );
 }

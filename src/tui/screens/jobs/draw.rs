@@ -29,7 +29,7 @@ fn short_answer(a: &str) -> String {
 }
 
 /// An ended job's result in a few words (the progress column).
-fn result_summary(j: &ExportJob) -> String {
+pub(super) fn result_summary(j: &ExportJob) -> String {
     match &j.result {
         Some(OpResult::Import { output, error, .. }) => {
             let n: u64 = output.iter().filter_map(|o| o.count).sum();
@@ -175,11 +175,7 @@ impl Jobs {
             let lines = vec![
                 Line::raw(""),
                 Line::styled(
-                    "No jobs yet. Send a $export request (like the seeded Export): when the server",
-                    theme.text,
-                ),
-                Line::styled(
-                    "answers 202 with a Content-Location, the job appears here and is polled live.",
+                    "No jobs yet. Send a $export request (like the seeded Export): when the server answers 202 with a Content-Location, the job appears here and is polled live.",
                     theme.text,
                 ),
                 Line::raw(""),
@@ -188,7 +184,8 @@ impl Jobs {
                     theme.dim,
                 ),
             ];
-            frame.render_widget(Paragraph::new(lines), inner);
+            // Wrapped: at 80 columns the sentence does not fit a line.
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
             return;
         }
         let list_h = (jobs.len() as u16 + 1).min(inner.height / 2).max(2);
@@ -566,9 +563,11 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
     frame.render_widget(block, r);
     let rows = form.rows();
     // Fixed fields, the types title, the checklist (with Start), the hints.
+    let warning = form.anonymization_warning();
     let mut constraints: Vec<Constraint> = vec![Constraint::Length(1); FIELD_ROWS.len() + 1];
     constraints.push(Constraint::Fill(1));
-    constraints.push(Constraint::Length(1));
+    // A refusal gets two rows (wrapped): it says why Start will not start.
+    constraints.push(Constraint::Length(if warning.is_some() { 2 } else { 1 }));
     let areas = Layout::vertical(constraints).split(inner);
     let label_style = |row: usize| {
         if form.row == row {
@@ -577,19 +576,22 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
             theme.header_name
         }
     };
+    let label_width = FIELD_ROWS.iter().map(|n| n.len()).max().unwrap_or(15) as u16 + 1;
     for (i, name) in FIELD_ROWS.iter().enumerate() {
-        let [l, val] =
-            Layout::horizontal([Constraint::Length(16), Constraint::Fill(1)]).areas(areas[i]);
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!("{name:<15}"), label_style(i))),
-            l,
-        );
+        let [l, val] = Layout::horizontal([Constraint::Length(label_width), Constraint::Fill(1)])
+            .areas(areas[i]);
+        frame.render_widget(Paragraph::new(Span::styled(*name, label_style(i))), l);
         if i == 0 {
-            let choices = [
-                "system ($export)",
-                "all patients (Patient/$export)",
-                "a group (Group/{id}/$export)",
-            ];
+            // The long names when they fit (about 80 columns of value), else the short ones.
+            let choices = if val.width >= 80 {
+                [
+                    "system ($export)",
+                    "all patients (Patient/$export)",
+                    "a group (Group/{id}/$export)",
+                ]
+            } else {
+                ["system", "all patients", "a group"]
+            };
             let spans: Vec<Span> = choices
                 .iter()
                 .enumerate()
@@ -603,14 +605,7 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
                 })
                 .collect();
             frame.render_widget(Paragraph::new(Line::from(spans)), val);
-        } else {
-            let t = match i {
-                1 => &form.group,
-                2 => &form.since,
-                3 => &form.type_filter,
-                4 => &form.container,
-                _ => &form.output_format,
-            };
+        } else if let Some(t) = form.text(i) {
             t.draw(frame, val, form.row == i, theme);
         }
     }
@@ -669,10 +664,17 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
         },
     ));
     frame.render_widget(Paragraph::new(lines), list_area);
-    let mut hint = hint_spans(&v.model.keymap, crate::tui::keys::Ctx::ExportForm, theme);
-    hint.push(Span::styled("· letters jump in the type list", theme.dim));
+    // What the service would refuse is said before Start, in place of the hints.
+    let hint = match warning {
+        Some(why) => Line::styled(why, theme.warning),
+        None => {
+            let mut hint = hint_spans(&v.model.keymap, crate::tui::keys::Ctx::ExportForm, theme);
+            hint.push(Span::styled("· letters jump in the type list", theme.dim));
+            Line::from(hint)
+        }
+    };
     frame.render_widget(
-        Paragraph::new(Line::from(hint)),
+        Paragraph::new(hint).wrap(Wrap { trim: false }),
         areas[FIELD_ROWS.len() + 2],
     );
 }

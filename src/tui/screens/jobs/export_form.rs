@@ -1,5 +1,7 @@
 //! The bulk-export kick-off form: scope, `_type` (from the server's CapabilityStatement when one
-//! was received this session), `_since`, `_typeFilter`, `_container`, `_outputFormat`.
+//! was received this session), `_since`, `_typeFilter`, `_container`, `_outputFormat`, and
+//! Azure's anonymized export (`_anonymizationConfig`, `_anonymizationConfigEtag`: system level
+//! only, refused with the reason at Patient or Group level).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,7 @@ use crate::tui::screens::Cx;
 use crate::tui::widgets::text_field::TextField;
 use crate::worker::WorkerCommand;
 use crate::worker::export::{ExportParams, ExportScope};
+use crate::workspace::export_job::anonymization_problem;
 
 /// Types offered when no CapabilityStatement has been seen.
 const COMMON_TYPES: [&str; 8] = [
@@ -31,6 +34,8 @@ pub struct ExportForm {
     pub type_filter: TextField,
     pub container: TextField,
     pub output_format: TextField,
+    pub anonymization_config: TextField,
+    pub anonymization_config_etag: TextField,
     /// Resource types with whether each is picked.
     pub types: Vec<(String, bool)>,
     /// Where the list of types came from.
@@ -42,13 +47,15 @@ pub struct ExportForm {
 }
 
 /// The form's rows: fixed fields, then one row per resource type, then "start".
-pub const FIELD_ROWS: [&str; 6] = [
+pub const FIELD_ROWS: [&str; 8] = [
     "scope",
     "group id",
     "_since",
     "_typeFilter",
     "_container",
     "_outputFormat",
+    "_anonymizationConfig",
+    "_anonymizationConfigEtag",
 ];
 
 impl ExportForm {
@@ -63,6 +70,22 @@ impl ExportForm {
             3 => Some(&mut self.type_filter),
             4 => Some(&mut self.container),
             5 => Some(&mut self.output_format),
+            6 => Some(&mut self.anonymization_config),
+            7 => Some(&mut self.anonymization_config_etag),
+            _ => None,
+        }
+    }
+
+    /// The text field of row `row`, to draw.
+    pub fn text(&self, row: usize) -> Option<&TextField> {
+        match row {
+            1 => Some(&self.group),
+            2 => Some(&self.since),
+            3 => Some(&self.type_filter),
+            4 => Some(&self.container),
+            5 => Some(&self.output_format),
+            6 => Some(&self.anonymization_config),
+            7 => Some(&self.anonymization_config_etag),
             _ => None,
         }
     }
@@ -81,7 +104,7 @@ impl ExportForm {
                 ExportScope::Group(id)
             }
         };
-        Ok(ExportParams {
+        let p = ExportParams {
             scope,
             types: self
                 .types
@@ -95,12 +118,35 @@ impl ExportForm {
                 .unwrap_or_default(),
             container: opt(&self.container),
             output_format: opt(&self.output_format),
+            anonymization_config: opt(&self.anonymization_config),
+            anonymization_config_etag: opt(&self.anonymization_config_etag),
             insecure: false,
-        })
+        };
+        match anonymization_problem(&p) {
+            Some(why) => Err(why),
+            None => Ok(p),
+        }
     }
 }
 
 impl ExportForm {
+    /// Why the anonymized export filled in cannot start at this scope (or without a container),
+    /// shown under the form before Start.
+    pub fn anonymization_warning(&self) -> Option<String> {
+        let opt = |t: &TextField| Some(t.text().trim().to_string()).filter(|s| !s.is_empty());
+        anonymization_problem(&ExportParams {
+            scope: match self.scope {
+                0 => ExportScope::System,
+                1 => ExportScope::Patient,
+                _ => ExportScope::Group(String::new()),
+            },
+            container: opt(&self.container),
+            anonymization_config: opt(&self.anonymization_config),
+            anonymization_config_etag: opt(&self.anonymization_config_etag),
+            ..Default::default()
+        })
+    }
+
     /// A form offering `types` (from the server's CapabilityStatement when `from_server`).
     pub fn new(types: Vec<String>, from_server: bool) -> Self {
         Self {
@@ -110,6 +156,8 @@ impl ExportForm {
             type_filter: TextField::line(""),
             container: TextField::line(""),
             output_format: TextField::line(""),
+            anonymization_config: TextField::line(""),
+            anonymization_config_etag: TextField::line(""),
             types: types.into_iter().map(|t| (t, false)).collect(),
             types_from_server: from_server,
             row: 0,
@@ -125,7 +173,7 @@ impl ExportForm {
 
     /// Whether row `row` is a text field.
     pub fn is_text_row(&self, row: usize) -> bool {
-        (1..=5).contains(&row)
+        (1..FIELD_ROWS.len()).contains(&row)
     }
 
     /// Whether the cursor is on the list of types.
@@ -241,6 +289,21 @@ mod tests {
         assert_eq!(p.container.as_deref(), Some("export"));
         f.group = TextField::line(" ");
         assert!(f.params().is_err());
+    }
+
+    #[test]
+    fn anonymized_export_is_refused_with_the_reason_below_system_level() {
+        let mut f = ExportForm::new(vec!["Patient".into()], false);
+        f.anonymization_config = TextField::line("safe-harbor.json");
+        f.container = TextField::line("deid");
+        let p = f.params().expect("system level");
+        assert_eq!(p.anonymization_config.as_deref(), Some("safe-harbor.json"));
+        f.scope = 1;
+        let why = f.params().expect_err("Patient level");
+        assert!(why.contains("system level only"), "{why}");
+        f.scope = 0;
+        f.container = TextField::line("");
+        assert!(f.params().expect_err("no container").contains("_container"));
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub(super) fn preview_error_file(job: &str, name: &str, cx: &mut Cx) {
                         } else {
                             Tone::Warning
                         },
-                        format!("{} ({}): {}", issue.severity, issue.code, issue.message()),
+                        error_file_line(&issue),
                     ));
                 }
             }
@@ -179,6 +179,26 @@ pub(super) fn preview_error_file(job: &str, name: &str, cx: &mut Cx) {
     cx.open(Reader::new(format!("Error file {name}"), lines));
 }
 
+/// One issue of an import error file. Azure writes where (`diagnostics`: "Failed to process
+/// resource at line: N …") and why (`details.text`) and no code (microsoft/fhir-server
+/// `ImportErrorSerializer.cs`), so both texts are shown and an empty code is left out.
+fn error_file_line(issue: &crate::fhir::Issue) -> String {
+    let code = if issue.code.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", issue.code)
+    };
+    let mut text = issue.message();
+    if let Some(why) = issue
+        .details_text
+        .as_ref()
+        .filter(|d| issue.diagnostics.is_some() && !d.is_empty())
+    {
+        text = format!("{text}: {why}");
+    }
+    format!("{}{code}: {text}", issue.severity)
+}
+
 fn read_prefix(path: &std::path::Path, max: usize) -> std::io::Result<String> {
     use std::io::Read;
     let mut buf = Vec::new();
@@ -186,4 +206,26 @@ fn read_prefix(path: &std::path::Path, max: usize) -> std::io::Result<String> {
         .take(max as u64)
         .read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_azure_import_error_says_where_and_why() {
+        let oo = serde_json::json!({"resourceType": "OperationOutcome", "issue": [{
+            "severity": "error",
+            "diagnostics": "Failed to process resource at line: 1 with stream start offset: 363",
+            "details": {"text": "The effectiveDateTime 'not a date' is not a dateTime."}}]});
+        let issues = crate::fhir::parse_outcome(&oo).unwrap();
+        assert_eq!(
+            error_file_line(&issues[0]),
+            "error: Failed to process resource at line: 1 with stream start offset: 363: The effectiveDateTime 'not a date' is not a dateTime."
+        );
+        let coded = serde_json::json!({"resourceType": "OperationOutcome", "issue": [{
+            "severity": "error", "code": "invalid", "details": {"text": "bad"}}]});
+        let issues = crate::fhir::parse_outcome(&coded).unwrap();
+        assert_eq!(error_file_line(&issues[0]), "error (invalid): bad");
+    }
 }

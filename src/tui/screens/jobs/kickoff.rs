@@ -7,6 +7,7 @@ use super::{Cx, Intent, Jobs, Msg};
 use crate::tui::model::Purpose;
 use crate::tui::screens::dialogs::confirm::Confirm;
 use crate::tui::screens::dialogs::prompt::Prompt;
+use crate::worker::export::ops::INITIAL_LOAD_WARNING;
 use crate::worker::export::{BulkDeleteParams, ImportMode, Kickoff, OpKind};
 use crate::worker::{HttpError, Received, RequestId, WorkerCommand};
 
@@ -25,7 +26,7 @@ pub(super) fn describe(kind: OpKind) -> &'static str {
         OpKind::Export => "$export — write resources to NDJSON files (FHIR Data Exporter)",
         OpKind::Import => "$import — load NDJSON files from storage (FHIR Data Importer)",
         OpKind::BulkDelete => {
-            "$bulk-delete — delete what a search matches (FHIR Data Writer; hard: Contributor)"
+            "$bulk-delete — delete search matches (FHIR Data Writer; hard: Contributor)"
         }
         OpKind::Reindex => "$reindex — index new search parameters (FHIR Data Contributor)",
     }
@@ -82,9 +83,9 @@ impl Jobs {
             }
             Kickoff::Import(p) => {
                 let warn = if p.mode == ImportMode::InitialLoad {
-                    " InitialLoad: the service refuses every other write until it ends."
+                    format!(" {INITIAL_LOAD_WARNING}")
                 } else {
-                    ""
+                    String::new()
                 };
                 let files = p.inputs.len();
                 cx.open(Confirm::new(
@@ -150,11 +151,14 @@ impl Jobs {
         } else {
             " (the count includes the excluded types)".into()
         };
+        // The count and the search in the status bar, where they fit; the prompt's title (72
+        // columns) keeps what to type.
+        cx.info(format!(
+            "Dry run: {count} resources match {}{excluded}.",
+            run.params.target()
+        ));
         cx.open(Prompt::new(
-            format!(
-                "{count} resources match {}{excluded}. Type {word} to {how} them",
-                run.params.target()
-            ),
+            format!("{count} match — type {word} to {how} them"),
             "",
             |t| Some(Intent::Jobs(Msg::ConfirmDelete(t.to_string()))),
         ));

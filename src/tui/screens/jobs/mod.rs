@@ -95,6 +95,8 @@ pub fn params_from_url(url: &str) -> ExportParams {
             "_typeFilter" => p.type_filter.push(v.into_owned()),
             "_container" => p.container = Some(v.into_owned()),
             "_outputFormat" => p.output_format = Some(v.into_owned()),
+            "_anonymizationConfig" => p.anonymization_config = Some(v.into_owned()),
+            "_anonymizationConfigEtag" => p.anonymization_config_etag = Some(v.into_owned()),
             _ => {}
         }
     }
@@ -158,27 +160,51 @@ pub fn watch_accepted(cx: &mut Cx, request_url: &str, response: &HttpResponse) -
     Some(status_url)
 }
 
+/// The demo's sample import files, when the active environment's storage is a stand-in on
+/// this machine (a `storage_hosts` entry that is a loopback origin, as `--demo` writes it): a
+/// new user's first import then needs no URL typed. Real storage accounts get nothing filled in.
+fn local_import_samples(cx: &Cx) -> Option<String> {
+    let env = cx.model.active_environment()?;
+    let origin = env.storage_hosts.as_ref()?.iter().find_map(|h| {
+        let u = url::Url::parse(h).ok()?;
+        let local = matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        local.then(|| h.trim_end_matches('/').to_string())
+    })?;
+    Some(format!(
+        "{origin}/import/Patient.ndjson:Patient {origin}/import/Observation.ndjson:Observation"
+    ))
+}
+
 /// A job after a poll (or a cancel): said when its state changes, saved, kept.
 pub fn on_job(job: ExportJob, cx: &mut Cx) {
     let before = cx.model.jobs.get(&job.id).map(|j| j.state);
     if before != Some(job.state) {
+        // Said of the job's own operation: an import's end is not "Export finished: 0 files".
+        let noun = job.kind.noun();
+        let mut what = noun.to_string();
+        if let Some(first) = what.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        let (jobs, download) = (
+            cx.model.keymap.say(Ctx::Global, Action::Jobs),
+            cx.model.keymap.say(Ctx::Jobs, Action::Download),
+        );
         match job.state {
-            JobState::Complete => {
-                let files = job.manifest.as_ref().map_or(0, |m| m.output.len());
-                let (jobs, download) = (
-                    cx.model.keymap.say(Ctx::Global, Action::Jobs),
-                    cx.model.keymap.say(Ctx::Jobs, Action::Download),
-                );
+            JobState::Complete if job.kind == crate::worker::export::OpKind::Export => {
                 cx.info(format!(
                     "Export finished: {}. {jobs} shows the manifest; {download} downloads.",
-                    plural(files, "file")
-                ));
+                    draw::result_summary(&job)
+                ))
             }
+            JobState::Complete => cx.info(format!(
+                "{what} finished: {}. {jobs} shows the result.",
+                draw::result_summary(&job)
+            )),
             JobState::Failed => cx.error(format!(
-                "Export failed: {}",
+                "{what} failed: {}",
                 job.outcome.clone().unwrap_or_default()
             )),
-            JobState::Cancelled => cx.info("Export cancelled."),
+            JobState::Cancelled => cx.info(format!("{what} cancelled.")),
             _ => {}
         }
     }
@@ -321,7 +347,15 @@ impl Jobs {
                     let types = self.offered_types.take();
                     self.open_form(types);
                 }
-                Some(kind) => self.op_form = Some(Box::new(OpForm::new(*kind))),
+                Some(kind) => {
+                    let mut form = OpForm::new(*kind);
+                    if *kind == crate::worker::export::OpKind::Import
+                        && let Some(inputs) = local_import_samples(cx)
+                    {
+                        form.set_text(1, &inputs);
+                    }
+                    self.op_form = Some(Box::new(form));
+                }
             },
             Msg::Start(start) => self.start(*start, cx),
             Msg::ConfirmDelete(text) => self.confirm_delete(&text, cx),

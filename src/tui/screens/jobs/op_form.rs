@@ -76,7 +76,7 @@ impl OpForm {
                 ),
                 (
                     "inputs",
-                    "URL:Type, space separated (the blobs' storage must be the service's)",
+                    "URL:Type, space separated, on the service's storage",
                     text(""),
                 ),
             ],
@@ -186,9 +186,9 @@ impl OpForm {
     /// A warning to show under the form for what is filled in now.
     pub fn warning(&self) -> Option<&'static str> {
         match self.kind {
-            OpKind::Import if self.choice(0) == 1 => Some(
-                "InitialLoad: the FHIR service refuses every other write (423 Locked) until the import ends.",
-            ),
+            OpKind::Import if self.choice(0) == 1 => {
+                Some(crate::worker::export::ops::INITIAL_LOAD_WARNING)
+            }
             OpKind::BulkDelete if self.flag(2) => {
                 Some("_hardDelete: deleted resources keep no history and cannot be restored.")
             }

@@ -40,8 +40,9 @@ fn the_export_form_starts_an_export_with_the_chosen_parameters() {
     // Scope: a group, with its id.
     rig.keys(&["space", "space", "down"]);
     rig.typed("demo-cohort");
-    // Down to the first type (Patient) and pick it.
-    rig.keys(&["down", "down", "down", "down", "down", "space"]);
+    // Down past _since … _anonymizationConfigEtag to the first type (Patient) and pick it.
+    rig.keys(&["down"; 7]);
+    rig.key("space");
     let cmds = rig.key("ctrl-r");
     let [WorkerCommand::StartExport { base, params, .. }] = cmds.as_slice() else {
         panic!("{cmds:?}")
@@ -318,4 +319,50 @@ fn enter_on_an_import_error_file_fetches_it_to_preview() {
     assert_eq!(m.output.len(), 1);
     assert!(m.output[0].url.ends_with("Observation1_4.ndjson"));
     assert!(rig.app.model.jobs.preview_after_download.is_some());
+}
+
+/// A job's end is said of its own operation: an import that finished is not "Export
+/// finished: 0 files".
+#[test]
+fn a_finished_import_is_said_as_an_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_with_operations(dir.path());
+    let mut import = rig.app.model.jobs.list[0].clone();
+    import.state = JobState::InProgress;
+    rig.app.model.jobs.list[0] = import.clone();
+    import.state = JobState::Complete;
+    rig.worker_event(crate::worker::WorkerEvent::Job(Box::new(import)));
+    let status = rig.status();
+    assert!(
+        status.contains("Import finished: 4 imported, 1 failed"),
+        "{status}"
+    );
+    assert!(!status.contains("Export"), "{status}");
+}
+
+/// The import form fills in the demo's sample files when the environment's storage is a
+/// stand-in on this machine, and nothing for a real account.
+#[test]
+fn the_import_form_offers_a_local_storages_samples_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_fhirurl("azure", "http://fhir.test");
+    let open_import = |rig: &mut Rig| {
+        rig.keys(&["J", "n", "down", "enter"]);
+        let text = rig.app.jobs.op_form.as_ref().map(|f| f.text(1));
+        rig.keys(&["esc", "esc"]);
+        text.unwrap_or_default()
+    };
+    assert_eq!(open_import(&mut rig), "");
+    if let Some(e) = rig.app.model.ws.environment_mut("azure") {
+        e.storage_hosts = Some(vec!["http://127.0.0.1:9".into()]);
+    }
+    assert_eq!(
+        open_import(&mut rig),
+        "http://127.0.0.1:9/import/Patient.ndjson:Patient http://127.0.0.1:9/import/Observation.ndjson:Observation"
+    );
+    if let Some(e) = rig.app.model.ws.environment_mut("azure") {
+        e.storage_hosts = Some(vec!["https://acct.blob.core.windows.net".into()]);
+    }
+    assert_eq!(open_import(&mut rig), "");
 }

@@ -100,6 +100,8 @@ pub fn draw_view(
         ))
     } else if let Some(summary) = &view.outcome_summary {
         Some(Line::styled(summary.clone(), theme.error))
+    } else if let Some(n) = view.search_note.as_ref().filter(|_| view.sub.is_none()) {
+        Some(Line::styled(n.clone(), theme.warning))
     } else {
         match &view.outcome {
             Outcome::Received { body, .. }

@@ -150,6 +150,12 @@ impl Response {
                 if let Some(note) = crate::worker::http::retry_after_note(&received.response) {
                     cx.error(note);
                 }
+                let strict = cx.model.active_environment().is_some_and(|e| e.strict);
+                let notes = crate::fhir::handling::answer_notes(
+                    &received.response.body,
+                    &received.response.final_url,
+                    strict,
+                );
                 let mut view = ResponseView::new(
                     request_line,
                     Outcome::Received {
@@ -158,6 +164,8 @@ impl Response {
                     },
                     captured,
                 );
+                view.search_note = (!notes.is_empty())
+                    .then(|| crate::text::sanitize::for_line(&notes.join(" · ")).into_owned());
                 view.auth_note = received.auth_note;
                 view.request_id = Some(id);
                 view.job = job;

@@ -446,3 +446,37 @@ fn an_accepted_export_shows_its_whole_status_url() {
         .collect();
     assert!(joined.contains(url), "{screen}");
 }
+
+/// A lenient server's searchset: the pane says which sent parameters its `self` link dropped,
+/// and the clamp warning inside; from a `strict = true` environment only the server's note.
+#[test]
+fn a_searchset_says_what_the_server_ignored_unless_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_fhirurl("azure", "http://fhir.test");
+    rig.open(&path());
+    let body = r#"{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"http://fhir.test/Patient?gender=female&_count=1000"}],"entry":[{"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational","diagnostics":"The '_count' parameter exceeds limit configured for server. Current limit is 1000 while `_count` parameter set to 5000."}]},"search":{"mode":"outcome"}}]}"#;
+    let answer = |rig: &mut Rig| {
+        let id = rig.send();
+        let mut r = received(200, "application/fhir+json", body);
+        r.response.final_url = "http://fhir.test/Patient?gender=female&foo=1&_count=5000".into();
+        rig.answer(id, r);
+        rig.app.focus = Pane::Response;
+        rig.draw(140, 30)
+    };
+    let screen = answer(&mut rig);
+    let note = view(&rig).search_note.clone().unwrap_or_default();
+    assert!(
+        note.contains("the server ignored: foo — set strict = true to be told"),
+        "{note}"
+    );
+    assert!(note.contains("server note: information: The '_count' parameter exceeds"));
+    assert!(screen.contains("server note: information"), "{screen}");
+    if let Some(e) = rig.app.model.ws.environment_mut("azure") {
+        e.strict = true;
+    }
+    answer(&mut rig);
+    let note = view(&rig).search_note.clone().unwrap_or_default();
+    assert!(!note.contains("ignored"), "{note}");
+    assert!(note.contains("server note:"), "{note}");
+}

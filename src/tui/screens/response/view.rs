@@ -103,6 +103,9 @@ pub struct ResponseView {
     pub job: Option<String>,
     /// An OperationOutcome answer in one line: severity, code, diagnostics.
     pub outcome_summary: Option<String>,
+    /// What a searchset says of its search: server notes (a clamped `_count`) and, from a
+    /// lenient environment, the parameters the server dropped (`fhir::handling`).
+    pub search_note: Option<String>,
     next_generation: u64,
 }
 
@@ -194,6 +197,7 @@ impl ResponseView {
             request_id: None,
             awaiting_depth: false,
             outcome_summary,
+            search_note: None,
             spool,
             job: None,
             next_generation: 1,
