@@ -247,10 +247,11 @@ impl Jobs {
                     (None, true) => format!("{tick} {quiet}"),
                     (None, false) => result_summary(j),
                 };
-                let answer = match (&j.last_answer, j.last_poll_at) {
-                    (Some(a), Some(_)) => format!("{} · {}", short_answer(a), ago(j.last_poll_at)),
-                    (Some(a), None) => short_answer(a),
-                    (None, t) => ago(t),
+                // The status only: how long ago is in the job's details (a column cannot
+                // hold "202 Accepted · 10m 59s ago").
+                let answer = match &j.last_answer {
+                    Some(a) => short_answer(a),
+                    None => ago(j.last_poll_at),
                 };
                 let next = j
                     .next_poll_at
@@ -356,7 +357,13 @@ impl Jobs {
             lines.push(Line::from(vec![
                 Span::styled("last answer ", theme.dim),
                 Span::raw(a.clone()),
-                Span::styled(format!("   polls {}", job.polls), theme.dim),
+                Span::styled(
+                    match job.last_poll_at {
+                        Some(_) => format!(" · {}   polls {}", ago(job.last_poll_at), job.polls),
+                        None => format!("   polls {}", job.polls),
+                    },
+                    theme.dim,
+                ),
             ]));
         }
         result_lines(&mut lines, job, theme);
