@@ -90,7 +90,7 @@ tmux send-keys -t "$SESSION" Enter
 wait_for "1961"
 start=$(date +%s%N)
 tmux send-keys -t "$SESSION" V
-wait_for "searches per type"
+wait_for "observations ·"
 end=$(date +%s%N)
 shot vitals
 echo "chart on screen $(( (end - start) / 1000000 )) ms after V (tmux polling every 100 ms; load: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -100,9 +100,11 @@ shot labs
 tmux send-keys -t "$SESSION" Enter
 sleep 0.5
 shot lab_plot
-tmux send-keys -t "$SESSION" Escape Tab
+tmux send-keys -t "$SESSION" Escape
+sleep 0.3
+tmux send-keys -t "$SESSION" Tab
 sleep 0.5
 shot timeline
-grep -q "left out" "$OUT/vitals.txt" "$OUT/labs.txt" "$OUT/timeline.txt" \
-  || echo "note: the 'left out' note is not on these screens (it is in the chart's notes)"
+grep -q "searches per type" "$OUT/vitals.txt" || { echo "FAIL: the fallback is not said" >&2; exit 1; }
+grep -q "of other patients left out" "$OUT/vitals.txt" || { echo "FAIL: other patients' resources not said" >&2; exit 1; }
 echo "== screens saved in $OUT"

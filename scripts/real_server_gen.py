@@ -53,7 +53,7 @@ def category(code):
 
 
 def flag(value, low, high):
-    code = "H" if value > high else "L" if value < low else "N"
+    code = "H" if value > high else "L" if low is not None and value < low else "N"
     return [{"coding": [{"system": INTERP, "code": code}]}]
 
 
@@ -143,7 +143,7 @@ def patient(pid, family, given, gender, born, diabetic):
         labs = [
             ("4548-4", "Hemoglobin A1c", "%", rnd.gauss(7.8 if diabetic else 5.3, 0.4), 4.0, 5.6),
             ("2339-0", "Glucose", "mg/dL", rnd.gauss(155 if diabetic else 92, 12), 70, 99),
-            ("2093-3", "Cholesterol", "mg/dL", rnd.gauss(205, 18), 0, 200),
+            ("2093-3", "Cholesterol", "mg/dL", rnd.gauss(205, 18), None, 200),
             ("2160-0", "Creatinine", "mg/dL", rnd.gauss(0.95, 0.12), 0.6, 1.2),
             ("718-7", "Hemoglobin", "g/dL", rnd.gauss(13.8, 0.9), 12.0, 17.5),
         ]
@@ -151,7 +151,8 @@ def patient(pid, family, given, gender, born, diabetic):
             value = round(value, 1 if value < 30 else 0)
             post(observation(f"{enc}-{code}", pid, enc, when, code, name, "laboratory",
                              valueQuantity=qty(value, unit),
-                             referenceRange=[{"low": qty(low, unit), "high": qty(high, unit)}],
+                             referenceRange=[{"high": qty(high, unit)} if low is None
+                                             else {"low": qty(low, unit), "high": qty(high, unit)}],
                              interpretation=flag(value, low, high)))
         if visit % 4 == 1:
             post({

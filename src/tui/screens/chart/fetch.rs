@@ -317,12 +317,17 @@ impl Fetch {
     }
 
     fn built(&mut self, chart: Box<crate::fhir::chart::PatientChart>) -> Built {
-        for (label, n) in std::mem::take(&mut self.others) {
+        // One line for all the searches: the header has room for few.
+        let mut others = std::mem::take(&mut self.others);
+        others.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let total: usize = others.iter().map(|(_, n)| n).sum();
+        if total > 0 {
+            let each: Vec<String> = others.iter().map(|(l, n)| format!("{l} {n}")).collect();
             self.notes.push(format!(
-                "The {label} search gave {n} resource{} of other patients (the server ignored patient={}); {} left out.",
-                if n == 1 { "" } else { "s" },
+                "The server ignored patient={}: {total} resource{} of other patients left out ({}).",
                 self.patient,
-                if n == 1 { "it is" } else { "they are" }
+                if total == 1 { "" } else { "s" },
+                each.join(", ")
             ));
         }
         let vitals = chart.vitals.iter().map(Plot::of).collect();

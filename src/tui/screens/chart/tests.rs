@@ -339,8 +339,8 @@ fn without_everything_it_searches_each_type_and_says_so() {
     assert_eq!(b.chart.timeline.len(), 11);
 }
 
-/// A server like fhirsnake or others seen in the wild: no `$everything`, `_sort` refused with
-/// 400, and `patient=` ignored (every patient's resources come back).
+/// No `$everything`, `patient=` ignored (every patient's resources come back, as fhirsnake
+/// does) and `_sort` refused with 400 (as servers without sorting may: FHIR makes it optional).
 #[test]
 fn a_server_that_ignores_patient_and_refuses_sort_still_gives_only_this_patients_chart() {
     let dir = tempfile::tempdir().unwrap();
@@ -405,7 +405,7 @@ fn a_server_that_ignores_patient_and_refuses_sort_still_gives_only_this_patients
         "{notes}"
     );
     assert!(
-        notes.contains("The Observation search gave 46 resources of other patients (the server ignored patient=p1); they are left out."),
+        notes.contains("The server ignored patient=p1: 57 resources of other patients left out (Observation 46, Encounter 8, Condition 1, MedicationRequest 1, Procedure 1)."),
         "{notes}"
     );
 }
