@@ -25,8 +25,26 @@ pub struct Session {
     pub screen: Option<String>,
     pub history_filter: String,
     pub responses: Vec<ResponsePlace>,
-    /// The FHIR browser, when it was on screen.
+    /// The FHIR browser, when it was on screen (or under the chart).
     pub browser: Option<BrowserPlace>,
+    /// The patient chart, when it was on screen.
+    pub chart: Option<ChartPlace>,
+}
+
+/// What the patient chart showed: whose, which view, and what was selected there. The data
+/// itself is fetched again at restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChartPlace {
+    pub patient: String,
+    pub name: String,
+    /// `vitals`, `labs` or `timeline`.
+    pub tab: String,
+    pub vital: usize,
+    pub lab: usize,
+    pub event: usize,
+    /// The lab row plotted, when one was.
+    pub plotted: Option<usize>,
 }
 
 /// What the FHIR browser showed: a lookup being typed, or a page.
@@ -124,6 +142,15 @@ mod tests {
             browser: Some(BrowserPlace {
                 lookup: Some("smith 1970".into()),
                 url: None,
+            }),
+            chart: Some(ChartPlace {
+                patient: "p1".into(),
+                name: "Ann Smith".into(),
+                tab: "labs".into(),
+                vital: 1,
+                lab: 2,
+                event: 0,
+                plotted: Some(2),
             }),
             responses: vec![ResponsePlace {
                 request: vec!["C".into(), "R".into()],

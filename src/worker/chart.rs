@@ -6,13 +6,18 @@
 use bytes::Bytes;
 
 use super::RequestId;
-use crate::fhir::chart::{Fact, PageFacts, PatientChart, build, read_page};
+use crate::fhir::chart::{Fact, PageFacts, PatientChart, build, read_page_for};
 
 /// One step of building a chart, run on a blocking thread.
 #[derive(Debug)]
 pub enum ChartJob {
-    /// Read the page answered to request `id`.
-    Read { id: RequestId, body: Bytes },
+    /// Read the page answered to request `id`; with `patient`, only that patient's resources
+    /// are kept (search pages: see [`read_page_for`]).
+    Read {
+        id: RequestId,
+        body: Bytes,
+        patient: Option<String>,
+    },
     /// Build the chart from every fact read; `id` names the build.
     Build { id: RequestId, facts: Vec<Fact> },
 }
@@ -34,7 +39,7 @@ impl ChartJob {
     /// Runs the step; a page that cannot be read is a sentence.
     pub fn run(self) -> Result<ChartStep, String> {
         match self {
-            ChartJob::Read { body, .. } => read_page(&body)
+            ChartJob::Read { body, patient, .. } => read_page_for(&body, patient.as_deref())
                 .map(|p| ChartStep::Read(Box::new(p)))
                 .map_err(|e| e.to_string()),
             ChartJob::Build { facts, .. } => Ok(ChartStep::Built(Box::new(build(facts)))),

@@ -21,7 +21,7 @@ mod tests;
 
 pub use build::build;
 pub use extract::{Fact, Flag, Measurement, Range, VitalKind, facts_of};
-pub use page::{PageError, PageFacts, read_page};
+pub use page::{PageError, PageFacts, read_page, read_page_for};
 pub use time::parse_instant;
 
 /// At most this many facts are kept from all the pages of one chart (the rest is dropped and

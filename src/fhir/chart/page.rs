@@ -17,6 +17,9 @@ pub struct PageFacts {
     pub next: Option<String>,
     /// Warnings the server put in the page (an OperationOutcome entry), as a sentence.
     pub note: Option<String>,
+    /// Resources left out because they are not the patient's (a server that ignores the
+    /// `patient` search parameter sends everyone's; see [`read_page_for`]).
+    pub others: usize,
 }
 
 /// Why a page gave nothing.
@@ -36,6 +39,15 @@ pub enum PageError {
 
 /// Reads a page (the bytes of a Bundle). JSON nesting is bounded by the parser (128 levels).
 pub fn read_page(bytes: &[u8]) -> Result<PageFacts, PageError> {
+    read_page_for(bytes, None)
+}
+
+/// Reads a page keeping only the resources whose `subject` (or `patient`) is `Patient/{id}`
+/// when `patient` is given. A search with `patient=` should only give those, but FHIR lets a
+/// server ignore a parameter it does not support (the spec's "lenient" handling), and some
+/// do: fhirsnake answers `Observation?patient=x` with every Observation it holds. Left
+/// unchecked, other people's values would be drawn in this patient's chart.
+pub fn read_page_for(bytes: &[u8], patient: Option<&str>) -> Result<PageFacts, PageError> {
     let json: Value = serde_json::from_slice(bytes).map_err(|e| PageError::NotJson {
         line: e.line(),
         column: e.column(),
@@ -67,7 +79,32 @@ pub fn read_page(bytes: &[u8]) -> Result<PageFacts, PageError> {
             }
             continue;
         }
+        if let Some(id) = patient
+            && !is_about(resource, id)
+        {
+            page.others += 1;
+            continue;
+        }
         page.facts.extend(facts_of(resource));
     }
     Ok(page)
+}
+
+/// Whether the resource's `subject` or `patient` reference names `Patient/{id}` (relative,
+/// absolute, or with a `_history` version).
+fn is_about(resource: &Value, id: &str) -> bool {
+    let wanted = format!("Patient/{id}");
+    ["subject", "patient"].iter().any(|field| {
+        let Some(r) = resource
+            .get(field)
+            .and_then(|v| v.get("reference"))
+            .and_then(Value::as_str)
+        else {
+            return false;
+        };
+        let r = r.split("/_history/").next().unwrap_or(r);
+        r == wanted
+            || r.strip_suffix(wanted.as_str())
+                .is_some_and(|head| head.ends_with('/'))
+    })
 }

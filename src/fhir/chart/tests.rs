@@ -310,6 +310,38 @@ fn a_page_gives_its_facts_and_next_link() {
 }
 
 #[test]
+fn a_search_page_keeps_only_the_patients_resources() {
+    // What fhirsnake sends for `Observation?patient=p1`: everyone's Observations.
+    let with = |mut r: Value, subject: Option<&str>| {
+        if let Some(s) = subject {
+            r["subject"] = json!({"reference": s});
+        }
+        r
+    };
+    let bytes = page(
+        &[
+            with(lab("mine", "2024-01-01", 5.0, "N"), Some("Patient/p1")),
+            with(
+                lab("abs", "2024-02-01", 5.1, "N"),
+                Some("http://x/fhir/Patient/p1"),
+            ),
+            with(
+                lab("ver", "2024-03-01", 5.2, "N"),
+                Some("Patient/p1/_history/2"),
+            ),
+            with(lab("other", "2024-01-01", 9.0, "H"), Some("Patient/p12")),
+            with(lab("prefix", "2024-01-01", 9.0, "H"), Some("Patient/xp1")),
+            with(lab("nobody", "2024-01-01", 9.0, "H"), None),
+        ],
+        None,
+    );
+    let p = read_page_for(&bytes, Some("p1")).unwrap();
+    assert_eq!((p.facts.len(), p.others, p.entries), (3, 3, 6));
+    // `$everything` pages (and callers that give no patient) are not filtered.
+    assert_eq!(read_page(&bytes).unwrap().facts.len(), 6);
+}
+
+#[test]
 fn pages_that_are_not_bundles_are_sentences() {
     let e = read_page(b"{not json").unwrap_err();
     assert!(

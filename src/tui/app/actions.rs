@@ -137,6 +137,7 @@ impl App {
                 }
                 self.ensure_capabilities(out);
             }
+            Action::Chart => self.open_chart(out),
             Action::Capabilities => {
                 self.dialogs.push(Box::new(CapabilitiesDialog::default()));
                 self.ensure_capabilities(out);
@@ -158,6 +159,37 @@ impl App {
             }
             Action::TokenViewer => self.open_token_viewer(env, out),
             _ => self.pane_action(action, out),
+        }
+    }
+
+    /// The palette's "Patient chart": the patient on the browser's page charted (as `V` there),
+    /// else the chart last shown, else the lookup to find the patient first.
+    pub(super) fn open_chart(&mut self, out: &mut Outbox) {
+        let mut cx = Cx {
+            model: &mut self.model,
+            out,
+        };
+        let on_patient = self.browser.lookup.is_none()
+            && self
+                .browser
+                .current()
+                .is_some_and(|p| p.patient().is_some_and(|s| s.id.is_some()));
+        if on_patient {
+            let key = KeyEvent::from(crossterm::event::KeyCode::Null);
+            self.screen = Some(Screen::Browser);
+            self.browser.on_key(&key, Some(Action::Chart), &mut cx);
+        } else if self.chart.patient.is_some() {
+            self.screen = Some(Screen::Chart);
+        } else if self.browser.open_lookup("", &mut cx) {
+            self.screen = Some(Screen::Browser);
+            let chart = cx
+                .model
+                .keymap
+                .say(crate::tui::keys::Ctx::Browser, Action::Chart);
+            cx.info(format!(
+                "Find the patient and open them (Enter); then {chart} charts them."
+            ));
+            self.ensure_capabilities(out);
         }
     }
 

@@ -38,8 +38,10 @@ impl App {
             Some(Screen::Jobs) => Some("jobs".to_string()),
             _ => None,
         };
+        // The browser's page is kept under the chart too: going back from a restored chart
+        // is going back to the patient.
         let browser = Some(&self.browser)
-            .filter(|_| self.screen == Some(Screen::Browser))
+            .filter(|_| matches!(self.screen, Some(Screen::Browser | Screen::Chart)))
             .map(|b| BrowserPlace {
                 lookup: b
                     .lookup
@@ -49,8 +51,13 @@ impl App {
                 url: b.current().map(|p| p.url.clone()),
             })
             .filter(|p| p.lookup.is_some() || p.url.is_some());
+        let chart = self
+            .chart
+            .place()
+            .filter(|_| self.screen == Some(Screen::Chart));
         Session {
             browser,
+            chart,
             active_env: self.model.active_env.clone(),
             focus: Some(self.focus.title().to_ascii_lowercase()),
             open: self.model.open.as_ref().map(|p| p.0.clone()),
@@ -255,6 +262,17 @@ impl App {
                 self.browser.browse_to(url.clone(), &mut cx);
                 self.screen = Some(Screen::Browser);
             }
+        }
+        // The chart over it, fetched again, on the view it showed.
+        if let Some(c) = &session.chart
+            && !self.model.fhir_base().is_empty()
+        {
+            let mut cx = Cx {
+                model: &mut self.model,
+                out: &mut out,
+            };
+            self.chart.restore(c, &mut cx);
+            self.screen = Some(Screen::Chart);
         }
         // Only when nothing else (a problem report, drafts) needs the screen first.
         if self.dialogs.is_empty() {

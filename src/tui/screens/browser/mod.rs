@@ -59,6 +59,16 @@ pub struct Page {
     pub pending: Option<RequestId>,
 }
 
+impl Page {
+    /// The patient this page shows, once loaded.
+    pub fn patient(&self) -> Option<&PatientSummary> {
+        match &self.content {
+            PageContent::Loaded(l) => l.patient.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// The lookup bar.
 pub struct Lookup {
     pub input: TextField,

@@ -44,6 +44,9 @@ pub struct Stream {
     pub label: String,
     pub pages: usize,
     pub max_pages: usize,
+    /// A first search page's URL without `_sort`, asked once if the server refuses the sort
+    /// (`_sort` is optional in FHIR; some servers answer 400 to it rather than ignore it).
+    pub unsorted: Option<String>,
 }
 
 pub struct Fetch {
@@ -63,6 +66,8 @@ pub struct Fetch {
     pub facts: Vec<Fact>,
     /// Facts left out over [`MAX_FACTS`].
     pub dropped: usize,
+    /// Per search, the resources of other patients its pages carried (left out).
+    pub others: Vec<(String, usize)>,
     pub notes: Vec<String>,
     pub started: Instant,
 }
@@ -83,6 +88,7 @@ impl Fetch {
             entries: 0,
             facts: Vec::new(),
             dropped: 0,
+            others: Vec::new(),
             notes: Vec::new(),
             started: Instant::now(),
         };
@@ -97,6 +103,7 @@ impl Fetch {
                 label: "$everything".into(),
                 pages: 0,
                 max_pages: MAX_EVERYTHING_PAGES,
+                unsorted: None,
             };
             f.get(url, stream, cx);
         }
@@ -109,10 +116,23 @@ impl Fetch {
         self.why = Some(why);
         for (rtype, query, max_pages) in SEARCHES {
             let url = format!("{}/{rtype}?patient={}&{query}", self.base, self.patient);
+            let unsorted = query.contains("_sort=").then(|| {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|p| !p.starts_with("_sort="))
+                    .collect();
+                format!(
+                    "{}/{rtype}?patient={}&{}",
+                    self.base,
+                    self.patient,
+                    kept.join("&")
+                )
+            });
             let stream = Stream {
                 label: (*rtype).to_string(),
                 pages: 0,
                 max_pages: *max_pages,
+                unsorted,
             };
             self.get(url, stream, cx);
         }
@@ -163,6 +183,18 @@ impl Fetch {
             self.searches(format!("the server answered {status} to $everything"), cx);
             return Ok(());
         }
+        if status == 400
+            && stream.pages == 0
+            && let Some(url) = stream.unsorted.take()
+        {
+            self.notes.push(format!(
+                "The {} search was refused with _sort=-date (400{}); it was asked again without a sort (the chart orders values itself).",
+                stream.label,
+                outcome_text(&r).trim_end_matches('.')
+            ));
+            self.get(url, stream, cx);
+            return Ok(());
+        }
         if !(200..300).contains(&status) {
             let said = outcome_text(&r);
             let msg = format!("The {} answered {status}{said}", label(&stream));
@@ -187,9 +219,13 @@ impl Fetch {
         }
         self.pages += 1;
         stream.pages += 1;
+        // Search pages are checked for the patient; `$everything` is the patient's by
+        // definition (and may name them in fields other than `subject`).
+        let patient = (self.source == Source::Searches).then(|| self.patient.clone());
         cx.worker(WorkerCommand::Chart(Box::new(ChartJob::Read {
             id,
             body: r.response.body.clone(),
+            patient,
         })));
         self.reading.insert(id, stream);
         Ok(())
@@ -226,6 +262,12 @@ impl Fetch {
         };
         let page = *page;
         self.entries += page.entries;
+        if page.others > 0 {
+            match self.others.iter_mut().find(|(l, _)| *l == stream.label) {
+                Some((_, n)) => *n += page.others,
+                None => self.others.push((stream.label.clone(), page.others)),
+            }
+        }
         if let Some(n) = page.note {
             self.notes
                 .push(format!("The server's note on the {}: {n}", label(&stream)));
@@ -275,6 +317,19 @@ impl Fetch {
     }
 
     fn built(&mut self, chart: Box<crate::fhir::chart::PatientChart>) -> Built {
+        // One line for all the searches: the header has room for few.
+        let mut others = std::mem::take(&mut self.others);
+        others.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let total: usize = others.iter().map(|(_, n)| n).sum();
+        if total > 0 {
+            let each: Vec<String> = others.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            self.notes.push(format!(
+                "The server ignored patient={}: {total} resource{} of other patients left out ({}).",
+                self.patient,
+                if total == 1 { "" } else { "s" },
+                each.join(", ")
+            ));
+        }
         let vitals = chart.vitals.iter().map(Plot::of).collect();
         let labs = chart.labs.iter().map(|l| Plot::of(&l.trend)).collect();
         Built {

@@ -13,6 +13,8 @@ mod fetch;
 mod plot;
 
 #[cfg(test)]
+mod session_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::Duration;
@@ -22,6 +24,7 @@ use crossterm::event::KeyEvent;
 use super::{Cx, Handled, Intent};
 use crate::fhir::chart::PatientChart;
 use crate::tui::keys::{Action, Ctx};
+use crate::tui::session::ChartPlace;
 use crate::worker::chart::ChartStep;
 use crate::worker::{HttpError, Received, RequestId};
 
@@ -47,6 +50,24 @@ impl Tab {
 
     fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    /// The view's name in the session file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tab::Vitals => "vitals",
+            Tab::Labs => "labs",
+            Tab::Timeline => "timeline",
+        }
+    }
+
+    /// A view by its session name (anything else is the vitals).
+    pub fn from_name(s: &str) -> Tab {
+        match s {
+            "labs" => Tab::Labs,
+            "timeline" => Tab::Timeline,
+            _ => Tab::Vitals,
+        }
     }
 }
 
@@ -153,6 +174,48 @@ impl Chart {
         self.state = State::Loading(Box::new(fetch));
     }
 
+    /// Where the chart is, for the session file (`None` when no patient is charted).
+    pub fn place(&self) -> Option<ChartPlace> {
+        let (patient, name) = self.patient.clone()?;
+        Some(ChartPlace {
+            patient,
+            name,
+            tab: self.tab.name().into(),
+            vital: self.vital,
+            lab: self.lab,
+            event: self.event,
+            plotted: self.plotted,
+        })
+    }
+
+    /// At start: charts the session's patient again (the data is fetched anew) and puts the
+    /// view and selection back. Selections past the rows the new data has are drawn at the
+    /// last row (the views clamp), and a plotted row past them is not plotted.
+    pub fn restore(&mut self, place: &ChartPlace, cx: &mut Cx) {
+        self.open(place.patient.clone(), place.name.clone(), cx);
+        self.tab = Tab::from_name(&place.tab);
+        self.vital = place.vital;
+        self.lab = place.lab;
+        self.event = place.event;
+        self.plotted = place.plotted.filter(|_| self.tab == Tab::Labs);
+    }
+
+    /// Once built: selections from a restored session kept within the rows there are.
+    fn clamp(&mut self) {
+        let Some(b) = self.built() else {
+            return;
+        };
+        let (v, l, e) = (
+            b.chart.vitals.len(),
+            b.chart.labs.len(),
+            b.chart.timeline.len(),
+        );
+        self.vital = self.vital.min(v.saturating_sub(1));
+        self.lab = self.lab.min(l.saturating_sub(1));
+        self.event = self.event.min(e.saturating_sub(1));
+        self.plotted = self.plotted.filter(|p| *p < l);
+    }
+
     /// Cancels whatever is still on the wire.
     fn stop(&mut self, cx: &mut Cx) {
         if let State::Loading(f) = &mut self.state {
@@ -189,6 +252,7 @@ impl Chart {
                     built.source
                 ));
                 self.state = State::Ready(Box::new(built));
+                self.clamp();
             }
             Ok(None) => {}
             Err(e) => {

@@ -33,7 +33,7 @@ fn day(i: i64) -> String {
 
 /// Eight visits over two and a half years: vitals at each, labs at every other, the care
 /// around them. Deterministic.
-fn patient_resources() -> Vec<Value> {
+pub(super) fn patient_resources() -> Vec<Value> {
     let mut out = Vec::new();
     let vital = |id: String, date: &str, code: &str, name: &str, extra: Value| {
         let mut o = json!({
@@ -131,10 +131,13 @@ fn patient_resources() -> Vec<Value> {
         "resourceType": "Procedure", "id": "p1", "status": "completed",
         "code": {"text": "12 lead electrocardiogram"}, "performedDateTime": day(1),
     }));
+    for r in &mut out {
+        r["subject"] = json!({"reference": "Patient/p1"});
+    }
     out
 }
 
-fn bundle(resources: &[Value], next: Option<&str>) -> Value {
+pub(super) fn bundle(resources: &[Value], next: Option<&str>) -> Value {
     let mut b = json!({
         "resourceType": "Bundle", "type": "searchset",
         "entry": resources.iter().map(|r| json!({"resource": r, "search": {"mode": "match"}})).collect::<Vec<_>>(),
@@ -165,7 +168,7 @@ fn received(status: u16, body: &Value) -> Box<Received> {
 }
 
 /// A rig showing patient p1 in the browser, on a server at [`BASE`].
-fn rig_on_patient(dir: &std::path::Path) -> Rig {
+pub(super) fn rig_on_patient(dir: &std::path::Path) -> Rig {
     let mut rig = Rig::seeded(dir);
     rig.set_fhirurl("azure", BASE);
     let patient = json!({"resourceType": "Patient", "id": "p1",
@@ -178,7 +181,7 @@ fn rig_on_patient(dir: &std::path::Path) -> Rig {
 }
 
 /// The GETs among `cmds`, as (id, url).
-fn sends(cmds: &[WorkerCommand]) -> Vec<(RequestId, String)> {
+pub(super) fn sends(cmds: &[WorkerCommand]) -> Vec<(RequestId, String)> {
     cmds.iter()
         .filter_map(|c| match c {
             WorkerCommand::Send { id, request, .. } => Some((*id, request.url.clone())),
@@ -212,7 +215,12 @@ fn run_jobs(rig: &mut Rig, cmds: Vec<WorkerCommand>) -> Vec<WorkerCommand> {
     rest
 }
 
-fn answer(rig: &mut Rig, id: RequestId, status: u16, body: &Value) -> Vec<WorkerCommand> {
+pub(super) fn answer(
+    rig: &mut Rig,
+    id: RequestId,
+    status: u16,
+    body: &Value,
+) -> Vec<WorkerCommand> {
     let cmds = rig.worker_event(WorkerEvent::Response {
         id,
         result: Ok(received(status, body)),
@@ -221,7 +229,7 @@ fn answer(rig: &mut Rig, id: RequestId, status: u16, body: &Value) -> Vec<Worker
 }
 
 /// Opens the chart of p1 and answers its `$everything` with every resource on one page.
-fn ready_rig(dir: &std::path::Path) -> Rig {
+pub(super) fn ready_rig(dir: &std::path::Path) -> Rig {
     let mut rig = rig_on_patient(dir);
     let cmds = rig.key("V");
     let (id, _) = sends(&cmds)[0].clone();
@@ -329,6 +337,77 @@ fn without_everything_it_searches_each_type_and_says_so() {
     );
     assert_eq!(b.chart.vitals.len(), 6);
     assert_eq!(b.chart.timeline.len(), 11);
+}
+
+/// No `$everything`, `patient=` ignored (every patient's resources come back, as fhirsnake
+/// does) and `_sort` refused with 400 (as servers without sorting may: FHIR makes it optional).
+#[test]
+fn a_server_that_ignores_patient_and_refuses_sort_still_gives_only_this_patients_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_on_patient(dir.path());
+    let cmds = rig.key("V");
+    let (id, _) = sends(&cmds)[0].clone();
+    let mut pending = sends(&answer(&mut rig, id, 404, &json!({})));
+    let mine = patient_resources();
+    let mut theirs = patient_resources();
+    for r in &mut theirs {
+        r["subject"] = json!({"reference": "Patient/p2"});
+        r["id"] = json!(format!("other-{}", r["id"].as_str().unwrap()));
+    }
+    let mut asked = Vec::new();
+    let mut rounds = 0;
+    while let Some((id, url)) = pending.pop() {
+        rounds += 1;
+        assert!(rounds < 20, "unbounded retries");
+        asked.push(url.clone());
+        if url.contains("_sort=") {
+            let oo = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error",
+                "code": "not-supported", "diagnostics": "_sort is not supported"}]});
+            pending.extend(sends(&answer(&mut rig, id, 400, &oo)));
+            continue;
+        }
+        let t = url
+            .trim_start_matches(&format!("{BASE}/"))
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let of_type: Vec<Value> = mine
+            .iter()
+            .chain(&theirs)
+            .filter(|r| r["resourceType"] == t.as_str())
+            .cloned()
+            .collect();
+        pending.extend(sends(&answer(&mut rig, id, 200, &bundle(&of_type, None))));
+    }
+    assert!(
+        asked.contains(&format!("{BASE}/Observation?patient=p1&_count=200")),
+        "asked again without _sort: {asked:?}"
+    );
+    let State::Ready(b) = &rig.app.chart.state else {
+        panic!("not built")
+    };
+    // Only p1's values: the other patient's (same codes, other ids) are not plotted.
+    let refs: Vec<&str> = b
+        .chart
+        .vitals
+        .iter()
+        .flat_map(|t| &t.series)
+        .flat_map(|s| &s.points)
+        .filter_map(|p| p.reference.as_deref())
+        .collect();
+    assert!(!refs.is_empty());
+    assert!(refs.iter().all(|r| !r.contains("other-")), "{refs:?}");
+    assert_eq!(b.chart.timeline.len(), 11);
+    let notes = b.notes.join("\n");
+    assert!(
+        notes.contains("The Observation search was refused with _sort=-date (400: "),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("The server ignored patient=p1: 57 resources of other patients left out (Observation 46, Encounter 8, Condition 1, MedicationRequest 1, Procedure 1)."),
+        "{notes}"
+    );
 }
 
 #[test]

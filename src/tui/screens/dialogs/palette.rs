@@ -50,6 +50,11 @@ const COMMANDS: &[(Option<Pane>, Action, &str)] = &[
     (None, Action::Send, "Send the open request"),
     (None, Action::Save, "Save the open request"),
     (None, Action::Lookup, "Find a patient"),
+    (
+        None,
+        Action::Chart,
+        "Patient chart: vitals plotted, labs, timeline",
+    ),
     (None, Action::Jobs, "Jobs: bulk exports"),
     (None, Action::History, "History of every exchange"),
     (None, Action::Capabilities, "Capability explorer"),
@@ -112,6 +117,16 @@ fn ctx_of(pane: Option<Pane>) -> Ctx {
     }
 }
 
+/// The key shown beside a command. The chart's key is the browser's (`V` on a patient):
+/// from anywhere else the palette entry opens what it needs first (see `App::open_chart`).
+fn key_of(keymap: &Keymap, pane: Option<Pane>, action: Action) -> Option<String> {
+    let ctx = match action {
+        Action::Chart => Ctx::Browser,
+        _ => ctx_of(pane),
+    };
+    keymap.first_key(ctx, action).map(str::to_string)
+}
+
 /// Items matching `query`, best first; commands first when nothing is typed.
 pub fn items(model: &Model, themes: &[String], theme_in_use: &str, query: &str) -> Vec<Item> {
     let keymap: &Keymap = &model.keymap;
@@ -120,7 +135,7 @@ pub fn items(model: &Model, themes: &[String], theme_in_use: &str, query: &str) 
         .map(|(pane, action, label)| Item {
             target: Target::Command(*pane, *action),
             label: (*label).into(),
-            key: keymap.first_key(ctx_of(*pane), *action).map(str::to_string),
+            key: key_of(keymap, *pane, *action),
         })
         .collect();
     items.extend(model.ws.all_requests().into_iter().map(|(path, r)| {
