@@ -252,19 +252,18 @@ pub struct FilterJob {
 impl FilterJob {
     pub fn run(self) -> Result<Box<FilterOutput>, String> {
         // `fp:` / `fhirpath:` before the expression: FHIRPath instead of jq.
-        if let Some(fp) = crate::view_body::fhirpath::strip_prefix(&self.expr) {
-            return crate::view_body::fhirpath::run_fhirpath(
-                &self.input,
-                self.ndjson,
-                fp,
-                &self.cancel,
-            )
-            .map(Box::new)
-            .map_err(|e| e.to_string());
-        }
-        run_filter(&self.input, self.ndjson, &self.expr, &self.cancel)
-            .map(Box::new)
-            .map_err(|e| e.to_string())
+        let out = match crate::view_body::fhirpath::strip_prefix(&self.expr) {
+            Some(fp) => {
+                crate::view_body::fhirpath::run_fhirpath(&self.input, self.ndjson, fp, &self.cancel)
+                    .map_err(|e| e.to_string())
+            }
+            None => run_filter(&self.input, self.ndjson, &self.expr, &self.cancel)
+                .map_err(|e| e.to_string()),
+        };
+        // The parsed input is gone by now; its memory goes back to the system, not only to
+        // this thread's malloc arena, so the process is back near its size before the filter.
+        super::trim::return_free_memory();
+        out.map(Box::new)
     }
 }
 

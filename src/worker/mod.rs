@@ -18,6 +18,7 @@ mod send;
 pub mod spool;
 pub mod storage;
 pub mod time;
+mod trim;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
