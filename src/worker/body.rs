@@ -90,6 +90,26 @@ impl PreparedBody {
     }
 }
 
+/// Lines in the top of a body shown while the rest still arrives.
+pub const HEAD_LINES: usize = 200;
+
+/// The top lines of a JSON body still arriving, pretty-printed from its first bytes `head`
+/// (the last, perhaps cut, line left out); `None` if the head does not start like JSON.
+pub fn head_preview(head: &[u8]) -> Option<BodyText> {
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'{' | b'[') {
+        return None;
+    }
+    let preview = pretty_json_preview(head, HEAD_LINES);
+    let mut text = preview.text;
+    if !preview.complete {
+        // The head ends mid-token or mid-line: keep the lines known to be whole.
+        let keep = text.rfind('\n').unwrap_or(0);
+        text.truncate(keep);
+    }
+    (!text.is_empty()).then(|| BodyText::new(text))
+}
+
 /// Prepares the whole body now.
 pub fn prepare(resp: &HttpResponse) -> PreparedBody {
     if let Some(file) = &resp.spool {
@@ -164,7 +184,7 @@ fn prepare_bytes(kind: BodyKind, bytes: &Bytes, progress: Option<&Progress>) -> 
                 hex.clone(),
                 hex,
                 Some(format!(
-                    "Binary or non-UTF-8 body of {} bytes; showing a hex preview of the first 4 KB.",
+                    "Binary or non-UTF-8 body of {} bytes; showing a hex preview of the first 4 KiB.",
                     bytes.len()
                 )),
             )
@@ -220,7 +240,7 @@ fn prepare_spooled(resp: &HttpResponse, file: &Arc<SpoolFile>) -> PreparedBody {
             pretty: hex.clone(),
             raw: hex,
             note: Some(format!(
-                "Binary or non-UTF-8 body of {size}, saved to a temporary file; showing a hex preview of the first 4 KB."
+                "Binary or non-UTF-8 body of {size}, saved to a temporary file; showing a hex preview of the first 4 KiB."
             )),
             pending: None,
             spooled: None,

@@ -156,6 +156,11 @@ pub enum WorkerEvent {
     },
     Auth(AuthEvent),
     History(history::HistoryEvent),
+    /// The top lines of a large JSON body still arriving (only when progress is asked for).
+    BodyHead {
+        id: RequestId,
+        head: Box<crate::view_body::BodyText>,
+    },
     /// Bytes received so far for a request in flight (only when asked for).
     Receiving {
         id: RequestId,
@@ -729,8 +734,9 @@ impl Worker {
     }
 }
 
-/// Sends `Receiving` events for request `id` five times a second while bytes arrive, until
-/// the exchange ends (its progress is dropped by the sender) or is cancelled.
+/// Sends `Receiving` events for request `id` five times a second while bytes arrive, and one
+/// `BodyHead` as soon as a large body's first bytes are in, until the exchange ends (its
+/// progress is dropped by the sender) or is cancelled.
 fn report_receiving(
     id: RequestId,
     progress: std::sync::Arc<spool::ReceiveProgress>,
@@ -740,14 +746,28 @@ fn report_receiving(
     let progress = std::sync::Arc::downgrade(&progress);
     tokio::spawn(async move {
         let mut last = 0;
+        let mut head_sent = false;
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
         loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = cancelled.cancelled() => break,
-            }
             // The sender holds the other reference until the answer has gone out.
             let Some(p) = progress.upgrade() else { break };
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = p.head_ready(), if !head_sent => {}
+                _ = cancelled.cancelled() => break,
+            }
+            if !head_sent && let Some(head) = p.head() {
+                head_sent = true;
+                if let Some(text) = body::head_preview(&head) {
+                    let ev = WorkerEvent::BodyHead {
+                        id,
+                        head: Box::new(text),
+                    };
+                    if events.send(ev).is_err() {
+                        break;
+                    }
+                }
+            }
             let received = p.received();
             if received != last {
                 last = received;

@@ -51,7 +51,7 @@ pub enum FilterError {
     Input(String),
     #[error("The filter failed: {0}.")]
     Run(String),
-    #[error("The filter's output is larger than {} MB; narrow it down.", MAX_OUTPUT_BYTES >> 20)]
+    #[error("The filter's output is larger than {} MiB; narrow it down.", MAX_OUTPUT_BYTES >> 20)]
     TooLarge,
     #[error("The filter's result is nested deeper than {MAX_DEPTH} levels, too deep to show.")]
     TooDeep,

@@ -148,7 +148,12 @@ pub(super) struct BodySink<'a> {
     in_memory_limit: usize,
     progress: Option<&'a crate::worker::spool::ReceiveProgress>,
     received: usize,
+    /// Once this many bytes are in, their copy goes to `progress` (a large body's head).
+    head_at: Option<usize>,
 }
+
+/// The bytes of a large body's head (see [`crate::worker::spool::ReceiveProgress::set_head`]).
+pub const HEAD_BYTES: usize = 64 * 1024;
 
 impl<'a> BodySink<'a> {
     pub(super) fn new(
@@ -175,6 +180,9 @@ impl<'a> BodySink<'a> {
             in_memory_limit,
             progress,
             received: 0,
+            // Only a large body in memory is worth showing before it is all in.
+            head_at: (progress.is_some() && capacity > crate::worker::body::PREVIEW_ABOVE)
+                .then_some(HEAD_BYTES),
         })
     }
 
@@ -196,6 +204,12 @@ impl<'a> BodySink<'a> {
             }
             None => {
                 self.body.extend_from_slice(bytes);
+                if let (Some(n), Some(p)) = (self.head_at, self.progress)
+                    && let Some(head) = self.body.get(..n)
+                {
+                    p.set_head(head);
+                    self.head_at = None;
+                }
                 Ok(())
             }
         }
