@@ -328,6 +328,22 @@ mod tests {
     }
 
     #[test]
+    fn a_heads_preview_keeps_only_whole_lines() {
+        let text = crate::view_body::generate_observations(500);
+        let whole = prepare(&resp("application/json", text.clone().into_bytes()));
+        // Cut inside a string: the cut line is left out, the others are the body's own.
+        let head = head_preview(&text.as_bytes()[..5_000]).unwrap();
+        assert!(head.line_count() > 20);
+        for l in 0..head.line_count() {
+            assert_eq!(head.line(l), whole.pretty.line(l));
+        }
+        let head = head_preview(&text.as_bytes()[..64 * 1024]).unwrap();
+        assert_eq!(head.line_count(), HEAD_LINES - 1);
+        assert!(head_preview(b"  <html>").is_none());
+        assert!(head_preview(b"").is_none());
+    }
+
+    #[test]
     fn dropping_the_preview_cancels_the_second_step() {
         let text = crate::view_body::generate_searchset(2_000);
         let r = resp("application/json", text.into_bytes());

@@ -263,3 +263,27 @@ fn spool_failed(e: std::io::Error) -> HttpError {
         "The body is too large for memory and saving it to a temporary file failed: {e}."
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::spool::ReceiveProgress;
+
+    #[test]
+    fn a_large_bodys_head_is_copied_once_it_is_in() {
+        let p = ReceiveProgress::new();
+        let announced = (crate::worker::body::PREVIEW_ABOVE + 1) as u64;
+        let mut sink = BodySink::new(Some(announced), Some(&p)).unwrap();
+        sink.push(&[b'{'; 1000]).unwrap();
+        assert!(p.head().is_none(), "not all of the head is in yet");
+        sink.push(&vec![b' '; HEAD_BYTES]).unwrap();
+        let head = p.head().expect("the head");
+        assert_eq!(head.len(), HEAD_BYTES);
+        assert_eq!(&head[..1000], &[b'{'; 1000][..]);
+        // A small body has no head: it is shown whole at once.
+        let small = ReceiveProgress::new();
+        let mut sink = BodySink::new(Some(100_000), Some(&small)).unwrap();
+        sink.push(&vec![b'x'; 100_000]).unwrap();
+        assert!(small.head().is_none());
+    }
+}
