@@ -20,7 +20,7 @@ fn main() {
     let text = fhirside::view_body::generate_searchset(n);
     let bytes = bytes::Bytes::from(text);
     println!(
-        "body: {:.1} MB compact searchset, {n} Patients; {} cores",
+        "body: {:.1} MiB compact searchset, {n} Patients; {} cores",
         bytes.len() as f64 / 1_048_576.0,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );

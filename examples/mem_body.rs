@@ -53,7 +53,7 @@ fn main() {
     };
     let peak_kb = field("VmHWM:");
     println!(
-        "body {:.1} MB; peak RSS {:.1} MB = {:.2}x the body{}",
+        "body {:.1} MiB; peak RSS {:.1} MiB = {:.2}x the body{}",
         size as f64 / 1_048_576.0,
         peak_kb as f64 / 1024.0,
         peak_kb as f64 * 1024.0 / size as f64,

@@ -1,5 +1,5 @@
 //! Pretty-printing throughput on a generated searchset (default 20,000 Patients, about 50 MB):
-//! 15 runs of `pretty_json`, the best and the median in MB/s (10^6 bytes of input a second).
+//! 15 runs of `pretty_json`, the best and the median in MiB/s (2^20 bytes of input a second).
 //! The best run shows what the code does on a quiet machine; the median, what it did here.
 //!
 //! Run: `cargo run --release --example pretty_speed [PATIENTS]`
@@ -21,9 +21,9 @@ fn main() {
         secs.push(t.elapsed().as_secs_f64());
     }
     secs.sort_by(f64::total_cmp);
-    let mb = text.len() as f64 / 1e6;
+    let mb = text.len() as f64 / 1_048_576.0;
     println!(
-        "pretty_json on {mb:.1} MB: best {:.0} MB/s, median {:.0} MB/s of 15 runs",
+        "pretty_json on {mb:.1} MiB: best {:.0} MiB/s, median {:.0} MiB/s of 15 runs",
         mb / secs[0],
         mb / secs[secs.len() / 2]
     );

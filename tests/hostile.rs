@@ -727,7 +727,7 @@ async fn cli_run_stops_a_body_over_the_decoded_limit_and_leaves_no_temporary_fil
         &all[..all.len().min(2000)]
     );
     assert!(
-        all.contains("20 MB") && all.contains("max_decoded_mb"),
+        all.contains("20 MiB") && all.contains("max_decoded_mb"),
         "{all}"
     );
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();

@@ -71,7 +71,7 @@ fn when(at_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// `12  2026-11-29 10:42:01  GET  200  34 ms  4.1 KB  demo  https://…`
+/// `12  2026-11-29 10:42:01  GET  200  34 ms  4.1 KiB  demo  https://…`
 pub fn line(r: &Summary) -> String {
     let status = r
         .status

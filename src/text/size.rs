@@ -1,5 +1,6 @@
-//! Sizes and counts for people: bytes as B, KB, MB, GB (powers of 1,024, as labelled here),
-//! counts with thousands separators.
+//! Sizes and counts for people: bytes as B, KiB, MiB, GiB (powers of 1,024, labelled so — the
+//! one size convention of the program, its examples and benchmarks), counts with thousands
+//! separators.
 
 /// `4360007` → `"4,360,007"`: long counts are read at a glance.
 pub fn count(n: u64) -> String {
@@ -14,9 +15,9 @@ pub fn count(n: u64) -> String {
     out
 }
 
-/// `1536` → `"1.5 KB"`.
+/// `1536` → `"1.5 KiB"`.
 pub fn human_size(n: usize) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut v = n as f64;
     let mut u = 0;
     while v >= 1024.0 && u < UNITS.len() - 1 {
@@ -46,7 +47,8 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!(human_size(512), "512 B");
-        assert_eq!(human_size(1536), "1.5 KB");
-        assert_eq!(human_size(5 * 1024 * 1024), "5.0 MB");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(5 * 1024 * 1024), "5.0 MiB");
+        assert_eq!(human_size(46_300_281), "44.2 MiB");
     }
 }

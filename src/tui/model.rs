@@ -57,12 +57,14 @@ pub struct InFlight {
 }
 
 /// Bytes received so far for a request in flight (reported by the worker while it reads).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receiving {
     pub received: usize,
     pub total: Option<usize>,
     /// The body is going to a temporary file (too large for memory).
     pub spooling: bool,
+    /// The top lines of a large JSON body, shown while the rest arrives.
+    pub head: Option<std::sync::Arc<crate::view_body::BodyText>>,
 }
 
 /// An environment's token as the UI knows it.

@@ -53,7 +53,7 @@ pub enum FhirPathError {
     Input(String),
     #[error("The expression nests more than {MAX_NESTING} levels deep.")]
     TooDeep,
-    #[error("The output is larger than {} MB; narrow it down.", MAX_OUTPUT_BYTES >> 20)]
+    #[error("The output is larger than {} MiB; narrow it down.", MAX_OUTPUT_BYTES >> 20)]
     TooLarge,
     #[error("Filter stopped.")]
     Cancelled,

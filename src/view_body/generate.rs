@@ -157,6 +157,56 @@ pub fn generate_searchset(patients: usize) -> String {
     s
 }
 
+const VITALS: &[(&str, &str, &str, &str)] = &[
+    ("8867-4", "Heart rate", "beats/minute", "/min"),
+    ("9279-1", "Respiratory rate", "breaths/minute", "/min"),
+    ("8310-5", "Body temperature", "degrees C", "Cel"),
+    ("29463-7", "Body weight", "kg", "kg"),
+    ("2708-6", "Oxygen saturation", "%", "%"),
+];
+
+/// A searchset Bundle of `entries` small vital-sign Observations (about 425 bytes each, so
+/// 109,000 entries ≈ 46 MB: many small entries, as a search of Observations returns), compact
+/// JSON on one line. Deterministic.
+#[doc(hidden)]
+pub fn generate_observations(entries: usize) -> String {
+    let mut r = Lcg(0x0b5e_7a11);
+    let mut s = String::with_capacity(entries * 440 + 512);
+    let _ = write!(
+        s,
+        r#"{{"resourceType":"Bundle","id":"b0d1e5f0-5e7a-4c1e-9d3b-observations","meta":{{"lastUpdated":"2024-05-01T12:00:00.000+00:00"}},"type":"searchset","total":{entries},"link":[{{"relation":"self","url":"https://fhir.example.org/r4/Observation?category=vital-signs&_count={entries}"}}],"entry":["#
+    );
+    for i in 0..entries {
+        if i > 0 {
+            s.push(',');
+        }
+        let (code, display, unit, ucum) = VITALS[(r.next() as usize) % VITALS.len()];
+        let _ = write!(
+            s,
+            concat!(
+                r#"{{"fullUrl":"https://fhir.example.org/r4/Observation/obs-{i}","resource":{{"resourceType":"Observation","id":"obs-{i}","#,
+                r#""status":"final","code":{{"coding":[{{"system":"http://loinc.org","code":"{code}","display":"{display}"}}]}},"#,
+                r#""subject":{{"reference":"Patient/pat-{p}"}},"effectiveDateTime":"2024-04-{d:02}T{h:02}:{m:02}:00+00:00","#,
+                r#""valueQuantity":{{"value":{v}.{f},"unit":"{unit}","system":"http://unitsofmeasure.org","code":"{ucum}"}}}},"#,
+                r#""search":{{"mode":"match"}}}}"#
+            ),
+            i = i,
+            code = code,
+            display = display,
+            p = r.next() % 20_000,
+            d = 1 + r.next() % 28,
+            h = r.next() % 24,
+            m = r.next() % 60,
+            v = 30 + r.next() % 90,
+            f = r.next() % 10,
+            unit = unit,
+            ucum = ucum,
+        );
+    }
+    s.push_str("]}");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +221,12 @@ mod tests {
         assert!(!a.contains('\n'));
         let per = generate_searchset(100).len() / 100;
         assert!((2000..3500).contains(&per), "{per} bytes per patient");
+        let o = generate_observations(1_000);
+        assert_eq!(o, generate_observations(1_000));
+        let v: serde_json::Value = serde_json::from_str(&o).unwrap();
+        assert_eq!(v["entry"].as_array().unwrap().len(), 1_000);
+        assert_eq!(v["entry"][9]["resource"]["resourceType"], "Observation");
+        let per = o.len() / 1_000;
+        assert!((400..450).contains(&per), "{per} bytes per observation");
     }
 }

@@ -33,7 +33,7 @@ mod proptests;
 pub use detect::{BodyKind, detect_kind};
 pub use fold::{FoldMap, FoldRegion, FoldRegions};
 #[doc(hidden)]
-pub use generate::generate_searchset;
+pub use generate::{generate_observations, generate_searchset};
 pub use hex::{HEX_BYTES_PER_LINE, hex_preview};
 pub use highlight_json::{
     JsonLineState, Span, TokenKind, advance_json_state, highlight_json_line,

@@ -90,6 +90,26 @@ impl PreparedBody {
     }
 }
 
+/// Lines in the top of a body shown while the rest still arrives.
+pub const HEAD_LINES: usize = 200;
+
+/// The top lines of a JSON body still arriving, pretty-printed from its first bytes `head`
+/// (the last, perhaps cut, line left out); `None` if the head does not start like JSON.
+pub fn head_preview(head: &[u8]) -> Option<BodyText> {
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'{' | b'[') {
+        return None;
+    }
+    let preview = pretty_json_preview(head, HEAD_LINES);
+    let mut text = preview.text;
+    if !preview.complete {
+        // The head ends mid-token or mid-line: keep the lines known to be whole.
+        let keep = text.rfind('\n').unwrap_or(0);
+        text.truncate(keep);
+    }
+    (!text.is_empty()).then(|| BodyText::new(text))
+}
+
 /// Prepares the whole body now.
 pub fn prepare(resp: &HttpResponse) -> PreparedBody {
     if let Some(file) = &resp.spool {
@@ -164,7 +184,7 @@ fn prepare_bytes(kind: BodyKind, bytes: &Bytes, progress: Option<&Progress>) -> 
                 hex.clone(),
                 hex,
                 Some(format!(
-                    "Binary or non-UTF-8 body of {} bytes; showing a hex preview of the first 4 KB.",
+                    "Binary or non-UTF-8 body of {} bytes; showing a hex preview of the first 4 KiB.",
                     bytes.len()
                 )),
             )
@@ -220,7 +240,7 @@ fn prepare_spooled(resp: &HttpResponse, file: &Arc<SpoolFile>) -> PreparedBody {
             pretty: hex.clone(),
             raw: hex,
             note: Some(format!(
-                "Binary or non-UTF-8 body of {size}, saved to a temporary file; showing a hex preview of the first 4 KB."
+                "Binary or non-UTF-8 body of {size}, saved to a temporary file; showing a hex preview of the first 4 KiB."
             )),
             pending: None,
             spooled: None,
@@ -252,19 +272,18 @@ pub struct FilterJob {
 impl FilterJob {
     pub fn run(self) -> Result<Box<FilterOutput>, String> {
         // `fp:` / `fhirpath:` before the expression: FHIRPath instead of jq.
-        if let Some(fp) = crate::view_body::fhirpath::strip_prefix(&self.expr) {
-            return crate::view_body::fhirpath::run_fhirpath(
-                &self.input,
-                self.ndjson,
-                fp,
-                &self.cancel,
-            )
-            .map(Box::new)
-            .map_err(|e| e.to_string());
-        }
-        run_filter(&self.input, self.ndjson, &self.expr, &self.cancel)
-            .map(Box::new)
-            .map_err(|e| e.to_string())
+        let out = match crate::view_body::fhirpath::strip_prefix(&self.expr) {
+            Some(fp) => {
+                crate::view_body::fhirpath::run_fhirpath(&self.input, self.ndjson, fp, &self.cancel)
+                    .map_err(|e| e.to_string())
+            }
+            None => run_filter(&self.input, self.ndjson, &self.expr, &self.cancel)
+                .map_err(|e| e.to_string()),
+        };
+        // The parsed input is gone by now; its memory goes back to the system, not only to
+        // this thread's malloc arena, so the process is back near its size before the filter.
+        super::trim::return_free_memory();
+        out.map(Box::new)
     }
 }
 
@@ -306,6 +325,22 @@ mod tests {
             assert_eq!(first.pretty.line(l), full.pretty.line(l));
         }
         assert_eq!(first.pending.as_ref().map(|p| p.total), Some(text.len()));
+    }
+
+    #[test]
+    fn a_heads_preview_keeps_only_whole_lines() {
+        let text = crate::view_body::generate_observations(500);
+        let whole = prepare(&resp("application/json", text.clone().into_bytes()));
+        // Cut inside a string: the cut line is left out, the others are the body's own.
+        let head = head_preview(&text.as_bytes()[..5_000]).unwrap();
+        assert!(head.line_count() > 20);
+        for l in 0..head.line_count() {
+            assert_eq!(head.line(l), whole.pretty.line(l));
+        }
+        let head = head_preview(&text.as_bytes()[..64 * 1024]).unwrap();
+        assert_eq!(head.line_count(), HEAD_LINES - 1);
+        assert!(head_preview(b"  <html>").is_none());
+        assert!(head_preview(b"").is_none());
     }
 
     #[test]

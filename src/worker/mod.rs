@@ -14,10 +14,13 @@ pub mod history;
 pub mod http;
 mod jobs;
 pub mod prepare;
+mod receiving;
 mod send;
 pub mod spool;
 pub mod storage;
 pub mod time;
+mod trim;
+use receiving::report_receiving;
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -155,6 +158,11 @@ pub enum WorkerEvent {
     },
     Auth(AuthEvent),
     History(history::HistoryEvent),
+    /// The top lines of a large JSON body still arriving (only when progress is asked for).
+    BodyHead {
+        id: RequestId,
+        head: Box<crate::view_body::BodyText>,
+    },
     /// Bytes received so far for a request in flight (only when asked for).
     Receiving {
         id: RequestId,
@@ -726,42 +734,6 @@ impl Worker {
             });
         });
     }
-}
-
-/// Sends `Receiving` events for request `id` five times a second while bytes arrive, until
-/// the exchange ends (its progress is dropped by the sender) or is cancelled.
-fn report_receiving(
-    id: RequestId,
-    progress: std::sync::Arc<spool::ReceiveProgress>,
-    cancelled: CancellationToken,
-    events: mpsc::UnboundedSender<WorkerEvent>,
-) {
-    let progress = std::sync::Arc::downgrade(&progress);
-    tokio::spawn(async move {
-        let mut last = 0;
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = cancelled.cancelled() => break,
-            }
-            // The sender holds the other reference until the answer has gone out.
-            let Some(p) = progress.upgrade() else { break };
-            let received = p.received();
-            if received != last {
-                last = received;
-                let ev = WorkerEvent::Receiving {
-                    id,
-                    received,
-                    total: p.total(),
-                    spooling: p.spooling(),
-                };
-                if events.send(ev).is_err() {
-                    break;
-                }
-            }
-        }
-    });
 }
 
 async fn need_token(

@@ -13,7 +13,7 @@ use super::RequestId;
 pub const DEFAULT_SPOOL_ABOVE: usize = 256 * 1024 * 1024;
 /// Spooled bodies larger than this are refused (the disk is not endless either).
 pub const MAX_SPOOL_BYTES: u64 = 16 * 1024 * 1024 * 1024;
-/// Environment variable overriding the threshold, in MB (`settings.toml`: `spool_above_mb`).
+/// Environment variable overriding the threshold, in MiB (`settings.toml`: `spool_above_mb`).
 pub const SPOOL_ENV: &str = "FHIRSIDE_SPOOL_ABOVE_MB";
 
 static SPOOL_ABOVE: AtomicUsize = AtomicUsize::new(DEFAULT_SPOOL_ABOVE);
@@ -21,7 +21,7 @@ static SPOOL_ABOVE: AtomicUsize = AtomicUsize::new(DEFAULT_SPOOL_ABOVE);
 /// Default limit of a compressed body once decoded (its size is not announced, and a few MB
 /// on the wire can decode to gigabytes): 4 GiB.
 pub const DEFAULT_MAX_DECODED: u64 = 4 * 1024 * 1024 * 1024;
-/// Environment variable overriding it, in MB (`settings.toml`: `max_decoded_mb`).
+/// Environment variable overriding it, in MiB (`settings.toml`: `max_decoded_mb`).
 pub const MAX_DECODED_ENV: &str = "FHIRSIDE_MAX_DECODED_MB";
 
 static MAX_DECODED: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DECODED);
@@ -44,7 +44,7 @@ pub fn spool_above() -> usize {
     SPOOL_ABOVE.load(Ordering::Relaxed)
 }
 
-/// Sets the spooling threshold from `FHIRSIDE_SPOOL_ABOVE_MB` or else the setting (MB), and the
+/// Sets the spooling threshold from `FHIRSIDE_SPOOL_ABOVE_MB` or else the setting (MiB), and the
 /// decoded-size limit from `FHIRSIDE_MAX_DECODED_MB`; returns a sentence for each variable
 /// that is not a number.
 pub fn configure(setting_mb: Option<u64>) -> Option<String> {
@@ -64,7 +64,7 @@ fn configure_limits(spool_above_mb: Option<u64>, max_decoded_mb: Option<u64>) ->
                 Ok(n) => Some(n),
                 Err(_) => {
                     problems.push(format!(
-                        "{var} is '{v}', not a number of MB; using the default."
+                        "{var} is '{v}', not a number of MiB; using the default."
                     ));
                     setting
                 }
@@ -115,6 +115,10 @@ pub struct ReceiveProgress {
     /// `usize::MAX` until known.
     total: AtomicUsize,
     spooling: std::sync::atomic::AtomicBool,
+    /// The first bytes of a large body, set once as soon as they are in: the UI shows their
+    /// top lines while the rest arrives.
+    head: OnceLock<bytes::Bytes>,
+    head_ready: tokio::sync::Notify,
 }
 
 impl ReceiveProgress {
@@ -123,6 +127,26 @@ impl ReceiveProgress {
             received: AtomicUsize::new(0),
             total: AtomicUsize::new(usize::MAX),
             spooling: Default::default(),
+            head: OnceLock::new(),
+            head_ready: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Keeps a copy of `head`, the body's first bytes (the first call only).
+    pub fn set_head(&self, head: &[u8]) {
+        if self.head.set(bytes::Bytes::copy_from_slice(head)).is_ok() {
+            self.head_ready.notify_one();
+        }
+    }
+
+    pub fn head(&self) -> Option<bytes::Bytes> {
+        self.head.get().cloned()
+    }
+
+    /// Resolves once the head is set.
+    pub async fn head_ready(&self) {
+        if self.head.get().is_none() {
+            self.head_ready.notified().await;
         }
     }
 

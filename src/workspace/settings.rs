@@ -11,10 +11,10 @@ pub struct Settings {
     /// History on or off, and its bounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryLimits>,
-    /// Bodies larger than this many MB go to a temporary file instead of memory.
+    /// Bodies larger than this many MiB (1,048,576 bytes each) go to a temporary file instead of memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spool_above_mb: Option<u64>,
-    /// A compressed (gzip, brotli) body may decode to at most this many MB (default 4,096).
+    /// A compressed (gzip, brotli) body may decode to at most this many MiB (default 4,096).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_decoded_mb: Option<u64>,
     /// Export files downloaded at once (default 4, at most 32).

@@ -164,6 +164,7 @@ impl Harness {
                     // Export jobs, body views, charts and download progress are not part of
                     // these tests.
                     WorkerEvent::BodyReady { .. }
+                    | WorkerEvent::BodyHead { .. }
                     | WorkerEvent::Filtered { .. }
                     | WorkerEvent::Chart { .. }
                     | WorkerEvent::Receiving { .. } => {}

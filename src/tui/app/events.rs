@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use super::App;
-use crate::tui::model::{CapsState, InFlight, Purpose, Receiving, SignInView, TokenState};
+use crate::tui::model::{CapsState, InFlight, Purpose, SignInView, TokenState};
 use crate::tui::screens::dialogs::sign_in::SignIn;
 use crate::tui::screens::{Cx, Outbox, Screen, jobs};
 use crate::worker::auth::AuthEvent;
@@ -55,14 +55,16 @@ impl App {
                 spooling,
             } => {
                 if cx.model.in_flight.contains_key(&id) {
-                    cx.model.receiving.insert(
-                        id,
-                        Receiving {
-                            received,
-                            total,
-                            spooling,
-                        },
-                    );
+                    let r = cx.model.receiving.entry(id).or_default();
+                    r.received = received;
+                    r.total = total;
+                    r.spooling = spooling;
+                }
+            }
+            WorkerEvent::BodyHead { id, head } => {
+                if cx.model.in_flight.contains_key(&id) {
+                    let r = cx.model.receiving.entry(id).or_default();
+                    r.head = Some(std::sync::Arc::from(head));
                 }
             }
             WorkerEvent::Response { id, result } => self.on_response(id, result, out),

@@ -104,7 +104,7 @@ pub enum HttpError {
     )]
     Downgrade { from: String, to: String },
     #[error(
-        "The server's {encoding} body decodes to more than {limit_mb} MB, the limit for compressed bodies (max_decoded_mb in settings.toml, or FHIRSIDE_MAX_DECODED_MB); fhirside stopped reading it and kept nothing of it."
+        "The server's {encoding} body decodes to more than {limit_mb} MiB, the limit for compressed bodies (max_decoded_mb in settings.toml, or FHIRSIDE_MAX_DECODED_MB); fhirside stopped reading it and kept nothing of it."
     )]
     DecodedTooLarge {
         encoding: &'static str,

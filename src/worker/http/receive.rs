@@ -148,7 +148,12 @@ pub(super) struct BodySink<'a> {
     in_memory_limit: usize,
     progress: Option<&'a crate::worker::spool::ReceiveProgress>,
     received: usize,
+    /// Once this many bytes are in, their copy goes to `progress` (a large body's head).
+    head_at: Option<usize>,
 }
+
+/// The bytes of a large body's head (see [`crate::worker::spool::ReceiveProgress::set_head`]).
+pub(crate) const HEAD_BYTES: usize = 64 * 1024;
 
 impl<'a> BodySink<'a> {
     pub(super) fn new(
@@ -175,6 +180,9 @@ impl<'a> BodySink<'a> {
             in_memory_limit,
             progress,
             received: 0,
+            // Only a large body in memory is worth showing before it is all in.
+            head_at: (progress.is_some() && capacity > crate::worker::body::PREVIEW_ABOVE)
+                .then_some(HEAD_BYTES),
         })
     }
 
@@ -196,6 +204,12 @@ impl<'a> BodySink<'a> {
             }
             None => {
                 self.body.extend_from_slice(bytes);
+                if let (Some(n), Some(p)) = (self.head_at, self.progress)
+                    && let Some(head) = self.body.get(..n)
+                {
+                    p.set_head(head);
+                    self.head_at = None;
+                }
                 Ok(())
             }
         }
@@ -248,4 +262,28 @@ fn spool_failed(e: std::io::Error) -> HttpError {
     HttpError::Other(format!(
         "The body is too large for memory and saving it to a temporary file failed: {e}."
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::worker::spool::ReceiveProgress;
+
+    #[test]
+    fn a_large_bodys_head_is_copied_once_it_is_in() {
+        let p = ReceiveProgress::new();
+        let announced = (crate::worker::body::PREVIEW_ABOVE + 1) as u64;
+        let mut sink = BodySink::new(Some(announced), Some(&p)).unwrap();
+        sink.push(&[b'{'; 1000]).unwrap();
+        assert!(p.head().is_none(), "not all of the head is in yet");
+        sink.push(&vec![b' '; HEAD_BYTES]).unwrap();
+        let head = p.head().expect("the head");
+        assert_eq!(head.len(), HEAD_BYTES);
+        assert_eq!(&head[..1000], &[b'{'; 1000][..]);
+        // A small body has no head: it is shown whole at once.
+        let small = ReceiveProgress::new();
+        let mut sink = BodySink::new(Some(100_000), Some(&small)).unwrap();
+        sink.push(&vec![b'x'; 100_000]).unwrap();
+        assert!(small.head().is_none());
+    }
 }

@@ -14,7 +14,7 @@ use crate::tui::model::{Purpose, Receiving};
 use crate::tui::screens::{Pane, View};
 use crate::tui::style::Theme;
 use crate::tui::widgets::{SPINNER, pane_block, shorten};
-use crate::view_body::{BodyKind, JsonLineState, TokenKind, highlight_json_line_capped};
+use crate::view_body::{BodyKind, BodyText, JsonLineState, TokenKind, highlight_json_line_capped};
 use crate::worker::capture::CaptureOutcome;
 
 impl super::Response {
@@ -48,8 +48,14 @@ impl super::Response {
                 ),
             ]);
             let mut lines = vec![line];
-            if let Some(p) = model.receiving.get(id).filter(|p| p.received > 0) {
-                lines.push(receive_line(p, theme));
+            let receiving = model.receiving.get(id);
+            if let Some(p) = receiving.filter(|p| p.received > 0) {
+                lines.push(receive_line(p, theme, inner.width));
+            }
+            if let Some(head) = receiving.and_then(|p| p.head.as_deref()) {
+                let rows = (inner.height as usize).saturating_sub(lines.len() + 1);
+                lines.push(Line::raw(""));
+                lines.extend(head_lines(head, inner.width as usize, rows, theme));
             }
             frame.render_widget(Paragraph::new(lines), inner);
             return;
@@ -92,7 +98,7 @@ pub fn draw_view(
     } else if let Some(e) = &view.filter_error {
         Some(Line::styled(format!("{e} (Esc hides this)"), theme.error))
     } else if let (Some(p), ResponseTab::Body, None) = (view.preparing(), view.tab, &view.sub) {
-        Some(progress_line(spinner, p, theme))
+        Some(progress_line(spinner, p, theme, inner.width))
     } else if let Some(job) = &view.job {
         Some(Line::styled(
             format!("Accepted: watched as a job on the jobs screen; its status is polled at {job}"),
@@ -256,13 +262,17 @@ fn position_text(view: &ResponseView) -> String {
             let total = p.text.line_count();
             format!(
                 "line {}/{}",
-                (p.cursor_line() + 1).min(total),
+                group_digits((p.cursor_line() + 1).min(total)),
                 group_digits(total)
             )
         }
         (None, None) => {
             let total = view.line_count();
-            format!("line {}/{}", (view.headers_scroll + 1).min(total), total)
+            format!(
+                "line {}/{}",
+                group_digits((view.headers_scroll + 1).min(total)),
+                group_digits(total)
+            )
         }
     };
     if view.preparing().is_some() && view.tab == ResponseTab::Body && view.sub.is_none() {
@@ -278,55 +288,134 @@ fn position_text(view: &ResponseView) -> String {
     s
 }
 
-/// `received 120.0 MB of 300.0 MB  [██████░░░░]  40% · into a temporary file`
-fn receive_line(p: &Receiving, theme: &Theme) -> Line<'static> {
-    const CELLS: usize = 20;
-    let got = p.received;
-    let mut spans = vec![Span::styled(
-        format!("  received {}", human_size(got)),
-        theme.text,
-    )];
-    if let Some(total) = p.total.filter(|t| *t > 0) {
-        let f = (got as f64 / total as f64).clamp(0.0, 1.0);
-        let full = ((f * CELLS as f64).round() as usize).min(CELLS);
-        spans.push(Span::styled(
-            format!(" of {}  ", human_size(total)),
-            theme.text,
-        ));
-        spans.push(Span::styled("█".repeat(full), theme.accent));
-        spans.push(Span::styled("░".repeat(CELLS - full), theme.dim));
-        spans.push(Span::styled(format!("  {:>3.0}%", f * 100.0), theme.dim));
+/// `received 120.0 MiB of 300.0 MiB  [██████░░░░]  40% · into a temporary file`, as much of it
+/// as fits in `width` columns (the bar and the remarks give way first).
+fn receive_line(p: &Receiving, theme: &Theme, width: u16) -> Line<'static> {
+    let got = format!("  received {}", human_size(p.received));
+    let Some(total) = p.total.filter(|t| *t > 0) else {
+        return Line::styled(got, theme.text);
+    };
+    let f = (p.received as f64 / total as f64).clamp(0.0, 1.0);
+    let head = format!("{got} of {}  ", human_size(total));
+    let spool = if p.spooling {
+        " · into a temporary file (too large for memory)"
+    } else {
+        ""
+    };
+    let pct = format!("  {:>3.0}%", f * 100.0);
+    let tails: &[&str] = if p.spooling {
+        &[spool, " · into a temporary file", ""]
+    } else {
+        &[""]
+    };
+    let mut line = bar_line(&head, f, &pct, tails, width, theme);
+    if let Some(first) = line.spans.first_mut() {
+        first.style = theme.text;
     }
-    if p.spooling {
-        spans.push(Span::styled(
-            " · into a temporary file (too large for memory)",
-            theme.warning,
-        ));
+    if p.spooling
+        && let Some(last) = line
+            .spans
+            .last_mut()
+            .filter(|s| s.content.starts_with(" ·"))
+    {
+        last.style = theme.warning;
+    }
+    line
+}
+
+/// `⠋ preparing the whole body  ██████░░░░░░░░░░░░░░   31% of 48.0 MiB · keys work meanwhile`,
+/// shortened to fit `width` columns.
+fn progress_line(
+    spinner: &str,
+    p: &crate::worker::body::Pending,
+    theme: &Theme,
+    width: u16,
+) -> Line<'static> {
+    let f = p.fraction();
+    let pct = format!("  {:>3.0}% of {}", f * 100.0, human_size(p.total));
+    let long = format!("{spinner} preparing the whole body  ");
+    let line = bar_line(
+        &long,
+        f,
+        &pct,
+        &[" · keys work meanwhile", ""],
+        width,
+        theme,
+    );
+    if line.width() <= width as usize {
+        return line;
+    }
+    bar_line(
+        &format!("{spinner} preparing  "),
+        f,
+        &pct,
+        &[""],
+        width,
+        theme,
+    )
+}
+
+/// `HEAD ████░░░░ PCT TAIL` with the widest tail and bar (20, 10 or no cells) that fit `width`.
+fn bar_line(
+    head: &str,
+    f: f64,
+    pct: &str,
+    tails: &[&str],
+    width: u16,
+    theme: &Theme,
+) -> Line<'static> {
+    let fixed = head.chars().count() + pct.chars().count();
+    let mut choice = (0, "");
+    'found: for tail in tails {
+        for cells in [20, 10] {
+            if fixed + cells + tail.chars().count() <= width as usize {
+                choice = (cells, tail);
+                break 'found;
+            }
+        }
+    }
+    let (cells, tail) = choice;
+    let full = ((f * cells as f64).round() as usize).min(cells);
+    let mut spans = vec![
+        Span::styled(head.to_string(), theme.warning),
+        Span::styled("█".repeat(full), theme.accent),
+        Span::styled("░".repeat(cells - full), theme.dim),
+        Span::styled(pct.to_string(), theme.dim),
+    ];
+    if !tail.is_empty() {
+        spans.push(Span::styled(tail.to_string(), theme.dim));
     }
     Line::from(spans)
 }
 
-/// `⠋ preparing the whole body  ██████░░░░░░░░░░░░░░   31% of 48.0 MB · keys work meanwhile`
-fn progress_line(spinner: &str, p: &crate::worker::body::Pending, theme: &Theme) -> Line<'static> {
-    const CELLS: usize = 20;
-    let f = p.fraction();
-    let full = ((f * CELLS as f64).round() as usize).min(CELLS);
-    Line::from(vec![
-        Span::styled(
-            format!("{spinner} preparing the whole body  "),
-            theme.warning,
-        ),
-        Span::styled("█".repeat(full), theme.accent),
-        Span::styled("░".repeat(CELLS - full), theme.dim),
-        Span::styled(
-            format!(
-                "  {:>3.0}% of {} · keys work meanwhile",
-                f * 100.0,
-                human_size(p.total)
-            ),
-            theme.dim,
-        ),
-    ])
+/// The top `rows` lines of a body still arriving, highlighted as the body will be, with the
+/// line-number gutter (so the first frame of the whole body looks the same).
+fn head_lines(head: &BodyText, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let n = head.line_count().min(rows);
+    let gutter = n.max(1).to_string().len().max(4);
+    (0..n)
+        .map(|i| {
+            let text = head.line(i);
+            let mut spans = Vec::new();
+            let mut st = JsonLineState::default();
+            highlight_json_line_capped(text, &mut st, DRAW_LINE_BYTES, &mut spans);
+            let mut out = vec![
+                Span::styled(format!("{:>gutter$}", i + 1), theme.dim),
+                Span::raw(" "),
+            ];
+            let mut to_skip = 0;
+            let mut left = width.saturating_sub(gutter + 1).max(1);
+            for s in spans {
+                if let Some(visible) = text
+                    .get(s.range.clone())
+                    .and_then(|piece| clip(piece, &mut to_skip, &mut left))
+                {
+                    out.push(Span::styled(visible, theme.token(s.kind)));
+                }
+            }
+            Line::from(out)
+        })
+        .collect()
 }
 
 /// Highlights and draws only the `height` visible rows from the pane's top row, with a
@@ -613,6 +702,49 @@ fn status_line<'a>(
 mod tests {
     use super::*;
     use crate::view_body::{Span as S, TokenKind};
+
+    #[test]
+    fn progress_lines_fit_the_pane() {
+        let theme = Theme::default();
+        let p = Receiving {
+            received: 120 * 1024 * 1024,
+            total: Some(300 * 1024 * 1024),
+            spooling: true,
+            head: None,
+        };
+        let wide = receive_line(&p, &theme, 200).to_string();
+        assert!(
+            wide.ends_with("  40% · into a temporary file (too large for memory)"),
+            "{wide}"
+        );
+        for width in [60u16, 76, 118] {
+            let line = receive_line(&p, &theme, width);
+            assert!(line.width() <= width as usize, "{width}: {line}");
+            assert!(line.to_string().contains("received 120.0 MiB of 300.0 MiB"));
+            let long = "⠋ preparing the whole body  ";
+            let bar = bar_line(
+                long,
+                0.31,
+                "   31% of 44.2 MiB",
+                &[" · keys work", ""],
+                width,
+                &theme,
+            );
+            assert!(bar.width() <= width as usize, "{width}: {bar}");
+        }
+        let narrow = bar_line(
+            "⠋ preparing  ",
+            0.5,
+            "   50% of 44.2 MiB",
+            &[""],
+            41,
+            &theme,
+        );
+        assert_eq!(
+            narrow.to_string(),
+            "⠋ preparing  █████░░░░░   50% of 44.2 MiB"
+        );
+    }
 
     #[test]
     fn marks_split_tokens() {

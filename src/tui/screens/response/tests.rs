@@ -352,7 +352,7 @@ fn a_body_arriving_shows_bytes_received() {
     });
     let screen = rig.draw(160, 30);
     assert!(
-        screen.contains("received 100.0 MB of 400.0 MB  █████░░░░░░░░░░░░░░░   25%"),
+        screen.contains("received 100.0 MiB of 400.0 MiB  █████░░░░░░░░░░░░░░░   25%"),
         "{screen}"
     );
     assert!(screen.contains("into a temporary file"), "{screen}");
@@ -479,4 +479,37 @@ fn a_searchset_says_what_the_server_ignored_unless_strict() {
     let note = view(&rig).search_note.clone().unwrap_or_default();
     assert!(!note.contains("ignored"), "{note}");
     assert!(note.contains("server note:"), "{note}");
+}
+
+#[test]
+fn the_top_of_a_large_body_shows_while_the_rest_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_fhirurl("azure", "http://fhir.test");
+    rig.open(&path());
+    let id = rig.send();
+    let body = crate::view_body::generate_observations(2_000);
+    let head = crate::worker::body::head_preview(&body.as_bytes()[..64 * 1024]).unwrap();
+    rig.worker_event(WorkerEvent::BodyHead {
+        id,
+        head: Box::new(head),
+    });
+    rig.worker_event(WorkerEvent::Receiving {
+        id,
+        received: 1024 * 1024,
+        total: Some(4 * 1024 * 1024),
+        spooling: false,
+    });
+    let screen = rig.draw(120, 30);
+    assert!(screen.contains("received 1.0 MiB of 4.0 MiB"), "{screen}");
+    assert!(screen.contains("   1 {"), "{screen}");
+    assert!(
+        screen.contains("   2   \"resourceType\": \"Bundle\","),
+        "{screen}"
+    );
+    // Once it is answered, the whole body replaces the head.
+    rig.answer(id, received(200, "application/json", r#"{"a":1}"#));
+    let screen = rig.draw(120, 30);
+    assert!(!screen.contains("Bundle"), "{screen}");
+    assert!(screen.contains("\"a\": 1"), "{screen}");
 }
