@@ -48,7 +48,9 @@ impl App {
                     .as_ref()
                     .map(|l| l.text())
                     .filter(|t| !t.trim().is_empty()),
-                url: b.current().map(|p| p.url.clone()),
+                url: b
+                    .current()
+                    .map(|p| relative_to(&self.model.fhir_base(), &p.url)),
             })
             .filter(|p| p.lookup.is_some() || p.url.is_some());
         let chart = self
@@ -259,7 +261,8 @@ impl App {
                     self.screen = Some(Screen::Browser);
                 }
             } else if let Some(url) = &b.url {
-                self.browser.browse_to(url.clone(), &mut cx);
+                let url = absolute_from(&cx.model.fhir_base(), url);
+                self.browser.browse_to(url, &mut cx);
                 self.screen = Some(Screen::Browser);
             }
         }
@@ -334,5 +337,34 @@ impl App {
         };
         crate::tui::screens::jobs::resume(&mut cx);
         out.commands
+    }
+}
+
+/// A page URL under the environment's FHIR base kept as its path (`/Patient/123?…`), so a
+/// restore finds it where the base is now (the demo's port changes every run; a user may move
+/// `fhirurl`); a URL elsewhere is kept whole.
+fn relative_to(base: &str, url: &str) -> String {
+    match url.strip_prefix(base) {
+        Some(rest) if !base.is_empty() && (rest.is_empty() || rest.starts_with(['/', '?'])) => {
+            if rest.starts_with('/') {
+                rest.to_string()
+            } else {
+                format!("/{rest}")
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The page URL to fetch again: a kept path under today's base, else the URL as kept.
+fn absolute_from(base: &str, kept: &str) -> String {
+    if kept.starts_with('/') && !kept.starts_with("//") {
+        let rest = kept
+            .strip_prefix("/?")
+            .map_or(kept.to_string(), |q| format!("?{q}"));
+        let rest = if rest == "/" { String::new() } else { rest };
+        format!("{base}{rest}")
+    } else {
+        kept.to_string()
     }
 }

@@ -120,3 +120,46 @@ fn the_browser_comes_back_with_its_lookup_or_page() {
         "{sent:?}"
     );
 }
+
+/// A page under the FHIR base is kept as its path, so it comes back where the base is now: the
+/// demo starts on a new port every run (restoring it asked the old port and said "Connection
+/// refused"), and a user may move `fhirurl`. A page on another server is kept whole.
+#[test]
+fn a_restored_page_follows_the_fhir_base_when_it_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_fhirurl("azure", "http://127.0.0.1:41001");
+    rig.msg(Msg::Intent(browser::browse(
+        "http://127.0.0.1:41001/Patient/7?_elements=name".into(),
+    )));
+    rig.save_session();
+    let text = std::fs::read_to_string(dir.path().join(SESSION_FILE)).unwrap();
+    assert!(
+        text.contains("url = \"/Patient/7?_elements=name\""),
+        "{text}"
+    );
+    drop(rig);
+
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_fhirurl("azure", "http://127.0.0.1:52002");
+    let cmds = rig.app.restore_session(false);
+    let sent = sent_urls(&rig.dispatch(cmds));
+    assert!(
+        sent.contains(&"http://127.0.0.1:52002/Patient/7?_elements=name".to_string()),
+        "{sent:?}"
+    );
+    drop(rig);
+
+    // Elsewhere: kept as it was.
+    let mut rig = Rig::seeded(dir.path());
+    rig.set_fhirurl("azure", "http://127.0.0.1:52002");
+    rig.msg(Msg::Intent(browser::browse(
+        "http://other.test/Patient/9".into(),
+    )));
+    rig.save_session();
+    let text = std::fs::read_to_string(dir.path().join(SESSION_FILE)).unwrap();
+    assert!(
+        text.contains("url = \"http://other.test/Patient/9\""),
+        "{text}"
+    );
+}
