@@ -138,29 +138,50 @@ pub fn bundle_notes(bundle: &Value) -> Vec<String> {
 /// Bodies larger than this are not read for notes (the pane shows big ones in parts).
 const NOTES_MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// What to say about a search's answer, a sentence each: when the environment is not strict,
-/// the parameters the server dropped; then the searchset's OperationOutcome issues ("server
-/// note: …", e.g. Azure clamping `_count` to 1000). Empty for anything but a searchset
-/// Bundle of JSON within the size limit. `sent_url` is the URL the answer came from.
+/// What a search's answer says of the search, read once where the body is prepared (the
+/// worker's blocking thread, never the UI's): the parameters its `self` link dropped and its
+/// OperationOutcome issues. Empty for anything but a searchset Bundle of JSON within the size
+/// limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchNotes {
+    /// Sent parameters the `self` link does not have.
+    pub ignored: Vec<String>,
+    /// The searchset's OperationOutcome issues, a line each.
+    pub server: Vec<String>,
+}
+
+impl SearchNotes {
+    /// Reads `body`, the answer to `sent_url`.
+    pub fn of(body: &[u8], sent_url: &str) -> SearchNotes {
+        let head = body.get(..body.len().min(4096)).unwrap_or(&[]);
+        if body.len() > NOTES_MAX_BODY || !head.windows(9).any(|w| w == b"searchset") {
+            return SearchNotes::default();
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(body) else {
+            return SearchNotes::default();
+        };
+        SearchNotes {
+            ignored: ignored_params(sent_url, &v),
+            server: bundle_notes(&v),
+        }
+    }
+
+    /// A sentence each: unless the environment is strict, the dropped parameters first (on a
+    /// narrow pane they are what stays in view); then "server note: …" (Azure clamping `_count`
+    /// to 1000, say).
+    pub fn lines(&self, strict: bool) -> Vec<String> {
+        let mut notes: Vec<String> = Vec::new();
+        if !strict {
+            notes.extend(ignored_note(&self.ignored));
+        }
+        notes.extend(self.server.iter().map(|n| format!("server note: {n}")));
+        notes
+    }
+}
+
+/// [`SearchNotes::of`] then [`SearchNotes::lines`]: what `fhirside run` prints.
 pub fn answer_notes(body: &[u8], sent_url: &str, strict: bool) -> Vec<String> {
-    let head = &body[..body.len().min(4096)];
-    if body.len() > NOTES_MAX_BODY || !head.windows(9).any(|w| w == b"searchset") {
-        return Vec::new();
-    }
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return Vec::new();
-    };
-    // What was ignored first: on a narrow pane it is the part that stays in view.
-    let mut notes: Vec<String> = Vec::new();
-    if !strict {
-        notes.extend(ignored_note(&ignored_params(sent_url, &v)));
-    }
-    notes.extend(
-        bundle_notes(&v)
-            .into_iter()
-            .map(|n| format!("server note: {n}")),
-    );
-    notes
+    SearchNotes::of(body, sent_url).lines(strict)
 }
 
 #[cfg(test)]

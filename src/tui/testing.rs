@@ -310,10 +310,12 @@ pub fn received(status: u16, content_type: &str, body: &str) -> Box<Received> {
         final_url: "http://fhir.test/metadata".into(),
     };
     let body = crate::worker::body::prepare(&response);
+    let search = crate::fhir::handling::SearchNotes::of(&response.body, &response.final_url);
     Box::new(Received {
         response,
         body,
         auth_note: None,
+        search,
     })
 }
 

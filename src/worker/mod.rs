@@ -178,6 +178,9 @@ pub struct Received {
     pub body: body::PreparedBody,
     /// What sign-in did for this request, when worth saying (sent without a token, retried).
     pub auth_note: Option<String>,
+    /// What a searchset says of its search (dropped parameters, server notes), read here off
+    /// the UI thread.
+    pub search: crate::fhir::handling::SearchNotes,
 }
 
 impl std::fmt::Debug for Received {
@@ -202,10 +205,12 @@ pub async fn exchange(
     let (response, hops) = http::send_traced(client, request, progress.as_deref()).await?;
     tokio::task::spawn_blocking(move || {
         let body = body::prepare_for_view(&response);
+        let search = crate::fhir::handling::SearchNotes::of(&response.body, &response.final_url);
         Box::new(Received {
             response,
             body,
             auth_note: redirect_note(&hops),
+            search,
         })
     })
     .await

@@ -160,10 +160,12 @@ fn received(status: u16, body: &Value) -> Box<Received> {
         final_url: BASE.into(),
     };
     let body = crate::worker::body::prepare(&response);
+    let search = crate::fhir::handling::SearchNotes::of(&response.body, &response.final_url);
     Box::new(Received {
         response,
         body,
         auth_note: None,
+        search,
     })
 }
 

@@ -151,11 +151,7 @@ impl Response {
                     cx.error(note);
                 }
                 let strict = cx.model.active_environment().is_some_and(|e| e.strict);
-                let notes = crate::fhir::handling::answer_notes(
-                    &received.response.body,
-                    &received.response.final_url,
-                    strict,
-                );
+                let notes = received.search.lines(strict);
                 let mut view = ResponseView::new(
                     request_line,
                     Outcome::Received {

@@ -460,6 +460,8 @@ fn a_searchset_says_what_the_server_ignored_unless_strict() {
         let id = rig.send();
         let mut r = received(200, "application/fhir+json", body);
         r.response.final_url = "http://fhir.test/Patient?gender=female&foo=1&_count=5000".into();
+        // As the worker reads it, for the URL it was sent to.
+        r.search = crate::fhir::handling::SearchNotes::of(&r.response.body, &r.response.final_url);
         rig.answer(id, r);
         rig.app.focus = Pane::Response;
         rig.draw(140, 30)
