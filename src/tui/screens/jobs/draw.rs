@@ -12,6 +12,7 @@ use ratatui::widgets::{
 use super::export_form::{ExportForm, FIELD_ROWS};
 use super::{Jobs, plural};
 use crate::text::human_size;
+use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::{DownloadState, Model};
 use crate::tui::screens::View;
 use crate::tui::screens::dialogs::centered;
@@ -180,7 +181,11 @@ impl Jobs {
                 ),
                 Line::raw(""),
                 Line::styled(
-                    "n starts one here ($export, $import, $bulk-delete, $reindex); Esc closes.",
+                    format!(
+                        "{} starts one here ($export, $import, $bulk-delete, $reindex); {} closes.",
+                        app.keymap.say(Ctx::Jobs, Action::New),
+                        app.keymap.say(Ctx::Jobs, Action::Close),
+                    ),
                     theme.dim,
                 ),
             ];
@@ -418,11 +423,23 @@ impl Jobs {
                 };
                 lines.push(Line::styled(text, style));
             }
+            // The keys in force (keys.toml may move them), as the status bar names them.
+            let key = |a: Action| app.keymap.say(Ctx::Jobs, a);
+            let (tab, pick, download, open) = (
+                key(Action::NextTab),
+                key(Action::Toggle),
+                key(Action::Download),
+                key(Action::Activate),
+            );
             lines.push(Line::styled(
                 if job.kind == OpKind::Export {
-                    "Tab moves into the files · space picks · D downloads the picked ones (none picked: all outputs) · Enter on an error file shows its issues"
+                    format!(
+                        "{tab} moves into the files · {pick} picks · {download} downloads the picked ones (none picked: all outputs) · {open} on an error file shows its issues"
+                    )
                 } else {
-                    "Tab moves into the error files · Enter shows one's issues (fetched with the storage token) · space picks · D downloads"
+                    format!(
+                        "{tab} moves into the error files · {open} shows one's issues (fetched with the storage token) · {pick} picks · {download} downloads"
+                    )
                 },
                 theme.dim,
             ));

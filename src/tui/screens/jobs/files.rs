@@ -142,9 +142,14 @@ pub(super) fn preview_error_file(job: &str, name: &str, cx: &mut Cx) {
     let text = match read_prefix(&path, 1024 * 1024) {
         Ok(t) => t,
         Err(_) => {
-            cx.info(
-                "Download the error file first (space picks it, D downloads); then Enter shows its issues.",
+            let key = |a| cx.model.keymap.say(crate::tui::keys::Ctx::Jobs, a);
+            let text = format!(
+                "Download the error file first ({} picks it, {} downloads); then {} shows its issues.",
+                key(crate::tui::keys::Action::Toggle),
+                key(crate::tui::keys::Action::Download),
+                key(crate::tui::keys::Action::Activate),
             );
+            cx.info(text);
             return;
         }
     };

@@ -496,10 +496,13 @@ impl Jobs {
                     "Cancel this export on the server (DELETE on its status URL)?",
                     Intent::Jobs(Msg::Cancel(j.id)),
                 )),
-                Some(j) => cx.info(format!(
-                    "This job has ended ({}); there is nothing to cancel. d removes it from the list.",
-                    j.state.label()
-                )),
+                Some(j) => {
+                    let remove = cx.model.keymap.say(Ctx::Jobs, Action::Delete);
+                    cx.info(format!(
+                        "This job has ended ({}); there is nothing to cancel. {remove} removes it from the list.",
+                        j.state.label()
+                    ))
+                }
                 None => cx.info("No job selected."),
             },
             Some(Action::Download) => match job {
