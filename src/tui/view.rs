@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, NARROW_WIDTH};
+use super::keys::{Action, Ctx};
 use super::model::{Level, Purpose, StatusKind};
 use super::screens::collections::Badge;
 use super::screens::{Pane, Screen, View};
@@ -201,11 +202,12 @@ fn status_bar(frame: &mut Frame, area: Rect, app: &App, theme: &super::style::Th
     if let Some(flight) = sending {
         spans.push(Span::styled(
             format!(
-                "{} {} {} {:.1}s  Esc cancels",
+                "{} {} {} {:.1}s  {} cancels",
                 SPINNER[(model.frame % SPINNER.len() as u64) as usize],
                 flight.method,
                 shorten(&flight.url, 40),
-                flight.started.elapsed().as_secs_f32()
+                flight.started.elapsed().as_secs_f32(),
+                model.keymap.say(Ctx::Global, Action::Cancel)
             ),
             theme.warning,
         ));

@@ -186,8 +186,12 @@ impl App {
                 .model
                 .keymap
                 .say(crate::tui::keys::Ctx::Browser, Action::Chart);
+            let open = cx
+                .model
+                .keymap
+                .say(crate::tui::keys::Ctx::Lookup, Action::Activate);
             cx.info(format!(
-                "Find the patient and open them (Enter); then {chart} charts them."
+                "Find the patient and open them ({open}); then {chart} charts them."
             ));
             self.ensure_capabilities(out);
         }

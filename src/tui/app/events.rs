@@ -287,8 +287,12 @@ impl App {
                 };
                 // Another environment's renewals are its own business: not in this status bar.
                 if kept {
+                    let viewer = cx.model.keymap.say(
+                        crate::tui::keys::Ctx::Global,
+                        crate::tui::keys::Action::TokenViewer,
+                    );
                     cx.info(format!(
-                        "{verb} for '{env}'{life}; {{{{{variable}}}}} keeps the token you put there, sent while it lasts (T shows which)."
+                        "{verb} for '{env}'{life}; {{{{{variable}}}}} keeps the token you put there, sent while it lasts ({viewer} shows which)."
                     ));
                 } else if active {
                     cx.info(format!(

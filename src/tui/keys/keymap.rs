@@ -249,26 +249,49 @@ impl Keymap {
     }
 
     /// The first key in force for `action` in `ctx` as a message names it (`Ctrl-R`, `Esc`,
-    /// `J`); "the palette" when the action was left without a key.
+    /// `J`), looked up as a key press is (the context, the one it falls back to, global);
+    /// "the palette" when the action was left without a key.
     pub fn say(&self, ctx: Ctx, action: Action) -> String {
-        let key = self.first_key(ctx, action).or_else(|| {
-            ctx.falls_back_to_global()
-                .then(|| self.first_key(Ctx::Global, action))
-                .flatten()
-        });
-        match key {
+        match self.key_in_force(ctx, action) {
             Some(k) => key_label(k),
             None => "the palette (Ctrl-P)".into(),
         }
     }
 
+    /// The first key in force for each of `actions` as messages name them, joined by `/`
+    /// (`j/k`); actions left without a key are skipped, so a hint never names a dead key.
+    pub fn labels(&self, ctx: Ctx, actions: &[Action]) -> String {
+        actions
+            .iter()
+            .filter_map(|a| self.key_in_force(ctx, *a))
+            .map(key_label)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The key a press of which would reach `action` in `ctx`, as [`Keymap::lookup`] and the
+    /// input loop's fallback find it.
+    fn key_in_force(&self, ctx: Ctx, action: Action) -> Option<&str> {
+        self.first_key(ctx, action)
+            .or_else(|| {
+                ctx.falls_back_to()
+                    .and_then(|c| self.key_in_force(c, action))
+            })
+            .or_else(|| {
+                ctx.falls_back_to_global()
+                    .then(|| self.first_key(Ctx::Global, action))
+                    .flatten()
+            })
+    }
+
     /// Short hints for the status bar: the context's hinted bindings, then global ones, each
-    /// with its first key in force; an action left without keys is not hinted.
+    /// with its first key in force, named as messages name it (`Ctrl-R`, `PgDn`); an action
+    /// left without keys is not hinted.
     pub fn hints(&self, ctx: Ctx) -> Vec<(String, &'static str)> {
         let hinted = |c: Ctx| {
             self.bindings()
                 .filter(move |(b, keys)| !b.hint.is_empty() && b.ctx == c && !keys.is_empty())
-                .map(|(b, keys)| (keys[0].clone(), b.hint))
+                .map(|(b, keys)| (key_label(&keys[0]), b.hint))
         };
         let mut out: Vec<_> = hinted(ctx).collect();
         if ctx.falls_back_to_global() {
@@ -421,7 +444,7 @@ mod tests {
         assert_eq!(map.first_key(Ctx::Global, Action::Send), Some("f9"));
         assert!(map.conflicts().is_empty());
         let hints = map.hints(Ctx::Collections);
-        assert!(hints.contains(&("f9".to_string(), "send")), "{hints:?}");
+        assert!(hints.contains(&("F9".to_string(), "send")), "{hints:?}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::dialogs::import_progress::ImportProgressDialog;
 use super::dialogs::move_to::MoveTo;
 use super::dialogs::prompt::Prompt;
 use super::{Cx, Intent, Pane, View};
-use crate::tui::keys::Action;
+use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::ImportRun;
 use crate::tui::msg::{Command, DiskOp, DiskResult, ImportJob};
 use crate::tui::widgets::{SPINNER, pane_block};
@@ -235,7 +235,10 @@ impl Collections {
             Action::NewCollection => open_new_collection(cx),
             Action::PasteCurl => match Self::target_folder(&row) {
                 Some(folder) => cx.open(Prompt::new(
-                    "Paste a curl command (Enter creates the request)",
+                    format!(
+                        "Paste a curl command ({} creates the request)",
+                        cx.model.keymap.say(Ctx::Prompt, Action::Finish)
+                    ),
                     "",
                     move |t| {
                         Some(Intent::Collections(Msg::PasteCurl {
@@ -398,7 +401,10 @@ impl Collections {
                     &parent,
                     spec,
                     Then::EditUrl,
-                    "Request created: type its URL, Enter when done.".into(),
+                    format!(
+                        "Request created: type its URL, {} when done.",
+                        cx.model.keymap.say(Ctx::Editing, Action::Finish)
+                    ),
                 );
             }
             Msg::Add {
@@ -422,7 +428,10 @@ impl Collections {
             }
             Msg::Import(file) => {
                 if cx.model.import.is_some() {
-                    cx.error("An import is running already: wait for it, or stop it with Esc.");
+                    let stop = cx.model.keymap.say(Ctx::Global, Action::Cancel);
+                    cx.error(format!(
+                        "An import is running already: wait for it, or stop it with {stop}."
+                    ));
                     return;
                 }
                 let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -521,7 +530,10 @@ impl Collections {
         let rows = self.rows(&model.ws);
         if rows.is_empty() {
             let p = Paragraph::new(vec![Line::styled(
-                "No collections. Press c to create one.",
+                format!(
+                    "No collections. Press {} to create one.",
+                    model.keymap.say(Ctx::Collections, Action::NewCollection)
+                ),
                 theme.dim,
             )])
             .block(block);

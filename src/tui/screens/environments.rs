@@ -2,6 +2,7 @@
 //! sign-in. It owns every change to environments: create, rename, duplicate, delete, variables,
 //! sign-in settings, and the choices of a conflict over an environment's file.
 
+use crate::tui::keys::{Action, Ctx};
 use std::path::PathBuf;
 
 #[cfg(test)]
@@ -17,7 +18,6 @@ use super::dialogs::conflict::{Choice, ConflictOn};
 use super::dialogs::env_editor::EnvEditor;
 use super::dialogs::prompt::Prompt;
 use super::{Cx, Intent, Pane, View, saved_or_conflict};
-use crate::tui::keys::Action;
 use crate::tui::msg::{DiskOp, DiskResult, DiskValue};
 use crate::tui::widgets::pane_block;
 use crate::workspace::seed::template_environment;
@@ -378,7 +378,10 @@ impl Environments {
         let block = pane_block(Pane::Environments, "", v.focused, theme);
         if model.ws.environments.is_empty() {
             let p = Paragraph::new(vec![Line::styled(
-                "No environments. Press a to add one.",
+                format!(
+                    "No environments. Press {} to add one.",
+                    model.keymap.say(Ctx::Environments, Action::New)
+                ),
                 theme.dim,
             )])
             .block(block);

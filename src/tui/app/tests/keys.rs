@@ -126,8 +126,8 @@ fn help_and_status_bar_show_the_remapped_keys() {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = rig_with_keys(dir.path(), "[global]\nsend = \"f9\"\nquit = []\n");
     let screen = rig.draw(120, 35);
-    assert!(screen.contains("f9 send"), "{screen}");
-    assert!(!screen.contains("ctrl-r send"), "{screen}");
+    assert!(screen.contains("F9 send"), "{screen}");
+    assert!(!screen.contains("Ctrl-R send"), "{screen}");
     assert!(!screen.contains("q quit"), "{screen}");
     rig.key("?");
     let screen = rig.draw(120, 35);

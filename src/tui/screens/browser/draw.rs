@@ -63,7 +63,13 @@ impl Browser {
                 theme.dim,
             ));
         } else {
-            hint.push(Span::styled("· ? all keys", theme.dim));
+            hint.push(Span::styled(
+                format!(
+                    "· {} all keys",
+                    v.model.keymap.say(Ctx::Global, Action::Help)
+                ),
+                theme.dim,
+            ));
         }
         frame.render_widget(Paragraph::new(Line::from(hint)), hints);
         if let Some(l) = &b.lookup {

@@ -523,7 +523,10 @@ impl Browser {
                     Some((Some(id), name)) => {
                         cx.intent(Intent::Chart(super::chart::Msg::Open { id, name }));
                     }
-                    _ => cx.info("Open a patient first; V charts that patient."),
+                    _ => {
+                        let chart = cx.model.keymap.say(Ctx::Browser, Action::Chart);
+                        cx.info(format!("Open a patient first; {chart} charts that patient."));
+                    }
                 }
             }
             Some(Action::Activate) => match self.selected_target(&base) {

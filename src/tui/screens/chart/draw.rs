@@ -14,7 +14,7 @@ use ratatui::widgets::{
 
 use super::{Built, Chart, State, Tab};
 use crate::fhir::chart::{Trend, format_value};
-use crate::tui::keys::Ctx;
+use crate::tui::keys::{Action, Ctx};
 use crate::tui::screens::View;
 use crate::tui::style::Theme;
 use crate::tui::widgets::{SPINNER, hint_spans, shorten};
@@ -53,7 +53,14 @@ impl Chart {
         let [body, hints] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
         let mut hint = hint_spans(&v.model.keymap, Ctx::Chart, theme);
-        hint.push(Span::styled("· ? all keys", theme.dim));
+        let say = |a: Action| v.model.keymap.say(Ctx::Chart, a);
+        hint.push(Span::styled(
+            format!(
+                "· {} all keys",
+                v.model.keymap.say(Ctx::Global, Action::Help)
+            ),
+            theme.dim,
+        ));
         frame.render_widget(Paragraph::new(Line::from(hint)), hints);
         match &self.state {
             State::Idle => {}
@@ -71,7 +78,7 @@ impl Chart {
                 }
                 let lines = vec![
                     Line::styled(line, theme.warning),
-                    Line::styled("Esc cancels.", theme.dim),
+                    Line::styled(format!("{} cancels.", say(Action::Back)), theme.dim),
                 ];
                 frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
             }
@@ -79,17 +86,24 @@ impl Chart {
                 frame.render_widget(
                     Paragraph::new(vec![
                         Line::styled(format!("✗ {e}"), theme.error),
-                        Line::styled("r tries again · Esc goes back to the patient.", theme.dim),
+                        Line::styled(
+                            format!(
+                                "{} tries again · {} goes back to the patient.",
+                                say(Action::Refresh),
+                                say(Action::Back)
+                            ),
+                            theme.dim,
+                        ),
                     ])
                     .wrap(Wrap { trim: false }),
                     body,
                 );
             }
-            State::Ready(b) => self.draw_built(frame, body, b, theme),
+            State::Ready(b) => self.draw_built(frame, body, b, theme, &say(Action::Back)),
         }
     }
 
-    fn draw_built(&self, frame: &mut Frame, area: Rect, b: &Built, theme: &Theme) {
+    fn draw_built(&self, frame: &mut Frame, area: Rect, b: &Built, theme: &Theme, back: &str) {
         let mut head = vec![Line::from(vec![
             Span::styled(b.source.clone(), theme.text),
             Span::styled(
@@ -156,7 +170,7 @@ impl Chart {
                     frame.render_widget(
                         Paragraph::new(Line::styled(
                             format!(
-                                "{} values{range}{flag} · Esc back to the table",
+                                "{} values{range}{flag} · {back} back to the table",
                                 row.trend.point_count()
                             ),
                             theme.dim,

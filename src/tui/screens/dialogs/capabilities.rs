@@ -198,8 +198,14 @@ impl Dialog for CapabilitiesDialog {
             detail.inner(Margin::new(1, 0)),
         );
         let mut hints = crate::tui::widgets::hint_spans(&v.model.keymap, Ctx::Capabilities, theme);
+        let keys = |a: &[Action]| v.model.keymap.labels(Ctx::Capabilities, a);
         hints.push(Span::styled(
-            "j/k type · space/PgUp scroll · Tab in the URL line completes types and parameters",
+            format!(
+                "{} type · {} scroll · {} in the URL line completes types and parameters",
+                keys(&[Action::Down, Action::Up]),
+                keys(&[Action::PageDown, Action::PageUp]),
+                v.model.keymap.say(Ctx::Editing, Action::Complete)
+            ),
             theme.dim,
         ));
         frame.render_widget(Paragraph::new(Line::from(hints)), hint);

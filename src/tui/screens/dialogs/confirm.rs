@@ -67,12 +67,20 @@ impl Dialog for Confirm {
                 .unwrap_or("?")
                 .to_string()
         };
-        lines.push(Line::from(vec![
+        // Esc is named beside the first "no" key only while it is one of them.
+        let esc_says_no = v.model.keymap.bindings().any(|(b, keys)| {
+            b.ctx == Ctx::Confirm && b.action == Action::No && keys.iter().any(|k| k == "esc")
+        });
+        let mut spans = vec![
             Span::styled(key(Action::Yes), theme.key_hint),
             Span::styled(" yes   ", theme.dim),
             Span::styled(key(Action::No), theme.key_hint),
-            Span::styled(" / Esc no", theme.dim),
-        ]));
+        ];
+        if esc_says_no && key(Action::No) != "esc" {
+            spans.push(Span::styled(" / Esc", theme.key_hint));
+        }
+        spans.push(Span::styled(" no", theme.dim));
+        lines.push(Line::from(spans));
         frame.render_widget(Clear, r);
         frame.render_widget(
             Paragraph::new(lines)

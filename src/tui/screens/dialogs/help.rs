@@ -201,7 +201,16 @@ impl Dialog for Help {
                     hints.push(Span::styled(key, theme.key_hint));
                     hints.push(Span::styled(format!(" {label}  "), theme.dim));
                 }
-                hints.push(Span::styled("j/k PgDn/PgUp g/G scroll", theme.dim));
+                let keys = |a: &[Action]| v.model.keymap.labels(Ctx::Help, a);
+                hints.push(Span::styled(
+                    format!(
+                        "{} {} {} scroll",
+                        keys(&[Action::Down, Action::Up]),
+                        keys(&[Action::PageDown, Action::PageUp]),
+                        keys(&[Action::Top, Action::Bottom])
+                    ),
+                    theme.dim,
+                ));
                 frame.render_widget(Paragraph::new(Line::from(hints)), foot);
             }
         }

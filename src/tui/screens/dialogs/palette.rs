@@ -247,7 +247,11 @@ impl Dialog for Palette {
         let theme = v.theme;
         let r = centered(area, 84, area.height.saturating_sub(6).min(24));
         frame.render_widget(Clear, r);
-        let block = dialog_block("Commands — type to filter, Enter runs", theme);
+        let title = format!(
+            "Commands — type to filter, {} runs",
+            v.model.keymap.say(Ctx::Palette, Action::Activate)
+        );
+        let block = dialog_block(&title, theme);
         let inner = block.inner(r);
         frame.render_widget(block, r);
         let [field, list_area] =

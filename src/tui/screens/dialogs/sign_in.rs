@@ -44,6 +44,7 @@ impl SignIn {
         view: &SignInView,
         spinner: &str,
         theme: &Theme,
+        copy_key: &str,
     ) -> Vec<(String, ratatui::style::Style)> {
         let mut lines = Vec::new();
         match view {
@@ -91,10 +92,10 @@ impl SignIn {
                 lines.push((
                     if *opened {
                         "A browser was opened for the sign-in. If it did not appear, open:"
+                            .to_string()
                     } else {
-                        "Open this address in a browser to sign in (c copies it):"
-                    }
-                    .into(),
+                        format!("Open this address in a browser to sign in ({copy_key} copies it):")
+                    },
                     theme.text,
                 ));
                 lines.push((String::new(), theme.text));
@@ -169,7 +170,12 @@ impl Dialog for SignIn {
         let width = 100u16.min(area.width.saturating_sub(2));
         let text_width = width.saturating_sub(4) as usize;
         let rows: Vec<Line> = self
-            .text(view, spinner, theme)
+            .text(
+                view,
+                spinner,
+                theme,
+                &v.model.keymap.say(Ctx::SignIn, Action::Copy),
+            )
             .into_iter()
             .flat_map(|(text, style)| {
                 wrap_words(&text, text_width)

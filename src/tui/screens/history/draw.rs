@@ -1,6 +1,8 @@
 //! The history screen: the list of recorded exchanges with the filter line, one entry's
 //! request and response (in the same body viewer as live responses), or a diff of two bodies.
 
+use crate::tui::keys::{Action, Ctx};
+use crate::tui::screens::response::ResponseKeys;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -60,7 +62,7 @@ impl History {
                     String::new(),
                     "words, GET, 4xx, err, env:NAME, since:2h, until:2026-11-28",
                 ),
-                ("enter".into(), "done"),
+                (v.model.keymap.say(Ctx::Prompt, Action::Finish), "done"),
             ]
         } else {
             view.hints(&v.model.keymap)
@@ -81,7 +83,10 @@ impl History {
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), hints);
         match &mut view.mode {
-            Mode::List => list(frame, body, view, theme, &v.model.ws),
+            Mode::List => {
+                let filter_key = v.model.keymap.say(Ctx::History, Action::Filter);
+                list(frame, body, view, theme, &v.model.ws, &filter_key)
+            }
             Mode::Detail {
                 loaded,
                 error,
@@ -92,7 +97,10 @@ impl History {
                     Paragraph::new(Line::styled(e.clone(), theme.error)).wrap(Wrap { trim: false }),
                     body,
                 ),
-                (Some(l), None) => detail(frame, body, l, *request_scroll, theme),
+                (Some(l), None) => {
+                    let keys = ResponseKeys::for_history_entry(&v.model.keymap);
+                    detail(frame, body, l, *request_scroll, theme, &keys)
+                }
                 (None, None) => {
                     frame.render_widget(Paragraph::new(Line::styled("Loading…", theme.dim)), body)
                 }
@@ -142,6 +150,7 @@ fn list(
     view: &History,
     theme: &Theme,
     ws: &crate::workspace::Workspace,
+    filter_key: &str,
 ) {
     let [filter_row, table_area] =
         Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
@@ -165,7 +174,10 @@ fn list(
         view.filter.draw(frame, field, true, theme);
     } else if text.is_empty() {
         frame.render_widget(
-            Paragraph::new(Line::styled("(none: / to filter)", theme.dim)),
+            Paragraph::new(Line::styled(
+                format!("(none: {filter_key} to filter)"),
+                theme.dim,
+            )),
             field,
         );
     } else {
@@ -323,7 +335,14 @@ fn row<'a>(
     Row::new(cells)
 }
 
-fn detail(frame: &mut Frame, area: Rect, l: &mut Loaded, request_scroll: u16, theme: &Theme) {
+fn detail(
+    frame: &mut Frame,
+    area: Rect,
+    l: &mut Loaded,
+    request_scroll: u16,
+    theme: &Theme,
+    keys: &ResponseKeys,
+) {
     let e = &l.entry;
     let mut req: Vec<Line> = vec![Line::from(vec![
         Span::styled(
@@ -375,5 +394,5 @@ fn detail(frame: &mut Frame, area: Rect, l: &mut Loaded, request_scroll: u16, th
     let scroll = request_scroll.min(req.len().saturating_sub(1) as u16);
     frame.render_widget(Paragraph::new(req).scroll((scroll, 0)), req_inner);
     // A recorded entry is whole: nothing animates, so the tick does not matter.
-    crate::tui::screens::response::draw_view(frame, resp_area, &mut l.view, theme, 0);
+    crate::tui::screens::response::draw_view(frame, resp_area, &mut l.view, theme, 0, keys);
 }

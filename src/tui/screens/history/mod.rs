@@ -10,7 +10,7 @@ use crossterm::event::KeyEvent;
 
 use super::dialogs::confirm::Confirm;
 use super::dialogs::prompt::Prompt;
-use super::response::{Outcome, ResponseTab, ResponseView};
+use super::response::{Outcome, ResponseKeys, ResponseTab, ResponseView};
 use super::{Cx, Handled, Intent, collections};
 use crate::history::diff::BodyDiff;
 use crate::history::{Entry, Filter, HistoryCall, Source, Summary};
@@ -362,6 +362,8 @@ impl History {
         };
         let entry = loaded.as_ref().map(|l| l.entry.clone());
         match action {
+            // Out of an opened record or a filter result first, as in the Response pane.
+            Some(Action::Close) if loaded.as_mut().is_some_and(|l| l.view.back()) => {}
             Some(Action::Close) => self.mode = Mode::List,
             Some(Action::Resend) => {
                 if let Some(e) = entry {
@@ -723,8 +725,9 @@ pub fn loaded_entry(entry: Entry) -> Loaded {
 /// Moving, folding and tabs in an entry's response: the Response pane's own keys (remapped
 /// ones included, found through `[history_entry]` falling back to `[response]`).
 fn view_key(view: &mut ResponseView, key: &KeyEvent, action: Option<Action>, cx: &mut Cx) {
+    let keys = ResponseKeys::for_history_entry(&cx.model.keymap);
     if view.awaiting_depth {
-        let said = view.fold_depth_key(&crate::tui::keys::key_name(key));
+        let said = view.fold_depth_key(&crate::tui::keys::key_name(key), &keys);
         cx.info(said);
         return;
     }
@@ -736,7 +739,7 @@ fn view_key(view: &mut ResponseView, key: &KeyEvent, action: Option<Action>, cx:
             let forward = matches!(a, Action::NextTab | Action::FocusNext);
             view.tab = all[(i + if forward { 1 } else { all.len() - 1 }) % all.len()];
         }
-        Some(other) => match view.act(other) {
+        Some(other) => match view.act(other, &keys) {
             Some(Ok(s)) if !s.is_empty() => cx.info(s),
             Some(Err(e)) => cx.error(e),
             _ => {}

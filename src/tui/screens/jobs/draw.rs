@@ -674,7 +674,8 @@ fn draw_form(frame: &mut Frame, area: Rect, form: &ExportForm, v: &View) {
     let picked = form.types.iter().filter(|(_, on)| *on).count();
     lines.push(Line::styled(
         format!(
-            "  Start export (Enter){}",
+            "  Start export ({}){}",
+            v.model.keymap.say(Ctx::ExportForm, Action::Activate),
             if picked > 0 {
                 format!(" · {} picked", plural(picked, "type"))
             } else {
@@ -766,10 +767,11 @@ fn draw_op_form(frame: &mut Frame, area: Rect, form: &super::OpForm, v: &View) {
         );
     }
     let n = form.fields.len() * 2;
+    let start_key = v.model.keymap.say(Ctx::ExportForm, Action::Activate);
     let start = if form.kind == OpKind::BulkDelete {
-        "  Count what matches (Enter) — nothing is deleted before you confirm"
+        format!("  Count what matches ({start_key}) — nothing is deleted before you confirm")
     } else {
-        "  Start (Enter)"
+        format!("  Start ({start_key})")
     };
     frame.render_widget(
         Paragraph::new(Span::styled(

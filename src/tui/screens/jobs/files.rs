@@ -3,6 +3,7 @@
 
 use super::{Cx, Jobs};
 use crate::fhir::bulk::{Manifest, ManifestOutput};
+use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::DownloadState;
 use crate::tui::screens::dialogs::reader::{Reader, Tone};
 use crate::worker::WorkerCommand;
@@ -67,7 +68,13 @@ impl Jobs {
             return;
         };
         let Some(i) = self.outputs.row.checked_sub(m.output.len()) else {
-            cx.info("Enter shows an error file's issues; this row is an output (space picks it).");
+            let say = |a: Action| cx.model.keymap.say(Ctx::Jobs, a);
+            let msg = format!(
+                "{} shows an error file's issues; this row is an output ({} picks it).",
+                say(Action::Activate),
+                say(Action::Toggle)
+            );
+            cx.info(msg);
             return;
         };
         let Some(file) = m.error.get(i) else {

@@ -1,6 +1,7 @@
 //! Drawing the Request pane: method and URL (variables green when they resolve, red when they
 //! do not), then the tab's table, body or capture rules.
 
+use crate::tui::keys::{Action, Ctx, Keymap};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -27,11 +28,9 @@ impl Request {
                 Line::styled("  No request open.", theme.dim),
                 Line::styled(
                     format!(
-                        "  Pick one in Collections (Enter), or {} to find it by name.",
-                        model.keymap.say(
-                            crate::tui::keys::Ctx::Global,
-                            crate::tui::keys::Action::Palette
-                        )
+                        "  Pick one in Collections ({}), or {} to find it by name.",
+                        model.keymap.say(Ctx::Collections, Action::Activate),
+                        model.keymap.say(Ctx::Global, Action::Palette)
                     ),
                     theme.dim,
                 ),
@@ -141,7 +140,10 @@ impl Request {
                 &ctx,
                 theme,
                 focused,
-                "No query parameters. a adds one; ?a=b typed in the URL lands here too.",
+                &format!(
+                    "No query parameters. {} adds one; ?a=b typed in the URL lands here too.",
+                    model.keymap.say(Ctx::Request, Action::New)
+                ),
             ),
             EditorTab::Headers => kv_table(
                 frame,
@@ -151,10 +153,13 @@ impl Request {
                 &ctx,
                 theme,
                 focused,
-                "No headers. a adds one.",
+                &format!(
+                    "No headers. {} adds one.",
+                    model.keymap.say(Ctx::Request, Action::New)
+                ),
             ),
-            EditorTab::Body => body(frame, content, ed, &ctx, theme, focused),
-            EditorTab::Captures => captures(frame, content, ed, theme, focused),
+            EditorTab::Body => body(frame, content, ed, &ctx, theme, focused, &model.keymap),
+            EditorTab::Captures => captures(frame, content, ed, theme, focused, &model.keymap),
         }
     }
 }
@@ -235,12 +240,19 @@ fn body(
     ctx: &Context,
     theme: &Theme,
     focused: bool,
+    keymap: &Keymap,
 ) {
+    let say = |a: Action| keymap.say(Ctx::Request, a);
     match ed.draft.body.kind {
         BodyKind::None => {
             frame.render_widget(
                 Paragraph::new(Line::styled(
-                    "No body. Enter or b chooses a body kind (json, text, form); E then opens $EDITOR.",
+                    format!(
+                        "No body. {} or {} chooses a body kind (json, text, form); {} then opens $EDITOR.",
+                        say(Action::Edit),
+                        say(Action::CycleBodyKind),
+                        say(Action::ExternalEdit)
+                    ),
                     theme.dim,
                 )),
                 area,
@@ -254,7 +266,7 @@ fn body(
             ctx,
             theme,
             focused,
-            "No form fields. a adds one.",
+            &format!("No form fields. {} adds one.", say(Action::New)),
         ),
         kind => {
             let [text_area, check] =
@@ -318,9 +330,16 @@ fn body(
                 Line::styled("plain text body", theme.dim)
             };
             let hint = if ed.body_editing {
-                "  · Esc stops editing"
+                format!(
+                    "  · {} stops editing",
+                    keymap.say(Ctx::Editing, Action::Close)
+                )
             } else {
-                "  · Enter edits · E: $EDITOR"
+                format!(
+                    "  · {} edits · {}: $EDITOR",
+                    say(Action::Edit),
+                    say(Action::ExternalEdit)
+                )
             };
             frame.render_widget(
                 Paragraph::new(Line::from(vec![
@@ -333,11 +352,21 @@ fn body(
     }
 }
 
-fn captures(frame: &mut Frame, area: Rect, ed: &RequestEditor, theme: &Theme, focused: bool) {
+fn captures(
+    frame: &mut Frame,
+    area: Rect,
+    ed: &RequestEditor,
+    theme: &Theme,
+    focused: bool,
+    keymap: &Keymap,
+) {
     if ed.draft.captures.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(
-                "No capture rules. a adds one: a variable set from $.json.path or header:Name after a 2xx answer.",
+                format!(
+                    "No capture rules. {} adds one: a variable set from $.json.path or header:Name after a 2xx answer.",
+                    keymap.say(Ctx::Request, Action::New)
+                ),
                 theme.dim,
             )),
             area,

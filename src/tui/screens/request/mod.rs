@@ -230,7 +230,10 @@ impl Request {
     pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
         let Some(path) = cx.model.open.clone() else {
             if matches!(action, Action::Edit | Action::EditUrl | Action::New) {
-                cx.info("Open a request from Collections first (Enter on it).");
+                let open = cx.model.keymap.say(Ctx::Collections, Action::Activate);
+                cx.info(format!(
+                    "Open a request from Collections first ({open} on it)."
+                ));
                 return true;
             }
             return false;
@@ -261,7 +264,10 @@ impl Request {
                 ed.tab = EditorTab::Body;
                 if ed.draft.body.kind == BodyKind::None {
                     cx.open(body_kind_picker(BodyKind::Json, false));
-                    cx.info("Choose the body kind first; E then opens $EDITOR.");
+                    let editor = cx.model.keymap.say(Ctx::Request, Action::ExternalEdit);
+                    cx.info(format!(
+                        "Choose the body kind first; {editor} then opens $EDITOR."
+                    ));
                     return true;
                 }
                 let extension = if ed.draft.body.kind == BodyKind::Json {

@@ -21,8 +21,9 @@ impl Request {
     pub fn send(&mut self, anyway: bool, cx: &mut Cx) {
         let Some(path) = cx.model.open.clone() else {
             let send = cx.model.keymap.say(Ctx::Global, Action::Send);
+            let open = cx.model.keymap.say(Ctx::Collections, Action::Activate);
             cx.info(format!(
-                "Open a request from Collections first (Enter on it), then {send} sends it."
+                "Open a request from Collections first ({open} on it), then {send} sends it."
             ));
             return;
         };
@@ -210,12 +211,17 @@ impl Request {
             )
         };
         let title = if with_secrets {
-            "curl — WITH secrets and token (copied; treat it as a password)"
+            "curl — WITH secrets and token (copied; treat it as a password)".to_string()
         } else {
-            "curl — secrets and Authorization redacted (copied; Y copies with them)"
+            format!(
+                "curl — secrets and Authorization redacted (copied; {} copies with them)",
+                cx.model
+                    .keymap
+                    .say(Ctx::Request, Action::CopyCurlWithSecrets)
+            )
         };
         cx.command(Command::Copy(text.clone()));
-        cx.open(Reader::text(title, &text).copyable(text));
+        cx.open(Reader::text(&title, &text).copyable(text));
     }
 }
 /// A note when the URL holds `//` after its host (a base variable ending in `/`, then

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::body_pane::{BodyPane, group_digits};
+use super::keys::ResponseKeys;
 use super::spool_pane::{DRAW_LINE_BYTES, SpoolPane};
 use super::view::{Outcome, ResponseTab, ResponseView};
 use crate::text::human_size;
@@ -27,6 +28,7 @@ impl super::Response {
         let Some(path) = model.open.clone() else {
             return;
         };
+        let keys = ResponseKeys::for_response(&model.keymap);
         let sending = model
             .in_flight
             .iter()
@@ -41,8 +43,9 @@ impl super::Response {
                 ),
                 Span::styled(
                     format!(
-                        "  {:.1} s · Esc cancels",
-                        flight.started.elapsed().as_secs_f32()
+                        "  {:.1} s · {} cancels",
+                        flight.started.elapsed().as_secs_f32(),
+                        keys.cancel
                     ),
                     theme.dim,
                 ),
@@ -72,7 +75,7 @@ impl super::Response {
             frame.render_widget(Paragraph::new(vec![Line::raw(""), hint]), inner);
             return;
         };
-        draw_view(frame, inner, view, theme, model.frame);
+        draw_view(frame, inner, view, theme, model.frame, &keys);
     }
 }
 
@@ -83,20 +86,25 @@ pub fn draw_view(
     view: &mut ResponseView,
     theme: &Theme,
     tick: u64,
+    keys: &ResponseKeys,
 ) {
     let capture_rows = if view.captures.is_empty() { 0 } else { 1 };
     let spinner = SPINNER[(tick % SPINNER.len() as u64) as usize];
     let note: Option<Line> = if let Some(f) = &view.filtering {
         Some(Line::styled(
             format!(
-                "{spinner} filtering with '{}'… {:.1} s · Esc stops",
+                "{spinner} filtering with '{}'… {:.1} s · {} stops",
                 f.expr,
-                f.started.elapsed().as_secs_f32()
+                f.started.elapsed().as_secs_f32(),
+                keys.back
             ),
             theme.warning,
         ))
     } else if let Some(e) = &view.filter_error {
-        Some(Line::styled(format!("{e} (Esc hides this)"), theme.error))
+        Some(Line::styled(
+            format!("{e} ({} hides this)", keys.back),
+            theme.error,
+        ))
     } else if let (Some(p), ResponseTab::Body, None) = (view.preparing(), view.tab, &view.sub) {
         Some(progress_line(spinner, p, theme, inner.width))
     } else if let Some(job) = &view.job {
@@ -143,7 +151,7 @@ pub fn draw_view(
             return;
         }
         Outcome::Received { response, .. } => {
-            let line = status_line(view, response, status_row.width as usize, theme);
+            let line = status_line(view, response, status_row.width as usize, theme, keys);
             frame.render_widget(Paragraph::new(line), status_row);
         }
     }
@@ -168,7 +176,7 @@ pub fn draw_view(
     tabs.push(Span::styled(position_text(view), theme.dim));
     if let (ResponseTab::Body, Some(sub)) = (view.tab, &view.sub) {
         tabs.push(Span::styled(
-            format!("  {} · Esc back", shorten(&sub.label, 60)),
+            format!("  {} · {} back", shorten(&sub.label, 60), keys.back),
             theme.accent,
         ));
     }
@@ -642,6 +650,7 @@ fn status_line<'a>(
     response: &crate::worker::http::HttpResponse,
     width: usize,
     theme: &Theme,
+    keys: &ResponseKeys,
 ) -> Line<'a> {
     let status = format!("{} {}", response.status, response.reason);
     let meta = format!(
@@ -657,7 +666,7 @@ fn status_line<'a>(
     };
     let id = view.request_id_header().map(|id| {
         if width >= 90 {
-            format!("  request id {id} (x copies)")
+            format!("  request id {id} ({} copies)", keys.copy_request_id)
         } else {
             format!("  id {id}")
         }

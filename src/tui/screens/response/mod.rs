@@ -5,6 +5,7 @@
 
 pub mod body_pane;
 mod draw;
+mod keys;
 pub mod spool_pane;
 #[cfg(test)]
 mod tests;
@@ -14,6 +15,7 @@ pub mod viewport;
 use std::collections::HashMap;
 
 pub use draw::draw_view;
+pub use keys::ResponseKeys;
 pub use view::{ON_DISK, Outcome, ResponseTab, ResponseView};
 
 use super::dialogs::prompt::Prompt;
@@ -209,9 +211,10 @@ impl Response {
         cx: &mut Cx,
     ) {
         let failed = result.is_err();
+        let keys = ResponseKeys::for_response(&cx.model.keymap);
         let Some(msg) = self
             .by_id(id)
-            .and_then(|v| v.filter_done(generation, result))
+            .and_then(|v| v.filter_done(generation, result, &keys))
         else {
             return;
         };
@@ -224,10 +227,11 @@ impl Response {
 
     /// The key after `Z`; true if it was taken.
     pub fn depth_key(&mut self, key: &str, cx: &mut Cx) -> bool {
+        let keys = ResponseKeys::for_response(&cx.model.keymap);
         let Some(view) = self.open_mut(cx).filter(|v| v.awaiting_depth) else {
             return false;
         };
-        let msg = view.fold_depth_key(key);
+        let msg = view.fold_depth_key(key, &keys);
         if !msg.is_empty() {
             cx.info(msg);
         }
@@ -245,6 +249,7 @@ impl Response {
 
     /// A key's action while the pane has the focus.
     pub fn on_action(&mut self, action: Action, cx: &mut Cx) -> bool {
+        let keys = ResponseKeys::for_response(&cx.model.keymap);
         let filters = self.filters.clone();
         let searches = self.searches.clone();
         let Some(view) = self.open_mut(cx) else {
@@ -296,7 +301,7 @@ impl Response {
                 }
                 None => cx.info("The server sent no request id (x-request-id) with this answer."),
             },
-            _ => match view.act(action) {
+            _ => match view.act(action, &keys) {
                 Some(Ok(msg)) if !msg.is_empty() => cx.info(msg),
                 Some(Err(e)) => cx.error(e),
                 Some(Ok(_)) => {}

@@ -515,3 +515,49 @@ fn the_top_of_a_large_body_shows_while_the_rest_arrives() {
     assert!(!screen.contains("Bundle"), "{screen}");
     assert!(screen.contains("\"a\": 1"), "{screen}");
 }
+
+/// The sentences name the keys of keys.toml: with `cancel` moved to Ctrl-G and the record keys
+/// to Alt-N / Alt-P, the record, filter and search messages say so, and Ctrl-G does go back.
+#[test]
+fn messages_name_the_remapped_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(crate::tui::keys::file::KEYS_FILE),
+        "[response]\ncancel = \"ctrl-g\"\nnext_record = \"alt-n\"\nprev_record = \"alt-p\"\n",
+    )
+    .unwrap();
+    let mut rig = Rig::seeded(dir.path());
+    rig.app.init_keys(None);
+    rig.set_fhirurl("azure", "http://fhir.test");
+    rig.open(&path());
+    let id = rig.send();
+    let screen = render_plain(&mut rig);
+    assert!(screen.contains("Ctrl-G cancels"), "{screen}");
+    rig.answer(id, received(200, "application/fhir+ndjson", NDJSON));
+    rig.app.focus = Pane::Response;
+    rig.key("enter");
+    assert_eq!(
+        rig.status(),
+        "Alt-N and Alt-P step through the records; Ctrl-G goes back to the list."
+    );
+    assert!(render_plain(&mut rig).contains("record 1 of 3 · Ctrl-G back"));
+    rig.key("ctrl-g");
+    assert!(view(&rig).sub.is_none(), "Ctrl-G went back to the list");
+    rig.key("F");
+    rig.typed(".id");
+    let cmds = rig.key("enter");
+    run_filter_command(&mut rig, cmds);
+    assert!(
+        rig.status()
+            .ends_with("Ctrl-G goes back to the whole body."),
+        "{}",
+        rig.status()
+    );
+    rig.key("ctrl-g");
+    rig.key("N");
+    assert_eq!(rig.status(), "No search yet: / searches the body.");
+}
+
+fn render_plain(rig: &mut Rig) -> String {
+    rig.draw(160, 24)
+}

@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use super::body_pane::{BodyPane, group_digits};
+use super::keys::ResponseKeys;
 use super::spool_pane::{RECORD_BYTES, SpoolPane};
 use crate::tui::keys::Action;
 use crate::view_body::{BodyKind, BodyText, pretty_json_body};
@@ -371,7 +372,7 @@ impl ResponseView {
 
     /// Moving, folding and records: what needs no prompt and no worker. Returns a sentence
     /// for the status bar, if any.
-    pub fn act(&mut self, action: Action) -> Option<Result<String, String>> {
+    pub fn act(&mut self, action: Action, keys: &ResponseKeys) -> Option<Result<String, String>> {
         if self.tab == ResponseTab::Headers {
             let max = self.line_count().saturating_sub(1);
             let s = &mut self.headers_scroll;
@@ -399,13 +400,13 @@ impl ResponseView {
                     "Strings decoded: \\u00fc shows as ü.".into()
                 }));
             }
-            Action::NextRecord | Action::PrevRecord => return self.step_record(action),
+            Action::NextRecord | Action::PrevRecord => return self.step_record(action, keys),
             Action::Activate
                 if self.kind() == BodyKind::NdJson
                     && self.sub.is_none()
                     && self.tab == ResponseTab::Body =>
             {
-                return self.open_record(self.list_cursor());
+                return self.open_record(self.list_cursor(), keys);
             }
             _ => {}
         }
@@ -428,7 +429,9 @@ impl ResponseView {
             Action::SearchNext | Action::SearchPrev => {
                 return Some(
                     pane.step_search(action == Action::SearchNext)
-                        .ok_or_else(|| "No search yet: / searches the body.".to_string()),
+                        .ok_or_else(|| {
+                            format!("No search yet: {} searches the body.", keys.search)
+                        }),
                 );
             }
             Action::FoldDepth => {
@@ -443,10 +446,13 @@ impl ResponseView {
     }
 
     /// The digit after `Z`. Returns the sentence for the status bar.
-    pub fn fold_depth_key(&mut self, key: &str) -> String {
+    pub fn fold_depth_key(&mut self, key: &str, keys: &ResponseKeys) -> String {
         self.awaiting_depth = false;
         let Some(d) = key.parse::<usize>().ok().filter(|d| *d <= 9) else {
-            return "Folding cancelled (Z then a digit folds at a depth).".into();
+            return format!(
+                "Folding cancelled ({} then a digit folds at a depth).",
+                keys.fold_depth
+            );
         };
         let Some(pane) = self.pane_mut() else {
             return String::new();
@@ -460,7 +466,7 @@ impl ResponseView {
     }
 
     /// Opens NDJSON record `index` (a body line) pretty-printed.
-    fn open_record(&mut self, index: usize) -> Option<Result<String, String>> {
+    fn open_record(&mut self, index: usize, keys: &ResponseKeys) -> Option<Result<String, String>> {
         let total = self.record_count();
         if index >= total {
             return None;
@@ -497,16 +503,26 @@ impl ResponseView {
             None => self.pretty.goto_line(index),
         }
         Some(note.map_or_else(
-            || Ok("} and { step through the records; Esc goes back to the list.".into()),
+            || {
+                Ok(format!(
+                    "{} and {} step through the records; {} goes back to the list.",
+                    keys.next_record, keys.prev_record, keys.back
+                ))
+            },
             Err,
         ))
     }
 
-    fn step_record(&mut self, action: Action) -> Option<Result<String, String>> {
+    fn step_record(
+        &mut self,
+        action: Action,
+        keys: &ResponseKeys,
+    ) -> Option<Result<String, String>> {
         if self.kind() != BodyKind::NdJson || self.tab != ResponseTab::Body {
-            return Some(Err(
-                "} and { step through NDJSON records; this body has none.".into(),
-            ));
+            return Some(Err(format!(
+                "{} and {} step through NDJSON records; this body has none.",
+                keys.next_record, keys.prev_record
+            )));
         }
         let forward = action == Action::NextRecord;
         match &self.sub {
@@ -516,7 +532,8 @@ impl ResponseView {
             }) => {
                 let i = *i;
                 let next = if forward { i + 1 } else { i.checked_sub(1)? };
-                self.open_record(next).map(|r| r.map(|_| String::new()))
+                self.open_record(next, keys)
+                    .map(|r| r.map(|_| String::new()))
             }
             Some(_) => None,
             None => {
@@ -571,6 +588,7 @@ impl ResponseView {
         &mut self,
         generation: u64,
         result: Result<Box<crate::view_body::filter::FilterOutput>, String>,
+        keys: &ResponseKeys,
     ) -> Option<String> {
         if self.filtering.as_ref().map(|f| f.generation) != Some(generation) {
             return None;
@@ -588,7 +606,7 @@ impl ResponseView {
                     if out.results == 1 { "" } else { "s" },
                     if out.capped { " (first ones)" } else { "" }
                 );
-                let msg = format!("{label}. Esc goes back to the whole body.");
+                let msg = format!("{label}. {} goes back to the whole body.", keys.back);
                 self.sub = Some(SubView {
                     kind: SubKind::Filter(expr),
                     label,
