@@ -156,3 +156,26 @@ fn key_conflicts_are_listed_at_start() {
     rig.app.report_problems();
     insta::assert_snapshot!(rig.draw(120, 35));
 }
+
+#[test]
+fn the_request_pane_names_the_keys_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys =
+        "[collections]\nactivate = \"o\"\n\n[request]\nnew = \"+\"\nexternal_edit = \"ctrl-e\"\n";
+    let mut rig = rig_with_keys(dir.path(), keys);
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("Pick one in Collections (o)"), "{screen}");
+    rig.set_fhirurl("azure", "http://fhir.test");
+    rig.open(&path(&["Azure FHIR service", "Capability statement"]));
+    let screen = rig.draw(120, 35);
+    assert!(
+        screen.contains("No query parameters. + adds one"),
+        "{screen}"
+    );
+    rig.app.focus = Pane::Request;
+    rig.key("ctrl-e");
+    assert_eq!(
+        rig.status(),
+        "Choose the body kind first; Ctrl-E then opens $EDITOR."
+    );
+}

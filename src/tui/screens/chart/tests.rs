@@ -616,3 +616,31 @@ fn sparklines_run_low_to_high() {
     assert_eq!(super::draw::sparkline(&[], 12), "");
     assert_eq!(super::draw::sparkline(&[1.0; 20], 12).chars().count(), 12);
 }
+
+#[test]
+fn the_chart_names_its_keys_as_keys_toml_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = rig_on_patient(dir.path());
+    std::fs::write(
+        dir.path().join(crate::tui::keys::file::KEYS_FILE),
+        "[chart]\nback = [\"ctrl-b\"]\nrefresh = \"R\"\n",
+    )
+    .unwrap();
+    rig.app.init_keys(None);
+    let cmds = rig.key("V");
+    let (id, _) = sends(&cmds)[0].clone();
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("Ctrl-B cancels."), "{screen}");
+    let oo = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden", "diagnostics": "no access"}]});
+    answer(&mut rig, id, 403, &oo);
+    let screen = rig.draw(120, 35);
+    assert!(
+        screen.contains("R tries again · Ctrl-B goes back to the patient."),
+        "{screen}"
+    );
+    assert_eq!(
+        sends(&rig.key("R")).len(),
+        1,
+        "R is the key that tries again"
+    );
+}

@@ -403,3 +403,31 @@ fn history_entry_and_diff() {
     rig.key("d");
     insta::assert_snapshot!("history_diff_120x35", render(&mut rig, 120, 35));
 }
+
+#[test]
+fn close_in_an_entry_steps_out_of_an_opened_record_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = history_rig(dir.path());
+    let mut ex = exchange(
+        "GET",
+        "http://fhir.test/export/Patient-1.ndjson",
+        200,
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\"}\n{\"resourceType\":\"Patient\",\"id\":\"p2\"}\n",
+        None,
+    );
+    if let Outcome::Answered { headers, .. } = &mut ex.outcome {
+        *headers = vec![("Content-Type".into(), "application/fhir+ndjson".into())];
+    }
+    rig.record(ex);
+    rig.keys(&["H", "enter"]);
+    rig.key("enter");
+    assert_eq!(
+        rig.status(),
+        "} and { step through the records; Esc goes back to the list."
+    );
+    let entry_open = |rig: &Rig| matches!(screen(rig).mode, super::Mode::Detail { .. });
+    rig.key("esc");
+    assert!(entry_open(&rig), "Esc left the record, not the entry");
+    rig.key("esc");
+    assert!(!entry_open(&rig), "a second Esc goes back to the list");
+}
