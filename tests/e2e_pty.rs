@@ -201,10 +201,10 @@ fn create_environment_and_edit_variables_secrets_go_to_secrets_toml() {
     // Edit tenantid (row 1): the dialog opens on the value field since the name is set.
     pty.send("j");
     pty.enter();
-    ok(pty.wait_for_text_within("esc cancel  tab field", T));
+    ok(pty.wait_for_text_within("Esc cancel  Tab field", T));
     pty.send("my-tenant");
     pty.enter();
-    ok(pty.wait_for_text_gone("esc cancel  tab field"));
+    ok(pty.wait_for_text_gone("Esc cancel  Tab field"));
     ok(pty.wait_for_text_within("my-tenant", T));
     let text = fs::read_to_string(&env_file).unwrap();
     assert!(
@@ -218,7 +218,7 @@ fn create_environment_and_edit_variables_secrets_go_to_secrets_toml() {
         pty.send("j");
     }
     pty.enter();
-    ok(pty.wait_for_text_within("esc cancel  tab field", T));
+    ok(pty.wait_for_text_within("Esc cancel  Tab field", T));
     pty.send_key(Key::Ctrl('a'));
     pty.send_key(Key::Ctrl('k'));
     pty.send("http://127.0.0.1:9/fhir");
@@ -229,7 +229,7 @@ fn create_environment_and_edit_variables_secrets_go_to_secrets_toml() {
     pty.tab();
     pty.send("/r4");
     pty.enter();
-    ok(pty.wait_for_text_gone("esc cancel  tab field"));
+    ok(pty.wait_for_text_gone("Esc cancel  Tab field"));
     ok(pty.wait_for_text_within("http://127.0.0.1:9/fhir/r4", T));
     let text = fs::read_to_string(&env_file).unwrap();
     let block = var_block(&text, "baseurl");
@@ -243,10 +243,10 @@ fn create_environment_and_edit_variables_secrets_go_to_secrets_toml() {
     // Edit clientsecret (row 4, a secret): the value goes to secrets.toml only.
     pty.send("k");
     pty.enter();
-    ok(pty.wait_for_text_within("esc cancel  tab field", T));
+    ok(pty.wait_for_text_within("Esc cancel  Tab field", T));
     pty.send("s3cr3t-xyz");
     pty.enter();
-    ok(pty.wait_for_text_gone("esc cancel  tab field"));
+    ok(pty.wait_for_text_gone("Esc cancel  Tab field"));
     ok(pty.wait_for_text_within("••••••••", T));
     assert!(
         !pty.screen_text().contains("s3cr3t-xyz"),
@@ -255,12 +255,12 @@ fn create_environment_and_edit_variables_secrets_go_to_secrets_toml() {
 
     // a adds a variable; a name that looks like a credential is made secret.
     pty.send("a");
-    ok(pty.wait_for_text_within("esc cancel  tab field", T));
+    ok(pty.wait_for_text_within("Esc cancel  Tab field", T));
     pty.send("apiKey");
     pty.tab();
     pty.send("k3y-value-123");
     pty.enter();
-    ok(pty.wait_for_text_gone("esc cancel  tab field"));
+    ok(pty.wait_for_text_gone("Esc cancel  Tab field"));
     ok(pty.wait_for_text_within("apiKey", T));
 
     let text = fs::read_to_string(&env_file).unwrap();

@@ -141,8 +141,10 @@ impl App {
         self.dialogs.push(Box::new(
             Confirm::new(
                 format!(
-                    "The last session ended with unsaved edits to {}. Restore them (y), or discard them (n)?",
-                    names.join(", ")
+                    "The last session ended with unsaved edits to {}. Restore them ({}), or discard them ({})?",
+                    names.join(", "),
+                    self.model.keymap.say(crate::tui::keys::Ctx::Confirm, crate::tui::keys::Action::Yes),
+                    self.model.keymap.say(crate::tui::keys::Ctx::Confirm, crate::tui::keys::Action::No)
                 ),
                 Intent::Drafts(true),
             )

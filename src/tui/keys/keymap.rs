@@ -248,6 +248,12 @@ impl Keymap {
             .map(String::as_str)
     }
 
+    /// The first key of `action` in `ctx` itself, named as hints name it (`Ctrl-N`): for
+    /// comparing with [`Keymap::hints`] and showing beside a command.
+    pub fn label(&self, ctx: Ctx, action: Action) -> Option<String> {
+        self.first_key(ctx, action).map(key_label)
+    }
+
     /// The first key in force for `action` in `ctx` as a message names it (`Ctrl-R`, `Esc`,
     /// `J`), looked up as a key press is (the context, the one it falls back to, global);
     /// "the palette" when the action was left without a key.

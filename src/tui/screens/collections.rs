@@ -247,7 +247,10 @@ impl Collections {
                         }))
                     },
                 )),
-                None => cx.info("Create or select a collection first (c)."),
+                None => {
+                    let create = cx.model.keymap.say(Ctx::Collections, Action::NewCollection);
+                    cx.info(format!("Create or select a collection first ({create})."));
+                }
             },
             Action::Import => cx.open(Prompt::new(
                 "File to import: Postman, Insomnia v4, HAR, .http or curl (~ is your home folder)",
@@ -428,7 +431,7 @@ impl Collections {
             }
             Msg::Import(file) => {
                 if cx.model.import.is_some() {
-                    let stop = cx.model.keymap.say(Ctx::Global, Action::Cancel);
+                    let stop = cx.model.keymap.say(Ctx::Progress, Action::Cancel);
                     cx.error(format!(
                         "An import is running already: wait for it, or stop it with {stop}."
                     ));

@@ -90,8 +90,8 @@ fn page_hints(keymap: &Keymap, page: Option<&Page>, theme: &Theme) -> Vec<Span<'
         .is_some_and(|b| b.links.next.is_some());
     let is_patient = loaded.is_some_and(|l| l.patient.is_some());
     let hide = |key: &str| {
-        (!has_next && keymap.first_key(Ctx::Browser, Action::NextPage) == Some(key))
-            || (!is_patient && keymap.first_key(Ctx::Browser, Action::Chart) == Some(key))
+        (!has_next && keymap.label(Ctx::Browser, Action::NextPage).as_deref() == Some(key))
+            || (!is_patient && keymap.label(Ctx::Browser, Action::Chart).as_deref() == Some(key))
     };
     let mut spans = Vec::new();
     for (key, label) in keymap.hints(Ctx::Browser) {

@@ -453,7 +453,8 @@ impl Browser {
                     && (page.json_view || l.bundle.is_none())
                 {
                     let n = l.text.line_count();
-                    let has_ref = |i: usize| !crate::fhir::references_in_line(l.text.line(i)).is_empty();
+                    let has_ref =
+                        |i: usize| !crate::fhir::references_in_line(l.text.line(i)).is_empty();
                     let found = if a == Action::NextReference {
                         (page.selected + 1..n).find(|i| has_ref(*i))
                     } else {
@@ -464,7 +465,10 @@ impl Browser {
                         None => cx.info("No more references on this page."),
                     }
                 } else {
-                    cx.info("References are followed in the JSON view (v).");
+                    let json = cx.model.keymap.say(Ctx::Browser, Action::ToggleJson);
+                    cx.info(format!(
+                        "References are followed in the JSON view ({json})."
+                    ));
                 }
             }
             Some(Action::Refresh) => {
@@ -476,7 +480,9 @@ impl Browser {
             Some(Action::Lookup) => {
                 self.open_lookup("", cx);
             }
-            Some(a @ (Action::NextPage | Action::PrevPage | Action::FirstPage | Action::LastPage)) => {
+            Some(
+                a @ (Action::NextPage | Action::PrevPage | Action::FirstPage | Action::LastPage),
+            ) => {
                 let link = links.and_then(|l| match a {
                     Action::NextPage => l.next,
                     Action::PrevPage => l.previous,
@@ -492,22 +498,35 @@ impl Browser {
                 let url = adjust_count(&page.url, a == Action::MoreCount);
                 self.browse_to(url, cx);
             }
-            Some(a @ (Action::Observations | Action::Encounters | Action::Conditions | Action::Everything)) => {
-                match patient_id {
-                    Some(id) => {
-                        let url = match a {
-                            Action::Observations => {
-                                format!("{base}/Observation?patient={id}&_sort=-date&_count=50")
-                            }
-                            Action::Encounters => format!("{base}/Encounter?patient={id}&_count=50"),
-                            Action::Conditions => format!("{base}/Condition?patient={id}&_count=50"),
-                            _ => format!("{base}/Patient/{id}/$everything"),
-                        };
-                        self.browse_to(url, cx);
-                    }
-                    None => cx.info("Open a patient first (o, e, c and E are that patient's data)."),
+            Some(
+                a @ (Action::Observations
+                | Action::Encounters
+                | Action::Conditions
+                | Action::Everything),
+            ) => match patient_id {
+                Some(id) => {
+                    let url = match a {
+                        Action::Observations => {
+                            format!("{base}/Observation?patient={id}&_sort=-date&_count=50")
+                        }
+                        Action::Encounters => format!("{base}/Encounter?patient={id}&_count=50"),
+                        Action::Conditions => format!("{base}/Condition?patient={id}&_count=50"),
+                        _ => format!("{base}/Patient/{id}/$everything"),
+                    };
+                    self.browse_to(url, cx);
                 }
-            }
+                None => {
+                    let keys = cx.model.keymap.labels(
+                        Ctx::Browser,
+                        &[Action::Observations, Action::Encounters, Action::Conditions],
+                    );
+                    let all = cx.model.keymap.say(Ctx::Browser, Action::Everything);
+                    cx.info(format!(
+                        "Open a patient first ({} and {all} are that patient's data).",
+                        keys.replace('/', ", ")
+                    ));
+                }
+            },
             Some(Action::Chart) => {
                 let patient = match &page.content {
                     PageContent::Loaded(l) => l.patient.as_ref(),
@@ -525,15 +544,20 @@ impl Browser {
                     }
                     _ => {
                         let chart = cx.model.keymap.say(Ctx::Browser, Action::Chart);
-                        cx.info(format!("Open a patient first; {chart} charts that patient."));
+                        cx.info(format!(
+                            "Open a patient first; {chart} charts that patient."
+                        ));
                     }
                 }
             }
             Some(Action::Activate) => match self.selected_target(&base) {
                 Some(url) => self.browse_to(url, cx),
-                None => cx.info(
-                    "Nothing to open here: select a row, or a line with a \"reference\" in the JSON view (v).",
-                ),
+                None => {
+                    let json = cx.model.keymap.say(Ctx::Browser, Action::ToggleJson);
+                    cx.info(format!(
+                        "Nothing to open here: select a row, or a line with a \"reference\" in the JSON view ({json})."
+                    ));
+                }
             },
             _ => return Handled::No,
         }

@@ -149,7 +149,7 @@ fn an_import_runs_off_the_ui_thread_and_reports_back() {
         screen.contains("Importing big.postman_collection.json"),
         "{screen}"
     );
-    assert!(screen.contains("esc stop the import"), "{screen}");
+    assert!(screen.contains("Esc stop the import"), "{screen}");
     // A second import is refused while this one runs.
     rig.msg(crate::tui::msg::Msg::Intent(
         crate::tui::screens::Intent::Collections(super::Msg::Import(file.clone())),

@@ -63,9 +63,8 @@ impl Dialog for Confirm {
         let key = |a| {
             v.model
                 .keymap
-                .first_key(Ctx::Confirm, a)
-                .unwrap_or("?")
-                .to_string()
+                .label(Ctx::Confirm, a)
+                .unwrap_or_else(|| "?".into())
         };
         // Esc is named beside the first "no" key only while it is one of them.
         let esc_says_no = v.model.keymap.bindings().any(|(b, keys)| {
@@ -76,7 +75,7 @@ impl Dialog for Confirm {
             Span::styled(" yes   ", theme.dim),
             Span::styled(key(Action::No), theme.key_hint),
         ];
-        if esc_says_no && key(Action::No) != "esc" {
+        if esc_says_no && key(Action::No) != "Esc" {
             spans.push(Span::styled(" / Esc", theme.key_hint));
         }
         spans.push(Span::styled(" no", theme.dim));

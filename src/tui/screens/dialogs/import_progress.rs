@@ -109,9 +109,8 @@ impl Dialog for ImportProgressDialog {
         let key = v
             .model
             .keymap
-            .first_key(Ctx::Progress, Action::Cancel)
-            .unwrap_or("esc")
-            .to_string();
+            .label(Ctx::Progress, Action::Cancel)
+            .unwrap_or_else(|| "Esc".into());
         let hint_at = Rect {
             y: r.y + r.height.saturating_sub(2),
             height: 1,

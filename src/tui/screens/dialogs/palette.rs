@@ -124,7 +124,7 @@ fn key_of(keymap: &Keymap, pane: Option<Pane>, action: Action) -> Option<String>
         Action::Chart => Ctx::Browser,
         _ => ctx_of(pane),
     };
-    keymap.first_key(ctx, action).map(str::to_string)
+    keymap.label(ctx, action)
 }
 
 /// Items matching `query`, best first; commands first when nothing is typed.

@@ -1,7 +1,7 @@
 //! The history screen: the list of recorded exchanges with the filter line, one entry's
 //! request and response (in the same body viewer as live responses), or a diff of two bodies.
 
-use crate::tui::keys::{Action, Ctx};
+use crate::tui::keys::{Action, Ctx, Keymap};
 use crate::tui::screens::response::ResponseKeys;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -83,10 +83,7 @@ impl History {
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), hints);
         match &mut view.mode {
-            Mode::List => {
-                let filter_key = v.model.keymap.say(Ctx::History, Action::Filter);
-                list(frame, body, view, theme, &v.model.ws, &filter_key)
-            }
+            Mode::List => list(frame, body, view, theme, &v.model.ws, &v.model.keymap),
             Mode::Detail {
                 loaded,
                 error,
@@ -150,7 +147,7 @@ fn list(
     view: &History,
     theme: &Theme,
     ws: &crate::workspace::Workspace,
-    filter_key: &str,
+    keymap: &Keymap,
 ) {
     let [filter_row, table_area] =
         Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
@@ -175,7 +172,10 @@ fn list(
     } else if text.is_empty() {
         frame.render_widget(
             Paragraph::new(Line::styled(
-                format!("(none: {filter_key} to filter)"),
+                format!(
+                    "(none: {} to filter)",
+                    keymap.say(Ctx::History, Action::Filter)
+                ),
                 theme.dim,
             )),
             field,
@@ -208,9 +208,12 @@ fn list(
     frame.render_widget(Paragraph::new(note), note_line);
     if view.rows.is_empty() && !view.loading {
         let msg = if view.filter_text().trim().is_empty() {
-            "Nothing recorded yet: every request you send (Ctrl-R, the browser, fhirside run) is kept here, secrets removed."
+            format!(
+                "Nothing recorded yet: every request you send ({}, the browser, fhirside run) is kept here, secrets removed.",
+                keymap.say(Ctx::Global, Action::Send)
+            )
         } else {
-            "No entry matches the filter."
+            "No entry matches the filter.".to_string()
         };
         frame.render_widget(
             Paragraph::new(Line::styled(msg, theme.dim)).wrap(Wrap { trim: false }),

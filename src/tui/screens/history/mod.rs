@@ -128,13 +128,13 @@ impl History {
         let mut hint = keymap.hints(self.ctx());
         if self.saved.is_none() {
             // `x` widens a list narrowed to one request; there is nothing to widen.
-            let all = keymap.first_key(Ctx::History, Action::ShowAll);
-            hint.retain(|(k, _)| Some(k.as_str()) != all);
+            let all = keymap.label(Ctx::History, Action::ShowAll);
+            hint.retain(|(k, _)| Some(k) != all.as_ref());
         }
         if self.ctx() == Ctx::HistoryEntry {
             // The tabs are the Response pane's keys (`[history_entry]` falls back to them).
-            if let Some(key) = keymap.first_key(Ctx::Response, Action::NextTab) {
-                hint.insert(0, (key.to_string(), "tabs"));
+            if let Some(key) = keymap.label(Ctx::Response, Action::NextTab) {
+                hint.insert(0, (key, "tabs"));
             }
         }
         hint
@@ -574,7 +574,10 @@ impl History {
         spec.url = url;
         spec.query.clear();
         let Some(folder) = target_folder(cx) else {
-            cx.error("Create a collection first (c in Collections); the request goes there.");
+            let create = cx.model.keymap.say(Ctx::Collections, Action::NewCollection);
+            cx.error(format!(
+                "Create a collection first ({create} in Collections); the request goes there."
+            ));
             return;
         };
         let note = format!("Saved as '{}' in {}.", spec.name, folder.0.join(" / "));

@@ -522,7 +522,12 @@ impl Jobs {
                     ),
                     Intent::Jobs(Msg::Remove(j.id)),
                 )),
-                Some(_) => cx.info("Cancel a running job (x) before removing it."),
+                Some(_) => {
+                    let cancel = cx.model.keymap.say(Ctx::Jobs, Action::CancelJob);
+                    cx.info(format!(
+                        "Cancel a running job ({cancel}) before removing it."
+                    ));
+                }
                 None => {}
             },
             _ => return Handled::No,
