@@ -58,7 +58,7 @@ fn workspace_keys_remap_send_and_a_conflict_is_shown_at_start() {
     pty.esc();
     ok(pty.wait_for_text_gone("Key binding conflicts"));
     // The status bar hints the remapped key.
-    ok(pty.wait_for_text_within("f9 send", T));
+    ok(pty.wait_for_text_within("F9 send", T));
 
     open_metadata(&mut pty);
     pty.ctrl_r();
