@@ -179,3 +179,30 @@ fn the_request_pane_names_the_keys_in_force() {
         "Choose the body kind first; Ctrl-E then opens $EDITOR."
     );
 }
+
+#[test]
+fn the_sign_in_settings_lists_and_fields_take_the_picker_and_prompt_keys() {
+    use crate::tui::screens::dialogs::sign_in_settings::SignInSettings;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = "[picker]\nactivate = \"ctrl-o\"\n\n[prompt]\nfinish = \"ctrl-o\"\n";
+    let mut rig = rig_with_keys(dir.path(), keys);
+    rig.app.focus = Pane::Environments;
+    rig.key("S");
+    let before = rig
+        .top::<SignInSettings>()
+        .expect("the settings")
+        .draft
+        .kind;
+    rig.key("enter");
+    let screen = rig.draw(120, 35);
+    assert!(screen.contains("Ctrl-O choose"), "{screen}");
+    rig.key("j");
+    rig.key("enter");
+    assert_eq!(
+        rig.top::<SignInSettings>().unwrap().draft.kind,
+        before,
+        "Enter no longer chooses"
+    );
+    rig.key("ctrl-o");
+    assert_ne!(rig.top::<SignInSettings>().unwrap().draft.kind, before);
+}

@@ -121,10 +121,10 @@ impl Dialog for Help {
 
     fn on_key(&mut self, key: &KeyEvent, action: Option<Action>, cx: &mut Cx) -> Handled {
         if let Some(field) = self.searching.as_mut() {
-            // While typing a search: Enter keeps it, Esc drops it, the rest is text.
-            match crate::tui::keys::key_name(key).as_str() {
-                "enter" => self.searching = None,
-                "esc" => {
+            // While typing a search: the prompt's Finish keeps it, Close drops it, the rest is text.
+            match cx.model.keymap.lookup(Ctx::Prompt, key) {
+                Some(Action::Finish) => self.searching = None,
+                Some(Action::Close) => {
                     self.searching = None;
                     self.query.clear();
                 }

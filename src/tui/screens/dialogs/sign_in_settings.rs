@@ -266,14 +266,14 @@ impl SignInSettings {
 
     fn on_edit_key(&mut self, key: &KeyEvent, cx: &mut Cx) -> Handled {
         let field = self.field();
-        let name = crate::tui::keys::key_name(key);
+        // A choice list takes the picker's keys, a text field the prompt's (keys.toml remaps both).
         match self.editing.as_mut() {
             Some(Editing::Pick(i)) => {
                 let n = Self::choices(field).len();
-                match name.as_str() {
-                    "j" | "down" => *i = (*i + 1).min(n - 1),
-                    "k" | "up" => *i = i.saturating_sub(1),
-                    "enter" | "space" => {
+                match cx.model.keymap.lookup(Ctx::Picker, key) {
+                    Some(Action::Down) => *i = (*i + 1).min(n - 1),
+                    Some(Action::Up) => *i = i.saturating_sub(1),
+                    Some(Action::Activate) => {
                         let i = *i;
                         if field == "kind" {
                             self.draft.kind = AuthKind::ALL[i.min(AuthKind::ALL.len() - 1)];
@@ -282,12 +282,12 @@ impl SignInSettings {
                         }
                         self.editing = None;
                     }
-                    "esc" | "q" => self.editing = None,
+                    Some(Action::Close) => self.editing = None,
                     _ => {}
                 }
             }
-            Some(Editing::Text(t)) => match name.as_str() {
-                "enter" => {
+            Some(Editing::Text(t)) => match cx.model.keymap.lookup(Ctx::Prompt, key) {
+                Some(Action::Finish) => {
                     let value = t.text();
                     match set_field(&mut self.draft, field, &value) {
                         Ok(()) => {
@@ -297,7 +297,7 @@ impl SignInSettings {
                         Err(e) => self.problem = Some(e),
                     }
                 }
-                "esc" => {
+                Some(Action::Close) => {
                     self.problem = None;
                     self.editing = None;
                 }
@@ -495,20 +495,24 @@ impl Dialog for SignInSettings {
                 problem,
             );
         }
+        let keys = |ctx, actions: &[Action]| v.model.keymap.labels(ctx, actions);
         let hints: Vec<Span> = match &self.editing {
             Some(Editing::Text(_)) => vec![
-                Span::styled("enter", theme.key_hint),
+                Span::styled(keys(Ctx::Prompt, &[Action::Finish]), theme.key_hint),
                 Span::styled(" keep  ", theme.dim),
-                Span::styled("esc", theme.key_hint),
+                Span::styled(keys(Ctx::Prompt, &[Action::Close]), theme.key_hint),
                 Span::styled(" drop the edit  ", theme.dim),
                 Span::styled("empty = the default", theme.dim),
             ],
             Some(Editing::Pick(_)) => vec![
-                Span::styled("j/k", theme.key_hint),
+                Span::styled(
+                    keys(Ctx::Picker, &[Action::Down, Action::Up]),
+                    theme.key_hint,
+                ),
                 Span::styled(" move  ", theme.dim),
-                Span::styled("enter", theme.key_hint),
+                Span::styled(keys(Ctx::Picker, &[Action::Activate]), theme.key_hint),
                 Span::styled(" choose  ", theme.dim),
-                Span::styled("esc", theme.key_hint),
+                Span::styled(keys(Ctx::Picker, &[Action::Close]), theme.key_hint),
                 Span::styled(" keep as it was", theme.dim),
             ],
             None => {
