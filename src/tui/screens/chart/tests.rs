@@ -166,6 +166,7 @@ fn received(status: u16, body: &Value) -> Box<Received> {
         body,
         auth_note: None,
         search,
+        fhir: None,
     })
 }
 
@@ -176,7 +177,7 @@ pub(super) fn rig_on_patient(dir: &std::path::Path) -> Rig {
     let patient = json!({"resourceType": "Patient", "id": "p1",
         "name": [{"family": "Smith", "given": ["Ann"]}], "gender": "female", "birthDate": "1961-04-02"});
     let r = received(200, &patient);
-    let loaded = crate::tui::screens::browser::understand(&r);
+    let loaded = crate::tui::screens::browser::understand_parts(&r.response, &r.body);
     rig.app.browser.show(format!("{BASE}/Patient/p1"), loaded);
     rig.app.screen = Some(Screen::Browser);
     rig

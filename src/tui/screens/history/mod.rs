@@ -508,6 +508,7 @@ impl History {
             request,
             auth,
             record,
+            read_fhir: false,
         });
     }
 
