@@ -14,7 +14,7 @@ use fhirside::cli::demo::prepare_workspace;
 use fhirside::demo::{DemoOptions, DemoServer};
 use fhirside::text::sanitize::is_unsafe;
 use fhirside::workspace::Store;
-use support::{Pty, write_env, write_request};
+use support::{Pty, assert_exit, text, write_env, write_request};
 
 fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fhirside"))
@@ -173,12 +173,7 @@ async fn run_fails_clearly() {
     let unsigned = args(&["--allow-unsigned", "--fail"]);
     let unsigned: Vec<&str> = unsigned.iter().map(String::as_str).collect();
     let out = fhirside(dir.path(), &unsigned);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1, &[]);
     assert_eq!(
         *seen.lock().unwrap(),
         vec![String::new()],
@@ -203,8 +198,7 @@ async fn run_fails_clearly() {
             "--allow-unsigned",
         ],
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Connection refused"));
+    assert_exit(&out, 2, &["Connection refused"]);
     server.shutdown().await;
 }
 
@@ -359,12 +353,7 @@ async fn bulk_export_waits_downloads_and_checks_counts() {
     })
     .await
     .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 1, &[]);
     server.shutdown().await;
 }
 
@@ -501,11 +490,9 @@ async fn run_is_recorded_and_history_prints_it_for_scripts() {
     assert_eq!(auth[1], "Bearer <redacted>");
     // A bad filter and a missing entry are explained.
     let out = fhirside(dir.path(), &["history", "--grep", "since:tomorrowish"]);
-    assert_eq!(out.status.code(), Some(64));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a time"));
+    assert_exit(&out, 64, &["not a time"]);
     let out = fhirside(dir.path(), &["history", "--show", "999"]);
-    assert_eq!(out.status.code(), Some(64));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no history entry 999"));
+    assert_exit(&out, 64, &["no history entry 999"]);
     // Switched off in settings.toml: nothing more is recorded.
     std::fs::write(
         dir.path().join("settings.toml"),
@@ -577,10 +564,6 @@ fn dev_full() -> Stdio {
         .into()
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// No control or bidi character that a terminal would act on (a pty's own CRLF aside).
 fn assert_clean(what: &str, bytes: &[u8]) {
     let t = text(bytes).replace("\r\n", "\n");
@@ -646,7 +629,7 @@ async fn a_closed_pipe_ends_quietly_and_a_full_disk_is_one_sentence() {
 fn exit_codes_follow_one_table() {
     let dir = tempfile::tempdir().unwrap();
     let usage = fhirside(dir.path(), &["--no-such-option"]);
-    assert_eq!(usage.status.code(), Some(64), "{}", text(&usage.stderr));
+    assert_exit(&usage, 64, &[]);
     let usage = fhirside(dir.path(), &["run"]);
     assert_eq!(usage.status.code(), Some(64), "a missing argument is usage");
     let help = fhirside(dir.path(), &["--help"]);
@@ -804,8 +787,7 @@ async fn a_download_folder_that_cannot_be_written_fails_before_the_kick_off() {
     })
     .await
     .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    let err = text(&out.stderr);
+    let err = assert_exit(&out, 1, &[]);
     assert!(
         err.contains("cannot be written") && err.contains("a-file"),
         "{err}"

@@ -4,12 +4,15 @@
 //! terminal; and Azure's search behaviour as `fhirside run` tells it (lenient: what was
 //! ignored, `_count` clamped; `strict = true`: `Prefer: handling=strict`).
 
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fhirside::cli::demo::prepare_workspace;
 use fhirside::demo::{DemoOptions, DemoServer};
 use fhirside::workspace::Store;
+use support::{assert_exit, text};
 
 fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fhirside"))
@@ -40,10 +43,6 @@ async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
     (server, dir)
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_delete_counts_first_and_needs_yes_without_a_terminal() {
     let (_server, dir) = demo_workspace().await;
@@ -55,8 +54,7 @@ async fn bulk_delete_counts_first_and_needs_yes_without_a_terminal() {
     })
     .await
     .unwrap();
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(64), "{err}");
+    let err = assert_exit(&out, 64, &[]);
     assert!(
         err.contains("dry run:") && err.contains("resources match Observation?code=8867-4"),
         "{err}"
@@ -70,8 +68,8 @@ async fn bulk_delete_counts_first_and_needs_yes_without_a_terminal() {
     })
     .await
     .unwrap();
-    let (so, err) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_exit(&out, 0, &[]);
+    let so = text(&out.stdout);
     assert!(so.starts_with("deleted  Observation"), "{so}");
     // The job is in the workspace, and listed.
     let out = fhirside(&ws, &["job", "list"]);
@@ -114,13 +112,12 @@ async fn job_watch_exit_codes() {
     })
     .await
     .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let status = text(&out.stderr)
+    let status = assert_exit(&out, 0, &[])
         .lines()
         .find_map(|l| l.strip_prefix("accepted: ").map(str::to_string))
         .expect("the status URL is said");
     let out = fhirside(&ws, &["job", "watch", &status, "--env", "demo"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_exit(&out, 0, &[]);
     assert!(
         text(&out.stdout).contains("deleted  Patient"),
         "{}",
@@ -130,12 +127,7 @@ async fn job_watch_exit_codes() {
     // A job the server does not know: failed (1).
     let gone = format!("{base}/_operations/import/999");
     let out = fhirside(&ws, &["job", "watch", &gone, "--env", "demo"]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("import"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_exit(&out, 1, &["import"]);
 
     // A server that is not there: could not watch (2).
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -147,7 +139,7 @@ async fn job_watch_exit_codes() {
         origin.path().trim_end_matches('/')
     );
     let out = fhirside(&ws, &["job", "watch", &nowhere, "--env", "demo"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_exit(&out, 2, &[]);
 }
 
 /// Runs the binary off the runtime's threads (the demo answers on them).
@@ -180,8 +172,8 @@ async fn import_data_prints_the_status_url_and_watch_shows_counts_and_the_error_
         strings(&["import-data", "--env", "demo", "--input", &patients]),
     )
     .await;
-    let (so, err) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = assert_exit(&out, 0, &[]);
+    let so = text(&out.stdout);
     assert_eq!(so.lines().count(), 1, "{so}");
     assert!(so.contains("/_operations/import/"), "{so}");
     assert!(err.contains("job watch"), "{err}");
@@ -207,8 +199,8 @@ async fn import_data_prints_the_status_url_and_watch_shows_counts_and_the_error_
         ]),
     )
     .await;
-    let (so, err) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = assert_exit(&out, 0, &[]);
+    let so = text(&out.stdout);
     assert!(
         err.contains("InitialLoad") && err.contains("refuses every other write"),
         "InitialLoad warns: {err}"
@@ -246,12 +238,7 @@ async fn import_data_prints_the_status_url_and_watch_shows_counts_and_the_error_
         strings(&["import-data", "--env", "demo", "--input", "Patient.ndjson"]),
     )
     .await;
-    assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("URL:Type"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_exit(&out, 64, &["URL:Type"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,8 +266,7 @@ async fn anonymized_export_runs_at_system_level_and_is_refused_below_it() {
         ]),
     )
     .await;
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_exit(&out, 0, &[]);
     let mut files: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -326,8 +312,7 @@ async fn anonymized_export_runs_at_system_level_and_is_refused_below_it() {
         ]),
     )
     .await;
-    assert_eq!(out.status.code(), Some(64), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("_container"));
+    assert_exit(&out, 64, &["_container"]);
     let out = fhirside_off(
         &ws,
         strings(&[
@@ -342,9 +327,7 @@ async fn anonymized_export_runs_at_system_level_and_is_refused_below_it() {
         ]),
     )
     .await;
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("'nope.json' not found"), "{err}");
+    assert_exit(&out, 1, &["'nope.json' not found"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,11 +353,10 @@ async fn run_says_what_a_lenient_server_ignored_and_strict_asks_to_be_told() {
         strings(&["run", "Strict/Search", "--env", "demo", "--fail"]),
     )
     .await;
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("warning: the server ignored: foo — set strict = true to be told"),
-        "{err}"
+    let err = assert_exit(
+        &out,
+        0,
+        &["warning: the server ignored: foo — set strict = true to be told"],
     );
     assert!(
         err.contains("server note:") && err.contains("'_count' parameter exceeds"),

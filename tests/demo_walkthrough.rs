@@ -53,6 +53,7 @@ async fn the_seed_collection_walks_the_whole_flow() {
             request: built.request,
             auth: None,
             record: None,
+            read_fhir: false,
         });
         let Some(WorkerEvent::Response { id: got, result }) =
             tokio::time::timeout(Duration::from_secs(15), rx.recv())

@@ -123,6 +123,7 @@ impl Worker {
             request,
             auth,
             record: None,
+            read_fhir: false,
         });
         loop {
             if let WorkerEvent::Response { result, .. } = self.next().await {

@@ -41,6 +41,7 @@ async fn through_worker(
             request,
             auth: None,
             record: None,
+            read_fhir: false,
         });
         match tokio::time::timeout(Duration::from_secs(20), rx.recv())
             .await

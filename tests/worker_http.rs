@@ -85,6 +85,15 @@ fn req(url: String, timeout: Duration) -> HttpRequest {
 }
 
 async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received>, HttpError> {
+    exchange_as(url, timeout, false).await
+}
+
+/// [`exchange`], with the answer also read for the FHIR browser when `read_fhir`.
+async fn exchange_as(
+    url: String,
+    timeout: Duration,
+    read_fhir: bool,
+) -> Result<Box<worker::Received>, HttpError> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let handle = worker::spawn(tx);
     handle.send(WorkerCommand::Send {
@@ -92,6 +101,7 @@ async fn exchange(url: String, timeout: Duration) -> Result<Box<worker::Received
         request: req(url, timeout),
         auth: None,
         record: None,
+        read_fhir,
     });
     match tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
@@ -121,6 +131,24 @@ async fn json_answer_is_prepared_pretty() {
     assert_eq!(r.response.status, 200);
     assert_eq!(r.body.pretty.line(1), "  \"resourceType\": \"Patient\",");
     assert!(r.body.note.is_none());
+}
+
+/// The browser's parse happens here, on the worker, and only when asked for.
+#[tokio::test]
+async fn the_answer_is_read_for_the_browser_only_when_asked() {
+    let addr = servers().await;
+    let url = format!("http://{addr}/json");
+    let r = exchange_as(url.clone(), Duration::from_secs(5), true)
+        .await
+        .unwrap();
+    let page = r.fhir.expect("read for the browser");
+    assert_eq!(
+        page.json.as_ref().and_then(|j| j.get("id")),
+        Some(&"1".into())
+    );
+    assert!(page.patient.is_some());
+    let r = exchange(url, Duration::from_secs(5)).await.unwrap();
+    assert!(r.fhir.is_none());
 }
 
 #[tokio::test]
@@ -187,6 +215,7 @@ async fn cancel_answers_at_once() {
         request: req(format!("http://{addr}/slow"), Duration::from_secs(60)),
         auth: None,
         record: None,
+        read_fhir: false,
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = std::time::Instant::now();

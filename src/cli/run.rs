@@ -176,6 +176,7 @@ impl Sender {
             request,
             auth: plan,
             record: self.history.is_some().then(|| Box::new(record.clone())),
+            read_fhir: false,
         });
         let received = loop {
             match self.rx.recv().await {

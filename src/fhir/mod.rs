@@ -13,6 +13,7 @@ pub mod columns;
 pub mod handling;
 pub mod lookup;
 pub mod outcome;
+pub mod page;
 pub mod patient;
 pub mod reference;
 mod util;

@@ -296,8 +296,8 @@ impl Rig {
     }
 }
 
-/// An answer as the worker hands it over: `status`, a `Content-Type`, `body` prepared for view,
-/// from `http://fhir.test/metadata` in 42 ms.
+/// An answer as the worker hands it over: `status`, a `Content-Type`, `body` prepared for view
+/// (and read for the browser), from `http://fhir.test/metadata` in 42 ms.
 pub fn received(status: u16, content_type: &str, body: &str) -> Box<Received> {
     let response = HttpResponse {
         spool: None,
@@ -311,11 +311,18 @@ pub fn received(status: u16, content_type: &str, body: &str) -> Box<Received> {
     };
     let body = crate::worker::body::prepare(&response);
     let search = crate::fhir::handling::SearchNotes::of(&response.body, &response.final_url);
+    // As a browser request gets it (`read_fhir`); other screens never look.
+    let fhir = Some(Box::new(crate::fhir::page::FhirPage::read(
+        &response.body,
+        &response.final_url,
+        chrono::Local::now().date_naive(),
+    )));
     Box::new(Received {
         response,
         body,
         auth_note: None,
         search,
+        fhir,
     })
 }
 

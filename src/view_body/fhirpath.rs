@@ -1,11 +1,13 @@
 //! FHIRPath over a body, beside jq: `Patient.name.where(use='official').family`,
 //! `Bundle.entry.resource.ofType(Observation).value.ofType(Quantity).value`.
 //!
-//! Written here rather than taken from a crate: the Rust FHIRPath crates either need FHIR
-//! definitions fetched from a package registry at run time to resolve `ofType(Patient)`
-//! (tlq-fhirpath), pull a second HTTP and TLS stack into the build with a newer compiler than
-//! ours (octofhir-fhirpath), pin serde versions and generated models (helios-fhirpath), carry
-//! a source-available licence (ferrobridge-fhirpath) or none stated (fhirpathrs). This is the
+//! Written here rather than taken from a crate (re-checked 2026-12-02, README "Why our own
+//! evaluator"): tlq-fhirpath resolves types from FHIR packages a registry client downloads;
+//! octofhir-fhirpath 0.5 needs rustc 1.98, and 0.4.57 loses choice types without a type model
+//! (its R4 model brings reqwest 0.13, aws-lc-sys and a clashing libsqlite3-sys), fails on names
+//! starting with `not` and costs minutes of build; helios-fhirpath pins `serde = "=1.0.224"`
+//! (our jsonwebtoken needs ^1.0.228); ferrobridge-fhirpath is BUSL and fhirpathrs has no
+//! licence. This is the
 //! part of FHIRPath (N1) people type to look into a resource, evaluated over the JSON as it
 //! is: paths (choice types by their JSON names, `value` finds `valueQuantity`), indexers,
 //! `where`/`select`/`ofType`/`exists`/`all`, the collection, string and conversion functions,

@@ -63,6 +63,9 @@ pub enum WorkerCommand {
         auth: Option<AuthPlan>,
         /// Keep the exchange in history (redacted), described by this.
         record: Option<Box<crate::history::RecordMeta>>,
+        /// Also read the answer for the FHIR browser ([`Received::fhir`]), here on a
+        /// blocking thread rather than in the browser's update.
+        read_fhir: bool,
     },
     Cancel {
         id: RequestId,
@@ -181,6 +184,8 @@ pub struct Received {
     /// What a searchset says of its search (dropped parameters, server notes), read here off
     /// the UI thread.
     pub search: crate::fhir::handling::SearchNotes,
+    /// The answer read for the FHIR browser, when the request asked for it (`read_fhir`).
+    pub fhir: Option<Box<crate::fhir::page::FhirPage>>,
 }
 
 impl std::fmt::Debug for Received {
@@ -211,10 +216,22 @@ pub async fn exchange(
             body,
             auth_note: redirect_note(&hops),
             search,
+            fhir: None,
         })
     })
     .await
     .map_err(|e| HttpError::Other(format!("Preparing the body failed: {e}.")))
+}
+
+/// `response` read for the FHIR browser on a blocking thread (`None` only if that thread died).
+async fn read_page(response: &HttpResponse) -> Option<Box<crate::fhir::page::FhirPage>> {
+    let (body, url) = (response.body.clone(), response.final_url.clone());
+    let today = chrono::Local::now().date_naive();
+    tokio::task::spawn_blocking(move || {
+        Box::new(crate::fhir::page::FhirPage::read(&body, &url, today))
+    })
+    .await
+    .ok()
 }
 
 /// What redirects to another origin left behind, when they left anything (shown with the answer).
@@ -385,6 +402,7 @@ impl Worker {
                 mut request,
                 auth,
                 record,
+                read_fhir,
             } => {
                 let token = CancellationToken::new();
                 self.in_flight.insert(id, token.clone());
@@ -415,6 +433,9 @@ impl Worker {
                     // finds it written.
                     if let (Some(h), Some(meta)) = (&history, record) {
                         record_exchange(h, *meta, at_ms, started, &request, &result);
+                    }
+                    if read_fhir && let Ok(r) = result.as_mut() {
+                        r.fhir = read_page(&r.response).await;
                     }
                     let finish = result.as_mut().ok().and_then(|r| r.body.take_finish());
                     spool::unregister(id);

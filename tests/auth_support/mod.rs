@@ -195,6 +195,7 @@ impl Harness {
             request,
             auth,
             record: None,
+            read_fhir: false,
         });
         id
     }

@@ -465,6 +465,25 @@ pub(crate) fn find_in_screen(screen: &vt100::Screen, needle: &str) -> Option<(u1
     None
 }
 
+// ----- the headless commands ---------------------------------------------------------------
+
+/// Bytes a command printed, as text.
+pub(crate) fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Asserts that `out` exited with `code` and that its stderr says each of `says` (the stderr
+/// is in the message when not); the stderr, for more checks.
+#[track_caller]
+pub(crate) fn assert_exit(out: &std::process::Output, code: i32, says: &[&str]) -> String {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    for s in says {
+        assert!(err.contains(s), "stderr lacks {s:?}: {err}");
+    }
+    err
+}
+
 // ----- workspaces --------------------------------------------------------------------------
 
 /// Writes `environments/NAME.toml` with plain `key = value` variables.

@@ -165,6 +165,7 @@ impl App {
                 request,
                 auth: None,
                 record: None,
+                read_fhir: false,
             }));
     }
 

@@ -197,6 +197,8 @@ impl Cx<'_> {
         purpose: super::model::Purpose,
         doing: &str,
     ) {
+        // Only the browser keeps the parsed answer; the others read what they need.
+        let read_fhir = purpose == super::model::Purpose::Browser;
         let mut prepared = self.model.prepare_get(url);
         if let Some(e) = prepared.auth_problem.take() {
             self.error(format!("{e}; {doing} without sign-in."));
@@ -224,6 +226,7 @@ impl Cx<'_> {
             request: prepared.request,
             auth: prepared.auth,
             record,
+            read_fhir,
         });
     }
 

@@ -13,7 +13,8 @@ use crossterm::event::KeyEvent;
 use serde_json::Value;
 
 use super::{Cx, Handled, Intent};
-use crate::fhir::{BundleView, Issue, PatientSummary, interpret, parse_outcome, resolve_reference};
+use crate::fhir::page::FhirPage;
+use crate::fhir::{BundleView, Issue, PatientSummary, interpret, resolve_reference};
 use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::Purpose;
 use crate::tui::widgets::text_field::TextField;
@@ -133,36 +134,41 @@ pub struct Browser {
     pub requests: HashMap<RequestId, Target>,
 }
 
-/// Parses a FHIR answer for the browser.
-pub fn understand(received: &Received) -> Loaded {
-    understand_parts(&received.response, &received.body)
+/// A FHIR answer for the browser, as the worker read it (`read_fhir`): the view only takes
+/// what was parsed on the worker's blocking thread. Without it (the reading thread died) the
+/// body shows as text.
+pub fn understand(received: Box<Received>) -> Loaded {
+    let Received {
+        response,
+        body,
+        fhir,
+        ..
+    } = *received;
+    loaded(&response, &body, fhir.map(|p| *p).unwrap_or_default())
 }
 
+/// An answer already in hand (the Response pane's `o`, a key press), read here.
 pub fn understand_parts(
     response: &crate::worker::HttpResponse,
     body: &crate::worker::body::PreparedBody,
 ) -> Loaded {
-    let json: Option<Value> = serde_json::from_slice(&response.body).ok();
     let today = chrono::Local::now().date_naive();
-    let bundle = json.as_ref().and_then(BundleView::parse);
-    let resource_type = json
-        .as_ref()
-        .and_then(|j| j.get("resourceType"))
-        .and_then(|t| t.as_str());
-    let outcome = match resource_type {
-        Some("OperationOutcome") => json.as_ref().and_then(parse_outcome),
-        _ => None,
-    };
-    let patient = match resource_type {
-        Some("Patient") => json
-            .as_ref()
-            .and_then(|j| PatientSummary::from_resource(j, today)),
-        _ => None,
-    };
-    let ignored = json
-        .as_ref()
-        .map(|j| crate::fhir::handling::ignored_params(&response.final_url, j))
-        .unwrap_or_default();
+    let page = FhirPage::read(&response.body, &response.final_url, today);
+    loaded(response, body, page)
+}
+
+fn loaded(
+    response: &crate::worker::HttpResponse,
+    body: &crate::worker::body::PreparedBody,
+    page: FhirPage,
+) -> Loaded {
+    let FhirPage {
+        json,
+        bundle,
+        outcome,
+        patient,
+        ignored,
+    } = page;
     Loaded {
         status: response.status,
         json,
@@ -290,7 +296,7 @@ impl Browser {
             return;
         };
         let loaded = result
-            .map(|r| Box::new(understand(&r)))
+            .map(|r| Box::new(understand(r)))
             .map_err(|e| e.to_string());
         match target {
             Target::Page(i) => {

@@ -42,7 +42,7 @@ fn the_page_history_is_bounded() {
 }
 
 fn loaded(status: u16, body: &str) -> Loaded {
-    understand(&received(status, "application/fhir+json", body))
+    understand(received(status, "application/fhir+json", body))
 }
 
 /// The browser open on one page, `url`, that answered `l`.
@@ -231,7 +231,7 @@ fn a_dropped_search_parameter_is_said_above_the_table() {
     let body = r#"{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"http://fhir.test/Patient?gender=female"}],"entry":[]}"#;
     let mut r = received(200, "application/fhir+json", body);
     r.response.final_url = "http://fhir.test/Patient?gender=female&nmae=Ann".into();
-    let l = understand(&r);
+    let l = understand_parts(&r.response, &r.body);
     assert_eq!(l.ignored, ["nmae"]);
     let mut rig = rig_browsing(
         dir.path(),

@@ -6,8 +6,19 @@ use super::{State, Tab};
 use crate::tui::screens::Screen;
 use crate::tui::session::SESSION_FILE;
 use crate::tui::testing::Rig;
+use crate::worker::RequestId;
 
 const BASE: &str = "http://fhir.test/fhir";
+
+/// A new run on the workspace in `dir` (on a server at [`BASE`]) restoring its session file;
+/// the GETs that sent, as (id, url).
+fn restored(dir: &std::path::Path) -> (Rig, Vec<(RequestId, String)>) {
+    let mut rig = Rig::seeded(dir);
+    rig.set_fhirurl("azure", BASE);
+    let cmds = rig.app.restore_session(false);
+    let sent = sends(&rig.dispatch(cmds));
+    (rig, sent)
+}
 
 #[test]
 fn the_chart_comes_back_from_the_session_on_its_view_and_plot() {
@@ -27,10 +38,7 @@ fn the_chart_comes_back_from_the_session_on_its_view_and_plot() {
     assert!(text.contains("tab = \"labs\""), "{text}");
     drop(rig);
 
-    let mut rig = Rig::seeded(dir.path());
-    rig.set_fhirurl("azure", BASE);
-    let cmds = rig.app.restore_session(false);
-    let sent = sends(&rig.dispatch(cmds));
+    let (mut rig, sent) = restored(dir.path());
     assert_eq!(rig.app.screen, Some(Screen::Chart));
     let urls: Vec<&str> = sent.iter().map(|(_, u)| u.as_str()).collect();
     assert!(
@@ -61,10 +69,7 @@ fn a_restored_selection_past_the_new_data_is_kept_within_it() {
         "[chart]\npatient = \"p1\"\nname = \"Ann\"\ntab = \"labs\"\nvital = 40\nlab = 9\nevent = 99\nplotted = 9\n",
     )
     .unwrap();
-    let mut rig = Rig::seeded(dir.path());
-    rig.set_fhirurl("azure", BASE);
-    let cmds = rig.app.restore_session(false);
-    let sent = sends(&rig.dispatch(cmds));
+    let (mut rig, sent) = restored(dir.path());
     let (id, _) = sent[0].clone();
     answer(&mut rig, id, 200, &bundle(&patient_resources(), None));
     let c = &rig.app.chart;
@@ -76,10 +81,8 @@ fn a_restored_selection_past_the_new_data_is_kept_within_it() {
         "[chart]\npatient = \"../../x\"\n",
     )
     .unwrap();
-    let mut rig = Rig::seeded(dir.path());
-    rig.set_fhirurl("azure", BASE);
-    let cmds = rig.app.restore_session(false);
-    assert!(sends(&rig.dispatch(cmds)).is_empty());
+    let (rig, sent) = restored(dir.path());
+    assert!(sent.is_empty());
     assert!(matches!(rig.app.chart.state, State::Failed(_)));
 }
 

@@ -166,6 +166,7 @@ fn received(status: u16, body: &Value) -> Box<Received> {
         body,
         auth_note: None,
         search,
+        fhir: None,
     })
 }
 
@@ -176,7 +177,7 @@ pub(super) fn rig_on_patient(dir: &std::path::Path) -> Rig {
     let patient = json!({"resourceType": "Patient", "id": "p1",
         "name": [{"family": "Smith", "given": ["Ann"]}], "gender": "female", "birthDate": "1961-04-02"});
     let r = received(200, &patient);
-    let loaded = crate::tui::screens::browser::understand(&r);
+    let loaded = crate::tui::screens::browser::understand_parts(&r.response, &r.body);
     rig.app.browser.show(format!("{BASE}/Patient/p1"), loaded);
     rig.app.screen = Some(Screen::Browser);
     rig
@@ -560,41 +561,38 @@ fn vitals_step_one_at_a_time_when_small() {
     assert!(screen.contains("2/6"), "{screen}");
 }
 
-#[test]
-fn snapshot_vitals_80x24() {
+/// The ready chart after `keys`, drawn at `width`x`height`, against the snapshot `name` (the
+/// test's own name, so the snapshot files keep theirs).
+fn assert_chart_snapshot(name: &str, keys: &[&str], width: u16, height: u16) {
     let dir = tempfile::tempdir().unwrap();
     let mut rig = ready_rig(dir.path());
-    insta::assert_snapshot!(rig.draw(80, 24));
+    rig.keys(keys);
+    insta::assert_snapshot!(name, rig.draw(width, height));
+}
+
+#[test]
+fn snapshot_vitals_80x24() {
+    assert_chart_snapshot("snapshot_vitals_80x24", &[], 80, 24);
 }
 
 #[test]
 fn snapshot_vitals_120x35() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut rig = ready_rig(dir.path());
-    insta::assert_snapshot!(rig.draw(120, 35));
+    assert_chart_snapshot("snapshot_vitals_120x35", &[], 120, 35);
 }
 
 #[test]
 fn snapshot_vitals_grid_160x48() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut rig = ready_rig(dir.path());
-    insta::assert_snapshot!(rig.draw(160, 48));
+    assert_chart_snapshot("snapshot_vitals_grid_160x48", &[], 160, 48);
 }
 
 #[test]
 fn snapshot_labs_80x24() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut rig = ready_rig(dir.path());
-    rig.key("tab");
-    insta::assert_snapshot!(rig.draw(80, 24));
+    assert_chart_snapshot("snapshot_labs_80x24", &["tab"], 80, 24);
 }
 
 #[test]
 fn snapshot_timeline_120x35() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut rig = ready_rig(dir.path());
-    rig.keys(&["tab", "tab"]);
-    insta::assert_snapshot!(rig.draw(120, 35));
+    assert_chart_snapshot("snapshot_timeline_120x35", &["tab", "tab"], 120, 35);
 }
 
 #[test]

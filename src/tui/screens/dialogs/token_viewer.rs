@@ -170,31 +170,54 @@ mod tests {
     use crate::tui::model::TokenState;
     use crate::tui::testing::Rig;
 
-    /// A token as the demo issues it, decoded in the viewer with its warnings.
-    #[test]
-    fn token_viewer_explains_claims_and_warns() {
+    /// A JWT (unsigned) with the demo's header and these claims.
+    fn jwt(claims: &str) -> String {
         use base64::Engine;
-        let dir = tempfile::tempdir().unwrap();
-        let mut rig = Rig::seeded(dir.path());
-        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
         let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        // Times far in the future so the snapshot does not depend on today's date; no roles.
-        let token = format!(
+        format!(
             "{}.{}.sig",
             enc(r#"{"typ":"JWT","alg":"RS256"}"#),
-            enc(
-                r#"{"aud":"https://management.azure.com/","iss":"https://sts.windows.net/t/","tid":"t","appid":"c"}"#
-            )
-        );
+            enc(claims)
+        )
+    }
+
+    /// The seeded workspace, and the name of its active environment.
+    fn seeded_with_env(dir: &std::path::Path) -> (Rig, String) {
+        let rig = Rig::seeded(dir);
+        let env = rig
+            .app
+            .model
+            .active_env
+            .clone()
+            .expect("an active environment");
+        (rig, env)
+    }
+
+    /// The seeded workspace's `azure` environment signed in with `access_token`.
+    fn signed_in(dir: &std::path::Path, access_token: String) -> Rig {
+        let mut rig = Rig::seeded(dir);
+        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
         rig.app.model.tokens.insert(
             "azure".into(),
             TokenState::Valid(crate::worker::auth::Token {
-                access_token: token,
+                access_token,
                 expires_at: None,
                 refresh_token: None,
                 obtained_at: std::time::SystemTime::now(),
             }),
         );
+        rig
+    }
+
+    /// A token as the demo issues it, decoded in the viewer with its warnings.
+    #[test]
+    fn token_viewer_explains_claims_and_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        // Times far in the future so the snapshot does not depend on today's date; no roles.
+        let token = jwt(
+            r#"{"aud":"https://management.azure.com/","iss":"https://sts.windows.net/t/","tid":"t","appid":"c"}"#,
+        );
+        let mut rig = signed_in(dir.path(), token);
         rig.key("T");
         assert!(rig.top::<TokenViewer>().is_some(), "{}", rig.status());
         let screen = rig.draw(120, 35);
@@ -210,30 +233,12 @@ mod tests {
     /// shows that token — the one the next request sends — not the cached sign-in token.
     #[test]
     fn a_captured_token_is_the_one_shown() {
-        use base64::Engine;
         let dir = tempfile::tempdir().unwrap();
-        let mut rig = Rig::seeded(dir.path());
-        rig.set_client_credentials("azure", "https://ws-svc.fhir.azurehealthcareapis.com");
-        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        let jwt = |sub: &str| {
-            format!(
-                "{}.{}.sig",
-                enc(r#"{"typ":"JWT","alg":"RS256"}"#),
-                enc(&format!(r#"{{"sub":"{sub}","exp":4102444800}}"#))
-            )
-        };
-        rig.app.model.tokens.insert(
-            "azure".into(),
-            TokenState::Valid(crate::worker::auth::Token {
-                access_token: jwt("from-sign-in"),
-                expires_at: None,
-                refresh_token: None,
-                obtained_at: std::time::SystemTime::now(),
-            }),
-        );
+        let sub = |sub: &str| jwt(&format!(r#"{{"sub":"{sub}","exp":4102444800}}"#));
+        let mut rig = signed_in(dir.path(), sub("from-sign-in"));
         rig.app
             .model
-            .set_session_var("bearerToken", jwt("from-capture"));
+            .set_session_var("bearerToken", sub("from-capture"));
         rig.key("T");
         let viewer = rig.top::<TokenViewer>().expect("viewer open");
         assert!(viewer.source.contains("a capture"), "{}", viewer.source);
@@ -248,13 +253,7 @@ mod tests {
     #[test]
     fn a_hand_set_token_without_sign_in_is_shown() {
         let dir = tempfile::tempdir().unwrap();
-        let mut rig = Rig::seeded(dir.path());
-        let env = rig
-            .app
-            .model
-            .active_env
-            .clone()
-            .expect("an active environment");
+        let (mut rig, env) = seeded_with_env(dir.path());
         rig.set_fhirurl(&env, "http://127.0.0.1:9/fhir");
         if let Some(e) = rig.app.model.ws.environment_mut(&env) {
             e.auth = None;
@@ -273,13 +272,7 @@ mod tests {
         use crate::worker::WorkerEvent;
         use crate::worker::auth::{AuthEvent, Token};
         let dir = tempfile::tempdir().unwrap();
-        let mut rig = Rig::seeded(dir.path());
-        let env = rig
-            .app
-            .model
-            .active_env
-            .clone()
-            .expect("an active environment");
+        let (mut rig, env) = seeded_with_env(dir.path());
         let token = |v: &str| Token {
             access_token: v.into(),
             expires_at: None,

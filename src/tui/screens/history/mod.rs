@@ -510,6 +510,7 @@ impl History {
             request,
             auth,
             record,
+            read_fhir: false,
         });
     }
 

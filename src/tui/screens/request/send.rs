@@ -160,6 +160,7 @@ impl Request {
             request: built.request,
             auth: built.auth,
             record,
+            read_fhir: false,
         });
     }
 
