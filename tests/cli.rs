@@ -14,18 +14,7 @@ use fhirside::cli::demo::prepare_workspace;
 use fhirside::demo::{DemoOptions, DemoServer};
 use fhirside::text::sanitize::is_unsafe;
 use fhirside::workspace::Store;
-use support::{Pty, assert_exit, text, write_env, write_request};
-
-fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fhirside"))
-        .arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .output()
-        .expect("fhirside runs")
-}
+use support::{Pty, assert_exit, fhirside, text, write_env, write_request};
 
 /// A second environment with only a `fhirurl`, so none is chosen by itself.
 fn write_plain_env(ws: &std::path::Path, name: &str) {
@@ -67,19 +56,11 @@ async fn counting_fhir() -> (
 }
 
 async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
-    let server = DemoServer::start(
-        0,
-        DemoOptions {
-            patients: 30,
-            ..DemoOptions::default()
-        },
-    )
+    support::demo_workspace(DemoOptions {
+        patients: 30,
+        ..DemoOptions::default()
+    })
     .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (mut store, mut ws, _) = Store::load(dir.path());
-    prepare_workspace(&mut store, &mut ws, &server).unwrap();
-    (server, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

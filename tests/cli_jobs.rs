@@ -6,41 +6,19 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use fhirside::cli::demo::prepare_workspace;
 use fhirside::demo::{DemoOptions, DemoServer};
 use fhirside::workspace::Store;
-use support::{assert_exit, text};
-
-fn fhirside(ws: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fhirside"))
-        .arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdin(Stdio::null())
-        .output()
-        .expect("fhirside runs")
-}
+use support::{assert_exit, fhirside, text};
 
 async fn demo_workspace() -> (DemoServer, tempfile::TempDir) {
-    let server = DemoServer::start(
-        0,
-        DemoOptions {
-            patients: 10,
-            export_duration: Duration::from_millis(300),
-            ..DemoOptions::default()
-        },
-    )
+    support::demo_workspace(DemoOptions {
+        patients: 10,
+        export_duration: Duration::from_millis(300),
+        ..DemoOptions::default()
+    })
     .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (mut store, mut ws, _) = Store::load(dir.path());
-    prepare_workspace(&mut store, &mut ws, &server).unwrap();
-    (server, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -467,6 +467,35 @@ pub(crate) fn find_in_screen(screen: &vt100::Screen, needle: &str) -> Option<(u1
 
 // ----- the headless commands ---------------------------------------------------------------
 
+/// `fhirside --workspace WS ARGS…` run to its end, colour off, the proxy bypassed for the
+/// loopback; no standard input.
+pub(crate) fn fhirside(ws: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fhirside"))
+        .arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("fhirside runs")
+}
+
+/// The built-in demo service on 127.0.0.1 with `options`, and a workspace set up for it (its
+/// `demo` environment) in a new temporary folder.
+pub(crate) async fn demo_workspace(
+    options: fhirside::demo::DemoOptions,
+) -> (fhirside::demo::DemoServer, tempfile::TempDir) {
+    let server = fhirside::demo::DemoServer::start(0, options)
+        .await
+        .expect("the demo starts");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (mut store, mut ws, _) = fhirside::workspace::Store::load(dir.path());
+    fhirside::cli::demo::prepare_workspace(&mut store, &mut ws, &server)
+        .expect("the workspace is set up");
+    (server, dir)
+}
+
 /// Bytes a command printed, as text.
 pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
