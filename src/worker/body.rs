@@ -84,6 +84,19 @@ impl Finish {
 }
 
 impl PreparedBody {
+    /// Another holder of the same texts (they are shared, not copied), without the background
+    /// step, which stays with this one.
+    pub fn share(&self) -> PreparedBody {
+        PreparedBody {
+            kind: self.kind,
+            pretty: self.pretty.clone(),
+            raw: self.raw.clone(),
+            note: self.note.clone(),
+            pending: None,
+            spooled: self.spooled.clone(),
+        }
+    }
+
     /// The background step, if one is due (taken once, by the worker).
     pub fn take_finish(&mut self) -> Option<Finish> {
         self.pending.as_mut().and_then(|p| p.finish.take())

@@ -118,6 +118,12 @@ pub enum WorkerCommand {
     },
     /// Run a jq filter over a response body on a blocking thread.
     Filter(Box<body::FilterJob>),
+    /// Read an answer already in hand for the FHIR browser ([`Received::fhir`]) on a blocking
+    /// thread, and give it back as the answer to `id`.
+    ReadPage {
+        id: RequestId,
+        received: Box<Received>,
+    },
     /// Read a chart page or build a chart, on a blocking thread.
     Chart(Box<chart::ChartJob>),
     /// Report bytes received while bodies arrive (`Receiving` events, a few a second): the
@@ -460,6 +466,16 @@ impl Worker {
                         id,
                         generation,
                         result,
+                    });
+                });
+            }
+            WorkerCommand::ReadPage { id, mut received } => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    received.fhir = read_page(&received.response).await;
+                    let _ = events.send(WorkerEvent::Response {
+                        id,
+                        result: Ok(received),
                     });
                 });
             }

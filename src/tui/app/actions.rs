@@ -372,8 +372,14 @@ impl App {
             cx.info("The request failed; there is nothing to browse.");
             return;
         };
-        let loaded = crate::tui::screens::browser::understand_parts(response, body);
-        self.browser.show(response.final_url.clone(), loaded);
+        let received = Box::new(crate::worker::Received {
+            response: (**response).clone(),
+            body: body.share(),
+            auth_note: None,
+            search: Default::default(),
+            fhir: None,
+        });
+        self.browser.read_answer(received, &mut cx);
         self.screen = Some(Screen::Browser);
     }
 }

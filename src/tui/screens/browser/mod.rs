@@ -147,7 +147,8 @@ pub fn understand(received: Box<Received>) -> Loaded {
     loaded(&response, &body, fhir.map(|p| *p).unwrap_or_default())
 }
 
-/// An answer already in hand (the Response pane's `o`, a key press), read here.
+/// An answer already in hand, read here (tests build pages with it).
+#[cfg(test)]
 pub fn understand_parts(
     response: &crate::worker::HttpResponse,
     body: &crate::worker::body::PreparedBody,
@@ -246,6 +247,29 @@ impl Browser {
     pub fn show(&mut self, url: String, loaded: Loaded) {
         self.push(url, PageContent::Loaded(Box::new(loaded)));
         self.lookup = None;
+    }
+
+    /// An answer already in hand (the Response pane's `o`) as a new page: read on the worker's
+    /// blocking thread like a fetched one, so a large body never stalls a frame.
+    pub fn read_answer(&mut self, received: Box<Received>, cx: &mut Cx) {
+        let url = received.response.final_url.clone();
+        let index = self.push(url.clone(), PageContent::Loading);
+        let id = cx.model.next_request_id();
+        self.requests.insert(id, Target::Page(index));
+        if let Some(p) = self.pages.get_mut(index) {
+            p.pending = Some(id);
+        }
+        cx.model.in_flight.insert(
+            id,
+            crate::tui::model::InFlight {
+                purpose: crate::tui::model::Purpose::Browser,
+                started: std::time::Instant::now(),
+                method: "GET".into(),
+                url,
+                secrets: Vec::new(),
+            },
+        );
+        cx.worker(WorkerCommand::ReadPage { id, received });
     }
 
     /// Fetches `url` into a new page after the current one.

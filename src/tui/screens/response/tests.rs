@@ -561,3 +561,42 @@ fn messages_name_the_remapped_keys() {
 fn render_plain(rig: &mut Rig) -> String {
     rig.draw(160, 24)
 }
+
+/// `o` opens the answer in the browser without a refetch; its JSON is read by the worker, not
+/// at the key press (the page shows as loading until then).
+#[test]
+fn o_reads_the_answer_for_the_browser_off_the_ui_thread() {
+    use crate::tui::screens::Screen;
+    use crate::tui::screens::browser::PageContent;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = answered(dir.path(), "application/fhir+json", BUNDLE);
+    let cmds = rig.key("o");
+    assert_eq!(rig.app.screen, Some(Screen::Browser));
+    assert!(matches!(browser_page(&rig).content, PageContent::Loading));
+    let [WorkerCommand::ReadPage { id, mut received }] =
+        <[WorkerCommand; 1]>::try_from(cmds).expect("one command")
+    else {
+        panic!("expected the answer to be read by the worker")
+    };
+    assert!(
+        received.fhir.is_none(),
+        "nothing was parsed at the key press"
+    );
+    received.fhir = Some(Box::new(crate::fhir::page::FhirPage::read(
+        &received.response.body,
+        &received.response.final_url,
+        chrono::Local::now().date_naive(),
+    )));
+    rig.worker_event(WorkerEvent::Response {
+        id,
+        result: Ok(received),
+    });
+    let PageContent::Loaded(l) = &browser_page(&rig).content else {
+        panic!("the page did not load")
+    };
+    assert_eq!(l.bundle.as_ref().map(|b| b.entries.len()), Some(3));
+}
+
+fn browser_page(rig: &Rig) -> &crate::tui::screens::browser::Page {
+    &rig.app.browser.pages[rig.app.browser.pos]
+}
