@@ -2,6 +2,7 @@
 //! requests in flight and each environment's token; the UI sends it commands and gets events
 //! back, so it never blocks.
 
+mod answer;
 pub mod auth;
 pub mod body;
 pub mod build;
@@ -28,6 +29,8 @@ use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+pub use answer::exchange;
+use answer::{add_note, read_page};
 use auth::cache::Answer;
 use auth::{
     AuthError, AuthEvent, CachePolicy, EnvTokens, NeedToken, ResolvedAuth, Token, TokenKey,
@@ -205,64 +208,6 @@ impl std::fmt::Debug for Received {
 tokio::task_local! {
     /// Where the request being sent reports the bytes received (set for UI sends).
     static RECEIVING: std::sync::Arc<spool::ReceiveProgress>;
-}
-
-/// Sends and prepares the body on a blocking thread.
-pub async fn exchange(
-    client: &reqwest::Client,
-    request: &HttpRequest,
-) -> Result<Box<Received>, HttpError> {
-    let progress = RECEIVING.try_with(std::sync::Arc::clone).ok();
-    let (response, hops) = http::send_traced(client, request, progress.as_deref()).await?;
-    tokio::task::spawn_blocking(move || {
-        let body = body::prepare_for_view(&response);
-        let search = crate::fhir::handling::SearchNotes::of(&response.body, &response.final_url);
-        Box::new(Received {
-            response,
-            body,
-            auth_note: redirect_note(&hops),
-            search,
-            fhir: None,
-        })
-    })
-    .await
-    .map_err(|e| HttpError::Other(format!("Preparing the body failed: {e}.")))
-}
-
-/// `response` read for the FHIR browser on a blocking thread (`None` only if that thread died).
-async fn read_page(response: &HttpResponse) -> Option<Box<crate::fhir::page::FhirPage>> {
-    let (body, url) = (response.body.clone(), response.final_url.clone());
-    let today = chrono::Local::now().date_naive();
-    tokio::task::spawn_blocking(move || {
-        Box::new(crate::fhir::page::FhirPage::read(&body, &url, today))
-    })
-    .await
-    .ok()
-}
-
-/// What redirects to another origin left behind, when they left anything (shown with the answer).
-fn redirect_note(hops: &[http::Hop]) -> Option<String> {
-    let notes: Vec<String> = hops
-        .iter()
-        .filter(|h| !h.dropped.is_empty())
-        .map(|h| {
-            let to = credentials::Origin::of(&h.to).map_or_else(|| h.to.clone(), |o| o.host_port());
-            format!(
-                "Redirected ({}) to {to}, another origin: {} not sent there.",
-                h.status,
-                h.dropped.join(", ")
-            )
-        })
-        .collect();
-    (!notes.is_empty()).then(|| notes.join(" "))
-}
-
-/// Adds `note` after any note the answer already has.
-fn add_note(received: &mut Received, note: String) {
-    received.auth_note = Some(match received.auth_note.take() {
-        Some(first) => format!("{first} {note}"),
-        None => note,
-    });
 }
 
 /// The UI's end of the worker. Cloning is cheap; dropping every handle stops the worker.
