@@ -98,7 +98,19 @@ pub fn into_workspace(
             ..Progress::default()
         };
         progress(at);
-        let imported = match import_file(path) {
+        // The schemas the collection's files point at are written meanwhile, on the core
+        // the parse leaves idle (once per run; later files find them done).
+        let imported = std::thread::scope(|s| {
+            s.spawn(|| {
+                use crate::workspace::schemas::{FileKind, prepare};
+                prepare(
+                    root,
+                    &[FileKind::Collection, FileKind::Folder, FileKind::Request],
+                )
+            });
+            import_file(path)
+        });
+        let imported = match imported {
             Ok(i) => i,
             Err(e) => {
                 out.files.push(FileOutcome {

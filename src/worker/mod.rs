@@ -20,7 +20,7 @@ mod send;
 pub mod spool;
 pub mod storage;
 pub mod time;
-mod trim;
+pub(crate) mod trim;
 use receiving::report_receiving;
 
 use std::collections::HashMap;

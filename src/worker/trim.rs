@@ -18,3 +18,25 @@ pub(crate) fn return_free_memory() {
 /// Returns the free memory of every malloc arena to the system (here: nothing to do).
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub(crate) fn return_free_memory() {}
+
+/// Makes malloc grow its heaps `bytes` at a time instead of by what each allocation needs.
+/// Parsing a 50 MB collection allocates some hundred MB in small pieces on a blocking thread,
+/// whose arena glibc grows with one `mprotect` per growth: 74,000 calls (0.23 s of system time,
+/// `strace -f -c`) for the 23,000-request import benchmark, 33 with 64 MiB steps. For
+/// short-lived commands only (`fhirside import`): setting it also turns off glibc's adaptive
+/// mmap threshold, and a long-lived process would keep up to `bytes` of freed memory per arena.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub(crate) fn grow_heaps_in_steps(bytes: usize) {
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: mallopt takes two plain integers and changes only the allocator's own tuning
+    // (under the allocator's lock); it returns 0 when the value is refused, which only leaves
+    // the default. No Rust invariant is involved.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, value);
+    }
+}
+
+/// Makes malloc grow its heaps in larger steps (here: nothing to do).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn grow_heaps_in_steps(_bytes: usize) {}
