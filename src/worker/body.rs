@@ -10,8 +10,8 @@ use super::http::HttpResponse;
 use super::spool::{SpoolFile, SpoolText};
 use crate::view_body::filter::{FilterOutput, run_filter};
 use crate::view_body::{
-    BodyKind, BodyText, Progress, detect_kind, hex_preview, pretty_json_body,
-    pretty_json_body_with_progress, pretty_json_preview,
+    BodyKind, BodyText, Progress, detect_kind, hex_preview, pretty_json_body_shared,
+    pretty_json_preview,
 };
 
 /// JSON bodies larger than this are shown as a preview first, then in full.
@@ -162,10 +162,7 @@ fn prepare_bytes(kind: BodyKind, bytes: &Bytes, progress: Option<&Progress>) -> 
     let (pretty, raw, note) = match kind {
         BodyKind::Json => {
             let raw = raw_text(bytes);
-            let pretty = match progress {
-                Some(p) => pretty_json_body_with_progress(bytes, p),
-                None => pretty_json_body(bytes),
-            };
+            let pretty = pretty_json_body_shared(bytes, progress);
             match pretty {
                 Ok(p) => (p, raw, None),
                 Err(e) => (
