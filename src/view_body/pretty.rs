@@ -461,13 +461,21 @@ impl<'a, const MODE: u8> Printer<'a, MODE> {
         } else {
             self.out.len()
         };
+        // The depth is at most MAX_DEPTH (512), far below the KEY_SPACE bit.
+        self.meta
+            .push(self.stack.len().min(usize::from(!KEY_SPACE)) as u16);
+        self.line_started(start)
+    }
+
+    /// Records a line starting at output offset `start`; stops at the line and size limits,
+    /// and reports progress now and then.
+    #[inline]
+    fn line_started(&mut self, start: usize) -> Result<(), Fail> {
         match u32::try_from(start) {
             Ok(v) => self.starts.push(v),
             Err(_) => self.starts_overflow = true,
         }
-        // The depth is at most MAX_DEPTH (512), far below the KEY_SPACE bit.
-        self.meta
-            .push(self.stack.len().min(usize::from(!KEY_SPACE)) as u16);
+        // starts.len() == number of lines started so far
         if self.starts.len() > self.max_lines {
             return Err(Fail::LineLimit);
         }
@@ -507,21 +515,7 @@ impl<'a, const MODE: u8> Printer<'a, MODE> {
                     }
                 }
             }
-            let line_start = self.out.len() - indent;
-            match u32::try_from(line_start) {
-                Ok(v) => self.starts.push(v),
-                Err(_) => self.starts_overflow = true,
-            }
-            // starts.len() == number of lines started so far
-            if self.starts.len() > self.max_lines {
-                return Err(Fail::LineLimit);
-            }
-            if self.out.len() > self.out_limit {
-                return Err(Fail::TooLarge(self.pos));
-            }
-            if self.pos >= self.next_report {
-                self.report()?;
-            }
+            return self.line_started(self.out.len() - indent);
         }
         Ok(())
     }
