@@ -60,9 +60,42 @@ impl PrettyLines {
         }
     }
 
-    #[cfg(test)]
+    /// All lines' contents, concatenated (no indentation, no newlines, and key spaces
+    /// missing where [`KEY_SPACE`] is set).
     pub(crate) fn content(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The line whose content holds offset `off` of [`content`](Self::content), searching
+    /// lines `>= hint` (for ascending offsets).
+    pub(crate) fn line_of_content(&self, hint: usize, off: usize) -> usize {
+        let o = u32::try_from(off).unwrap_or(u32::MAX);
+        let tail = self.starts.get(hint..).unwrap_or(&[]);
+        (hint + super::text::gallop(tail, |&s| s <= o)).saturating_sub(1)
+    }
+
+    /// Where line `n`'s content ends in [`content`](Self::content).
+    pub(crate) fn content_end(&self, n: usize) -> usize {
+        self.starts
+            .get(n + 1)
+            .map_or(self.bytes.len(), |&e| e as usize)
+    }
+
+    /// The column in built line `n` of the content range `r` (which starts in that line);
+    /// `None` if `r` spans the line's end or its inserted key space (then the built line
+    /// does not hold those bytes together).
+    pub(crate) fn columns(&self, n: usize, r: std::ops::Range<usize>) -> Option<usize> {
+        let start = self.starts.get(n).map_or(0, |&s| s as usize);
+        if r.end > self.content_end(n) {
+            return None;
+        }
+        let (indent, head, tail) = self.parts(n);
+        let (rel, rel_end) = (r.start.saturating_sub(start), r.end.saturating_sub(start));
+        match tail {
+            Some(_) if rel >= head.len() => Some(indent + rel + 1),
+            Some(_) if rel_end > head.len() => None,
+            _ => Some(indent + rel),
+        }
     }
 
     pub(crate) fn line_count(&self) -> usize {

@@ -22,9 +22,9 @@ pub struct Match {
     pub range: Range<usize>,
 }
 
-/// All non-overlapping matches of `needle`, in text order. A pretty-printed body is
-/// searched line by line (its lines are held apart, see `PrettyLines`), so there a needle
-/// never spans a line break.
+/// All non-overlapping matches of `needle`, in text order. In a pretty-printed body (its
+/// lines held apart, see `PrettyLines`) a needle never spans a line break; one with a
+/// space is looked for line by line, the others in one pass over the lines' contents.
 pub fn find_all(body: &BodyText, needle: &str, opts: SearchOptions) -> Vec<Match> {
     let pat = needle.as_bytes();
     let mut out = Vec::new();
@@ -36,6 +36,26 @@ pub fn find_all(body: &BodyText, needle: &str, opts: SearchOptions) -> Vec<Match
     } else {
         opts.max_matches
     };
+    if let Some(lines) = body.pretty_lines()
+        && !pat.contains(&b' ')
+    {
+        // Without a space the needle lies within one line's content, before or after the
+        // inserted key space: one pass over the content, as over a contiguous text.
+        let mut line_hint = 0;
+        scan(lines.content(), pat, opts, |r| {
+            let line = lines.line_of_content(line_hint, r.start);
+            line_hint = line;
+            let len = r.len();
+            if let Some(col) = lines.columns(line, r) {
+                out.push(Match {
+                    line,
+                    range: col..col + len,
+                });
+            }
+            out.len() < limit
+        });
+        return out;
+    }
     let Some(hay) = body.contiguous() else {
         let mut buf = Vec::new();
         for line in 0..body.line_count() {
@@ -194,7 +214,15 @@ mod tests {
             crate::view_body::pretty_json_body(src).unwrap(),
             crate::view_body::pretty_json_body_shared(&shared, None).unwrap(),
         ];
-        for needle in ["final", "\"status\": \"final\"", "  ", "1"] {
+        for needle in [
+            "final",
+            "\"status\": \"final\"",
+            "  ",
+            "1",
+            ",",
+            "\"c\":",
+            "b\":{",
+        ] {
             for ci in [false, true] {
                 for max in [0, 1] {
                     let opts = SearchOptions {
@@ -202,7 +230,9 @@ mod tests {
                         max_matches: max,
                     };
                     let want = find_all(&plain, needle, opts);
-                    assert!(!want.is_empty(), "{needle}");
+                    // These two are only in the compact body, not in the pretty lines.
+                    let only_compact = ["b\":{", "x\",\"b"].contains(&needle);
+                    assert_eq!(want.is_empty(), only_compact, "{needle}");
                     for body in &bodies {
                         assert_eq!(find_all(body, needle, opts), want, "{needle}");
                     }

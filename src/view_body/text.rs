@@ -181,7 +181,7 @@ impl LineIndex {
 
 /// `partition_point` that first probes exponentially from the front: cheap
 /// when the answer is near the start (consecutive search matches).
-fn gallop<T>(v: &[T], pred: impl Fn(&T) -> bool) -> usize {
+pub(super) fn gallop<T>(v: &[T], pred: impl Fn(&T) -> bool) -> usize {
     let mut hi = 1;
     while hi < v.len() && v.get(hi).is_some_and(&pred) {
         hi *= 2;
@@ -393,14 +393,18 @@ impl BodyText {
         &self.index
     }
 
-    /// The pretty lines' content bytes, when held as [`PrettyLines`] (tests: is a compact
-    /// body borrowed?).
-    #[cfg(test)]
-    pub(crate) fn pretty_content(&self) -> Option<&[u8]> {
+    /// The pretty lines, when the text is held as [`PrettyLines`].
+    pub(crate) fn pretty_lines(&self) -> Option<&PrettyLines> {
         match &self.store {
-            Store::Pretty(p) => Some(p.content()),
+            Store::Pretty(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// The pretty lines' content bytes (tests: is a compact body borrowed?).
+    #[cfg(test)]
+    pub(crate) fn pretty_content(&self) -> Option<&[u8]> {
+        self.pretty_lines().map(PrettyLines::content)
     }
 
     /// True if produced by [`super::pretty_json_body`].
