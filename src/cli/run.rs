@@ -297,12 +297,12 @@ pub async fn run(ws: &Workspace, args: RunArgs, stdout: &mut Stdout) -> CliResul
         return Ok(code);
     }
     match args.output {
-        Output::Body => body_out.write(r, received.body.pretty.text(), stdout)?,
+        Output::Body => body_out.write(r, &received.body.pretty.text(), stdout)?,
         Output::Headers => headers(stdout)?,
         Output::Full => {
             headers(stdout)?;
             stdout.line("")?;
-            body_out.write(r, received.body.pretty.text(), stdout)?;
+            body_out.write(r, &received.body.pretty.text(), stdout)?;
         }
         Output::Json => {
             let body_json: serde_json::Value =

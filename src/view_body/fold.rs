@@ -61,9 +61,7 @@ impl FoldRegions {
         // Lines beyond u32 are not foldable (a 4-billion-line body).
         let n = n.min(u32::MAX as usize - 1);
         for l in 0..n {
-            let b = body.line(l).as_bytes();
-            let first = b.iter().find(|c| !c.is_ascii_whitespace());
-            let last = b.iter().rev().find(|c| !c.is_ascii_whitespace());
+            let (first, last) = body.line_edges(l);
             if let Some(b'}' | b']') = first {
                 if let Some(i) = stack.pop()
                     && let Some(r) = regions.get_mut(i)

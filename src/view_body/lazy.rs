@@ -115,13 +115,13 @@ impl LazyHighlighter {
                             j.checkpoints.push(st);
                         }
                         let mut v = Vec::new();
-                        highlight_json_line_capped(body.line(l), &mut st, max_line_bytes, &mut v);
+                        highlight_json_line_capped(&body.line(l), &mut st, max_line_bytes, &mut v);
                         v
                     })
                     .collect()
             }
             Mode::Syntect(s) => s.spans_for_lines(body, start..end),
-            Mode::Plain => (start..end).map(|l| plain_line(body.line(l))).collect(),
+            Mode::Plain => (start..end).map(|l| plain_line(&body.line(l))).collect(),
         }
     }
 
@@ -169,7 +169,7 @@ impl JsonLazy {
         let j = self.checkpoints.len() - 1;
         let mut st = self.checkpoints.last().copied().unwrap_or_default();
         for l in j * CHECKPOINT_EVERY..(j + 1) * CHECKPOINT_EVERY {
-            st = advance_json_state(body.line(l), st);
+            st = advance_json_state(&body.line(l), st);
         }
         self.checkpoints.push(st);
     }
@@ -187,7 +187,7 @@ impl JsonLazy {
         }
         let mut st = self.checkpoints.get(j).copied().unwrap_or_default();
         for l in j * CHECKPOINT_EVERY..line {
-            st = advance_json_state(body.line(l), st);
+            st = advance_json_state(&body.line(l), st);
         }
         st
     }
@@ -258,13 +258,13 @@ impl SyntectLazy {
         }
         let line = body.line(l);
         if self.broken {
-            return plain_line(line);
+            return plain_line(&line);
         }
-        match syntect_line(line, st) {
+        match syntect_line(&line, st) {
             Some(spans) => spans,
             None => {
                 self.broken = true;
-                plain_line(line)
+                plain_line(&line)
             }
         }
     }
@@ -399,7 +399,7 @@ mod tests {
     fn reference(body: &BodyText) -> Vec<Vec<Span>> {
         let mut st = JsonLineState::default();
         (0..body.line_count())
-            .map(|l| highlight_json_line(body.line(l), &mut st))
+            .map(|l| highlight_json_line(&body.line(l), &mut st))
             .collect()
     }
 

@@ -22,6 +22,7 @@ mod hex;
 mod highlight_json;
 mod lazy;
 mod pretty;
+mod pretty_lines;
 mod search;
 mod swar;
 mod text;
@@ -44,7 +45,8 @@ pub use lazy::{
 };
 pub use pretty::{
     MAX_DEPTH, PrettyError, PrettyPreview, Progress, check_ndjson, line_col, pretty_json,
-    pretty_json_body, pretty_json_body_with_progress, pretty_json_preview, validate_json,
+    pretty_json_body, pretty_json_body_shared, pretty_json_body_with_progress, pretty_json_preview,
+    validate_json,
 };
 pub use search::{Match, SearchOptions, find_all, next_match_after, prev_match_before};
 pub(crate) use text::scan_newlines;

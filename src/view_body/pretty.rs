@@ -11,6 +11,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use bytes::Bytes;
+
+use super::pretty_lines::{KEY_SPACE, PrettyLines};
 use super::swar::{eq_lanes, first_lane, splat, word_at, zero_lanes};
 use super::text::{BodyText, LineIndex};
 
@@ -79,8 +82,20 @@ pub fn pretty_json(input: &[u8]) -> Result<String, PrettyError> {
 /// almost for free). Returned as a ready [`BodyText`] whose lines are known to
 /// be independent for JSON highlighting (no string spans a line break).
 pub fn pretty_json_body(input: &[u8]) -> Result<BodyText, PrettyError> {
-    let (text, index) = pretty_json_indexed(input, None)?;
-    Ok(BodyText::from_parts_pretty_json(text, index))
+    pretty_lines_body(input, None, None)
+}
+
+/// [`pretty_json_body`] of a received body: when it is compact JSON (no whitespace between
+/// tokens), the pretty lines are held as offsets into `bytes` itself, without a copy.
+pub fn pretty_json_body_shared(
+    bytes: &Bytes,
+    progress: Option<&Progress>,
+) -> Result<BodyText, PrettyError> {
+    let body = pretty_lines_body(bytes, Some(bytes), progress)?;
+    if let Some(p) = progress {
+        p.done.store(bytes.len(), Ordering::Relaxed);
+    }
+    Ok(body)
 }
 
 /// How far a long pretty-print has come (input bytes), and a way to stop it: the UI shows
@@ -112,9 +127,72 @@ pub fn pretty_json_body_with_progress(
     input: &[u8],
     progress: &Progress,
 ) -> Result<BodyText, PrettyError> {
-    let (text, index) = pretty_json_indexed(input, Some(progress))?;
+    let body = pretty_lines_body(input, None, Some(progress))?;
     progress.done.store(input.len(), Ordering::Relaxed);
+    Ok(body)
+}
+
+/// The pretty lines of `input` as a [`BodyText`] holding no indentation (see
+/// [`PrettyLines`]): borrowed from `shared` (which holds `input`) if the input is compact,
+/// else the printer's output without indentation and newlines. Bodies past 4 GiB of output
+/// (never pretty-printed in practice: they are kept on disk) get the whole text.
+fn pretty_lines_body(
+    input: &[u8],
+    shared: Option<&Bytes>,
+    progress: Option<&Progress>,
+) -> Result<BodyText, PrettyError> {
+    let utf8_err = std::str::from_utf8(input).err().map(|e| e.valid_up_to());
+    if let Some(bytes) = shared {
+        let mut p = Printer::<BORROW>::new(input, usize::MAX);
+        p.watch(progress);
+        match p.run() {
+            Err(Fail::NotCompact) => {}
+            Ok(()) if p.saw_ws || p.starts_overflow => {}
+            Ok(()) => {
+                if let Some(u) = utf8_err {
+                    return Err(PrettyError::at(input, u, "invalid UTF-8"));
+                }
+                let content = bytes.slice(p.base.min(bytes.len())..);
+                let lines = PrettyLines::new(content, p.starts, p.meta);
+                return Ok(BodyText::from_pretty_lines(lines));
+            }
+            Err(f) => return Err(fail_error(input, utf8_err, f, p.pos)),
+        }
+    }
+    let mut p = Printer::<STRIPPED>::new(input, usize::MAX);
+    p.watch(progress);
+    match p.run() {
+        Ok(()) if p.starts_overflow => {}
+        Ok(()) => {
+            if let Some(u) = utf8_err {
+                return Err(PrettyError::at(input, u, "invalid UTF-8"));
+            }
+            let lines = PrettyLines::new(Bytes::from(p.out), p.starts, p.meta);
+            return Ok(BodyText::from_pretty_lines(lines));
+        }
+        Err(f) => return Err(fail_error(input, utf8_err, f, p.pos)),
+    }
+    let (text, index) = pretty_json_indexed(input, progress)?;
     Ok(BodyText::from_parts_pretty_json(text, index))
+}
+
+/// The user's error for a printer's failure at input offset `pos`; an invalid UTF-8 byte
+/// before a syntax error wins, as a streaming parser would report it first.
+fn fail_error(input: &[u8], utf8_err: Option<usize>, fail: Fail, pos: usize) -> PrettyError {
+    match fail {
+        Fail::Syntax(off, msg) => match utf8_err.filter(|&u| u <= off) {
+            Some(u) => PrettyError::at(input, u, "invalid UTF-8"),
+            None => PrettyError::at(input, off, msg),
+        },
+        Fail::TooLarge(off) => PrettyError::at(
+            input,
+            off,
+            "pretty-printed output too large (pathological nesting)",
+        ),
+        Fail::Cancelled | Fail::LineLimit | Fail::NotCompact => {
+            PrettyError::at(input, pos, "cancelled")
+        }
+    }
 }
 
 fn pretty_json_indexed(
@@ -125,25 +203,13 @@ fn pretty_json_indexed(
     // before the first invalid byte still wins, as a streaming parser would
     // report it first.
     let utf8_err = std::str::from_utf8(input).err().map(|e| e.valid_up_to());
-    let mut p = Printer::<true>::new(input, usize::MAX);
-    if progress.is_some() {
-        p.progress = progress;
-        p.next_report = REPORT_EVERY;
-    }
+    let mut p = Printer::<FULL>::new(input, usize::MAX);
+    p.watch(progress);
     let result = p.run();
     match result {
-        Err(Fail::Cancelled) => Err(PrettyError::at(input, p.pos, "cancelled")),
-        Err(Fail::Syntax(off, msg)) => {
-            if let Some(u) = utf8_err.filter(|&u| u <= off) {
-                return Err(PrettyError::at(input, u, "invalid UTF-8"));
-            }
-            Err(PrettyError::at(input, off, msg))
+        Err(f @ (Fail::Cancelled | Fail::Syntax(..) | Fail::TooLarge(_) | Fail::NotCompact)) => {
+            Err(fail_error(input, utf8_err, f, p.pos))
         }
-        Err(Fail::TooLarge(off)) => Err(PrettyError::at(
-            input,
-            off,
-            "pretty-printed output too large (pathological nesting)",
-        )),
         Err(Fail::LineLimit) | Ok(()) => {
             if let Some(u) = utf8_err {
                 return Err(PrettyError::at(input, u, "invalid UTF-8"));
@@ -165,7 +231,7 @@ fn pretty_json_indexed(
 /// Check that `input` is one valid JSON value (same rules as [`pretty_json`])
 /// without producing any output.
 pub fn validate_json(input: &[u8]) -> Result<(), PrettyError> {
-    let mut p = Printer::<false>::new(input, usize::MAX);
+    let mut p = Printer::<VALIDATE>::new(input, usize::MAX);
     match p.run() {
         Err(Fail::Syntax(off, msg)) => {
             let upto = input.get(..off).unwrap_or(input);
@@ -174,7 +240,7 @@ pub fn validate_json(input: &[u8]) -> Result<(), PrettyError> {
             }
             Err(PrettyError::at(input, off, msg))
         }
-        Err(Fail::TooLarge(_)) | Err(Fail::LineLimit) | Err(Fail::Cancelled) | Ok(()) => {
+        Err(Fail::TooLarge(_) | Fail::LineLimit | Fail::Cancelled | Fail::NotCompact) | Ok(()) => {
             if let Err(e) = std::str::from_utf8(input) {
                 return Err(PrettyError::at(input, e.valid_up_to(), "invalid UTF-8"));
             }
@@ -201,11 +267,11 @@ pub struct PrettyPreview {
 /// the top of a 50 MB body immediately while [`pretty_json`] runs on a
 /// background thread.
 pub fn pretty_json_preview(input: &[u8], max_lines: usize) -> PrettyPreview {
-    let mut p = Printer::<true>::new(input, max_lines.max(1));
+    let mut p = Printer::<FULL>::new(input, max_lines.max(1));
     let r = p.run();
     let (complete, error) = match r {
         Ok(()) => (true, None),
-        Err(Fail::LineLimit) | Err(Fail::Cancelled) => (false, None),
+        Err(Fail::LineLimit | Fail::Cancelled | Fail::NotCompact) => (false, None),
         Err(Fail::Syntax(off, msg)) => (false, Some(PrettyError::at(input, off, msg))),
         Err(Fail::TooLarge(off)) => (
             false,
@@ -249,9 +315,19 @@ enum Fail {
     TooLarge(usize),
     LineLimit,
     Cancelled,
+    /// Whitespace between tokens, in [`BORROW`] mode: the body's bytes are not the lines.
+    NotCompact,
 }
 
-struct Printer<'a, const EMIT: bool> {
+/// What a [`Printer`] produces. `VALIDATE`: nothing. `FULL`: the pretty text. `STRIPPED`:
+/// the lines without indentation or newlines, with each line's depth in `meta`. `BORROW`:
+/// no bytes at all, only `starts` (offsets into the input, which is compact) and `meta`.
+const VALIDATE: u8 = 0;
+const FULL: u8 = 1;
+const STRIPPED: u8 = 2;
+const BORROW: u8 = 3;
+
+struct Printer<'a, const MODE: u8> {
     inp: &'a [u8],
     pos: usize,
     out: Vec<u8>,
@@ -259,6 +335,14 @@ struct Printer<'a, const EMIT: bool> {
     stack: Vec<u8>,
     /// Output line start offsets, starting with 0 (filled when EMIT).
     starts: Vec<u32>,
+    /// Per line: depth and [`KEY_SPACE`] (`STRIPPED` and `BORROW`).
+    meta: Vec<u16>,
+    /// Output length in `BORROW` mode, where nothing is written: the input's offset.
+    vlen: usize,
+    /// `BORROW` mode met whitespace between tokens.
+    saw_ws: bool,
+    /// Input offset of the first value (after a BOM).
+    base: usize,
     starts_overflow: bool,
     max_lines: usize,
     out_limit: usize,
@@ -281,27 +365,29 @@ static COMMA_NL_SPACES: [u8; 130] = {
     b
 };
 
-impl<'a, const EMIT: bool> Printer<'a, EMIT> {
+impl<'a, const MODE: u8> Printer<'a, MODE> {
+    const EMIT: bool = MODE != VALIDATE;
+    /// Writes indentation and newlines.
+    const INDENT: bool = MODE == FULL;
+
     fn new(input: &'a [u8], max_lines: usize) -> Self {
         let pos = if input.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
             0
         };
-        let (out, mut starts) = if EMIT && max_lines == usize::MAX {
-            let cap = input
-                .len()
-                .saturating_add(input.len() / 2)
-                .saturating_add(64);
-            (
-                Vec::with_capacity(cap),
-                Vec::with_capacity(input.len() / 24 + 1),
-            )
-        } else {
-            (Vec::new(), Vec::new())
+        let whole = Self::EMIT && max_lines == usize::MAX;
+        let cap = match MODE {
+            FULL if whole => input.len().saturating_add(input.len() / 2),
+            STRIPPED if whole => input.len().saturating_add(input.len() / 8),
+            _ => 0,
         };
-        if EMIT {
+        let lines = if whole { input.len() / 16 + 1 } else { 0 };
+        let (out, mut starts) = (Vec::with_capacity(cap), Vec::with_capacity(lines));
+        let mut meta = Vec::with_capacity(if Self::INDENT { 0 } else { lines });
+        if Self::EMIT {
             starts.push(0);
+            meta.push(0);
         }
         Printer {
             inp: input,
@@ -309,6 +395,10 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
             out,
             stack: Vec::new(),
             starts,
+            meta,
+            vlen: 0,
+            saw_ws: false,
+            base: pos,
             starts_overflow: false,
             max_lines,
             out_limit: input
@@ -325,15 +415,26 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
         self.inp.get(self.pos).copied()
     }
 
+    /// Report progress to `progress` (and stop when it is cancelled).
+    fn watch(&mut self, progress: Option<&'a Progress>) {
+        if progress.is_some() {
+            self.progress = progress;
+            self.next_report = REPORT_EVERY;
+        }
+    }
+
     #[inline(always)]
     fn emit(&mut self, bytes: &[u8]) {
-        if EMIT {
-            self.out.extend_from_slice(bytes);
+        match MODE {
+            FULL | STRIPPED => self.out.extend_from_slice(bytes),
+            BORROW => self.vlen += bytes.len(),
+            _ => {}
         }
     }
 
     #[inline(always)]
     fn skip_ws(&mut self) {
+        let start = self.pos;
         while let Some(&b) = self.inp.get(self.pos) {
             if b == b' ' || b == b'\n' || b == b'\r' || b == b'\t' {
                 self.pos += 1;
@@ -341,13 +442,60 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                 break;
             }
         }
+        if MODE == BORROW && self.pos != start {
+            self.saw_ws = true;
+        }
+    }
+
+    /// A new line in `STRIPPED` / `BORROW` mode: only its start and depth are recorded.
+    #[inline]
+    fn new_line(&mut self, comma: bool) -> Result<(), Fail> {
+        if comma {
+            self.emit(b",");
+        }
+        if self.saw_ws {
+            return Err(Fail::NotCompact);
+        }
+        let start = if MODE == BORROW {
+            self.vlen
+        } else {
+            self.out.len()
+        };
+        // The depth is at most MAX_DEPTH (512), far below the KEY_SPACE bit.
+        self.meta
+            .push(self.stack.len().min(usize::from(!KEY_SPACE)) as u16);
+        self.line_started(start)
+    }
+
+    /// Records a line starting at output offset `start`; stops at the line and size limits,
+    /// and reports progress now and then.
+    #[inline]
+    fn line_started(&mut self, start: usize) -> Result<(), Fail> {
+        match u32::try_from(start) {
+            Ok(v) => self.starts.push(v),
+            Err(_) => self.starts_overflow = true,
+        }
+        // starts.len() == number of lines started so far
+        if self.starts.len() > self.max_lines {
+            return Err(Fail::LineLimit);
+        }
+        if self.out.len() > self.out_limit {
+            return Err(Fail::TooLarge(self.pos));
+        }
+        if self.pos >= self.next_report {
+            self.report()?;
+        }
+        Ok(())
     }
 
     /// Emit `prefix` (`""` or `","`), a newline and the indentation for the
     /// current depth, as one copy from a static buffer in the common case.
     #[inline]
     fn newline_indent(&mut self, comma: bool) -> Result<(), Fail> {
-        if EMIT {
+        if Self::EMIT && !Self::INDENT {
+            return self.new_line(comma);
+        }
+        if Self::INDENT {
             let indent = self.stack.len() * 2;
             let buf: &[u8] = if comma {
                 &COMMA_NL_SPACES
@@ -367,21 +515,7 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                     }
                 }
             }
-            let line_start = self.out.len() - indent;
-            match u32::try_from(line_start) {
-                Ok(v) => self.starts.push(v),
-                Err(_) => self.starts_overflow = true,
-            }
-            // starts.len() == number of lines started so far
-            if self.starts.len() > self.max_lines {
-                return Err(Fail::LineLimit);
-            }
-            if self.out.len() > self.out_limit {
-                return Err(Fail::TooLarge(self.pos));
-            }
-            if self.pos >= self.next_report {
-                self.report()?;
-            }
+            return self.line_started(self.out.len() - indent);
         }
         Ok(())
     }
@@ -427,7 +561,15 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
             return Err(Fail::Syntax(self.pos, "expected ':' after object key"));
         }
         self.pos += 1;
-        self.emit(b": ");
+        if MODE == BORROW {
+            // The body holds ":"; the line is read back with ": ".
+            self.vlen += 1;
+            if let Some(m) = self.meta.last_mut() {
+                *m |= KEY_SPACE;
+            }
+        } else {
+            self.emit(b": ");
+        }
         Ok(())
     }
 
@@ -559,10 +701,8 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                 return Err(Fail::Syntax(self.pos, "expected digit in exponent"));
             }
         }
-        if EMIT {
-            let s = self.inp.get(start..self.pos).unwrap_or(&[]);
-            self.out.extend_from_slice(s);
-        }
+        let inp = self.inp;
+        self.emit(inp.get(start..self.pos).unwrap_or(&[]));
         Ok(())
     }
 
@@ -612,10 +752,7 @@ impl<'a, const EMIT: bool> Printer<'a, EMIT> {
                 _ => i += 1,
             }
         }
-        if EMIT {
-            let s = inp.get(start..i).unwrap_or(&[]);
-            self.out.extend_from_slice(s);
-        }
+        self.emit(inp.get(start..i).unwrap_or(&[]));
         self.pos = i;
         Ok(())
     }
@@ -656,105 +793,5 @@ pub fn check_ndjson(input: &[u8]) -> Vec<(usize, PrettyError)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pp(s: &str) -> String {
-        pretty_json(s.as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn formats_like_serde() {
-        let src = r#"{"a":1,"b":[true,false,null,{},[]],"c":{"d":"x\"y\u00e9","e":-1.5e+3}}"#;
-        let v: serde_json::Value = serde_json::from_str(src).unwrap();
-        let compact = serde_json::to_string(&v).unwrap();
-        assert_eq!(pp(&compact), serde_json::to_string_pretty(&v).unwrap());
-        // Escapes and numbers are copied verbatim, not normalised.
-        assert!(pp(src).contains(r#""x\"y\u00e9""#));
-        assert!(pp(src).contains("-1.5e+3"));
-    }
-
-    #[test]
-    fn whitespace_in_input_is_normalised() {
-        assert_eq!(pp(" [ 1 ,\n\t2 ]\r\n "), "[\n  1,\n  2\n]");
-        assert_eq!(pp("{ }"), "{}");
-        assert_eq!(pp("[ \n ]"), "[]");
-        assert_eq!(pp("\"s\""), "\"s\"");
-        assert_eq!(pp("\u{feff}{\"a\" : [ ]}"), "{\n  \"a\": []\n}");
-    }
-
-    #[test]
-    fn errors_have_positions() {
-        let e = pretty_json(b"{\"a\":1,}").unwrap_err();
-        assert_eq!((e.offset, e.line, e.column), (7, 1, 8));
-        let e = pretty_json(b"[1,\n  2\n  x]").unwrap_err();
-        assert_eq!((e.line, e.column), (3, 3));
-        let e = pretty_json(b"[1] 2").unwrap_err();
-        assert!(e.message.contains("trailing"));
-        let e = pretty_json("[\"é\", x]".as_bytes()).unwrap_err();
-        assert_eq!(e.column, 7);
-        assert!(pretty_json(b"").is_err());
-        assert!(pretty_json(b"  ").is_err());
-        assert!(pretty_json(b"01").is_err());
-        assert!(pretty_json(b"1.").is_err());
-        assert!(pretty_json(b"-").is_err());
-        assert!(pretty_json(b"1e").is_err());
-        assert!(pretty_json(b"\"\\x\"").is_err());
-        assert!(pretty_json(b"\"\\u12g4\"").is_err());
-        assert!(pretty_json(b"\"a\nb\"").is_err());
-        assert!(pretty_json(b"[\"\xff\"]").is_err());
-        assert!(pretty_json(b"tru").is_err());
-        assert!(pretty_json(b"{\"a\" 1}").is_err());
-        assert!(pretty_json(b"{1:2}").is_err());
-        let e = pretty_json(b"[1,\xff x]").unwrap_err();
-        assert_eq!(e.message, "invalid UTF-8");
-        let e = pretty_json(b"[x, \xff]").unwrap_err();
-        assert_ne!(e.message, "invalid UTF-8");
-    }
-
-    #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let s = "[".repeat(100_000);
-        assert!(pretty_json(s.as_bytes()).is_err());
-        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        assert!(pretty_json(ok.as_bytes()).is_ok());
-        // MAX_DEPTH counts non-empty containers; the innermost `[]` is free.
-        let bad = format!("{}{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
-        assert!(pretty_json(bad.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn index_matches_fresh_index() {
-        let body = pretty_json_body(br#"{"a":[1,2,{"b":null}],"c":{}}"#).unwrap();
-        let fresh = LineIndex::new(body.text());
-        assert_eq!(body.line_count(), fresh.len());
-        for n in 0..fresh.len() {
-            assert_eq!(body.line(n), fresh.line(body.text(), n));
-        }
-    }
-
-    #[test]
-    fn preview_stops_early() {
-        let src = br#"{"a":[1,2,3,4,5,6,7,8,9]}"#;
-        let p = pretty_json_preview(src, 4);
-        assert!(!p.complete);
-        assert_eq!(p.text, "{\n  \"a\": [\n    1,\n    2,");
-        let full = pretty_json_preview(src, 1000);
-        assert!(full.complete);
-        assert_eq!(full.text, pretty_json(src).unwrap());
-        let bad = pretty_json_preview(b"[1, ?]", 1000);
-        assert!(bad.error.is_some());
-    }
-
-    #[test]
-    fn ndjson_reports_bad_lines() {
-        let src = b"{\"a\":1}\n\n{\"b\":}\r\n[1]\n{\n";
-        let errs = check_ndjson(src);
-        assert_eq!(errs.len(), 2);
-        assert_eq!(errs[0].0, 3);
-        assert_eq!(errs[0].1.line, 3);
-        assert_eq!(errs[0].1.column, 6);
-        assert_eq!(errs[1].0, 5);
-        assert!(check_ndjson(b"{}\r\n{}\r\n").is_empty());
-    }
-}
+#[path = "pretty_tests.rs"]
+mod tests;

@@ -70,7 +70,7 @@ fn with_whitespace(v: &Value, ws: &mut impl Iterator<Item = u8>, out: &mut Strin
 fn reference_spans(body: &BodyText) -> Vec<Vec<Span>> {
     let mut st = JsonLineState::default();
     (0..body.line_count())
-        .map(|l| highlight_json_line(body.line(l), &mut st))
+        .map(|l| highlight_json_line(&body.line(l), &mut st))
         .collect()
 }
 
@@ -246,8 +246,10 @@ proptest! {
         }
         // Regions match brackets exactly on pretty text.
         for r in regions {
-            let open = body.line(r.start).trim_end();
-            let close = body.line(r.end).trim_start();
+            let open = body.line(r.start);
+            let open = open.trim_end();
+            let close = body.line(r.end);
+            let close = close.trim_start();
             let o = open.chars().last().unwrap();
             let c = close.chars().next().unwrap();
             let paired = (o == '{' && c == '}') || (o == '[' && c == ']');

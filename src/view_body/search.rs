@@ -22,25 +22,79 @@ pub struct Match {
     pub range: Range<usize>,
 }
 
-/// All non-overlapping matches of `needle`, in text order.
+/// All non-overlapping matches of `needle`, in text order. In a pretty-printed body (its
+/// lines held apart, see `PrettyLines`) a needle never spans a line break; one with a
+/// space is looked for line by line, the others in one pass over the lines' contents.
 pub fn find_all(body: &BodyText, needle: &str, opts: SearchOptions) -> Vec<Match> {
-    let hay = body.as_bytes();
     let pat = needle.as_bytes();
     let mut out = Vec::new();
-    let Some(&first) = pat.first() else {
+    if pat.is_empty() {
         return out;
-    };
+    }
     let limit = if opts.max_matches == 0 {
         usize::MAX
     } else {
         opts.max_matches
     };
-    let fold = opts.case_insensitive && first.is_ascii_alphabetic();
-    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    if let Some(lines) = body.pretty_lines()
+        && !pat.contains(&b' ')
+    {
+        // Without a space the needle lies within one line's content, before or after the
+        // inserted key space: one pass over the content, as over a contiguous text.
+        let mut line_hint = 0;
+        scan(lines.content(), pat, opts, |r| {
+            let line = lines.line_of_content(line_hint, r.start);
+            line_hint = line;
+            let len = r.len();
+            if let Some(col) = lines.columns(line, r) {
+                out.push(Match {
+                    line,
+                    range: col..col + len,
+                });
+            }
+            out.len() < limit
+        });
+        return out;
+    }
+    let Some(hay) = body.contiguous() else {
+        let mut buf = Vec::new();
+        for line in 0..body.line_count() {
+            body.line_into(line, &mut buf);
+            scan(&buf, pat, opts, |range| {
+                out.push(Match { line, range });
+                out.len() < limit
+            });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        return out;
+    };
     let index = body.index();
     let mut line_hint = 0;
+    scan(hay, pat, opts, |r| {
+        let line = index.line_of_offset_from(line_hint, r.start);
+        line_hint = line;
+        let ls = index.line_start(line);
+        out.push(Match {
+            line,
+            range: r.start - ls..r.end - ls,
+        });
+        out.len() < limit
+    });
+    out
+}
+
+/// Calls `hit` with each non-overlapping match of `pat` (not empty) in `hay`, while it
+/// returns true.
+fn scan(hay: &[u8], pat: &[u8], opts: SearchOptions, mut hit: impl FnMut(Range<usize>) -> bool) {
+    let Some(&first) = pat.first() else {
+        return;
+    };
+    let fold = opts.case_insensitive && first.is_ascii_alphabetic();
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
     let mut i = 0;
-    while out.len() < limit {
+    loop {
         let cand = if fold {
             find_byte2(hay, i, lo, up)
         } else {
@@ -48,7 +102,7 @@ pub fn find_all(body: &BodyText, needle: &str, opts: SearchOptions) -> Vec<Match
         };
         let Some(p) = cand else { break };
         let end = p + pat.len();
-        let hit = match hay.get(p..end) {
+        let found = match hay.get(p..end) {
             None => break,
             Some(w) => {
                 if opts.case_insensitive {
@@ -58,20 +112,15 @@ pub fn find_all(body: &BodyText, needle: &str, opts: SearchOptions) -> Vec<Match
                 }
             }
         };
-        if hit {
-            let line = index.line_of_offset_from(line_hint, p);
-            line_hint = line;
-            let ls = index.line_start(line);
-            out.push(Match {
-                line,
-                range: p - ls..end - ls,
-            });
+        if found {
+            if !hit(p..end) {
+                break;
+            }
             i = end;
         } else {
             i = p + 1;
         }
     }
-    out
 }
 
 /// Index of the first match starting after (`line`, `col`), wrapping to the
@@ -153,6 +202,43 @@ mod tests {
             },
         );
         assert_eq!(lim.len(), 2);
+    }
+
+    #[test]
+    fn pretty_bodies_are_searched_line_by_line() {
+        let src = br#"{"a":"x","b":{"status":"final","c":["final",1]}}"#;
+        let pretty = crate::view_body::pretty_json(src).unwrap();
+        let plain = BodyText::new(pretty.clone());
+        let shared = bytes::Bytes::from_static(src);
+        let bodies = [
+            crate::view_body::pretty_json_body(src).unwrap(),
+            crate::view_body::pretty_json_body_shared(&shared, None).unwrap(),
+        ];
+        for needle in [
+            "final",
+            "\"status\": \"final\"",
+            "  ",
+            "1",
+            ",",
+            "\"c\":",
+            "b\":{",
+        ] {
+            for ci in [false, true] {
+                for max in [0, 1] {
+                    let opts = SearchOptions {
+                        case_insensitive: ci,
+                        max_matches: max,
+                    };
+                    let want = find_all(&plain, needle, opts);
+                    // These two are only in the compact body, not in the pretty lines.
+                    let only_compact = ["b\":{", "x\",\"b"].contains(&needle);
+                    assert_eq!(want.is_empty(), only_compact, "{needle}");
+                    for body in &bodies {
+                        assert_eq!(find_all(body, needle, opts), want, "{needle}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

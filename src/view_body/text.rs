@@ -1,9 +1,11 @@
 //! A body text held once, plus the byte offsets where its lines start.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::pretty_lines::PrettyLines;
 use super::swar::{eq_lanes, word_at};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +181,7 @@ impl LineIndex {
 
 /// `partition_point` that first probes exponentially from the front: cheap
 /// when the answer is near the start (consecutive search matches).
-fn gallop<T>(v: &[T], pred: impl Fn(&T) -> bool) -> usize {
+pub(super) fn gallop<T>(v: &[T], pred: impl Fn(&T) -> bool) -> usize {
     let mut hi = 1;
     while hi < v.len() && v.get(hi).is_some_and(&pred) {
         hi *= 2;
@@ -217,6 +219,8 @@ enum Store {
     /// The received bytes themselves, checked to be UTF-8 when the text was made: the Raw
     /// view of a 50 MB body costs no copy.
     Shared(Bytes),
+    /// Pretty-printer output without its indentation (see [`PrettyLines`]); `index` is empty.
+    Pretty(Arc<PrettyLines>),
 }
 
 /// A response body's text, held once, with its line index. Cloning is cheap (shared).
@@ -238,7 +242,14 @@ impl Default for BodyText {
 
 impl PartialEq for BodyText {
     fn eq(&self, other: &Self) -> bool {
-        self.pretty_json == other.pretty_json && self.as_bytes() == other.as_bytes()
+        if let (Store::Pretty(a), Store::Pretty(b)) = (&self.store, &other.store)
+            && Arc::ptr_eq(a, b)
+        {
+            return true;
+        }
+        self.pretty_json == other.pretty_json
+            && self.len() == other.len()
+            && self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -275,51 +286,125 @@ impl BodyText {
         }
     }
 
-    /// Line `n` without its terminator; empty if out of range.
-    pub fn line(&self, n: usize) -> &str {
+    /// Pretty-printer output held as [`PrettyLines`] (indentation written when read).
+    pub(crate) fn from_pretty_lines(lines: PrettyLines) -> Self {
+        BodyText {
+            store: Store::Pretty(Arc::new(lines)),
+            index: Arc::new(LineIndex::default()),
+            pretty_json: true,
+        }
+    }
+
+    /// Line `n` without its terminator; empty if out of range. Borrowed, except for a
+    /// pretty-printed body, whose line is built with its indentation (a screenful of lines
+    /// costs microseconds; passes over every line use [`line_into`](Self::line_into)).
+    pub fn line(&self, n: usize) -> Cow<'_, str> {
         match &self.store {
-            Store::Owned(t) => self.index.line(t, n),
+            Store::Owned(t) => Cow::Borrowed(self.index.line(t, n)),
             Store::Shared(b) => {
                 // Lines of UTF-8 text end at '\n', so each line is UTF-8 on its own.
                 let r = self.index.line_range_bytes(b, n);
-                b.get(r)
-                    .and_then(|l| std::str::from_utf8(l).ok())
-                    .unwrap_or("")
+                Cow::Borrowed(
+                    b.get(r)
+                        .and_then(|l| std::str::from_utf8(l).ok())
+                        .unwrap_or(""),
+                )
             }
+            Store::Pretty(p) => p.line(n),
         }
+    }
+
+    /// Line `n`'s bytes in `buf` (cleared first), without allocating once `buf` is grown.
+    pub(crate) fn line_into(&self, n: usize, buf: &mut Vec<u8>) {
+        buf.clear();
+        match &self.store {
+            Store::Pretty(p) => p.line_into(n, buf),
+            _ => buf.extend_from_slice(self.line(n).as_bytes()),
+        }
+    }
+
+    /// The first and last non-blank bytes of line `n` (what folding looks at).
+    pub(crate) fn line_edges(&self, n: usize) -> (Option<u8>, Option<u8>) {
+        if let Store::Pretty(p) = &self.store {
+            return p.edges(n);
+        }
+        let line = self.line(n);
+        let b = line.as_bytes();
+        (
+            b.iter().find(|c| !c.is_ascii_whitespace()).copied(),
+            b.iter().rev().find(|c| !c.is_ascii_whitespace()).copied(),
+        )
     }
 
     pub fn line_count(&self) -> usize {
-        self.index.len()
-    }
-
-    /// The whole text. O(1) for owned text; for shared bytes this re-checks UTF-8, so use
-    /// [`as_bytes`](Self::as_bytes) or [`line`](Self::line) on hot paths.
-    pub fn text(&self) -> &str {
         match &self.store {
-            Store::Owned(t) => t,
-            Store::Shared(b) => std::str::from_utf8(b).unwrap_or(""),
+            Store::Pretty(p) => p.line_count(),
+            _ => self.index.len(),
         }
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
+    /// The whole text. O(1) for owned text; for shared bytes this re-checks UTF-8, and a
+    /// pretty-printed body is built whole: use [`line`](Self::line) on hot paths.
+    pub fn text(&self) -> Cow<'_, str> {
         match &self.store {
-            Store::Owned(t) => t.as_bytes(),
-            Store::Shared(b) => b,
+            Store::Owned(t) => Cow::Borrowed(t),
+            Store::Shared(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or("")),
+            Store::Pretty(p) => Cow::Owned(p.text()),
+        }
+    }
+
+    /// The whole text's bytes (built for a pretty-printed body, as [`text`](Self::text)).
+    pub fn as_bytes(&self) -> Cow<'_, [u8]> {
+        match self.contiguous() {
+            Some(b) => Cow::Borrowed(b),
+            None => match self.text() {
+                Cow::Borrowed(t) => Cow::Borrowed(t.as_bytes()),
+                Cow::Owned(t) => Cow::Owned(t.into_bytes()),
+            },
+        }
+    }
+
+    /// The text's bytes when they are held in one piece, lines separated by newlines as
+    /// [`index`](Self::index) describes (not for a pretty-printed body).
+    pub(crate) fn contiguous(&self) -> Option<&[u8]> {
+        match &self.store {
+            Store::Owned(t) => Some(t.as_bytes()),
+            Store::Shared(b) => Some(b),
+            Store::Pretty(_) => None,
         }
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.as_bytes().len()
+        match &self.store {
+            Store::Owned(t) => t.len(),
+            Store::Shared(b) => b.len(),
+            Store::Pretty(p) => p.text_len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.as_bytes().is_empty()
+        self.len() == 0
     }
 
+    /// The line index of a [`contiguous`](Self::contiguous) text (empty for a
+    /// pretty-printed body, whose lines are held apart).
     pub fn index(&self) -> &LineIndex {
         &self.index
+    }
+
+    /// The pretty lines, when the text is held as [`PrettyLines`].
+    pub(crate) fn pretty_lines(&self) -> Option<&PrettyLines> {
+        match &self.store {
+            Store::Pretty(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The pretty lines' content bytes (tests: is a compact body borrowed?).
+    #[cfg(test)]
+    pub(crate) fn pretty_content(&self) -> Option<&[u8]> {
+        self.pretty_lines().map(PrettyLines::content)
     }
 
     /// True if produced by [`super::pretty_json_body`].

@@ -8,10 +8,10 @@ use bytes::Bytes;
 
 use super::http::HttpResponse;
 use super::spool::{SpoolFile, SpoolText};
-use crate::view_body::filter::{FilterOutput, run_filter};
+use crate::view_body::filter::{FilterOutput, ParsedInput, run_filter_keeping_input};
 use crate::view_body::{
-    BodyKind, BodyText, Progress, detect_kind, hex_preview, pretty_json_body,
-    pretty_json_body_with_progress, pretty_json_preview,
+    BodyKind, BodyText, Progress, detect_kind, hex_preview, pretty_json_body_shared,
+    pretty_json_preview,
 };
 
 /// JSON bodies larger than this are shown as a preview first, then in full.
@@ -175,10 +175,7 @@ fn prepare_bytes(kind: BodyKind, bytes: &Bytes, progress: Option<&Progress>) -> 
     let (pretty, raw, note) = match kind {
         BodyKind::Json => {
             let raw = raw_text(bytes);
-            let pretty = match progress {
-                Some(p) => pretty_json_body_with_progress(bytes, p),
-                None => pretty_json_body(bytes),
-            };
+            let pretty = pretty_json_body_shared(bytes, progress);
             match pretty {
                 Ok(p) => (p, raw, None),
                 Err(e) => (
@@ -284,19 +281,37 @@ pub struct FilterJob {
 
 impl FilterJob {
     pub fn run(self) -> Result<Box<FilterOutput>, String> {
+        let mut out = None;
+        self.run_then(|r| out = Some(r));
+        out.unwrap_or_else(|| Err("The filter stopped.".into()))
+    }
+
+    /// Runs the filter, gives `deliver` its result, and only then frees the parsed body
+    /// (which takes longer than parsing it: see [`ParsedInput`]) and gives its memory back.
+    pub fn run_then(self, deliver: impl FnOnce(Result<Box<FilterOutput>, String>)) {
         // `fp:` / `fhirpath:` before the expression: FHIRPath instead of jq.
-        let out = match crate::view_body::fhirpath::strip_prefix(&self.expr) {
-            Some(fp) => {
-                crate::view_body::fhirpath::run_fhirpath(&self.input, self.ndjson, fp, &self.cancel)
-                    .map_err(|e| e.to_string())
-            }
-            None => run_filter(&self.input, self.ndjson, &self.expr, &self.cancel)
+        let (out, parsed) = match crate::view_body::fhirpath::strip_prefix(&self.expr) {
+            Some(fp) => (
+                crate::view_body::fhirpath::run_fhirpath(
+                    &self.input,
+                    self.ndjson,
+                    fp,
+                    &self.cancel,
+                )
                 .map_err(|e| e.to_string()),
+                ParsedInput::default(),
+            ),
+            None => {
+                let (out, parsed) =
+                    run_filter_keeping_input(&self.input, self.ndjson, &self.expr, &self.cancel);
+                (out.map_err(|e| e.to_string()), parsed)
+            }
         };
-        // The parsed input is gone by now; its memory goes back to the system, not only to
+        deliver(out.map(Box::new));
+        drop(parsed);
+        // The parsed input is gone now; its memory goes back to the system, not only to
         // this thread's malloc arena, so the process is back near its size before the filter.
         super::trim::return_free_memory();
-        out.map(Box::new)
     }
 }
 

@@ -404,14 +404,26 @@ impl Worker {
                 let events = self.events.clone();
                 tokio::spawn(async move {
                     let (id, generation) = (job.id, job.generation);
-                    let result = tokio::task::spawn_blocking(move || job.run())
-                        .await
-                        .unwrap_or_else(|e| Err(format!("The filter failed: {e}.")));
-                    let _ = events.send(WorkerEvent::Filtered {
-                        id,
-                        generation,
-                        result,
-                    });
+                    let sender = events.clone();
+                    // The result is sent from the blocking thread before the parsed body is
+                    // freed there (see FilterJob::run_then).
+                    let ran = tokio::task::spawn_blocking(move || {
+                        job.run_then(|result| {
+                            let _ = sender.send(WorkerEvent::Filtered {
+                                id,
+                                generation,
+                                result,
+                            });
+                        });
+                    })
+                    .await;
+                    if let Err(e) = ran {
+                        let _ = events.send(WorkerEvent::Filtered {
+                            id,
+                            generation,
+                            result: Err(format!("The filter failed: {e}.")),
+                        });
+                    }
                 });
             }
             WorkerCommand::ReadPage { id, mut received } => {

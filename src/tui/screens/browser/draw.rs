@@ -354,8 +354,8 @@ fn json_lines(frame: &mut Frame, area: Rect, l: &Loaded, selected: usize, theme:
     let lines: Vec<Line> = (start..(start + height).min(total))
         .map(|n| {
             let text = l.text.line(n);
-            let refs = references_in_line(text);
-            let mut spans: Vec<Span> = highlight_json_line(text, &mut state)
+            let refs = references_in_line(&text);
+            let mut spans: Vec<Span> = highlight_json_line(&text, &mut state)
                 .into_iter()
                 .map(|s| {
                     let mut style = theme.token(s.kind);

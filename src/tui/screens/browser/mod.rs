@@ -381,7 +381,7 @@ impl Browser {
         };
         if page.json_view || l.bundle.is_none() {
             let line = l.text.line(page.selected);
-            let (_, reference) = crate::fhir::references_in_line(line).into_iter().next()?;
+            let (_, reference) = crate::fhir::references_in_line(&line).into_iter().next()?;
             return resolve_reference(&reference, base, Some(&page.url));
         }
         let bundle = l.bundle.as_ref()?;
@@ -484,7 +484,7 @@ impl Browser {
                 {
                     let n = l.text.line_count();
                     let has_ref =
-                        |i: usize| !crate::fhir::references_in_line(l.text.line(i)).is_empty();
+                        |i: usize| !crate::fhir::references_in_line(&l.text.line(i)).is_empty();
                     let found = if a == Action::NextReference {
                         (page.selected + 1..n).find(|i| has_ref(*i))
                     } else {

@@ -101,7 +101,8 @@ impl BodyPane {
             (_, 1) => "key",
             _ => "keys",
         };
-        let close = self.text.line(r.end).trim();
+        let close = self.text.line(r.end);
+        let close = close.trim();
         Some(format!(" … {} {noun} {close}", group_digits(r.children)))
     }
 

@@ -406,7 +406,7 @@ fn head_lines(head: &BodyText, width: usize, rows: usize, theme: &Theme) -> Vec<
             let text = head.line(i);
             let mut spans = Vec::new();
             let mut st = JsonLineState::default();
-            highlight_json_line_capped(text, &mut st, DRAW_LINE_BYTES, &mut spans);
+            highlight_json_line_capped(&text, &mut st, DRAW_LINE_BYTES, &mut spans);
             let mut out = vec![
                 Span::styled(format!("{:>gutter$}", i + 1), theme.dim),
                 Span::raw(" "),

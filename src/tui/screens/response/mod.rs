@@ -339,7 +339,7 @@ impl Response {
                 let Some(pane) = self.open_mut(cx).and_then(|v| v.pane_mut()) else {
                     return;
                 };
-                if text.is_empty() || pane.text.text().len() > INCREMENTAL_BYTES {
+                if text.is_empty() || pane.text.len() > INCREMENTAL_BYTES {
                     return;
                 }
                 let status = pane.search_for(&text);

@@ -473,7 +473,7 @@ impl ResponseView {
         }
         let line = match &self.spool {
             Some(sp) => std::borrow::Cow::Owned(sp.text.line(index, RECORD_BYTES)),
-            None => std::borrow::Cow::Borrowed(self.pretty.text.line(index)),
+            None => self.pretty.text.line(index),
         };
         let (text, kind, note) = match pretty_json_body(line.as_bytes()) {
             Ok(t) => (t, BodyKind::Json, None),
