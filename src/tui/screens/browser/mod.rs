@@ -259,14 +259,16 @@ impl Browser {
         if let Some(p) = self.pages.get_mut(index) {
             p.pending = Some(id);
         }
+        // Redacted as a fetched page's address is (the environment's secrets never shown).
+        let secrets = cx.model.prepare_get(&url).secrets;
         cx.model.in_flight.insert(
             id,
             crate::tui::model::InFlight {
                 purpose: crate::tui::model::Purpose::Browser,
                 started: std::time::Instant::now(),
                 method: "GET".into(),
-                url,
-                secrets: Vec::new(),
+                url: crate::workspace::template::redact(&url, &secrets),
+                secrets,
             },
         );
         cx.worker(WorkerCommand::ReadPage { id, received });
