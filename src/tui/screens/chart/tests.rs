@@ -183,6 +183,12 @@ pub(super) fn rig_on_patient(dir: &std::path::Path) -> Rig {
     rig
 }
 
+/// The resource type a search URL under [`BASE`] asks for (`Observation` of `…/Observation?…`).
+fn type_in(url: &str) -> String {
+    let path = url.trim_start_matches(&format!("{BASE}/"));
+    path.split('?').next().unwrap_or(path).to_string()
+}
+
 /// The GETs among `cmds`, as (id, url).
 pub(super) fn sends(cmds: &[WorkerCommand]) -> Vec<(RequestId, String)> {
     cmds.iter()
@@ -315,12 +321,7 @@ fn without_everything_it_searches_each_type_and_says_so() {
     );
     let all = patient_resources();
     for (id, url) in s {
-        let t = url
-            .trim_start_matches(&format!("{BASE}/"))
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
+        let t = type_in(&url);
         let of_type: Vec<Value> = all
             .iter()
             .filter(|r| r["resourceType"] == t.as_str())
@@ -369,12 +370,7 @@ fn a_server_that_ignores_patient_and_refuses_sort_still_gives_only_this_patients
             pending.extend(sends(&answer(&mut rig, id, 400, &oo)));
             continue;
         }
-        let t = url
-            .trim_start_matches(&format!("{BASE}/"))
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
+        let t = type_in(&url);
         let of_type: Vec<Value> = mine
             .iter()
             .chain(&theirs)

@@ -67,9 +67,7 @@ impl Dialog for Confirm {
                 .unwrap_or_else(|| "?".into())
         };
         // Esc is named beside the first "no" key only while it is one of them.
-        let esc_says_no = v.model.keymap.bindings().any(|(b, keys)| {
-            b.ctx == Ctx::Confirm && b.action == Action::No && keys.iter().any(|k| k == "esc")
-        });
+        let esc_says_no = v.model.keymap.lookup_name(Ctx::Confirm, "esc") == Some(Action::No);
         let mut spans = vec![
             Span::styled(key(Action::Yes), theme.key_hint),
             Span::styled(" yes   ", theme.dim),
