@@ -12,7 +12,7 @@ n="${1:-109000}"
 cargo build --release --quiet --bin fhirside --example real_binary
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-target="${CARGO_TARGET_DIR:-target}"
+target="$(realpath "${CARGO_TARGET_DIR:-target}")"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 "$target/release/examples/real_binary" "$target/release/fhirside" "$n" --save "$dir/bundle.json"
 
