@@ -961,3 +961,92 @@ async fn downloads_are_bounded_and_carry_the_token_only_when_required() {
     );
     assert_eq!(report.files[0].attempts, 1);
 }
+
+/// A local server whose export is done at kick-off; it records when each request arrived.
+/// `kickoff_retry_after` is sent with the 202 when set.
+async fn ready_at_once(
+    kickoff_retry_after: Option<&'static str>,
+) -> (SocketAddr, Arc<Mutex<Vec<(String, std::time::Instant)>>>) {
+    let seen: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
+    let log = seen.clone();
+    let app = Router::new()
+        .route(
+            "/fhir/{*rest}",
+            get(move |Path(rest): Path<String>| {
+                let log = log.clone();
+                async move {
+                    log.lock().unwrap().push((rest.clone(), std::time::Instant::now()));
+                    if rest == "$export" {
+                        let mut r = (StatusCode::ACCEPTED, [("content-location", "/fhir/status/1")]).into_response();
+                        if let Some(ra) = kickoff_retry_after {
+                            r.headers_mut().insert("retry-after", ra.parse().unwrap());
+                        }
+                        r
+                    } else {
+                        (
+                            StatusCode::OK,
+                            r#"{"transactionTime":"2024-01-01T00:00:00Z","request":"x","requiresAccessToken":false,"output":[],"error":[]}"#,
+                        )
+                            .into_response()
+                    }
+                }
+            }),
+        );
+    (serve(app).await, seen)
+}
+
+/// Issue 16: an export that is ready when kicked off is read at once, not a second later; the
+/// floor of 1 s applies between polls, and a kick-off's `Retry-After` is still believed.
+#[tokio::test]
+async fn a_job_ready_at_kickoff_is_read_without_waiting_a_second() {
+    let (addr, seen) = ready_at_once(None).await;
+    let base = format!("http://{addr}/fhir");
+    let c = client();
+    let policy = home(&base);
+    let mut tokens = FixedToken("t".into());
+    let mut job = kickoff_with(
+        &c,
+        "local",
+        &base,
+        &ExportParams::default(),
+        &policy,
+        &mut tokens,
+    )
+    .await
+    .expect("kick-off");
+    assert_eq!(job.due_in(SystemTime::now()), Some(Duration::ZERO));
+    let r = tokio::time::timeout(
+        LIMIT,
+        wait_until_done(&c, &mut job, &policy, &mut tokens, |_, _| {}),
+    )
+    .await
+    .expect("finished");
+    assert_eq!(r, PollResult::Complete);
+    let seen = seen.lock().unwrap().clone();
+    let paths: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["$export", "status/1"]);
+    let gap = seen[1].1 - seen[0].1;
+    assert!(
+        gap < Duration::from_millis(500),
+        "the first status check came {gap:?} after the kick-off"
+    );
+
+    // A kick-off that asks for patience gets it.
+    let (addr, _) = ready_at_once(Some("3")).await;
+    let base = format!("http://{addr}/fhir");
+    let job = kickoff_with(
+        &c,
+        "local",
+        &base,
+        &ExportParams::default(),
+        &home(&base),
+        &mut tokens,
+    )
+    .await
+    .expect("kick-off");
+    let wait = job.due_in(SystemTime::now()).expect("scheduled");
+    assert!(
+        wait > Duration::from_secs(2) && wait <= Duration::from_secs(3),
+        "{wait:?}"
+    );
+}

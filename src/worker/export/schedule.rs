@@ -6,7 +6,10 @@
 //!   ceiling of 60 s: long exports are not hammered, short ones finish promptly.
 //! - 429, 5xx and network failures back off exponentially from the current interval with jitter
 //!   (so several jobs do not retry in step); they are not fatal.
-//! - Nothing is ever sooner than 1 s.
+//! - Without a hint the first status check follows the kick-off at once: an export that is ready
+//!   (small, or served from a cache) is read without waiting a second. It is one request, not a
+//!   loop; every poll after it is at least 1 s from the one before.
+//! - Nothing else is ever sooner than 1 s.
 
 use std::time::Duration;
 
@@ -39,9 +42,14 @@ impl Schedule {
         }
     }
 
-    /// The delay before the first poll after kick-off.
+    /// The delay before the first poll after kick-off: none, unless the kick-off's answer asked
+    /// for one (`Retry-After`, clamped like any other). The pace is not advanced, so the poll after
+    /// this check waits [`PollPolicy::initial`] (≥ 1 s).
     pub fn first(&mut self, policy: &PollPolicy, retry_after: Option<Duration>) -> Duration {
-        self.next(policy, Answer::Running, retry_after, 0.0)
+        match retry_after {
+            Some(_) => self.next(policy, Answer::Running, retry_after, 0.0),
+            None => Duration::ZERO,
+        }
     }
 
     /// The delay before the next poll. `jitter` is in [0, 1) (from an RNG; fixed in tests).
@@ -174,6 +182,20 @@ mod tests {
         assert!(d >= secs(1.0) && d <= secs(1.2));
         s.next(&p, Answer::Running, None, 0.0);
         assert_eq!(s.troubles, 0);
+    }
+
+    #[test]
+    fn the_first_check_is_at_once_and_the_second_a_second_later() {
+        let p = PollPolicy::default();
+        let mut s = Schedule::default();
+        assert_eq!(s.first(&p, None), Duration::ZERO);
+        assert_eq!(s.next(&p, Answer::Running, None, 0.5), secs(1.0));
+        assert_eq!(s.next(&p, Answer::Running, None, 0.5), secs(1.5));
+        // A kick-off that says when to come back is believed, within the floor.
+        let mut s = Schedule::default();
+        assert_eq!(s.first(&p, Some(secs(5.0))), secs(5.0));
+        assert_eq!(Schedule::default().first(&p, Some(secs(0.0))), secs(1.0));
+        assert_eq!(s.next(&p, Answer::Running, None, 0.5), secs(1.0));
     }
 
     #[test]
