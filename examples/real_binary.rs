@@ -5,7 +5,9 @@
 //!
 //! * Ctrl-R → the first highlighted body lines on screen, and → the whole body ready;
 //! * VmHWM / VmRSS once loaded, after `Z 2` (every entry folded), during and after `F types`,
-//!   and the filter's time from Enter to its result on screen.
+//!   and the filter's time from Enter to its result on screen;
+//! * the same for `F .entry | length`, which builds the whole tree, with VmRSS 1 s and 3 s
+//!   after its result (the tree is freed once the result is on screen).
 //!
 //! Run: `cargo run --release --example real_binary -- target/release/fhirside [ENTRIES]`
 //! (`benches/real_binary.sh` builds, runs this and compares with the jq CLIs).
@@ -187,6 +189,11 @@ fn run(binary: &str, body: bytes::Bytes) -> Result<(), String> {
         times(peak_rss)
     );
     show("at once after that result", t.memory()?);
+    // The tree is freed after the result is delivered: is the process back near its baseline?
+    std::thread::sleep(Duration::from_secs(1));
+    show("1 s after that result (still open)", t.memory()?);
+    std::thread::sleep(Duration::from_secs(2));
+    show("3 s after that result (still open)", t.memory()?);
     t.send(b"\x03");
     Ok(())
 }
