@@ -56,6 +56,19 @@ pub struct InFlight {
     pub secrets: Vec<String>,
 }
 
+impl InFlight {
+    /// A request starting now; `url` is kept with `secrets` redacted, as every view shows it.
+    pub fn starting(purpose: Purpose, method: &str, url: &str, secrets: Vec<String>) -> Self {
+        InFlight {
+            purpose,
+            started: Instant::now(),
+            method: method.to_string(),
+            url: crate::workspace::template::redact(url, &secrets),
+            secrets,
+        }
+    }
+}
+
 /// Bytes received so far for a request in flight (reported by the worker while it reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receiving {

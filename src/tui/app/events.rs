@@ -142,13 +142,7 @@ impl App {
         let url = format!("{base}/metadata");
         model.in_flight.insert(
             id,
-            InFlight {
-                purpose: Purpose::Capabilities(env),
-                started: Instant::now(),
-                method: "GET".into(),
-                url: url.clone(),
-                secrets: Vec::new(),
-            },
+            InFlight::starting(Purpose::Capabilities(env), "GET", &url, Vec::new()),
         );
         let request = HttpRequest {
             method: "GET".into(),

@@ -209,13 +209,7 @@ impl Cx<'_> {
             .push(("Accept".into(), "application/fhir+json".into()));
         self.model.in_flight.insert(
             id,
-            super::model::InFlight {
-                purpose,
-                started: std::time::Instant::now(),
-                method: "GET".into(),
-                url: crate::workspace::template::redact(url, &prepared.secrets),
-                secrets: prepared.secrets.clone(),
-            },
+            super::model::InFlight::starting(purpose, "GET", url, prepared.secrets.clone()),
         );
         let env = self.model.active_env.clone();
         let record =

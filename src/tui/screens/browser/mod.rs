@@ -263,13 +263,12 @@ impl Browser {
         let secrets = cx.model.prepare_get(&url).secrets;
         cx.model.in_flight.insert(
             id,
-            crate::tui::model::InFlight {
-                purpose: crate::tui::model::Purpose::Browser,
-                started: std::time::Instant::now(),
-                method: "GET".into(),
-                url: crate::workspace::template::redact(&url, &secrets),
+            crate::tui::model::InFlight::starting(
+                crate::tui::model::Purpose::Browser,
+                "GET",
+                &url,
                 secrets,
-            },
+            ),
         );
         cx.worker(WorkerCommand::ReadPage { id, received });
     }

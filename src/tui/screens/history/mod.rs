@@ -490,13 +490,7 @@ impl History {
         self.resending = Some(id);
         cx.model.in_flight.insert(
             id,
-            InFlight {
-                purpose: Purpose::Resend,
-                started: std::time::Instant::now(),
-                method: s.method.clone(),
-                url: s.url.clone(),
-                secrets: Vec::new(),
-            },
+            InFlight::starting(Purpose::Resend, &s.method, &s.url, Vec::new()),
         );
         cx.info(format!("Sending {} {} again…", s.method, s.url));
         let mut record = cx

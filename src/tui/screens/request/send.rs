@@ -1,8 +1,6 @@
 //! Sending the open request and copying it as curl, through the one request-preparation path,
 //! after the questions worth asking.
 
-use std::time::Instant;
-
 use super::{Msg, Request};
 use crate::tui::keys::{Action, Ctx};
 use crate::tui::model::{InFlight, Purpose};
@@ -12,7 +10,6 @@ use crate::tui::screens::dialogs::reader::Reader;
 use crate::tui::screens::{Cx, Intent};
 use crate::worker::WorkerCommand;
 use crate::workspace::BodyKind;
-use crate::workspace::template::redact;
 
 impl Request {
     /// `Ctrl-R`: sends the open request, after asking what is worth asking (unresolved
@@ -139,13 +136,12 @@ impl Request {
         let id = cx.model.next_request_id();
         cx.model.in_flight.insert(
             id,
-            InFlight {
-                purpose: Purpose::Saved(path.clone()),
-                started: Instant::now(),
-                method: built.request.method.clone(),
-                url: redact(&built.request.url, &built.secrets),
-                secrets: built.secrets.clone(),
-            },
+            InFlight::starting(
+                Purpose::Saved(path.clone()),
+                &built.request.method,
+                &built.request.url,
+                built.secrets.clone(),
+            ),
         );
         let mut record = cx.model.record_meta(
             crate::history::Source::Request,
