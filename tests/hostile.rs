@@ -521,8 +521,8 @@ async fn a_gzip_bomb_is_stopped_at_once_with_a_sentence() {
     let home = listen({
         let sent = sent.clone();
         move |_| {
-            // 10 GB of zeros: about 10 MB on the wire.
-            Arc::new(move |_: &Seen| hostile_server::gzip_bomb(10 * 1024, sent.clone()))
+            // 100 GB of zeros: about 100 MB on the wire.
+            Arc::new(move |_: &Seen| hostile_server::gzip_bomb(100 * 1024, sent.clone()))
         }
     })
     .await;
@@ -534,9 +534,12 @@ async fn a_gzip_bomb_is_stopped_at_once_with_a_sentence() {
     let text = err.to_string();
     assert!(text.contains("1,000 times"), "{text}");
     assert!(text.contains("decompression bomb"), "{text}");
+    // What the server handed to its socket, which includes what the kernel and hyper buffer
+    // on loopback (4 MiB and more on a busy machine) besides what the client read: a bound of a
+    // sixth of the bomb shows the client stopped early without depending on the buffers' size.
     let sent = sent.load(Ordering::Relaxed);
     assert!(
-        sent < 4 << 20,
+        sent < 16 << 20,
         "{sent} compressed bytes were pulled from the server"
     );
 }
