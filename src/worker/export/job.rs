@@ -25,13 +25,13 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The polling behaviour of the persisted job model.
 impl ExportJob {
-    /// Uses `policy` from now on; a job not polled yet has its first poll rescheduled by it.
+    /// Uses `policy` from now on; a job not polled yet starts its pace afresh under it. Its first
+    /// check stays where the kick-off put it (at once, or after the kick-off's `Retry-After`),
+    /// which no policy changes.
     pub fn with_policy(mut self, policy: PollPolicy) -> Self {
         self.policy = policy;
         if self.polls == 0 && !self.state.is_terminal() {
             self.schedule = Schedule::default();
-            let delay = self.schedule.first(&self.policy, None);
-            self.next_poll_at = Some(crate::worker::time::later(self.kicked_off_at, delay));
         }
         self
     }
