@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use bytes::Bytes;
 use jaq_core::load::{Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Vars, data};
 use jaq_json::Val;
@@ -10,6 +11,7 @@ use jaq_json::Val;
 use super::pretty::{MAX_DEPTH, pretty_json};
 use super::text::BodyText;
 
+mod parse;
 mod scan;
 
 /// Shortcuts for common FHIR questions, typed instead of a jq expression.
@@ -103,19 +105,21 @@ const ENTRYWISE: &[(&str, &str, Option<&str>)] = &[
 type Compiled = jaq_core::Filter<data::JustLut<Val>>;
 
 /// Runs `expr` (or a shortcut) on the JSON body `input` — on each line's value when
-/// `ndjson` — and pretty-prints the outputs. `cancel` is checked between outputs.
+/// `ndjson` — and pretty-prints the outputs. `cancel` is checked between outputs. The input
+/// is copied once (the worker, holding the body as [`Bytes`], calls
+/// [`run_filter_keeping_input`], which shares it).
 pub fn run_filter(
     input: &[u8],
     ndjson: bool,
     expr: &str,
     cancel: &AtomicBool,
 ) -> Result<FilterOutput, FilterError> {
-    run_filter_keeping_input(input, ndjson, expr, cancel).0
+    run_filter_keeping_input(&Bytes::copy_from_slice(input), ndjson, expr, cancel).0
 }
 
 /// The parsed body a filter ran on, still held: dropping it frees it. Freeing the millions
-/// of values of a large body takes longer than parsing it (0.9–1.1 s against 0.5 s for the
-/// 46.7 MiB searchset of `examples/filter_speed`, a release build on the shared 2-core
+/// of values of a large body takes about as long as parsing it (0.5–0.6 s against 0.35–0.5 s
+/// for the 46.7 MiB searchset of `examples/filter_speed`, a release build on the shared 2-core
 /// machine), so the worker delivers the result first and drops this after.
 #[derive(Default)]
 pub struct ParsedInput(Option<Val>);
@@ -123,7 +127,7 @@ pub struct ParsedInput(Option<Val>);
 /// [`run_filter`], handing back the parsed body (when it was parsed whole) for the caller
 /// to drop once the result is delivered.
 pub fn run_filter_keeping_input(
-    input: &[u8],
+    input: &Bytes,
     ndjson: bool,
     expr: &str,
     cancel: &AtomicBool,
@@ -134,7 +138,7 @@ pub fn run_filter_keeping_input(
 }
 
 fn run_filter_into(
-    input: &[u8],
+    input: &Bytes,
     ndjson: bool,
     expr: &str,
     cancel: &AtomicBool,
@@ -144,7 +148,7 @@ fn run_filter_into(
     if !ndjson
         && let Some(&(_, each, then)) = shortcut
         && let Some(resources) = scan::bundle_resources(input)
-        && let Some(out) = run_entrywise(&resources, each, then, cancel)?
+        && let Some(out) = run_entrywise(input, &resources, each, then, cancel)?
     {
         return Ok(out);
     }
@@ -154,6 +158,7 @@ fn run_filter_into(
 /// A shortcut entry by entry (see [`ENTRYWISE`]). `Ok(None)` if a resource does not parse
 /// as the whole body would: then the general path runs, and reports the error as before.
 fn run_entrywise(
+    input: &Bytes,
     resources: &[&[u8]],
     each: &str,
     then: Option<&str>,
@@ -166,10 +171,8 @@ fn run_entrywise(
         if cancel.load(Ordering::Relaxed) {
             return Err(FilterError::Cancelled);
         }
-        if scan::too_deep(raw, MAX_DEPTH).is_some() {
-            return Ok(None);
-        }
-        let Ok(resource) = jaq_json::read::parse_single(raw) else {
+        // Too deep, or not plain JSON: the general path says why.
+        let Ok(resource) = parse::parse_shared(input, raw, MAX_DEPTH) else {
             return Ok(None);
         };
         for v in outputs(&each, resource, cancel) {
@@ -196,23 +199,31 @@ fn run_entrywise(
 
 /// The general path: the whole body (or each NDJSON line) parsed into one jq value at a time.
 fn run_whole(
-    input: &[u8],
+    input: &Bytes,
     ndjson: bool,
     code: &str,
     cancel: &AtomicBool,
     kept: &mut ParsedInput,
 ) -> Result<FilterOutput, FilterError> {
     let filter = compile(code)?;
-    // jaq's parser recurses once per level: bound the levels before it starts.
-    if let Some(at) = scan::too_deep(input, MAX_DEPTH) {
-        return Err(FilterError::Input(format!(
+    let too_deep = |at| {
+        FilterError::Input(format!(
             "byte offset {at}: nested deeper than {MAX_DEPTH} levels"
-        )));
-    }
+        ))
+    };
     let input_error = |e: jaq_json::read::Error| FilterError::Input(e.to_string());
     let mut sink = Sink::default();
     if !ndjson {
-        let val = jaq_json::read::parse_single(input).map_err(input_error)?;
+        let val = match parse::parse_shared(input, input, MAX_DEPTH) {
+            Ok(val) => val,
+            Err(parse::Refused::TooDeep(at)) => return Err(too_deep(at)),
+            // Not plain JSON: jaq's parser reads it or says why not (its levels bounded first,
+            // as it recurses once per level).
+            Err(parse::Refused::NotPlain) => match scan::too_deep(input, MAX_DEPTH) {
+                Some(at) => return Err(too_deep(at)),
+                None => jaq_json::read::parse_single(input).map_err(input_error)?,
+            },
+        };
         // A second handle (values are reference-counted): the filter's own is gone with its
         // outputs, this one is freed by the caller.
         kept.0 = Some(val.clone());
@@ -222,6 +233,10 @@ fn run_whole(
             }
         }
         return Ok(sink.finish());
+    }
+    // jaq's parser recurses once per level: bound the levels before it starts.
+    if let Some(at) = scan::too_deep(input, MAX_DEPTH) {
+        return Err(too_deep(at));
     }
     // One line's value at a time; once capped, the rest is still parsed, so a broken line
     // is reported whatever the cap.
@@ -396,11 +411,12 @@ mod tests {
         let stop = AtomicBool::new(false);
         let input = crate::view_body::generate_observations(3);
         let (out, parsed) =
-            run_filter_keeping_input(input.as_bytes(), false, ".entry | length", &stop);
+            run_filter_keeping_input(&Bytes::from(input.clone()), false, ".entry | length", &stop);
         assert_eq!(out.unwrap().text.text(), "3");
         assert!(parsed.0.is_some());
         // Entry by entry: no tree of the whole body to hand back.
-        let (out, parsed) = run_filter_keeping_input(input.as_bytes(), false, "types", &stop);
+        let (out, parsed) =
+            run_filter_keeping_input(&Bytes::from(input.clone()), false, "types", &stop);
         assert!(out.unwrap().text.text().contains("\"Observation\": 3"));
         assert!(parsed.0.is_none());
     }
@@ -564,7 +580,7 @@ mod tests {
                 let fast = run_filter(input.as_bytes(), false, name, &stop)
                     .map(|o| (o.text.text().to_string(), o.results, o.capped));
                 let whole = run_whole(
-                    input.as_bytes(),
+                    &Bytes::copy_from_slice(input.as_bytes()),
                     false,
                     expand_shortcut(name),
                     &stop,
