@@ -171,6 +171,12 @@ fn an_export_answered_202_becomes_a_watched_saved_job() {
     assert_eq!(job.status_url, "http://fhir.test/_operations/export/7");
     assert_eq!(job.params.container.as_deref(), Some("export"));
     assert_eq!(rig.app.model.jobs.list.len(), 1);
+    // The message fits an 80-column status bar beside " env demo │ token 59m │ ".
+    let said = rig.status();
+    assert!(
+        said.ends_with("(J shows jobs).") && said.chars().count() <= 54,
+        "{said}"
+    );
     // Saved in the workspace, and resumed by a new session.
     let saved: Vec<_> = std::fs::read_dir(dir.path().join("jobs"))
         .unwrap()

@@ -153,8 +153,9 @@ pub fn watch_accepted(cx: &mut Cx, request_url: &str, response: &HttpResponse) -
         auth,
     });
     let jobs = cx.model.keymap.say(Ctx::Global, Action::Jobs);
+    // Short enough for an 80-column status bar beside the environment and token.
     cx.info(format!(
-        "Export accepted: fhirside is watching the job ({jobs} shows the jobs)."
+        "Export accepted: watching the job ({jobs} shows jobs)."
     ));
     cx.model.jobs.list.push(job);
     Some(status_url)
