@@ -6,8 +6,9 @@
 //! * Ctrl-R → the first highlighted body lines on screen, and → the whole body ready;
 //! * VmHWM / VmRSS once loaded, after `Z 2` (every entry folded), during and after `F types`,
 //!   and the filter's time from Enter to its result on screen;
-//! * the same for `F .entry | length`, which builds the whole tree, with VmRSS 1 s and 3 s
-//!   after its result (the tree is freed once the result is on screen).
+//! * the same for `F .entry | length`, which builds the whole tree, with the process's page
+//!   faults while it runs (`/proc/PID/stat`) and VmRSS 1 s and 3 s after its result (the tree
+//!   is freed once the result is on screen).
 //!
 //! Run: `cargo run --release --example real_binary -- target/release/fhirside [ENTRIES]`
 //! (`benches/real_binary.sh` builds, runs this and compares with the jq CLIs).
@@ -174,6 +175,7 @@ fn run(binary: &str, body: bytes::Bytes) -> Result<(), String> {
     t.send(b".entry | length");
     std::thread::sleep(Duration::from_millis(100));
     let start = Instant::now();
+    let faults_before = minor_faults(t.pid());
     t.send(b"\r");
     let mut peak_rss = 0;
     t.wait_sampling(
@@ -182,11 +184,19 @@ fn run(binary: &str, body: bytes::Bytes) -> Result<(), String> {
         |s| s.contents().contains("1 result"),
         |pid| peak_rss = peak_rss.max(status_kb(pid).map_or(0, |m| m.1)),
     )?;
+    let elapsed = start.elapsed();
+    let faults = minor_faults(t.pid())
+        .zip(faults_before)
+        .map(|(a, b)| a.saturating_sub(b));
     println!(
         "F .entry | length (the whole tree): {:.0} ms; VmRSS peak seen {:.1} MiB = {:.2}x the body",
-        start.elapsed().as_secs_f64() * 1000.0,
+        elapsed.as_secs_f64() * 1000.0,
         mib(peak_rss),
         times(peak_rss)
+    );
+    println!(
+        "  page faults during it: {}",
+        faults.map_or("unknown".to_string(), |f| f.to_string())
     );
     show("at once after that result", t.memory()?);
     // The tree is freed after the result is delivered: is the process back near its baseline?
@@ -243,6 +253,14 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     }
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The process's minor page faults so far (`/proc/PID/stat`, field 10).
+fn minor_faults(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count from the `)` that closes it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(7)?.parse().ok()
 }
 
 /// (VmHWM, VmRSS) in KiB.

@@ -55,7 +55,7 @@ pub async fn import_command(
         .collect();
     // The process ends after the import: its heaps may grow in large steps (fewer system
     // calls while the collection is parsed; see the function).
-    crate::worker::trim::grow_heaps_in_steps(64 << 20);
+    crate::memory::trim::grow_heaps_in_steps(64 << 20);
     let root = store.root().to_path_buf();
     let cancel = Arc::new(AtomicBool::new(false));
     let show_progress = out::stderr_is_terminal();

@@ -289,6 +289,13 @@ impl FilterJob {
     /// Runs the filter, gives `deliver` its result, and only then frees the parsed body
     /// (which takes longer than parsing it: see [`ParsedInput`]) and gives its memory back.
     pub fn run_then(self, deliver: impl FnOnce(Result<Box<FilterOutput>, String>)) {
+        crate::memory::on_filter_heap(|| self.run_here(deliver));
+        // The parsed input is gone now; glibc's part of its memory goes back to the system,
+        // not only to this thread's malloc arena (the filter heap's part went when it ended).
+        crate::memory::trim::return_free_memory();
+    }
+
+    fn run_here(self, deliver: impl FnOnce(Result<Box<FilterOutput>, String>)) {
         // `fp:` / `fhirpath:` before the expression: FHIRPath instead of jq.
         let (out, parsed) = match crate::view_body::fhirpath::strip_prefix(&self.expr) {
             Some(fp) => (
@@ -307,11 +314,11 @@ impl FilterJob {
                 (out.map_err(|e| e.to_string()), parsed)
             }
         };
+        // What the evaluation freed goes back before the result is shown; the parsed input,
+        // slower to free than to parse, after.
+        crate::memory::give_back_filter_pages();
         deliver(out.map(Box::new));
         drop(parsed);
-        // The parsed input is gone now; its memory goes back to the system, not only to
-        // this thread's malloc arena, so the process is back near its size before the filter.
-        super::trim::return_free_memory();
     }
 }
 

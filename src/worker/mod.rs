@@ -20,7 +20,6 @@ mod send;
 pub mod spool;
 pub mod storage;
 pub mod time;
-pub(crate) mod trim;
 use receiving::report_receiving;
 
 use std::collections::HashMap;

@@ -1,8 +1,9 @@
 //! Giving freed memory back to the system after a large, short-lived allocation (a jq filter's
 //! parsed body). glibc keeps freed memory in its arenas — a blocking thread's arena above all —
 //! so without this the process stays at its filter peak for as long as the result is open.
-//! Also the heap step for `fhirside import`, a short-lived command. The crate's only two `unsafe`
-//! calls are here.
+//! (What a filter makes is on the filter heap, which gives its pages back when the filter ends;
+//! this covers what glibc served all the same, such as a filter that outgrew that heap.)
+//! Also the heap step for `fhirside import`, a short-lived command.
 
 /// Returns the free memory of every malloc arena to the system (glibc's `malloc_trim(0)`).
 /// Costs a few milliseconds after a large filter; does nothing where glibc is not the allocator.
