@@ -34,8 +34,10 @@ const REGION_BYTES: usize = 8 << 30;
 /// mimalloc's arenas are made of 64 KiB slices, aligned to their size.
 const SLICE: usize = 64 << 10;
 
+/// The region's first byte; 0 until it is set up. One atomic, not a start and an end: a free
+/// on another thread between two stores could otherwise see a start of 0 and an end already
+/// set, and take every glibc block below the region for the heap's.
 static REGION_START: AtomicUsize = AtomicUsize::new(0);
-static REGION_END: AtomicUsize = AtomicUsize::new(0);
 static HEAP: AtomicPtr<mi::mi_heap_t> = AtomicPtr::new(std::ptr::null_mut());
 static SET_UP: Once = Once::new();
 
@@ -70,7 +72,9 @@ pub(crate) fn on_filter_heap<T>(work: impl FnOnce() -> T) -> T {
 
 /// Frees the heap's empty pages and purges them now (not after mimalloc's delay). Also called
 /// by a filter between its result and freeing its input, so what the evaluation freed is back
-/// with the system by the time the result is on screen.
+/// with the system by the time the result is on screen. Only for a filter's own thread:
+/// mimalloc collects the calling thread's part of the heap, and on a thread that has none it
+/// would make one (a 64 KiB slice of the region).
 pub(crate) fn collect() {
     let heap = HEAP.load(Ordering::Acquire);
     if !heap.is_null() {
@@ -124,13 +128,12 @@ fn set_up() {
         return;
     }
     REGION_START.store(start, Ordering::Release);
-    REGION_END.store(start + REGION_BYTES, Ordering::Release);
     HEAP.store(heap, Ordering::Release);
 }
 
 fn in_region(p: *const u8) -> bool {
-    let a = p as usize;
-    a >= REGION_START.load(Ordering::Acquire) && a < REGION_END.load(Ordering::Acquire)
+    let start = REGION_START.load(Ordering::Acquire);
+    start != 0 && (p as usize).wrapping_sub(start) < REGION_BYTES
 }
 
 /// The heap, when this thread is running a filter.
@@ -208,9 +211,14 @@ unsafe impl GlobalAlloc for Allocator {
                 if in_region(p.cast()) {
                     return p.cast();
                 }
-                // Cannot happen (the arena is exclusive), but the rule holds regardless.
+                // Cannot happen (the arena is exclusive). `ptr` is already freed, so a null
+                // answer would let the caller go on using it: move the block or stop.
                 // SAFETY: `p` is a live heap block of at least `new_size` bytes.
-                return unsafe { move_to_system(p.cast(), layout, new_size) };
+                let moved = unsafe { move_to_system(p.cast(), layout, new_size) };
+                if moved.is_null() {
+                    std::process::abort();
+                }
+                return moved;
             }
         }
         // Outside a filter (or the region is full): the block moves to System.
