@@ -27,9 +27,17 @@ const ROWS: u16 = 35;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(binary) = args.first().cloned() else {
+    let Some(given) = args.first() else {
         eprintln!("usage: real_binary PATH/TO/fhirside [ENTRIES] [--save FILE]");
         std::process::exit(2);
+    };
+    // The pty spawns by PATH lookup unless the path is absolute.
+    let binary = match std::fs::canonicalize(given) {
+        Ok(p) => p.to_string_lossy().into_owned(),
+        Err(e) => {
+            eprintln!("real_binary: {given}: {e}");
+            std::process::exit(2);
+        }
     };
     let entries: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(109_000);
     let body = bytes::Bytes::from(fhirside::view_body::generate_observations(entries));
