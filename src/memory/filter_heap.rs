@@ -3,12 +3,12 @@
 //!
 //! Why: a whole-tree filter turns a 47 MB body into ~400 MB of small jq values in well under a
 //! second. glibc grows a blocking thread's arena with one `mprotect` per 4 KiB page as well as
-//! the page fault, which was over a third of the filter's time (`F .entry | length` 685–736 ms,
-//! 432–434 ms on this heap). The region is mapped readable and writable up front, so mimalloc
+//! the page fault (`F .entry | length` 641–891 ms that way, 447–560 ms on this heap, side by
+//! side in the real binary). The region is mapped readable and writable up front, so mimalloc
 //! only ever takes the page faults. Nothing but filters use it, and mimalloc purges its free
 //! pages when a filter ends, so the rest of the process keeps glibc's figures (mimalloc for the
 //! whole process made the loaded and folded views 60% bigger). Transparent huge pages
-//! (`MADV_HUGEPAGE` on the region) were measured and not kept: their first touch took 50 ms to
+//! (`MADV_HUGEPAGE` on the region) were measured and not kept: their first touch took 40 ms to
 //! 1.1 s for 400 MiB on the 2-core test machine, against a steady 180–290 ms for small pages.
 //! No crate routes one thread's allocations to another allocator, hence by hand.
 //!
